@@ -1,0 +1,107 @@
+//! Builds the gateway from its configuration and runs it until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::delivery::Delivery;
+use crate::http::{self, AppState};
+use crate::inbound::Inbound;
+use crate::metrics::Metrics;
+use crate::provider::Channels;
+use crate::store::{Store, WriterThread};
+
+/// How often housekeeping runs (expired concatenation parts, idle rate-limit keys).
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10);
+
+/// A built gateway: storage open, listener bound, nothing served yet.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    writer: WriterThread,
+    request_timeout: Duration,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Opens storage (running migrations) and binds `config.server.listen`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::new());
+        let (store, writer) = Store::open(&config.storage, Some(metrics.batch_sizes()))
+            .with_context(|| format!("cannot open the database {}", config.storage.path.display()))?;
+        let channels = Arc::new(Channels::from_config(&config)?);
+        let inbound = Inbound::new(store.clone(), Arc::clone(&channels), Arc::clone(&metrics), &config.inbound);
+        let state = AppState {
+            channels,
+            inbound: Arc::new(inbound),
+            delivery: Arc::new(Delivery::new(store.clone(), Arc::clone(&metrics))),
+            store,
+            metrics,
+            admin_token: config.admin_token.map(Arc::new),
+            public_url: config.server.public_url.as_deref().map(Arc::from),
+        };
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        Ok(Self {
+            listener,
+            state,
+            writer,
+            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        })
+    }
+
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Serves until `shutdown` is cancelled, then stops accepting, finishes in-flight
+    /// requests and worker steps, and commits every queued write before returning.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        tracing::info!("listening on http://{addr}");
+        let workers = TaskTracker::new();
+        workers.spawn(housekeeping(Arc::clone(&self.state.inbound), shutdown.clone()));
+        let app = http::router(self.state.clone(), self.request_timeout);
+        let serve = axum::serve(self.listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let grace_over = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(self.shutdown_grace).await;
+        };
+        tokio::select! {
+            served = serve => served.context("server failed")?,
+            () = grace_over => tracing::warn!("shutdown grace period over; closing open requests"),
+        }
+        shutdown.cancel();
+        workers.close();
+        workers.wait().await;
+        drop(self.state);
+        let writer = self.writer;
+        tokio::task::spawn_blocking(move || writer.join()).await.context("writer did not stop")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Periodic upkeep; a step in progress is finished before shutdown is honoured.
+async fn housekeeping(inbound: Arc<Inbound>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
+        }
+        if let Err(e) = inbound.flush_expired_parts().await {
+            tracing::error!(error = %e, "cannot store expired concatenation parts");
+        }
+        inbound.forget_quiet_senders();
+    }
+}

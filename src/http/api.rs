@@ -1,0 +1,99 @@
+//! The admin API (`/api/...`), behind the admin bearer token.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+use crate::clock;
+use crate::provider::signature_equal;
+use crate::store::{inbound, outbound};
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 1000;
+
+/// Refuses callers without the admin token. Without a configured token the admin API is off.
+pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.admin_token else {
+        return Err(ApiError::Unauthorized("admin API disabled: no admin token configured (VIGIE_ADMIN_TOKEN)"));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized("admin token required: Authorization: Bearer <token>"))?;
+    if !signature_equal(given.trim().as_bytes(), expected.expose_secret().as_bytes()) {
+        return Err(ApiError::Unauthorized("wrong admin token"));
+    }
+    Ok(())
+}
+
+/// `GET /api/messages?direction=in|out&limit=N&before=ID`: stored messages, newest first.
+pub(super) async fn messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let limit = number(&query, "limit")?.map_or(Ok(DEFAULT_LIMIT), |n| {
+        u32::try_from(n).ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+            ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}"))
+        })
+    })?;
+    let before = number(&query, "before")?;
+    let messages = match query.get("direction").map_or("in", String::as_str) {
+        "in" => {
+            let rows = state.store.read(move |c| inbound::list(c, limit, before)).await?;
+            rows.into_iter().map(inbound_json).collect::<Vec<_>>()
+        }
+        "out" => {
+            let rows = state.store.read(move |c| outbound::list(c, None, limit, before)).await?;
+            rows.into_iter().map(outbound_json).collect()
+        }
+        other => return Err(ApiError::BadRequest(format!("direction must be `in` or `out`, not `{other}`"))),
+    };
+    let next = messages.last().and_then(|m| m.get("id")).cloned();
+    Ok(Json(json!({ "messages": messages, "next_before": next })))
+}
+
+fn number(query: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
+    query
+        .get(name)
+        .map(|v| v.parse().map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number, not `{v}`"))))
+        .transpose()
+}
+
+/// Numbers are shown in full: only admins reach this API.
+fn inbound_json(m: inbound::InboundRow) -> Value {
+    json!({
+        "id": m.id,
+        "direction": "in",
+        "channel": m.channel,
+        "provider_message_id": m.provider_message_id,
+        "sender": m.sender,
+        "recipient": m.recipient,
+        "text": m.text,
+        "flags": { "truncated": m.truncated, "throttled": m.throttled, "loop": m.is_loop, "incomplete": m.incomplete },
+        "parts": m.parts,
+        "provider_time": m.provider_ts.and_then(clock::to_rfc3339),
+        "received_at": clock::to_rfc3339(m.received_at),
+        "state": m.state,
+    })
+}
+
+pub(super) fn outbound_json(m: outbound::OutboundRow) -> Value {
+    json!({
+        "id": m.id,
+        "direction": "out",
+        "channel": m.channel,
+        "recipient": m.recipient,
+        "text": m.text,
+        "purpose": m.purpose,
+        "status": m.status,
+        "created_at": clock::to_rfc3339(m.created_at),
+    })
+}

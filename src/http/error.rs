@@ -1,0 +1,109 @@
+//! The one error type of the HTTP edge: each stage's errors mapped to a status and a body
+//! that names the problem. Storage failures are 503 so providers retry; their detail is
+//! logged, never returned.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::delivery::DeliveryError;
+use crate::inbound::InboundError;
+use crate::provider::{AuthError, PayloadError};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no channel `{0}`")]
+    UnknownChannel(String),
+    #[error("{0} webhooks are POST only")]
+    MethodNotAllowed(&'static str),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<InboundError> for ApiError {
+    fn from(e: InboundError) -> Self {
+        match e {
+            InboundError::Payload(e) => Self::Payload(e),
+            InboundError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<DeliveryError> for ApiError {
+    fn from(e: DeliveryError) -> Self {
+        match e {
+            DeliveryError::Payload(e) => Self::Payload(e),
+            DeliveryError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::UnknownChannel(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Auth(e) if e.is_missing() => StatusCode::UNAUTHORIZED,
+            Self::Auth(_) => StatusCode::FORBIDDEN,
+            Self::Payload(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownChannel(_) => "unknown_channel",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Auth(_) | Self::Unauthorized(_) => "unauthorized",
+            Self::Payload(_) | Self::BadRequest(_) => "bad_request",
+            Self::Store(_) => "unavailable",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            Self::Store(e) => {
+                tracing::error!(error = %e, "request failed on storage");
+                "storage unavailable, retry later".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (self.status(), Json(json!({ "error": self.code(), "message": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_failure_has_its_status() {
+        let cases = [
+            (ApiError::UnknownChannel("x".into()), 404),
+            (ApiError::MethodNotAllowed("twilio"), 405),
+            (ApiError::Auth(AuthError::MissingSecret), 401),
+            (ApiError::Auth(AuthError::WrongSecret), 403),
+            (ApiError::Auth(AuthError::MissingSignature("X-Twilio-Signature")), 401),
+            (ApiError::Auth(AuthError::BadSignature("X-Twilio-Signature")), 403),
+            (ApiError::Payload(PayloadError::Missing("from".into())), 400),
+            (ApiError::Unauthorized("admin token required"), 401),
+            (ApiError::Store(StoreError::Closed), 503),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTTP edge: the only module that knows axum. Handlers turn requests into stage calls
+//! and stage results into responses.
+
+mod api;
+mod error;
+mod ops;
+mod sim;
+mod webhooks;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use secrecy::SecretString;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::delivery::Delivery;
+use crate::inbound::Inbound;
+use crate::metrics::Metrics;
+use crate::provider::Channels;
+use crate::store::Store;
+
+/// Largest webhook body accepted; larger ones are answered 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What handlers share: cheap handles only.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub channels: Arc<Channels>,
+    pub inbound: Arc<Inbound>,
+    pub delivery: Arc<Delivery>,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub admin_token: Option<Arc<SecretString>>,
+    /// The base URL providers call (Twilio signs it).
+    pub public_url: Option<Arc<str>>,
+}
+
+/// Every route of the gateway.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
+    Router::new()
+        .route("/webhooks/{channel}/sms", get(webhooks::inbound_sms).post(webhooks::inbound_sms))
+        .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
+        .route("/sim/outbox", get(sim::outbox))
+        .route("/api/messages", get(api::messages))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+        // The span names the path only: query strings carry channel tokens.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}

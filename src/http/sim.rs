@@ -1,0 +1,37 @@
+//! The sim channel's outbox: what Vigie sent to simulated phones.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, Uri};
+use serde_json::{Value, json};
+
+use super::api::outbound_json;
+use super::{ApiError, AppState};
+use crate::config::ChannelKind;
+use crate::provider::{self, WebhookRequest};
+use crate::store::outbound;
+
+/// `GET /sim/outbox[?to=NUMBER]`: newest first. Guarded by the sim channel's secret, if any.
+pub(super) async fn outbox(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(sim) = state.channels.of_kind(ChannelKind::Sim).next().cloned() else {
+        return Err(ApiError::UnknownChannel("sim".into()));
+    };
+    let req = WebhookRequest { method: Method::GET, uri, headers, body: Default::default() };
+    provider::authenticate(&sim, &req, None)?;
+    let to = query.get("to").cloned();
+    let channel = sim.id.clone();
+    let rows = state.store.read(move |c| outbound::list(c, Some(&channel), 1000, None)).await?;
+    let messages: Vec<Value> = rows
+        .into_iter()
+        .filter(|m| to.as_deref().is_none_or(|to| m.recipient == to))
+        .map(outbound_json)
+        .collect();
+    Ok(Json(json!({ "messages": messages })))
+}

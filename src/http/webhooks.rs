@@ -1,0 +1,106 @@
+//! Provider webhooks: inbound SMS and delivery reports.
+//!
+//! Every request is authenticated, parsed and committed before it is answered 2xx. A
+//! provider's retry of a stored message gets the same 2xx and stores nothing new.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::config::ChannelKind;
+use crate::inbound::Accepted;
+use crate::provider::{self, Channel, WebhookRequest};
+use crate::store::inbound::Stored;
+
+/// `POST|GET /webhooks/{channel}/sms`
+pub(super) async fn inbound_sms(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let req = WebhookRequest { method, uri, headers, body };
+    let result = receive_sms(&state, &channel, &req).await;
+    state.metrics.webhook_latency("sms", started.elapsed().as_secs_f64());
+    result
+}
+
+async fn receive_sms(state: &AppState, channel_id: &str, req: &WebhookRequest) -> Result<Response, ApiError> {
+    let channel = admit(state, channel_id, req)?;
+    let accepted = match provider::parse_inbound(channel.kind, req) {
+        Ok(batch) => state.inbound.accept(channel, batch).await.map_err(ApiError::from),
+        Err(e) => Err(e.into()),
+    };
+    if let Err(ApiError::Payload(e)) = &accepted {
+        state.metrics.inbound(&channel.id, "malformed");
+        tracing::warn!(channel = %channel.id, error = %e, "inbound webhook refused");
+    }
+    Ok(sms_answer(channel.kind, &accepted?))
+}
+
+/// `POST|GET /webhooks/{channel}/status`
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let req = WebhookRequest { method, uri, headers, body };
+    let result = receive_status(&state, &channel, &req).await;
+    state.metrics.webhook_latency("status", started.elapsed().as_secs_f64());
+    result
+}
+
+async fn receive_status(state: &AppState, channel_id: &str, req: &WebhookRequest) -> Result<Response, ApiError> {
+    let channel = admit(state, channel_id, req)?;
+    let batch = provider::parse_status(channel.kind, req).inspect_err(|e| {
+        tracing::warn!(channel = %channel.id, error = %e, "delivery report refused");
+    })?;
+    let stored = state.delivery.record(channel, batch).await?;
+    Ok(Json(json!({ "status": "accepted", "stored": stored })).into_response())
+}
+
+/// Finds the channel, checks the method and authenticates the request.
+fn admit<'a>(state: &'a AppState, channel_id: &str, req: &WebhookRequest) -> Result<&'a Channel, ApiError> {
+    let channel = state.channels.get(channel_id).ok_or_else(|| ApiError::UnknownChannel(channel_id.to_owned()))?;
+    if req.method == Method::GET && !provider::accepts_get(channel.kind) {
+        return Err(ApiError::MethodNotAllowed(channel.kind.as_str()));
+    }
+    if let Err(e) = provider::authenticate(channel, req, state.public_url.as_deref()) {
+        state.metrics.inbound(&channel.id, "unauthorized");
+        tracing::warn!(channel = %channel.id, error = %e, "webhook refused");
+        return Err(e.into());
+    }
+    Ok(channel)
+}
+
+/// Twilio wants TwiML (an empty response sends no auto-reply); the others ignore the body.
+fn sms_answer(kind: ChannelKind, accepted: &Accepted) -> Response {
+    if kind == ChannelKind::Twilio {
+        let twiml = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
+        return ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response();
+    }
+    let messages: Vec<_> = accepted
+        .stored
+        .iter()
+        .map(|s| match s {
+            Stored::New(id) => json!({ "id": id, "duplicate": false }),
+            Stored::Duplicate(id) => json!({ "id": id, "duplicate": true }),
+            Stored::PartPending => json!({ "part": "stored, waiting for the other parts" }),
+        })
+        .collect();
+    let rejected: Vec<String> = accepted.rejected.iter().map(ToString::to_string).collect();
+    Json(json!({ "status": "accepted", "messages": messages, "rejected": rejected })).into_response()
+}

@@ -1,0 +1,28 @@
+//! Vigie: an SMS/USSD early-warning gateway for community monitors in the Sahel.
+//!
+//! The modules below are listed in the order a message travels through them.
+
+/// Typed configuration, loaded and validated once.
+pub mod config;
+/// Builds the gateway and runs it until shutdown.
+pub mod app;
+/// The HTTP edge: webhooks, admin API, operations endpoints (the only axum code).
+pub mod http;
+/// Provider wire formats and webhook authentication, one file per provider.
+pub mod provider;
+/// Stage 1: normalise and store every inbound message exactly once.
+pub mod inbound;
+/// Stage 7: delivery reports, normalised and stored.
+pub mod delivery;
+/// SMS encoding: GSM-7 or UCS-2, segment counts, folding to GSM-7.
+pub mod gsm7;
+/// Phone numbers and sender ids, normalised.
+pub mod phone;
+/// Every SQL query; the group-commit writer.
+pub mod store;
+/// Prometheus metrics.
+pub mod metrics;
+/// Logging.
+pub mod telemetry;
+/// Time as stored.
+pub mod clock;

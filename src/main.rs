@@ -1,0 +1,109 @@
+//! The `vigie` command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use vigie::app::Application;
+use vigie::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(name = "vigie", version, about = "SMS/USSD early-warning gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+        /// Listen here instead of `server.listen` (`127.0.0.1:0` picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Validate the configuration and exit.
+    Check {
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+    },
+    /// Create or upgrade the database schema and exit.
+    Migrate {
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vigie: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { config, listen } => serve(&config, listen),
+        Command::Check { config } => {
+            let config = Config::load(&config)?;
+            vigie::provider::Channels::from_config(&config)?;
+            println!("configuration is valid: {} channel(s)", config.channels.len());
+            Ok(())
+        }
+        Command::Migrate { config } => {
+            let config = Config::load(&config)?;
+            vigie::store::migrate(&config.storage)?;
+            println!("database {} is up to date", config.storage.path.display());
+            Ok(())
+        }
+    }
+}
+
+fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let mut config = Config::load(path)?;
+    if let Some(listen) = listen {
+        config.server.listen = listen;
+    }
+    vigie::telemetry::init(&config.log)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let app = Application::build(config).await?;
+        let shutdown = CancellationToken::new();
+        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        app.run(shutdown).await
+    })
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,96 @@
+//! Prometheus metrics, registered once and passed down (no global registry).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelOutcome {
+    channel: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelStatus {
+    channel: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Route {
+    route: String,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.5 ms to ~4 s.
+    Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+}
+
+/// Every metric the gateway exposes on `/metrics`.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    inbound: Family<ChannelOutcome, Counter>,
+    delivery_reports: Family<ChannelStatus, Counter>,
+    webhook_seconds: Family<Route, Histogram, fn() -> Histogram>,
+    batch_sizes: Histogram,
+    database_bytes: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("vigie");
+        let inbound = Family::<ChannelOutcome, Counter>::default();
+        registry.register(
+            "inbound_messages",
+            "Inbound webhook messages by channel and outcome (stored, duplicate, part, throttled, loop, unauthorized, malformed)",
+            inbound.clone(),
+        );
+        let delivery_reports = Family::<ChannelStatus, Counter>::default();
+        registry.register("delivery_reports", "Delivery reports by channel and normalised status", delivery_reports.clone());
+        let webhook_seconds = Family::<Route, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register("webhook_duration_seconds", "Webhook answer time by route", webhook_seconds.clone());
+        let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 11));
+        registry.register("writer_batch_size", "Writes committed together in one transaction", batch_sizes.clone());
+        let database_bytes = Gauge::default();
+        registry.register("database_size_bytes", "Database and write-ahead log size on disk", database_bytes.clone());
+        Self { registry, inbound, delivery_reports, webhook_seconds, batch_sizes, database_bytes }
+    }
+
+    pub fn inbound(&self, channel: &str, outcome: &str) {
+        let labels = ChannelOutcome { channel: channel.to_owned(), outcome: outcome.to_owned() };
+        self.inbound.get_or_create(&labels).inc();
+    }
+
+    pub fn delivery_report(&self, channel: &str, status: &str) {
+        let labels = ChannelStatus { channel: channel.to_owned(), status: status.to_owned() };
+        self.delivery_reports.get_or_create(&labels).inc();
+    }
+
+    pub fn webhook_latency(&self, route: &str, seconds: f64) {
+        self.webhook_seconds.get_or_create(&Route { route: route.to_owned() }).observe(seconds);
+    }
+
+    /// The histogram the store's writer records its batch sizes in.
+    pub fn batch_sizes(&self) -> Histogram {
+        self.batch_sizes.clone()
+    }
+
+    /// The text exposition, with the database size read now.
+    pub fn render(&self, database_bytes: u64) -> String {
+        self.database_bytes.set(i64::try_from(database_bytes).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

@@ -1,0 +1,104 @@
+//! A webhook request in framework-free form, and its parameters.
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Uri, header};
+use serde::de::DeserializeOwned;
+
+use super::PayloadError;
+
+/// The query parameter that carries a channel's secret; never stored or signed.
+pub(crate) const TOKEN_PARAM: &str = "token";
+
+/// What the HTTP edge hands to the provider parsers.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    pub method: Method,
+    /// Path and query as received: Twilio's signature covers them.
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Name/value pairs in the order received; a name may repeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(encoded: &[u8]) -> Self {
+        Self(form_urlencoded::parse(encoded).into_owned().collect())
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The first non-empty value of `name`.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The value of `name`, or a 400 naming it.
+    pub fn require(&self, name: &str) -> Result<&str, PayloadError> {
+        self.get(name).ok_or_else(|| PayloadError::Missing(name.to_owned()))
+    }
+
+    /// A non-empty value of `name`, or a 400 naming it.
+    pub fn require_non_empty(&self, name: &str) -> Result<&str, PayloadError> {
+        self.non_empty(name).ok_or_else(|| PayloadError::Missing(name.to_owned()))
+    }
+
+    /// Form-encodes the pairs, leaving out the channel token: what we store as the raw payload.
+    pub fn to_raw(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.0.iter().filter(|(k, _)| k != TOKEN_PARAM) {
+            out.append_pair(k, v);
+        }
+        out.finish()
+    }
+}
+
+impl WebhookRequest {
+    /// Parameters of the query string.
+    pub fn query(&self) -> Params {
+        Params::parse(self.uri.query().unwrap_or("").as_bytes())
+    }
+
+    /// Parameters of a form body (none when the body is JSON or empty).
+    pub fn form(&self) -> Params {
+        if self.is_json() || self.body.is_empty() {
+            return Params::default();
+        }
+        Params::parse(&self.body)
+    }
+
+    /// Query and form parameters together: Kannel and Vonage put them in either.
+    pub fn params(&self) -> Params {
+        let mut all = self.query();
+        all.0.extend(self.form().0);
+        all
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"))
+            || self.body.first() == Some(&b'{')
+    }
+
+    /// The body as JSON of shape `T`.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        serde_json::from_slice(&self.body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                PayloadError::Syntax { format: "provider JSON", reason: e.to_string() }
+            }
+            _ => PayloadError::Syntax { format: "JSON", reason: e.to_string() },
+        })
+    }
+
+    /// The body as text, for storing as the raw payload.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}

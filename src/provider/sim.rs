@@ -1,0 +1,42 @@
+//! The built-in `sim` channel: a phone played with curl or a test.
+//!
+//! Inbound: form fields `from`, `text`, optional `date` (RFC 3339), `to` and `id`.
+//! Status: form fields `id` (our outbound id) and `status` (one of the normalised values).
+
+use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+
+pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
+    let p = req.params();
+    Ok(Batch::one(InboundDraft {
+        provider_message_id: p.non_empty("id").map(str::to_owned),
+        sender: p.require_non_empty("from")?.to_owned(),
+        recipient: p.non_empty("to").map(str::to_owned),
+        text: p.require("text")?.to_owned(),
+        provider_ts: p.non_empty("date").map(|d| parse_time("date", d)).transpose()?,
+        raw: p.to_raw(),
+        concat: None,
+    }))
+}
+
+pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
+    let p = req.params();
+    let value = p.require_non_empty("status")?;
+    let status = [
+        DeliveryStatus::Queued,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Expired,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == value)
+    .ok_or_else(|| PayloadError::bad("status", format!("`{value}` is not queued, sent, delivered, failed or expired")))?;
+    Ok(Batch::one(StatusDraft {
+        provider_message_id: None,
+        reference: Some(p.require_non_empty("id")?.to_owned()),
+        status: Some(status),
+        provider_status: value.to_owned(),
+        error_code: p.non_empty("error").map(str::to_owned),
+        raw: p.to_raw(),
+    }))
+}

@@ -1,0 +1,310 @@
+//! Queries on `inbound_messages` and `inbound_parts`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::StoreError;
+
+/// A normalised inbound message, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub channel: String,
+    pub provider_message_id: Option<String>,
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub text: String,
+    pub truncated: bool,
+    pub throttled: bool,
+    pub is_loop: bool,
+    pub parts: u32,
+    pub incomplete: bool,
+    pub provider_ts: Option<i64>,
+    pub received_at: i64,
+    pub content_hash: i64,
+    pub raw: String,
+}
+
+/// What storing a message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new message with this id.
+    New(i64),
+    /// The provider sent this one before; it is stored under this id.
+    Duplicate(i64),
+    /// A part of a concatenated SMS, kept until the others arrive.
+    PartPending,
+}
+
+impl Stored {
+    pub fn id(self) -> Option<i64> {
+        match self {
+            Self::New(id) | Self::Duplicate(id) => Some(id),
+            Self::PartPending => None,
+        }
+    }
+}
+
+/// Stores `msg` once: by provider id when there is one, else by content within `window_ms`.
+pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Stored, StoreError> {
+    if msg.provider_message_id.is_none() {
+        if let Some(id) = find_same_content(conn, msg, window_ms)? {
+            return Ok(Stored::Duplicate(id));
+        }
+    }
+    let inserted: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
+                truncated, throttled, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                msg.channel,
+                msg.provider_message_id,
+                msg.sender,
+                msg.recipient,
+                msg.text,
+                msg.truncated,
+                msg.throttled,
+                msg.is_loop,
+                msg.parts,
+                msg.incomplete,
+                msg.provider_ts,
+                msg.received_at,
+                msg.content_hash,
+                msg.raw
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match inserted {
+        Some(id) => Ok(Stored::New(id)),
+        None => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref()).map(Stored::Duplicate),
+    }
+}
+
+fn by_provider_id(conn: &Connection, channel: &str, id: Option<&str>) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM inbound_messages WHERE channel = ?1 AND provider_message_id = ?2")?
+        .query_row(params![channel, id], |row| row.get(0))?)
+}
+
+/// The same sender, recipient and text around the same time, from a provider that gives no id.
+/// The provider's own timestamp is compared when it gave one, so a replayed day of messages
+/// keeps messages that were minutes apart when sent.
+fn find_same_content(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Option<i64>, StoreError> {
+    let at = msg.provider_ts.unwrap_or(msg.received_at);
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM inbound_messages
+             WHERE channel = ?1 AND content_hash = ?2 AND provider_message_id IS NULL
+               AND abs(coalesce(provider_ts, received_at) - ?3) <= ?4
+             LIMIT 1",
+        )?
+        .query_row(params![msg.channel, msg.content_hash, at, window_ms], |row| row.get(0))
+        .optional()?)
+}
+
+/// The key of id-less dedupe: the first 8 bytes of SHA-256 over sender, recipient and text.
+pub fn content_hash(sender: &str, recipient: Option<&str>, text: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for field in [sender, recipient.unwrap_or(""), text] {
+        h.update((field.len() as u64).to_le_bytes());
+        h.update(field.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    i64::from_le_bytes(first)
+}
+
+/// One part of a concatenated SMS.
+#[derive(Debug, Clone)]
+pub struct NewPart {
+    /// The part as a message on its own (its provider id is the part's id).
+    pub message: NewInbound,
+    pub concat_ref: String,
+    pub part: u32,
+    pub total: u32,
+}
+
+/// Keeps a part; once every part of its message is in, stores the whole message.
+pub fn insert_part(conn: &Connection, p: &NewPart, window_ms: i64) -> Result<Stored, StoreError> {
+    let m = &p.message;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref, part, total,
+                text, provider_ts, received_at, raw, throttled, is_loop)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (channel, provider_message_id) DO NOTHING",
+        )?
+        .execute(params![
+            m.channel,
+            m.provider_message_id,
+            m.sender,
+            m.recipient,
+            p.concat_ref,
+            p.part,
+            p.total,
+            m.text,
+            m.provider_ts,
+            m.received_at,
+            m.raw,
+            m.throttled,
+            m.is_loop
+        ])?;
+    if inserted == 0 {
+        let message_id: Option<i64> = conn
+            .prepare_cached("SELECT message_id FROM inbound_parts WHERE channel = ?1 AND provider_message_id = ?2")?
+            .query_row(params![m.channel, m.provider_message_id], |row| row.get(0))?;
+        return Ok(message_id.map_or(Stored::PartPending, Stored::Duplicate));
+    }
+    let group = pending_group(conn, &m.channel, &m.sender, &p.concat_ref, p.total)?;
+    let distinct: std::collections::BTreeSet<u32> = group.iter().map(|g| g.part).collect();
+    if distinct.len() < p.total as usize {
+        return Ok(Stored::PartPending);
+    }
+    assemble(conn, &group, false, window_ms)
+}
+
+/// A stored, not yet assembled part.
+#[derive(Debug, Clone)]
+struct PartRow {
+    row_id: i64,
+    part: u32,
+    message: NewInbound,
+}
+
+fn pending_group(
+    conn: &Connection,
+    channel: &str,
+    sender: &str,
+    concat_ref: &str,
+    total: u32,
+) -> Result<Vec<PartRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, part, total, channel, provider_message_id, sender, recipient, text, provider_ts,
+                received_at, raw, throttled, is_loop
+         FROM inbound_parts
+         WHERE channel = ?1 AND sender = ?2 AND concat_ref = ?3 AND total = ?4 AND message_id IS NULL
+         ORDER BY part, id",
+    )?;
+    let rows = stmt.query_map(params![channel, sender, concat_ref, total], part_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
+    Ok(PartRow {
+        row_id: row.get(0)?,
+        part: row.get(1)?,
+        message: NewInbound {
+            channel: row.get(3)?,
+            provider_message_id: row.get(4)?,
+            sender: row.get(5)?,
+            recipient: row.get(6)?,
+            text: row.get(7)?,
+            truncated: false,
+            throttled: row.get(11)?,
+            is_loop: row.get(12)?,
+            parts: 1,
+            incomplete: false,
+            provider_ts: row.get(8)?,
+            received_at: row.get(9)?,
+            content_hash: 0,
+            raw: row.get(10)?,
+        },
+    })
+}
+
+/// Joins the parts (in order, each part number once) into one message and links them to it.
+fn assemble(conn: &Connection, group: &[PartRow], incomplete: bool, window_ms: i64) -> Result<Stored, StoreError> {
+    let mut seen = std::collections::BTreeSet::new();
+    let parts: Vec<&PartRow> = group.iter().filter(|g| seen.insert(g.part)).collect();
+    let Some(first) = parts.first() else { return Ok(Stored::PartPending) };
+    let mut msg = first.message.clone();
+    msg.text = parts.iter().map(|p| p.message.text.as_str()).collect();
+    msg.raw = format!("[{}]", parts.iter().map(|p| p.message.raw.as_str()).collect::<Vec<_>>().join(","));
+    msg.parts = parts.len() as u32;
+    msg.incomplete = incomplete;
+    msg.throttled = parts.iter().any(|p| p.message.throttled);
+    msg.content_hash = content_hash(&msg.sender, msg.recipient.as_deref(), &msg.text);
+    let stored = insert(conn, &msg, window_ms)?;
+    if let Some(id) = stored.id() {
+        let mut link = conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
+        for row in group {
+            link.execute(params![id, row.row_id])?;
+        }
+    }
+    Ok(stored)
+}
+
+/// Stores, as they are, the parts still incomplete after `older_than` (unix ms).
+/// Returns the ids of the messages stored.
+pub fn flush_expired_parts(conn: &Connection, older_than: i64, window_ms: i64) -> Result<Vec<i64>, StoreError> {
+    let groups: Vec<(String, String, String, u32)> = conn
+        .prepare_cached(
+            "SELECT DISTINCT channel, sender, concat_ref, total FROM inbound_parts
+             WHERE message_id IS NULL AND received_at < ?1",
+        )?
+        .query_map([older_than], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut stored = Vec::new();
+    for (channel, sender, concat_ref, total) in groups {
+        let group = pending_group(conn, &channel, &sender, &concat_ref, total)?;
+        if let Some(id) = assemble(conn, &group, true, window_ms)?.id() {
+            stored.push(id);
+        }
+    }
+    Ok(stored)
+}
+
+/// An inbound message as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboundRow {
+    pub id: i64,
+    pub channel: String,
+    pub provider_message_id: Option<String>,
+    pub sender: String,
+    pub recipient: Option<String>,
+    pub text: String,
+    pub truncated: bool,
+    pub throttled: bool,
+    #[serde(rename = "loop")]
+    pub is_loop: bool,
+    pub parts: u32,
+    pub incomplete: bool,
+    pub provider_ts: Option<i64>,
+    pub received_at: i64,
+    pub state: String,
+}
+
+/// The newest messages first, below `before` when given.
+pub fn list(conn: &Connection, limit: u32, before: Option<i64>) -> Result<Vec<InboundRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, channel, provider_message_id, sender, recipient, text, truncated, throttled, is_loop,
+                parts, incomplete, provider_ts, received_at, state
+         FROM inbound_messages WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
+        Ok(InboundRow {
+            id: r.get(0)?,
+            channel: r.get(1)?,
+            provider_message_id: r.get(2)?,
+            sender: r.get(3)?,
+            recipient: r.get(4)?,
+            text: r.get(5)?,
+            truncated: r.get(6)?,
+            throttled: r.get(7)?,
+            is_loop: r.get(8)?,
+            parts: r.get(9)?,
+            incomplete: r.get(10)?,
+            provider_ts: r.get(11)?,
+            received_at: r.get(12)?,
+            state: r.get(13)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,162 @@
+//! Storage: every SQL query of the gateway lives under this module.
+//!
+//! Writes go through one writer thread that commits in batches (`writer.rs`); reads use a
+//! small pool of read-only connections, which WAL mode lets run beside the writer. Stages
+//! never hold a `Connection`: they call `Store::write`/`Store::read` with a query function
+//! from one of the table modules.
+
+pub mod delivery;
+pub mod inbound;
+pub mod outbound;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::metrics::histogram::Histogram;
+use rusqlite::{Connection, OpenFlags};
+use rusqlite_migration::{M, Migrations};
+
+use crate::config::{StorageConfig, Synchronous};
+pub use writer::WriterThread;
+use writer::WriterHandle;
+
+/// A storage failure. Callers answer 503 so providers retry.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("write batch not committed: {0}")]
+    Commit(String),
+    #[error("storage is shut down")]
+    Closed,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Sqlite(e.to_string())
+    }
+}
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    writer: WriterHandle,
+    readers: Arc<ReaderPool>,
+}
+
+#[derive(Debug)]
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    keep: usize,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("migrations/0001_foundation.sql"))])
+}
+
+/// Opens (creating if needed) the database and brings its schema up to date.
+pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
+    let mut conn = Connection::open(&config.path)?;
+    let sync = match config.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    migrations().to_latest(&mut conn).map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens the database, runs migrations and starts the writer thread.
+    pub fn open(config: &StorageConfig, batch_sizes: Option<Histogram>) -> Result<(Self, WriterThread), StoreError> {
+        let conn = migrate(config)?;
+        let (writer, thread) =
+            writer::spawn(conn, config.batch_max, batch_sizes).map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let readers = ReaderPool { path: config.path.clone(), idle: Mutex::new(Vec::new()), keep: config.readers };
+        Ok((Self { writer, readers: Arc::new(readers) }, thread))
+    }
+
+    /// Runs `f` in the next write batch; `Ok` means committed to disk.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.writer.write(f).await
+    }
+
+    /// Runs a read-only query on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = Arc::clone(&self.readers);
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let result = f(&conn);
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Sqlite(format!("read task failed: {e}")))?
+    }
+
+    /// Proves the database takes writes: rewrites the heartbeat row through the writer.
+    pub async fn heartbeat(&self) -> Result<(), StoreError> {
+        self.write(|conn| {
+            conn.execute("UPDATE heartbeat SET checked_at = ?1 WHERE id = 1", [crate::clock::now_ms()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Size on disk of the database and its write-ahead log, in bytes.
+    pub fn size_bytes(&self) -> u64 {
+        let path = &self.readers.path;
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        [path.as_path(), wal.as_path()].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.readers.path
+    }
+}
+
+impl ReaderPool {
+    fn take(&self) -> Result<Connection, StoreError> {
+        if let Some(conn) = self.idle.lock().map_err(|_| StoreError::Closed)?.pop() {
+            return Ok(conn);
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(conn)
+    }
+
+    fn put(&self, conn: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.keep {
+                idle.push(conn);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+}
