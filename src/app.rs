@@ -17,7 +17,7 @@ use crate::metrics::Metrics;
 use crate::provider::Channels;
 use crate::store::{Store, WriterThread};
 
-/// How often housekeeping runs (expired concatenation parts, idle rate-limit keys).
+/// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10);
 
 /// A built gateway: storage open, listener bound, nothing served yet.
@@ -28,6 +28,7 @@ pub struct Application {
     writer: WriterThread,
     request_timeout: Duration,
     shutdown_grace: Duration,
+    housekeeping_every: Duration,
 }
 
 impl Application {
@@ -35,9 +36,16 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new());
         let (store, writer) = Store::open(&config.storage, Some(metrics.batch_sizes()))
-            .with_context(|| format!("cannot open the database {}", config.storage.path.display()))?;
+            .with_context(|| {
+                format!("cannot open the database {}", config.storage.path.display())
+            })?;
         let channels = Arc::new(Channels::from_config(&config)?);
-        let inbound = Inbound::new(store.clone(), Arc::clone(&channels), Arc::clone(&metrics), &config.inbound);
+        let inbound = Inbound::new(
+            store.clone(),
+            Arc::clone(&channels),
+            Arc::clone(&metrics),
+            &config.inbound,
+        );
         let state = AppState {
             channels,
             inbound: Arc::new(inbound),
@@ -56,6 +64,9 @@ impl Application {
             writer,
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            // Often enough that incomplete parts wait little longer than their timeout.
+            housekeeping_every: Duration::from_secs(config.inbound.concat_timeout_secs / 2)
+                .clamp(Duration::from_secs(1), HOUSEKEEPING_EVERY),
         })
     }
 
@@ -70,9 +81,14 @@ impl Application {
         let addr = self.local_addr()?;
         tracing::info!("listening on http://{addr}");
         let workers = TaskTracker::new();
-        workers.spawn(housekeeping(Arc::clone(&self.state.inbound), shutdown.clone()));
+        workers.spawn(housekeeping(
+            Arc::clone(&self.state.inbound),
+            self.housekeeping_every,
+            shutdown.clone(),
+        ));
         let app = http::router(self.state.clone(), self.request_timeout);
-        let serve = axum::serve(self.listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let serve = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
         let grace_over = async {
             shutdown.cancelled().await;
             tokio::time::sleep(self.shutdown_grace).await;
@@ -86,18 +102,20 @@ impl Application {
         workers.wait().await;
         drop(self.state);
         let writer = self.writer;
-        tokio::task::spawn_blocking(move || writer.join()).await.context("writer did not stop")?;
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .context("writer did not stop")?;
         tracing::info!("stopped");
         Ok(())
     }
 }
 
 /// Periodic upkeep; a step in progress is finished before shutdown is honoured.
-async fn housekeeping(inbound: Arc<Inbound>, shutdown: CancellationToken) {
+async fn housekeeping(inbound: Arc<Inbound>, every: Duration, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
+            () = tokio::time::sleep(every) => {}
         }
         if let Err(e) = inbound.flush_expired_parts().await {
             tracing::error!(error = %e, "cannot store expired concatenation parts");

@@ -9,5 +9,7 @@ pub fn now_ms() -> i64 {
 
 /// A stored timestamp as RFC 3339, for the API.
 pub fn to_rfc3339(ms: i64) -> Option<String> {
-    Utc.timestamp_millis_opt(ms).single().map(|t: DateTime<Utc>| t.to_rfc3339())
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t: DateTime<Utc>| t.to_rfc3339())
 }

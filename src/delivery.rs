@@ -36,7 +36,11 @@ impl Delivery {
     }
 
     /// Stores the reports of one request; returns how many were new.
-    pub async fn record(&self, channel: &Channel, batch: Batch<StatusDraft>) -> Result<usize, DeliveryError> {
+    pub async fn record(
+        &self,
+        channel: &Channel,
+        batch: Batch<StatusDraft>,
+    ) -> Result<usize, DeliveryError> {
         for error in &batch.rejected {
             tracing::warn!(channel = %channel.id, %error, "delivery report entry skipped");
         }
@@ -47,11 +51,23 @@ impl Delivery {
             };
         }
         let received_at = clock::now_ms();
-        let reports: Vec<NewReport> = batch.items.into_iter().map(|d| self.report(channel, d, received_at)).collect();
-        let statuses: Vec<&'static str> = reports.iter().map(|r| r.status.unwrap_or("unknown")).collect();
+        let reports: Vec<NewReport> = batch
+            .items
+            .into_iter()
+            .map(|d| self.report(channel, d, received_at))
+            .collect();
+        let statuses: Vec<&'static str> = reports
+            .iter()
+            .map(|r| r.status.unwrap_or("unknown"))
+            .collect();
         let new = self
             .store
-            .write(move |conn| reports.iter().map(|r| queries::insert(conn, r)).collect::<Result<Vec<bool>, _>>())
+            .write(move |conn| {
+                reports
+                    .iter()
+                    .map(|r| queries::insert(conn, r))
+                    .collect::<Result<Vec<bool>, _>>()
+            })
             .await?;
         for status in statuses {
             self.metrics.delivery_report(&channel.id, status);

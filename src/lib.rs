@@ -2,27 +2,27 @@
 //!
 //! The modules below are listed in the order a message travels through them.
 
-/// Typed configuration, loaded and validated once.
-pub mod config;
 /// Builds the gateway and runs it until shutdown.
 pub mod app;
-/// The HTTP edge: webhooks, admin API, operations endpoints (the only axum code).
-pub mod http;
-/// Provider wire formats and webhook authentication, one file per provider.
-pub mod provider;
-/// Stage 1: normalise and store every inbound message exactly once.
-pub mod inbound;
+/// Time as stored.
+pub mod clock;
+/// Typed configuration, loaded and validated once.
+pub mod config;
 /// Stage 7: delivery reports, normalised and stored.
 pub mod delivery;
 /// SMS encoding: GSM-7 or UCS-2, segment counts, folding to GSM-7.
 pub mod gsm7;
-/// Phone numbers and sender ids, normalised.
-pub mod phone;
-/// Every SQL query; the group-commit writer.
-pub mod store;
+/// The HTTP edge: webhooks, admin API, operations endpoints (the only axum code).
+pub mod http;
+/// Stage 1: normalise and store every inbound message exactly once.
+pub mod inbound;
 /// Prometheus metrics.
 pub mod metrics;
+/// Phone numbers and sender ids, normalised.
+pub mod phone;
+/// Provider wire formats and webhook authentication, one file per provider.
+pub mod provider;
+/// Every SQL query; the group-commit writer.
+pub mod store;
 /// Logging.
 pub mod telemetry;
-/// Time as stored.
-pub mod clock;

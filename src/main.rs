@@ -55,7 +55,10 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Check { config } => {
             let config = Config::load(&config)?;
             vigie::provider::Channels::from_config(&config)?;
-            println!("configuration is valid: {} channel(s)", config.channels.len());
+            println!(
+                "configuration is valid: {} channel(s)",
+                config.channels.len()
+            );
             Ok(())
         }
         Command::Migrate { config } => {

@@ -56,28 +56,62 @@ impl Metrics {
             inbound.clone(),
         );
         let delivery_reports = Family::<ChannelStatus, Counter>::default();
-        registry.register("delivery_reports", "Delivery reports by channel and normalised status", delivery_reports.clone());
-        let webhook_seconds = Family::<Route, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
-        registry.register("webhook_duration_seconds", "Webhook answer time by route", webhook_seconds.clone());
+        registry.register(
+            "delivery_reports",
+            "Delivery reports by channel and normalised status",
+            delivery_reports.clone(),
+        );
+        let webhook_seconds =
+            Family::<Route, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        registry.register(
+            "webhook_duration_seconds",
+            "Webhook answer time by route",
+            webhook_seconds.clone(),
+        );
         let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 11));
-        registry.register("writer_batch_size", "Writes committed together in one transaction", batch_sizes.clone());
+        registry.register(
+            "writer_batch_size",
+            "Writes committed together in one transaction",
+            batch_sizes.clone(),
+        );
         let database_bytes = Gauge::default();
-        registry.register("database_size_bytes", "Database and write-ahead log size on disk", database_bytes.clone());
-        Self { registry, inbound, delivery_reports, webhook_seconds, batch_sizes, database_bytes }
+        registry.register(
+            "database_size_bytes",
+            "Database and write-ahead log size on disk",
+            database_bytes.clone(),
+        );
+        Self {
+            registry,
+            inbound,
+            delivery_reports,
+            webhook_seconds,
+            batch_sizes,
+            database_bytes,
+        }
     }
 
     pub fn inbound(&self, channel: &str, outcome: &str) {
-        let labels = ChannelOutcome { channel: channel.to_owned(), outcome: outcome.to_owned() };
+        let labels = ChannelOutcome {
+            channel: channel.to_owned(),
+            outcome: outcome.to_owned(),
+        };
         self.inbound.get_or_create(&labels).inc();
     }
 
     pub fn delivery_report(&self, channel: &str, status: &str) {
-        let labels = ChannelStatus { channel: channel.to_owned(), status: status.to_owned() };
+        let labels = ChannelStatus {
+            channel: channel.to_owned(),
+            status: status.to_owned(),
+        };
         self.delivery_reports.get_or_create(&labels).inc();
     }
 
     pub fn webhook_latency(&self, route: &str, seconds: f64) {
-        self.webhook_seconds.get_or_create(&Route { route: route.to_owned() }).observe(seconds);
+        self.webhook_seconds
+            .get_or_create(&Route {
+                route: route.to_owned(),
+            })
+            .observe(seconds);
     }
 
     /// The histogram the store's writer records its batch sizes in.
@@ -87,7 +121,8 @@ impl Metrics {
 
     /// The text exposition, with the database size read now.
     pub fn render(&self, database_bytes: u64) -> String {
-        self.database_bytes.set(i64::try_from(database_bytes).unwrap_or(i64::MAX));
+        self.database_bytes
+            .set(i64::try_from(database_bytes).unwrap_or(i64::MAX));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

@@ -21,6 +21,8 @@ pub struct AddressError(pub String);
 
 /// Short codes are 3 to 6 digits; anything shorter or longer must be a full number.
 const SHORT_CODE: std::ops::RangeInclusive<usize> = 3..=6;
+/// Digits of an E.164 number, country code included, when its plan is not known.
+const PLAUSIBLE_E164_DIGITS: std::ops::RangeInclusive<usize> = 8..=15;
 /// Alphanumeric sender ids are at most 11 characters (GSM 03.40).
 const MAX_SENDER_ID: usize = 11;
 
@@ -29,7 +31,10 @@ impl Address {
     pub fn parse(raw: &str, country: Country) -> Result<Self, AddressError> {
         let trimmed = raw.trim();
         let bare = trimmed.strip_prefix("tel:").unwrap_or(trimmed);
-        let compact: String = bare.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+        let compact: String = bare
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+            .collect();
         let err = || AddressError(raw.to_owned());
         let (plus, digits) = match compact.strip_prefix('+') {
             Some(rest) => (true, rest),
@@ -44,7 +49,9 @@ impl Address {
         if !plus && SHORT_CODE.contains(&digits.len()) {
             return Ok(Self(digits.to_owned()));
         }
-        international(plus, digits, country).map(Self).ok_or_else(err)
+        international(plus, digits, country)
+            .map(Self)
+            .ok_or_else(err)
     }
 
     /// The stored form.
@@ -85,21 +92,34 @@ fn international(plus: bool, digits: &str, country: Country) -> Option<String> {
     } else if let Some(rest) = digits.strip_prefix("00") {
         [Some(format!("+{rest}")), None, None]
     } else {
-        let international = (digits.len() >= 11 && !digits.starts_with('0')).then(|| format!("+{digits}"));
-        [Some(digits.to_owned()), international, None]
+        // National numbers in the Sahel have 8 digits: 11 or more without a leading 0 is
+        // far more likely a number whose `+` the provider dropped.
+        let international =
+            (digits.len() >= 11 && !digits.starts_with('0')).then(|| format!("+{digits}"));
+        [international, Some(digits.to_owned()), None]
     };
     let parsed: Vec<_> = candidates
         .into_iter()
         .flatten()
         .filter_map(|text| phonenumber::parse(Some(country), text).ok())
         .collect();
-    let best = parsed.iter().find(|n| phonenumber::is_valid(n)).or_else(|| parsed.first())?;
-    Some(best.format().mode(Mode::E164).to_string())
+    // A valid number (known numbering plan) first; else one of plausible E.164 length, since
+    // plans change faster than libphonenumber's metadata reaches us.
+    let e164 = |n: &phonenumber::PhoneNumber| n.format().mode(Mode::E164).to_string();
+    if let Some(valid) = parsed.iter().find(|n| phonenumber::is_valid(n)) {
+        return Some(e164(valid));
+    }
+    parsed
+        .iter()
+        .map(e164)
+        .find(|e| PLAUSIBLE_E164_DIGITS.contains(&(e.len() - 1)))
 }
 
 fn sender_id(text: &str) -> Option<Address> {
     let ok = (1..=MAX_SENDER_ID).contains(&text.chars().count())
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'))
         && text.chars().any(|c| c.is_ascii_alphabetic());
     ok.then(|| Address(text.to_owned()))
 }
@@ -141,7 +161,14 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_address() {
-        for raw in ["", "+", "12", "not a number at all", "+abc", "12345678901234567890"] {
+        for raw in [
+            "",
+            "+",
+            "12",
+            "not a number at all",
+            "+abc",
+            "12345678901234567890",
+        ] {
             assert!(ml(raw).is_err(), "{raw:?} should be refused");
         }
     }
@@ -150,6 +177,9 @@ mod tests {
     fn masks_all_but_country_and_last_digits() {
         assert_eq!(mask("+22376123456"), "+223******56");
         assert_eq!(mask("21512"), "21512");
-        assert_eq!(format!("{:?}", Address("+22376123456".into())), "Address(+223******56)");
+        assert_eq!(
+            format!("{:?}", Address("+22376123456".into())),
+            "Address(+223******56)"
+        );
     }
 }

@@ -98,32 +98,49 @@ pub(super) fn parse_country(code: &str) -> Result<phonenumber::country::Id, Stri
         .map_err(|_| format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
 }
 
-pub(super) fn validate_all(channels: &[ChannelConfig], has_public_url: bool) -> Result<(), ConfigError> {
+pub(super) fn validate_all(
+    channels: &[ChannelConfig],
+    has_public_url: bool,
+) -> Result<(), ConfigError> {
     let mut seen = HashSet::new();
     for (i, channel) in channels.iter().enumerate() {
         let field = |name: &str| format!("channels[{i}].{name}");
         if !valid_id(&channel.id) {
-            return Err(ConfigError::invalid(field("id"), "use 1-32 characters a-z, 0-9, - or _"));
+            return Err(ConfigError::invalid(
+                field("id"),
+                "use 1-32 characters a-z, 0-9, - or _",
+            ));
         }
         if !seen.insert(channel.id.as_str()) {
-            return Err(ConfigError::invalid(field("id"), format!("`{}` is used twice", channel.id)));
+            return Err(ConfigError::invalid(
+                field("id"),
+                format!("`{}` is used twice", channel.id),
+            ));
         }
         if let Some(country) = &channel.country {
-            parse_country(country).map_err(|reason| ConfigError::invalid(field("country"), reason))?;
+            parse_country(country)
+                .map_err(|reason| ConfigError::invalid(field("country"), reason))?;
         }
-        validate_kind(channel, has_public_url).map_err(|(name, reason)| ConfigError::invalid(field(name), reason))?;
+        validate_kind(channel, has_public_url)
+            .map_err(|(name, reason)| ConfigError::invalid(field(name), reason))?;
     }
     Ok(())
 }
 
 fn valid_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// What each kind needs to receive webhooks safely.
-fn validate_kind(channel: &ChannelConfig, has_public_url: bool) -> Result<(), (&'static str, String)> {
-    let required = |name: &'static str| (name, format!("required for kind {}", channel.kind.as_str()));
+fn validate_kind(
+    channel: &ChannelConfig,
+    has_public_url: bool,
+) -> Result<(), (&'static str, String)> {
+    let required =
+        |name: &'static str| (name, format!("required for kind {}", channel.kind.as_str()));
     if channel.kind != ChannelKind::Sim && channel.secret.is_none() {
         return Err(required("secret"));
     }
@@ -132,7 +149,10 @@ fn validate_kind(channel: &ChannelConfig, has_public_url: bool) -> Result<(), (&
             return Err(required("auth_token"));
         }
         if !has_public_url {
-            return Err(("kind", "twilio signs the public URL: set server.public_url".into()));
+            return Err((
+                "kind",
+                "twilio signs the public URL: set server.public_url".into(),
+            ));
         }
     }
     Ok(())

@@ -103,7 +103,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, level: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
     }
 }
 
@@ -151,7 +154,10 @@ pub struct RateLimitConfig {
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        Self { per_minute: 10, burst: 10 }
+        Self {
+            per_minute: 10,
+            burst: 10,
+        }
     }
 }
 
@@ -166,7 +172,10 @@ pub enum ConfigError {
 
 impl ConfigError {
     pub(crate) fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), reason: reason.into() }
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -175,7 +184,10 @@ impl Config {
     /// `VIGIE_ADMIN_TOKEN`), and validates.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         if !path.exists() {
-            return Err(ConfigError::invalid("--config", format!("{} does not exist", path.display())));
+            return Err(ConfigError::invalid(
+                "--config",
+                format!("{} does not exist", path.display()),
+            ));
         }
         let figment = Figment::from(Toml::file(path)).merge(Env::prefixed("VIGIE_").split("__"));
         Self::extract(figment)
@@ -197,15 +209,27 @@ impl Config {
         channels::parse_country(&self.inbound.default_country)
             .map_err(|reason| ConfigError::invalid("inbound.default_country", reason))?;
         positive("inbound.max_text_chars", self.inbound.max_text_chars as u64)?;
-        positive("inbound.rate_limit.per_minute", self.inbound.rate_limit.per_minute.into())?;
-        positive("inbound.rate_limit.burst", self.inbound.rate_limit.burst.into())?;
+        positive(
+            "inbound.rate_limit.per_minute",
+            self.inbound.rate_limit.per_minute.into(),
+        )?;
+        positive(
+            "inbound.rate_limit.burst",
+            self.inbound.rate_limit.burst.into(),
+        )?;
         positive("storage.batch_max", self.storage.batch_max as u64)?;
         positive("storage.readers", self.storage.readers as u64)?;
-        positive("server.request_timeout_secs", self.server.request_timeout_secs)?;
-        if let Some(url) = &self.server.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(ConfigError::invalid("server.public_url", "must start with http:// or https://"));
-            }
+        positive(
+            "server.request_timeout_secs",
+            self.server.request_timeout_secs,
+        )?;
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())
     }
@@ -213,7 +237,9 @@ impl Config {
 
 /// Names the field first: `server.listen: invalid socket address syntax (in config/vigie.toml)`.
 fn from_figment(e: figment::Error) -> ConfigError {
-    let Some(first) = e.into_iter().next() else { return ConfigError::Load("unknown error".into()) };
+    let Some(first) = e.into_iter().next() else {
+        return ConfigError::Load("unknown error".into());
+    };
     let source = first.metadata.as_ref().map(|m| match &m.source {
         Some(source) => source.to_string(),
         None => m.name.to_string(),

@@ -19,13 +19,17 @@ const MAX_LIMIT: u32 = 1000;
 /// Refuses callers without the admin token. Without a configured token the admin API is off.
 pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.admin_token else {
-        return Err(ApiError::Unauthorized("admin API disabled: no admin token configured (VIGIE_ADMIN_TOKEN)"));
+        return Err(ApiError::Unauthorized(
+            "admin API disabled: no admin token configured (VIGIE_ADMIN_TOKEN)",
+        ));
     };
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized("admin token required: Authorization: Bearer <token>"))?;
+        .ok_or(ApiError::Unauthorized(
+            "admin token required: Authorization: Bearer <token>",
+        ))?;
     if !signature_equal(given.trim().as_bytes(), expected.expose_secret().as_bytes()) {
         return Err(ApiError::Unauthorized("wrong admin token"));
     }
@@ -40,21 +44,32 @@ pub(super) async fn messages(
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&state, &headers)?;
     let limit = number(&query, "limit")?.map_or(Ok(DEFAULT_LIMIT), |n| {
-        u32::try_from(n).ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-            ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}"))
-        })
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")))
     })?;
     let before = number(&query, "before")?;
     let messages = match query.get("direction").map_or("in", String::as_str) {
         "in" => {
-            let rows = state.store.read(move |c| inbound::list(c, limit, before)).await?;
+            let rows = state
+                .store
+                .read(move |c| inbound::list(c, limit, before))
+                .await?;
             rows.into_iter().map(inbound_json).collect::<Vec<_>>()
         }
         "out" => {
-            let rows = state.store.read(move |c| outbound::list(c, None, limit, before)).await?;
+            let rows = state
+                .store
+                .read(move |c| outbound::list(c, None, limit, before))
+                .await?;
             rows.into_iter().map(outbound_json).collect()
         }
-        other => return Err(ApiError::BadRequest(format!("direction must be `in` or `out`, not `{other}`"))),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "direction must be `in` or `out`, not `{other}`"
+            )));
+        }
     };
     let next = messages.last().and_then(|m| m.get("id")).cloned();
     Ok(Json(json!({ "messages": messages, "next_before": next })))
@@ -63,7 +78,11 @@ pub(super) async fn messages(
 fn number(query: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     query
         .get(name)
-        .map(|v| v.parse().map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number, not `{v}`"))))
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::BadRequest(format!("{name} must be a whole number, not `{v}`"))
+            })
+        })
         .transpose()
 }
 

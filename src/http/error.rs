@@ -81,7 +81,11 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (self.status(), Json(json!({ "error": self.code(), "message": message }))).into_response()
+        (
+            self.status(),
+            Json(json!({ "error": self.code(), "message": message })),
+        )
+            .into_response()
     }
 }
 
@@ -96,8 +100,14 @@ mod tests {
             (ApiError::MethodNotAllowed("twilio"), 405),
             (ApiError::Auth(AuthError::MissingSecret), 401),
             (ApiError::Auth(AuthError::WrongSecret), 403),
-            (ApiError::Auth(AuthError::MissingSignature("X-Twilio-Signature")), 401),
-            (ApiError::Auth(AuthError::BadSignature("X-Twilio-Signature")), 403),
+            (
+                ApiError::Auth(AuthError::MissingSignature("X-Twilio-Signature")),
+                401,
+            ),
+            (
+                ApiError::Auth(AuthError::BadSignature("X-Twilio-Signature")),
+                403,
+            ),
             (ApiError::Payload(PayloadError::Missing("from".into())), 400),
             (ApiError::Unauthorized("admin token required"), 401),
             (ApiError::Store(StoreError::Closed), 503),

@@ -25,5 +25,12 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.render(state.store.size_bytes());
-    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }

@@ -23,11 +23,19 @@ pub(super) async fn outbox(
     let Some(sim) = state.channels.of_kind(ChannelKind::Sim).next().cloned() else {
         return Err(ApiError::UnknownChannel("sim".into()));
     };
-    let req = WebhookRequest { method: Method::GET, uri, headers, body: Default::default() };
+    let req = WebhookRequest {
+        method: Method::GET,
+        uri,
+        headers,
+        body: Default::default(),
+    };
     provider::authenticate(&sim, &req, None)?;
     let to = query.get("to").cloned();
     let channel = sim.id.clone();
-    let rows = state.store.read(move |c| outbound::list(c, Some(&channel), 1000, None)).await?;
+    let rows = state
+        .store
+        .read(move |c| outbound::list(c, Some(&channel), 1000, None))
+        .await?;
     let messages: Vec<Value> = rows
         .into_iter()
         .filter(|m| to.as_deref().is_none_or(|to| m.recipient == to))

@@ -28,16 +28,31 @@ pub(super) async fn inbound_sms(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let req = WebhookRequest { method, uri, headers, body };
+    let req = WebhookRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
     let result = receive_sms(&state, &channel, &req).await;
-    state.metrics.webhook_latency("sms", started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .webhook_latency("sms", started.elapsed().as_secs_f64());
     result
 }
 
-async fn receive_sms(state: &AppState, channel_id: &str, req: &WebhookRequest) -> Result<Response, ApiError> {
+async fn receive_sms(
+    state: &AppState,
+    channel_id: &str,
+    req: &WebhookRequest,
+) -> Result<Response, ApiError> {
     let channel = admit(state, channel_id, req)?;
     let accepted = match provider::parse_inbound(channel.kind, req) {
-        Ok(batch) => state.inbound.accept(channel, batch).await.map_err(ApiError::from),
+        Ok(batch) => state
+            .inbound
+            .accept(channel, batch)
+            .await
+            .map_err(ApiError::from),
         Err(e) => Err(e.into()),
     };
     if let Err(ApiError::Payload(e)) = &accepted {
@@ -57,13 +72,24 @@ pub(super) async fn status(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let req = WebhookRequest { method, uri, headers, body };
+    let req = WebhookRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
     let result = receive_status(&state, &channel, &req).await;
-    state.metrics.webhook_latency("status", started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .webhook_latency("status", started.elapsed().as_secs_f64());
     result
 }
 
-async fn receive_status(state: &AppState, channel_id: &str, req: &WebhookRequest) -> Result<Response, ApiError> {
+async fn receive_status(
+    state: &AppState,
+    channel_id: &str,
+    req: &WebhookRequest,
+) -> Result<Response, ApiError> {
     let channel = admit(state, channel_id, req)?;
     let batch = provider::parse_status(channel.kind, req).inspect_err(|e| {
         tracing::warn!(channel = %channel.id, error = %e, "delivery report refused");
@@ -73,8 +99,15 @@ async fn receive_status(state: &AppState, channel_id: &str, req: &WebhookRequest
 }
 
 /// Finds the channel, checks the method and authenticates the request.
-fn admit<'a>(state: &'a AppState, channel_id: &str, req: &WebhookRequest) -> Result<&'a Channel, ApiError> {
-    let channel = state.channels.get(channel_id).ok_or_else(|| ApiError::UnknownChannel(channel_id.to_owned()))?;
+fn admit<'a>(
+    state: &'a AppState,
+    channel_id: &str,
+    req: &WebhookRequest,
+) -> Result<&'a Channel, ApiError> {
+    let channel = state
+        .channels
+        .get(channel_id)
+        .ok_or_else(|| ApiError::UnknownChannel(channel_id.to_owned()))?;
     if req.method == Method::GET && !provider::accepts_get(channel.kind) {
         return Err(ApiError::MethodNotAllowed(channel.kind.as_str()));
     }
@@ -102,5 +135,6 @@ fn sms_answer(kind: ChannelKind, accepted: &Accepted) -> Response {
         })
         .collect();
     let rejected: Vec<String> = accepted.rejected.iter().map(ToString::to_string).collect();
-    Json(json!({ "status": "accepted", "messages": messages, "rejected": rejected })).into_response()
+    Json(json!({ "status": "accepted", "messages": messages, "rejected": rejected }))
+        .into_response()
 }

@@ -55,7 +55,12 @@ enum Record {
 }
 
 impl Inbound {
-    pub fn new(store: Store, channels: Arc<Channels>, metrics: Arc<Metrics>, config: &InboundConfig) -> Self {
+    pub fn new(
+        store: Store,
+        channels: Arc<Channels>,
+        metrics: Arc<Metrics>,
+        config: &InboundConfig,
+    ) -> Self {
         let per_minute = NonZeroU32::new(config.rate_limit.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.rate_limit.burst).unwrap_or(NonZeroU32::MIN);
         Self {
@@ -70,7 +75,11 @@ impl Inbound {
     }
 
     /// Normalises and stores what one webhook request carried; returns once committed.
-    pub async fn accept(&self, channel: &Channel, batch: Batch<InboundDraft>) -> Result<Accepted, InboundError> {
+    pub async fn accept(
+        &self,
+        channel: &Channel,
+        batch: Batch<InboundDraft>,
+    ) -> Result<Accepted, InboundError> {
         let mut rejected = batch.rejected;
         let received_at = clock::now_ms();
         let mut records = Vec::with_capacity(batch.items.len());
@@ -90,7 +99,12 @@ impl Inbound {
         let flags: Vec<&'static str> = records.iter().map(Record::flag).collect();
         let stored = self
             .store
-            .write(move |conn| records.iter().map(|r| r.store(conn, window)).collect::<Result<Vec<_>, _>>())
+            .write(move |conn| {
+                records
+                    .iter()
+                    .map(|r| r.store(conn, window))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .await?;
         for (result, flag) in stored.iter().zip(flags) {
             let outcome = match result {
@@ -104,12 +118,23 @@ impl Inbound {
         Ok(Accepted { stored, rejected })
     }
 
-    fn normalise(&self, channel: &Channel, draft: InboundDraft, received_at: i64) -> Result<Record, PayloadError> {
+    fn normalise(
+        &self,
+        channel: &Channel,
+        draft: InboundDraft,
+        received_at: i64,
+    ) -> Result<Record, PayloadError> {
         let sender = Address::parse(&draft.sender, channel.country)
             .map_err(|e| PayloadError::bad(sender_field(channel.kind), e.to_string()))?;
-        let recipient = draft.recipient.map(|r| Address::parse(&r, channel.country).map_or(r, |a| a.as_str().to_owned()));
+        let recipient = draft
+            .recipient
+            .map(|r| Address::parse(&r, channel.country).map_or(r, |a| a.as_str().to_owned()));
         let truncated = draft.text.chars().count() > self.max_text_chars;
-        let text = if truncated { draft.text.chars().take(self.max_text_chars).collect() } else { draft.text };
+        let text = if truncated {
+            draft.text.chars().take(self.max_text_chars).collect()
+        } else {
+            draft.text
+        };
         let is_loop = self.channels.is_own_number(&sender);
         let throttled = !is_loop && self.limiter.check_key(&sender).is_err();
         tracing::debug!(channel = %channel.id, sender = ?sender, throttled, is_loop, "inbound message normalised");
@@ -131,7 +156,12 @@ impl Inbound {
         };
         Ok(match draft.concat {
             None => Record::Whole(message),
-            Some(c) => Record::Part(NewPart { message, concat_ref: c.reference, part: c.part, total: c.total }),
+            Some(c) => Record::Part(NewPart {
+                message,
+                concat_ref: c.reference,
+                part: c.part,
+                total: c.total,
+            }),
         })
     }
 
@@ -139,9 +169,15 @@ impl Inbound {
     pub async fn flush_expired_parts(&self) -> Result<usize, StoreError> {
         let older_than = clock::now_ms() - self.concat_timeout_ms;
         let window = self.window_ms;
-        let ids = self.store.write(move |conn| queries::flush_expired_parts(conn, older_than, window)).await?;
+        let ids = self
+            .store
+            .write(move |conn| queries::flush_expired_parts(conn, older_than, window))
+            .await?;
         if !ids.is_empty() {
-            tracing::info!(count = ids.len(), "incomplete concatenated messages stored as they are");
+            tracing::info!(
+                count = ids.len(),
+                "incomplete concatenated messages stored as they are"
+            );
         }
         Ok(ids.len())
     }

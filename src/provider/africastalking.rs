@@ -1,6 +1,8 @@
 //! Africa's Talking: form-encoded inbound SMS and delivery reports.
 
-use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+};
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
     let p = req.form();
@@ -9,7 +11,10 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         sender: p.require_non_empty("from")?.to_owned(),
         recipient: p.non_empty("to").map(str::to_owned),
         text: p.require("text")?.to_owned(),
-        provider_ts: p.non_empty("date").map(|d| parse_time("date", d)).transpose()?,
+        provider_ts: p
+            .non_empty("date")
+            .map(|d| parse_time("date", d))
+            .transpose()?,
         raw: p.to_raw(),
         concat: None,
     }))

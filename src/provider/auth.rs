@@ -30,9 +30,17 @@ impl AuthError {
 
 /// Checks the channel secret and, for Twilio and signed Vonage channels, the signature.
 /// `public_url` is the base URL providers call, which Twilio signs.
-pub fn authenticate(channel: &Channel, req: &WebhookRequest, public_url: Option<&str>) -> Result<(), AuthError> {
+pub fn authenticate(
+    channel: &Channel,
+    req: &WebhookRequest,
+    public_url: Option<&str>,
+) -> Result<(), AuthError> {
     if let Some(secret) = &channel.secret {
-        let given = req.query().get(TOKEN_PARAM).map(str::to_owned).or_else(|| basic_password(req));
+        let given = req
+            .query()
+            .get(TOKEN_PARAM)
+            .map(str::to_owned)
+            .or_else(|| basic_password(req));
         let given = given.ok_or(AuthError::MissingSecret)?;
         if !signature::equal(given.as_bytes(), secret.expose_secret().as_bytes()) {
             return Err(AuthError::WrongSecret);
@@ -47,30 +55,56 @@ pub fn authenticate(channel: &Channel, req: &WebhookRequest, public_url: Option<
 
 fn basic_password(req: &WebhookRequest) -> Option<String> {
     let value = req.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    text.split_once(':').map(|(_, password)| password.to_owned())
+    text.split_once(':')
+        .map(|(_, password)| password.to_owned())
 }
 
-fn check_twilio(channel: &Channel, req: &WebhookRequest, public_url: Option<&str>) -> Result<(), AuthError> {
+fn check_twilio(
+    channel: &Channel,
+    req: &WebhookRequest,
+    public_url: Option<&str>,
+) -> Result<(), AuthError> {
     const NAME: &str = "X-Twilio-Signature";
     let (Some(token), Some(base)) = (&channel.twilio_auth_token, public_url) else {
         // Configuration validation requires both; refuse rather than accept unsigned.
         return Err(AuthError::BadSignature(NAME));
     };
-    let given = req.headers.get(NAME).and_then(|v| v.to_str().ok()).ok_or(AuthError::MissingSignature(NAME))?;
+    let given = req
+        .headers
+        .get(NAME)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(AuthError::MissingSignature(NAME))?;
     let path = req.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let url = format!("{}{path}", base.trim_end_matches('/'));
     let expected = signature::twilio(&url, &req.form(), token.expose_secret().as_bytes());
-    if signature::equal(given.as_bytes(), expected.as_bytes()) { Ok(()) } else { Err(AuthError::BadSignature(NAME)) }
+    if signature::equal(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature(NAME))
+    }
 }
 
 fn check_vonage(channel: &Channel, req: &WebhookRequest) -> Result<(), AuthError> {
     const NAME: &str = "Vonage";
-    let Some((secret, method)) = &channel.vonage_signature else { return Ok(()) };
+    let Some((secret, method)) = &channel.vonage_signature else {
+        return Ok(());
+    };
     let params = vonage::params(req).map_err(|_| AuthError::BadSignature(NAME))?;
-    let given = params.get("sig").ok_or(AuthError::MissingSignature(NAME))?.to_ascii_lowercase();
+    let given = params
+        .get("sig")
+        .ok_or(AuthError::MissingSignature(NAME))?
+        .to_ascii_lowercase();
     let expected = signature::vonage(&params, secret.expose_secret().as_bytes(), *method);
-    if signature::equal(given.as_bytes(), expected.as_bytes()) { Ok(()) } else { Err(AuthError::BadSignature(NAME)) }
+    if signature::equal(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(AuthError::BadSignature(NAME))
+    }
 }

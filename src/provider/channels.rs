@@ -30,7 +30,8 @@ pub struct Channels {
 
 impl Channels {
     pub fn from_config(config: &Config) -> Result<Self, ConfigError> {
-        let default_country = parse_country("inbound.default_country", &config.inbound.default_country)?;
+        let default_country =
+            parse_country("inbound.default_country", &config.inbound.default_country)?;
         let mut channels = Self::default();
         for (i, c) in config.channels.iter().enumerate() {
             let country = match &c.country {
@@ -38,8 +39,9 @@ impl Channels {
                 None => default_country,
             };
             if let Some(sender) = &c.sender {
-                let own = Address::parse(sender, country)
-                    .map_err(|e| ConfigError::invalid(format!("channels[{i}].sender"), e.to_string()))?;
+                let own = Address::parse(sender, country).map_err(|e| {
+                    ConfigError::invalid(format!("channels[{i}].sender"), e.to_string())
+                })?;
                 channels.own_numbers.insert(own);
             }
             let channel = Channel {
@@ -47,7 +49,10 @@ impl Channels {
                 kind: c.kind,
                 country,
                 secret: c.secret.clone(),
-                twilio_auth_token: c.auth_token.clone().filter(|_| c.kind == ChannelKind::Twilio),
+                twilio_auth_token: c
+                    .auth_token
+                    .clone()
+                    .filter(|_| c.kind == ChannelKind::Twilio),
                 vonage_signature: c
                     .signature_secret
                     .clone()
@@ -75,5 +80,6 @@ impl Channels {
 }
 
 fn parse_country(field: &str, code: &str) -> Result<Country, ConfigError> {
-    code.parse().map_err(|_| ConfigError::invalid(field, format!("`{code}` is not a country code")))
+    code.parse()
+        .map_err(|_| ConfigError::invalid(field, format!("`{code}` is not a country code")))
 }

@@ -6,7 +6,9 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -15,7 +17,9 @@ struct Envelope {
 
 fn results(req: &WebhookRequest) -> Result<Vec<Value>, PayloadError> {
     let envelope: Envelope = req.json()?;
-    envelope.results.ok_or_else(|| PayloadError::Missing("results".into()))
+    envelope
+        .results
+        .ok_or_else(|| PayloadError::Missing("results".into()))
 }
 
 /// Reads every entry with `read`, keeping the failures apart.
@@ -34,7 +38,11 @@ fn batch<T>(
     out
 }
 
-fn text_field<'a>(entry: &'a Value, name: &str, field: &dyn Fn(&str) -> String) -> Result<Option<&'a str>, PayloadError> {
+fn text_field<'a>(
+    entry: &'a Value,
+    name: &str,
+    field: &dyn Fn(&str) -> String,
+) -> Result<Option<&'a str>, PayloadError> {
     match entry.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.as_str())),
@@ -47,10 +55,14 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         let sender = text_field(entry, "from", field)?.filter(|s| !s.is_empty());
         Ok(InboundDraft {
             provider_message_id: text_field(entry, "messageId", field)?.map(str::to_owned),
-            sender: sender.ok_or_else(|| PayloadError::Missing(field("from")))?.to_owned(),
+            sender: sender
+                .ok_or_else(|| PayloadError::Missing(field("from")))?
+                .to_owned(),
             recipient: text_field(entry, "to", field)?.map(str::to_owned),
             // `cleanText` drops the keyword; the full text is what the monitor typed.
-            text: text_field(entry, "text", field)?.unwrap_or_default().to_owned(),
+            text: text_field(entry, "text", field)?
+                .unwrap_or_default()
+                .to_owned(),
             provider_ts: text_field(entry, "receivedAt", field)?
                 .map(|t| parse_time(&field("receivedAt"), t))
                 .transpose()?,
@@ -63,17 +75,30 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
     Ok(batch(results(req)?, |entry, field| {
         let id = text_field(entry, "messageId", field)?.filter(|s| !s.is_empty());
-        let status = entry.get("status").ok_or_else(|| PayloadError::Missing(field("status")))?;
+        let status = entry
+            .get("status")
+            .ok_or_else(|| PayloadError::Missing(field("status")))?;
         let group_id = status.get("groupId").and_then(Value::as_i64);
         let status_id = status.get("id").and_then(Value::as_i64);
-        let name = status.get("name").or_else(|| status.get("groupName")).and_then(Value::as_str);
-        let error = entry.get("error").filter(|e| e.get("id").and_then(Value::as_i64).unwrap_or(0) != 0);
+        let name = status
+            .get("name")
+            .or_else(|| status.get("groupName"))
+            .and_then(Value::as_str);
+        let error = entry
+            .get("error")
+            .filter(|e| e.get("id").and_then(Value::as_i64).unwrap_or(0) != 0);
         Ok(StatusDraft {
-            provider_message_id: Some(id.ok_or_else(|| PayloadError::Missing(field("messageId")))?.to_owned()),
+            provider_message_id: Some(
+                id.ok_or_else(|| PayloadError::Missing(field("messageId")))?
+                    .to_owned(),
+            ),
             reference: text_field(entry, "callbackData", field)?.map(str::to_owned),
             status: map_status(group_id, status_id),
-            provider_status: name.map_or_else(|| format!("{group_id:?}/{status_id:?}"), str::to_owned),
-            error_code: error.and_then(|e| e.get("name").or_else(|| e.get("id"))).map(value_text),
+            provider_status: name
+                .map_or_else(|| format!("{group_id:?}/{status_id:?}"), str::to_owned),
+            error_code: error
+                .and_then(|e| e.get("name").or_else(|| e.get("id")))
+                .map(value_text),
             raw: entry.to_string(),
         })
     }))

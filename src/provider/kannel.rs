@@ -2,7 +2,9 @@
 //!
 //! The delivery-report URL we give Kannel carries our outbound id as `id` and `%d` as `status`.
 
-use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+};
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
     let p = req.params();
@@ -21,7 +23,9 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
     let p = req.params();
     let value = p.require_non_empty("status")?;
-    let code: u32 = value.parse().map_err(|_| PayloadError::bad("status", format!("`{value}` is not a DLR type")))?;
+    let code: u32 = value
+        .parse()
+        .map_err(|_| PayloadError::bad("status", format!("`{value}` is not a DLR type")))?;
     Ok(Batch::one(StatusDraft {
         provider_message_id: None,
         reference: Some(p.require_non_empty("id")?.to_owned()),

@@ -94,12 +94,18 @@ pub struct Batch<T> {
 
 impl<T> Batch<T> {
     pub fn one(item: T) -> Self {
-        Self { items: vec![item], rejected: Vec::new() }
+        Self {
+            items: vec![item],
+            rejected: Vec::new(),
+        }
     }
 
     /// A request the provider sends that carries nothing to store (URL checks, empty batches).
     pub fn empty() -> Self {
-        Self { items: Vec::new(), rejected: Vec::new() }
+        Self {
+            items: Vec::new(),
+            rejected: Vec::new(),
+        }
     }
 }
 
@@ -111,19 +117,28 @@ pub enum PayloadError {
     #[error("bad field `{field}`: {reason}")]
     Bad { field: String, reason: String },
     #[error("body is not valid {format}: {reason}")]
-    Syntax { format: &'static str, reason: String },
+    Syntax {
+        format: &'static str,
+        reason: String,
+    },
     #[error("{0} does not send this request")]
     Unsupported(&'static str),
 }
 
 impl PayloadError {
     pub(crate) fn bad(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Bad { field: field.into(), reason: reason.into() }
+        Self::Bad {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
 /// Reads an inbound-SMS webhook of `kind`.
-pub fn parse_inbound(kind: ChannelKind, req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
+pub fn parse_inbound(
+    kind: ChannelKind,
+    req: &WebhookRequest,
+) -> Result<Batch<InboundDraft>, PayloadError> {
     match kind {
         ChannelKind::Africastalking => africastalking::inbound(req),
         ChannelKind::Twilio => twilio::inbound(req),
@@ -136,7 +151,10 @@ pub fn parse_inbound(kind: ChannelKind, req: &WebhookRequest) -> Result<Batch<In
 }
 
 /// Reads a delivery-report webhook of `kind`.
-pub fn parse_status(kind: ChannelKind, req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
+pub fn parse_status(
+    kind: ChannelKind,
+    req: &WebhookRequest,
+) -> Result<Batch<StatusDraft>, PayloadError> {
     match kind {
         ChannelKind::Africastalking => africastalking::status(req),
         ChannelKind::Twilio => twilio::status(req),
@@ -176,17 +194,24 @@ pub(crate) fn parse_time(field: &str, value: &str) -> Result<i64, PayloadError> 
     if let Ok(t) = DateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f%z") {
         return Ok(t.timestamp_millis());
     }
-    for layout in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+    for layout in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(value, layout) {
             return Ok(t.and_utc().timestamp_millis());
         }
     }
-    if let Ok(secs) = value.parse::<i64>() {
-        if (0..=253_402_300_799).contains(&secs) {
-            return Ok(secs * 1000);
-        }
+    if let Ok(secs) = value.parse::<i64>()
+        && (0..=253_402_300_799).contains(&secs)
+    {
+        return Ok(secs * 1000);
     }
-    Err(PayloadError::bad(field, format!("`{value}` is not a date and time")))
+    Err(PayloadError::bad(
+        field,
+        format!("`{value}` is not a date and time"),
+    ))
 }
 
 #[cfg(test)]

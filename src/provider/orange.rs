@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+};
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, key| v.get(key))?.as_str()
@@ -26,10 +28,15 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
     let sender = str_at(msg, &["senderAddress"]).filter(|s| !s.is_empty());
     Ok(Batch::one(InboundDraft {
         provider_message_id: str_at(msg, &["messageId"]).map(str::to_owned),
-        sender: strip_tel(sender.ok_or_else(|| PayloadError::Missing(field("senderAddress")))?).to_owned(),
+        sender: strip_tel(sender.ok_or_else(|| PayloadError::Missing(field("senderAddress")))?)
+            .to_owned(),
         recipient: str_at(msg, &["destinationAddress"]).map(|a| strip_tel(a).to_owned()),
-        text: str_at(msg, &["message"]).ok_or_else(|| PayloadError::Missing(field("message")))?.to_owned(),
-        provider_ts: str_at(msg, &["dateTime"]).map(|t| parse_time(&field("dateTime"), t)).transpose()?,
+        text: str_at(msg, &["message"])
+            .ok_or_else(|| PayloadError::Missing(field("message")))?
+            .to_owned(),
+        provider_ts: str_at(msg, &["dateTime"])
+            .map(|t| parse_time(&field("dateTime"), t))
+            .transpose()?,
         raw: body.to_string(),
         concat: None,
     }))
@@ -39,7 +46,8 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
     let body: Value = req.json()?;
     const ROOT: &str = "deliveryInfoNotification";
     let info = &["deliveryInfoNotification", "deliveryInfo", "deliveryStatus"];
-    let value = str_at(&body, info).ok_or_else(|| PayloadError::Missing(format!("{ROOT}.deliveryInfo.deliveryStatus")))?;
+    let value = str_at(&body, info)
+        .ok_or_else(|| PayloadError::Missing(format!("{ROOT}.deliveryInfo.deliveryStatus")))?;
     let reference = str_at(&body, &[ROOT, "callbackData"])
         .filter(|s| !s.is_empty())
         .ok_or_else(|| PayloadError::Missing(format!("{ROOT}.callbackData")))?;
@@ -57,9 +65,10 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
 fn map_status(value: &str) -> Option<DeliveryStatus> {
     Some(match value {
         "DeliveredToTerminal" => DeliveryStatus::Delivered,
-        "DeliveredToNetwork" | "MessageWaiting" | "DeliveryUncertain" | "DeliveryNotificationNotSupported" => {
-            DeliveryStatus::Sent
-        }
+        "DeliveredToNetwork"
+        | "MessageWaiting"
+        | "DeliveryUncertain"
+        | "DeliveryNotificationNotSupported" => DeliveryStatus::Sent,
         "DeliveryImpossible" => DeliveryStatus::Failed,
         _ => return None,
     })

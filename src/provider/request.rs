@@ -30,7 +30,10 @@ impl Params {
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first non-empty value of `name`.
@@ -40,12 +43,14 @@ impl Params {
 
     /// The value of `name`, or a 400 naming it.
     pub fn require(&self, name: &str) -> Result<&str, PayloadError> {
-        self.get(name).ok_or_else(|| PayloadError::Missing(name.to_owned()))
+        self.get(name)
+            .ok_or_else(|| PayloadError::Missing(name.to_owned()))
     }
 
     /// A non-empty value of `name`, or a 400 naming it.
     pub fn require_non_empty(&self, name: &str) -> Result<&str, PayloadError> {
-        self.non_empty(name).ok_or_else(|| PayloadError::Missing(name.to_owned()))
+        self.non_empty(name)
+            .ok_or_else(|| PayloadError::Missing(name.to_owned()))
     }
 
     /// Form-encodes the pairs, leaving out the channel token: what we store as the raw payload.
@@ -83,17 +88,25 @@ impl WebhookRequest {
         self.headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/json"))
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/json")
+            })
             || self.body.first() == Some(&b'{')
     }
 
     /// The body as JSON of shape `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
         serde_json::from_slice(&self.body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => {
-                PayloadError::Syntax { format: "provider JSON", reason: e.to_string() }
-            }
-            _ => PayloadError::Syntax { format: "JSON", reason: e.to_string() },
+            serde_json::error::Category::Data => PayloadError::Syntax {
+                format: "provider JSON",
+                reason: e.to_string(),
+            },
+            _ => PayloadError::Syntax {
+                format: "JSON",
+                reason: e.to_string(),
+            },
         })
     }
 

@@ -33,15 +33,19 @@ pub(crate) fn twilio(url: &str, form: &Params, auth_token: &[u8]) -> String {
 
 fn hmac_sha1(key: &[u8]) -> Hmac<Sha1> {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    <Hmac<Sha1> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    <Hmac<Sha1> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
 }
 
 /// Vonage: the parameters but `sig` (and our own token), sorted by name, as `&name=value`
 /// with `&` and `=` in values replaced by `_`; then MD5 with the secret appended, or an HMAC
 /// keyed with it. Lower-case hex.
 pub(crate) fn vonage(params: &Params, secret: &[u8], method: SignatureMethod) -> String {
-    let mut pairs: Vec<&(String, String)> =
-        params.0.iter().filter(|(k, _)| k != "sig" && k != TOKEN_PARAM).collect();
+    let mut pairs: Vec<&(String, String)> = params
+        .0
+        .iter()
+        .filter(|(k, _)| k != "sig" && k != TOKEN_PARAM)
+        .collect();
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     pairs.dedup_by(|a, b| a.0 == b.0);
     let mut text = String::new();
@@ -53,7 +57,10 @@ pub(crate) fn vonage(params: &Params, secret: &[u8], method: SignatureMethod) ->
     }
     let bytes = text.as_bytes();
     match method {
-        SignatureMethod::Md5hash => hex(&Md5::new().chain_update(bytes).chain_update(secret).finalize()),
+        SignatureMethod::Md5hash => hex(&Md5::new()
+            .chain_update(bytes)
+            .chain_update(secret)
+            .finalize()),
         SignatureMethod::Md5 => hex(&mac::<Hmac<Md5>>(secret, bytes)),
         SignatureMethod::Sha1 => hex(&mac::<Hmac<Sha1>>(secret, bytes)),
         SignatureMethod::Sha256 => hex(&mac::<Hmac<Sha256>>(secret, bytes)),
@@ -62,7 +69,8 @@ pub(crate) fn vonage(params: &Params, secret: &[u8], method: SignatureMethod) ->
 }
 
 fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-    let mut m = <M as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    let mut m = <M as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
     m.update(data);
     m.finalize().into_bytes().to_vec()
 }
@@ -76,7 +84,12 @@ mod tests {
     use super::*;
 
     fn params(pairs: &[(&str, &str)]) -> Params {
-        Params(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Params(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -88,22 +101,38 @@ mod tests {
             ("From", "+12349013030"),
             ("To", "+18005551212"),
         ]);
-        let sig = twilio("https://mycompany.com/myapp.php?foo=1&bar=2", &form, b"12345");
+        let sig = twilio(
+            "https://mycompany.com/myapp.php?foo=1&bar=2",
+            &form,
+            b"12345",
+        );
         assert_eq!(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
     }
 
     #[test]
     fn vonage_md5hash_matches_the_sdk_example() {
         let p = params(&[("a", "1"), ("b", "2"), ("timestamp", "1461605396")]);
-        assert_eq!(vonage(&p, b"secret", SignatureMethod::Md5hash), "6af838ef94998832dbfc29020b564830");
+        assert_eq!(
+            vonage(&p, b"secret", SignatureMethod::Md5hash),
+            "6af838ef94998832dbfc29020b564830"
+        );
     }
 
     #[test]
     fn vonage_ignores_sig_and_token_and_order() {
         let a = params(&[("b", "2"), ("a", "1"), ("sig", "x"), ("token", "t")]);
         let b = params(&[("a", "1"), ("b", "2")]);
-        for method in [SignatureMethod::Md5, SignatureMethod::Sha1, SignatureMethod::Sha256, SignatureMethod::Sha512] {
-            assert_eq!(vonage(&a, b"k", method), vonage(&b, b"k", method), "{method:?}");
+        for method in [
+            SignatureMethod::Md5,
+            SignatureMethod::Sha1,
+            SignatureMethod::Sha256,
+            SignatureMethod::Sha512,
+        ] {
+            assert_eq!(
+                vonage(&a, b"k", method),
+                vonage(&b, b"k", method),
+                "{method:?}"
+            );
         }
     }
 }

@@ -3,7 +3,9 @@
 //! Inbound: form fields `from`, `text`, optional `date` (RFC 3339), `to` and `id`.
 //! Status: form fields `id` (our outbound id) and `status` (one of the normalised values).
 
-use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+};
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
     let p = req.params();
@@ -12,7 +14,10 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         sender: p.require_non_empty("from")?.to_owned(),
         recipient: p.non_empty("to").map(str::to_owned),
         text: p.require("text")?.to_owned(),
-        provider_ts: p.non_empty("date").map(|d| parse_time("date", d)).transpose()?,
+        provider_ts: p
+            .non_empty("date")
+            .map(|d| parse_time("date", d))
+            .transpose()?,
         raw: p.to_raw(),
         concat: None,
     }))
@@ -30,7 +35,12 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
     ]
     .into_iter()
     .find(|s| s.as_str() == value)
-    .ok_or_else(|| PayloadError::bad("status", format!("`{value}` is not queued, sent, delivered, failed or expired")))?;
+    .ok_or_else(|| {
+        PayloadError::bad(
+            "status",
+            format!("`{value}` is not queued, sent, delivered, failed or expired"),
+        )
+    })?;
     Ok(Batch::one(StatusDraft {
         provider_message_id: None,
         reference: Some(p.require_non_empty("id")?.to_owned()),

@@ -22,7 +22,10 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
         // Twilio sends other callbacks to the same URL; they carry nothing for us.
         return Ok(Batch::empty());
     };
-    let error_code = p.non_empty("ErrorCode").filter(|c| *c != "0").map(str::to_owned);
+    let error_code = p
+        .non_empty("ErrorCode")
+        .filter(|c| *c != "0")
+        .map(str::to_owned);
     Ok(Batch::one(StatusDraft {
         provider_message_id: Some(sid.to_owned()),
         // Our outbound id, when the callback URL we gave carries `?ref=`.

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use super::{Batch, ConcatPart, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft, WebhookRequest, parse_time};
+use super::{
+    Batch, ConcatPart, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft,
+    WebhookRequest, parse_time,
+};
 
 /// Every parameter Vonage sent, whichever way it sent them.
 pub(super) fn params(req: &WebhookRequest) -> Result<Params, PayloadError> {
@@ -18,16 +21,27 @@ pub(super) fn params(req: &WebhookRequest) -> Result<Params, PayloadError> {
         reason: "expected an object".into(),
     })?;
     let mut params = req.query();
-    params.0.extend(object.iter().map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned))));
+    params.0.extend(object.iter().map(|(k, v)| {
+        (
+            k.clone(),
+            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+        )
+    }));
     Ok(params)
 }
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
     let p = params(req)?;
     // Vonage checks a new webhook URL with a request that has no `to`.
-    let Some(to) = p.non_empty("to") else { return Ok(Batch::empty()) };
+    let Some(to) = p.non_empty("to") else {
+        return Ok(Batch::empty());
+    };
     let binary = p.get("type") == Some("binary");
-    let text = if binary { String::new() } else { p.require("text")?.to_owned() };
+    let text = if binary {
+        String::new()
+    } else {
+        p.require("text")?.to_owned()
+    };
     let concat = concat_part(&p)?;
     let id = p.non_empty("messageId").map(str::to_owned);
     if concat.is_some() && id.is_none() {
@@ -38,7 +52,10 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         sender: p.require_non_empty("msisdn")?.to_owned(),
         recipient: Some(to.to_owned()),
         text,
-        provider_ts: p.non_empty("message-timestamp").map(|t| parse_time("message-timestamp", t)).transpose()?,
+        provider_ts: p
+            .non_empty("message-timestamp")
+            .map(|t| parse_time("message-timestamp", t))
+            .transpose()?,
         raw: p.to_raw(),
         concat,
     }))
@@ -50,25 +67,39 @@ fn concat_part(p: &Params) -> Result<Option<ConcatPart>, PayloadError> {
     }
     let number = |name: &str| -> Result<u32, PayloadError> {
         let value = p.require_non_empty(name)?;
-        value.parse().map_err(|_| PayloadError::bad(name, format!("`{value}` is not a whole number")))
+        value
+            .parse()
+            .map_err(|_| PayloadError::bad(name, format!("`{value}` is not a whole number")))
     };
     let (total, part) = (number("concat-total")?, number("concat-part")?);
     if total == 0 || part == 0 || part > total {
-        return Err(PayloadError::bad("concat-part", format!("part {part} of {total}")));
+        return Err(PayloadError::bad(
+            "concat-part",
+            format!("part {part} of {total}"),
+        ));
     }
-    Ok(Some(ConcatPart { reference: p.require_non_empty("concat-ref")?.to_owned(), part, total }))
+    Ok(Some(ConcatPart {
+        reference: p.require_non_empty("concat-ref")?.to_owned(),
+        part,
+        total,
+    }))
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
     let p = params(req)?;
-    let Some(id) = p.non_empty("messageId") else { return Ok(Batch::empty()) };
+    let Some(id) = p.non_empty("messageId") else {
+        return Ok(Batch::empty());
+    };
     let value = p.require_non_empty("status")?;
     Ok(Batch::one(StatusDraft {
         provider_message_id: Some(id.to_owned()),
         reference: p.non_empty("client-ref").map(str::to_owned),
         status: map_status(value),
         provider_status: value.to_owned(),
-        error_code: p.non_empty("err-code").filter(|c| *c != "0").map(str::to_owned),
+        error_code: p
+            .non_empty("err-code")
+            .filter(|c| *c != "0")
+            .map(str::to_owned),
         raw: p.to_raw(),
     }))
 }

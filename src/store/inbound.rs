@@ -46,10 +46,10 @@ impl Stored {
 
 /// Stores `msg` once: by provider id when there is one, else by content within `window_ms`.
 pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Stored, StoreError> {
-    if msg.provider_message_id.is_none() {
-        if let Some(id) = find_same_content(conn, msg, window_ms)? {
-            return Ok(Stored::Duplicate(id));
-        }
+    if msg.provider_message_id.is_none()
+        && let Some(id) = find_same_content(conn, msg, window_ms)?
+    {
+        return Ok(Stored::Duplicate(id));
     }
     let inserted: Option<i64> = conn
         .prepare_cached(
@@ -81,20 +81,27 @@ pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Sto
         .optional()?;
     match inserted {
         Some(id) => Ok(Stored::New(id)),
-        None => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref()).map(Stored::Duplicate),
+        None => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref())
+            .map(Stored::Duplicate),
     }
 }
 
 fn by_provider_id(conn: &Connection, channel: &str, id: Option<&str>) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT id FROM inbound_messages WHERE channel = ?1 AND provider_message_id = ?2")?
+        .prepare_cached(
+            "SELECT id FROM inbound_messages WHERE channel = ?1 AND provider_message_id = ?2",
+        )?
         .query_row(params![channel, id], |row| row.get(0))?)
 }
 
 /// The same sender, recipient and text around the same time, from a provider that gives no id.
 /// The provider's own timestamp is compared when it gave one, so a replayed day of messages
 /// keeps messages that were minutes apart when sent.
-fn find_same_content(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Option<i64>, StoreError> {
+fn find_same_content(
+    conn: &Connection,
+    msg: &NewInbound,
+    window_ms: i64,
+) -> Result<Option<i64>, StoreError> {
     let at = msg.provider_ts.unwrap_or(msg.received_at);
     Ok(conn
         .prepare_cached(
@@ -103,7 +110,10 @@ fn find_same_content(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Res
                AND abs(coalesce(provider_ts, received_at) - ?3) <= ?4
              LIMIT 1",
         )?
-        .query_row(params![msg.channel, msg.content_hash, at, window_ms], |row| row.get(0))
+        .query_row(
+            params![msg.channel, msg.content_hash, at, window_ms],
+            |row| row.get(0),
+        )
         .optional()?)
 }
 
@@ -220,20 +230,35 @@ fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
 }
 
 /// Joins the parts (in order, each part number once) into one message and links them to it.
-fn assemble(conn: &Connection, group: &[PartRow], incomplete: bool, window_ms: i64) -> Result<Stored, StoreError> {
+fn assemble(
+    conn: &Connection,
+    group: &[PartRow],
+    incomplete: bool,
+    window_ms: i64,
+) -> Result<Stored, StoreError> {
     let mut seen = std::collections::BTreeSet::new();
     let parts: Vec<&PartRow> = group.iter().filter(|g| seen.insert(g.part)).collect();
-    let Some(first) = parts.first() else { return Ok(Stored::PartPending) };
+    let Some(first) = parts.first() else {
+        return Ok(Stored::PartPending);
+    };
     let mut msg = first.message.clone();
     msg.text = parts.iter().map(|p| p.message.text.as_str()).collect();
-    msg.raw = format!("[{}]", parts.iter().map(|p| p.message.raw.as_str()).collect::<Vec<_>>().join(","));
+    msg.raw = format!(
+        "[{}]",
+        parts
+            .iter()
+            .map(|p| p.message.raw.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
     msg.parts = parts.len() as u32;
     msg.incomplete = incomplete;
     msg.throttled = parts.iter().any(|p| p.message.throttled);
     msg.content_hash = content_hash(&msg.sender, msg.recipient.as_deref(), &msg.text);
     let stored = insert(conn, &msg, window_ms)?;
     if let Some(id) = stored.id() {
-        let mut link = conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
+        let mut link =
+            conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
         for row in group {
             link.execute(params![id, row.row_id])?;
         }
@@ -243,13 +268,19 @@ fn assemble(conn: &Connection, group: &[PartRow], incomplete: bool, window_ms: i
 
 /// Stores, as they are, the parts still incomplete after `older_than` (unix ms).
 /// Returns the ids of the messages stored.
-pub fn flush_expired_parts(conn: &Connection, older_than: i64, window_ms: i64) -> Result<Vec<i64>, StoreError> {
+pub fn flush_expired_parts(
+    conn: &Connection,
+    older_than: i64,
+    window_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
     let groups: Vec<(String, String, String, u32)> = conn
         .prepare_cached(
             "SELECT DISTINCT channel, sender, concat_ref, total FROM inbound_parts
              WHERE message_id IS NULL AND received_at < ?1",
         )?
-        .query_map([older_than], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([older_than], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
         .collect::<Result<_, _>>()?;
     let mut stored = Vec::new();
     for (channel, sender, concat_ref, total) in groups {
@@ -282,7 +313,11 @@ pub struct InboundRow {
 }
 
 /// The newest messages first, below `before` when given.
-pub fn list(conn: &Connection, limit: u32, before: Option<i64>) -> Result<Vec<InboundRow>, StoreError> {
+pub fn list(
+    conn: &Connection,
+    limit: u32,
+    before: Option<i64>,
+) -> Result<Vec<InboundRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, channel, provider_message_id, sender, recipient, text, truncated, throttled, is_loop,
                 parts, incomplete, provider_ts, received_at, state

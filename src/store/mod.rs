@@ -18,8 +18,8 @@ use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
 use crate::config::{StorageConfig, Synchronous};
-pub use writer::WriterThread;
 use writer::WriterHandle;
+pub use writer::WriterThread;
 
 /// A storage failure. Callers answer 503 so providers retry.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -69,18 +69,33 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    migrations().to_latest(&mut conn).map_err(|e| StoreError::Migration(e.to_string()))?;
+    migrations()
+        .to_latest(&mut conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
     Ok(conn)
 }
 
 impl Store {
     /// Opens the database, runs migrations and starts the writer thread.
-    pub fn open(config: &StorageConfig, batch_sizes: Option<Histogram>) -> Result<(Self, WriterThread), StoreError> {
+    pub fn open(
+        config: &StorageConfig,
+        batch_sizes: Option<Histogram>,
+    ) -> Result<(Self, WriterThread), StoreError> {
         let conn = migrate(config)?;
-        let (writer, thread) =
-            writer::spawn(conn, config.batch_max, batch_sizes).map_err(|e| StoreError::Sqlite(e.to_string()))?;
-        let readers = ReaderPool { path: config.path.clone(), idle: Mutex::new(Vec::new()), keep: config.readers };
-        Ok((Self { writer, readers: Arc::new(readers) }, thread))
+        let (writer, thread) = writer::spawn(conn, config.batch_max, batch_sizes)
+            .map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let readers = ReaderPool {
+            path: config.path.clone(),
+            idle: Mutex::new(Vec::new()),
+            keep: config.readers,
+        };
+        Ok((
+            Self {
+                writer,
+                readers: Arc::new(readers),
+            },
+            thread,
+        ))
     }
 
     /// Runs `f` in the next write batch; `Ok` means committed to disk.
@@ -112,7 +127,10 @@ impl Store {
     /// Proves the database takes writes: rewrites the heartbeat row through the writer.
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         self.write(|conn| {
-            conn.execute("UPDATE heartbeat SET checked_at = ?1 WHERE id = 1", [crate::clock::now_ms()])?;
+            conn.execute(
+                "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
+                [crate::clock::now_ms()],
+            )?;
             Ok(())
         })
         .await
@@ -122,7 +140,11 @@ impl Store {
     pub fn size_bytes(&self) -> u64 {
         let path = &self.readers.path;
         let wal = PathBuf::from(format!("{}-wal", path.display()));
-        [path.as_path(), wal.as_path()].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+        [path.as_path(), wal.as_path()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
     }
 
     /// The database file.
@@ -143,10 +165,10 @@ impl ReaderPool {
     }
 
     fn put(&self, conn: Connection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.keep {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.keep
+        {
+            idle.push(conn);
         }
     }
 }

@@ -87,7 +87,13 @@ pub(crate) fn spawn(
         .name("vigie-writer".into())
         .spawn(move || run(conn, rx, batch_max, batch_sizes))?;
     let handle = WriterHandle { tx };
-    Ok((handle.clone(), WriterThread { handle, thread: Some(thread) }))
+    Ok((
+        handle.clone(),
+        WriterThread {
+            handle,
+            thread: Some(thread),
+        },
+    ))
 }
 
 impl WriterHandle {
@@ -99,7 +105,10 @@ impl WriterHandle {
     {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(Pending { f, reply });
-        self.tx.send(Msg::Job(job)).await.map_err(|_| StoreError::Closed)?;
+        self.tx
+            .send(Msg::Job(job))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -109,10 +118,10 @@ impl WriterThread {
     pub fn join(mut self) {
         // If the queue is full the thread is alive and draining, so this send completes.
         let _ = self.handle.tx.blocking_send(Msg::Shutdown);
-        if let Some(thread) = self.thread.take() {
-            if thread.join().is_err() {
-                tracing::error!("writer thread panicked");
-            }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("writer thread panicked");
         }
     }
 }
@@ -127,10 +136,17 @@ fn in_savepoint<T>(
     Ok(value)
 }
 
-fn run(mut conn: Connection, mut rx: mpsc::Receiver<Msg>, batch_max: usize, sizes: Option<Histogram>) {
+fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Msg>,
+    batch_max: usize,
+    sizes: Option<Histogram>,
+) {
     let mut stopping = false;
     while !stopping {
-        let Some(first) = rx.blocking_recv() else { break };
+        let Some(first) = rx.blocking_recv() else {
+            break;
+        };
         let mut jobs = Vec::with_capacity(batch_max);
         match first {
             Msg::Job(job) => jobs.push(job),

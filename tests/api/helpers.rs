@@ -1,0 +1,179 @@
+//! `spawn_app()`: the whole gateway on 127.0.0.1:0 with a temporary database.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rusqlite::types::FromSql;
+use sha1::Sha1;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+use vigie::app::Application;
+use vigie::config::Config;
+
+pub const ADMIN: &str = "admin-secret";
+pub const TWILIO_TOKEN: &str = "12345";
+pub const PUBLIC_URL: &str = "https://gateway.example.org";
+
+/// One channel of each kind; all but `sim` take `?token=s3cret`.
+const CHANNELS: &str = r#"
+[[channels]]
+id = "sim"
+kind = "sim"
+
+[[channels]]
+id = "at"
+kind = "africastalking"
+secret = "s3cret"
+sender = "21512"
+
+[[channels]]
+id = "tw"
+kind = "twilio"
+secret = "s3cret"
+auth_token = "12345"
+
+[[channels]]
+id = "ib"
+kind = "infobip"
+secret = "s3cret"
+
+[[channels]]
+id = "vn"
+kind = "vonage"
+secret = "s3cret"
+
+[[channels]]
+id = "vs"
+kind = "vonage"
+secret = "s3cret"
+signature_secret = "sigsecret"
+
+[[channels]]
+id = "or"
+kind = "orange"
+secret = "s3cret"
+country = "CI"
+
+[[channels]]
+id = "kn"
+kind = "kannel"
+secret = "s3cret"
+"#;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub dir: TempDir,
+    shutdown: CancellationToken,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with("").await
+}
+
+/// Starts the gateway; `inbound_extra` is TOML added to the `[inbound]` table.
+pub async fn spawn_app_with(inbound_extra: &str) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigie.db");
+    let text = format!(
+        "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
+         [storage]\npath = {db:?}\n[inbound]\n{inbound_extra}\n{CHANNELS}"
+    );
+    let config = Config::from_toml(&text).unwrap();
+    let app = Application::build(config).await.unwrap();
+    let addr = app.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run(shutdown.clone()));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        dir,
+        shutdown,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn post_form(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// POSTs a Twilio form signed as Twilio would sign it for our public URL.
+    pub async fn post_twilio(&self, path: &str, body: &str) -> reqwest::Response {
+        let signature = twilio_signature(&format!("{PUBLIC_URL}{path}"), body);
+        self.client
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("X-Twilio-Signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap()
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.one(&format!("SELECT count(*) FROM {table}"))
+    }
+
+    pub fn one<T: FromSql>(&self, sql: &str) -> T {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// Rows of one text column.
+    pub fn column(&self, sql: &str) -> Vec<Option<String>> {
+        let db = self.db();
+        let mut stmt = db.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+}
+
+pub fn twilio_signature(url: &str, body: &str) -> String {
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    pairs.sort();
+    let mut mac = Hmac::<Sha1>::new_from_slice(TWILIO_TOKEN.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    for (k, v) in pairs {
+        mac.update(k.as_bytes());
+        mac.update(v.as_bytes());
+    }
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
