@@ -10,6 +10,11 @@ use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
 
+/// Webhook handling allocates many short strings; mimalloc serves them faster than glibc's
+/// allocator under two busy threads (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "vigie", version, about = "SMS/USSD early-warning gateway")]
 struct Cli {
@@ -75,7 +80,7 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<(
     if let Some(listen) = listen {
         config.server.listen = listen;
     }
-    vigie::telemetry::init(&config.log)?;
+    let _log_guard = vigie::telemetry::init(&config.log)?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let app = Application::build(config).await?;

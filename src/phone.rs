@@ -124,6 +124,36 @@ fn sender_id(text: &str) -> Option<Address> {
     ok.then(|| Address(text.to_owned()))
 }
 
+/// Remembers normalised addresses. Monitors write again and again from the same numbers, and
+/// libphonenumber's validation costs more than the rest of accepting a message.
+pub struct AddressCache {
+    cache: quick_cache::sync::Cache<(Country, String), Address>,
+}
+
+impl AddressCache {
+    /// Keeps at most `capacity` addresses; refused ones are never kept.
+    pub fn new(capacity: usize) -> Self {
+        Self { cache: quick_cache::sync::Cache::new(capacity) }
+    }
+
+    /// As [`Address::parse`], remembered.
+    pub fn parse(&self, raw: &str, country: Country) -> Result<Address, AddressError> {
+        let key = (country, raw.to_owned());
+        if let Some(address) = self.cache.get(&key) {
+            return Ok(address);
+        }
+        let address = Address::parse(raw, country)?;
+        self.cache.insert(key, address.clone());
+        Ok(address)
+    }
+}
+
+impl fmt::Debug for AddressCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AddressCache({} entries)", self.cache.len())
+    }
+}
+
 impl fmt::Debug for Address {
     // Debug output ends up in logs: never the full number.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -170,6 +200,14 @@ mod tests {
             "12345678901234567890",
         ] {
             assert!(ml(raw).is_err(), "{raw:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn the_cache_answers_as_parse_does() {
+        let cache = AddressCache::new(8);
+        for raw in ["76123456", "76123456", "+22376123456", "Orange", "12"] {
+            assert_eq!(cache.parse(raw, Country::ML), Address::parse(raw, Country::ML), "{raw}");
         }
     }
 

@@ -251,7 +251,23 @@ fn from_figment(e: figment::Error) -> ConfigError {
     if first.path.is_empty() {
         return ConfigError::Load(reason);
     }
-    ConfigError::invalid(first.path.join(".").to_lowercase(), reason)
+    ConfigError::invalid(field_path(&first.path), reason)
+}
+
+/// `["channels", "0", "kind"]` as `channels[0].kind`, the way validation names fields.
+fn field_path(path: &[String]) -> String {
+    let mut out = String::new();
+    for segment in path {
+        if segment.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment.to_lowercase());
+        }
+    }
+    out
 }
 
 fn positive(field: &str, value: u64) -> Result<(), ConfigError> {

@@ -1,1 +1,129 @@
+use std::path::Path;
 
+use super::*;
+
+fn error_of(toml: &str) -> String {
+    Config::from_toml(toml)
+        .expect_err("should be refused")
+        .to_string()
+}
+
+#[test]
+fn the_shipped_config_is_valid_and_serves_the_sim_channel() {
+    let config = Config::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/vigie.toml"
+    )))
+    .unwrap();
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.storage.path, Path::new("vigie.db"));
+    assert_eq!(config.storage.synchronous, Synchronous::Full);
+    assert_eq!(config.channels.len(), 1);
+    assert_eq!(config.channels[0].kind, ChannelKind::Sim);
+    assert!(config.channels[0].secret.is_none());
+}
+
+#[test]
+fn an_empty_file_takes_the_defaults() {
+    let config = Config::from_toml("").unwrap();
+    assert_eq!(config.inbound.max_text_chars, 1600);
+    assert_eq!(config.inbound.dedupe_window_secs, 120);
+    assert!(config.admin_token.is_none());
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_field() {
+    let cases = [
+        ("[server]\nlisten = \"nowhere\"", "server.listen"),
+        (
+            "[storage]\nsynchronous = \"sometimes\"",
+            "storage.synchronous",
+        ),
+        ("[inbound]\nmax_text_chars = 0", "inbound.max_text_chars"),
+        (
+            "[inbound]\ndefault_country = \"XX\"",
+            "inbound.default_country",
+        ),
+        (
+            "[inbound.rate_limit]\nper_minute = 0",
+            "inbound.rate_limit.per_minute",
+        ),
+        (
+            "[server]\npublic_url = \"gateway.example.org\"",
+            "server.public_url",
+        ),
+        ("unknown_key = 1", "unknown_key"),
+        (
+            "[[channels]]\nid = \"Bad Id\"\nkind = \"sim\"",
+            "channels[0].id",
+        ),
+        (
+            "[[channels]]\nid = \"x\"\nkind = \"pigeon\"",
+            "channels[0].kind",
+        ),
+        (
+            "[[channels]]\nid = \"at\"\nkind = \"africastalking\"",
+            "channels[0].secret",
+        ),
+        (
+            "[[channels]]\nid = \"a\"\nkind = \"sim\"\n[[channels]]\nid = \"a\"\nkind = \"sim\"",
+            "channels[1].id",
+        ),
+        (
+            "[[channels]]\nid = \"a\"\nkind = \"sim\"\ncountry = \"Mali\"",
+            "channels[0].country",
+        ),
+        (
+            "[[channels]]\nid = \"t\"\nkind = \"twilio\"\nsecret = \"s\"",
+            "channels[0].auth_token",
+        ),
+        (
+            "[[channels]]\nid = \"t\"\nkind = \"twilio\"\nsecret = \"s\"\nauth_token = \"x\"",
+            "server.public_url",
+        ),
+    ];
+    for (toml, field) in cases {
+        let message = error_of(toml);
+        assert!(
+            message.contains(field),
+            "{toml:?}: {message:?} should name {field}"
+        );
+    }
+}
+
+#[test]
+fn environment_variables_override_the_file() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "vigie.toml",
+            "[server]\nlisten = \"127.0.0.1:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+        )?;
+        jail.set_env("VIGIE_SERVER__LISTEN", "0.0.0.0:9000");
+        jail.set_env("VIGIE_ADMIN_TOKEN", "12345");
+        jail.set_env("VIGIE_STORAGE__SYNCHRONOUS", "normal");
+        let config = Config::load(Path::new("vigie.toml")).map_err(|e| e.to_string())?;
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.storage.synchronous, Synchronous::Normal);
+        let token = config
+            .admin_token
+            .as_ref()
+            .map(secrecy::ExposeSecret::expose_secret);
+        assert_eq!(token, Some("12345"), "a numeric-looking token stays text");
+        jail.set_env("VIGIE_INBOUND__MAX_TEXT_CHARS", "lots");
+        let message = Config::load(Path::new("vigie.toml"))
+            .expect_err("bad env value")
+            .to_string();
+        assert!(message.contains("inbound.max_text_chars"), "{message}");
+        Ok(())
+    });
+}
+
+#[test]
+fn secrets_never_reach_debug_output() {
+    let config = Config::from_toml("admin_token = \"hunter2\"\n[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \"sesame\"").unwrap();
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("hunter2") && !debug.contains("sesame"),
+        "{debug}"
+    );
+}

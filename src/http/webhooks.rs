@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 
 use super::{ApiError, AppState};
@@ -125,16 +126,38 @@ fn sms_answer(kind: ChannelKind, accepted: &Accepted) -> Response {
         let twiml = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
         return ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response();
     }
-    let messages: Vec<_> = accepted
-        .stored
-        .iter()
-        .map(|s| match s {
-            Stored::New(id) => json!({ "id": id, "duplicate": false }),
-            Stored::Duplicate(id) => json!({ "id": id, "duplicate": true }),
-            Stored::PartPending => json!({ "part": "stored, waiting for the other parts" }),
-        })
-        .collect();
-    let rejected: Vec<String> = accepted.rejected.iter().map(ToString::to_string).collect();
-    Json(json!({ "status": "accepted", "messages": messages, "rejected": rejected }))
-        .into_response()
+    let messages = accepted.stored.iter().map(|s| match *s {
+        Stored::New(id) => MessageAnswer::Stored {
+            id,
+            duplicate: false,
+        },
+        Stored::Duplicate(id) => MessageAnswer::Stored {
+            id,
+            duplicate: true,
+        },
+        Stored::PartPending => MessageAnswer::Part {
+            part: "stored, waiting for the other parts",
+        },
+    });
+    let rejected = accepted.rejected.iter().map(ToString::to_string).collect();
+    Json(SmsAnswer {
+        status: "accepted",
+        messages: messages.collect(),
+        rejected,
+    })
+    .into_response()
+}
+
+#[derive(Serialize)]
+struct SmsAnswer {
+    status: &'static str,
+    messages: Vec<MessageAnswer>,
+    rejected: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum MessageAnswer {
+    Stored { id: i64, duplicate: bool },
+    Part { part: &'static str },
 }

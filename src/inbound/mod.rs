@@ -13,10 +13,13 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::clock;
 use crate::config::InboundConfig;
 use crate::metrics::Metrics;
-use crate::phone::Address;
+use crate::phone::{Address, AddressCache};
 use crate::provider::{Batch, Channel, Channels, InboundDraft, PayloadError, sender_field};
 use crate::store::inbound::{self as queries, NewInbound, NewPart, Stored};
 use crate::store::{Store, StoreError};
+
+/// Normalised numbers remembered: far more than a national network's monitors.
+const ADDRESS_CACHE: usize = 50_000;
 
 /// Why an inbound request was not stored.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,7 @@ pub struct Inbound {
     channels: Arc<Channels>,
     metrics: Arc<Metrics>,
     limiter: DefaultKeyedRateLimiter<Address>,
+    addresses: AddressCache,
     max_text_chars: usize,
     window_ms: i64,
     concat_timeout_ms: i64,
@@ -68,6 +72,7 @@ impl Inbound {
             channels,
             metrics,
             limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            addresses: AddressCache::new(ADDRESS_CACHE),
             max_text_chars: config.max_text_chars,
             window_ms: secs_to_ms(config.dedupe_window_secs),
             concat_timeout_ms: secs_to_ms(config.concat_timeout_secs),
@@ -113,7 +118,13 @@ impl Inbound {
                 Stored::PartPending => "part",
             };
             self.metrics.inbound(&channel.id, outcome);
-            tracing::info!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message accepted");
+            // Every message at info would cost more than storing it; the metrics count them.
+            // What an operator must notice (floods, loops) stays at info.
+            if matches!(outcome, "throttled" | "loop") {
+                tracing::info!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message flagged");
+            } else {
+                tracing::debug!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message accepted");
+            }
         }
         Ok(Accepted { stored, rejected })
     }
@@ -124,11 +135,11 @@ impl Inbound {
         draft: InboundDraft,
         received_at: i64,
     ) -> Result<Record, PayloadError> {
-        let sender = Address::parse(&draft.sender, channel.country)
+        let sender = self.addresses.parse(&draft.sender, channel.country)
             .map_err(|e| PayloadError::bad(sender_field(channel.kind), e.to_string()))?;
         let recipient = draft
             .recipient
-            .map(|r| Address::parse(&r, channel.country).map_or(r, |a| a.as_str().to_owned()));
+            .map(|r| self.addresses.parse(&r, channel.country).map_or(r, |a| a.as_str().to_owned()));
         let truncated = draft.text.chars().count() > self.max_text_chars;
         let text = if truncated {
             draft.text.chars().take(self.max_text_chars).collect()

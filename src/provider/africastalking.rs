@@ -15,7 +15,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
             .non_empty("date")
             .map(|d| parse_time("date", d))
             .transpose()?,
-        raw: p.to_raw(),
+        raw: req.raw(),
         concat: None,
     }))
 }
@@ -29,7 +29,7 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
         status: map_status(provider_status),
         provider_status: provider_status.to_owned(),
         error_code: p.non_empty("failureReason").map(str::to_owned),
-        raw: p.to_raw(),
+        raw: req.raw(),
     }))
 }
 

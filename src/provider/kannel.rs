@@ -15,7 +15,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         // With `omit-empty`, an empty SMS arrives without `message`.
         text: p.get("message").unwrap_or_default().to_owned(),
         provider_ts: p.non_empty("ts").map(|t| parse_time("ts", t)).transpose()?,
-        raw: p.to_raw(),
+        raw: req.raw(),
         concat: None,
     }))
 }
@@ -32,7 +32,7 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
         status: map_status(code),
         provider_status: value.to_owned(),
         error_code: p.non_empty("reply").map(str::to_owned),
-        raw: p.to_raw(),
+        raw: req.raw(),
     }))
 }
 

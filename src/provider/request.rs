@@ -110,8 +110,12 @@ impl WebhookRequest {
         })
     }
 
-    /// The body as text, for storing as the raw payload.
-    pub fn body_text(&self) -> String {
+    /// The payload as received, for storing: the body, or for a bodiless request the query
+    /// without the channel token.
+    pub fn raw(&self) -> String {
+        if self.body.is_empty() {
+            return self.query().to_raw();
+        }
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }

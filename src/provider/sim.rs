@@ -18,7 +18,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
             .non_empty("date")
             .map(|d| parse_time("date", d))
             .transpose()?,
-        raw: p.to_raw(),
+        raw: req.raw(),
         concat: None,
     }))
 }
@@ -47,6 +47,6 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
         status: Some(status),
         provider_status: value.to_owned(),
         error_code: p.non_empty("error").map(str::to_owned),
-        raw: p.to_raw(),
+        raw: req.raw(),
     }))
 }

@@ -11,7 +11,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         text: p.require("Body")?.to_owned(),
         // Twilio sends no receive time with inbound messages.
         provider_ts: None,
-        raw: p.to_raw(),
+        raw: req.raw(),
         concat: None,
     }))
 }
@@ -33,7 +33,7 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
         status: map_status(value, error_code.as_deref()),
         provider_status: value.to_owned(),
         error_code,
-        raw: p.to_raw(),
+        raw: req.raw(),
     }))
 }
 

@@ -51,15 +51,14 @@ pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Sto
     {
         return Ok(Stored::Duplicate(id));
     }
-    let inserted: Option<i64> = conn
+    let changed = conn
         .prepare_cached(
             "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
                 truncated, throttled, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING
-             RETURNING id",
+             ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING",
         )?
-        .query_row(
+        .execute(
             params![
                 msg.channel,
                 msg.provider_message_id,
@@ -75,13 +74,12 @@ pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Sto
                 msg.received_at,
                 msg.content_hash,
                 msg.raw
-            ],
-            |row| row.get(0),
-        )
-        .optional()?;
-    match inserted {
-        Some(id) => Ok(Stored::New(id)),
-        None => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref())
+            ])?;
+    // No RETURNING: SQLite buffers RETURNING rows in a temporary table, which costs more than
+    // the insert on this hot path.
+    match changed {
+        1 => Ok(Stored::New(conn.last_insert_rowid())),
+        _ => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref())
             .map(Stored::Duplicate),
     }
 }

@@ -126,14 +126,24 @@ impl WriterThread {
     }
 }
 
+/// Runs one job in its own savepoint, so a failing job is undone alone. The statements are
+/// cached: rusqlite's `Savepoint` re-parses its SQL every time.
 fn in_savepoint<T>(
     tx: &mut Transaction<'_>,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    let sp = tx.savepoint()?;
-    let value = f(&sp)?; // dropping `sp` on error rolls this job back alone
-    sp.commit()?;
-    Ok(value)
+    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+    match f(tx) {
+        Ok(value) => {
+            tx.prepare_cached("RELEASE job")?.execute([])?;
+            Ok(value)
+        }
+        Err(e) => {
+            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
+            Err(e)
+        }
+    }
 }
 
 fn run(

@@ -20,7 +20,10 @@ CREATE TABLE inbound_messages (
 -- A provider's retry of the same message id on the same channel is one message.
 CREATE UNIQUE INDEX inbound_provider_id ON inbound_messages (channel, provider_message_id)
     WHERE provider_message_id IS NOT NULL;
-CREATE INDEX inbound_content ON inbound_messages (channel, content_hash);
+-- Only id-less messages are deduplicated by content; hashes are random, so indexing every
+-- message would dirty a random index page per insert.
+CREATE INDEX inbound_content ON inbound_messages (channel, content_hash)
+    WHERE provider_message_id IS NULL;
 CREATE INDEX inbound_state ON inbound_messages (state) WHERE state = 'new';
 
 -- Parts of concatenated SMS that providers deliver one by one (Vonage), kept until complete.
