@@ -2,17 +2,20 @@
 # Durable ingest benchmark.
 #
 # Drives POST /webhooks/sim/sms with wrk (64 connections on loopback) against Vigie with its
-# embedded SQLite store at synchronous=FULL, and, in the same run, against a minimal axum
-# handler that stores nothing (examples/minimal_sink.rs). Durable messages/s counts the rows
-# actually in the database afterwards, not the answers.
+# embedded SQLite store at synchronous=FULL and, alternating in the same run, against a
+# minimal axum handler that stores nothing (examples/minimal_sink.rs). Durable messages/s
+# counts the rows actually in the database after each run, not the answers. Each server is
+# measured ROUNDS times, alternating, and the medians are reported: a shared 2-core machine
+# drifts by ±10% between runs.
 #
-# Usage: bench/ingest.sh            (DURATION=10s CONNECTIONS=64 THREADS=2 to change)
+# Usage: bench/ingest.sh      (DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=3 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-3}
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk..." >&2
@@ -38,25 +41,17 @@ start() {
   done
   echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
 }
-
-# measure NAME: warms up, then runs wrk and prints its RESULT line.
-measure() {
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/ingest.lua "http://$ADDR" >/dev/null
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/ingest.lua "http://$ADDR" \
-    | tee "$work/$1.wrk" | grep '^RESULT'
-}
-
+stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
+load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/ingest.lua "http://$ADDR"; }
+rows() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inbound_messages').fetchone()[0])" "$1"; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-start sink target/release/examples/minimal_sink 127.0.0.1:0
-sink=$(measure sink)
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
-
-cat >"$work/vigie.toml" <<TOML
+vigie_config() {
+  cat <<TOML
 [server]
 listen = "127.0.0.1:0"
 [storage]
-path = "$work/vigie.db"
+path = "$1"
 synchronous = "full"
 [log]
 level = "info"
@@ -67,23 +62,44 @@ burst = 1000000
 id = "sim"
 kind = "sim"
 TOML
-# Warm-up rows are counted apart: only the measured run's rows count.
-start vigie target/release/vigie serve --config "$work/vigie.toml"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/ingest.lua "http://$ADDR" >/dev/null
-before=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inbound_messages').fetchone()[0])" "$work/vigie.db")
-vigie=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/ingest.lua "http://$ADDR" | tee "$work/vigie.wrk" | grep '^RESULT')
-after=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inbound_messages').fetchone()[0])" "$work/vigie.db")
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+}
 
-seconds=$(field seconds "$vigie")
-durable=$(python3 -c "print(round(($after - $before) / $seconds))")
-sink_rate=$(python3 -c "print(round($(field requests "$sink") / $(field seconds "$sink")))")
-ratio=$(python3 -c "print(round(100 * $durable / $sink_rate, 1))")
+: >"$work/results"
+for round in $(seq "$ROUNDS"); do
+  start sink target/release/examples/minimal_sink 127.0.0.1:0
+  load 2s >/dev/null
+  sink=$(load "$DURATION" | grep '^RESULT')
+  stop
+  echo "sink $(field requests "$sink") $(field seconds "$sink") $(field p50_ms "$sink") $(field p99_ms "$sink") $(field errors "$sink")" >>"$work/results"
 
-echo
-echo "| server | messages/s | p50 ms | p99 ms | errors |"
-echo "| --- | --- | --- | --- | --- |"
-echo "| minimal axum handler (stores nothing) | $sink_rate | $(field p50_ms "$sink") | $(field p99_ms "$sink") | $(field errors "$sink") |"
-echo "| vigie, durable (synchronous=FULL) | $durable | $(field p50_ms "$vigie") | $(field p99_ms "$vigie") | $(field errors "$vigie") |"
-echo
-echo "durable ingest = ${ratio}% of the minimal handler; $((after - before)) rows committed in ${seconds}s; ${CONNECTIONS} connections, ${THREADS} wrk threads, $(nproc) cores"
+  db="$work/vigie-$round.db"
+  vigie_config "$db" >"$work/vigie.toml"
+  start vigie target/release/vigie serve --config "$work/vigie.toml"
+  load 2s >/dev/null
+  before=$(rows "$db")
+  vigie=$(load "$DURATION" | grep '^RESULT')
+  after=$(rows "$db")
+  stop
+  echo "vigie $((after - before)) $(field seconds "$vigie") $(field p50_ms "$vigie") $(field p99_ms "$vigie") $(field errors "$vigie")" >>"$work/results"
+  echo "round $round: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
+done
+
+python3 - "$work/results" "$CONNECTIONS" "$THREADS" "$(nproc)" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1])]
+def summary(name):
+    runs = [r for r in rows if r[0] == name]
+    rate = statistics.median(int(r[1]) / float(r[2]) for r in runs)
+    p50 = statistics.median(float(r[3]) for r in runs)
+    p99 = statistics.median(float(r[4]) for r in runs)
+    errors = sum(int(r[5]) for r in runs)
+    return rate, p50, p99, errors, [round(int(r[1]) / float(r[2])) for r in runs]
+sink, vigie = summary("sink"), summary("vigie")
+print("| server | messages/s (median) | p50 ms | p99 ms | errors | runs |")
+print("| --- | --- | --- | --- | --- | --- |")
+print(f"| minimal axum handler (stores nothing) | {sink[0]:.0f} | {sink[1]:.2f} | {sink[2]:.2f} | {sink[3]} | {sink[4]} |")
+print(f"| vigie, durable (synchronous=FULL) | {vigie[0]:.0f} | {vigie[1]:.2f} | {vigie[2]:.2f} | {vigie[3]} | {vigie[4]} |")
+print()
+print(f"durable ingest = {100 * vigie[0] / sink[0]:.1f}% of the minimal handler "
+      f"({sys.argv[2]} connections, {sys.argv[3]} wrk threads, {sys.argv[4]} cores)")
+PY

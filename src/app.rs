@@ -11,7 +11,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::delivery::Delivery;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
 use crate::metrics::Metrics;
 use crate::provider::Channels;
@@ -46,15 +46,15 @@ impl Application {
             Arc::clone(&metrics),
             &config.inbound,
         );
-        let state = AppState {
+        let state = AppState::new(Shared {
             channels,
             inbound: Arc::new(inbound),
-            delivery: Arc::new(Delivery::new(store.clone(), Arc::clone(&metrics))),
+            delivery: Delivery::new(store.clone(), Arc::clone(&metrics)),
             store,
             metrics,
-            admin_token: config.admin_token.map(Arc::new),
-            public_url: config.server.public_url.as_deref().map(Arc::from),
-        };
+            admin_token: config.admin_token,
+            public_url: config.server.public_url,
+        });
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;

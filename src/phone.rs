@@ -133,7 +133,9 @@ pub struct AddressCache {
 impl AddressCache {
     /// Keeps at most `capacity` addresses; refused ones are never kept.
     pub fn new(capacity: usize) -> Self {
-        Self { cache: quick_cache::sync::Cache::new(capacity) }
+        Self {
+            cache: quick_cache::sync::Cache::new(capacity),
+        }
     }
 
     /// As [`Address::parse`], remembered.
@@ -207,7 +209,11 @@ mod tests {
     fn the_cache_answers_as_parse_does() {
         let cache = AddressCache::new(8);
         for raw in ["76123456", "76123456", "+22376123456", "Orange", "12"] {
-            assert_eq!(cache.parse(raw, Country::ML), Address::parse(raw, Country::ML), "{raw}");
+            assert_eq!(
+                cache.parse(raw, Country::ML),
+                Address::parse(raw, Country::ML),
+                "{raw}"
+            );
         }
     }
 

@@ -26,6 +26,8 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    #[error("body over {0} bytes")]
+    BodyTooLarge(usize),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -56,6 +58,7 @@ impl ApiError {
             Self::Auth(e) if e.is_missing() => StatusCode::UNAUTHORIZED,
             Self::Auth(_) => StatusCode::FORBIDDEN,
             Self::Payload(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -67,6 +70,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Auth(_) | Self::Unauthorized(_) => "unauthorized",
             Self::Payload(_) | Self::BadRequest(_) => "bad_request",
+            Self::BodyTooLarge(_) => "too_large",
             Self::Store(_) => "unavailable",
         }
     }
@@ -110,6 +114,7 @@ mod tests {
             ),
             (ApiError::Payload(PayloadError::Missing("from".into())), 400),
             (ApiError::Unauthorized("admin token required"), 401),
+            (ApiError::BodyTooLarge(65536), 413),
             (ApiError::Store(StoreError::Closed), 503),
         ];
         for (error, status) in cases {

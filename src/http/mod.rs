@@ -29,17 +29,35 @@ use crate::store::Store;
 /// Largest webhook body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What handlers share: cheap handles only.
+/// What handlers share. One `Arc`, so the per-request clone is one atomic increment.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The parts of the gateway the HTTP edge calls into.
+#[derive(Debug)]
+pub struct Shared {
     pub channels: Arc<Channels>,
     pub inbound: Arc<Inbound>,
-    pub delivery: Arc<Delivery>,
+    pub delivery: Delivery,
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    pub admin_token: Option<Arc<SecretString>>,
+    pub admin_token: Option<SecretString>,
     /// The base URL providers call (Twilio signs it).
-    pub public_url: Option<Arc<str>>,
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// Every route of the gateway.

@@ -6,14 +6,14 @@
 use std::time::Instant;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::extract::{Path, Request, State};
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::LengthLimitError;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, MAX_BODY_BYTES};
 use crate::config::ChannelKind;
 use crate::inbound::Accepted;
 use crate::provider::{self, Channel, WebhookRequest};
@@ -23,18 +23,10 @@ use crate::store::inbound::Stored;
 pub(super) async fn inbound_sms(
     State(state): State<AppState>,
     Path(channel): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let req = WebhookRequest {
-        method,
-        uri,
-        headers,
-        body,
-    };
+    let req = webhook_request(request).await?;
     let result = receive_sms(&state, &channel, &req).await;
     state
         .metrics
@@ -67,18 +59,10 @@ async fn receive_sms(
 pub(super) async fn status(
     State(state): State<AppState>,
     Path(channel): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let req = WebhookRequest {
-        method,
-        uri,
-        headers,
-        body,
-    };
+    let req = webhook_request(request).await?;
     let result = receive_status(&state, &channel, &req).await;
     state
         .metrics
@@ -97,6 +81,26 @@ async fn receive_status(
     })?;
     let stored = state.delivery.record(channel, batch).await?;
     Ok(Json(json!({ "status": "accepted", "stored": stored })).into_response())
+}
+
+/// Takes the request apart without copying its headers, reading at most `MAX_BODY_BYTES`.
+async fn webhook_request(request: Request) -> Result<WebhookRequest, ApiError> {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            if e.into_inner().downcast_ref::<LengthLimitError>().is_some() {
+                ApiError::BodyTooLarge(MAX_BODY_BYTES)
+            } else {
+                ApiError::BadRequest("cannot read the request body".into())
+            }
+        })?;
+    Ok(WebhookRequest {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+        body,
+    })
 }
 
 /// Finds the channel, checks the method and authenticates the request.

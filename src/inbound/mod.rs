@@ -135,11 +135,15 @@ impl Inbound {
         draft: InboundDraft,
         received_at: i64,
     ) -> Result<Record, PayloadError> {
-        let sender = self.addresses.parse(&draft.sender, channel.country)
+        let sender = self
+            .addresses
+            .parse(&draft.sender, channel.country)
             .map_err(|e| PayloadError::bad(sender_field(channel.kind), e.to_string()))?;
-        let recipient = draft
-            .recipient
-            .map(|r| self.addresses.parse(&r, channel.country).map_or(r, |a| a.as_str().to_owned()));
+        let recipient = draft.recipient.map(|r| {
+            self.addresses
+                .parse(&r, channel.country)
+                .map_or(r, |a| a.as_str().to_owned())
+        });
         let truncated = draft.text.chars().count() > self.max_text_chars;
         let text = if truncated {
             draft.text.chars().take(self.max_text_chars).collect()

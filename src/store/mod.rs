@@ -98,11 +98,12 @@ impl Store {
         ))
     }
 
-    /// Runs `f` in the next write batch; `Ok` means committed to disk.
+    /// Runs `f` in the next write batch; `Ok` means committed to disk. `f` may run twice
+    /// (when a neighbour in its batch fails); only the committed run counts.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.writer.write(f).await
     }

@@ -2,50 +2,55 @@
 //!
 //! SQLite allows one writer at a time, and with `synchronous=FULL` every commit waits for the
 //! disk. One transaction per webhook would cap ingest at one fsync per request. Instead,
-//! requests queue here; the thread takes whatever has queued up (up to `batch_max`), runs
-//! each job in its own savepoint (so one failing job never undoes its neighbours), commits
-//! once, and only then answers every caller. A caller that got `Ok` is on disk.
+//! requests queue here; the thread takes whatever has queued up (up to `batch_max`), runs the
+//! jobs in one transaction, commits once, and only then answers every caller. A caller that
+//! got `Ok` is on disk.
+//!
+//! One failing job must not undo its neighbours. Savepoints around every job would cost as
+//! much as the jobs, so the batch runs optimistically; only if a job fails is the batch rolled
+//! back and replayed with a savepoint per job. Jobs are therefore `Fn`: they may run twice,
+//! and only the run that is committed counts.
 
 use std::thread::JoinHandle;
 
 use prometheus_client::metrics::histogram::Histogram;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 
 type Job = Box<dyn Work>;
-type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// One caller's write.
 trait Work: Send {
-    /// Runs against the open transaction; returns what to tell the caller once the commit is known.
-    fn run(self: Box<Self>, tx: &mut Transaction<'_>) -> Completion;
-    /// Tells the caller its write never ran.
-    fn abort(self: Box<Self>, err: StoreError);
+    /// Runs against the open transaction and keeps the result; `false` if it failed.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Tells the caller the outcome, now that the commit's is known.
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>);
 }
 
 struct Pending<T, F> {
     f: F,
+    result: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
 }
 
 impl<T, F> Work for Pending<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
-    fn run(self: Box<Self>, tx: &mut Transaction<'_>) -> Completion {
-        let Pending { f, reply } = *self;
-        let result = in_savepoint(tx, f);
-        Box::new(move |commit| {
-            // The caller may have gone (client hung up); the write stands regardless.
-            let _ = reply.send(commit.and(result));
-        })
+    fn run(&mut self, conn: &Connection) -> bool {
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
     }
 
-    fn abort(self: Box<Self>, err: StoreError) {
-        let _ = self.reply.send(Err(err));
+    fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
+        let result = self.result.unwrap_or(Err(StoreError::Closed));
+        // The caller may have gone (client hung up); the write stands regardless.
+        let _ = self.reply.send(commit.and(result));
     }
 }
 
@@ -101,10 +106,14 @@ impl WriterHandle {
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(Pending { f, reply });
+        let job: Job = Box::new(Pending {
+            f,
+            result: None,
+            reply,
+        });
         self.tx
             .send(Msg::Job(job))
             .await
@@ -122,26 +131,6 @@ impl WriterThread {
             && thread.join().is_err()
         {
             tracing::error!("writer thread panicked");
-        }
-    }
-}
-
-/// Runs one job in its own savepoint, so a failing job is undone alone. The statements are
-/// cached: rusqlite's `Savepoint` re-parses its SQL every time.
-fn in_savepoint<T>(
-    tx: &mut Transaction<'_>,
-    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-    match f(tx) {
-        Ok(value) => {
-            tx.prepare_cached("RELEASE job")?.execute([])?;
-            Ok(value)
-        }
-        Err(e) => {
-            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
-            tx.prepare_cached("RELEASE job")?.execute([])?;
-            Err(e)
         }
     }
 }
@@ -181,24 +170,85 @@ fn run(
     tracing::debug!("writer stopped");
 }
 
-fn commit_batch(conn: &mut Connection, jobs: Vec<Job>) {
-    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot begin write transaction");
-            let err = StoreError::Commit(e.to_string());
-            for job in jobs {
-                job.abort(err.clone());
-            }
-            return;
-        }
-    };
-    let completions: Vec<Completion> = jobs.into_iter().map(|job| job.run(&mut tx)).collect();
-    let outcome = tx.commit().map_err(|e| {
+fn commit_batch(conn: &mut Connection, mut jobs: Vec<Job>) {
+    let outcome = run_batch(conn, &mut jobs).map_err(|e| {
         tracing::error!(error = %e, "write batch failed to commit");
         StoreError::Commit(e.to_string())
     });
-    for complete in completions {
-        complete(outcome.clone());
+    for job in jobs {
+        job.finish(outcome.clone());
+    }
+}
+
+/// Runs every job and commits; replays the batch job by job if one failed.
+fn run_batch(conn: &mut Connection, jobs: &mut [Job]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if jobs.iter_mut().all(|job| job.run(&tx)) {
+        return tx.commit();
+    }
+    tx.rollback()?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for job in jobs.iter_mut() {
+        tx.execute_batch("SAVEPOINT job")?;
+        if !job.run(&tx) {
+            tx.execute_batch("ROLLBACK TO job")?;
+        }
+        tx.execute_batch("RELEASE job")?;
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{StorageConfig, Synchronous};
+    use crate::store::Store;
+
+    /// A failing write answers an error and leaves its batch neighbours committed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_is_undone_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig {
+            path: dir.path().join("w.db"),
+            synchronous: Synchronous::Full,
+            batch_max: 64,
+            readers: 1,
+        };
+        let (store, writer) = Store::open(&config, None).unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..200i64 {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let result = store
+                    .write(move |conn| {
+                        conn.execute(
+                            "UPDATE heartbeat SET checked_at = checked_at + 1 WHERE id = 1",
+                            [],
+                        )?;
+                        if i % 7 == 0 {
+                            return Err(StoreError::Sqlite(format!("job {i} fails")));
+                        }
+                        Ok(i)
+                    })
+                    .await;
+                (i, result)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (i, result) = done.unwrap();
+            assert_eq!(result.is_err(), i % 7 == 0, "job {i}: {result:?}");
+        }
+        let count = store
+            .read(|c| {
+                Ok(c.query_row("SELECT checked_at FROM heartbeat", [], |r| {
+                    r.get::<_, i64>(0)
+                })?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 200 - 29, "only the 171 successful jobs counted");
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .unwrap();
     }
 }
