@@ -92,7 +92,10 @@ fn bad_values_are_refused_naming_the_field() {
 }
 
 #[test]
-#[expect(clippy::result_large_err, reason = "figment's Jail API returns its own large error")]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail API returns its own large error"
+)]
 fn environment_variables_override_the_file() {
     figment::Jail::expect_with(|jail| {
         jail.create_file(

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use super::api::outbound_json;
 use super::{ApiError, AppState};
 use crate::config::ChannelKind;
+use crate::phone::Address;
 use crate::provider::{self, WebhookRequest};
 use crate::store::outbound;
 
@@ -30,7 +31,10 @@ pub(super) async fn outbox(
         body: Default::default(),
     };
     provider::authenticate(&sim, &req, None)?;
-    let to = query.get("to").cloned();
+    // `?to=76123456` finds what was sent to +22376123456.
+    let to = query.get("to").map(|to| {
+        Address::parse(to, sim.country).map_or_else(|_| to.clone(), |a| a.as_str().to_owned())
+    });
     let channel = sim.id.clone();
     let rows = state
         .store

@@ -25,13 +25,11 @@ pub(super) async fn inbound_sms(
     Path(channel): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let req = webhook_request(request).await?;
-    let result = receive_sms(&state, &channel, &req).await;
-    state
-        .metrics
-        .webhook_latency("sms", started.elapsed().as_secs_f64());
-    result
+    timed(&state, "sms", async {
+        let req = webhook_request(request).await?;
+        receive_sms(&state, &channel, &req).await
+    })
+    .await
 }
 
 async fn receive_sms(
@@ -61,13 +59,11 @@ pub(super) async fn status(
     Path(channel): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let req = webhook_request(request).await?;
-    let result = receive_status(&state, &channel, &req).await;
-    state
-        .metrics
-        .webhook_latency("status", started.elapsed().as_secs_f64());
-    result
+    timed(&state, "status", async {
+        let req = webhook_request(request).await?;
+        receive_status(&state, &channel, &req).await
+    })
+    .await
 }
 
 async fn receive_status(
@@ -81,6 +77,19 @@ async fn receive_status(
     })?;
     let stored = state.delivery.record(channel, batch).await?;
     Ok(Json(json!({ "status": "accepted", "stored": stored })).into_response())
+}
+
+/// Runs a webhook and records how long it took to answer.
+async fn timed(
+    state: &AppState,
+    route: &str,
+    work: impl Future<Output = Result<Response, ApiError>>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let result = work.await;
+    let seconds = started.elapsed().as_secs_f64();
+    state.metrics.webhook_latency(route, seconds);
+    result
 }
 
 /// Takes the request apart without copying its headers, reading at most `MAX_BODY_BYTES`.

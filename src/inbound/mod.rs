@@ -111,22 +111,27 @@ impl Inbound {
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
+        self.count(channel, &stored, &flags);
+        Ok(Accepted { stored, rejected })
+    }
+
+    /// Counts each outcome; logs what an operator must notice.
+    fn count(&self, channel: &Channel, stored: &[Stored], flags: &[&'static str]) {
         for (result, flag) in stored.iter().zip(flags) {
-            let outcome = match result {
+            let outcome: &str = match result {
                 Stored::New(_) => flag,
                 Stored::Duplicate(_) => "duplicate",
                 Stored::PartPending => "part",
             };
             self.metrics.inbound(&channel.id, outcome);
             // Every message at info would cost more than storing it; the metrics count them.
-            // What an operator must notice (floods, loops) stays at info.
+            // Floods and loops stay at info.
             if matches!(outcome, "throttled" | "loop") {
                 tracing::info!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message flagged");
             } else {
                 tracing::debug!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message accepted");
             }
         }
-        Ok(Accepted { stored, rejected })
     }
 
     fn normalise(
@@ -144,12 +149,7 @@ impl Inbound {
                 .parse(&r, channel.country)
                 .map_or(r, |a| a.as_str().to_owned())
         });
-        let truncated = draft.text.chars().count() > self.max_text_chars;
-        let text = if truncated {
-            draft.text.chars().take(self.max_text_chars).collect()
-        } else {
-            draft.text
-        };
+        let (text, truncated) = cut(draft.text, self.max_text_chars);
         let is_loop = self.channels.is_own_number(&sender);
         let throttled = !is_loop && self.limiter.check_key(&sender).is_err();
         tracing::debug!(channel = %channel.id, sender = ?sender, throttled, is_loop, "inbound message normalised");
@@ -227,6 +227,37 @@ impl Record {
     }
 }
 
+/// `text` cut to `max` characters, and whether it was cut.
+fn cut(text: String, max: usize) -> (String, bool) {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => (text[..end].to_owned(), true),
+        None => (text, false),
+    }
+}
+
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn texts_are_cut_on_character_boundaries() {
+        let cases = [
+            ("short", "abc", 5, "abc", false),
+            ("exact", "abcde", 5, "abcde", false),
+            ("long", "abcdef", 5, "abcde", true),
+            ("accents count once", "éééééé", 5, "ééééé", true),
+            ("empty", "", 5, "", false),
+        ];
+        for (name, text, max, expected, was_cut) in cases {
+            assert_eq!(
+                cut(text.to_owned(), max),
+                (expected.to_owned(), was_cut),
+                "{name}"
+            );
+        }
+    }
 }

@@ -1,11 +1,19 @@
 //! Africa's Talking: form-encoded inbound SMS and delivery reports.
 
 use super::{
-    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+    Batch, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft, WebhookRequest,
+    parse_time,
 };
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
-    let p = req.form();
+    inbound_fields(&req.form(), req)
+}
+
+/// Reads `from`, `to`, `text`, `date` and `id`; the sim channel speaks the same form.
+pub(super) fn inbound_fields(
+    p: &Params,
+    req: &WebhookRequest,
+) -> Result<Batch<InboundDraft>, PayloadError> {
     Ok(Batch::one(InboundDraft {
         provider_message_id: p.non_empty("id").map(str::to_owned),
         sender: p.require_non_empty("from")?.to_owned(),

@@ -3,24 +3,11 @@
 //! Inbound: form fields `from`, `text`, optional `date` (RFC 3339), `to` and `id`.
 //! Status: form fields `id` (our outbound id) and `status` (one of the normalised values).
 
-use super::{
-    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
-};
+use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest};
 
+/// Africa's Talking's inbound form, from the query or the body, so any demo script fits.
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
-    let p = req.params();
-    Ok(Batch::one(InboundDraft {
-        provider_message_id: p.non_empty("id").map(str::to_owned),
-        sender: p.require_non_empty("from")?.to_owned(),
-        recipient: p.non_empty("to").map(str::to_owned),
-        text: p.require("text")?.to_owned(),
-        provider_ts: p
-            .non_empty("date")
-            .map(|d| parse_time("date", d))
-            .transpose()?,
-        raw: req.raw(),
-        concat: None,
-    }))
+    super::africastalking::inbound_fields(&req.params(), req)
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {

@@ -1,12 +1,16 @@
 //! `spawn_app()`: the whole gateway on 127.0.0.1:0 with a temporary database.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rusqlite::types::FromSql;
 use sha1::Sha1;
 use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
@@ -176,4 +180,40 @@ pub fn twilio_signature(url: &str, body: &str) -> String {
         mac.update(v.as_bytes());
     }
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Writes a config with only the sim channel (no rate limit to speak of) into `dir`;
+/// returns its path and the database's.
+pub fn sim_only_config(dir: &Path) -> (PathBuf, PathBuf) {
+    let db = dir.join("vigie.db");
+    let config = dir.join("vigie.toml");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = {db:?}\nsynchronous = \"full\"\n\
+         [inbound.rate_limit]\nper_minute = 100000\nburst = 100000\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n"
+    );
+    std::fs::write(&config, text).unwrap();
+    (config, db)
+}
+
+/// Runs the real `vigie serve` binary; returns once it logged the address it listens on.
+pub async fn start_process(config: &Path) -> (Child, SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(addr) = line.split("listening on http://").nth(1) {
+            let addr = addr.trim().parse().unwrap();
+            // Keep draining the log so the child never blocks on a full pipe.
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return (child, addr);
+        }
+    }
+    panic!("vigie exited before listening");
 }

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod admin;
-mod crash;
 mod delivery;
 mod helpers;
 mod inbound;
+mod lifecycle;
 mod refusals;

@@ -1,0 +1,133 @@
+//! The real binary as a child process under load: killed in the middle of its write batches
+//! it loses nothing it acknowledged; stopped with SIGTERM it finishes what is in flight and
+//! exits 0.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Mutex;
+
+use crate::helpers::{sim_only_config, start_process};
+
+const WORKERS: usize = 32;
+/// Kill once this many messages were acknowledged: well inside the run.
+const KILL_AFTER_ACKS: usize = 300;
+
+#[derive(Default)]
+struct Outcomes {
+    acked: HashSet<String>,
+    refused: HashSet<String>,
+}
+
+/// Sends until the server dies; every fifth message is malformed (no sender).
+async fn load(
+    addr: SocketAddr,
+    worker: usize,
+    outcomes: Arc<Mutex<Outcomes>>,
+    acks: Arc<AtomicUsize>,
+) {
+    let client = reqwest::Client::new();
+    for i in 0.. {
+        let id = format!("w{worker}-{i}");
+        let body = if i % 5 == 4 {
+            format!("id={id}&text=RAS")
+        } else {
+            format!("id={id}&from=%2B2237600{worker:04}&text=ATT+Koro+{i}")
+        };
+        let sent = client
+            .post(format!("http://{addr}/webhooks/sim/sms"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await;
+        let Ok(response) = sent else { return };
+        let mut outcomes = outcomes.lock().await;
+        if response.status().is_success() {
+            outcomes.acked.insert(id);
+            acks.fetch_add(1, Ordering::Relaxed);
+        } else {
+            outcomes.refused.insert(id);
+        }
+    }
+}
+
+/// Loads `addr` until `acks` messages were acknowledged, then runs `stop` and waits for every
+/// worker to see the server gone.
+async fn load_until_stopped<F: std::future::Future>(
+    addr: SocketAddr,
+    acks_wanted: usize,
+    stop: F,
+) -> (F::Output, Outcomes) {
+    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
+    let acks = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|w| tokio::spawn(load(addr, w, Arc::clone(&outcomes), Arc::clone(&acks))))
+        .collect();
+    while acks.load(Ordering::Relaxed) < acks_wanted {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let stopped = stop.await;
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().await);
+    (stopped, outcomes)
+}
+
+fn stored_ids(db: &std::path::Path) -> HashSet<String> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT provider_message_id FROM inbound_messages")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_message_survives_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = sim_only_config(dir.path());
+
+    let (mut child, addr) = start_process(&config).await;
+    let kill = async {
+        child.start_kill().unwrap(); // SIGKILL: no shutdown path runs
+        child.wait().await.unwrap()
+    };
+    let (_, outcomes) = load_until_stopped(addr, KILL_AFTER_ACKS, kill).await;
+
+    // Restart on the same database: recovery and migrations run as in production.
+    let (_restarted, _) = start_process(&config).await;
+    let stored = stored_ids(&db);
+    assert!(outcomes.acked.len() >= KILL_AFTER_ACKS);
+    assert!(!outcomes.refused.is_empty());
+    let lost: Vec<_> = outcomes.acked.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    let leaked: Vec<_> = outcomes.refused.intersection(&stored).collect();
+    assert!(leaked.is_empty(), "refused but stored: {leaked:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_in_flight_requests_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = sim_only_config(dir.path());
+    let (mut child, addr) = start_process(&config).await;
+    let pid = child.id().unwrap().to_string();
+    let terminate = async {
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(sent.success());
+        child.wait().await.unwrap()
+    };
+    let (status, outcomes) = load_until_stopped(addr, 100, terminate).await;
+    assert!(status.success(), "vigie exited with {status}");
+    let stored = stored_ids(&db);
+    let lost: Vec<_> = outcomes.acked.difference(&stored).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
