@@ -81,7 +81,11 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<(
         config.server.listen = listen;
     }
     let _log_guard = vigie::telemetry::init(&config.log)?;
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.server.worker_threads())
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let app = Application::build(config).await?;
         let shutdown = CancellationToken::new();

@@ -47,6 +47,20 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Longest wait for in-flight requests and worker steps at shutdown.
     pub shutdown_grace_secs: u64,
+    /// Threads serving requests. Unset: one per core but one, which the storage writer
+    /// thread keeps for itself (on two cores, splitting both between the two halves makes
+    /// them preempt each other; see BENCHMARKS.md).
+    pub worker_threads: Option<usize>,
+}
+
+impl ServerConfig {
+    /// The request threads to start.
+    pub fn worker_threads(&self) -> usize {
+        self.worker_threads.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+            cores.saturating_sub(1).max(1)
+        })
+    }
 }
 
 impl Default for ServerConfig {
@@ -56,6 +70,7 @@ impl Default for ServerConfig {
             public_url: None,
             request_timeout_secs: 30,
             shutdown_grace_secs: 20,
+            worker_threads: None,
         }
     }
 }
@@ -219,6 +234,9 @@ impl Config {
         )?;
         positive("storage.batch_max", self.storage.batch_max as u64)?;
         positive("storage.readers", self.storage.readers as u64)?;
+        if let Some(threads) = self.server.worker_threads {
+            positive("server.worker_threads", threads as u64)?;
+        }
         positive(
             "server.request_timeout_secs",
             self.server.request_timeout_secs,

@@ -52,6 +52,7 @@ fn bad_values_are_refused_naming_the_field() {
             "[server]\npublic_url = \"gateway.example.org\"",
             "server.public_url",
         ),
+        ("[server]\nworker_threads = 0", "server.worker_threads"),
         ("unknown_key = 1", "unknown_key"),
         (
             "[[channels]]\nid = \"Bad Id\"\nkind = \"sim\"",

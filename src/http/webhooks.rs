@@ -16,6 +16,7 @@ use serde_json::json;
 use super::{ApiError, AppState, MAX_BODY_BYTES};
 use crate::config::ChannelKind;
 use crate::inbound::Accepted;
+use crate::metrics::WebhookRoute;
 use crate::provider::{self, Channel, WebhookRequest};
 use crate::store::inbound::Stored;
 
@@ -25,7 +26,7 @@ pub(super) async fn inbound_sms(
     Path(channel): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    timed(&state, "sms", async {
+    timed(&state, WebhookRoute::Sms, async {
         let req = webhook_request(request).await?;
         receive_sms(&state, &channel, &req).await
     })
@@ -59,7 +60,7 @@ pub(super) async fn status(
     Path(channel): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    timed(&state, "status", async {
+    timed(&state, WebhookRoute::Status, async {
         let req = webhook_request(request).await?;
         receive_status(&state, &channel, &req).await
     })
@@ -82,7 +83,7 @@ async fn receive_status(
 /// Runs a webhook and records how long it took to answer.
 async fn timed(
     state: &AppState,
-    route: &str,
+    route: WebhookRoute,
     work: impl Future<Output = Result<Response, ApiError>>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();

@@ -118,7 +118,7 @@ impl Inbound {
     /// Counts each outcome; logs what an operator must notice.
     fn count(&self, channel: &Channel, stored: &[Stored], flags: &[&'static str]) {
         for (result, flag) in stored.iter().zip(flags) {
-            let outcome: &str = match result {
+            let outcome: &'static str = match result {
                 Stored::New(_) => flag,
                 Stored::Duplicate(_) => "duplicate",
                 Stored::PartPending => "part",

@@ -11,7 +11,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
 
 /// Reads `from`, `to`, `text`, `date` and `id`; the sim channel speaks the same form.
 pub(super) fn inbound_fields(
-    p: &Params,
+    p: &Params<'_>,
     req: &WebhookRequest,
 ) -> Result<Batch<InboundDraft>, PayloadError> {
     Ok(Batch::one(InboundDraft {

@@ -1,5 +1,7 @@
 //! A webhook request in framework-free form, and its parameters.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri, header};
 use serde::de::DeserializeOwned;
@@ -19,13 +21,14 @@ pub struct WebhookRequest {
     pub body: Bytes,
 }
 
-/// Name/value pairs in the order received; a name may repeat.
+/// Name/value pairs in the order received; a name may repeat. Values borrow from the
+/// request unless they had to be decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(pub Vec<(String, String)>);
+pub struct Params<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
-impl Params {
-    pub fn parse(encoded: &[u8]) -> Self {
-        Self(form_urlencoded::parse(encoded).into_owned().collect())
+impl<'a> Params<'a> {
+    pub fn parse(encoded: &'a [u8]) -> Self {
+        Self(form_urlencoded::parse(encoded).collect())
     }
 
     /// The first value of `name`.
@@ -33,7 +36,7 @@ impl Params {
         self.0
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// The first non-empty value of `name`.
@@ -65,12 +68,12 @@ impl Params {
 
 impl WebhookRequest {
     /// Parameters of the query string.
-    pub fn query(&self) -> Params {
+    pub fn query(&self) -> Params<'_> {
         Params::parse(self.uri.query().unwrap_or("").as_bytes())
     }
 
     /// Parameters of a form body (none when the body is JSON or empty).
-    pub fn form(&self) -> Params {
+    pub fn form(&self) -> Params<'_> {
         if self.is_json() || self.body.is_empty() {
             return Params::default();
         }
@@ -78,7 +81,7 @@ impl WebhookRequest {
     }
 
     /// Query and form parameters together: Kannel and Vonage put them in either.
-    pub fn params(&self) -> Params {
+    pub fn params(&self) -> Params<'_> {
         let mut all = self.query();
         all.0.extend(self.form().0);
         all

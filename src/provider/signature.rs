@@ -18,8 +18,8 @@ pub(crate) fn equal(a: &[u8], b: &[u8]) -> bool {
 
 /// Twilio: HMAC-SHA1 over the full URL it called followed by every POST parameter, sorted,
 /// as name then value; Base64.
-pub(crate) fn twilio(url: &str, form: &Params, auth_token: &[u8]) -> String {
-    let mut pairs: Vec<&(String, String)> = form.0.iter().collect();
+pub(crate) fn twilio(url: &str, form: &Params<'_>, auth_token: &[u8]) -> String {
+    let mut pairs: Vec<_> = form.0.iter().collect();
     pairs.sort();
     pairs.dedup();
     let mut mac = hmac_sha1(auth_token);
@@ -40,8 +40,8 @@ fn hmac_sha1(key: &[u8]) -> Hmac<Sha1> {
 /// Vonage: the parameters but `sig` (and our own token), sorted by name, as `&name=value`
 /// with `&` and `=` in values replaced by `_`; then MD5 with the secret appended, or an HMAC
 /// keyed with it. Lower-case hex.
-pub(crate) fn vonage(params: &Params, secret: &[u8], method: SignatureMethod) -> String {
-    let mut pairs: Vec<&(String, String)> = params
+pub(crate) fn vonage(params: &Params<'_>, secret: &[u8], method: SignatureMethod) -> String {
+    let mut pairs: Vec<_> = params
         .0
         .iter()
         .filter(|(k, _)| k != "sig" && k != TOKEN_PARAM)
@@ -83,13 +83,8 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Params {
-        Params(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+    fn params<'a>(pairs: &[(&'a str, &'a str)]) -> Params<'a> {
+        Params(pairs.iter().map(|&(k, v)| (k.into(), v.into())).collect())
     }
 
     #[test]

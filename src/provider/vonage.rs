@@ -3,6 +3,8 @@
 //! Vonage delivers each part of a long SMS separately; parts are marked with `concat-*`
 //! fields and reassembled by the inbound stage.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::{
@@ -11,7 +13,7 @@ use super::{
 };
 
 /// Every parameter Vonage sent, whichever way it sent them.
-pub(super) fn params(req: &WebhookRequest) -> Result<Params, PayloadError> {
+pub(super) fn params(req: &WebhookRequest) -> Result<Params<'_>, PayloadError> {
     if !req.is_json() {
         return Ok(req.params());
     }
@@ -22,10 +24,8 @@ pub(super) fn params(req: &WebhookRequest) -> Result<Params, PayloadError> {
     })?;
     let mut params = req.query();
     params.0.extend(object.iter().map(|(k, v)| {
-        (
-            k.clone(),
-            v.as_str().map_or_else(|| v.to_string(), str::to_owned),
-        )
+        let value = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        (Cow::Owned(k.clone()), Cow::Owned(value))
     }));
     Ok(params)
 }
@@ -61,7 +61,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
     }))
 }
 
-fn concat_part(p: &Params) -> Result<Option<ConcatPart>, PayloadError> {
+fn concat_part(p: &Params<'_>) -> Result<Option<ConcatPart>, PayloadError> {
     if p.get("concat") != Some("true") {
         return Ok(None);
     }
