@@ -11,7 +11,7 @@ use vigie::config::{ChannelKind, StorageConfig, Synchronous};
 use vigie::phone::Address;
 use vigie::provider::{WebhookRequest, parse_inbound};
 use vigie::store::Store;
-use vigie::store::inbound::{NewInbound, content_hash, insert};
+use vigie::store::inbound::{Limits, NewInbound, content_hash, insert};
 
 fn addresses(c: &mut Criterion) {
     let mut group = c.benchmark_group("address");
@@ -43,6 +43,11 @@ fn provider_parsing(c: &mut Criterion) {
         b.iter(|| parse_inbound(ChannelKind::Africastalking, black_box(&req)).unwrap())
     });
 }
+
+const LIMITS: Limits = Limits {
+    window_ms: 120_000,
+    max_chars: 1600,
+};
 
 fn message(n: u64) -> NewInbound {
     let text = format!("ATT Koro 3 morts 2 blesses {n}");
@@ -88,7 +93,7 @@ fn group_commit(c: &mut Criterion) {
                     next += 1;
                     let (store, msg) = (store.clone(), message(next));
                     tasks.spawn(async move {
-                        store.write(move |conn| insert(conn, &msg, 120_000)).await
+                        store.write(move |conn| insert(conn, &msg, &LIMITS)).await
                     });
                 }
                 while let Some(done) = tasks.join_next().await {

@@ -14,10 +14,11 @@ use phonenumber::country::Id as Country;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Address(String);
 
-/// Why a provider's address could not be read.
+/// Why a provider's address could not be read. The message leaves the address out: it ends
+/// up in logs, and an unreadable number is still a reporter's number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a phone number, short code or sender id")]
-pub struct AddressError(pub String);
+#[error("not a phone number, short code or sender id")]
+pub struct AddressError;
 
 /// Short codes are 3 to 6 digits; anything shorter or longer must be a full number.
 const SHORT_CODE: std::ops::RangeInclusive<usize> = 3..=6;
@@ -35,23 +36,22 @@ impl Address {
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
             .collect();
-        let err = || AddressError(raw.to_owned());
         let (plus, digits) = match compact.strip_prefix('+') {
             Some(rest) => (true, rest),
             None => (false, compact.as_str()),
         };
         if digits.is_empty() {
-            return Err(err());
+            return Err(AddressError);
         }
         if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return sender_id(trimmed).ok_or_else(err);
+            return sender_id(trimmed).ok_or(AddressError);
         }
         if !plus && SHORT_CODE.contains(&digits.len()) {
             return Ok(Self(digits.to_owned()));
         }
         international(plus, digits, country)
             .map(Self)
-            .ok_or_else(err)
+            .ok_or(AddressError)
     }
 
     /// The stored form.

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use super::{ConfigError, lenient_secret};
@@ -143,6 +143,20 @@ fn validate_kind(
         |name: &'static str| (name, format!("required for kind {}", channel.kind.as_str()));
     if channel.kind != ChannelKind::Sim && channel.secret.is_none() {
         return Err(required("secret"));
+    }
+    let secrets = [
+        ("secret", &channel.secret),
+        ("auth_token", &channel.auth_token),
+        ("signature_secret", &channel.signature_secret),
+    ];
+    for (name, secret) in secrets {
+        if secret
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().trim().is_empty())
+        {
+            // An empty secret would let a request with `?token=` through.
+            return Err((name, "must not be empty".into()));
+        }
     }
     if channel.kind == ChannelKind::Twilio {
         if channel.auth_token.is_none() {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
@@ -204,7 +204,12 @@ impl Config {
                 format!("{} does not exist", path.display()),
             ));
         }
-        let figment = Figment::from(Toml::file(path)).merge(Env::prefixed("VIGIE_").split("__"));
+        // The admin token is read as written: figment would read `0123` as the number 123.
+        let env = Env::prefixed("VIGIE_").split("__").ignore(&["admin_token"]);
+        let mut figment = Figment::from(Toml::file(path)).merge(env);
+        if let Ok(token) = std::env::var("VIGIE_ADMIN_TOKEN") {
+            figment = figment.merge(("admin_token", token));
+        }
         Self::extract(figment)
     }
 
@@ -241,6 +246,13 @@ impl Config {
             "server.request_timeout_secs",
             self.server.request_timeout_secs,
         )?;
+        if self
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().trim().is_empty())
+        {
+            return Err(ConfigError::invalid("admin_token", "must not be empty"));
+        }
         if let Some(url) = &self.server.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {

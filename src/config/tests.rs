@@ -53,6 +53,11 @@ fn bad_values_are_refused_naming_the_field() {
             "server.public_url",
         ),
         ("[server]\nworker_threads = 0", "server.worker_threads"),
+        (
+            "[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \" \"",
+            "channels[0].secret",
+        ),
+        ("admin_token = \"\"", "admin_token"),
         ("unknown_key = 1", "unknown_key"),
         (
             "[[channels]]\nid = \"Bad Id\"\nkind = \"sim\"",
@@ -104,7 +109,7 @@ fn environment_variables_override_the_file() {
             "[server]\nlisten = \"127.0.0.1:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
         )?;
         jail.set_env("VIGIE_SERVER__LISTEN", "0.0.0.0:9000");
-        jail.set_env("VIGIE_ADMIN_TOKEN", "12345");
+        jail.set_env("VIGIE_ADMIN_TOKEN", "012345");
         jail.set_env("VIGIE_STORAGE__SYNCHRONOUS", "normal");
         let config = Config::load(Path::new("vigie.toml")).map_err(|e| e.to_string())?;
         assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
@@ -113,7 +118,11 @@ fn environment_variables_override_the_file() {
             .admin_token
             .as_ref()
             .map(secrecy::ExposeSecret::expose_secret);
-        assert_eq!(token, Some("12345"), "a numeric-looking token stays text");
+        assert_eq!(
+            token,
+            Some("012345"),
+            "a numeric-looking token stays as written"
+        );
         jail.set_env("VIGIE_INBOUND__MAX_TEXT_CHARS", "lots");
         let message = Config::load(Path::new("vigie.toml"))
             .expect_err("bad env value")

@@ -16,7 +16,7 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("no channel `{0}`")]
     UnknownChannel(String),
-    #[error("{0} webhooks are POST only")]
+    #[error("{0} sends inbound SMS by POST only")]
     MethodNotAllowed(&'static str),
     #[error(transparent)]
     Auth(#[from] AuthError),

@@ -38,7 +38,7 @@ async fn receive_sms(
     channel_id: &str,
     req: &WebhookRequest,
 ) -> Result<Response, ApiError> {
-    let channel = admit(state, channel_id, req)?;
+    let channel = admit(state, channel_id, req, WebhookRoute::Sms)?;
     let accepted = match provider::parse_inbound(channel.kind, req) {
         Ok(batch) => state
             .inbound
@@ -72,7 +72,7 @@ async fn receive_status(
     channel_id: &str,
     req: &WebhookRequest,
 ) -> Result<Response, ApiError> {
-    let channel = admit(state, channel_id, req)?;
+    let channel = admit(state, channel_id, req, WebhookRoute::Status)?;
     let batch = provider::parse_status(channel.kind, req).inspect_err(|e| {
         tracing::warn!(channel = %channel.id, error = %e, "delivery report refused");
     })?;
@@ -113,21 +113,26 @@ async fn webhook_request(request: Request) -> Result<WebhookRequest, ApiError> {
     })
 }
 
-/// Finds the channel, checks the method and authenticates the request.
+/// Finds the channel, checks the method and authenticates the request. Delivery reports may
+/// come by GET from any provider; inbound SMS only from those that send them so.
 fn admit<'a>(
     state: &'a AppState,
     channel_id: &str,
     req: &WebhookRequest,
+    route: WebhookRoute,
 ) -> Result<&'a Channel, ApiError> {
     let channel = state
         .channels
         .get(channel_id)
         .ok_or_else(|| ApiError::UnknownChannel(channel_id.to_owned()))?;
-    if req.method == Method::GET && !provider::accepts_get(channel.kind) {
+    let get_allowed = matches!(route, WebhookRoute::Status) || provider::accepts_get(channel.kind);
+    if req.method == Method::GET && !get_allowed {
         return Err(ApiError::MethodNotAllowed(channel.kind.as_str()));
     }
     if let Err(e) = provider::authenticate(channel, req, state.public_url.as_deref()) {
-        state.metrics.inbound(&channel.id, "unauthorized");
+        if matches!(route, WebhookRoute::Sms) {
+            state.metrics.inbound(&channel.id, "unauthorized");
+        }
         tracing::warn!(channel = %channel.id, error = %e, "webhook refused");
         return Err(e.into());
     }

@@ -13,9 +13,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use crate::clock;
 use crate::config::InboundConfig;
 use crate::metrics::Metrics;
-use crate::phone::{Address, AddressCache};
+use crate::phone::AddressCache;
 use crate::provider::{Batch, Channel, Channels, InboundDraft, PayloadError, sender_field};
-use crate::store::inbound::{self as queries, NewInbound, NewPart, Stored};
+use crate::store::inbound::{self as queries, Limits, NewInbound, NewPart, Stored};
 use crate::store::{Store, StoreError};
 
 /// Normalised numbers remembered: far more than a national network's monitors.
@@ -44,10 +44,9 @@ pub struct Inbound {
     store: Store,
     channels: Arc<Channels>,
     metrics: Arc<Metrics>,
-    limiter: DefaultKeyedRateLimiter<Address>,
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
     addresses: AddressCache,
-    max_text_chars: usize,
-    window_ms: i64,
+    limits: Limits,
     concat_timeout_ms: i64,
 }
 
@@ -71,10 +70,14 @@ impl Inbound {
             store,
             channels,
             metrics,
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_minute(per_minute).allow_burst(burst),
+            )),
             addresses: AddressCache::new(ADDRESS_CACHE),
-            max_text_chars: config.max_text_chars,
-            window_ms: secs_to_ms(config.dedupe_window_secs),
+            limits: Limits {
+                window_ms: secs_to_ms(config.dedupe_window_secs),
+                max_chars: config.max_text_chars,
+            },
             concat_timeout_ms: secs_to_ms(config.concat_timeout_secs),
         }
     }
@@ -100,37 +103,31 @@ impl Inbound {
                 None => Ok(Accepted::default()),
             };
         }
-        let window = self.window_ms;
-        let flags: Vec<&'static str> = records.iter().map(Record::flag).collect();
-        let stored = self
+        for error in &rejected {
+            self.metrics.inbound(&channel.id, "malformed");
+            tracing::warn!(channel = %channel.id, %error, "inbound batch entry refused");
+        }
+        let (limits, limiter) = (self.limits, Arc::clone(&self.limiter));
+        let results = self
             .store
             .write(move |conn| {
                 records
                     .iter()
-                    .map(|r| r.store(conn, window))
+                    .map(|r| r.store(conn, &limits, &limiter))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        self.count(channel, &stored, &flags);
+        self.count(channel, &results);
+        let stored = results.into_iter().map(|(stored, _)| stored).collect();
         Ok(Accepted { stored, rejected })
     }
 
-    /// Counts each outcome; logs what an operator must notice.
-    fn count(&self, channel: &Channel, stored: &[Stored], flags: &[&'static str]) {
-        for (result, flag) in stored.iter().zip(flags) {
-            let outcome: &'static str = match result {
-                Stored::New(_) => flag,
-                Stored::Duplicate(_) => "duplicate",
-                Stored::PartPending => "part",
-            };
+    /// Counts each outcome. Every message at info would cost more than storing it, and a
+    /// flood would flood the log too: per-message lines are debug, the metrics count them.
+    fn count(&self, channel: &Channel, results: &[(Stored, &'static str)]) {
+        for (stored, outcome) in results {
             self.metrics.inbound(&channel.id, outcome);
-            // Every message at info would cost more than storing it; the metrics count them.
-            // Floods and loops stay at info.
-            if matches!(outcome, "throttled" | "loop") {
-                tracing::info!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message flagged");
-            } else {
-                tracing::debug!(channel = %channel.id, inbound.id = ?result.id(), outcome, "inbound message accepted");
-            }
+            tracing::debug!(channel = %channel.id, inbound.id = ?stored.id(), outcome, "inbound message");
         }
     }
 
@@ -149,10 +146,8 @@ impl Inbound {
                 .parse(&r, channel.country)
                 .map_or(r, |a| a.as_str().to_owned())
         });
-        let (text, truncated) = cut(draft.text, self.max_text_chars);
+        let (text, truncated) = queries::cut(draft.text, self.limits.max_chars);
         let is_loop = self.channels.is_own_number(&sender);
-        let throttled = !is_loop && self.limiter.check_key(&sender).is_err();
-        tracing::debug!(channel = %channel.id, sender = ?sender, throttled, is_loop, "inbound message normalised");
         let message = NewInbound {
             channel: channel.id.clone(),
             provider_message_id: draft.provider_message_id,
@@ -161,7 +156,8 @@ impl Inbound {
             recipient,
             text,
             truncated,
-            throttled,
+            // Decided once the message is known to be new: retries must not use up the limit.
+            throttled: false,
             is_loop,
             parts: 1,
             incomplete: false,
@@ -183,10 +179,10 @@ impl Inbound {
     /// Stores, as they are, concatenated SMS whose missing parts never came.
     pub async fn flush_expired_parts(&self) -> Result<usize, StoreError> {
         let older_than = clock::now_ms() - self.concat_timeout_ms;
-        let window = self.window_ms;
+        let limits = self.limits;
         let ids = self
             .store
-            .write(move |conn| queries::flush_expired_parts(conn, older_than, window))
+            .write(move |conn| queries::flush_expired_parts(conn, older_than, &limits))
             .await?;
         if !ids.is_empty() {
             tracing::info!(
@@ -204,60 +200,33 @@ impl Inbound {
 }
 
 impl Record {
-    fn store(&self, conn: &rusqlite::Connection, window_ms: i64) -> Result<Stored, StoreError> {
-        match self {
-            Self::Whole(m) => queries::insert(conn, m, window_ms),
-            Self::Part(p) => queries::insert_part(conn, p, window_ms),
-        }
-    }
-
-    /// The metrics outcome of a new message.
-    fn flag(&self) -> &'static str {
-        let m = match self {
-            Self::Whole(m) => m,
-            Self::Part(p) => &p.message,
+    /// Stores the record; a new message from a sender over its limit is flagged `throttled`.
+    /// Runs on the writer thread; if its batch is replayed the limiter counts it twice,
+    /// which errs towards throttling a flood, never towards losing a message.
+    fn store(
+        &self,
+        conn: &rusqlite::Connection,
+        limits: &Limits,
+        limiter: &DefaultKeyedRateLimiter<String>,
+    ) -> Result<(Stored, &'static str), StoreError> {
+        let (stored, message) = match self {
+            Self::Whole(m) => (queries::insert(conn, m, limits)?, m),
+            Self::Part(p) => (queries::insert_part(conn, p, limits)?, &p.message),
         };
-        if m.is_loop {
-            "loop"
-        } else if m.throttled {
-            "throttled"
-        } else {
-            "stored"
-        }
-    }
-}
-
-/// `text` cut to `max` characters, and whether it was cut.
-fn cut(text: String, max: usize) -> (String, bool) {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => (text[..end].to_owned(), true),
-        None => (text, false),
+        let outcome = match stored {
+            Stored::Duplicate(_) => "duplicate",
+            Stored::PartPending => "part",
+            Stored::New(_) if message.is_loop => "loop",
+            Stored::New(id) if limiter.check_key(&message.sender).is_err() => {
+                queries::mark_throttled(conn, id)?;
+                "throttled"
+            }
+            Stored::New(_) => "stored",
+        };
+        Ok((stored, outcome))
     }
 }
 
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::cut;
-
-    #[test]
-    fn texts_are_cut_on_character_boundaries() {
-        let cases = [
-            ("short", "abc", 5, "abc", false),
-            ("exact", "abcde", 5, "abcde", false),
-            ("long", "abcdef", 5, "abcde", true),
-            ("accents count once", "éééééé", 5, "ééééé", true),
-            ("empty", "", 5, "", false),
-        ];
-        for (name, text, max, expected, was_cut) in cases {
-            assert_eq!(
-                cut(text.to_owned(), max),
-                (expected.to_owned(), was_cut),
-                "{name}"
-            );
-        }
-    }
 }

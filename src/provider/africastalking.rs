@@ -29,7 +29,7 @@ pub(super) fn inbound_fields(
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
-    let p = req.form();
+    let p = req.params();
     let provider_status = p.require_non_empty("status")?;
     Ok(Batch::one(StatusDraft {
         provider_message_id: Some(p.require_non_empty("id")?.to_owned()),

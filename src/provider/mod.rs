@@ -178,7 +178,7 @@ pub fn sender_field(kind: ChannelKind) -> &'static str {
     }
 }
 
-/// Whether a provider may call its webhooks with GET (the others are POST only).
+/// Whether a provider may send inbound SMS with GET (the others POST them).
 pub fn accepts_get(kind: ChannelKind) -> bool {
     matches!(kind, ChannelKind::Vonage | ChannelKind::Kannel)
 }

@@ -12,13 +12,24 @@ use super::PayloadError;
 pub(crate) const TOKEN_PARAM: &str = "token";
 
 /// What the HTTP edge hands to the provider parsers.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WebhookRequest {
     pub method: Method,
     /// Path and query as received: Twilio's signature covers them.
     pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
+}
+
+impl std::fmt::Debug for WebhookRequest {
+    // The query holds the channel token and the headers may hold a password: neither is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookRequest")
+            .field("method", &self.method)
+            .field("path", &self.uri.path())
+            .field("body_bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Name/value pairs in the order received; a name may repeat. Values borrow from the

@@ -17,7 +17,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
-    let p = req.form();
+    let p = req.params();
     let (Some(sid), Some(value)) = (p.non_empty("MessageSid"), p.non_empty("MessageStatus")) else {
         // Twilio sends other callbacks to the same URL; they carry nothing for us.
         return Ok(Batch::empty());

@@ -24,6 +24,23 @@ pub struct NewInbound {
     pub raw: String,
 }
 
+/// The rules a stored message follows.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Without a provider id, the same content within this many ms is one message.
+    pub window_ms: i64,
+    /// Longer texts (reassembled ones included) are cut and flagged `truncated`.
+    pub max_chars: usize,
+}
+
+/// `text` cut to `max` characters, and whether it was cut.
+pub fn cut(text: String, max: usize) -> (String, bool) {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => (text[..end].to_owned(), true),
+        None => (text, false),
+    }
+}
+
 /// What storing a message did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -45,9 +62,9 @@ impl Stored {
 }
 
 /// Stores `msg` once: by provider id when there is one, else by content within `window_ms`.
-pub fn insert(conn: &Connection, msg: &NewInbound, window_ms: i64) -> Result<Stored, StoreError> {
+pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<Stored, StoreError> {
     if msg.provider_message_id.is_none()
-        && let Some(id) = find_same_content(conn, msg, window_ms)?
+        && let Some(id) = find_same_content(conn, msg, limits.window_ms)?
     {
         return Ok(Stored::Duplicate(id));
     }
@@ -129,6 +146,13 @@ pub fn content_hash(sender: &str, recipient: Option<&str>, text: &str) -> i64 {
     i64::from_le_bytes(first)
 }
 
+/// Flags a stored message as over its sender's rate limit: it will get no reply.
+pub fn mark_throttled(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE inbound_messages SET throttled = 1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// One part of a concatenated SMS.
 #[derive(Debug, Clone)]
 pub struct NewPart {
@@ -140,7 +164,7 @@ pub struct NewPart {
 }
 
 /// Keeps a part; once every part of its message is in, stores the whole message.
-pub fn insert_part(conn: &Connection, p: &NewPart, window_ms: i64) -> Result<Stored, StoreError> {
+pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<Stored, StoreError> {
     let m = &p.message;
     let inserted = conn
         .prepare_cached(
@@ -175,7 +199,7 @@ pub fn insert_part(conn: &Connection, p: &NewPart, window_ms: i64) -> Result<Sto
     if distinct.len() < p.total as usize {
         return Ok(Stored::PartPending);
     }
-    assemble(conn, &group, false, window_ms)
+    assemble(conn, &group, false, limits)
 }
 
 /// A stored, not yet assembled part.
@@ -232,7 +256,7 @@ fn assemble(
     conn: &Connection,
     group: &[PartRow],
     incomplete: bool,
-    window_ms: i64,
+    limits: &Limits,
 ) -> Result<Stored, StoreError> {
     let mut seen = std::collections::BTreeSet::new();
     let parts: Vec<&PartRow> = group.iter().filter(|g| seen.insert(g.part)).collect();
@@ -240,7 +264,8 @@ fn assemble(
         return Ok(Stored::PartPending);
     };
     let mut msg = first.message.clone();
-    msg.text = parts.iter().map(|p| p.message.text.as_str()).collect();
+    let joined: String = parts.iter().map(|p| p.message.text.as_str()).collect();
+    (msg.text, msg.truncated) = cut(joined, limits.max_chars);
     msg.raw = format!(
         "[{}]",
         parts
@@ -251,9 +276,8 @@ fn assemble(
     );
     msg.parts = parts.len() as u32;
     msg.incomplete = incomplete;
-    msg.throttled = parts.iter().any(|p| p.message.throttled);
     msg.content_hash = content_hash(&msg.sender, msg.recipient.as_deref(), &msg.text);
-    let stored = insert(conn, &msg, window_ms)?;
+    let stored = insert(conn, &msg, limits)?;
     if let Some(id) = stored.id() {
         let mut link =
             conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
@@ -269,7 +293,7 @@ fn assemble(
 pub fn flush_expired_parts(
     conn: &Connection,
     older_than: i64,
-    window_ms: i64,
+    limits: &Limits,
 ) -> Result<Vec<i64>, StoreError> {
     let groups: Vec<(String, String, String, u32)> = conn
         .prepare_cached(
@@ -283,7 +307,7 @@ pub fn flush_expired_parts(
     let mut stored = Vec::new();
     for (channel, sender, concat_ref, total) in groups {
         let group = pending_group(conn, &channel, &sender, &concat_ref, total)?;
-        if let Some(id) = assemble(conn, &group, true, window_ms)?.id() {
+        if let Some(id) = assemble(conn, &group, true, limits)?.id() {
             stored.push(id);
         }
     }
@@ -340,4 +364,27 @@ pub fn list(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cut;
+
+    #[test]
+    fn texts_are_cut_on_character_boundaries() {
+        let cases = [
+            ("short", "abc", 5, "abc", false),
+            ("exact", "abcde", 5, "abcde", false),
+            ("long", "abcdef", 5, "abcde", true),
+            ("accents count once", "éééééé", 5, "ééééé", true),
+            ("empty", "", 5, "", false),
+        ];
+        for (name, text, max, expected, was_cut) in cases {
+            assert_eq!(
+                cut(text.to_owned(), max),
+                (expected.to_owned(), was_cut),
+                "{name}"
+            );
+        }
+    }
 }

@@ -197,6 +197,13 @@ pub fn sim_only_config(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Runs the real `vigie serve` binary; returns once it logged the address it listens on.
 pub async fn start_process(config: &Path) -> (Child, SocketAddr) {
+    let started = tokio::time::timeout(std::time::Duration::from_secs(60), spawn_process(config));
+    started
+        .await
+        .expect("vigie did not start listening within 60 s")
+}
+
+async fn spawn_process(config: &Path) -> (Child, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["serve", "--config"])
         .arg(config)

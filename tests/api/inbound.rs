@@ -178,7 +178,7 @@ async fn vonage_parts_still_incomplete_after_the_timeout_are_stored_as_they_are(
             .status(),
         200
     );
-    // Housekeeping runs every 10 s; wait for it rather than reaching inside.
+    // Housekeeping runs every second with this timeout; wait for it rather than reaching inside.
     for _ in 0..150 {
         if app.count("inbound_messages") == 1 {
             break;
@@ -287,6 +287,44 @@ async fn a_flooding_sender_is_stored_but_flagged_throttled() {
         app.one::<i64>("SELECT throttled FROM inbound_messages WHERE sender = '+22376999999'"),
         0
     );
+}
+
+#[tokio::test]
+async fn provider_retries_do_not_use_up_the_senders_limit() {
+    let app = spawn_app_with("[inbound.rate_limit]\nper_minute = 2\nburst = 2").await;
+    for _ in 0..4 {
+        let retry = "id=R1&from=76123456&text=ATT+Koro";
+        assert_eq!(
+            app.post_form("/webhooks/sim/sms", retry).await.status(),
+            200
+        );
+    }
+    let next = "id=R2&from=76123456&text=ATT+Koro+2+morts";
+    assert_eq!(app.post_form("/webhooks/sim/sms", next).await.status(), 200);
+    assert_eq!(app.count("inbound_messages"), 2);
+    assert_eq!(
+        app.one::<i64>("SELECT count(*) FROM inbound_messages WHERE throttled = 1"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_reassembled_message_over_the_limit_is_cut_and_flagged() {
+    let app = spawn_app_with("max_text_chars = 8").await;
+    for (id, part, text) in [("L1", 1, "ATT+Koro+"), ("L2", 2, "3+morts")] {
+        let body = vonage_part(id, part, text);
+        assert_eq!(
+            app.post_form("/webhooks/vn/sms?token=s3cret", &body)
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        app.one::<String>("SELECT text FROM inbound_messages"),
+        "ATT Koro"
+    );
+    assert_eq!(app.one::<i64>("SELECT truncated FROM inbound_messages"), 1);
 }
 
 #[tokio::test]

@@ -65,9 +65,15 @@ async fn load_until_stopped<F: std::future::Future>(
     let workers: Vec<_> = (0..WORKERS)
         .map(|w| tokio::spawn(load(addr, w, Arc::clone(&outcomes), Arc::clone(&acks))))
         .collect();
-    while acks.load(Ordering::Relaxed) < acks_wanted {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    // Bounded: a server that died early fails the test instead of hanging it.
+    let enough = async {
+        while acks.load(Ordering::Relaxed) < acks_wanted {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), enough)
+        .await
+        .expect("the server never acknowledged enough messages");
     let stopped = stop.await;
     for worker in workers {
         worker.await.unwrap();
