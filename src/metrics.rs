@@ -5,7 +5,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelOutcome {
@@ -29,6 +29,15 @@ struct Route {
 pub enum WebhookRoute {
     Sms,
     Status,
+}
+
+const INBOUND_HELP: &str = "Inbound webhook messages by channel and outcome \
+    (stored, duplicate, part, throttled, loop, unauthorized, malformed)";
+
+/// Registers `metric` and hands back a handle to it (metrics are cheap shared handles).
+fn registered<M: Metric + Clone>(registry: &mut Registry, name: &str, help: &str, metric: M) -> M {
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 fn latency_histogram() -> Histogram {
@@ -57,52 +66,44 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("vigie");
-        let inbound = Family::<ChannelOutcome, Counter>::default();
-        registry.register(
-            "inbound_messages",
-            "Inbound webhook messages by channel and outcome (stored, duplicate, part, throttled, loop, unauthorized, malformed)",
-            inbound.clone(),
+        let mut r = Registry::with_prefix("vigie");
+        let webhook_seconds = registered(
+            &mut r,
+            "webhook_duration_seconds",
+            "Webhook answer time by route",
+            Family::<Route, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram),
         );
-        let delivery_reports = Family::<ChannelStatus, Counter>::default();
-        registry.register(
-            "delivery_reports",
-            "Delivery reports by channel and normalised status",
-            delivery_reports.clone(),
-        );
-        let webhook_seconds =
-            Family::<Route, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
+        // One statement each: `get_or_create` returns a read guard, and a second call that
+        // inserts needs the write lock.
         let sms_seconds = webhook_seconds
             .get_or_create(&Route { route: "sms" })
             .clone();
         let status_seconds = webhook_seconds
             .get_or_create(&Route { route: "status" })
             .clone();
-        registry.register(
-            "webhook_duration_seconds",
-            "Webhook answer time by route",
-            webhook_seconds,
-        );
-        let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 11));
-        registry.register(
-            "writer_batch_size",
-            "Writes committed together in one transaction",
-            batch_sizes.clone(),
-        );
-        let database_bytes = Gauge::default();
-        registry.register(
-            "database_size_bytes",
-            "Database and write-ahead log size on disk",
-            database_bytes.clone(),
-        );
         Self {
-            registry,
-            inbound,
-            delivery_reports,
+            inbound: registered(&mut r, "inbound_messages", INBOUND_HELP, Family::default()),
+            delivery_reports: registered(
+                &mut r,
+                "delivery_reports",
+                "Delivery reports by channel and normalised status",
+                Family::default(),
+            ),
             sms_seconds,
             status_seconds,
-            batch_sizes,
-            database_bytes,
+            batch_sizes: registered(
+                &mut r,
+                "writer_batch_size",
+                "Writes committed together in one transaction",
+                Histogram::new(exponential_buckets(1.0, 2.0, 11)),
+            ),
+            database_bytes: registered(
+                &mut r,
+                "database_size_bytes",
+                "Database and write-ahead log size on disk",
+                Gauge::default(),
+            ),
+            registry: r,
         }
     }
 
@@ -142,5 +143,23 @@ impl Metrics {
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_created_and_rendered() {
+        let metrics = Metrics::new();
+        metrics.inbound("sim", "stored");
+        metrics.webhook_latency(WebhookRoute::Sms, 0.001);
+        let text = metrics.render(4096);
+        assert!(
+            text.contains(r#"vigie_inbound_messages_total{channel="sim",outcome="stored"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("vigie_database_size_bytes 4096"), "{text}");
     }
 }

@@ -85,7 +85,14 @@ pub async fn spawn_app_with(inbound_extra: &str) -> TestApp {
          [storage]\npath = {db:?}\n[inbound]\n{inbound_extra}\n{CHANNELS}"
     );
     let config = Config::from_toml(&text).unwrap();
-    let app = Application::build(config).await.unwrap();
+    let build = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        Application::build(config),
+    );
+    let app = build
+        .await
+        .expect("the gateway did not start within 30 s")
+        .unwrap();
     let addr = app.local_addr().unwrap();
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run(shutdown.clone()));
