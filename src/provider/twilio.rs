@@ -8,12 +8,40 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
         provider_message_id: Some(p.require_non_empty("MessageSid")?.to_owned()),
         sender: p.require_non_empty("From")?.to_owned(),
         recipient: p.non_empty("To").map(str::to_owned),
-        text: p.require("Body")?.to_owned(),
+        text: decode_body(p.require("Body")?),
         // Twilio sends no receive time with inbound messages.
         provider_ts: None,
         raw: req.raw(),
         concat: None,
     }))
+}
+
+/// Twilio sometimes hands over a concatenated SMS as Base64 text. A body that is long,
+/// unbroken, valid Base64 and mostly printable once decoded is taken to be one; nobody types
+/// 60 characters without a space on a keypad.
+fn decode_body(body: &str) -> String {
+    use base64::Engine;
+    let looks_encoded =
+        body.len() >= 60 && body.len().is_multiple_of(4) && !body.chars().any(char::is_whitespace);
+    if !looks_encoded {
+        return body.to_owned();
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded {
+        Some(text) if mostly_printable(&text) => text,
+        _ => body.to_owned(),
+    }
+}
+
+fn mostly_printable(text: &str) -> bool {
+    let printable = text
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .count();
+    printable * 2 >= text.chars().count()
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
@@ -47,4 +75,24 @@ fn map_status(value: &str, error_code: Option<&str>) -> Option<DeliveryStatus> {
         "failed" | "undelivered" | "canceled" => DeliveryStatus::Failed,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_body;
+
+    #[test]
+    fn base64_bodies_are_decoded_and_plain_ones_kept() {
+        let report = "ATT Koro 3 morts 2 blesses ce matin vers 6h, les assaillants sont partis vers Dinangourou";
+        let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, report);
+        let cases = [
+            ("plain report", "ATT Koro 3 morts", "ATT Koro 3 morts"),
+            ("encoded long report", encoded.as_str(), report),
+            ("short base64-looking word", "QVRU", "QVRU"),
+            ("long word, not base64", &"x".repeat(61), &"x".repeat(61)),
+        ];
+        for (name, body, expected) in cases {
+            assert_eq!(decode_body(body), expected, "{name}");
+        }
+    }
 }
