@@ -18,6 +18,8 @@ pub mod http;
 pub mod inbound;
 /// Prometheus metrics.
 pub mod metrics;
+/// Stage 6: the outbound queue (so far its retry rules and routing table).
+pub mod outbound;
 /// Phone numbers and sender ids, normalised.
 pub mod phone;
 /// Provider wire formats and webhook authentication, one file per provider.
