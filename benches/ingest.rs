@@ -59,7 +59,6 @@ fn message(n: u64) -> NewInbound {
         content_hash: content_hash("+22376123456", None, &text),
         text,
         truncated: false,
-        throttled: false,
         is_loop: false,
         parts: 1,
         incomplete: false,

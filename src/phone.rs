@@ -59,11 +59,6 @@ impl Address {
         &self.0
     }
 
-    /// Rebuilds an address read back from storage (already normalised).
-    pub fn from_stored(value: String) -> Self {
-        Self(value)
-    }
-
     /// For logs: keeps the country code and the last two digits (`+223******56`).
     pub fn masked(&self) -> String {
         mask(&self.0)

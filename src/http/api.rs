@@ -61,7 +61,7 @@ pub(super) async fn messages(
         "out" => {
             let rows = state
                 .store
-                .read(move |c| outbound::list(c, None, limit, before))
+                .read(move |c| outbound::list(c, None, None, limit, before))
                 .await?;
             rows.into_iter().map(outbound_json).collect()
         }

@@ -38,12 +38,8 @@ pub(super) async fn outbox(
     let channel = sim.id.clone();
     let rows = state
         .store
-        .read(move |c| outbound::list(c, Some(&channel), 1000, None))
+        .read(move |c| outbound::list(c, Some(&channel), to.as_deref(), 1000, None))
         .await?;
-    let messages: Vec<Value> = rows
-        .into_iter()
-        .filter(|m| to.as_deref().is_none_or(|to| m.recipient == to))
-        .map(outbound_json)
-        .collect();
+    let messages: Vec<Value> = rows.into_iter().map(outbound_json).collect();
     Ok(Json(json!({ "messages": messages })))
 }

@@ -156,8 +156,6 @@ impl Inbound {
             recipient,
             text,
             truncated,
-            // Decided once the message is known to be new: retries must not use up the limit.
-            throttled: false,
             is_loop,
             parts: 1,
             incomplete: false,

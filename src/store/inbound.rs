@@ -14,7 +14,6 @@ pub struct NewInbound {
     pub recipient: Option<String>,
     pub text: String,
     pub truncated: bool,
-    pub throttled: bool,
     pub is_loop: bool,
     pub parts: u32,
     pub incomplete: bool,
@@ -71,8 +70,8 @@ pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<St
     let changed = conn
         .prepare_cached(
             "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
-                truncated, throttled, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING",
         )?
         .execute(
@@ -83,7 +82,6 @@ pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<St
                 msg.recipient,
                 msg.text,
                 msg.truncated,
-                msg.throttled,
                 msg.is_loop,
                 msg.parts,
                 msg.incomplete,
@@ -169,8 +167,8 @@ pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<St
     let inserted = conn
         .prepare_cached(
             "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref, part, total,
-                text, provider_ts, received_at, raw, throttled, is_loop)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                text, provider_ts, received_at, raw, is_loop)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (channel, provider_message_id) DO NOTHING",
         )?
         .execute(params![
@@ -185,7 +183,6 @@ pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<St
             m.provider_ts,
             m.received_at,
             m.raw,
-            m.throttled,
             m.is_loop
         ])?;
     if inserted == 0 {
@@ -219,7 +216,7 @@ fn pending_group(
 ) -> Result<Vec<PartRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, part, total, channel, provider_message_id, sender, recipient, text, provider_ts,
-                received_at, raw, throttled, is_loop
+                received_at, raw, is_loop
          FROM inbound_parts
          WHERE channel = ?1 AND sender = ?2 AND concat_ref = ?3 AND total = ?4 AND message_id IS NULL
          ORDER BY part, id",
@@ -239,8 +236,7 @@ fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
             recipient: row.get(6)?,
             text: row.get(7)?,
             truncated: false,
-            throttled: row.get(11)?,
-            is_loop: row.get(12)?,
+            is_loop: row.get(11)?,
             parts: 1,
             incomplete: false,
             provider_ts: row.get(8)?,
@@ -266,14 +262,12 @@ fn assemble(
     let mut msg = first.message.clone();
     let joined: String = parts.iter().map(|p| p.message.text.as_str()).collect();
     (msg.text, msg.truncated) = cut(joined, limits.max_chars);
-    msg.raw = format!(
-        "[{}]",
-        parts
-            .iter()
-            .map(|p| p.message.raw.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    // Each part's payload, one per line.
+    msg.raw = parts
+        .iter()
+        .map(|p| p.message.raw.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     msg.parts = parts.len() as u32;
     msg.incomplete = incomplete;
     msg.content_hash = content_hash(&msg.sender, msg.recipient.as_deref(), &msg.text);

@@ -10,7 +10,7 @@ pub mod inbound;
 pub mod outbound;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use prometheus_client::metrics::histogram::Histogram;
@@ -146,11 +146,6 @@ impl Store {
             .filter_map(|p| std::fs::metadata(p).ok())
             .map(|m| m.len())
             .sum()
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.readers.path
     }
 }
 

@@ -17,18 +17,21 @@ pub struct OutboundRow {
     pub created_at: i64,
 }
 
-/// Newest first, optionally for one channel and below `before`.
+/// Newest first, optionally for one channel, one recipient, and below `before`.
 pub fn list(
     conn: &Connection,
     channel: Option<&str>,
+    recipient: Option<&str>,
     limit: u32,
     before: Option<i64>,
 ) -> Result<Vec<OutboundRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, channel, recipient, text, purpose, status, created_at FROM outbound_messages
-         WHERE (?1 IS NULL OR channel = ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3",
+         WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2) AND id < ?3
+         ORDER BY id DESC LIMIT ?4",
     )?;
-    let rows = stmt.query_map(params![channel, before.unwrap_or(i64::MAX), limit], |r| {
+    let before = before.unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![channel, recipient, before, limit], |r| {
         Ok(OutboundRow {
             id: r.get(0)?,
             channel: r.get(1)?,

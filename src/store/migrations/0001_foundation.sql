@@ -7,7 +7,7 @@ CREATE TABLE inbound_messages (
     recipient           TEXT,
     text                TEXT    NOT NULL,
     truncated           INTEGER NOT NULL DEFAULT 0,
-    throttled           INTEGER NOT NULL DEFAULT 0,
+    throttled           INTEGER NOT NULL DEFAULT 0,   -- set once the message is known to be new
     is_loop             INTEGER NOT NULL DEFAULT 0,
     parts               INTEGER NOT NULL DEFAULT 1,
     incomplete          INTEGER NOT NULL DEFAULT 0,
@@ -40,7 +40,6 @@ CREATE TABLE inbound_parts (
     provider_ts         INTEGER,
     received_at         INTEGER NOT NULL,
     raw                 TEXT    NOT NULL,
-    throttled           INTEGER NOT NULL DEFAULT 0,
     is_loop             INTEGER NOT NULL DEFAULT 0,
     message_id          INTEGER REFERENCES inbound_messages (id)  -- set once stored as a message
 );
