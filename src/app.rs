@@ -14,6 +14,7 @@ use crate::delivery::Delivery;
 use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 use crate::provider::Channels;
 use crate::store::{Store, WriterThread};
 
@@ -46,7 +47,15 @@ impl Application {
             Arc::clone(&metrics),
             &config.inbound,
         );
+        let outbound = Outbound::new(
+            &config,
+            store.clone(),
+            Arc::clone(&channels),
+            Arc::clone(&metrics),
+        )
+        .context("cannot set up sending")?;
         let state = AppState::new(Shared {
+            outbound: Arc::new(outbound),
             channels,
             inbound: Arc::new(inbound),
             delivery: Delivery::new(store.clone(), Arc::clone(&metrics)),
@@ -81,8 +90,14 @@ impl Application {
         let addr = self.local_addr()?;
         tracing::info!("listening on http://{addr}");
         let workers = TaskTracker::new();
+        self.state
+            .outbound
+            .start(&workers, &shutdown)
+            .await
+            .context("cannot start sending")?;
         workers.spawn(housekeeping(
             Arc::clone(&self.state.inbound),
+            Arc::clone(&self.state.outbound),
             self.housekeeping_every,
             shutdown.clone(),
         ));
@@ -111,7 +126,12 @@ impl Application {
 }
 
 /// Periodic upkeep; a step in progress is finished before shutdown is honoured.
-async fn housekeeping(inbound: Arc<Inbound>, every: Duration, shutdown: CancellationToken) {
+async fn housekeeping(
+    inbound: Arc<Inbound>,
+    outbound: Arc<Outbound>,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -121,5 +141,8 @@ async fn housekeeping(inbound: Arc<Inbound>, every: Duration, shutdown: Cancella
             tracing::error!(error = %e, "cannot store expired concatenation parts");
         }
         inbound.forget_quiet_senders();
+        if let Err(e) = outbound.housekeeping().await {
+            tracing::error!(error = %e, "outbound upkeep failed");
+        }
     }
 }

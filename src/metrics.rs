@@ -20,6 +20,19 @@ struct ChannelStatus {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChannelLabel {
+    channel: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SendLabels {
+    channel: String,
+    outcome: &'static str,
+    /// The provider's error code; empty when none.
+    code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: &'static str,
 }
@@ -56,6 +69,10 @@ pub struct Metrics {
     status_seconds: Histogram,
     batch_sizes: Histogram,
     database_bytes: Gauge,
+    queue_depth: Family<ChannelStatus, Gauge>,
+    send_seconds: Family<ChannelLabel, Histogram, fn() -> Histogram>,
+    sends: Family<SendLabels, Counter>,
+    channel_up: Family<ChannelLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -103,8 +120,77 @@ impl Metrics {
                 "Database and write-ahead log size on disk",
                 Gauge::default(),
             ),
+            queue_depth: registered(
+                &mut r,
+                "outbound_queue_depth",
+                "Outbound messages waiting (queued) or being sent, by channel",
+                Family::default(),
+            ),
+            send_seconds: registered(
+                &mut r,
+                "send_duration_seconds",
+                "Provider send call time by channel",
+                Family::new_with_constructor(latency_histogram),
+            ),
+            sends: registered(
+                &mut r,
+                "sends",
+                "Send attempts by channel, outcome (sent, delivered, retry, rerouted, failed) \
+                 and provider error code",
+                Family::default(),
+            ),
+            channel_up: registered(
+                &mut r,
+                "channel_up",
+                "1 while a channel takes sends, 0 while it is marked down",
+                Family::default(),
+            ),
             registry: r,
         }
+    }
+
+    /// Sets the depth of every sending channel; statuses absent from `counts` are 0.
+    pub fn queue_depth<'a>(
+        &self,
+        channels: impl Iterator<Item = &'a String>,
+        counts: &[(String, String, i64)],
+    ) {
+        for channel in channels {
+            for status in ["queued", "sending"] {
+                let n = counts
+                    .iter()
+                    .find(|(c, s, _)| c == channel && s == status)
+                    .map_or(0, |(_, _, n)| *n);
+                let labels = ChannelStatus {
+                    channel: channel.clone(),
+                    status: status.to_owned(),
+                };
+                self.queue_depth.get_or_create(&labels).set(n);
+            }
+        }
+    }
+
+    pub fn send_latency(&self, channel: &str, seconds: f64) {
+        let labels = ChannelLabel {
+            channel: channel.to_owned(),
+        };
+        self.send_seconds.get_or_create(&labels).observe(seconds);
+    }
+
+    pub fn send_outcome(&self, channel: &str, outcome: &'static str, code: Option<&str>) {
+        let labels = SendLabels {
+            channel: channel.to_owned(),
+            outcome,
+            code: code.unwrap_or_default().to_owned(),
+        };
+        self.sends.get_or_create(&labels).inc();
+    }
+
+    pub fn channel_up(&self, channel: &str, up: bool) {
+        let labels = ChannelLabel {
+            channel: channel.to_owned(),
+        };
+        self.channel_up.get_or_create(&labels).set(i64::from(up));
     }
 
     pub fn inbound(&self, channel: &str, outcome: &'static str) {

@@ -50,6 +50,34 @@ pub struct ChannelConfig {
     pub password: Option<SecretString>,
     /// Provider API base URL (Infobip account URL, Kannel `sendsms` URL, test doubles).
     pub base_url: Option<String>,
+    /// Messages sent per second at most; 0 for no limit. Default: 20, and no limit for `sim`.
+    pub send_per_second: Option<u32>,
+    /// Messages that may go at once after a quiet spell. Default: `send_per_second`.
+    pub send_burst: Option<u32>,
+    /// Provider requests in flight at once.
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: u32,
+    /// Fold text to GSM-7 before sending (`é` → `e`), so French fits one 160-character
+    /// segment instead of a 70-character UCS-2 one.
+    #[serde(default = "yes")]
+    pub fold_gsm7: bool,
+}
+
+fn default_in_flight() -> u32 {
+    8
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ChannelConfig {
+    /// The send rate in force: messages per second, `None` for no limit.
+    pub fn send_rate(&self) -> Option<(u32, u32)> {
+        let default = if self.kind == ChannelKind::Sim { 0 } else { 20 };
+        let per_second = self.send_per_second.unwrap_or(default);
+        (per_second > 0).then(|| (per_second, self.send_burst.unwrap_or(per_second).max(1)))
+    }
 }
 
 /// The provider a channel speaks to.
@@ -123,6 +151,20 @@ pub(super) fn validate_all(
         }
         validate_kind(channel, has_public_url)
             .map_err(|(name, reason)| ConfigError::invalid(field(name), reason))?;
+        if channel.max_in_flight == 0 {
+            return Err(ConfigError::invalid(
+                field("max_in_flight"),
+                "must be greater than 0",
+            ));
+        }
+        if let Some(url) = &channel.base_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                field("base_url"),
+                "must start with http:// or https://",
+            ));
+        }
     }
     Ok(())
 }

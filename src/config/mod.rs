@@ -5,6 +5,7 @@
 //! (`channels[1].auth_token: required for kind twilio`).
 
 mod channels;
+mod outbound;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
+pub(crate) use outbound::missing_send_setting;
+pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
 
 /// The whole configuration, as loaded and validated.
 #[derive(Debug, Deserialize)]
@@ -31,6 +34,8 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub inbound: InboundConfig,
+    #[serde(default)]
+    pub outbound: OutboundConfig,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
 }
@@ -261,7 +266,8 @@ impl Config {
                 "must start with http:// or https://",
             ));
         }
-        channels::validate_all(&self.channels, self.server.public_url.is_some())
+        channels::validate_all(&self.channels, self.server.public_url.is_some())?;
+        self.outbound.validate(&self.channels)
     }
 }
 

@@ -4,12 +4,13 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 use crate::clock;
+use crate::outbound::{NewMessage, Purpose};
 use crate::provider::signature_equal;
 use crate::store::{inbound, outbound};
 
@@ -105,6 +106,7 @@ fn inbound_json(m: inbound::InboundRow) -> Value {
 }
 
 pub(super) fn outbound_json(m: outbound::OutboundRow) -> Value {
+    let time = |ms: Option<i64>| ms.and_then(clock::to_rfc3339);
     json!({
         "id": m.id,
         "direction": "out",
@@ -113,6 +115,55 @@ pub(super) fn outbound_json(m: outbound::OutboundRow) -> Value {
         "text": m.text,
         "purpose": m.purpose,
         "status": m.status,
+        "attempts": m.attempts,
+        "segments": m.segments,
+        "encoding": m.encoding,
+        "provider_message_id": m.provider_message_id,
+        "provider_status": m.provider_status,
+        "error_code": m.error_code,
+        "last_error": m.last_error,
+        "next_attempt_at": (m.status == "queued").then(|| clock::to_rfc3339(m.next_attempt_at)).flatten(),
         "created_at": clock::to_rfc3339(m.created_at),
+        "sent_at": time(m.sent_at),
+        "delivered_at": time(m.delivered_at),
+        "finished_at": time(m.finished_at),
     })
+}
+
+/// `POST /api/messages` `{"to": "+22376123456", "text": "...", "purpose": "system"}`:
+/// queues one SMS; 202 with its id, channel and segments, 422 if it may not be sent as is.
+pub(super) async fn send(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<SendBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&state, &headers)?;
+    let purpose = match body.purpose.as_deref().unwrap_or("system") {
+        "system" => Purpose::System,
+        "reply" => Purpose::Reply,
+        "alert" => Purpose::Alert,
+        "broadcast" => Purpose::Broadcast,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "purpose must be system, reply, alert or broadcast, not `{other}`"
+            )));
+        }
+    };
+    let to = state
+        .outbound
+        .address(&body.to)
+        .map_err(|e| ApiError::BadRequest(format!("to: {e}")))?;
+    let queued = state
+        .outbound
+        .enqueue(vec![NewMessage::new(to, body.text, purpose)])
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "messages": queued }))))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SendBody {
+    to: String,
+    text: String,
+    purpose: Option<String>,
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::delivery::DeliveryError;
 use crate::inbound::InboundError;
+use crate::outbound::OutboundError;
 use crate::provider::{AuthError, PayloadError};
 use crate::store::StoreError;
 
@@ -29,7 +30,18 @@ pub enum ApiError {
     #[error("body over {0} bytes")]
     BodyTooLarge(usize),
     #[error(transparent)]
+    Outbound(OutboundError),
+    #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<OutboundError> for ApiError {
+    fn from(e: OutboundError) -> Self {
+        match e {
+            OutboundError::Store(e) => Self::Store(e),
+            other => Self::Outbound(other),
+        }
+    }
 }
 
 impl From<InboundError> for ApiError {
@@ -60,7 +72,8 @@ impl ApiError {
             Self::Payload(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Outbound(OutboundError::Compose { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Outbound(_) | Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -71,7 +84,8 @@ impl ApiError {
             Self::Auth(_) | Self::Unauthorized(_) => "unauthorized",
             Self::Payload(_) | Self::BadRequest(_) => "bad_request",
             Self::BodyTooLarge(_) => "too_large",
-            Self::Store(_) => "unavailable",
+            Self::Outbound(OutboundError::Compose { .. }) => "not_sendable",
+            Self::Outbound(_) | Self::Store(_) => "unavailable",
         }
     }
 }
@@ -116,6 +130,17 @@ mod tests {
             (ApiError::Unauthorized("admin token required"), 401),
             (ApiError::BodyTooLarge(65536), 413),
             (ApiError::Store(StoreError::Closed), 503),
+            (
+                ApiError::from(OutboundError::Compose {
+                    index: 0,
+                    source: crate::outbound::ComposeError::Empty,
+                }),
+                422,
+            ),
+            (
+                ApiError::from(OutboundError::Store(StoreError::Closed)),
+                503,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(error.status().as_u16(), status, "{error}");

@@ -23,6 +23,7 @@ pub use error::ApiError;
 use crate::delivery::Delivery;
 use crate::inbound::Inbound;
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 use crate::provider::Channels;
 use crate::store::Store;
 
@@ -38,6 +39,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub channels: Arc<Channels>,
     pub inbound: Arc<Inbound>,
+    pub outbound: Arc<Outbound>,
     pub delivery: Delivery,
     pub store: Store,
     pub metrics: Arc<Metrics>,
@@ -66,7 +68,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/webhooks/{channel}/sms", get(webhooks::inbound_sms).post(webhooks::inbound_sms))
         .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
         .route("/sim/outbox", get(sim::outbox))
-        .route("/api/messages", get(api::messages))
+        .route("/api/messages", get(api::messages).post(api::send))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

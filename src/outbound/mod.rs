@@ -1,8 +1,328 @@
 //! Stage 6, outbound: the durable queue every SMS Vigie writes goes through.
 //!
-//! So far its pure cores: when to try a failed send again (`retry`) and which channel a
-//! number is sent through (`routing`). The queue, the sender workers and the provider send
-//! APIs build on them.
+//! `enqueue` routes each message to a channel, folds and measures it (`compose`), and
+//! commits the batch in one transaction; nothing is sent that was not stored first. One
+//! worker per channel then claims due messages in priority order and sends them within the
+//! channel's rate and in-flight limits (`worker`); each outcome becomes a transition
+//! (`decide`, with `retry` for the delays) and moves the channel's health (`health`).
 
+pub mod compose;
+pub mod decide;
+pub mod health;
 pub mod retry;
 pub mod routing;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock;
+use crate::config::{Config, SegmentLimits, missing_send_setting};
+use crate::metrics::Metrics;
+use crate::phone::{Address, AddressError};
+use crate::provider::{Channels, ProviderClient};
+use crate::store::outbound::{self as queries, NewOutbound};
+use crate::store::{Store, StoreError};
+pub use compose::{ComposeError, Purpose};
+use health::Health;
+use phonenumber::country::Id as Country;
+use retry::RetryPolicy;
+use routing::{Route, RoutingTable};
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub to: Address,
+    pub text: String,
+    pub purpose: Purpose,
+    /// What caused it.
+    pub inbound_id: Option<i64>,
+    pub incident_id: Option<i64>,
+    pub broadcast_id: Option<i64>,
+}
+
+impl NewMessage {
+    pub fn new(to: Address, text: impl Into<String>, purpose: Purpose) -> Self {
+        Self {
+            to,
+            text: text.into(),
+            purpose,
+            inbound_id: None,
+            incident_id: None,
+            broadcast_id: None,
+        }
+    }
+}
+
+/// A message as queued.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Queued {
+    pub id: i64,
+    pub channel: String,
+    pub segments: u32,
+    pub encoding: &'static str,
+}
+
+/// Why messages were not queued. Nothing of the batch was.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    #[error("message {index}: {source}")]
+    Compose {
+        index: usize,
+        #[source]
+        source: ComposeError,
+    },
+    #[error("no channel can send: configure one")]
+    NoChannel,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One channel's queue state in memory.
+#[derive(Debug)]
+struct Lane {
+    wake: Notify,
+    health: Health,
+}
+
+/// The outbound stage.
+#[derive(Debug)]
+pub struct Outbound {
+    store: Store,
+    channels: Arc<Channels>,
+    routing: Option<RoutingTable>,
+    limits: SegmentLimits,
+    client: ProviderClient,
+    policy: RetryPolicy,
+    metrics: Arc<Metrics>,
+    lanes: HashMap<String, Lane>,
+    /// For numbers written without a country code.
+    default_country: Country,
+    claim_timeout: Duration,
+    probe_every: Duration,
+    shutdown_grace: Duration,
+}
+
+impl Outbound {
+    pub fn new(
+        config: &Config,
+        store: Store,
+        channels: Arc<Channels>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
+        let out = &config.outbound;
+        let client = ProviderClient::new(
+            config.server.public_url.clone(),
+            Duration::from_secs(out.send_timeout_secs),
+            Duration::from_secs(out.connect_timeout_secs),
+        )?;
+        let lanes = config
+            .channels
+            .iter()
+            .filter(|c| missing_send_setting(c).is_none())
+            .map(|c| {
+                let lane = Lane {
+                    wake: Notify::new(),
+                    health: Health::new(out.down_after_failures),
+                };
+                metrics.channel_up(&c.id, true);
+                (c.id.clone(), lane)
+            })
+            .collect();
+        let routing = routing_table(config);
+        if routing.is_none() {
+            tracing::warn!("no channel can send: replies and alerts will be refused");
+        }
+        Ok(Self {
+            store,
+            channels,
+            routing,
+            limits: out.max_segments.clone(),
+            client,
+            policy: RetryPolicy {
+                base: Duration::from_secs(out.retry.base_secs),
+                max_delay: Duration::from_secs(out.retry.max_delay_secs),
+                max_attempts: out.retry.max_attempts,
+                max_age: Duration::from_secs(out.retry.max_age_secs),
+                jitter: out.retry.jitter,
+            },
+            metrics,
+            lanes,
+            default_country: config
+                .inbound
+                .default_country
+                .parse()
+                .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?,
+            claim_timeout: Duration::from_secs(out.claim_timeout_secs),
+            probe_every: Duration::from_secs(out.probe_every_secs),
+            shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
+        })
+    }
+
+    /// Queues `messages` in one transaction, all or none; wakes their channels' workers.
+    pub async fn enqueue(&self, messages: Vec<NewMessage>) -> Result<Vec<Queued>, OutboundError> {
+        let rows = messages
+            .iter()
+            .enumerate()
+            .map(|(index, m)| self.prepare(m).map_err(|e| e.at(index)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let now = clock::now_ms();
+        let batch = rows.clone();
+        let ids = self
+            .store
+            .write(move |conn| queries::insert(conn, &batch, now))
+            .await?;
+        let mut queued = Vec::with_capacity(ids.len());
+        for (id, row) in ids.into_iter().zip(rows) {
+            self.wake(&row.channel);
+            queued.push(Queued {
+                id,
+                channel: row.channel,
+                segments: row.segments,
+                encoding: row.encoding,
+            });
+        }
+        Ok(queued)
+    }
+
+    fn prepare(&self, m: &NewMessage) -> Result<NewOutbound, ComposeOrRoute> {
+        let route = self.route(&m.to).ok_or(ComposeOrRoute::NoChannel)?;
+        let fold = self
+            .channels
+            .get(&route.channel)
+            .is_none_or(|c| c.send.fold_gsm7);
+        let composed = compose::compose(&m.text, m.purpose, fold, &self.limits)?;
+        Ok(NewOutbound {
+            channel: route.channel.clone(),
+            fallbacks: route.fallbacks.clone(),
+            recipient: m.to.as_str().to_owned(),
+            text: composed.text,
+            purpose: m.purpose.as_str(),
+            priority: m.purpose.priority(),
+            inbound_id: m.inbound_id,
+            incident_id: m.incident_id,
+            broadcast_id: m.broadcast_id,
+            segments: composed.segments,
+            encoding: compose::encoding_name(composed.encoding),
+        })
+    }
+
+    /// Reads a recipient number, national ones in the default country.
+    pub fn address(&self, raw: &str) -> Result<Address, AddressError> {
+        Address::parse(raw, self.default_country)
+    }
+
+    fn route(&self, to: &Address) -> Option<&Route> {
+        Some(self.routing.as_ref()?.route(to.as_str()))
+    }
+
+    fn wake(&self, channel: &str) {
+        if let Some(lane) = self.lanes.get(channel) {
+            lane.wake.notify_one();
+        }
+    }
+
+    /// Puts back what a previous run left claimed, then starts one worker per channel that
+    /// can send. Workers stop when `shutdown` is cancelled, releasing what they hold.
+    pub async fn start(
+        self: &Arc<Self>,
+        tasks: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) -> Result<(), StoreError> {
+        let now = clock::now_ms();
+        let released = self
+            .store
+            .write(move |c| queries::release(c, None, now))
+            .await?;
+        if released > 0 {
+            tracing::warn!(
+                released,
+                "messages left sending by the last run are queued again"
+            );
+        }
+        for id in self.lanes.keys() {
+            if let Some(channel) = self.channels.get(id) {
+                let worker = worker::Worker::new(Arc::clone(self), Arc::clone(channel));
+                tasks.spawn(worker.run(shutdown.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Periodic upkeep: claims that outlived every timeout go back to the queue; the
+    /// queue-depth gauge is refreshed.
+    pub async fn housekeeping(&self) -> Result<(), StoreError> {
+        let now = clock::now_ms();
+        let before = now - i64::try_from(self.claim_timeout.as_millis()).unwrap_or(i64::MAX);
+        let released = self
+            .store
+            .write(move |c| queries::release(c, Some(before), now))
+            .await?;
+        if released > 0 {
+            tracing::warn!(released, "claims past the claim timeout are queued again");
+        }
+        let depth = self.store.read(queries::depth).await?;
+        self.metrics.queue_depth(self.lanes.keys(), &depth);
+        Ok(())
+    }
+}
+
+/// Why one message could not be prepared.
+#[derive(Debug)]
+enum ComposeOrRoute {
+    Compose(ComposeError),
+    NoChannel,
+}
+
+impl From<ComposeError> for ComposeOrRoute {
+    fn from(e: ComposeError) -> Self {
+        Self::Compose(e)
+    }
+}
+
+impl ComposeOrRoute {
+    fn at(self, index: usize) -> OutboundError {
+        match self {
+            Self::Compose(source) => OutboundError::Compose { index, source },
+            Self::NoChannel => OutboundError::NoChannel,
+        }
+    }
+}
+
+/// The configured routes; the default is the configured one or else the first channel that
+/// can send. `None`: nothing can send, and enqueueing answers so.
+fn routing_table(config: &Config) -> Option<RoutingTable> {
+    let out = &config.outbound;
+    let default = match &out.default_route {
+        Some(d) => Route {
+            prefix: String::new(),
+            channel: d.channel.clone(),
+            fallbacks: d.fallbacks.clone(),
+        },
+        None => Route {
+            prefix: String::new(),
+            channel: config
+                .channels
+                .iter()
+                .find(|c| missing_send_setting(c).is_none())?
+                .id
+                .clone(),
+            fallbacks: Vec::new(),
+        },
+    };
+    let routes = out
+        .routes
+        .iter()
+        .map(|r| Route {
+            prefix: r.prefix.clone(),
+            channel: r.channel.clone(),
+            fallbacks: r.fallbacks.clone(),
+        })
+        .collect();
+    Some(RoutingTable::new(routes, default))
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use phonenumber::country::Id as Country;
 use secrecy::SecretString;
 
-use crate::config::{ChannelKind, Config, ConfigError, SignatureMethod};
+use crate::config::{ChannelConfig, ChannelKind, Config, ConfigError, SignatureMethod};
 use crate::phone::Address;
 
 /// One provider account, ready for webhooks.
@@ -19,6 +19,29 @@ pub struct Channel {
     pub secret: Option<SecretString>,
     pub twilio_auth_token: Option<SecretString>,
     pub vonage_signature: Option<(SecretString, SignatureMethod)>,
+    pub send: SendSettings,
+}
+
+/// What sending through the channel takes: credentials, where, how fast.
+#[derive(Debug, Default)]
+pub struct SendSettings {
+    /// Our number or sender id.
+    pub sender: Option<String>,
+    pub account_sid: Option<String>,
+    pub username: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub api_secret: Option<SecretString>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub password: Option<SecretString>,
+    /// The provider's API, without a trailing `/` (Kannel: the whole `sendsms` URL).
+    pub base_url: String,
+    pub fold_gsm7: bool,
+    /// Messages per second and burst; `None` for no limit.
+    pub rate: Option<(u32, u32)>,
+    pub max_in_flight: u32,
+    /// Orange's OAuth2 access token, shared by every send of the channel.
+    pub token: super::orange::TokenCache,
 }
 
 /// Every channel, by id, and the numbers we send from.
@@ -58,6 +81,7 @@ impl Channels {
                     .clone()
                     .filter(|_| c.kind == ChannelKind::Vonage)
                     .map(|s| (s, c.signature_method)),
+                send: send_settings(c),
             };
             channels.by_id.insert(c.id.clone(), Arc::new(channel));
         }
@@ -68,6 +92,10 @@ impl Channels {
         self.by_id.get(id)
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Channel>> {
+        self.by_id.values()
+    }
+
     /// The channels of one kind.
     pub fn of_kind(&self, kind: ChannelKind) -> impl Iterator<Item = &Arc<Channel>> {
         self.by_id.values().filter(move |c| c.kind == kind)
@@ -76,6 +104,40 @@ impl Channels {
     /// Whether `address` is one of our own sender numbers: a message from it is a loop.
     pub fn is_own_number(&self, address: &Address) -> bool {
         self.own_numbers.contains(address)
+    }
+}
+
+fn send_settings(c: &ChannelConfig) -> SendSettings {
+    let base_url = c
+        .base_url
+        .clone()
+        .unwrap_or_else(|| default_base_url(c.kind).to_owned());
+    SendSettings {
+        sender: c.sender.clone(),
+        account_sid: c.account_sid.clone(),
+        username: c.username.clone(),
+        api_key: c.api_key.clone(),
+        api_secret: c.api_secret.clone(),
+        client_id: c.client_id.clone(),
+        client_secret: c.client_secret.clone(),
+        password: c.password.clone(),
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        fold_gsm7: c.fold_gsm7,
+        rate: c.send_rate(),
+        max_in_flight: c.max_in_flight,
+        token: Default::default(),
+    }
+}
+
+/// Each provider's production API (Infobip accounts have their own: set `base_url`).
+fn default_base_url(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Africastalking => "https://api.africastalking.com",
+        ChannelKind::Twilio => "https://api.twilio.com",
+        ChannelKind::Infobip => "https://api.infobip.com",
+        ChannelKind::Vonage => "https://rest.nexmo.com",
+        ChannelKind::Orange => "https://api.orange.com",
+        ChannelKind::Kannel | ChannelKind::Sim => "",
     }
 }
 

@@ -1,4 +1,4 @@
-//! Infobip: JSON batches of inbound messages and of delivery reports.
+//! Infobip: JSON batches of inbound messages and of delivery reports; the send API.
 //!
 //! One request carries many entries. An entry we cannot read is refused alone: the others
 //! are stored, so one odd entry never makes the provider drop or resend a whole batch.
@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
 use super::{
     Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
 };
@@ -119,4 +120,115 @@ fn map_status(group_id: Option<i64>, status_id: Option<i64>) -> Option<DeliveryS
         2 | 4 | 5 => DeliveryStatus::Failed,
         _ => return None,
     })
+}
+
+/// `POST {base}/sms/3/messages` with `Authorization: App KEY`. Our id rides as
+/// `callbackData`, which delivery reports echo.
+pub(super) fn send_request(
+    http: &reqwest::Client,
+    channel: &super::Channel,
+    msg: &Outgoing,
+    status_url: Option<String>,
+) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let s = &channel.send;
+    let key = send::secret(s.api_key.as_ref(), "api_key")?;
+    let mut message = serde_json::json!({
+        "destinations": [{ "to": send::digits(&msg.to) }],
+        "content": { "text": msg.text },
+        "webhooks": { "callbackData": msg.id.to_string() },
+    });
+    if let Some(sender) = &s.sender {
+        message["sender"] = sender.as_str().into();
+    }
+    if let Some(url) = status_url {
+        message["webhooks"]["delivery"] = serde_json::json!({ "url": url });
+    }
+    Ok(http
+        .post(format!("{}/sms/3/messages", s.base_url))
+        .header(reqwest::header::AUTHORIZATION, format!("App {key}"))
+        .json(&serde_json::json!({ "messages": [message] })))
+}
+
+/// Status groups 1 (pending) and 3 (delivered) are accepted; a rejection names its reason.
+pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
+    if let Some(outcome) = answer.common() {
+        return outcome;
+    }
+    let body: Value = match serde_json::from_str(answer.body) {
+        Ok(body) if answer.status.is_success() => body,
+        _ => return answer.unexpected("request refused"),
+    };
+    let Some(message) = body.pointer("/messages/0") else {
+        return answer.unexpected("no message in answer");
+    };
+    let status = message.get("status").cloned().unwrap_or_default();
+    let name = status.get("name").and_then(Value::as_str).unwrap_or("");
+    match status.get("groupId").and_then(Value::as_u64) {
+        Some(1 | 3) => SendOutcome::Accepted {
+            provider_message_id: message
+                .get("messageId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            provider_status: Some(name.to_owned()),
+        },
+        _ => {
+            let description = status.get("description").and_then(Value::as_str);
+            let number = ["DESTINATION", "PREFIX", "NETWORK", "DND", "MISSING_TO"]
+                .iter()
+                .any(|n| name.contains(n));
+            let fault = if number {
+                Fault::Number
+            } else {
+                Fault::Channel
+            };
+            send::rejected(description.unwrap_or(name), Some(name.to_owned()), fault)
+        }
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::provider::send::kind_of;
+    use reqwest::StatusCode;
+
+    fn answer_with(group: u32, name: &str) -> String {
+        format!(
+            r#"{{"bulkId":"b","messages":[{{"messageId":"m1","status":{{"groupId":{group},"groupName":"G","id":1,"name":"{name}","description":"d"}}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn answers_are_read_by_status_group_and_name() {
+        let cases = [
+            (
+                "pending",
+                200,
+                answer_with(1, "PENDING_ACCEPTED"),
+                "accepted",
+            ),
+            (
+                "bad number",
+                200,
+                answer_with(5, "REJECTED_DESTINATION"),
+                "number",
+            ),
+            (
+                "no credit",
+                200,
+                answer_with(5, "REJECTED_NOT_ENOUGH_CREDITS"),
+                "channel",
+            ),
+            ("outage", 500, String::new(), "retry"),
+            ("unauthorized", 401, "{}".to_owned(), "channel"),
+        ];
+        for (name, status, body, expected) in cases {
+            let answer = Answer {
+                status: StatusCode::from_u16(status).unwrap(),
+                retry_after: None,
+                body: &body,
+            };
+            assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
+        }
+    }
 }

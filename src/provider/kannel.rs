@@ -2,6 +2,7 @@
 //!
 //! The delivery-report URL we give Kannel carries our outbound id as `id` and `%d` as `status`.
 
+use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
 use super::{
     Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
 };
@@ -46,4 +47,102 @@ fn map_status(code: u32) -> Option<DeliveryStatus> {
         8 => DeliveryStatus::Sent,
         _ => return None,
     })
+}
+
+/// `GET {sendsms}?username&password&from&to&text&dlr-mask&dlr-url`. The report URL carries
+/// our id and Kannel's `%d` (report type) and `%A` (SMSC answer). Unicode goes as UTF-16BE
+/// with `coding=2` and no `charset`: Kannel builds without iconv refuse `charset=utf8`.
+pub(super) fn send_request(
+    http: &reqwest::Client,
+    channel: &super::Channel,
+    msg: &Outgoing,
+    status_url: Option<String>,
+) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let s = &channel.send;
+    let username = send::setting(s.username.as_deref(), "username")?;
+    let password = send::secret(s.password.as_ref(), "password")?;
+    let text: Vec<u8> = match msg.encoding {
+        crate::gsm7::Encoding::Gsm7 => msg.text.as_bytes().to_vec(),
+        crate::gsm7::Encoding::Ucs2 => msg.text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+    };
+    let encode = |bytes: &[u8]| form_urlencoded::byte_serialize(bytes).collect::<String>();
+    let mut query = format!(
+        "username={}&password={}&to={}&text={}",
+        encode(username.as_bytes()),
+        encode(password.as_bytes()),
+        encode(msg.to.as_bytes()),
+        encode(&text),
+    );
+    if let Some(sender) = &s.sender {
+        query.push_str(&format!("&from={}", encode(sender.as_bytes())));
+    }
+    if msg.encoding == crate::gsm7::Encoding::Ucs2 {
+        query.push_str("&coding=2");
+    }
+    if let Some(url) = status_url {
+        let glue = if url.contains('?') { '&' } else { '?' };
+        let dlr = format!("{url}{glue}id={}&status=%d&reply=%A", msg.id);
+        query.push_str(&format!("&dlr-mask=27&dlr-url={}", encode(dlr.as_bytes())));
+    }
+    let glue = if s.base_url.contains('?') { '&' } else { '?' };
+    Ok(http.get(format!("{}{glue}{query}", s.base_url)))
+}
+
+/// Kannel answers `0: Accepted for delivery` (2xx) or an error line; only the status counts.
+pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
+    if let Some(outcome) = answer.common() {
+        return outcome;
+    }
+    let line = answer.body.trim();
+    if answer.status.is_success() {
+        return SendOutcome::Accepted {
+            provider_message_id: None,
+            provider_status: Some(line.to_owned()),
+        };
+    }
+    let fault = if line.contains("Not routable") || line.contains("number") {
+        Fault::Number
+    } else {
+        Fault::Channel
+    };
+    send::rejected(
+        line,
+        Some(format!("http {}", answer.status.as_u16())),
+        fault,
+    )
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::provider::send::kind_of;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn answers_are_read_by_status() {
+        let cases = [
+            ("accepted", 202, "0: Accepted for delivery", "accepted"),
+            (
+                "not routable",
+                403,
+                "Not routable. Do not try again.",
+                "number",
+            ),
+            (
+                "bad login",
+                403,
+                "Authorization failed for sendsms",
+                "channel",
+            ),
+            ("smsbox down", 503, "", "retry"),
+        ];
+        for (name, status, body, expected) in cases {
+            let answer = Answer {
+                status: StatusCode::from_u16(status).unwrap(),
+                retry_after: None,
+                body,
+            };
+            assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
+        }
+    }
 }

@@ -11,14 +11,16 @@ mod infobip;
 mod kannel;
 mod orange;
 mod request;
+mod send;
 mod signature;
 mod sim;
 mod twilio;
 mod vonage;
 
 pub use auth::{AuthError, authenticate};
-pub use channels::{Channel, Channels};
+pub use channels::{Channel, Channels, SendSettings};
 pub use request::{Params, WebhookRequest};
+pub use send::{Failure, Fault, Outgoing, ProviderClient, SendOutcome};
 pub(crate) use signature::equal as signature_equal;
 
 use crate::config::ChannelKind;

@@ -1,12 +1,19 @@
-//! Orange SMS API (GSMA OneAPI): JSON inbound notifications and delivery receipts.
+//! Orange SMS API (GSMA OneAPI): JSON inbound notifications and delivery receipts; the send
+//! API behind an OAuth2 client-credentials token.
 //!
 //! Orange gives no message id in either: inbound messages are deduplicated by content, and
 //! delivery receipts are matched by the `callbackData` we sent.
 
-use serde_json::Value;
+use std::time::{Duration, Instant};
 
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::send::{self, Answer, Failure, Fault, Outgoing, ProviderClient, SendOutcome};
 use super::{
-    Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
+    Batch, Channel, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest,
+    parse_time,
 };
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -72,4 +79,270 @@ fn map_status(value: &str) -> Option<DeliveryStatus> {
         "DeliveryImpossible" => DeliveryStatus::Failed,
         _ => return None,
     })
+}
+
+/// The channel's access token, fetched on first use, refreshed before it expires and after
+/// a 401. One fetch at a time: concurrent sends wait for it instead of each asking.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    current: Mutex<Option<Token>>,
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    value: SecretString,
+    refresh_at: Instant,
+}
+
+impl TokenCache {
+    async fn get(
+        &self,
+        client: &ProviderClient,
+        channel: &Channel,
+    ) -> Result<SecretString, SendOutcome> {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current.as_ref().filter(|t| t.refresh_at > Instant::now()) {
+            return Ok(token.value.clone());
+        }
+        let fresh = fetch_token(client, channel).await?;
+        let value = fresh.value.clone();
+        *current = Some(fresh);
+        Ok(value)
+    }
+
+    /// Forgets `used` (a 401 said it is no longer good), unless a newer one replaced it.
+    async fn invalidate(&self, used: &SecretString) {
+        let mut current = self.current.lock().await;
+        if current
+            .as_ref()
+            .is_some_and(|t| t.value.expose_secret() == used.expose_secret())
+        {
+            *current = None;
+        }
+    }
+}
+
+/// `POST {base}/oauth/v3/token`, basic auth with the client credentials.
+async fn fetch_token(client: &ProviderClient, channel: &Channel) -> Result<Token, SendOutcome> {
+    let s = &channel.send;
+    let id = send::setting(s.client_id.as_deref(), "client_id")?;
+    let secret = send::secret(s.client_secret.as_ref(), "client_secret")?;
+    let request = client
+        .http()
+        .post(format!("{}/oauth/v3/token", s.base_url))
+        .basic_auth(id, Some(secret))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, retry_after, body) = send::fetch(request).await.map_err(SendOutcome::Retry)?;
+    let answer = Answer {
+        status,
+        retry_after,
+        body: &body,
+    };
+    read_token(&answer, Instant::now())
+}
+
+/// A token is refreshed at 90% of its life, so no send goes out with one about to expire.
+fn read_token(answer: &Answer<'_>, now: Instant) -> Result<Token, SendOutcome> {
+    if let Some(outcome) = answer.common() {
+        return Err(outcome);
+    }
+    let body: Value = match serde_json::from_str(answer.body) {
+        Ok(body) if answer.status.is_success() => body,
+        _ => return Err(answer.unexpected("token refused")),
+    };
+    let Some(value) = body.get("access_token").and_then(Value::as_str) else {
+        return Err(answer.unexpected("token answer without access_token"));
+    };
+    // Orange sends `expires_in` as a string; OAuth says a number. Take either.
+    let lifetime = match body.get("expires_in") {
+        Some(Value::String(s)) => s.parse().ok(),
+        Some(v) => v.as_u64(),
+        None => None,
+    }
+    .unwrap_or(3600);
+    Ok(Token {
+        value: SecretString::from(value.to_owned()),
+        refresh_at: now + Duration::from_secs(lifetime * 9 / 10),
+    })
+}
+
+/// Sends with the cached token; a 401 fetches a new one and tries once more.
+pub(super) async fn send(
+    client: &ProviderClient,
+    channel: &Channel,
+    msg: &Outgoing,
+) -> SendOutcome {
+    let mut outcome = SendOutcome::Retry(Failure::new("not sent", None));
+    for _ in 0..2 {
+        let token = match channel.send.token.get(client, channel).await {
+            Ok(token) => token,
+            Err(outcome) => return outcome,
+        };
+        let request = match send_request(client, channel, msg, &token) {
+            Ok(request) => request,
+            Err(outcome) => return outcome,
+        };
+        outcome = client.round_trip(request, read_send).await;
+        if !is_unauthorized(&outcome) {
+            break;
+        }
+        channel.send.token.invalidate(&token).await;
+    }
+    outcome
+}
+
+fn is_unauthorized(outcome: &SendOutcome) -> bool {
+    matches!(outcome, SendOutcome::Rejected { failure, .. } if failure.code.as_deref() == Some("http 401"))
+}
+
+fn tel(number: &str) -> String {
+    if number.starts_with("tel:") {
+        number.to_owned()
+    } else {
+        format!("tel:{number}")
+    }
+}
+
+/// `POST {base}/smsmessaging/v1/outbound/{tel:+sender}/requests`. Our id goes as the
+/// `clientCorrelator` (Orange's idempotency key) and as `callbackData`, which receipts echo.
+fn send_request(
+    client: &ProviderClient,
+    channel: &Channel,
+    msg: &Outgoing,
+    token: &SecretString,
+) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let s = &channel.send;
+    let sender = tel(send::setting(s.sender.as_deref(), "sender")?);
+    let mut request = json!({
+        "address": tel(&msg.to),
+        "senderAddress": sender,
+        "outboundSMSTextMessage": { "message": msg.text },
+        "clientCorrelator": msg.id.to_string(),
+    });
+    if let Some(url) = client.status_url(channel) {
+        request["receiptRequest"] = json!({ "notifyURL": url, "callbackData": msg.id.to_string() });
+    }
+    let path: String = form_urlencoded::byte_serialize(sender.as_bytes()).collect();
+    Ok(client
+        .http()
+        .post(format!(
+            "{}/smsmessaging/v1/outbound/{path}/requests",
+            s.base_url
+        ))
+        .bearer_auth(token.expose_secret())
+        .json(&json!({ "outboundSMSMessageRequest": request })))
+}
+
+/// 201 is accepted (the request id ends `resourceURL`); `SVC` exceptions are the message's
+/// fault, `POL` ones (bundle, quota) the channel's.
+fn read_send(answer: &Answer<'_>) -> SendOutcome {
+    if let Some(outcome) = answer.common() {
+        return outcome;
+    }
+    let body: Value = serde_json::from_str(answer.body).unwrap_or_default();
+    if answer.status.is_success() {
+        let url = str_at(&body, &["outboundSMSMessageRequest", "resourceURL"]);
+        return SendOutcome::Accepted {
+            provider_message_id: url.and_then(|u| u.rsplit('/').next()).map(str::to_owned),
+            provider_status: None,
+        };
+    }
+    if answer.status == reqwest::StatusCode::UNAUTHORIZED {
+        return send::rejected("token refused", Some("http 401".into()), Fault::Channel);
+    }
+    let exception = ["serviceException", "policyException"]
+        .iter()
+        .find_map(|kind| body.get("requestError")?.get(kind));
+    let Some(exception) = exception else {
+        return answer.unexpected("request refused");
+    };
+    let id = exception
+        .get("messageId")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let text = exception
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or("rejected");
+    let fault = if id.starts_with("SVC") {
+        Fault::Number
+    } else {
+        Fault::Channel
+    };
+    send::rejected(text, Some(id.to_owned()), fault)
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::provider::send::kind_of;
+    use reqwest::StatusCode;
+
+    fn answer(status: u16, body: &str) -> Answer<'_> {
+        Answer {
+            status: StatusCode::from_u16(status).unwrap(),
+            retry_after: None,
+            body,
+        }
+    }
+
+    #[test]
+    fn send_answers_are_read_by_exception() {
+        let accepted = r#"{"outboundSMSMessageRequest":{"resourceURL":"https://x/requests/or-1"}}"#;
+        let cases = [
+            ("accepted", answer(201, accepted), "accepted"),
+            (
+                "bad number",
+                answer(
+                    400,
+                    r#"{"requestError":{"serviceException":{"messageId":"SVC0004","text":"No valid addresses"}}}"#,
+                ),
+                "number",
+            ),
+            (
+                "no bundle",
+                answer(
+                    403,
+                    r#"{"requestError":{"policyException":{"messageId":"POL0001","text":"Expired bundle"}}}"#,
+                ),
+                "channel",
+            ),
+            ("expired token", answer(401, r#"{"code":42}"#), "channel"),
+            ("outage", answer(503, ""), "retry"),
+        ];
+        for (name, answer, expected) in cases {
+            assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
+        }
+        let SendOutcome::Accepted {
+            provider_message_id,
+            ..
+        } = read_send(&answer(201, accepted))
+        else {
+            panic!("accepted");
+        };
+        assert_eq!(provider_message_id.as_deref(), Some("or-1"));
+    }
+
+    #[test]
+    fn tokens_are_refreshed_at_nine_tenths_of_their_life() {
+        let now = Instant::now();
+        let cases = [
+            (r#"{"access_token":"t","expires_in":"3600"}"#, Some(3240)),
+            (
+                r#"{"access_token":"t","expires_in":7776000}"#,
+                Some(6998400),
+            ),
+            (r#"{"access_token":"t"}"#, Some(3240)),
+            (r#"{"error":"invalid_client"}"#, None),
+        ];
+        for (body, expected) in cases {
+            let token = read_token(&answer(200, body), now).ok();
+            assert_eq!(
+                token.map(|t| (t.refresh_at - now).as_secs()),
+                expected,
+                "{body}"
+            );
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Twilio: form-encoded inbound SMS and status callbacks, signed with `X-Twilio-Signature`.
 
+use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
 use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest};
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
@@ -77,9 +78,104 @@ fn map_status(value: &str, error_code: Option<&str>) -> Option<DeliveryStatus> {
     })
 }
 
+/// `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`, basic auth, form fields. The
+/// status callback carries our id as `ref`, so its reports match even before `sid` is stored.
+pub(super) fn send_request(
+    http: &reqwest::Client,
+    channel: &super::Channel,
+    msg: &Outgoing,
+    status_url: Option<String>,
+) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let s = &channel.send;
+    let sid = send::setting(s.account_sid.as_deref(), "account_sid")?;
+    let token = send::secret(channel.twilio_auth_token.as_ref(), "auth_token")?;
+    let from = send::setting(s.sender.as_deref(), "sender")?;
+    let mut form = vec![
+        ("To", msg.to.clone()),
+        ("From", from.to_owned()),
+        ("Body", msg.text.clone()),
+    ];
+    if let Some(url) = status_url {
+        let glue = if url.contains('?') { '&' } else { '?' };
+        form.push(("StatusCallback", format!("{url}{glue}ref={}", msg.id)));
+    }
+    Ok(http
+        .post(format!(
+            "{}/2010-04-01/Accounts/{sid}/Messages.json",
+            s.base_url
+        ))
+        .basic_auth(sid, Some(token))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&form))
+}
+
+/// Twilio error codes that mean the number will never take this message.
+const NUMBER_CODES: &[u64] = &[21211, 21214, 21610, 21612, 21614];
+
+/// A 2xx with a `sid` is accepted; errors carry Twilio's `code`.
+pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
+    if let Some(outcome) = answer.common() {
+        return outcome;
+    }
+    let Ok(body) = serde_json::from_str::<serde_json::Value>(answer.body) else {
+        return answer.unexpected("unexpected answer");
+    };
+    let text = |key: &str| body.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    if answer.status.is_success() {
+        return match text("sid") {
+            Some(sid) => SendOutcome::Accepted {
+                provider_message_id: Some(sid),
+                provider_status: text("status"),
+            },
+            None => answer.unexpected("accepted without a sid"),
+        };
+    }
+    let Some(code) = body.get("code").and_then(|c| c.as_u64()) else {
+        return answer.unexpected("error without a code");
+    };
+    let reason = text("message").unwrap_or_else(|| "rejected".into());
+    let fault = if NUMBER_CODES.contains(&code) {
+        Fault::Number
+    } else {
+        Fault::Channel
+    };
+    send::rejected(reason, Some(code.to_string()), fault)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::decode_body;
+    use super::{Answer, decode_body, read_send};
+    use crate::provider::send::kind_of;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn answers_are_read_by_status_and_code() {
+        let error = |code: u32| format!(r#"{{"code":{code},"message":"m","status":400}}"#);
+        let cases = [
+            (
+                "accepted",
+                201,
+                r#"{"sid":"SM1","status":"queued"}"#.to_owned(),
+                "accepted",
+            ),
+            ("invalid to", 400, error(21211), "number"),
+            ("unsubscribed", 400, error(21610), "number"),
+            ("bad from", 400, error(21606), "channel"),
+            ("geo permission", 400, error(21408), "channel"),
+            ("auth", 401, error(20003), "channel"),
+            ("throttled", 429, error(20429), "retry"),
+            ("outage", 503, String::new(), "retry"),
+            ("no sid", 201, "{}".to_owned(), "channel"),
+        ];
+        for (name, status, body, expected) in cases {
+            let answer = Answer {
+                status: StatusCode::from_u16(status).unwrap(),
+                retry_after: None,
+                body: &body,
+            };
+            assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
+        }
+    }
 
     #[test]
     fn base64_bodies_are_decoded_and_plain_ones_kept() {

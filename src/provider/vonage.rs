@@ -1,4 +1,5 @@
-//! Vonage (classic SMS API): inbound SMS and delivery receipts by GET, form POST or JSON POST.
+//! Vonage (classic SMS API): inbound SMS and delivery receipts by GET, form POST or JSON POST;
+//! the send API.
 //!
 //! Vonage delivers each part of a long SMS separately; parts are marked with `concat-*`
 //! fields and reassembled by the inbound stage.
@@ -7,6 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+use super::send::{self, Answer, Failure, Fault, Outgoing, SendOutcome};
 use super::{
     Batch, ConcatPart, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft,
     WebhookRequest, parse_time,
@@ -112,4 +114,111 @@ fn map_status(value: &str) -> Option<DeliveryStatus> {
         "failed" | "rejected" => DeliveryStatus::Failed,
         _ => return None,
     })
+}
+
+/// `POST {base}/sms/json`, credentials as form fields; our id as `client-ref`, which
+/// delivery receipts echo.
+pub(super) fn send_request(
+    http: &reqwest::Client,
+    channel: &super::Channel,
+    msg: &Outgoing,
+    status_url: Option<String>,
+) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let s = &channel.send;
+    let key = send::secret(s.api_key.as_ref(), "api_key")?;
+    let api_secret = send::secret(s.api_secret.as_ref(), "api_secret")?;
+    let from = send::setting(s.sender.as_deref(), "sender")?;
+    let kind = match msg.encoding {
+        crate::gsm7::Encoding::Gsm7 => "text",
+        crate::gsm7::Encoding::Ucs2 => "unicode",
+    };
+    let id = msg.id.to_string();
+    let mut form = vec![
+        ("api_key", key),
+        ("api_secret", api_secret),
+        ("from", send::digits(from)),
+        ("to", send::digits(&msg.to)),
+        ("text", msg.text.as_str()),
+        ("type", kind),
+        ("client-ref", id.as_str()),
+    ];
+    let callback = status_url.unwrap_or_default();
+    if !callback.is_empty() {
+        form.push(("status-report-req", "1"));
+        form.push(("callback", callback.as_str()));
+    }
+    Ok(http
+        .post(format!("{}/sms/json", s.base_url))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&form))
+}
+
+/// Vonage answers 200 and puts the outcome in `messages[0].status` (`"0"` is success).
+pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
+    if let Some(outcome) = answer.common() {
+        return outcome;
+    }
+    let body: Value = match serde_json::from_str(answer.body) {
+        Ok(body) if answer.status.is_success() => body,
+        _ => return answer.unexpected("request refused"),
+    };
+    let Some(message) = body.pointer("/messages/0") else {
+        return answer.unexpected("no message in answer");
+    };
+    let text = |key: &str| message.get(key).and_then(Value::as_str).unwrap_or("");
+    let status = text("status");
+    let reason = text("error-text");
+    let code = Some(status.to_owned());
+    match status {
+        "0" => SendOutcome::Accepted {
+            provider_message_id: Some(text("message-id").to_owned()).filter(|id| !id.is_empty()),
+            provider_status: None,
+        },
+        "1" => SendOutcome::Retry(Failure {
+            throttled: true,
+            ..Failure::new(reason, code)
+        }),
+        "5" => SendOutcome::Retry(Failure {
+            transport: true,
+            ..Failure::new(reason, code)
+        }),
+        // Invalid destination, unroutable, barred, too long, number de-activated.
+        "3" | "6" | "7" | "12" | "33" => send::rejected(reason, code, Fault::Number),
+        _ => send::rejected(reason, code, Fault::Channel),
+    }
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+    use crate::provider::send::kind_of;
+    use reqwest::StatusCode;
+
+    fn answer_with(status: &str) -> String {
+        format!(
+            r#"{{"message-count":"1","messages":[{{"to":"22376123456","message-id":"v1","status":"{status}","error-text":"e"}}]}}"#
+        )
+    }
+
+    #[test]
+    fn answers_are_read_by_message_status() {
+        let cases = [
+            ("accepted", answer_with("0"), "accepted"),
+            ("throttled", answer_with("1"), "retry"),
+            ("internal error", answer_with("5"), "retry"),
+            ("invalid number", answer_with("3"), "number"),
+            ("barred", answer_with("7"), "number"),
+            ("bad credentials", answer_with("4"), "channel"),
+            ("quota", answer_with("9"), "channel"),
+            ("no messages", "{}".to_owned(), "channel"),
+        ];
+        for (name, body, expected) in cases {
+            let answer = Answer {
+                status: StatusCode::OK,
+                retry_after: None,
+                body: &body,
+            };
+            assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
+        }
+    }
 }

@@ -55,7 +55,10 @@ struct ReaderPool {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_foundation.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_foundation.sql")),
+        M::up(include_str!("migrations/0002_outbound_queue.sql")),
+    ])
 }
 
 /// Opens (creating if needed) the database and brings its schema up to date.

@@ -1,9 +1,334 @@
-//! Queries on `outbound_messages`.
+//! Queries on `outbound_messages`: the durable queue.
+//!
+//! Every transition is guarded by the status it leaves, so a late or repeated step (a
+//! worker finishing after its claim was released, a report for a message already final)
+//! changes nothing.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::StoreError;
+
+/// A message to queue, ready as it will be sent.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub channel: String,
+    /// Channels to fall back to, in order.
+    pub fallbacks: Vec<String>,
+    pub recipient: String,
+    pub text: String,
+    pub purpose: &'static str,
+    pub priority: i64,
+    pub inbound_id: Option<i64>,
+    pub incident_id: Option<i64>,
+    pub broadcast_id: Option<i64>,
+    pub segments: u32,
+    pub encoding: &'static str,
+}
+
+/// Queues every message (in the caller's transaction); returns their ids in order.
+pub fn insert(
+    conn: &Connection,
+    messages: &[NewOutbound],
+    now: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO outbound_messages
+            (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
+             broadcast_id, segments, encoding, status, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'queued', ?12, ?12, ?12)",
+    )?;
+    let mut ids = Vec::with_capacity(messages.len());
+    for m in messages {
+        stmt.execute(params![
+            m.channel,
+            m.fallbacks.join(","),
+            m.recipient,
+            m.text,
+            m.purpose,
+            m.priority,
+            m.inbound_id,
+            m.incident_id,
+            m.broadcast_id,
+            m.segments,
+            m.encoding,
+            now
+        ])?;
+        ids.push(conn.last_insert_rowid());
+    }
+    Ok(ids)
+}
+
+/// A message claimed for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub recipient: String,
+    pub text: String,
+    pub encoding: String,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub created_at: i64,
+    pub fallbacks: Vec<String>,
+    pub priority: i64,
+    /// When it was claimed: later steps check the claim is still this one.
+    pub claimed_at: i64,
+}
+
+/// Whether `channel` has a message due (a read, so idle workers never take the writer).
+pub fn has_due(conn: &Connection, channel: &str, now: i64) -> Result<bool, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT 1 FROM outbound_messages
+         WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2 LIMIT 1",
+    )?;
+    Ok(stmt.exists(params![channel, now])?)
+}
+
+/// Marks up to `limit` due messages of `channel` as `sending`, most urgent first.
+pub fn claim(
+    conn: &Connection,
+    channel: &str,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<Claimed>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE outbound_messages
+         SET status = 'sending', claimed_at = ?2, attempts = attempts + 1, updated_at = ?2
+         WHERE id IN (SELECT id FROM outbound_messages
+                      WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2
+                      ORDER BY priority, next_attempt_at, id LIMIT ?3)
+         RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority",
+    )?;
+    let rows = stmt.query_map(params![channel, now, limit as i64], |r| {
+        let fallbacks: String = r.get(6)?;
+        Ok(Claimed {
+            id: r.get(0)?,
+            recipient: r.get(1)?,
+            text: r.get(2)?,
+            encoding: r.get(3)?,
+            attempts: r.get(4)?,
+            created_at: r.get(5)?,
+            fallbacks: split(&fallbacks),
+            priority: r.get(7)?,
+            claimed_at: now,
+        })
+    })?;
+    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
+    // RETURNING gives no order.
+    claimed.sort_by_key(|c| (c.priority, c.id));
+    Ok(claimed)
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Puts claimed messages back in the queue: all of them (`None`, at start-up), or those
+/// claimed before `claimed_before` (a claim that outlived every timeout).
+pub fn release(
+    conn: &Connection,
+    claimed_before: Option<i64>,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbound_messages SET status = 'queued', claimed_at = NULL, updated_at = ?2
+             WHERE status = 'sending' AND claimed_at < ?1",
+        )?
+        .execute(params![claimed_before.unwrap_or(i64::MAX), now])?;
+    Ok(n)
+}
+
+/// Puts back claimed messages that were never attempted (shutdown came first); the attempt
+/// they were counted for did not happen.
+pub fn unclaim(conn: &Connection, id: i64, claimed_at: i64, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE outbound_messages
+         SET status = 'queued', claimed_at = NULL, attempts = attempts - 1, updated_at = ?3
+         WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
+    )?
+    .execute(params![id, claimed_at, now])?;
+    Ok(())
+}
+
+/// Where one attempt leaves a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Sent {
+        provider_message_id: Option<String>,
+        provider_status: Option<String>,
+    },
+    Delivered,
+    Retry {
+        at: i64,
+        error: String,
+        code: Option<String>,
+    },
+    /// To the next channel, now.
+    Reroute {
+        channel: String,
+        fallbacks: Vec<String>,
+        error: String,
+        code: Option<String>,
+    },
+    Failed {
+        error: String,
+        code: Option<String>,
+    },
+}
+
+/// Records the end of an attempt on a message still under the same claim; `false` if its
+/// claim was released meanwhile (the message is someone else's now).
+pub fn finish(
+    conn: &Connection,
+    c: &Claimed,
+    t: &Transition,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let still_claimed = conn
+        .prepare_cached("SELECT 1 FROM outbound_messages WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2")?
+        .exists(params![c.id, c.claimed_at])?;
+    if !still_claimed {
+        return Ok(false);
+    }
+    let id = c.id;
+    let n = match t {
+        Transition::Sent { provider_message_id, provider_status } => conn.prepare_cached(
+            "UPDATE outbound_messages SET status = 'sent', provider_message_id = ?2,
+                 provider_status = ?3, sent_at = ?4, claimed_at = NULL, updated_at = ?4
+             WHERE id = ?1 AND status = 'sending'",
+        )?.execute(params![id, provider_message_id, provider_status, now])?,
+        Transition::Delivered => conn.prepare_cached(
+            "UPDATE outbound_messages SET status = 'delivered', sent_at = ?2, delivered_at = ?2,
+                 claimed_at = NULL, updated_at = ?2
+             WHERE id = ?1 AND status = 'sending'",
+        )?.execute(params![id, now])?,
+        Transition::Retry { at, error, code } => conn.prepare_cached(
+            "UPDATE outbound_messages SET status = 'queued', next_attempt_at = ?2, last_error = ?3,
+                 error_code = ?4, claimed_at = NULL, updated_at = ?5
+             WHERE id = ?1 AND status = 'sending'",
+        )?.execute(params![id, at, error, code, now])?,
+        Transition::Reroute { channel, fallbacks, error, code } => conn.prepare_cached(
+            "UPDATE outbound_messages SET status = 'queued', channel = ?2, fallbacks = ?3,
+                 next_attempt_at = ?6, last_error = ?4, error_code = ?5, claimed_at = NULL,
+                 updated_at = ?6
+             WHERE id = ?1 AND status = 'sending'",
+        )?.execute(params![id, channel, fallbacks.join(","), error, code, now])?,
+        Transition::Failed { error, code } => conn.prepare_cached(
+            "UPDATE outbound_messages SET status = 'failed', last_error = ?2, error_code = ?3,
+                 finished_at = ?4, claimed_at = NULL, updated_at = ?4
+             WHERE id = ?1 AND status = 'sending'",
+        )?.execute(params![id, error, code, now])?,
+    };
+    Ok(n == 1)
+}
+
+/// Moves up to `limit` queued messages of a channel that is down to their next fallback;
+/// returns how many, by the channel they moved to.
+pub fn reroute_queued(
+    conn: &Connection,
+    channel: &str,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut select = conn.prepare_cached(
+        "SELECT id, fallbacks FROM outbound_messages
+         WHERE channel = ?1 AND status = 'queued' AND fallbacks != '' LIMIT ?2",
+    )?;
+    let rows = select
+        .query_map(params![channel, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut update = conn.prepare_cached(
+        "UPDATE outbound_messages SET channel = ?2, fallbacks = ?3, next_attempt_at = ?4,
+             last_error = ?5, updated_at = ?4
+         WHERE id = ?1",
+    )?;
+    let mut moved = Vec::with_capacity(rows.len());
+    for (id, fallbacks) in rows {
+        let mut rest = split(&fallbacks);
+        let next = rest.remove(0);
+        let reason = format!("channel {channel} is down");
+        update.execute(params![id, next, rest.join(","), now, reason])?;
+        moved.push(next);
+    }
+    Ok(moved)
+}
+
+/// A delivery report to apply.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    pub channel: &'a str,
+    pub provider_message_id: Option<&'a str>,
+    pub reference: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub provider_status: &'a str,
+    pub error_code: Option<&'a str>,
+}
+
+/// Applies a report to its message if the message is known and past `sending`; `false`
+/// leaves it for when the send call returns.
+pub fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, StoreError> {
+    let Some(id) = find_reported(conn, r)? else {
+        return Ok(false);
+    };
+    // Final statuses stay; `sent` and `queued` reports never undo `delivered`.
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbound_messages SET
+                 status = CASE WHEN ?2 IN ('delivered', 'failed', 'expired') THEN ?2 ELSE status END,
+                 delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END,
+                 finished_at = CASE WHEN ?2 IN ('failed', 'expired') THEN ?5 ELSE finished_at END,
+                 last_error = CASE WHEN ?2 IN ('failed', 'expired')
+                                   THEN 'provider reported ' || ?3 ELSE last_error END,
+                 provider_status = ?3, error_code = coalesce(?4, error_code), updated_at = ?5
+             WHERE id = ?1 AND status = 'sent'",
+        )?
+        .execute(params![id, r.status, r.provider_status, r.error_code, now])?;
+    if n == 0 {
+        tracing::debug!(id, "delivery report for a message already final");
+    }
+    Ok(true)
+}
+
+/// The message a report is about, once its send call has returned.
+fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<i64>, StoreError> {
+    if let Some(pid) = r.provider_message_id {
+        let found = conn
+            .prepare_cached(
+                "SELECT id FROM outbound_messages WHERE channel = ?1 AND provider_message_id = ?2",
+            )?
+            .query_row(params![r.channel, pid], |row| row.get(0))
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(id) = r.reference.and_then(|s| s.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM outbound_messages
+             WHERE id = ?1 AND channel = ?2 AND status NOT IN ('queued', 'sending')",
+        )?
+        .query_row(params![id, r.channel], |row| row.get(0))
+        .optional()?)
+}
+
+/// Messages waiting or being sent, by channel and status (the queue-depth gauge).
+pub fn depth(conn: &Connection) -> Result<Vec<(String, String, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT channel, status, count(*) FROM outbound_messages
+         WHERE status IN ('queued', 'sending') GROUP BY channel, status",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
 
 /// An outbound message as the API and the sim outbox show it.
 #[derive(Debug, Clone, Serialize)]
@@ -14,7 +339,18 @@ pub struct OutboundRow {
     pub text: String,
     pub purpose: String,
     pub status: String,
+    pub attempts: u32,
+    pub segments: u32,
+    pub encoding: String,
+    pub provider_message_id: Option<String>,
+    pub provider_status: Option<String>,
+    pub error_code: Option<String>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
     pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub delivered_at: Option<i64>,
+    pub finished_at: Option<i64>,
 }
 
 /// Newest first, optionally for one channel, one recipient, and below `before`.
@@ -26,7 +362,10 @@ pub fn list(
     before: Option<i64>,
 ) -> Result<Vec<OutboundRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, channel, recipient, text, purpose, status, created_at FROM outbound_messages
+        "SELECT id, channel, recipient, text, purpose, status, attempts, segments, encoding,
+                provider_message_id, provider_status, error_code, last_error, next_attempt_at,
+                created_at, sent_at, delivered_at, finished_at
+         FROM outbound_messages
          WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2) AND id < ?3
          ORDER BY id DESC LIMIT ?4",
     )?;
@@ -39,7 +378,18 @@ pub fn list(
             text: r.get(3)?,
             purpose: r.get(4)?,
             status: r.get(5)?,
-            created_at: r.get(6)?,
+            attempts: r.get(6)?,
+            segments: r.get(7)?,
+            encoding: r.get(8)?,
+            provider_message_id: r.get(9)?,
+            provider_status: r.get(10)?,
+            error_code: r.get(11)?,
+            last_error: r.get(12)?,
+            next_attempt_at: r.get(13)?,
+            created_at: r.get(14)?,
+            sent_at: r.get(15)?,
+            delivered_at: r.get(16)?,
+            finished_at: r.get(17)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod delivery;
+mod doubles;
 mod helpers;
 mod inbound;
 mod lifecycle;

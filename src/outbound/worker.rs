@@ -1,0 +1,388 @@
+//! One channel's sender: claims due messages, sends each within the channel's rate and
+//! in-flight limits, and hands outcomes to a recorder that commits them in batches.
+//!
+//! A message is `sending` from its claim until its outcome is committed. A crash anywhere
+//! in between leaves it `sending`, and start-up queues it again: at least once, with our id
+//! given to the providers that take a client reference.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::decide::{Attempt, decide};
+use super::health::Change;
+use super::{Lane, Outbound};
+use crate::clock;
+use crate::gsm7::Encoding;
+use crate::provider::{Channel, Outgoing, SendOutcome};
+use crate::store::delivery::apply_pending;
+use crate::store::outbound::{self as queries, Claimed, Transition};
+
+/// An idle worker looks for due messages (retries coming due) this often.
+const POLL: Duration = Duration::from_millis(500);
+/// Most messages claimed at once; fewer on slow channels, so an alert queued meanwhile
+/// does not wait behind a long claimed batch.
+const CLAIM_MAX: usize = 256;
+/// Most outcomes committed in one write.
+const RECORD_MAX: usize = 512;
+
+/// What became of a claimed message.
+enum Done {
+    Attempted(Claimed, SendOutcome),
+    /// Shutdown came before the attempt finished: back to the queue, uncounted.
+    Abandoned(Claimed),
+}
+
+pub(super) struct Worker {
+    out: Arc<Outbound>,
+    channel: Arc<Channel>,
+}
+
+impl Worker {
+    pub(super) fn new(out: Arc<Outbound>, channel: Arc<Channel>) -> Self {
+        Self { out, channel }
+    }
+
+    fn lane(&self) -> Option<&Lane> {
+        self.out.lanes.get(&self.channel.id)
+    }
+
+    pub(super) async fn run(self, shutdown: CancellationToken) {
+        let (tx, rx) = mpsc::channel(RECORD_MAX * 2);
+        let recorder = tokio::spawn(record(Arc::clone(&self.out), self.channel.id.clone(), rx));
+        let sends = TaskTracker::new();
+        self.claim_loop(&tx, &sends, &shutdown).await;
+        sends.close();
+        sends.wait().await;
+        drop(tx);
+        if recorder.await.is_err() {
+            tracing::error!(channel = %self.channel.id, "outcome recorder failed");
+        }
+        tracing::debug!(channel = %self.channel.id, "sender stopped");
+    }
+
+    async fn claim_loop(
+        &self,
+        tx: &mpsc::Sender<Done>,
+        sends: &TaskTracker,
+        shutdown: &CancellationToken,
+    ) {
+        let settings = &self.channel.send;
+        let limiter = settings.rate.and_then(|(rate, burst)| {
+            let quota =
+                Quota::per_second(NonZeroU32::new(rate)?).allow_burst(NonZeroU32::new(burst)?);
+            Some(RateLimiter::direct(quota))
+        });
+        let in_flight = Arc::new(Semaphore::new(settings.max_in_flight as usize));
+        let batch = settings.rate.map_or(CLAIM_MAX, |(rate, burst)| {
+            (rate.max(burst) as usize).clamp(1, CLAIM_MAX)
+        });
+        let mut next_probe = Instant::now();
+        while !shutdown.is_cancelled() {
+            let limit = match self.capacity(batch, &mut next_probe).await {
+                Some(limit) => limit,
+                None => {
+                    self.idle(
+                        shutdown,
+                        next_probe.saturating_duration_since(Instant::now()),
+                    )
+                    .await;
+                    continue;
+                }
+            };
+            let claimed = self.claim(limit).await;
+            if claimed.is_empty() {
+                self.idle(shutdown, POLL).await;
+                continue;
+            }
+            let dispatch = Dispatch {
+                tx,
+                sends,
+                shutdown,
+                in_flight: &in_flight,
+                limiter: limiter.as_ref(),
+            };
+            self.dispatch(claimed, dispatch).await;
+        }
+    }
+
+    /// How many to claim now: the batch, or while the channel is down a single probe when
+    /// one is due (its queued messages with fallbacks having moved on).
+    async fn capacity(&self, batch: usize, next_probe: &mut Instant) -> Option<usize> {
+        let lane = self.lane()?;
+        if !lane.health.is_down() {
+            return Some(batch);
+        }
+        self.move_to_fallbacks().await;
+        let now = Instant::now();
+        if now < *next_probe {
+            return None;
+        }
+        *next_probe = now + self.out.probe_every;
+        Some(1)
+    }
+
+    async fn move_to_fallbacks(&self) {
+        let channel = self.channel.id.clone();
+        let now = clock::now_ms();
+        let moved = self
+            .out
+            .store
+            .write(move |c| queries::reroute_queued(c, &channel, now, CLAIM_MAX))
+            .await;
+        match moved {
+            Ok(moved) => {
+                for target in &moved {
+                    self.out.wake(target);
+                }
+                if !moved.is_empty() {
+                    tracing::info!(channel = %self.channel.id, moved = moved.len(), "channel down: messages moved to fallbacks");
+                }
+            }
+            Err(e) => {
+                tracing::error!(channel = %self.channel.id, error = %e, "cannot move messages to fallbacks")
+            }
+        }
+    }
+
+    async fn idle(&self, shutdown: &CancellationToken, wait: Duration) {
+        let Some(lane) = self.lane() else { return };
+        tokio::select! {
+            () = lane.wake.notified() => {}
+            () = tokio::time::sleep(wait.min(POLL)) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+
+    /// Claims due messages; a quick read first, so an idle channel never takes the writer.
+    async fn claim(&self, limit: usize) -> Vec<Claimed> {
+        let now = clock::now_ms();
+        let channel = self.channel.id.clone();
+        let due = self
+            .out
+            .store
+            .read(move |c| queries::has_due(c, &channel, now))
+            .await;
+        if !matches!(due, Ok(true)) {
+            if let Err(e) = due {
+                tracing::error!(channel = %self.channel.id, error = %e, "cannot read the queue");
+            }
+            return Vec::new();
+        }
+        let channel = self.channel.id.clone();
+        match self
+            .out
+            .store
+            .write(move |c| queries::claim(c, &channel, now, limit))
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::error!(channel = %self.channel.id, error = %e, "cannot claim messages");
+                Vec::new()
+            }
+        }
+    }
+
+    /// Starts a send for each message as capacity, pause and rate allow; on shutdown the
+    /// rest go back to the queue.
+    async fn dispatch(&self, claimed: Vec<Claimed>, d: Dispatch<'_>) {
+        let mut claimed = claimed.into_iter();
+        while let Some(msg) = claimed.next() {
+            let ready = tokio::select! {
+                permit = self.ready(d.in_flight, d.limiter) => permit,
+                () = d.shutdown.cancelled() => None,
+            };
+            let Some(permit) = ready else {
+                for msg in std::iter::once(msg).chain(claimed.by_ref()) {
+                    let _ = d.tx.send(Done::Abandoned(msg)).await;
+                }
+                return;
+            };
+            let send = Send {
+                out: Arc::clone(&self.out),
+                channel: Arc::clone(&self.channel),
+                tx: d.tx.clone(),
+                shutdown: d.shutdown.clone(),
+            };
+            d.sends.spawn(send.run(msg, permit));
+        }
+    }
+
+    async fn ready(
+        &self,
+        in_flight: &Arc<Semaphore>,
+        limiter: Option<&DefaultDirectRateLimiter>,
+    ) -> Option<OwnedSemaphorePermit> {
+        let permit = Arc::clone(in_flight).acquire_owned().await.ok()?;
+        if let Some(pause) = self
+            .lane()
+            .and_then(|l| l.health.pause_left(Instant::now()))
+        {
+            tokio::time::sleep(pause).await;
+        }
+        if let Some(limiter) = limiter {
+            limiter.until_ready().await;
+        }
+        Some(permit)
+    }
+}
+
+/// What dispatching needs from the claim loop.
+struct Dispatch<'a> {
+    tx: &'a mpsc::Sender<Done>,
+    sends: &'a TaskTracker,
+    shutdown: &'a CancellationToken,
+    in_flight: &'a Arc<Semaphore>,
+    limiter: Option<&'a DefaultDirectRateLimiter>,
+}
+
+/// One attempt, in its own task.
+struct Send {
+    out: Arc<Outbound>,
+    channel: Arc<Channel>,
+    tx: mpsc::Sender<Done>,
+    shutdown: CancellationToken,
+}
+
+impl Send {
+    async fn run(self, msg: Claimed, permit: OwnedSemaphorePermit) {
+        let outgoing = Outgoing {
+            id: msg.id,
+            to: msg.recipient.clone(),
+            text: msg.text.clone(),
+            encoding: if msg.encoding == "ucs2" {
+                Encoding::Ucs2
+            } else {
+                Encoding::Gsm7
+            },
+        };
+        let started = Instant::now();
+        // After shutdown, an attempt gets the grace period to finish, then is abandoned.
+        let grace = self.out.shutdown_grace;
+        let deadline = async {
+            self.shutdown.cancelled().await;
+            tokio::time::sleep(grace).await;
+        };
+        let outcome = tokio::select! {
+            outcome = self.out.client.send(&self.channel, &outgoing) => Some(outcome),
+            () = deadline => None,
+        };
+        drop(permit);
+        let done = match outcome {
+            Some(outcome) => {
+                self.observe(&outcome, started.elapsed());
+                Done::Attempted(msg, outcome)
+            }
+            None => Done::Abandoned(msg),
+        };
+        let _ = self.tx.send(done).await;
+    }
+
+    fn observe(&self, outcome: &SendOutcome, took: Duration) {
+        let id = &self.channel.id;
+        self.out.metrics.send_latency(id, took.as_secs_f64());
+        let Some(lane) = self.out.lanes.get(id) else {
+            return;
+        };
+        match lane.health.record(outcome, Instant::now()) {
+            Some(Change::Down) => {
+                tracing::warn!(channel = %id, "channel down after repeated transport failures");
+                self.out.metrics.channel_up(id, false);
+            }
+            Some(Change::Up) => {
+                tracing::info!(channel = %id, "channel up again");
+                self.out.metrics.channel_up(id, true);
+            }
+            None => {}
+        }
+    }
+}
+
+/// Commits outcomes in batches until every sender of the channel is done.
+async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
+    let mut buf = Vec::with_capacity(RECORD_MAX);
+    while rx.recv_many(&mut buf, RECORD_MAX).await > 0 {
+        let now = clock::now_ms();
+        let steps: Vec<(Claimed, Option<Transition>)> = buf
+            .drain(..)
+            .map(|done| match done {
+                Done::Attempted(msg, outcome) => {
+                    let t = transition(&out, &msg, outcome, now);
+                    (msg, Some(t))
+                }
+                Done::Abandoned(msg) => (msg, None),
+            })
+            .collect();
+        let for_write = steps.clone();
+        let id = channel.clone();
+        let written = out
+            .store
+            .write(move |c| commit(c, &id, &for_write, now))
+            .await;
+        if let Err(e) = written {
+            // Left `sending`: the claim timeout queues them again.
+            tracing::error!(%channel, error = %e, "cannot record send outcomes");
+            continue;
+        }
+        for (_, t) in &steps {
+            let Some(t) = t else { continue };
+            let (outcome, code) = label(t);
+            out.metrics.send_outcome(&channel, outcome, code);
+            if let Transition::Reroute { channel: next, .. } = t {
+                out.wake(next);
+            }
+        }
+    }
+}
+
+fn transition(out: &Outbound, msg: &Claimed, outcome: SendOutcome, now: i64) -> Transition {
+    let age_ms = u64::try_from(now - msg.created_at).unwrap_or(0);
+    let attempt = Attempt {
+        attempts: msg.attempts,
+        age: Duration::from_millis(age_ms),
+        fallbacks: &msg.fallbacks,
+        now_ms: now,
+    };
+    decide(outcome, attempt, &out.policy, fastrand::f64())
+}
+
+fn commit(
+    conn: &rusqlite::Connection,
+    channel: &str,
+    steps: &[(Claimed, Option<Transition>)],
+    now: i64,
+) -> Result<(), crate::store::StoreError> {
+    for (msg, t) in steps {
+        let Some(t) = t else {
+            queries::unclaim(conn, msg.id, msg.claimed_at, now)?;
+            continue;
+        };
+        let applied = queries::finish(conn, msg, t, now)?;
+        if applied
+            && let Transition::Sent {
+                provider_message_id,
+                ..
+            } = t
+        {
+            apply_pending(conn, channel, msg.id, provider_message_id.as_deref(), now)?;
+        }
+    }
+    Ok(())
+}
+
+/// A transition as the sends metric counts it.
+fn label(t: &Transition) -> (&'static str, Option<&str>) {
+    match t {
+        Transition::Sent { .. } => ("sent", None),
+        Transition::Delivered => ("delivered", None),
+        Transition::Retry { code, .. } => ("retry", code.as_deref()),
+        Transition::Reroute { code, .. } => ("rerouted", code.as_deref()),
+        Transition::Failed { code, .. } => ("failed", code.as_deref()),
+    }
+}
