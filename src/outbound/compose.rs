@@ -88,7 +88,7 @@ pub fn compose(
         return Err(ComposeError::Empty);
     }
     let text = if fold {
-        gsm7::fold(text).into_owned()
+        fold_lossless(text)
     } else {
         text.to_owned()
     };
@@ -110,9 +110,22 @@ pub fn compose(
     })
 }
 
+/// Folds to GSM-7 unless a character would become `?`: a text in N'Ko or Arabic is sent
+/// as UCS-2 (and may then need more segments) rather than as question marks.
+fn fold_lossless(text: &str) -> String {
+    let folded = gsm7::fold(text);
+    if folded.matches('?').count() > text.matches('?').count() {
+        return text.to_owned();
+    }
+    folded.into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Encoding and segments, or a piece of the error.
+    type Expected = Result<(Encoding, u32), &'static str>;
 
     #[test]
     fn texts_are_folded_measured_and_limited() {
@@ -120,7 +133,8 @@ mod tests {
         let receipt = "Reçu 1042: attaque à Koro, 3 morts. Répondez OK 1042.";
         let long = "x".repeat(161);
         let broadcast = "y".repeat(459);
-        let cases: [(&str, &str, Purpose, bool, Result<(Encoding, u32), &str>); 7] = [
+        let nko = "ߒߞߏ ߞߊ߲";
+        let cases: [(&str, &str, Purpose, bool, Expected); 8] = [
             (
                 "folded french fits gsm7",
                 receipt,
@@ -164,6 +178,13 @@ mod tests {
                 Err("4 SMS segments"),
             ),
             ("empty", "  ", Purpose::Reply, true, Err("empty")),
+            (
+                "n'ko stays itself, never question marks",
+                nko,
+                Purpose::Reply,
+                true,
+                Ok((Encoding::Ucs2, 1)),
+            ),
         ];
         for (name, text, purpose, fold, expected) in cases {
             let got = compose(text, purpose, fold, &limits);

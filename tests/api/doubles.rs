@@ -124,7 +124,12 @@ pub struct Double {
 
 impl Double {
     pub async fn start(kind: Kind) -> Double {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_at(kind, "127.0.0.1:0").await
+    }
+
+    /// On a given address: a provider coming back where it was.
+    pub async fn start_at(kind: Kind, addr: &str) -> Double {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Shared {
             kind,

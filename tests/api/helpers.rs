@@ -70,6 +70,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub dir: TempDir,
     shutdown: CancellationToken,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -78,11 +79,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the gateway; `inbound_extra` is TOML added to the `[inbound]` table.
 pub async fn spawn_app_with(inbound_extra: &str) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+    spawn_gateway(
+        &format!("[inbound]\n{inbound_extra}\n{CHANNELS}"),
+        tempfile::tempdir().unwrap(),
+    )
+    .await
+}
+
+/// Starts the gateway in `dir` with `rest` (tables and channels) after the server and
+/// storage settings every test shares.
+pub async fn spawn_gateway(rest: &str, dir: TempDir) -> TestApp {
     let db = dir.path().join("vigie.db");
     let text = format!(
         "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
-         [storage]\npath = {db:?}\n[inbound]\n{inbound_extra}\n{CHANNELS}"
+         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{rest}"
     );
     let config = Config::from_toml(&text).unwrap();
     let build = tokio::time::timeout(
@@ -95,12 +105,13 @@ pub async fn spawn_app_with(inbound_extra: &str) -> TestApp {
         .unwrap();
     let addr = app.local_addr().unwrap();
     let shutdown = CancellationToken::new();
-    tokio::spawn(app.run(shutdown.clone()));
+    let running = tokio::spawn(app.run(shutdown.clone()));
     TestApp {
         addr,
         client: reqwest::Client::new(),
         dir,
         shutdown,
+        running: Some(running),
     }
 }
 
@@ -111,6 +122,76 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// Shuts the gateway down as SIGTERM would and waits until it has stopped; hands back
+    /// its directory (and database) for a restart.
+    pub async fn stop(mut self) -> TempDir {
+        self.shutdown.cancel();
+        if let Some(running) = self.running.take() {
+            let stopped = tokio::time::timeout(std::time::Duration::from_secs(30), running);
+            stopped
+                .await
+                .expect("the gateway did not stop within 30 s")
+                .unwrap()
+                .unwrap();
+        }
+        let placeholder = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, placeholder)
+    }
+
+    /// Queues an SMS through the admin API; returns the response.
+    pub async fn send_sms(&self, to: &str, text: &str, purpose: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/messages"))
+            .bearer_auth(ADMIN)
+            .json(&serde_json::json!({ "to": to, "text": text, "purpose": purpose }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Queues an SMS and returns its outbound id.
+    pub async fn queue_sms(&self, to: &str, text: &str) -> i64 {
+        let response = self.send_sms(to, text, "system").await;
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["messages"][0]["id"].as_i64().unwrap()
+    }
+
+    /// The outbound message `id` as the admin API shows it.
+    pub async fn outbound(&self, id: i64) -> serde_json::Value {
+        let url = format!("/api/messages?direction=out&limit=1&before={}", id + 1);
+        let response = self
+            .client
+            .get(self.url(&url))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["messages"][0].clone()
+    }
+
+    /// Waits until message `id` has `status`; panics with the message after `within`.
+    pub async fn wait_status(
+        &self,
+        id: i64,
+        status: &str,
+        within: std::time::Duration,
+    ) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let message = self.outbound(id).await;
+            if message["status"] == status {
+                return message;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "message {id} not {status} within {within:?}: {message}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

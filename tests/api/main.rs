@@ -7,4 +7,6 @@ mod doubles;
 mod helpers;
 mod inbound;
 mod lifecycle;
+mod outbound;
+mod outbound_safety;
 mod refusals;

@@ -1,0 +1,367 @@
+//! The outbound queue against provider doubles: real HTTP both ways.
+
+use std::time::Duration;
+
+use crate::doubles::{Double, Kind, Step};
+use crate::helpers::{PUBLIC_URL, TestApp, spawn_gateway};
+
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
+
+/// One channel of `kind` named `id`, with credentials, sending to `base_url`.
+pub(crate) fn channel(id: &str, kind: Kind, base_url: &str) -> String {
+    let (kind, creds) = match kind {
+        Kind::AfricasTalking => (
+            "africastalking",
+            "username = \"vigie\"\napi_key = \"at-key\"\nsender = \"21512\"",
+        ),
+        Kind::Twilio => (
+            "twilio",
+            "account_sid = \"AC123\"\nauth_token = \"12345\"\nsender = \"+15005550006\"",
+        ),
+        Kind::Infobip => ("infobip", "api_key = \"ib-key\"\nsender = \"Vigie\""),
+        Kind::Vonage => (
+            "vonage",
+            "api_key = \"vn-key\"\napi_secret = \"vn-secret\"\nsender = \"+22370000001\"",
+        ),
+        Kind::Orange => (
+            "orange",
+            "client_id = \"or-id\"\nclient_secret = \"or-secret\"\nsender = \"+22370000002\"",
+        ),
+        Kind::Kannel => ("kannel", "username = \"kn-user\"\npassword = \"kn-pass\""),
+    };
+    format!(
+        "[[channels]]\nid = \"{id}\"\nkind = \"{kind}\"\nsecret = \"s3cret\"\nbase_url = \"{base_url}\"\n\
+         send_per_second = 0\n{creds}\n"
+    )
+}
+
+/// The gateway with `channels` and `[outbound]` settings; three attempts one second apart.
+pub(crate) async fn gateway(outbound: &str, channels: &str) -> TestApp {
+    gateway_in(tempfile::tempdir().unwrap(), outbound, channels).await
+}
+
+/// The same, on the database in `dir` (a restart).
+pub(crate) async fn gateway_in(dir: tempfile::TempDir, outbound: &str, channels: &str) -> TestApp {
+    let rest = format!(
+        "[inbound]\nconcat_timeout_secs = 2\n[outbound]\n{outbound}\n[outbound.retry]\nbase_secs = 1\nmax_delay_secs = 2\nmax_attempts = 3\njitter = 0.0\n\
+         [[channels]]\nid = \"sim\"\nkind = \"sim\"\n{channels}"
+    );
+    spawn_gateway(&rest, dir).await
+}
+
+/// A route per prefix: `+2237N` numbers to channel `id`.
+pub(crate) fn route(prefix: &str, id: &str, fallbacks: &str) -> String {
+    format!(
+        "[[outbound.routes]]\nprefix = \"{prefix}\"\nchannel = \"{id}\"\nfallbacks = [{fallbacks}]\n"
+    )
+}
+
+#[tokio::test]
+async fn every_kind_sends_the_documented_request() {
+    let kinds = [
+        ("at", Kind::AfricasTalking, "+22370"),
+        ("tw", Kind::Twilio, "+22371"),
+        ("ib", Kind::Infobip, "+22372"),
+        ("vn", Kind::Vonage, "+22373"),
+        ("or", Kind::Orange, "+22374"),
+        ("kn", Kind::Kannel, "+22375"),
+    ];
+    let mut doubles = Vec::new();
+    let (mut routes, mut channels) = (String::new(), String::new());
+    for (id, kind, prefix) in kinds {
+        let double = Double::start(kind).await;
+        routes.push_str(&route(prefix, id, ""));
+        channels.push_str(&channel(id, kind, &double.base_url()));
+        doubles.push(double);
+    }
+    let app = gateway(&routes, &channels).await;
+    let mut ids = Vec::new();
+    for (_, _, prefix) in kinds {
+        ids.push(
+            app.queue_sms(
+                &format!("{prefix}123456"),
+                "Alerte: hôpital touché à Sévaré",
+            )
+            .await,
+        );
+    }
+    let sim_id = app.queue_sms("+22676123456", "Reçu 1042").await;
+
+    let expected_ids = ["ATXid_1", "SM1", "ib-1", "vn-1", "or-1"];
+    for (i, double) in doubles.iter().enumerate() {
+        let request = double.wait_for(1, WAIT).await.remove(0);
+        let (to, id) = (format!("{}123456", kinds[i].2), ids[i]);
+        check_request(kinds[i].1, &request, &to, id);
+        let message = app.wait_status(id, "sent", WAIT).await;
+        assert_eq!(
+            message["provider_message_id"].as_str(),
+            expected_ids.get(i).copied(),
+            "{}",
+            kinds[i].0
+        );
+        assert_eq!(
+            message["text"], "Alerte: hopital touché à Sévaré",
+            "ô folded; é and à are GSM-7"
+        );
+        assert_eq!(
+            (message["encoding"].as_str(), message["attempts"].as_i64()),
+            (Some("gsm7"), Some(1))
+        );
+    }
+    app.wait_status(sim_id, "delivered", WAIT).await;
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"vigie_sends_total{channel="tw",outcome="sent",code=""} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"vigie_channel_up{channel="or"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("vigie_send_duration_seconds_count{channel=\"kn\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// What each provider's documentation asks for, checked on the request the double got.
+fn check_request(kind: Kind, r: &crate::doubles::Recorded, to: &str, id: i64) {
+    let status_url = format!("{PUBLIC_URL}/webhooks/");
+    let digits = to.trim_start_matches('+');
+    match kind {
+        Kind::AfricasTalking => {
+            assert_eq!(r.path, "/version1/messaging");
+            assert_eq!(r.header("apikey"), Some("at-key"));
+            assert_eq!(r.form_value("username").as_deref(), Some("vigie"));
+            assert_eq!(r.form_value("to").as_deref(), Some(to));
+            assert_eq!(r.form_value("from").as_deref(), Some("21512"));
+        }
+        Kind::Twilio => {
+            assert_eq!(r.path, "/2010-04-01/Accounts/AC123/Messages.json");
+            assert_eq!(r.basic_auth(), Some(("AC123".into(), "12345".into())));
+            assert_eq!(r.form_value("To").as_deref(), Some(to));
+            assert_eq!(r.form_value("From").as_deref(), Some("+15005550006"));
+            let callback = r.form_value("StatusCallback").unwrap();
+            assert_eq!(
+                callback,
+                format!("{status_url}tw/status?token=s3cret&ref={id}")
+            );
+        }
+        Kind::Infobip => {
+            assert_eq!(r.path, "/sms/3/messages");
+            assert_eq!(r.header("authorization"), Some("App ib-key"));
+            let message = &r.json()["messages"][0];
+            assert_eq!(message["destinations"][0]["to"], digits);
+            assert_eq!(message["sender"], "Vigie");
+            assert_eq!(message["webhooks"]["callbackData"], id.to_string());
+            assert_eq!(
+                message["webhooks"]["delivery"]["url"],
+                format!("{status_url}ib/status?token=s3cret")
+            );
+        }
+        Kind::Vonage => {
+            assert_eq!(r.path, "/sms/json");
+            assert_eq!(r.form_value("api_key").as_deref(), Some("vn-key"));
+            assert_eq!(r.form_value("api_secret").as_deref(), Some("vn-secret"));
+            assert_eq!(r.form_value("to").as_deref(), Some(digits));
+            assert_eq!(r.form_value("type").as_deref(), Some("text"));
+            assert_eq!(r.form_value("client-ref"), Some(id.to_string()));
+            assert_eq!(r.form_value("status-report-req").as_deref(), Some("1"));
+        }
+        Kind::Orange => {
+            assert_eq!(
+                r.path,
+                "/smsmessaging/v1/outbound/tel%3A%2B22370000002/requests"
+            );
+            assert_eq!(r.header("authorization"), Some("Bearer tok-1"));
+            let request = &r.json()["outboundSMSMessageRequest"];
+            assert_eq!(request["address"], format!("tel:{to}"));
+            assert_eq!(request["senderAddress"], "tel:+22370000002");
+            assert_eq!(request["clientCorrelator"], id.to_string());
+            assert_eq!(request["receiptRequest"]["callbackData"], id.to_string());
+        }
+        Kind::Kannel => {
+            assert_eq!(
+                (r.method.as_str(), r.path.as_str()),
+                ("GET", "/cgi-bin/sendsms")
+            );
+            assert_eq!(r.form_value("username").as_deref(), Some("kn-user"));
+            assert_eq!(r.form_value("password").as_deref(), Some("kn-pass"));
+            assert_eq!(r.form_value("to").as_deref(), Some(to));
+            let dlr = r.form_value("dlr-url").unwrap();
+            assert_eq!(
+                dlr,
+                format!("{status_url}kn/status?token=s3cret&id={id}&status=%d&reply=%A")
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn transient_failures_are_retried_with_backoff_and_retry_after() {
+    let double = Double::start(Kind::Twilio).await;
+    double.script([Step::Fail(503), Step::Throttle(2), Step::Ok]);
+    let channels = channel("tw", Kind::Twilio, &double.base_url());
+    let app = gateway(&route("+223", "tw", ""), &channels).await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    let message = app.wait_status(id, "sent", WAIT).await;
+    assert_eq!(message["attempts"], 3);
+    let requests = double.requests();
+    assert_eq!(requests.len(), 3);
+    // Lower bounds only: a loaded machine can make gaps longer, never shorter.
+    let gap = |i: usize| requests[i + 1].at - requests[i].at;
+    assert!(
+        gap(0) >= Duration::from_millis(900),
+        "backoff base is 1 s: {:?}",
+        gap(0)
+    );
+    assert!(
+        gap(1) >= Duration::from_millis(1900),
+        "Retry-After 2 honoured: {:?}",
+        gap(1)
+    );
+}
+
+#[tokio::test]
+async fn attempts_run_out_and_the_message_fails_with_the_last_reason() {
+    // Three 500s in a row: retried, never enough to mark the channel down.
+    let double = Double::start(Kind::Infobip).await;
+    double.script([Step::Fail(500), Step::Fail(500), Step::Fail(500)]);
+    let channels = channel("ib", Kind::Infobip, &double.base_url());
+    let outbound = format!("down_after_failures = 10\n{}", route("+223", "ib", ""));
+    let app = gateway(&outbound, &channels).await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    let message = app.wait_status(id, "failed", Duration::from_secs(60)).await;
+    assert_eq!(double.requests().len(), 3);
+    assert_eq!(message["attempts"], 3);
+    let error = message["last_error"].as_str().unwrap();
+    assert!(error.contains("gave up after 3 attempts"), "{error}");
+}
+
+#[tokio::test]
+async fn a_rejected_number_fails_at_once() {
+    let double = Double::start(Kind::AfricasTalking).await;
+    double.script([Step::RejectNumber]);
+    let channels = channel("at", Kind::AfricasTalking, &double.base_url());
+    let app = gateway(&route("+223", "at", "\"sim\""), &channels).await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    let message = app.wait_status(id, "failed", WAIT).await;
+    assert_eq!(
+        (message["attempts"].as_i64(), message["channel"].as_str()),
+        (Some(1), Some("at"))
+    );
+    assert_eq!(message["error_code"], "403");
+    assert_eq!(message["last_error"], "InvalidPhoneNumber");
+    assert_eq!(
+        double.requests().len(),
+        1,
+        "no retry, no fallback: the number is the problem"
+    );
+}
+
+#[tokio::test]
+async fn a_channel_fault_moves_the_message_to_the_next_channel() {
+    let orange = Double::start(Kind::Orange).await;
+    let at = Double::start(Kind::AfricasTalking).await;
+    orange.script([Step::ChannelFault]);
+    let channels = channel("or", Kind::Orange, &orange.base_url())
+        + &channel("at", Kind::AfricasTalking, &at.base_url());
+    let app = gateway(&route("+22376", "or", "\"at\""), &channels).await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    let message = app.wait_status(id, "sent", WAIT).await;
+    assert_eq!(
+        (message["channel"].as_str(), message["attempts"].as_i64()),
+        (Some("at"), Some(2))
+    );
+    assert_eq!(orange.requests().len(), 1);
+    assert_eq!(at.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn orange_fetches_a_new_token_after_a_401() {
+    let orange = Double::start(Kind::Orange).await;
+    let channels = channel("or", Kind::Orange, &orange.base_url());
+    let app = gateway(&route("+223", "or", ""), &channels).await;
+    let first = app.queue_sms("+22376123456", "Alerte 1").await;
+    app.wait_status(first, "sent", WAIT).await;
+    orange.revoke_tokens();
+    let second = app.queue_sms("+22376123456", "Alerte 2").await;
+    let message = app.wait_status(second, "sent", WAIT).await;
+    assert_eq!(
+        message["attempts"], 1,
+        "the refresh is part of the same attempt"
+    );
+    let tokens = orange.token_requests();
+    assert_eq!(tokens.len(), 2);
+    assert_eq!(
+        tokens[0].basic_auth(),
+        Some(("or-id".into(), "or-secret".into()))
+    );
+    let bearer: Vec<_> = orange
+        .requests()
+        .iter()
+        .map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        bearer,
+        [
+            Some("Bearer tok-1".into()),
+            Some("Bearer tok-1".into()),
+            Some("Bearer tok-2".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn texts_over_their_segment_limit_are_refused_at_enqueue() {
+    let app = gateway("", "").await;
+    let cases = [
+        (
+            "a reply of 161 characters",
+            "x".repeat(161),
+            "reply",
+            422,
+            "2 SMS segments (gsm7); reply messages may take 1",
+        ),
+        (
+            "an alert in an unfoldable script",
+            "ߒߞߏ ".repeat(18),
+            "alert",
+            422,
+            "(ucs2); alert messages may take 1",
+        ),
+        (
+            "a broadcast may take three",
+            "y".repeat(459),
+            "broadcast",
+            202,
+            "",
+        ),
+        ("a reply of 160", "z".repeat(160), "reply", 202, ""),
+        (
+            "an empty text",
+            " ".into(),
+            "reply",
+            422,
+            "the text is empty",
+        ),
+        (
+            "an unknown purpose",
+            "hello".into(),
+            "gossip",
+            400,
+            "purpose must be",
+        ),
+    ];
+    for (name, text, purpose, status, needle) in cases {
+        let response = app.send_sms("+22376123456", &text, purpose).await;
+        assert_eq!(response.status(), status, "{name}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(needle), "{name}: {body}");
+    }
+    assert_eq!(
+        app.count("outbound_messages"),
+        2,
+        "refused texts leave nothing queued"
+    );
+}

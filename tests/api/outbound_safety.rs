@@ -1,0 +1,211 @@
+//! The outbound queue when things go wrong: early reports, shutdowns, crashes, rate limits,
+//! a provider that goes away and comes back.
+
+use std::time::Duration;
+
+use crate::doubles::{Double, Kind, Step};
+use crate::helpers::{ADMIN, PUBLIC_URL, start_process};
+use crate::outbound::{WAIT, channel, gateway, gateway_in, route};
+
+#[tokio::test]
+async fn a_delivery_report_before_the_send_answer_is_applied_when_the_id_is_known() {
+    let double = Double::start(Kind::Twilio).await;
+    double.script([Step::Delay(Duration::from_secs(2))]);
+    let app = gateway(
+        &route("+223", "tw", ""),
+        &channel("tw", Kind::Twilio, &double.base_url()),
+    )
+    .await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    double.wait_for(1, WAIT).await;
+    // Twilio may call back before its API call has answered us.
+    let path = format!("/webhooks/tw/status?token=s3cret&ref={id}");
+    let report = "MessageSid=SM1&MessageStatus=delivered&AccountSid=AC123";
+    assert_eq!(app.post_twilio(&path, report).await.status(), 200);
+    assert_eq!(app.outbound(id).await["status"], "sending");
+    assert_eq!(
+        app.one::<i64>("SELECT applied FROM delivery_reports"),
+        0,
+        "kept for later"
+    );
+
+    let message = app.wait_status(id, "delivered", WAIT).await;
+    assert_eq!(message["provider_message_id"], "SM1");
+    assert_eq!(message["provider_status"], "delivered");
+    assert_eq!(app.one::<i64>("SELECT applied FROM delivery_reports"), 1);
+
+    // A report after the answer applies at once; a later `sent` never undoes `delivered`.
+    let second = app.queue_sms("+22376123456", "Alerte 2").await;
+    app.wait_status(second, "sent", WAIT).await;
+    let path = format!("/webhooks/tw/status?token=s3cret&ref={second}");
+    for status in ["delivered", "sent"] {
+        let report = format!("MessageSid=SM2&MessageStatus={status}&AccountSid=AC123");
+        assert_eq!(app.post_twilio(&path, &report).await.status(), 200);
+    }
+    app.wait_status(second, "delivered", WAIT).await;
+}
+
+#[tokio::test]
+async fn shutdown_releases_sends_that_do_not_finish_and_a_restart_sends_them() {
+    let double = Double::start(Kind::Kannel).await;
+    double.script([Step::Hang, Step::Hang, Step::Hang]);
+    let (outbound, channels) = (
+        route("+223", "kn", ""),
+        channel("kn", Kind::Kannel, &double.base_url()),
+    );
+    let app = gateway(&outbound, &channels).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(app.queue_sms("+22376123456", &format!("Alerte {i}")).await);
+    }
+    double.wait_for(3, WAIT).await;
+    let dir = app.stop().await;
+
+    let db = rusqlite::Connection::open(dir.path().join("vigie.db")).unwrap();
+    let left: Vec<(String, i64)> = db
+        .prepare("SELECT status, attempts FROM outbound_messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        left,
+        vec![("queued".to_owned(), 0); 3],
+        "released, the abandoned attempt uncounted"
+    );
+
+    let app = gateway_in(dir, &outbound, &channels).await;
+    for id in ids {
+        app.wait_status(id, "sent", WAIT).await;
+    }
+    assert_eq!(app.count("outbound_messages WHERE status = 'sending'"), 0);
+}
+
+#[tokio::test]
+async fn a_crash_in_the_middle_of_sending_loses_nothing_and_leaves_nothing_claimed() {
+    let double = Double::start(Kind::Twilio).await;
+    double.script(vec![Step::Delay(Duration::from_secs(30)); 5]);
+    let dir = tempfile::tempdir().unwrap();
+    let (config, db) = (dir.path().join("vigie.toml"), dir.path().join("vigie.db"));
+    let text = format!(
+        "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
+         [storage]\npath = {db:?}\n[outbound]\n{}{}",
+        route("+223", "tw", ""),
+        channel("tw", Kind::Twilio, &double.base_url()),
+    );
+    std::fs::write(&config, text).unwrap();
+    let (mut child, addr) = start_process(&config).await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let response = client
+            .post(format!("http://{addr}/api/messages"))
+            .bearer_auth(ADMIN)
+            .json(&serde_json::json!({ "to": "+22376123456", "text": format!("Alerte {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let body: serde_json::Value = response.json().await.unwrap();
+        ids.push(body["messages"][0]["id"].as_i64().unwrap());
+    }
+    double.wait_for(5, WAIT).await;
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+    let count = |sql: &str| -> i64 {
+        let db = rusqlite::Connection::open(&db).unwrap();
+        db.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM outbound_messages WHERE status = 'sending'"),
+        5
+    );
+
+    let (_child, _) = start_process(&config).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while count("SELECT count(*) FROM outbound_messages WHERE status = 'sent'") < 5 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every message was sent again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count("SELECT count(*) FROM outbound_messages WHERE status != 'sent'"),
+        0
+    );
+    // At least once: each message went out again, carrying its id for recognition.
+    let refs: Vec<String> = double.requests()[5..]
+        .iter()
+        .filter_map(|r| r.form_value("StatusCallback"))
+        .collect();
+    for id in ids {
+        assert!(
+            refs.iter().any(|r| r.ends_with(&format!("ref={id}"))),
+            "message {id} resent: {refs:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_channel_never_exceeds_its_burst_plus_its_rate() {
+    let (rate, burst, total) = (5.0, 2.0, 16);
+    let double = Double::start(Kind::AfricasTalking).await;
+    let channels = channel("at", Kind::AfricasTalking, &double.base_url())
+        .replace("send_per_second = 0", "send_per_second = 5\nsend_burst = 2");
+    let app = gateway(&route("+223", "at", ""), &channels).await;
+    for i in 0..total {
+        app.queue_sms("+22376123456", &format!("Alerte {i}")).await;
+    }
+    let requests = double.wait_for(total, Duration::from_secs(30)).await;
+    // Counted per window from the first request; one of slack for arrival jitter. A slow
+    // machine only lowers the counts.
+    let first = requests[0].at;
+    for (k, request) in requests.iter().enumerate() {
+        let window = (request.at - first).as_secs_f64();
+        let allowed = burst + rate * window + 1.0;
+        assert!(
+            ((k + 1) as f64) <= allowed,
+            "{} requests within {window:.2} s, allowed {allowed:.1}",
+            k + 1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_channel_that_stops_answering_is_marked_down_then_up_after_a_probe() {
+    // A port that refuses connections: bound, then let go.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let base = format!("http://{addr}/cgi-bin/sendsms");
+    let outbound = format!(
+        "down_after_failures = 2\nprobe_every_secs = 1\n{}{}",
+        route("+22375", "kn", ""),
+        route("+223", "kn", "\"sim\""),
+    );
+    let app = gateway(&outbound, &channel("kn", Kind::Kannel, &base)).await;
+    let moved = app.queue_sms("+22376123456", "Alerte").await;
+    let message = app.wait_status(moved, "delivered", WAIT).await;
+    assert_eq!(
+        (message["channel"].as_str(), message["attempts"].as_i64()),
+        (Some("sim"), Some(3))
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"vigie_channel_up{channel="kn"} 0"#),
+        "{metrics}"
+    );
+
+    // Kannel comes back; a message with no fallback waits for the probe, which finds it up.
+    let kannel = Double::start_at(Kind::Kannel, &addr.to_string()).await;
+    let waiting = app.queue_sms("+22375123456", "Alerte").await;
+    app.wait_status(waiting, "sent", WAIT).await;
+    assert_eq!(kannel.requests().len(), 1);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"vigie_channel_up{channel="kn"} 1"#),
+        "{metrics}"
+    );
+}
