@@ -79,6 +79,11 @@ impl Application {
         })
     }
 
+    /// The outbound stage, to queue messages before (or while) the gateway runs.
+    pub fn outbound(&self) -> Arc<Outbound> {
+        Arc::clone(&self.state.outbound)
+    }
+
     /// The address actually bound (port 0 becomes a real port).
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)

@@ -1,8 +1,9 @@
 //! Stage 7, delivery: provider delivery reports, normalised and stored.
 //!
 //! Reports are kept as received, keyed by channel and provider message id (or the id of ours
-//! that the provider echoes); the outbound queue applies them to its messages, including a
-//! report that arrives before the send call returned. Unknown provider statuses are stored
+//! that the provider echoes), and applied to their outbound message in the same
+//! transaction. A report that arrives before the send call returned waits, unapplied, until
+//! the sender records the provider's id. Unknown provider statuses are stored
 //! with no normalised status, logged, and answered 200: a provider that invents a status must
 //! not be made to retry forever.
 

@@ -18,11 +18,11 @@ pub mod http;
 pub mod inbound;
 /// Prometheus metrics.
 pub mod metrics;
-/// Stage 6: the outbound queue (so far its retry rules and routing table).
+/// Stage 6: the durable outbound queue: routing, limits, sender workers, retries.
 pub mod outbound;
 /// Phone numbers and sender ids, normalised.
 pub mod phone;
-/// Provider wire formats and webhook authentication, one file per provider.
+/// Provider wire formats (webhooks in, send APIs out) and authentication, one file each.
 pub mod provider;
 /// Every SQL query; the group-commit writer.
 pub mod store;

@@ -36,12 +36,15 @@ pub fn decide(
         SendOutcome::Rejected {
             failure,
             fault: Fault::Channel,
-        } if !attempt.fallbacks.is_empty() => Transition::Reroute {
-            channel: attempt.fallbacks[0].clone(),
-            fallbacks: attempt.fallbacks[1..].to_vec(),
-            error: failure.reason,
-            code: failure.code,
-        },
+        } if !attempt.fallbacks.is_empty() => {
+            let (next, rest) = attempt.fallbacks.split_at(1);
+            Transition::Reroute {
+                channel: next.concat(),
+                fallbacks: rest.to_vec(),
+                error: failure.reason,
+                code: failure.code,
+            }
+        }
         SendOutcome::Rejected { failure, .. } => Transition::Failed {
             error: failure.reason,
             code: failure.code,

@@ -30,6 +30,9 @@ const POLL: Duration = Duration::from_millis(500);
 const CLAIM_MAX: usize = 256;
 /// Most outcomes committed in one write.
 const RECORD_MAX: usize = 512;
+/// Longest a throttling provider holds up the claimed batch; longer asks are honoured by
+/// the throttled message's own retry time, and the batch must not outlive its claim.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// What became of a claimed message.
 enum Done {
@@ -204,7 +207,7 @@ impl Worker {
                 }
                 return;
             };
-            let send = Send {
+            let send = SendTask {
                 out: Arc::clone(&self.out),
                 channel: Arc::clone(&self.channel),
                 tx: d.tx.clone(),
@@ -224,7 +227,7 @@ impl Worker {
             .lane()
             .and_then(|l| l.health.pause_left(Instant::now()))
         {
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(pause.min(MAX_PAUSE)).await;
         }
         if let Some(limiter) = limiter {
             limiter.until_ready().await;
@@ -243,14 +246,14 @@ struct Dispatch<'a> {
 }
 
 /// One attempt, in its own task.
-struct Send {
+struct SendTask {
     out: Arc<Outbound>,
     channel: Arc<Channel>,
     tx: mpsc::Sender<Done>,
     shutdown: CancellationToken,
 }
 
-impl Send {
+impl SendTask {
     async fn run(self, msg: Claimed, permit: OwnedSemaphorePermit) {
         let outgoing = Outgoing {
             id: msg.id,

@@ -250,11 +250,13 @@ pub fn reroute_queued(
     )?;
     let mut moved = Vec::with_capacity(rows.len());
     for (id, fallbacks) in rows {
-        let mut rest = split(&fallbacks);
-        let next = rest.remove(0);
+        let fallbacks = split(&fallbacks);
+        let Some((next, rest)) = fallbacks.split_first() else {
+            continue;
+        };
         let reason = format!("channel {channel} is down");
         update.execute(params![id, next, rest.join(","), now, reason])?;
-        moved.push(next);
+        moved.push(next.clone());
     }
     Ok(moved)
 }

@@ -122,6 +122,23 @@ async fn every_kind_sends_the_documented_request() {
         metrics.contains("vigie_send_duration_seconds_count{channel=\"kn\"} 1"),
         "{metrics}"
     );
+    // The depth gauge is refreshed by the periodic upkeep (every second here).
+    let depth = r#"vigie_outbound_queue_depth{channel="at",status="queued"} 0"#;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !app
+        .get("/metrics")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains(depth)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no queue depth gauge"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// What each provider's documentation asks for, checked on the request the double got.
