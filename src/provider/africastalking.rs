@@ -129,7 +129,7 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
 #[cfg(test)]
 mod send_tests {
     use super::*;
-    use reqwest::StatusCode;
+    use crate::provider::send::answer;
 
     fn recipient(code: u32, status: &str) -> String {
         format!(
@@ -183,11 +183,7 @@ mod send_tests {
             ("not json", 201, "<html>".into(), "channel"),
         ];
         for (name, status, body, expected) in cases {
-            let answer = Answer {
-                status: StatusCode::from_u16(status).unwrap(),
-                retry_after: None,
-                body: &body,
-            };
+            let answer = answer(status, &body);
             assert_eq!(send::kind_of(&read_send(&answer)), expected, "{name}");
         }
     }

@@ -154,12 +154,9 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
     if let Some(outcome) = answer.common() {
         return outcome;
     }
-    let body: Value = match serde_json::from_str(answer.body) {
-        Ok(body) if answer.status.is_success() => body,
-        _ => return answer.unexpected("request refused"),
-    };
-    let Some(message) = body.pointer("/messages/0") else {
-        return answer.unexpected("no message in answer");
+    let message = match answer.first_message() {
+        Ok(message) => message,
+        Err(outcome) => return outcome,
     };
     let status = message.get("status").cloned().unwrap_or_default();
     let name = status.get("name").and_then(Value::as_str).unwrap_or("");
@@ -189,8 +186,7 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
 #[cfg(test)]
 mod send_tests {
     use super::*;
-    use crate::provider::send::kind_of;
-    use reqwest::StatusCode;
+    use crate::provider::send::{answer, kind_of};
 
     fn answer_with(group: u32, name: &str) -> String {
         format!(
@@ -223,11 +219,7 @@ mod send_tests {
             ("unauthorized", 401, "{}".to_owned(), "channel"),
         ];
         for (name, status, body, expected) in cases {
-            let answer = Answer {
-                status: StatusCode::from_u16(status).unwrap(),
-                retry_after: None,
-                body: &body,
-            };
+            let answer = answer(status, &body);
             assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
         }
     }

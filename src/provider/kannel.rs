@@ -80,12 +80,10 @@ pub(super) fn send_request(
         query.push_str("&coding=2");
     }
     if let Some(url) = status_url {
-        let glue = if url.contains('?') { '&' } else { '?' };
-        let dlr = format!("{url}{glue}id={}&status=%d&reply=%A", msg.id);
+        let dlr = send::with_query(&url, &format!("id={}&status=%d&reply=%A", msg.id));
         query.push_str(&format!("&dlr-mask=27&dlr-url={}", encode(dlr.as_bytes())));
     }
-    let glue = if s.base_url.contains('?') { '&' } else { '?' };
-    Ok(http.get(format!("{}{glue}{query}", s.base_url)))
+    Ok(http.get(send::with_query(&s.base_url, &query)))
 }
 
 /// Kannel answers `0: Accepted for delivery` (2xx) or an error line; only the status counts.
@@ -115,8 +113,7 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
 #[cfg(test)]
 mod send_tests {
     use super::*;
-    use crate::provider::send::kind_of;
-    use reqwest::StatusCode;
+    use crate::provider::send::{answer, kind_of};
 
     #[test]
     fn answers_are_read_by_status() {
@@ -137,11 +134,7 @@ mod send_tests {
             ("smsbox down", 503, "", "retry"),
         ];
         for (name, status, body, expected) in cases {
-            let answer = Answer {
-                status: StatusCode::from_u16(status).unwrap(),
-                retry_after: None,
-                body,
-            };
+            let answer = answer(status, body);
             assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
         }
     }

@@ -276,16 +276,7 @@ fn read_send(answer: &Answer<'_>) -> SendOutcome {
 #[cfg(test)]
 mod send_tests {
     use super::*;
-    use crate::provider::send::kind_of;
-    use reqwest::StatusCode;
-
-    fn answer(status: u16, body: &str) -> Answer<'_> {
-        Answer {
-            status: StatusCode::from_u16(status).unwrap(),
-            retry_after: None,
-            body,
-        }
-    }
+    use crate::provider::send::{answer, kind_of};
 
     #[test]
     fn send_answers_are_read_by_exception() {

@@ -104,6 +104,17 @@ impl Answer<'_> {
         None
     }
 
+    /// The first entry of `messages` in a 2xx JSON answer (Infobip, Vonage).
+    pub(crate) fn first_message(&self) -> Result<serde_json::Value, SendOutcome> {
+        let body: serde_json::Value = match serde_json::from_str(self.body) {
+            Ok(body) if self.status.is_success() => body,
+            _ => return Err(self.unexpected("request refused")),
+        };
+        body.pointer("/messages/0")
+            .cloned()
+            .ok_or_else(|| self.unexpected("no message in answer"))
+    }
+
     /// An answer the reader did not expect, failed on the channel's side: a client error
     /// that no provider code explains is more likely our request than the number.
     pub(crate) fn unexpected(&self, what: &str) -> SendOutcome {
@@ -264,9 +275,25 @@ pub(crate) fn secret<'a>(
     setting(value.map(|s| s.expose_secret()), name)
 }
 
+/// `url` with `query` appended, whether or not it has a query already.
+pub(crate) fn with_query(url: &str, query: &str) -> String {
+    let glue = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{glue}{query}")
+}
+
 /// `+22376123456` as providers that want no `+` take it.
 pub(crate) fn digits(e164: &str) -> &str {
     e164.strip_prefix('+').unwrap_or(e164)
+}
+
+/// An answer for table tests.
+#[cfg(test)]
+pub(crate) fn answer(status: u16, body: &str) -> Answer<'_> {
+    Answer {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::IM_A_TEAPOT),
+        retry_after: None,
+        body,
+    }
 }
 
 /// An outcome in one word, for table tests: `accepted`, `retry`, `number`, `channel`.

@@ -96,8 +96,8 @@ pub(super) fn send_request(
         ("Body", msg.text.clone()),
     ];
     if let Some(url) = status_url {
-        let glue = if url.contains('?') { '&' } else { '?' };
-        form.push(("StatusCallback", format!("{url}{glue}ref={}", msg.id)));
+        let callback = send::with_query(&url, &format!("ref={}", msg.id));
+        form.push(("StatusCallback", callback));
     }
     Ok(http
         .post(format!(
@@ -144,9 +144,8 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
 
 #[cfg(test)]
 mod tests {
-    use super::{Answer, decode_body, read_send};
-    use crate::provider::send::kind_of;
-    use reqwest::StatusCode;
+    use super::{decode_body, read_send};
+    use crate::provider::send::{answer, kind_of};
 
     #[test]
     fn answers_are_read_by_status_and_code() {
@@ -168,11 +167,7 @@ mod tests {
             ("no sid", 201, "{}".to_owned(), "channel"),
         ];
         for (name, status, body, expected) in cases {
-            let answer = Answer {
-                status: StatusCode::from_u16(status).unwrap(),
-                retry_after: None,
-                body: &body,
-            };
+            let answer = answer(status, &body);
             assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
         }
     }

@@ -158,12 +158,9 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
     if let Some(outcome) = answer.common() {
         return outcome;
     }
-    let body: Value = match serde_json::from_str(answer.body) {
-        Ok(body) if answer.status.is_success() => body,
-        _ => return answer.unexpected("request refused"),
-    };
-    let Some(message) = body.pointer("/messages/0") else {
-        return answer.unexpected("no message in answer");
+    let message = match answer.first_message() {
+        Ok(message) => message,
+        Err(outcome) => return outcome,
     };
     let text = |key: &str| message.get(key).and_then(Value::as_str).unwrap_or("");
     let status = text("status");
@@ -191,8 +188,7 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
 #[cfg(test)]
 mod send_tests {
     use super::*;
-    use crate::provider::send::kind_of;
-    use reqwest::StatusCode;
+    use crate::provider::send::{answer, kind_of};
 
     fn answer_with(status: &str) -> String {
         format!(
@@ -213,11 +209,7 @@ mod send_tests {
             ("no messages", "{}".to_owned(), "channel"),
         ];
         for (name, body, expected) in cases {
-            let answer = Answer {
-                status: StatusCode::OK,
-                retry_after: None,
-                body: &body,
-            };
+            let answer = answer(200, &body);
             assert_eq!(kind_of(&read_send(&answer)), expected, "{name}");
         }
     }
