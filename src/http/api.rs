@@ -37,7 +37,8 @@ pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(),
     Ok(())
 }
 
-/// `GET /api/messages?direction=in|out&limit=N&before=ID`: stored messages, newest first.
+/// `GET /api/messages?direction=in|out&limit=N&before=ID[&status=S]`: stored messages,
+/// newest first; outbound ones can be filtered by status.
 pub(super) async fn messages(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -60,9 +61,14 @@ pub(super) async fn messages(
             rows.into_iter().map(inbound_json).collect::<Vec<_>>()
         }
         "out" => {
+            let filter = outbound::Filter {
+                status: status_filter(&query)?,
+                before,
+                ..Default::default()
+            };
             let rows = state
                 .store
-                .read(move |c| outbound::list(c, None, None, limit, before))
+                .read(move |c| outbound::list(c, &filter, limit))
                 .await?;
             rows.into_iter().map(outbound_json).collect()
         }
@@ -74,6 +80,26 @@ pub(super) async fn messages(
     };
     let next = messages.last().and_then(|m| m.get("id")).cloned();
     Ok(Json(json!({ "messages": messages, "next_before": next })))
+}
+
+/// `status=` for outbound messages: one of the lifecycle's statuses.
+fn status_filter(query: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    const STATUSES: [&str; 6] = [
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "failed",
+        "expired",
+    ];
+    match query.get("status") {
+        None => Ok(None),
+        Some(s) if STATUSES.contains(&s.as_str()) => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "status must be one of {}, not `{other}`",
+            STATUSES.join(", ")
+        ))),
+    }
 }
 
 fn number(query: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {

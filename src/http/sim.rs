@@ -35,10 +35,14 @@ pub(super) async fn outbox(
     let to = query.get("to").map(|to| {
         Address::parse(to, sim.country).map_or_else(|_| to.clone(), |a| a.as_str().to_owned())
     });
-    let channel = sim.id.clone();
+    let filter = outbound::Filter {
+        channel: Some(sim.id.clone()),
+        recipient: to,
+        ..Default::default()
+    };
     let rows = state
         .store
-        .read(move |c| outbound::list(c, Some(&channel), to.as_deref(), 1000, None))
+        .read(move |c| outbound::list(c, &filter, 1000))
         .await?;
     let messages: Vec<Value> = rows.into_iter().map(outbound_json).collect();
     Ok(Json(json!({ "messages": messages })))

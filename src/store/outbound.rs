@@ -355,24 +355,30 @@ pub struct OutboundRow {
     pub finished_at: Option<i64>,
 }
 
-/// Newest first, optionally for one channel, one recipient, and below `before`.
-pub fn list(
-    conn: &Connection,
-    channel: Option<&str>,
-    recipient: Option<&str>,
-    limit: u32,
-    before: Option<i64>,
-) -> Result<Vec<OutboundRow>, StoreError> {
+/// Which outbound messages to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub channel: Option<String>,
+    pub recipient: Option<String>,
+    pub status: Option<String>,
+    /// Only ids below this (paging).
+    pub before: Option<i64>,
+}
+
+/// Newest first, at most `limit`.
+pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<OutboundRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, channel, recipient, text, purpose, status, attempts, segments, encoding,
                 provider_message_id, provider_status, error_code, last_error, next_attempt_at,
                 created_at, sent_at, delivered_at, finished_at
          FROM outbound_messages
-         WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2) AND id < ?3
-         ORDER BY id DESC LIMIT ?4",
+         WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2)
+           AND (?3 IS NULL OR status = ?3) AND id < ?4
+         ORDER BY id DESC LIMIT ?5",
     )?;
-    let before = before.unwrap_or(i64::MAX);
-    let rows = stmt.query_map(params![channel, recipient, before, limit], |r| {
+    let before = f.before.unwrap_or(i64::MAX);
+    let args = params![f.channel, f.recipient, f.status, before, limit];
+    let rows = stmt.query_map(args, |r| {
         Ok(OutboundRow {
             id: r.get(0)?,
             channel: r.get(1)?,

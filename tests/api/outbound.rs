@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::doubles::{Double, Kind, Step};
-use crate::helpers::{PUBLIC_URL, TestApp, spawn_gateway};
+use crate::helpers::{ADMIN, PUBLIC_URL, TestApp, spawn_gateway};
 
 pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
@@ -274,6 +274,19 @@ async fn a_rejected_number_fails_at_once() {
         1,
         "no retry, no fallback: the number is the problem"
     );
+    for (filter, expected) in [("failed", 1), ("sent", 0)] {
+        let url = app.url(&format!("/api/messages?direction=out&status={filter}"));
+        let response = app.client.get(url).bearer_auth(ADMIN).send().await.unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["messages"].as_array().unwrap().len(),
+            expected,
+            "{filter}"
+        );
+    }
+    let url = app.url("/api/messages?direction=out&status=lost");
+    let response = app.client.get(url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]
