@@ -21,6 +21,8 @@ pub struct Health {
     failures: AtomicU32,
     down: AtomicBool,
     paused_until: Mutex<Option<Instant>>,
+    /// Set by a throttling answer, taken by the worker to slow its pace.
+    throttled: AtomicBool,
 }
 
 impl Health {
@@ -30,6 +32,7 @@ impl Health {
             failures: AtomicU32::new(0),
             down: AtomicBool::new(false),
             paused_until: Mutex::new(None),
+            throttled: AtomicBool::new(false),
         }
     }
 
@@ -42,6 +45,7 @@ impl Health {
         let transport = match outcome {
             SendOutcome::Retry(f) => {
                 if f.throttled {
+                    self.throttled.store(true, Ordering::Relaxed);
                     self.pause_until(now + f.retry_after.unwrap_or(Duration::from_secs(1)));
                 }
                 f.transport
@@ -63,6 +67,11 @@ impl Health {
         if let Ok(mut paused) = self.paused_until.lock() {
             *paused = Some(paused.map_or(until, |p| p.max(until)));
         }
+    }
+
+    /// Whether a throttling answer came since the last call.
+    pub fn take_throttled(&self) -> bool {
+        self.throttled.swap(false, Ordering::Relaxed)
     }
 
     /// How long the provider asked us to hold off, from `now`.
@@ -128,6 +137,8 @@ mod tests {
         });
         assert_eq!(health.pause_left(now), None);
         health.record(&asked, now);
+        assert!(health.take_throttled());
+        assert!(!health.take_throttled(), "taken once");
         assert_eq!(health.pause_left(now), Some(Duration::from_secs(5)));
         assert_eq!(health.pause_left(now + Duration::from_secs(6)), None);
     }

@@ -4,17 +4,20 @@
 //! commits the batch in one transaction; nothing is sent that was not stored first. One
 //! worker per channel then claims due messages in priority order and sends them within the
 //! channel's rate and in-flight limits (`worker`); each outcome becomes a transition
-//! (`decide`, with `retry` for the delays) and moves the channel's health (`health`).
+//! (`decide`, with `retry` for the delays), committed in batches (`recorder`), and moves
+//! the channel's health (`health`) and pace (`pace`, slower after throttling).
 
 pub mod compose;
 pub mod decide;
 pub mod health;
+pub mod pace;
+mod recorder;
 pub mod retry;
 pub mod routing;
 mod worker;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -26,6 +29,7 @@ use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressError};
 use crate::provider::{Channels, ProviderClient};
+use crate::store::delivery;
 use crate::store::outbound::{self as queries, NewOutbound};
 use crate::store::{Store, StoreError};
 pub use compose::{ComposeError, Purpose};
@@ -33,6 +37,9 @@ use health::Health;
 use phonenumber::country::Id as Country;
 use retry::RetryPolicy;
 use routing::{Route, RoutingTable};
+
+/// A delivery report that matched no message for this long never will.
+const UNMATCHED_REPORTS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -88,6 +95,29 @@ pub enum OutboundError {
 struct Lane {
     wake: Notify,
     health: Health,
+    /// Ids its worker has claimed and not yet recorded: a claim held by a live worker is
+    /// never released by the claim timeout, however long its batch waits.
+    held: Mutex<HashSet<i64>>,
+}
+
+impl Lane {
+    fn hold(&self, ids: impl Iterator<Item = i64>) {
+        if let Ok(mut held) = self.held.lock() {
+            held.extend(ids);
+        }
+    }
+
+    fn let_go(&self, ids: impl Iterator<Item = i64>) {
+        if let Ok(mut held) = self.held.lock() {
+            for id in ids {
+                held.remove(&id);
+            }
+        }
+    }
+
+    fn holds(&self, id: i64) -> bool {
+        self.held.lock().is_ok_and(|held| held.contains(&id))
+    }
 }
 
 /// The outbound stage.
@@ -129,6 +159,7 @@ impl Outbound {
                 let lane = Lane {
                     wake: Notify::new(),
                     health: Health::new(out.down_after_failures),
+                    held: Mutex::default(),
                 };
                 metrics.channel_up(&c.id, true);
                 (c.id.clone(), lane)
@@ -237,7 +268,7 @@ impl Outbound {
         let now = clock::now_ms();
         let released = self
             .store
-            .write(move |c| queries::release(c, None, now))
+            .write(move |c| queries::release_all(c, now))
             .await?;
         if released > 0 {
             tracing::warn!(
@@ -254,17 +285,40 @@ impl Outbound {
         Ok(())
     }
 
-    /// Periodic upkeep: claims that outlived every timeout go back to the queue; the
+    /// Periodic upkeep: claims no live worker holds and older than the claim timeout go
+    /// back to the queue (a worker that died); messages too old to matter expire; the
     /// queue-depth gauge is refreshed.
     pub async fn housekeeping(&self) -> Result<(), StoreError> {
         let now = clock::now_ms();
-        let before = now - i64::try_from(self.claim_timeout.as_millis()).unwrap_or(i64::MAX);
-        let released = self
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let before = now - ms(self.claim_timeout);
+        let stale = self
             .store
-            .write(move |c| queries::release(c, Some(before), now))
+            .read(move |c| queries::stale_claims(c, before))
+            .await?;
+        let orphans: Vec<(i64, i64)> = stale
+            .into_iter()
+            .filter(|(id, _, channel)| !self.lanes.get(channel).is_some_and(|l| l.holds(*id)))
+            .map(|(id, claimed_at, _)| (id, claimed_at))
+            .collect();
+        let created_before = now - ms(self.policy.max_age);
+        let reports_before = now - ms(UNMATCHED_REPORTS_KEPT);
+        let (released, expired) = self
+            .store
+            .write(move |c| {
+                let mut released = 0;
+                for (id, claimed_at) in &orphans {
+                    released += usize::from(queries::unclaim(c, *id, *claimed_at, false, now)?);
+                }
+                delivery::give_up_unmatched(c, reports_before)?;
+                Ok((released, queries::expire_old(c, created_before, now)?))
+            })
             .await?;
         if released > 0 {
-            tracing::warn!(released, "claims past the claim timeout are queued again");
+            tracing::warn!(released, "claims no worker holds are queued again");
+        }
+        if expired > 0 {
+            tracing::warn!(expired, "messages not sent within the maximum age expired");
         }
         let depth = self.store.read(queries::depth).await?;
         self.metrics.queue_depth(self.lanes.keys(), &depth);

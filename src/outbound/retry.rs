@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 /// How hard to try.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
@@ -79,10 +81,19 @@ impl RetryPolicy {
     }
 }
 
-/// Reads an HTTP `Retry-After` header: delay-seconds (the HTTP-date form is answered with
-/// `None`, and the caller's backoff applies).
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// Reads an HTTP `Retry-After` header: delay-seconds or an HTTP date, from `now`. A date
+/// already past asks for no delay; anything unreadable is `None` (the backoff applies).
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -174,9 +185,19 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_only() {
-        assert_eq!(parse_retry_after(" 120 "), Some(S(120)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
+    fn retry_after_reads_seconds_and_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let cases = [
+            (" 120 ", Some(S(120))),
+            ("Wed, 21 Oct 2026 07:28:00 GMT", Some(S(60))),
+            ("Wed, 21 Oct 2026 07:00:00 GMT", Some(S(0))),
+            ("-1", None),
+            ("soon", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(parse_retry_after(value, now), expected, "{value}");
+        }
     }
 }

@@ -5,40 +5,40 @@
 //! in between leaves it `sending`, and start-up queues it again: at least once, with our id
 //! given to the providers that take a client reference.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::decide::{Attempt, decide};
 use super::health::Change;
+use super::pace::Pace;
+use super::recorder::{self, RECORD_MAX};
 use super::{Lane, Outbound};
 use crate::clock;
 use crate::gsm7::Encoding;
 use crate::provider::{Channel, Outgoing, SendOutcome};
-use crate::store::delivery::apply_pending;
-use crate::store::outbound::{self as queries, Claimed, Transition};
+use crate::store::outbound::{self as queries, Claimed};
 
 /// An idle worker looks for due messages (retries coming due) this often.
 const POLL: Duration = Duration::from_millis(500);
 /// Most messages claimed at once; fewer on slow channels, so an alert queued meanwhile
 /// does not wait behind a long claimed batch.
 const CLAIM_MAX: usize = 256;
-/// Most outcomes committed in one write.
-const RECORD_MAX: usize = 512;
 /// Longest a throttling provider holds up the claimed batch; longer asks are honoured by
 /// the throttled message's own retry time, and the batch must not outlive its claim.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// What became of a claimed message.
-enum Done {
+pub(super) enum Done {
     Attempted(Claimed, SendOutcome),
-    /// Shutdown came before the attempt finished: back to the queue, uncounted.
-    Abandoned(Claimed),
+    /// Shutdown came before the attempt finished: back to the queue. `started`: the request
+    /// may have reached the provider, so the attempt still counts.
+    Abandoned {
+        msg: Claimed,
+        started: bool,
+    },
 }
 
 pub(super) struct Worker {
@@ -57,7 +57,11 @@ impl Worker {
 
     pub(super) async fn run(self, shutdown: CancellationToken) {
         let (tx, rx) = mpsc::channel(RECORD_MAX * 2);
-        let recorder = tokio::spawn(record(Arc::clone(&self.out), self.channel.id.clone(), rx));
+        let recorder = tokio::spawn(recorder::record(
+            Arc::clone(&self.out),
+            self.channel.id.clone(),
+            rx,
+        ));
         let sends = TaskTracker::new();
         self.claim_loop(&tx, &sends, &shutdown).await;
         sends.close();
@@ -76,17 +80,17 @@ impl Worker {
         shutdown: &CancellationToken,
     ) {
         let settings = &self.channel.send;
-        let limiter = settings.rate.and_then(|(rate, burst)| {
-            let quota =
-                Quota::per_second(NonZeroU32::new(rate)?).allow_burst(NonZeroU32::new(burst)?);
-            Some(RateLimiter::direct(quota))
-        });
+        let mut pace = Pace::new(settings.rate, Instant::now());
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight as usize));
         let batch = settings.rate.map_or(CLAIM_MAX, |(rate, burst)| {
             (rate.max(burst) as usize).clamp(1, CLAIM_MAX)
         });
         let mut next_probe = Instant::now();
         while !shutdown.is_cancelled() {
+            if tx.is_closed() {
+                tracing::error!(channel = %self.channel.id, "outcome recorder gone: sending stops");
+                return;
+            }
             let limit = match self.capacity(batch, &mut next_probe).await {
                 Some(limit) => limit,
                 None => {
@@ -108,7 +112,7 @@ impl Worker {
                 sends,
                 shutdown,
                 in_flight: &in_flight,
-                limiter: limiter.as_ref(),
+                pace: &mut pace,
             };
             self.dispatch(claimed, dispatch).await;
         }
@@ -184,7 +188,12 @@ impl Worker {
             .write(move |c| queries::claim(c, &channel, now, limit))
             .await
         {
-            Ok(claimed) => claimed,
+            Ok(claimed) => {
+                if let Some(lane) = self.lane() {
+                    lane.hold(claimed.iter().map(|c| c.id));
+                }
+                claimed
+            }
             Err(e) => {
                 tracing::error!(channel = %self.channel.id, error = %e, "cannot claim messages");
                 Vec::new()
@@ -198,12 +207,16 @@ impl Worker {
         let mut claimed = claimed.into_iter();
         while let Some(msg) = claimed.next() {
             let ready = tokio::select! {
-                permit = self.ready(d.in_flight, d.limiter) => permit,
+                permit = self.ready(d.in_flight, &mut *d.pace) => permit,
                 () = d.shutdown.cancelled() => None,
             };
             let Some(permit) = ready else {
                 for msg in std::iter::once(msg).chain(claimed.by_ref()) {
-                    let _ = d.tx.send(Done::Abandoned(msg)).await;
+                    let done = Done::Abandoned {
+                        msg,
+                        started: false,
+                    };
+                    let _ = d.tx.send(done).await;
                 }
                 return;
             };
@@ -217,21 +230,26 @@ impl Worker {
         }
     }
 
+    /// Waits for a free in-flight slot, the end of any pause the provider asked for, and
+    /// the pace (slowed after throttling, relaxed after calm).
     async fn ready(
         &self,
         in_flight: &Arc<Semaphore>,
-        limiter: Option<&DefaultDirectRateLimiter>,
+        pace: &mut Pace,
     ) -> Option<OwnedSemaphorePermit> {
         let permit = Arc::clone(in_flight).acquire_owned().await.ok()?;
-        if let Some(pause) = self
-            .lane()
-            .and_then(|l| l.health.pause_left(Instant::now()))
-        {
+        let lane = self.lane()?;
+        if let Some(pause) = lane.health.pause_left(Instant::now()) {
             tokio::time::sleep(pause.min(MAX_PAUSE)).await;
         }
-        if let Some(limiter) = limiter {
-            limiter.until_ready().await;
+        let now = Instant::now();
+        if lane.health.take_throttled() {
+            pace.throttled(now);
+            tracing::info!(channel = %self.channel.id, rate = ?pace.rate(), "provider throttling: sending slower");
+        } else {
+            pace.relax(now);
         }
+        pace.until_ready().await;
         Some(permit)
     }
 }
@@ -242,7 +260,7 @@ struct Dispatch<'a> {
     sends: &'a TaskTracker,
     shutdown: &'a CancellationToken,
     in_flight: &'a Arc<Semaphore>,
-    limiter: Option<&'a DefaultDirectRateLimiter>,
+    pace: &'a mut Pace,
 }
 
 /// One attempt, in its own task.
@@ -282,7 +300,7 @@ impl SendTask {
                 self.observe(&outcome, started.elapsed());
                 Done::Attempted(msg, outcome)
             }
-            None => Done::Abandoned(msg),
+            None => Done::Abandoned { msg, started: true },
         };
         let _ = self.tx.send(done).await;
     }
@@ -304,88 +322,5 @@ impl SendTask {
             }
             None => {}
         }
-    }
-}
-
-/// Commits outcomes in batches until every sender of the channel is done.
-async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
-    let mut buf = Vec::with_capacity(RECORD_MAX);
-    while rx.recv_many(&mut buf, RECORD_MAX).await > 0 {
-        let now = clock::now_ms();
-        let steps: Vec<(Claimed, Option<Transition>)> = buf
-            .drain(..)
-            .map(|done| match done {
-                Done::Attempted(msg, outcome) => {
-                    let t = transition(&out, &msg, outcome, now);
-                    (msg, Some(t))
-                }
-                Done::Abandoned(msg) => (msg, None),
-            })
-            .collect();
-        let for_write = steps.clone();
-        let id = channel.clone();
-        let written = out
-            .store
-            .write(move |c| commit(c, &id, &for_write, now))
-            .await;
-        if let Err(e) = written {
-            // Left `sending`: the claim timeout queues them again.
-            tracing::error!(%channel, error = %e, "cannot record send outcomes");
-            continue;
-        }
-        for (_, t) in &steps {
-            let Some(t) = t else { continue };
-            let (outcome, code) = label(t);
-            out.metrics.send_outcome(&channel, outcome, code);
-            if let Transition::Reroute { channel: next, .. } = t {
-                out.wake(next);
-            }
-        }
-    }
-}
-
-fn transition(out: &Outbound, msg: &Claimed, outcome: SendOutcome, now: i64) -> Transition {
-    let age_ms = u64::try_from(now - msg.created_at).unwrap_or(0);
-    let attempt = Attempt {
-        attempts: msg.attempts,
-        age: Duration::from_millis(age_ms),
-        fallbacks: &msg.fallbacks,
-        now_ms: now,
-    };
-    decide(outcome, attempt, &out.policy, fastrand::f64())
-}
-
-fn commit(
-    conn: &rusqlite::Connection,
-    channel: &str,
-    steps: &[(Claimed, Option<Transition>)],
-    now: i64,
-) -> Result<(), crate::store::StoreError> {
-    for (msg, t) in steps {
-        let Some(t) = t else {
-            queries::unclaim(conn, msg.id, msg.claimed_at, now)?;
-            continue;
-        };
-        let applied = queries::finish(conn, msg, t, now)?;
-        if applied
-            && let Transition::Sent {
-                provider_message_id,
-                ..
-            } = t
-        {
-            apply_pending(conn, channel, msg.id, provider_message_id.as_deref(), now)?;
-        }
-    }
-    Ok(())
-}
-
-/// A transition as the sends metric counts it.
-fn label(t: &Transition) -> (&'static str, Option<&str>) {
-    match t {
-        Transition::Sent { .. } => ("sent", None),
-        Transition::Delivered => ("delivered", None),
-        Transition::Retry { code, .. } => ("retry", code.as_deref()),
-        Transition::Reroute { code, .. } => ("rerouted", code.as_deref()),
-        Transition::Failed { code, .. } => ("failed", code.as_deref()),
     }
 }

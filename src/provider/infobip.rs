@@ -170,7 +170,7 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
         },
         _ => {
             let description = status.get("description").and_then(Value::as_str);
-            let number = ["DESTINATION", "PREFIX", "NETWORK", "DND", "MISSING_TO"]
+            let number = ["DESTINATION", "PREFIX", "DND", "MISSING_TO"]
                 .iter()
                 .any(|n| name.contains(n));
             let fault = if number {

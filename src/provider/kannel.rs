@@ -86,7 +86,8 @@ pub(super) fn send_request(
     Ok(http.get(send::with_query(&s.base_url, &query)))
 }
 
-/// Kannel answers `0: Accepted for delivery` (2xx) or an error line; only the status counts.
+/// Kannel answers `0: Accepted for delivery` (2xx) or an error line; only the status counts,
+/// and every refusal is the channel's.
 pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
     if let Some(outcome) = answer.common() {
         return outcome;
@@ -98,15 +99,12 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
             provider_status: Some(line.to_owned()),
         };
     }
-    let fault = if line.contains("Not routable") || line.contains("number") {
-        Fault::Number
-    } else {
-        Fault::Channel
-    };
+    // Kannel names no number-level refusal: "Not routable" means it has no route to an
+    // operator, which another channel may have.
     send::rejected(
         line,
         Some(format!("http {}", answer.status.as_u16())),
-        fault,
+        Fault::Channel,
     )
 }
 
@@ -123,7 +121,7 @@ mod send_tests {
                 "not routable",
                 403,
                 "Not routable. Do not try again.",
-                "number",
+                "channel",
             ),
             (
                 "bad login",

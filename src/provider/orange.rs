@@ -82,10 +82,18 @@ fn map_status(value: &str) -> Option<DeliveryStatus> {
 }
 
 /// The channel's access token, fetched on first use, refreshed before it expires and after
-/// a 401. One fetch at a time: concurrent sends wait for it instead of each asking.
+/// a 401. One fetch at a time: concurrent sends wait for it instead of each asking; a fetch
+/// that failed is answered from memory for a few seconds instead of being asked again by
+/// every waiting send.
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    current: Mutex<Option<Token>>,
+    state: Mutex<TokenState>,
+}
+
+#[derive(Debug, Default)]
+struct TokenState {
+    token: Option<Token>,
+    failed: Option<(Instant, SendOutcome)>,
 }
 
 #[derive(Debug, Clone)]
@@ -94,30 +102,50 @@ struct Token {
     refresh_at: Instant,
 }
 
+/// How long a failed token fetch is remembered.
+const FAILURE_KEPT: Duration = Duration::from_secs(5);
+
 impl TokenCache {
     async fn get(
         &self,
         client: &ProviderClient,
         channel: &Channel,
     ) -> Result<SecretString, SendOutcome> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref().filter(|t| t.refresh_at > Instant::now()) {
+        let mut state = self.state.lock().await;
+        let now = Instant::now();
+        if let Some(token) = state.token.as_ref().filter(|t| t.refresh_at > now) {
             return Ok(token.value.clone());
         }
-        let fresh = fetch_token(client, channel).await?;
-        let value = fresh.value.clone();
-        *current = Some(fresh);
-        Ok(value)
+        if let Some((at, outcome)) = &state.failed
+            && now.saturating_duration_since(*at) < FAILURE_KEPT
+        {
+            return Err(outcome.clone());
+        }
+        match fetch_token(client, channel).await {
+            Ok(fresh) => {
+                let value = fresh.value.clone();
+                *state = TokenState {
+                    token: Some(fresh),
+                    failed: None,
+                };
+                Ok(value)
+            }
+            Err(outcome) => {
+                state.failed = Some((Instant::now(), outcome.clone()));
+                Err(outcome)
+            }
+        }
     }
 
     /// Forgets `used` (a 401 said it is no longer good), unless a newer one replaced it.
     async fn invalidate(&self, used: &SecretString) {
-        let mut current = self.current.lock().await;
-        if current
+        let mut state = self.state.lock().await;
+        if state
+            .token
             .as_ref()
             .is_some_and(|t| t.value.expose_secret() == used.expose_secret())
         {
-            *current = None;
+            state.token = None;
         }
     }
 }
@@ -234,8 +262,7 @@ fn send_request(
         .json(&json!({ "outboundSMSMessageRequest": request })))
 }
 
-/// 201 is accepted (the request id ends `resourceURL`); `SVC` exceptions are the message's
-/// fault, `POL` ones (bundle, quota) the channel's.
+/// 201 is accepted (the request id ends `resourceURL`); exceptions say whose fault.
 fn read_send(answer: &Answer<'_>) -> SendOutcome {
     if let Some(outcome) = answer.common() {
         return outcome;
@@ -265,7 +292,9 @@ fn read_send(answer: &Answer<'_>) -> SendOutcome {
         .get("text")
         .and_then(Value::as_str)
         .unwrap_or("rejected");
-    let fault = if id.starts_with("SVC") {
+    // Only SVC0004 ("no valid addresses") is surely the number's; other service errors
+    // (invalid input, often the sender) and policy errors (bundle, quota) are the channel's.
+    let fault = if id == "SVC0004" {
         Fault::Number
     } else {
         Fault::Channel

@@ -118,7 +118,7 @@ impl Answer<'_> {
     /// An answer the reader did not expect, failed on the channel's side: a client error
     /// that no provider code explains is more likely our request than the number.
     pub(crate) fn unexpected(&self, what: &str) -> SendOutcome {
-        let snippet: String = self.body.chars().take(120).collect();
+        let snippet = without_numbers(&self.body.chars().take(120).collect::<String>());
         rejected(
             format!("{what}: {} {snippet}", self.status.as_u16()),
             Some(format!("http {}", self.status.as_u16())),
@@ -251,7 +251,7 @@ pub(crate) async fn fetch(
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::outbound::retry::parse_retry_after);
+        .and_then(|v| crate::outbound::retry::parse_retry_after(v, chrono::Utc::now()));
     let body = response.text().await.map_err(transport)?;
     Ok((status, retry_after, body))
 }
@@ -273,6 +273,28 @@ pub(crate) fn secret<'a>(
     name: &str,
 ) -> Result<&'a str, SendOutcome> {
     setting(value.map(|s| s.expose_secret()), name)
+}
+
+/// `text` with every run of 6 or more digits hidden: a provider's error text may quote the
+/// recipient's number, and it ends up in `last_error`.
+fn without_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 6 {
+            out.push_str("[number]");
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }
 
 /// `url` with `query` appended, whether or not it has a query already.
@@ -310,5 +332,24 @@ pub(crate) fn kind_of(outcome: &SendOutcome) -> &'static str {
             fault: Fault::Channel,
             ..
         } => "channel",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_are_hidden_in_provider_texts() {
+        let cases = [
+            (
+                "Invalid phone number: +22376123456",
+                "Invalid phone number: +[number]",
+            ),
+            ("error 21211 at 10:42", "error 21211 at 10:42"),
+            ("22376123456", "[number]"),
+            ("", ""),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(super::without_numbers(text), expected, "{text}");
+        }
     }
 }

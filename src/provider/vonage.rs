@@ -179,8 +179,9 @@ pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
             transport: true,
             ..Failure::new(reason, code)
         }),
-        // Invalid destination, unroutable, barred, too long, number de-activated.
-        "3" | "6" | "7" | "12" | "33" => send::rejected(reason, code, Fault::Number),
+        // Unroutable prefix, barred, too long, number de-activated. ("3", invalid parameters,
+        // can be any field: the channel's, so a fallback gets its chance.)
+        "6" | "7" | "12" | "33" => send::rejected(reason, code, Fault::Number),
         _ => send::rejected(reason, code, Fault::Channel),
     }
 }
@@ -202,7 +203,8 @@ mod send_tests {
             ("accepted", answer_with("0"), "accepted"),
             ("throttled", answer_with("1"), "retry"),
             ("internal error", answer_with("5"), "retry"),
-            ("invalid number", answer_with("3"), "number"),
+            ("unroutable number", answer_with("6"), "number"),
+            ("invalid parameters", answer_with("3"), "channel"),
             ("barred", answer_with("7"), "number"),
             ("bad credentials", answer_with("4"), "channel"),
             ("quota", answer_with("9"), "channel"),

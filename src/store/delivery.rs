@@ -2,8 +2,9 @@
 
 use rusqlite::{Connection, params};
 
+use rusqlite::OptionalExtension;
+
 use super::StoreError;
-use super::outbound::{self, Report};
 
 /// A delivery report as received, normalised.
 #[derive(Debug, Clone)]
@@ -50,7 +51,7 @@ pub fn insert(conn: &Connection, r: &NewReport) -> Result<bool, StoreError> {
         provider_status: &r.provider_status,
         error_code: r.error_code.as_deref(),
     };
-    if outbound::apply_report(conn, &report, r.received_at)? {
+    if apply_report(conn, &report, r.received_at)? {
         mark_applied(conn, conn.last_insert_rowid())?;
     }
     Ok(true)
@@ -107,9 +108,136 @@ pub fn apply_pending(
             provider_status,
             error_code: error_code.as_deref(),
         };
-        if outbound::apply_report(conn, &report, now)? {
+        if apply_report(conn, &report, now)? {
             mark_applied(conn, *report_id)?;
         }
     }
     Ok(rows.len())
+}
+
+/// Reports still unmatched after `before` are given up on, so the pending index stays small.
+pub fn give_up_unmatched(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE delivery_reports SET applied = 2 WHERE applied = 0 AND received_at < ?1",
+        )?
+        .execute([before])?;
+    Ok(n)
+}
+
+/// A delivery report to apply.
+#[derive(Debug, Clone)]
+struct Report<'a> {
+    channel: &'a str,
+    provider_message_id: Option<&'a str>,
+    reference: Option<&'a str>,
+    status: Option<&'a str>,
+    provider_status: &'a str,
+    error_code: Option<&'a str>,
+}
+
+/// Applies a report to its message; `false` leaves it for later: the message is unknown,
+/// or its send call has not returned (the sender applies it then).
+fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, StoreError> {
+    let Some((id, current)) = find_reported(conn, r)? else {
+        return Ok(false);
+    };
+    if current == "sending" {
+        return Ok(false);
+    }
+    let next = r
+        .status
+        .and_then(|reported| after_report(&current, reported));
+    conn.prepare_cached(
+        "UPDATE outbound_messages SET
+             status = coalesce(?2, status),
+             provider_message_id = coalesce(provider_message_id, ?6),
+             sent_at = CASE WHEN ?2 IS NOT NULL THEN coalesce(sent_at, ?5) ELSE sent_at END,
+             delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END,
+             finished_at = CASE WHEN ?2 IN ('failed', 'expired') THEN ?5 ELSE finished_at END,
+             last_error = CASE WHEN ?2 IN ('failed', 'expired')
+                               THEN 'provider reported ' || ?3 ELSE last_error END,
+             provider_status = ?3, error_code = coalesce(?4, error_code), updated_at = ?5
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        next,
+        r.provider_status,
+        r.error_code,
+        now,
+        r.provider_message_id
+    ])?;
+    Ok(true)
+}
+
+/// What a report makes of a message's status; `None` leaves it. `delivered` is the truth
+/// whenever it comes, even after we gave up; nothing undoes it. A `sent` report for a
+/// message waiting for a retry means an attempt we thought lost got through: it stops the
+/// retry, which would have sent the SMS twice.
+fn after_report(current: &str, reported: &str) -> Option<&'static str> {
+    match (current, reported) {
+        ("delivered", _) => None,
+        (_, "delivered") => Some("delivered"),
+        ("sent", "failed") => Some("failed"),
+        ("sent", "expired") => Some("expired"),
+        ("queued", "sent" | "queued") => Some("sent"),
+        _ => None,
+    }
+}
+
+/// The message a report is about, and its status: by the provider's id, else by our id
+/// echoed back.
+fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<(i64, String)>, StoreError> {
+    let row = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
+    if let Some(pid) = r.provider_message_id {
+        let found = conn
+            .prepare_cached(
+                "SELECT id, status FROM outbound_messages
+                 WHERE channel = ?1 AND provider_message_id = ?2",
+            )?
+            .query_row(params![r.channel, pid], row)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(id) = r.reference.and_then(|s| s.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached("SELECT id, status FROM outbound_messages WHERE id = ?1 AND channel = ?2")?
+        .query_row(params![id, r.channel], row)
+        .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_report;
+
+    #[test]
+    fn reports_move_statuses_forward_only() {
+        let cases = [
+            ("sent", "delivered", Some("delivered")),
+            ("sent", "failed", Some("failed")),
+            ("sent", "expired", Some("expired")),
+            ("sent", "sent", None),
+            ("sent", "queued", None),
+            ("delivered", "failed", None),
+            ("delivered", "sent", None),
+            ("failed", "delivered", Some("delivered")),
+            ("expired", "delivered", Some("delivered")),
+            ("failed", "sent", None),
+            ("queued", "sent", Some("sent")),
+            ("queued", "delivered", Some("delivered")),
+            ("queued", "failed", None),
+        ];
+        for (current, reported, expected) in cases {
+            assert_eq!(
+                after_report(current, reported),
+                expected,
+                "{current} + {reported}"
+            );
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! worker finishing after its claim was released, a report for a message already final)
 //! changes nothing.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::StoreError;
@@ -126,32 +126,57 @@ fn split(list: &str) -> Vec<String> {
         .collect()
 }
 
-/// Puts claimed messages back in the queue: all of them (`None`, at start-up), or those
-/// claimed before `claimed_before` (a claim that outlived every timeout).
-pub fn release(
-    conn: &Connection,
-    claimed_before: Option<i64>,
-    now: i64,
-) -> Result<usize, StoreError> {
+/// Puts every claimed message back in the queue: at start-up, what the last run left.
+pub fn release_all(conn: &Connection, now: i64) -> Result<usize, StoreError> {
     let n = conn
         .prepare_cached(
-            "UPDATE outbound_messages SET status = 'queued', claimed_at = NULL, updated_at = ?2
-             WHERE status = 'sending' AND claimed_at < ?1",
+            "UPDATE outbound_messages SET status = 'queued', claimed_at = NULL, updated_at = ?1
+             WHERE status = 'sending'",
         )?
-        .execute(params![claimed_before.unwrap_or(i64::MAX), now])?;
+        .execute([now])?;
     Ok(n)
 }
 
-/// Puts back claimed messages that were never attempted (shutdown came first); the attempt
-/// they were counted for did not happen.
-pub fn unclaim(conn: &Connection, id: i64, claimed_at: i64, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE outbound_messages
-         SET status = 'queued', claimed_at = NULL, attempts = attempts - 1, updated_at = ?3
-         WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
-    )?
-    .execute(params![id, claimed_at, now])?;
-    Ok(())
+/// Queued messages created before `created_before` are `expired`: an alert hours late
+/// misleads more than it helps.
+pub fn expire_old(conn: &Connection, created_before: i64, now: i64) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbound_messages SET status = 'expired', finished_at = ?2, updated_at = ?2,
+                 last_error = coalesce(last_error || ' (then ', '(') || 'not sent within the maximum age)'
+             WHERE status = 'queued' AND created_at < ?1",
+        )?
+        .execute(params![created_before, now])?;
+    Ok(n)
+}
+
+/// Claims made before `before`: `(id, claimed_at, channel)`.
+pub fn stale_claims(conn: &Connection, before: i64) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, claimed_at, channel FROM outbound_messages
+         WHERE status = 'sending' AND claimed_at < ?1",
+    )?;
+    let rows = stmt.query_map([before], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Puts a claimed message back in the queue if the claim is still this one. `uncount`: the
+/// attempt it was counted for never started.
+pub fn unclaim(
+    conn: &Connection,
+    id: i64,
+    claimed_at: i64,
+    uncount: bool,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE outbound_messages
+             SET status = 'queued', claimed_at = NULL, attempts = attempts - ?3, updated_at = ?4
+             WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
+        )?
+        .execute(params![id, claimed_at, i64::from(uncount), now])?;
+    Ok(n == 1)
 }
 
 /// Where one attempt leaves a message.
@@ -259,67 +284,6 @@ pub fn reroute_queued(
         moved.push(next.clone());
     }
     Ok(moved)
-}
-
-/// A delivery report to apply.
-#[derive(Debug, Clone)]
-pub struct Report<'a> {
-    pub channel: &'a str,
-    pub provider_message_id: Option<&'a str>,
-    pub reference: Option<&'a str>,
-    pub status: Option<&'a str>,
-    pub provider_status: &'a str,
-    pub error_code: Option<&'a str>,
-}
-
-/// Applies a report to its message if the message is known and past `sending`; `false`
-/// leaves it for when the send call returns.
-pub fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, StoreError> {
-    let Some(id) = find_reported(conn, r)? else {
-        return Ok(false);
-    };
-    // Final statuses stay; `sent` and `queued` reports never undo `delivered`.
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbound_messages SET
-                 status = CASE WHEN ?2 IN ('delivered', 'failed', 'expired') THEN ?2 ELSE status END,
-                 delivered_at = CASE WHEN ?2 = 'delivered' THEN ?5 ELSE delivered_at END,
-                 finished_at = CASE WHEN ?2 IN ('failed', 'expired') THEN ?5 ELSE finished_at END,
-                 last_error = CASE WHEN ?2 IN ('failed', 'expired')
-                                   THEN 'provider reported ' || ?3 ELSE last_error END,
-                 provider_status = ?3, error_code = coalesce(?4, error_code), updated_at = ?5
-             WHERE id = ?1 AND status = 'sent'",
-        )?
-        .execute(params![id, r.status, r.provider_status, r.error_code, now])?;
-    if n == 0 {
-        tracing::debug!(id, "delivery report for a message already final");
-    }
-    Ok(true)
-}
-
-/// The message a report is about, once its send call has returned.
-fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<i64>, StoreError> {
-    if let Some(pid) = r.provider_message_id {
-        let found = conn
-            .prepare_cached(
-                "SELECT id FROM outbound_messages WHERE channel = ?1 AND provider_message_id = ?2",
-            )?
-            .query_row(params![r.channel, pid], |row| row.get(0))
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    let Some(id) = r.reference.and_then(|s| s.parse::<i64>().ok()) else {
-        return Ok(None);
-    };
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM outbound_messages
-             WHERE id = ?1 AND channel = ?2 AND status NOT IN ('queued', 'sending')",
-        )?
-        .query_row(params![id, r.channel], |row| row.get(0))
-        .optional()?)
 }
 
 /// Messages waiting or being sent, by channel and status (the queue-depth gauge).

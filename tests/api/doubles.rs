@@ -447,7 +447,10 @@ fn infobip_error(code: u16, message_id: &str, text: &str) -> Response {
 fn vonage(step: &Step, rec: &Recorded, n: usize) -> Response {
     let to = rec.form_value("to").unwrap_or_default();
     let (code, error_text) = match step {
-        Step::RejectNumber => ("3", "Invalid to address"),
+        Step::RejectNumber => (
+            "6",
+            "Invalid Message: unrecognised prefix for the destination",
+        ),
         Step::ChannelFault => ("9", "Partner Quota Violation"),
         Step::Throttle(_) => (
             "1",

@@ -42,9 +42,19 @@ pub(crate) async fn gateway(outbound: &str, channels: &str) -> TestApp {
 
 /// The same, on the database in `dir` (a restart).
 pub(crate) async fn gateway_in(dir: tempfile::TempDir, outbound: &str, channels: &str) -> TestApp {
+    gateway_retrying(dir, outbound, "", channels).await
+}
+
+/// The same, with more `[outbound.retry]` settings.
+pub(crate) async fn gateway_retrying(
+    dir: tempfile::TempDir,
+    outbound: &str,
+    retry: &str,
+    channels: &str,
+) -> TestApp {
     let rest = format!(
         "[inbound]\nconcat_timeout_secs = 2\n[outbound]\n{outbound}\n[outbound.retry]\nbase_secs = 1\nmax_delay_secs = 2\nmax_attempts = 3\njitter = 0.0\n\
-         [[channels]]\nid = \"sim\"\nkind = \"sim\"\n{channels}"
+         {retry}\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n{channels}"
     );
     spawn_gateway(&rest, dir).await
 }

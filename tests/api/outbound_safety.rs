@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::doubles::{Double, Kind, Step};
 use crate::helpers::{ADMIN, PUBLIC_URL, start_process};
-use crate::outbound::{WAIT, channel, gateway, gateway_in, route};
+use crate::outbound::{WAIT, channel, gateway, gateway_in, gateway_retrying, route};
 
 #[tokio::test]
 async fn a_delivery_report_before_the_send_answer_is_applied_when_the_id_is_known() {
@@ -71,8 +71,8 @@ async fn shutdown_releases_sends_that_do_not_finish_and_a_restart_sends_them() {
         .collect();
     assert_eq!(
         left,
-        vec![("queued".to_owned(), 0); 3],
-        "released, the abandoned attempt uncounted"
+        vec![("queued".to_owned(), 1); 3],
+        "released; the attempt counts, as it may have reached the provider"
     );
 
     let app = gateway_in(dir, &outbound, &channels).await;
@@ -208,4 +208,56 @@ async fn a_channel_that_stops_answering_is_marked_down_then_up_after_a_probe() {
         metrics.contains(r#"vigie_channel_up{channel="kn"} 1"#),
         "{metrics}"
     );
+}
+
+#[tokio::test]
+async fn a_report_for_an_attempt_we_thought_lost_stops_its_retry() {
+    let double = Double::start(Kind::Twilio).await;
+    double.script([Step::Hang]);
+    let outbound = format!("send_timeout_secs = 2\n{}", route("+223", "tw", ""));
+    let app = gateway(&outbound, &channel("tw", Kind::Twilio, &double.base_url())).await;
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    double.wait_for(1, WAIT).await;
+    // Twilio took it and reports delivery; its answer to us never comes (we time out).
+    let path = format!("/webhooks/tw/status?token=s3cret&ref={id}");
+    let report = "MessageSid=SM1&MessageStatus=delivered&AccountSid=AC123";
+    assert_eq!(app.post_twilio(&path, report).await.status(), 200);
+    let message = app.wait_status(id, "delivered", WAIT).await;
+    assert_eq!(message["provider_message_id"], "SM1");
+    // Past the retry time: the SMS was not sent a second time.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(double.requests().len(), 1);
+    assert_eq!(app.outbound(id).await["status"], "delivered");
+}
+
+#[tokio::test]
+async fn messages_not_sent_within_the_maximum_age_expire() {
+    let double = Double::start(Kind::AfricasTalking).await;
+    let channels = channel("at", Kind::AfricasTalking, &double.base_url())
+        .replace("send_per_second = 0", "send_per_second = 1\nsend_burst = 1");
+    let dir = tempfile::tempdir().unwrap();
+    let app = gateway_retrying(dir, &route("+223", "at", ""), "max_age_secs = 2", &channels).await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(app.queue_sms("+22376123456", &format!("Alerte {i}")).await);
+    }
+    // At one a second the last cannot go before 9 s; it expires at about 3.
+    let last = app.wait_status(ids[9], "expired", WAIT).await;
+    let error = last["last_error"].as_str().unwrap();
+    assert!(error.contains("not sent within the maximum age"), "{error}");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while app.count("outbound_messages WHERE status IN ('queued', 'sending')") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "messages still waiting"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = app.count("outbound_messages WHERE status = 'sent'");
+    assert_eq!(
+        sent as usize,
+        double.requests().len(),
+        "expired messages were never sent"
+    );
+    assert!(sent < 10);
 }

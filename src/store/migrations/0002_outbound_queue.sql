@@ -22,12 +22,18 @@ ALTER TABLE outbound_messages ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
 -- What each channel's sender claims next: due messages, most urgent first.
 CREATE INDEX outbound_due ON outbound_messages (channel, priority, next_attempt_at, id)
     WHERE status = 'queued';
+-- Whether anything is due at all, without stepping over a backlog of later retries.
+CREATE INDEX outbound_next ON outbound_messages (channel, next_attempt_at)
+    WHERE status = 'queued';
 -- Claims to release at start-up or after the claim timeout.
 CREATE INDEX outbound_sending ON outbound_messages (claimed_at) WHERE status = 'sending';
 -- Delivery reports find their message by the provider's id.
 CREATE INDEX outbound_provider_id ON outbound_messages (channel, provider_message_id)
     WHERE provider_message_id IS NOT NULL;
 
--- Reports not yet matched to a message (the send call had not returned), by both keys.
-CREATE INDEX delivery_reports_pending ON delivery_reports (channel, provider_message_id, reference)
+-- Reports not yet matched to a message (the send call had not returned), by either key.
+-- `applied`: 0 waiting, 1 applied, 2 never matched (given up on after a week).
+CREATE INDEX delivery_reports_pending_id ON delivery_reports (channel, provider_message_id)
+    WHERE applied = 0;
+CREATE INDEX delivery_reports_pending_ref ON delivery_reports (channel, reference)
     WHERE applied = 0;
