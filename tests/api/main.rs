@@ -4,6 +4,7 @@
 mod admin;
 mod delivery;
 mod doubles;
+mod enqueue;
 mod helpers;
 mod inbound;
 mod lifecycle;
