@@ -28,7 +28,7 @@ use crate::clock;
 use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressError};
-use crate::provider::{Channels, ProviderClient};
+use crate::provider::{Channel, Channels, ProviderClient};
 use crate::store::delivery;
 use crate::store::outbound::{self as queries, NewOutbound};
 use crate::store::{Store, StoreError};
@@ -112,6 +112,13 @@ impl Lane {
             for id in ids {
                 held.remove(&id);
             }
+        }
+    }
+
+    /// Its worker stopped: nothing is held any more.
+    fn let_go_all(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.clear();
         }
     }
 
@@ -278,8 +285,11 @@ impl Outbound {
         }
         for id in self.lanes.keys() {
             if let Some(channel) = self.channels.get(id) {
-                let worker = worker::Worker::new(Arc::clone(self), Arc::clone(channel));
-                tasks.spawn(worker.run(shutdown.clone()));
+                tasks.spawn(supervise(
+                    Arc::clone(self),
+                    Arc::clone(channel),
+                    shutdown.clone(),
+                ));
             }
         }
         Ok(())
@@ -323,6 +333,31 @@ impl Outbound {
         let depth = self.store.read(queries::depth).await?;
         self.metrics.queue_depth(self.lanes.keys(), &depth);
         Ok(())
+    }
+}
+
+/// Runs a channel's worker until shutdown, starting it again if it stops (its recorder
+/// failed) or panics: a channel must not go quiet until the next restart.
+async fn supervise(out: Arc<Outbound>, channel: Arc<Channel>, shutdown: CancellationToken) {
+    loop {
+        let worker = worker::Worker::new(Arc::clone(&out), Arc::clone(&channel));
+        let ended = tokio::spawn(worker.run(shutdown.clone())).await;
+        if let Some(lane) = out.lanes.get(&channel.id) {
+            lane.let_go_all();
+        }
+        if shutdown.is_cancelled() {
+            return;
+        }
+        match ended {
+            Ok(()) => tracing::error!(channel = %channel.id, "sender stopped; starting it again"),
+            Err(e) => {
+                tracing::error!(channel = %channel.id, error = %e, "sender failed; starting it again")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
     }
 }
 

@@ -42,6 +42,16 @@ impl Pace {
         self.current
     }
 
+    /// How many messages to claim at once: what the pace sends in about a second (its
+    /// burst included), so a claimed batch never keeps an alert waiting long.
+    pub fn batch(&self, max: usize) -> usize {
+        let Some(rate) = self.current else {
+            return max;
+        };
+        let burst = self.configured.map_or(rate, |(_, burst)| burst.min(rate));
+        (rate.max(burst) as usize).clamp(1, max)
+    }
+
     /// The provider throttled us: halve the pace.
     pub fn throttled(&mut self, now: Instant) {
         self.current = Some(self.current.map_or(UNLIMITED_THROTTLED, |r| (r / 2).max(1)));
@@ -154,6 +164,12 @@ mod tests {
                 }
             }
             assert_eq!(pace.rate(), expected, "{name}");
+            let batch = expected.map_or(256, |rate| rate as usize);
+            assert_eq!(
+                pace.batch(256),
+                batch,
+                "{name}: claims what it sends in a second"
+            );
         }
     }
 }

@@ -2,8 +2,8 @@
 //! messages, each outcome turned into its transition (`decide`), reports that came early
 //! applied once the provider's id is stored.
 //!
-//! An outcome that cannot be committed is tried again: a message the provider accepted
-//! must not be left `sending`, to be sent a second time after a restart.
+//! An outcome that cannot be committed is tried again, then alone: a message the provider
+//! accepted must not go back to the queue and out a second time.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,22 +34,37 @@ enum Step {
     },
 }
 
+impl Step {
+    /// Whether the message may be sent again if this step is never recorded.
+    fn releasable(&self) -> bool {
+        matches!(
+            self,
+            Self::Release { .. }
+                | Self::Finish(Transition::Retry { .. } | Transition::Reroute { .. })
+        )
+    }
+}
+
 /// Runs until every sender of the channel is done and the channel is closed.
 pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
     let mut buf = Vec::with_capacity(RECORD_MAX);
     while rx.recv_many(&mut buf, RECORD_MAX).await > 0 {
         let now = clock::now_ms();
         let steps: Vec<(Claimed, Step)> = buf.drain(..).map(|done| step(&out, done, now)).collect();
-        let committed = commit_with_retries(&out, &channel, &steps, now).await;
+        let committed = persist(&out, &channel, &steps, now).await;
+        let outcomes = steps.iter().zip(&committed);
         if let Some(lane) = out.lanes.get(&channel) {
-            // Committed or given up: either way no longer this worker's to hold.
-            lane.let_go(steps.iter().map(|(msg, _)| msg.id));
+            // An unrecorded send the provider took stays held, so it is not sent again in
+            // this run; an unrecorded retry or release goes back by the claim timeout.
+            let done = outcomes
+                .clone()
+                .filter(|((_, step), ok)| **ok || step.releasable());
+            lane.let_go(done.map(|((msg, _), _)| msg.id));
         }
-        if !committed {
-            continue;
-        }
-        for (_, step) in &steps {
-            let Step::Finish(t) = step else { continue };
+        for ((_, step), ok) in outcomes {
+            let (Step::Finish(t), true) = (step, ok) else {
+                continue;
+            };
             let (outcome, code) = label(t);
             out.metrics.send_outcome(&channel, outcome, code);
             if let Transition::Reroute { channel: next, .. } = t {
@@ -57,6 +72,19 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
             }
         }
     }
+}
+
+/// Commits the batch; if it keeps failing, each step alone, so one bad step does not sink
+/// the others. Says which steps are committed.
+async fn persist(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], now: i64) -> Vec<bool> {
+    if try_commit(out, channel, steps, now, COMMIT_TRIES).await {
+        return vec![true; steps.len()];
+    }
+    let mut committed = Vec::with_capacity(steps.len());
+    for step in steps {
+        committed.push(try_commit(out, channel, std::slice::from_ref(step), now, 2).await);
+    }
+    committed
 }
 
 fn step(out: &Outbound, done: Done, now: i64) -> (Claimed, Step) {
@@ -69,14 +97,15 @@ fn step(out: &Outbound, done: Done, now: i64) -> (Claimed, Step) {
     }
 }
 
-async fn commit_with_retries(
+async fn try_commit(
     out: &Outbound,
     channel: &str,
     steps: &[(Claimed, Step)],
     now: i64,
+    tries: u32,
 ) -> bool {
     let mut wait = Duration::from_millis(100);
-    for attempt in 1..=COMMIT_TRIES {
+    for attempt in 1..=tries {
         let (id, for_write) = (channel.to_owned(), steps.to_vec());
         match out
             .store
@@ -84,15 +113,12 @@ async fn commit_with_retries(
             .await
         {
             Ok(()) => return true,
-            Err(e) if attempt < COMMIT_TRIES => {
+            Err(e) if attempt < tries => {
                 tracing::warn!(%channel, error = %e, attempt, "cannot record send outcomes yet");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
-            Err(e) => {
-                // Left `sending`: no longer held, so the claim timeout queues them again.
-                tracing::error!(%channel, error = %e, "send outcomes not recorded");
-            }
+            Err(e) => tracing::error!(%channel, error = %e, "send outcomes not recorded"),
         }
     }
     false

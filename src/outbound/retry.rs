@@ -82,18 +82,18 @@ impl RetryPolicy {
 }
 
 /// Reads an HTTP `Retry-After` header: delay-seconds or an HTTP date, from `now`. A date
-/// already past asks for no delay; anything unreadable is `None` (the backoff applies).
+/// already past and anything unreadable are `None` (the backoff applies).
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let at = DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (at.with_timezone(&Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
+    // A date already past (or clocks that disagree) leaves the backoff in charge.
+    (at.with_timezone(&Utc) - now)
+        .to_std()
+        .ok()
+        .filter(|d| !d.is_zero())
 }
 
 #[cfg(test)]
@@ -192,7 +192,7 @@ mod tests {
         let cases = [
             (" 120 ", Some(S(120))),
             ("Wed, 21 Oct 2026 07:28:00 GMT", Some(S(60))),
-            ("Wed, 21 Oct 2026 07:00:00 GMT", Some(S(0))),
+            ("Wed, 21 Oct 2026 07:00:00 GMT", None),
             ("-1", None),
             ("soon", None),
         ];

@@ -82,16 +82,13 @@ impl Worker {
         let settings = &self.channel.send;
         let mut pace = Pace::new(settings.rate, Instant::now());
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight as usize));
-        let batch = settings.rate.map_or(CLAIM_MAX, |(rate, burst)| {
-            (rate.max(burst) as usize).clamp(1, CLAIM_MAX)
-        });
         let mut next_probe = Instant::now();
         while !shutdown.is_cancelled() {
             if tx.is_closed() {
                 tracing::error!(channel = %self.channel.id, "outcome recorder gone: sending stops");
                 return;
             }
-            let limit = match self.capacity(batch, &mut next_probe).await {
+            let limit = match self.capacity(pace.batch(CLAIM_MAX), &mut next_probe).await {
                 Some(limit) => limit,
                 None => {
                     self.idle(

@@ -119,7 +119,7 @@ impl TokenCache {
         if let Some((at, outcome)) = &state.failed
             && now.saturating_duration_since(*at) < FAILURE_KEPT
         {
-            return Err(outcome.clone());
+            return Err(replayed(outcome));
         }
         match fetch_token(client, channel).await {
             Ok(fresh) => {
@@ -147,6 +147,19 @@ impl TokenCache {
         {
             state.token = None;
         }
+    }
+}
+
+/// A remembered token failure, as the sends that did not ask see it: not a transport
+/// failure of theirs, or one timeout would count once per waiting send and mark the
+/// channel down.
+fn replayed(outcome: &SendOutcome) -> SendOutcome {
+    match outcome {
+        SendOutcome::Retry(failure) => SendOutcome::Retry(Failure {
+            transport: false,
+            ..failure.clone()
+        }),
+        other => other.clone(),
     }
 }
 

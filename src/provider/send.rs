@@ -55,9 +55,10 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure; digit runs in `reason` are hidden, as provider texts may quote the number.
     pub fn new(reason: impl Into<String>, code: Option<String>) -> Self {
         Self {
-            reason: reason.into(),
+            reason: without_numbers(&reason.into()),
             code,
             retry_after: None,
             throttled: false,
@@ -118,7 +119,7 @@ impl Answer<'_> {
     /// An answer the reader did not expect, failed on the channel's side: a client error
     /// that no provider code explains is more likely our request than the number.
     pub(crate) fn unexpected(&self, what: &str) -> SendOutcome {
-        let snippet = without_numbers(&self.body.chars().take(120).collect::<String>());
+        let snippet: String = self.body.chars().take(120).collect();
         rejected(
             format!("{what}: {} {snippet}", self.status.as_u16()),
             Some(format!("http {}", self.status.as_u16())),

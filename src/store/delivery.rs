@@ -75,8 +75,8 @@ pub fn apply_pending(
     let mut stmt = conn.prepare_cached(
         "SELECT id, provider_message_id, reference, status, provider_status, error_code
          FROM delivery_reports
-         WHERE applied = 0 AND channel = ?1
-           AND ((?2 IS NOT NULL AND provider_message_id = ?2) OR reference = ?3)
+         WHERE (applied = 0 AND channel = ?1 AND provider_message_id = ?2)
+            OR (applied = 0 AND channel = ?1 AND reference = ?3)
          ORDER BY id",
     )?;
     type Row = (
@@ -148,6 +148,10 @@ fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, Sto
     let next = r
         .status
         .and_then(|reported| after_report(&current, reported));
+    if next.is_none() && ["delivered", "failed", "expired"].contains(&current.as_str()) {
+        // A late report about a message already final changes nothing of it.
+        return Ok(true);
+    }
     conn.prepare_cached(
         "UPDATE outbound_messages SET
              status = coalesce(?2, status),
@@ -205,15 +209,76 @@ fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<(i64, Strin
     let Some(id) = r.reference.and_then(|s| s.parse::<i64>().ok()) else {
         return Ok(None);
     };
+    // Our id on a channel the message went through: it may have moved on to a fallback
+    // after an attempt here that did get through.
     Ok(conn
-        .prepare_cached("SELECT id, status FROM outbound_messages WHERE id = ?1 AND channel = ?2")?
+        .prepare_cached(
+            "SELECT id, status FROM outbound_messages
+             WHERE id = ?1 AND (channel = ?2 OR instr(',' || tried, ',' || ?2 || ',') > 0)",
+        )?
         .query_row(params![id, r.channel], row)
         .optional()?)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::after_report;
+    use super::*;
+    use crate::config::StorageConfig;
+    use crate::store::outbound::{NewOutbound, insert as queue, reroute_queued};
+
+    fn report(channel: &str, reference: &str, status: &'static str) -> NewReport {
+        NewReport {
+            channel: channel.into(),
+            provider_message_id: None,
+            reference: Some(reference.into()),
+            status: Some(status),
+            provider_status: status.into(),
+            error_code: None,
+            raw: String::new(),
+            received_at: 2,
+        }
+    }
+
+    #[test]
+    fn a_report_from_a_channel_the_message_left_still_finds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig {
+            path: dir.path().join("t.db"),
+            ..StorageConfig::default()
+        };
+        let conn = crate::store::migrate(&config).unwrap();
+        let message = NewOutbound {
+            channel: "kn".into(),
+            fallbacks: vec!["at".into()],
+            recipient: "+22376123456".into(),
+            text: "Alerte".into(),
+            purpose: "alert",
+            priority: 0,
+            inbound_id: None,
+            incident_id: None,
+            broadcast_id: None,
+            segments: 1,
+            encoding: "gsm7",
+        };
+        let id = queue(&conn, &[message], 0).unwrap()[0];
+        reroute_queued(&conn, "kn", 1, 10).unwrap();
+        let status = |conn: &Connection| -> String {
+            conn.query_row(
+                "SELECT status FROM outbound_messages WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        insert(&conn, &report("vn", &id.to_string(), "delivered")).unwrap();
+        assert_eq!(
+            status(&conn),
+            "queued",
+            "a channel it never used matches nothing"
+        );
+        insert(&conn, &report("kn", &id.to_string(), "delivered")).unwrap();
+        assert_eq!(status(&conn), "delivered", "the attempt on kn got through");
+    }
 
     #[test]
     fn reports_move_statuses_forward_only() {

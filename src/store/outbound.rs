@@ -237,9 +237,9 @@ pub fn finish(
              WHERE id = ?1 AND status = 'sending'",
         )?.execute(params![id, at, error, code, now])?,
         Transition::Reroute { channel, fallbacks, error, code } => conn.prepare_cached(
-            "UPDATE outbound_messages SET status = 'queued', channel = ?2, fallbacks = ?3,
-                 next_attempt_at = ?6, last_error = ?4, error_code = ?5, claimed_at = NULL,
-                 updated_at = ?6
+            "UPDATE outbound_messages SET status = 'queued', tried = tried || channel || ',',
+                 channel = ?2, fallbacks = ?3, next_attempt_at = ?6, last_error = ?4,
+                 error_code = ?5, claimed_at = NULL, updated_at = ?6
              WHERE id = ?1 AND status = 'sending'",
         )?.execute(params![id, channel, fallbacks.join(","), error, code, now])?,
         Transition::Failed { error, code } => conn.prepare_cached(
@@ -269,8 +269,8 @@ pub fn reroute_queued(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut update = conn.prepare_cached(
-        "UPDATE outbound_messages SET channel = ?2, fallbacks = ?3, next_attempt_at = ?4,
-             last_error = ?5, updated_at = ?4
+        "UPDATE outbound_messages SET tried = tried || channel || ',', channel = ?2,
+             fallbacks = ?3, next_attempt_at = ?4, last_error = ?5, updated_at = ?4
          WHERE id = ?1",
     )?;
     let mut moved = Vec::with_capacity(rows.len());

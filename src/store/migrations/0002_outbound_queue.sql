@@ -5,6 +5,7 @@ ALTER TABLE outbound_messages ADD COLUMN inbound_id INTEGER;        -- the messa
 ALTER TABLE outbound_messages ADD COLUMN incident_id INTEGER;       -- the incident this alerts about
 ALTER TABLE outbound_messages ADD COLUMN broadcast_id INTEGER;      -- the broadcast this belongs to
 ALTER TABLE outbound_messages ADD COLUMN fallbacks TEXT NOT NULL DEFAULT ''; -- channels left to try, comma-separated
+ALTER TABLE outbound_messages ADD COLUMN tried TEXT NOT NULL DEFAULT '';     -- channels left behind, comma-separated
 ALTER TABLE outbound_messages ADD COLUMN segments INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE outbound_messages ADD COLUMN encoding TEXT NOT NULL DEFAULT 'gsm7'; -- gsm7|ucs2
 ALTER TABLE outbound_messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
