@@ -16,6 +16,8 @@ pub mod gsm7;
 pub mod http;
 /// Stage 1: normalise and store every inbound message exactly once.
 pub mod inbound;
+/// The words of the report grammar, one file per language.
+pub mod keywords;
 /// Prometheus metrics.
 pub mod metrics;
 /// Stage 6: the durable outbound queue: routing, limits, sender workers, retries.
@@ -28,3 +30,5 @@ pub mod provider;
 pub mod store;
 /// Logging.
 pub mod telemetry;
+/// Folding words for comparison (case, accents, apostrophes, hyphens).
+pub mod text;
