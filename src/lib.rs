@@ -10,6 +10,8 @@ pub mod clock;
 pub mod config;
 /// Stage 7: delivery reports, normalised and stored.
 pub mod delivery;
+/// The Sahel gazetteer: place names, admin chains, boundaries, the place rules.
+pub mod gazetteer;
 /// SMS encoding: GSM-7 or UCS-2, segment counts, folding to GSM-7.
 pub mod gsm7;
 /// The HTTP edge: webhooks, admin API, operations endpoints (the only axum code).

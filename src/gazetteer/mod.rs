@@ -1,0 +1,174 @@
+//! The Sahel gazetteer: place names to coordinates and admin chains, looked up by folded
+//! name in constant time; coordinates to admin units by point in polygon (`boundaries`);
+//! the spec's rules to pick one place among homonyms (`resolve`).
+//!
+//! Sources (see `data/README.md`): Who's On First / GeoNames / geoBoundaries (CC BY 4.0),
+//! OpenStreetMap places (ODbL 1.0, kept in its own file), and any extra files a network
+//! adds in the same CSV format.
+
+mod boundaries;
+mod load;
+mod resolve;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+pub use boundaries::Boundaries;
+pub use load::GazetteerError;
+pub use resolve::{Found, FoundBy, Resolution};
+
+use crate::text::{fold, squeeze};
+
+/// The level of a gazetteer row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Region,
+    Cercle,
+    Commune,
+    Locality,
+}
+
+impl Kind {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "region" => Self::Region,
+            "cercle" => Self::Cercle,
+            "commune" => Self::Commune,
+            "locality" => Self::Locality,
+            _ => return None,
+        })
+    }
+
+    /// 1 for a region, 2 a cercle, 3 a commune; localities are below every unit.
+    fn level(self) -> usize {
+        match self {
+            Self::Region => 1,
+            Self::Cercle => 2,
+            Self::Commune => 3,
+            Self::Locality => 4,
+        }
+    }
+}
+
+/// One gazetteer row. Admin names are shared (`Arc`), so 90,000 rows stay small.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub kind: Kind,
+    pub lat: f64,
+    pub lon: f64,
+    pub country: Arc<str>,
+    pub admin1: Arc<str>,
+    pub admin2: Arc<str>,
+    pub admin3: Arc<str>,
+}
+
+impl Place {
+    /// The admin name at `level` (1 to 3); empty when none.
+    pub fn admin(&self, level: usize) -> &str {
+        match level {
+            1 => &self.admin1,
+            2 => &self.admin2,
+            3 => &self.admin3,
+            _ => "",
+        }
+    }
+
+    /// `Koro (Mopti)`, or `Dire (Kayes, Kenieba)` when the region alone does not tell
+    /// homonyms apart: how a place is named back to a monitor.
+    pub fn label(&self, with_admin2: bool) -> String {
+        let mut parts = vec![&*self.admin1];
+        if with_admin2 && !self.admin2.is_empty() && *self.admin2 != *self.name {
+            parts.push(&self.admin2);
+        }
+        parts.retain(|p| !p.is_empty() && **p != *self.name);
+        if parts.is_empty() {
+            return self.name.to_string();
+        }
+        format!("{} ({})", self.name, parts.join(", "))
+    }
+}
+
+/// The places, indexed.
+#[derive(Debug)]
+pub struct Gazetteer {
+    places: Vec<Place>,
+    /// Folded name or alt name (and the same without spaces) to rows.
+    by_name: HashMap<Box<str>, Vec<u32>>,
+    by_id: HashMap<Box<str>, u32>,
+    /// The most words in any name: longer phrases are not looked up.
+    longest_name: usize,
+    boundaries: Option<Boundaries>,
+    /// Built on the first unknown place: most runs never need it.
+    suggestions: OnceLock<Suggestions>,
+}
+
+/// Known names by edit distance.
+struct Suggestions(bk_tree::BKTree<String>);
+
+impl std::fmt::Debug for Suggestions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Suggestions")
+    }
+}
+
+impl Gazetteer {
+    pub fn place(&self, index: u32) -> &Place {
+        &self.places[index as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    pub fn longest_name(&self) -> usize {
+        self.longest_name
+    }
+
+    /// Rows named `folded` (already folded words joined by one space).
+    pub fn named(&self, folded: &str) -> &[u32] {
+        if let Some(rows) = self.by_name.get(folded) {
+            return rows;
+        }
+        self.by_name
+            .get(squeeze(folded).as_str())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// A row by its `id` column (`wof:421184495`), compared folded.
+    pub fn by_id(&self, id: &str) -> Option<u32> {
+        self.by_id.get(fold(id).as_str()).copied()
+    }
+
+    /// The smallest admin unit containing the point, if boundaries are loaded.
+    pub fn locate(&self, lat: f64, lon: f64) -> Option<u32> {
+        let unit = self.boundaries.as_ref()?.containing(lat, lon)?;
+        self.by_id(unit)
+    }
+
+    /// A known name within edit distance 1 (2 for names of 8 letters or more).
+    pub fn suggest(&self, folded: &str) -> Option<&str> {
+        let tolerance = if folded.chars().count() >= 8 { 2 } else { 1 };
+        let tree = self.suggestions.get_or_init(|| {
+            let mut tree = bk_tree::BKTree::default();
+            for name in self
+                .by_name
+                .keys()
+                .filter(|n| n.contains(' ') || n.len() > 2)
+            {
+                tree.add(name.to_string());
+            }
+            Suggestions(tree)
+        });
+        tree.0
+            .find(folded, tolerance)
+            .min_by_key(|(distance, name)| (*distance, name.len()))
+            .map(|(_, name)| name.as_str())
+    }
+}

@@ -1,0 +1,182 @@
+//! Picking one place among rows named alike (spec section 2): a qualifier in the message,
+//! then the sender's home area, then "the same place at several levels" (a unit, its seat
+//! and its duplicates are one place; a unit's name beats villages of that name elsewhere).
+//! What is still several far-apart places is ambiguous.
+
+use super::{Gazetteer, Kind, Place};
+use crate::text::fold;
+
+/// Localities closer than this are one place (the data files repeat many villages).
+const SAME_PLACE_KM: f64 = 5.0;
+/// Most choices offered for an ambiguous name.
+const MAX_CHOICES: usize = 5;
+
+/// How a report's place was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundBy {
+    Text,
+    Coordinates,
+    ReporterHome,
+}
+
+/// A located report: the row, and the point when coordinates were given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub place: u32,
+    pub found_by: FoundBy,
+    pub point: Option<(f64, f64)>,
+}
+
+/// What a name comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    One(u32),
+    /// Several far-apart places; the sender chooses.
+    Several(Vec<u32>),
+    None,
+}
+
+impl Gazetteer {
+    /// Whether `qualifier` (folded) names a unit above some of `candidates`.
+    pub fn qualifies(&self, candidates: &[u32], qualifier: &str) -> bool {
+        candidates
+            .iter()
+            .any(|&c| is_under(self.place(c), qualifier))
+    }
+
+    /// Applies the rules to the rows named alike.
+    pub fn resolve(
+        &self,
+        candidates: &[u32],
+        qualifier: Option<&str>,
+        home: Option<u32>,
+    ) -> Resolution {
+        let mut kept: Vec<u32> = candidates.to_vec();
+        if let Some(q) = qualifier {
+            kept.retain(|&c| is_under(self.place(c), q));
+        }
+        if let Some(home) = home.map(|h| self.place(h)) {
+            narrow_to_home(self, &mut kept, home);
+        }
+        let groups = self.same_places(&kept);
+        let with_units: Vec<&Vec<u32>> = groups
+            .iter()
+            .filter(|g| g.iter().any(|&c| self.place(c).kind != Kind::Locality))
+            .collect();
+        // A unit's name means the unit (and its seat), not villages so named elsewhere.
+        let groups: Vec<&Vec<u32>> = if with_units.is_empty() {
+            groups.iter().collect()
+        } else {
+            with_units
+        };
+        let mut chosen: Vec<u32> = groups.iter().map(|g| self.representative(g)).collect();
+        match chosen.len() {
+            0 => Resolution::None,
+            1 => Resolution::One(chosen[0]),
+            _ => {
+                chosen.truncate(MAX_CHOICES);
+                Resolution::Several(chosen)
+            }
+        }
+    }
+
+    /// Candidates grouped into places: a unit with what lies in it, localities of one
+    /// commune or a few kilometres apart.
+    fn same_places(&self, candidates: &[u32]) -> Vec<Vec<u32>> {
+        let mut parent: Vec<usize> = (0..candidates.len()).collect();
+        for i in 0..candidates.len() {
+            for j in i + 1..candidates.len() {
+                if same_place(self.place(candidates[i]), self.place(candidates[j])) {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[b] = a;
+                }
+            }
+        }
+        let mut groups: Vec<(usize, Vec<u32>)> = Vec::new();
+        for (i, &c) in candidates.iter().enumerate() {
+            let r = root(&mut parent, i);
+            match groups.iter_mut().find(|(root, _)| *root == r) {
+                Some((_, group)) => group.push(c),
+                None => groups.push((r, vec![c])),
+            }
+        }
+        groups.into_iter().map(|(_, g)| g).collect()
+    }
+
+    /// The most specific point of a place: its first locality (the seat of a unit), else
+    /// its most specific unit.
+    fn representative(&self, group: &[u32]) -> u32 {
+        let locality = group
+            .iter()
+            .copied()
+            .find(|&c| self.place(c).kind == Kind::Locality);
+        locality.unwrap_or_else(|| {
+            group
+                .iter()
+                .copied()
+                .max_by_key(|&c| (self.place(c).kind.level(), std::cmp::Reverse(c)))
+                .unwrap_or(group[0])
+        })
+    }
+}
+
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+/// `qualifier` is the name of one of the place's admin units.
+fn is_under(place: &Place, qualifier: &str) -> bool {
+    (1..=3).any(|level| {
+        let unit = place.admin(level);
+        !unit.is_empty()
+            && (fold(unit) == qualifier || fold(unit.trim_end_matches(" Commune")) == qualifier)
+    })
+}
+
+/// Keeps the candidates in the home cercle, else in the home region, if there are any.
+fn narrow_to_home(gazetteer: &Gazetteer, kept: &mut Vec<u32>, home: &Place) {
+    let same = |c: &u32, level: usize| {
+        let place = gazetteer.place(*c);
+        (1..=level).all(|l| !home.admin(l).is_empty() && place.admin(l) == home.admin(l))
+    };
+    for level in [2, 1] {
+        if kept.iter().any(|c| same(c, level)) {
+            kept.retain(|c| same(c, level));
+            return;
+        }
+    }
+}
+
+/// One place seen twice: a unit and something inside it, or two localities of one commune
+/// or a few kilometres apart.
+fn same_place(a: &Place, b: &Place) -> bool {
+    if a.country != b.country {
+        return false;
+    }
+    let contains = |unit: &Place, inner: &Place| {
+        unit.kind != Kind::Locality
+            && (1..=unit.kind.level())
+                .all(|l| !unit.admin(l).is_empty() && unit.admin(l) == inner.admin(l))
+    };
+    if contains(a, b) || contains(b, a) {
+        return true;
+    }
+    if a.kind != Kind::Locality || b.kind != Kind::Locality {
+        return false;
+    }
+    let same_commune = !a.admin3.is_empty() && (1..=3).all(|l| a.admin(l) == b.admin(l));
+    same_commune || km_between(a, b) < SAME_PLACE_KM
+}
+
+/// Great-circle distance.
+fn km_between(a: &Place, b: &Place) -> f64 {
+    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
+    let (dlat, dlon) = ((b.lat - a.lat).to_radians(), (b.lon - a.lon).to_radians());
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
