@@ -24,6 +24,8 @@ pub mod keywords;
 pub mod metrics;
 /// Stage 6: the durable outbound queue: routing, limits, sender workers, retries.
 pub mod outbound;
+/// Stage 2: what monitors type, read into reports, commands or precise errors.
+pub mod parse;
 /// Phone numbers and sender ids, normalised.
 pub mod phone;
 /// Provider wire formats (webhooks in, send APIs out) and authentication, one file each.

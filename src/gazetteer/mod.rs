@@ -152,7 +152,8 @@ impl Gazetteer {
         self.by_id(unit)
     }
 
-    /// A known name within edit distance 1 (2 for names of 8 letters or more).
+    /// A known name within edit distance 1 (2 for names of 8 letters or more): the name of
+    /// an admin unit if one is that close, else the most common.
     pub fn suggest(&self, folded: &str) -> Option<&str> {
         let tolerance = if folded.chars().count() >= 8 { 2 } else { 1 };
         let tree = self.suggestions.get_or_init(|| {
@@ -168,7 +169,12 @@ impl Gazetteer {
         });
         tree.0
             .find(folded, tolerance)
-            .min_by_key(|(distance, name)| (*distance, name.len()))
+            // Ties go to the name of an admin unit, then to the most common name.
+            .min_by_key(|(distance, name)| {
+                let rows = self.named(name);
+                let unit = rows.iter().any(|&r| self.place(r).kind != Kind::Locality);
+                (*distance, !unit, std::cmp::Reverse(rows.len()))
+            })
             .map(|(_, name)| name.as_str())
     }
 }

@@ -66,6 +66,12 @@ impl Language {
                     || self.time_phrases.contains_key(**w)
                     || self.stop.contains(**w)
                     || self.fillers.contains(**w)
+                    || self.prepositions.contains(**w)
+                    || self.ago_before.contains(**w)
+                    || self.ago_after.contains(**w)
+                    || self.minutes.contains(**w)
+                    || self.hours.contains(**w)
+                    || self.days.contains(**w)
             })
             .count()
     }

@@ -1,0 +1,98 @@
+//! Commands (spec section 4): `AIDE`, `STOP`, `REPRISE`, `LANGUE EN`, `OK 1042`,
+//! `ANNULE 1042`, `INFO 1042`, `DIFF PIN ZONE TEXT`, and a lone digit answering a
+//! numbered place choice. The command word comes first; case and accents do not matter.
+
+use super::Words;
+use crate::keywords::{Command, Language};
+
+/// A command message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandMessage {
+    pub kind: CommandKind,
+    pub language: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandKind {
+    Help,
+    Stop,
+    Start,
+    /// `LANGUE EN`: the language code asked for, if any.
+    Language(Option<String>),
+    /// `OK 1042`: the incident reference, if given.
+    Ok(Option<u64>),
+    Cancel(Option<u64>),
+    Info(Option<u64>),
+    Broadcast {
+        pin: String,
+        zone: String,
+        text: String,
+    },
+    /// A lone digit: the sender's pick in a numbered place choice.
+    Choice(u32),
+}
+
+/// A message that is only a command word without letters or digits (`?`).
+pub(super) fn bare(text: &str, language: &Language) -> Option<CommandMessage> {
+    let command = language.commands.get(text.trim())?;
+    (*command == Command::Help).then(|| CommandMessage {
+        kind: CommandKind::Help,
+        language: language.code.clone(),
+    })
+}
+
+pub(super) fn read(words: &Words<'_>, start: usize, language: &Language) -> Option<CommandMessage> {
+    let kind = choice(words, start).or_else(|| command(words, start, language))?;
+    Some(CommandMessage {
+        kind,
+        language: language.code.clone(),
+    })
+}
+
+fn choice(words: &Words<'_>, start: usize) -> Option<CommandKind> {
+    if words.len() != start + 1 {
+        return None;
+    }
+    let n = words.tokens.get(start)?.digits()?;
+    (1..=9).contains(&n).then_some(CommandKind::Choice(n))
+}
+
+fn command(words: &Words<'_>, start: usize, language: &Language) -> Option<CommandKind> {
+    let (command, n) = words.longest(start, 2, |p| language.commands.get(p).copied())?;
+    let next = start + n;
+    let reference = || {
+        words
+            .tokens
+            .get(next)
+            .and_then(|t| t.digits())
+            .map(u64::from)
+    };
+    Some(match command {
+        Command::Help => CommandKind::Help,
+        Command::Stop => CommandKind::Stop,
+        Command::Start => CommandKind::Start,
+        Command::Language => {
+            CommandKind::Language(words.tokens.get(next).map(|t| t.folded.clone()))
+        }
+        Command::Ok => CommandKind::Ok(reference()),
+        Command::Cancel => CommandKind::Cancel(reference()),
+        Command::Info => CommandKind::Info(reference()),
+        Command::Broadcast => {
+            let raw = |i: usize| {
+                words
+                    .tokens
+                    .get(i)
+                    .map_or(String::new(), |t| t.raw.to_owned())
+            };
+            let text = (next + 2..words.len())
+                .map(raw)
+                .collect::<Vec<_>>()
+                .join(" ");
+            CommandKind::Broadcast {
+                pin: raw(next),
+                zone: raw(next + 1),
+                text,
+            }
+        }
+    })
+}

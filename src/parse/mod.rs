@@ -1,0 +1,339 @@
+//! Stage 2, parse: what a monitor typed becomes a report (category, place, counts, time,
+//! description), a command, or an error that says what to fix. A pure function of the
+//! text, the language, the sender's home place and the receive time (spec:
+//! `spec/sms-reports.md`, and `keywords/<lang>.toml` for the words).
+
+mod command;
+mod counts;
+mod place;
+mod time;
+mod tokens;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::gazetteer::{Found, Gazetteer};
+use crate::keywords::{Category, KeyedField, Language, Vocabulary};
+pub use command::CommandMessage;
+pub use counts::{Count, Counts};
+use tokens::{Special, Token, tokenize};
+
+/// Longer messages are refused: a report is a few words, not a letter.
+pub const MAX_CHARS: usize = 480;
+
+/// What parsing needs besides the message.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub vocabulary: &'a Vocabulary,
+    pub gazetteer: &'a Gazetteer,
+    pub time_zone: Tz,
+}
+
+/// One message to parse.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub text: &'a str,
+    /// The sender's registered language, if any.
+    pub language: Option<&'a str>,
+    /// The sender's registered home place (a gazetteer row).
+    pub home: Option<u32>,
+    pub received: DateTime<Utc>,
+}
+
+/// A report as understood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub category: Category,
+    pub language: String,
+    /// `None` only while the sender chooses among several places.
+    pub place: Option<Found>,
+    pub counts: Counts,
+    pub event_time: DateTime<Utc>,
+    /// 1 to 5; `None` for a check-in (RAS).
+    pub severity: Option<u8>,
+    pub description: String,
+}
+
+/// Why a message is not a report. Codes are the spec's.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty message")]
+    Empty,
+    #[error("message over {MAX_CHARS} characters")]
+    TooLong,
+    #[error("unknown category `{word}`")]
+    UnknownCategory { word: String },
+    #[error("no place given")]
+    MissingPlace,
+    #[error("unknown place `{words}`")]
+    UnknownPlace {
+        words: String,
+        /// A known name a typo away, as written in the gazetteer.
+        suggestion: Option<u32>,
+    },
+}
+
+impl ParseError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Empty => "empty",
+            Self::TooLong => "too_long",
+            Self::UnknownCategory { .. } => "unknown_category",
+            Self::MissingPlace => "missing_place",
+            Self::UnknownPlace { .. } => "unknown_place",
+        }
+    }
+}
+
+/// What a message is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Report(Report),
+    /// A report whose place name fits several far-apart places: the sender picks one.
+    Ambiguous {
+        report: Report,
+        choices: Vec<u32>,
+    },
+    Command(CommandMessage),
+    Error {
+        error: ParseError,
+        language: String,
+    },
+}
+
+impl Parsed {
+    /// The language the message was read in, for the reply.
+    pub fn language(&self) -> &str {
+        match self {
+            Self::Report(r) | Self::Ambiguous { report: r, .. } => &r.language,
+            Self::Command(c) => &c.language,
+            Self::Error { language, .. } => language,
+        }
+    }
+}
+
+/// Tokens of one message and which are used up.
+struct Words<'t> {
+    tokens: Vec<Token<'t>>,
+    used: Vec<bool>,
+}
+
+impl<'t> Words<'t> {
+    fn new(tokens: Vec<Token<'t>>) -> Self {
+        let used = vec![false; tokens.len()];
+        Self { tokens, used }
+    }
+
+    fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    fn folded(&self, i: usize) -> &str {
+        self.tokens.get(i).map_or("", |t| t.folded.as_str())
+    }
+
+    fn free(&self, i: usize) -> bool {
+        i < self.tokens.len() && !self.used[i]
+    }
+
+    fn take(&mut self, from: usize, n: usize) {
+        for used in self.used.iter_mut().skip(from).take(n) {
+            *used = true;
+        }
+    }
+
+    /// `n` free words from `i` joined by spaces, if all are free plain words.
+    fn phrase(&self, i: usize, n: usize) -> Option<String> {
+        let range = i..i.checked_add(n)?;
+        if range.end > self.len()
+            || !range
+                .clone()
+                .all(|j| self.free(j) && self.tokens[j].special == Special::Word)
+        {
+            return None;
+        }
+        Some(
+            range
+                .map(|j| self.tokens[j].folded.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+    }
+
+    /// The longest phrase from `i` found in `lookup`, with its length.
+    fn longest<T: Copy>(
+        &self,
+        i: usize,
+        max: usize,
+        lookup: impl Fn(&str) -> Option<T>,
+    ) -> Option<(T, usize)> {
+        (1..=max)
+            .rev()
+            .find_map(|n| self.phrase(i, n).and_then(|p| lookup(&p)).map(|v| (v, n)))
+    }
+
+    /// What nobody used, as typed.
+    fn rest(&self) -> String {
+        let free = self
+            .tokens
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used);
+        free.map(|(t, _)| t.raw).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Parses one message.
+pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
+    let text = input.text.trim();
+    let tokens = tokenize(text);
+    let language = pick_language(input, ctx, &tokens);
+    let error = |error| Parsed::Error {
+        error,
+        language: language.code.clone(),
+    };
+    if tokens.is_empty() {
+        if let Some(command) = command::bare(text, language) {
+            return Parsed::Command(command);
+        }
+        return error(ParseError::Empty);
+    }
+    if text.chars().count() > MAX_CHARS {
+        return error(ParseError::TooLong);
+    }
+    let mut words = Words::new(tokens);
+    let start = skip_fillers(&words, language);
+    if let Some(command) = command::read(&words, start, language) {
+        return Parsed::Command(command);
+    }
+    let Some(category) = category(&mut words, start, language) else {
+        let word = words
+            .tokens
+            .get(start)
+            .map_or(String::new(), |t| t.raw.to_owned());
+        return error(ParseError::UnknownCategory { word });
+    };
+    let after_category = words.used.iter().rposition(|u| *u).map_or(start, |i| i + 1);
+    let keyed = keyed_fields(&mut words, language);
+    let event_time = time::read(&mut words, language, &keyed, input.received, ctx.time_zone);
+    let counts = counts::read(&mut words, language, &keyed);
+    let located = place::find(
+        &mut words,
+        language,
+        ctx.gazetteer,
+        &keyed,
+        after_category,
+        input.home,
+    );
+    let mut report = Report {
+        category,
+        language: language.code.clone(),
+        place: None,
+        severity: severity(category, &counts),
+        counts,
+        event_time,
+        description: String::new(),
+    };
+    let outcome = match located {
+        Ok(place::Located::One(found)) => Ok(Some(found)),
+        Ok(place::Located::Several(choices)) => Err(choices),
+        Err(e) => return error(e),
+    };
+    report.description = words.rest();
+    match outcome {
+        Ok(place) => Parsed::Report(Report { place, ..report }),
+        Err(choices) => Parsed::Ambiguous { report, choices },
+    }
+}
+
+fn pick_language<'v>(input: &Input<'_>, ctx: &Context<'v>, tokens: &[Token<'_>]) -> &'v Language {
+    if let Some(language) = input.language.and_then(|code| ctx.vocabulary.get(code)) {
+        return language;
+    }
+    let words: Vec<&str> = tokens.iter().map(|t| t.folded.as_str()).collect();
+    ctx.vocabulary.detect(&words)
+}
+
+/// Greetings and urgency words before the category.
+fn skip_fillers(words: &Words<'_>, language: &Language) -> usize {
+    (0..words.len())
+        .find(|&i| !language.fillers.contains(words.folded(i)))
+        .unwrap_or(words.len())
+}
+
+/// The category at `start`: an alias or code, or a word of 5+ letters one typo away.
+fn category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
+    if let Some((category, n)) = words.longest(start, language.longest_phrase, |p| {
+        language.categories.get(p).copied()
+    }) {
+        words.take(start, n);
+        return Some(category);
+    }
+    let word = words.folded(start).to_owned();
+    if word.chars().count() < 5 {
+        return None;
+    }
+    let close = language
+        .categories
+        .iter()
+        .filter(|(alias, _)| !alias.contains(' ') && alias.chars().count() >= 4)
+        .find(|(alias, _)| strsim::osa_distance(alias, &word) <= 1)
+        .map(|(_, category)| *category);
+    if close.is_some() {
+        words.take(start, 1);
+    }
+    close
+}
+
+/// Keyed-form fields (`L:Koro M:3`): each value is the free words up to the next key.
+fn keyed_fields(
+    words: &mut Words<'_>,
+    language: &Language,
+) -> Vec<(KeyedField, std::ops::Range<usize>)> {
+    let key_at = |words: &Words<'_>, i: usize| -> Option<KeyedField> {
+        let t = words.tokens.get(i)?;
+        let mut chars = t.folded.chars();
+        match (chars.next(), chars.next(), t.colon && words.free(i)) {
+            (Some(c), None, true) => language.keyed.get(&c).copied(),
+            _ => None,
+        }
+    };
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        let Some(field) = key_at(words, i) else {
+            i += 1;
+            continue;
+        };
+        let end = (i + 1..words.len())
+            .find(|&j| key_at(words, j).is_some())
+            .unwrap_or(words.len());
+        words.take(i, 1);
+        fields.push((field, i + 1..end));
+        i = end;
+    }
+    fields
+}
+
+/// Base severity of the category, raised by counts (spec section 3).
+pub fn severity(category: Category, counts: &Counts) -> Option<u8> {
+    let base: u8 = match category {
+        Category::RAS => return None,
+        Category::ATT | Category::EEI | Category::ENL | Category::ASS => 4,
+        Category::CONF | Category::DEP | Category::VBG => 3,
+        Category::PAIX => 1,
+        _ => 2,
+    };
+    let at_least = |count: Option<Count>, n: u32| count.is_some_and(|c| c.at_least(n));
+    if at_least(counts.killed, 5)
+        || at_least(counts.abducted, 10)
+        || at_least(counts.displaced, 100)
+    {
+        return Some(5);
+    }
+    let raised = at_least(counts.killed, 1) || at_least(counts.abducted, 1);
+    Some((base + u8::from(raised)).min(5))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! Where: the keyed `L:`/`G:`, then coordinates or a name right after the category
+//! (behind a preposition if any), then a name elsewhere (after a preposition first), then
+//! the sender's home place. A name is the longest run of words the gazetteer knows, and
+//! may be followed by a unit above it (`Koro Mopti`, `Dire/Tombouctou`).
+
+use std::ops::Range;
+
+use super::counts::number_at;
+use super::tokens::Special;
+use super::{ParseError, Words};
+use crate::gazetteer::{Found, FoundBy, Gazetteer, Resolution};
+use crate::keywords::{KeyedField, Language};
+
+/// Place names are not looked up beyond this many words.
+const MAX_NAME_WORDS: usize = 4;
+
+#[derive(Debug)]
+pub(super) enum Located {
+    One(Found),
+    Several(Vec<u32>),
+}
+
+pub(super) fn find(
+    words: &mut Words<'_>,
+    language: &Language,
+    gazetteer: &Gazetteer,
+    keyed: &[(KeyedField, Range<usize>)],
+    after_category: usize,
+    home: Option<u32>,
+) -> Result<Located, ParseError> {
+    let finder = Finder {
+        language,
+        gazetteer,
+        home,
+    };
+    for (field, range) in keyed {
+        if matches!(field, KeyedField::Place | KeyedField::Coordinates)
+            && let Some(found) = range.clone().find_map(|i| finder.at(words, i, true))
+        {
+            return found;
+        }
+    }
+    let first = finder.skip_prepositions(words, after_category);
+    if let Some(found) = finder.at(words, first, true) {
+        return found;
+    }
+    let after_preposition: Vec<usize> = (1..words.len())
+        .filter(|&i| finder.preposition_ends_at(words, i))
+        .collect();
+    let anywhere = 0..words.len();
+    for i in after_preposition.into_iter().chain(anywhere) {
+        if let Some(found) = finder.at(words, i, false) {
+            return found;
+        }
+    }
+    if let Some(home) = home {
+        return Ok(Located::One(Found {
+            place: home,
+            found_by: FoundBy::ReporterHome,
+            point: None,
+        }));
+    }
+    let unknown = (first..words.len()).find(|&i| finder.eligible(words, i, true));
+    match unknown {
+        Some(i) => {
+            let folded = words.folded(i).to_owned();
+            let suggestion = gazetteer.suggest(&folded).and_then(|name| {
+                match gazetteer.resolve(gazetteer.named(name), None, home) {
+                    Resolution::One(place) => Some(place),
+                    Resolution::Several(places) => places.first().copied(),
+                    Resolution::None => None,
+                }
+            });
+            let words = words
+                .tokens
+                .get(i)
+                .map_or(String::new(), |t| t.raw.to_owned());
+            Err(ParseError::UnknownPlace { words, suggestion })
+        }
+        None => Err(ParseError::MissingPlace),
+    }
+}
+
+struct Finder<'a> {
+    language: &'a Language,
+    gazetteer: &'a Gazetteer,
+    home: Option<u32>,
+}
+
+impl Finder<'_> {
+    fn skip_prepositions(&self, words: &Words<'_>, mut i: usize) -> usize {
+        while let Some((_, n)) = words.longest(i, 3, |p| {
+            self.language.prepositions.contains(p).then_some(())
+        }) {
+            i += n;
+        }
+        i
+    }
+
+    /// Whether a preposition ends right before `i`.
+    fn preposition_ends_at(&self, words: &Words<'_>, i: usize) -> bool {
+        (1..=3.min(i)).any(|n| {
+            words
+                .phrase(i - n, n)
+                .is_some_and(|p| self.language.prepositions.contains(&p))
+        })
+    }
+
+    /// A word that may start a place name. `strict`: category words may too (right after
+    /// the category, `VOL Betail` is a place); elsewhere they are the report's words.
+    fn eligible(&self, words: &Words<'_>, i: usize, strict: bool) -> bool {
+        let w = words.folded(i);
+        words.free(i)
+            && words
+                .tokens
+                .get(i)
+                .is_some_and(|t| t.special == Special::Word)
+            && !self.language.stop.contains(w)
+            && !self.language.prepositions.contains(w)
+            && !self.language.fillers.contains(w)
+            && number_at(words, i, self.language).is_none()
+            && (strict || !self.language.categories.contains_key(w))
+    }
+
+    /// A place at `i`: coordinates, a gazetteer id, or a name.
+    fn at(
+        &self,
+        words: &mut Words<'_>,
+        i: usize,
+        strict: bool,
+    ) -> Option<Result<Located, ParseError>> {
+        let token = words.tokens.get(i).filter(|_| words.free(i))?;
+        match token.special {
+            Special::Coordinates { lat, lon } => {
+                let raw = token.raw.to_owned();
+                words.take(i, 1);
+                let found = self.gazetteer.locate(lat, lon).map(|place| {
+                    Located::One(Found {
+                        place,
+                        found_by: FoundBy::Coordinates,
+                        point: Some((lat, lon)),
+                    })
+                });
+                Some(found.ok_or(ParseError::UnknownPlace {
+                    words: raw,
+                    suggestion: None,
+                }))
+            }
+            Special::PlaceId => {
+                let place = self.gazetteer.by_id(token.raw)?;
+                words.take(i, 1);
+                Some(Ok(Located::One(Found {
+                    place,
+                    found_by: FoundBy::Text,
+                    point: None,
+                })))
+            }
+            Special::Word if self.eligible(words, i, strict) => self.name(words, i),
+            _ => None,
+        }
+    }
+
+    fn name(&self, words: &mut Words<'_>, i: usize) -> Option<Result<Located, ParseError>> {
+        let max = MAX_NAME_WORDS.min(self.gazetteer.longest_name());
+        let gazetteer = self.gazetteer;
+        let (candidates, n) = words.longest(i, max, |p| {
+            let rows = gazetteer.named(p);
+            (!rows.is_empty()).then_some(rows)
+        })?;
+        words.take(i, n);
+        let qualifier = (1..=3).rev().find_map(|k| {
+            let phrase = words.phrase(i + n, k)?;
+            gazetteer
+                .qualifies(candidates, &phrase)
+                .then_some((phrase, k))
+        });
+        if let Some((_, k)) = &qualifier {
+            words.take(i + n, *k);
+        }
+        let qualifier = qualifier.as_ref().map(|(p, _)| p.as_str());
+        Some(match gazetteer.resolve(candidates, qualifier, self.home) {
+            Resolution::One(place) => Ok(Located::One(Found {
+                place,
+                found_by: FoundBy::Text,
+                point: None,
+            })),
+            Resolution::Several(choices) => Ok(Located::Several(choices)),
+            Resolution::None => Err(ParseError::UnknownPlace {
+                words: words
+                    .tokens
+                    .get(i)
+                    .map_or(String::new(), |t| t.raw.to_owned()),
+                suggestion: None,
+            }),
+        })
+    }
+}
