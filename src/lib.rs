@@ -30,6 +30,10 @@ pub mod parse;
 pub mod phone;
 /// Provider wire formats (webhooks in, send APIs out) and authentication, one file each.
 pub mod provider;
+/// Stage 3: replies to monitors, from templates, one SMS segment each.
+pub mod reply;
+/// The parser's resources (words, places, templates), loaded once; a parse as JSON.
+pub mod reports;
 /// Every SQL query; the group-commit writer.
 pub mod store;
 /// Logging.

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
+use vigie::reports::Reports;
 
 /// Webhook handling allocates many short strings; mimalloc serves them faster than glibc's
 /// allocator under two busy threads (see BENCHMARKS.md).
@@ -42,6 +43,26 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
+    /// Parse one SMS as the gateway would and print the outcome as one JSON object.
+    Parse {
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+        /// Print JSON (the only format).
+        #[arg(long)]
+        json: bool,
+        /// The sender's language (`fr`, `en`); detected when not given.
+        #[arg(long)]
+        lang: Option<String>,
+        /// The sender's home place: a gazetteer id or a place name.
+        #[arg(long)]
+        home: Option<String>,
+        /// When the message was received (RFC 3339); now when not given.
+        #[arg(long)]
+        at: Option<String>,
+        /// The message.
+        #[arg(last = true, num_args = 0..)]
+        text: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,12 +81,29 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Check { config } => {
             let config = Config::load(&config)?;
             vigie::provider::Channels::from_config(&config)?;
+            let reports = Reports::load(&config.reports)?;
             println!(
-                "configuration is valid: {} channel(s)",
-                config.channels.len()
+                "configuration is valid: {} channel(s), {} language(s), {} places; every reply fits one SMS",
+                config.channels.len(),
+                reports.vocabulary.languages().len(),
+                reports.gazetteer.len(),
             );
             Ok(())
         }
+        Command::Parse {
+            config,
+            json: _,
+            lang,
+            home,
+            at,
+            text,
+        } => parse(
+            &config,
+            lang.as_deref(),
+            home.as_deref(),
+            at.as_deref(),
+            &text.join(" "),
+        ),
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             vigie::store::migrate(&config.storage)?;
@@ -73,6 +111,38 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vigie parse --json -- TEXT`: one JSON object on stdout, whatever the text.
+fn parse(
+    path: &std::path::Path,
+    lang: Option<&str>,
+    home: Option<&str>,
+    at: Option<&str>,
+    text: &str,
+) -> anyhow::Result<()> {
+    let config = if path.exists() {
+        Config::load(path)?
+    } else {
+        Config::from_toml("")?
+    };
+    let reports = Reports::load(&config.reports)?;
+    let home = match home {
+        Some(given) => Some(
+            reports
+                .home(given)
+                .with_context(|| format!("--home: no single place `{given}` in the gazetteer"))?,
+        ),
+        None => None,
+    };
+    let received = match at {
+        Some(at) => chrono::DateTime::parse_from_rfc3339(at)
+            .with_context(|| format!("--at: `{at}` is not an RFC 3339 time"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    println!("{}", reports.parse_json(text, lang, home, received));
+    Ok(())
 }
 
 fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 
 mod channels;
 mod outbound;
+mod reports;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use serde::Deserialize;
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
+pub use reports::ReportsConfig;
 
 /// The whole configuration, as loaded and validated.
 #[derive(Debug, Deserialize)]
@@ -36,6 +38,8 @@ pub struct Config {
     pub inbound: InboundConfig,
     #[serde(default)]
     pub outbound: OutboundConfig,
+    #[serde(default)]
+    pub reports: ReportsConfig,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
 }
@@ -267,6 +271,7 @@ impl Config {
             ));
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
+        self.reports.validate()?;
         self.outbound.validate(&self.channels)
     }
 }

@@ -76,14 +76,13 @@ impl Place {
         }
     }
 
-    /// `Koro (Mopti)`, or `Dire (Kayes, Kenieba)` when the region alone does not tell
-    /// homonyms apart: how a place is named back to a monitor.
-    pub fn label(&self, with_admin2: bool) -> String {
-        let mut parts = vec![&*self.admin1];
-        if with_admin2 && !self.admin2.is_empty() && *self.admin2 != *self.name {
-            parts.push(&self.admin2);
-        }
-        parts.retain(|p| !p.is_empty() && **p != *self.name);
+    /// `Koro (Mopti)`; with `depth` 2 or 3 the cercle and commune too (`Dire (Kayes,
+    /// Kenieba)`), to tell homonyms apart: how a place is named back to a monitor.
+    pub fn label(&self, depth: usize) -> String {
+        let parts: Vec<&str> = (1..=depth.clamp(1, 3))
+            .map(|level| self.admin(level))
+            .filter(|p| !p.is_empty() && *p != &*self.name)
+            .collect();
         if parts.is_empty() {
             return self.name.to_string();
         }

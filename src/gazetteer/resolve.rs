@@ -4,7 +4,7 @@
 //! What is still several far-apart places is ambiguous.
 
 use super::{Gazetteer, Kind, Place};
-use crate::text::fold;
+use crate::text::{fold, squeeze};
 
 /// Localities closer than this are one place (the data files repeat many villages).
 const SAME_PLACE_KM: f64 = 5.0;
@@ -45,14 +45,9 @@ impl Gazetteer {
             .any(|&c| is_under(self.place(c), qualifier))
     }
 
-    /// Applies the rules to the rows named alike.
-    pub fn resolve(
-        &self,
-        candidates: &[u32],
-        qualifier: Option<&str>,
-        home: Option<u32>,
-    ) -> Resolution {
-        let mut kept: Vec<u32> = candidates.to_vec();
+    /// Applies the rules to the rows named `name` (folded words).
+    pub fn resolve(&self, name: &str, qualifier: Option<&str>, home: Option<u32>) -> Resolution {
+        let mut kept: Vec<u32> = self.named(name).to_vec();
         if let Some(q) = qualifier {
             kept.retain(|&c| is_under(self.place(c), q));
         }
@@ -70,7 +65,10 @@ impl Gazetteer {
         } else {
             with_units
         };
-        let mut chosen: Vec<u32> = groups.iter().map(|g| self.representative(g)).collect();
+        let mut chosen: Vec<u32> = groups
+            .iter()
+            .map(|g| self.representative(g, name))
+            .collect();
         match chosen.len() {
             0 => Resolution::None,
             1 => Resolution::One(chosen[0]),
@@ -104,20 +102,28 @@ impl Gazetteer {
         groups.into_iter().map(|(_, g)| g).collect()
     }
 
-    /// The most specific point of a place: its first locality (the seat of a unit), else
-    /// its most specific unit.
-    fn representative(&self, group: &[u32]) -> u32 {
-        let locality = group
+    /// The most specific point of a place, under the name the sender used: a locality of
+    /// that name (the seat of a unit), else the most specific unit of that name, else any
+    /// locality (found by an alternative spelling), else the most specific unit.
+    fn representative(&self, group: &[u32], name: &str) -> u32 {
+        let named = |c: &u32| {
+            let own = fold(&self.place(*c).name);
+            own == name || squeeze(&own) == squeeze(name)
+        };
+        let locality = |c: &u32| self.place(*c).kind == Kind::Locality;
+        let most_specific = |rows: &mut dyn Iterator<Item = u32>| {
+            rows.max_by_key(|&c| (self.place(c).kind.level(), std::cmp::Reverse(c)))
+        };
+        group
             .iter()
             .copied()
-            .find(|&c| self.place(c).kind == Kind::Locality);
-        locality.unwrap_or_else(|| {
-            group
-                .iter()
-                .copied()
-                .max_by_key(|&c| (self.place(c).kind.level(), std::cmp::Reverse(c)))
-                .unwrap_or(group[0])
-        })
+            .find(|c| locality(c) && named(c))
+            .or_else(|| {
+                most_specific(&mut group.iter().copied().filter(|c| !locality(c) && named(c)))
+            })
+            .or_else(|| group.iter().copied().find(locality))
+            .or_else(|| most_specific(&mut group.iter().copied()))
+            .unwrap_or(group[0])
     }
 }
 

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 
 use crate::gazetteer::{Found, Gazetteer};
 use crate::keywords::{Category, KeyedField, Language, Vocabulary};
-pub use command::CommandMessage;
+pub use command::{CommandKind, CommandMessage};
 pub use counts::{Count, Counts};
 use tokens::{Special, Token, tokenize};
 
@@ -93,6 +93,8 @@ pub enum Parsed {
     Ambiguous {
         report: Report,
         choices: Vec<u32>,
+        /// The name as typed.
+        words: String,
     },
     Command(CommandMessage),
     Error {
@@ -236,13 +238,17 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     };
     let outcome = match located {
         Ok(place::Located::One(found)) => Ok(Some(found)),
-        Ok(place::Located::Several(choices)) => Err(choices),
+        Ok(place::Located::Several(choices, words)) => Err((choices, words)),
         Err(e) => return error(e),
     };
     report.description = words.rest();
     match outcome {
         Ok(place) => Parsed::Report(Report { place, ..report }),
-        Err(choices) => Parsed::Ambiguous { report, choices },
+        Err((choices, words)) => Parsed::Ambiguous {
+            report,
+            choices,
+            words,
+        },
     }
 }
 

@@ -17,7 +17,8 @@ const MAX_NAME_WORDS: usize = 4;
 #[derive(Debug)]
 pub(super) enum Located {
     One(Found),
-    Several(Vec<u32>),
+    /// The places, and the name as typed.
+    Several(Vec<u32>, String),
 }
 
 pub(super) fn find(
@@ -65,7 +66,7 @@ pub(super) fn find(
         Some(i) => {
             let folded = words.folded(i).to_owned();
             let suggestion = gazetteer.suggest(&folded).and_then(|name| {
-                match gazetteer.resolve(gazetteer.named(name), None, home) {
+                match gazetteer.resolve(name, None, home) {
                     Resolution::One(place) => Some(place),
                     Resolution::Several(places) => places.first().copied(),
                     Resolution::None => None,
@@ -167,7 +168,13 @@ impl Finder<'_> {
             let rows = gazetteer.named(p);
             (!rows.is_empty()).then_some(rows)
         })?;
+        let name = words.phrase(i, n)?;
         words.take(i, n);
+        let typed = words.tokens[i..i + n]
+            .iter()
+            .map(|t| t.raw)
+            .collect::<Vec<_>>()
+            .join(" ");
         let qualifier = (1..=3).rev().find_map(|k| {
             let phrase = words.phrase(i + n, k)?;
             gazetteer
@@ -178,13 +185,13 @@ impl Finder<'_> {
             words.take(i + n, *k);
         }
         let qualifier = qualifier.as_ref().map(|(p, _)| p.as_str());
-        Some(match gazetteer.resolve(candidates, qualifier, self.home) {
+        Some(match gazetteer.resolve(&name, qualifier, self.home) {
             Resolution::One(place) => Ok(Located::One(Found {
                 place,
                 found_by: FoundBy::Text,
                 point: None,
             })),
-            Resolution::Several(choices) => Ok(Located::Several(choices)),
+            Resolution::Several(choices) => Ok(Located::Several(choices, typed)),
             Resolution::None => Err(ParseError::UnknownPlace {
                 words: words
                     .tokens

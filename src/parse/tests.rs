@@ -35,13 +35,12 @@ fn received() -> DateTime<Utc> {
 
 fn parse_text(text: &str, home: Option<&str>) -> Parsed {
     let ctx = context();
-    let home = home.map(|h| {
-        let rows = ctx.gazetteer.named(&crate::text::fold(h));
-        match ctx.gazetteer.resolve(rows, None, None) {
+    let home = home.map(
+        |h| match ctx.gazetteer.resolve(&crate::text::fold(h), None, None) {
             crate::gazetteer::Resolution::One(p) => p,
             other => panic!("home {h}: {other:?}"),
-        }
-    });
+        },
+    );
     let input = Input {
         text,
         language: None,
@@ -273,7 +272,9 @@ fn homonyms_are_resolved_by_home_qualifier_or_choice() {
         ("koro (mopti)".into(), Some(FoundBy::ReporterHome))
     );
     match parse_text("ATT Nampala 2 morts", None) {
-        Parsed::Ambiguous { choices, report } => {
+        Parsed::Ambiguous {
+            choices, report, ..
+        } => {
             assert!(choices.len() >= 2, "{choices:?}");
             assert_eq!(report.counts.killed, Some(Count::Exact(2)));
         }

@@ -1,0 +1,180 @@
+//! Replies to monitors: `templates/sms/<lang>/<name>.txt` (minijinja), rendered with named
+//! values, folded to GSM-7 and held to one SMS segment. A language without a template
+//! uses the default language's. `check` renders every template with the longest
+//! realistic values and fails if any exceeds one segment.
+
+mod compose;
+
+use std::path::Path;
+
+use minijinja::{Environment, Value, context};
+
+use crate::gsm7;
+pub use compose::reply_for;
+
+/// A template problem. Start-up (and `vigie check`) stops with it.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    #[error("cannot read {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("template {name}: {reason}")]
+    Template { name: String, reason: String },
+    #[error("template {name} can exceed one SMS segment ({length} characters): {text}")]
+    TooLong {
+        name: String,
+        length: usize,
+        text: String,
+    },
+    #[error("no template {name} for the default language")]
+    Missing { name: String },
+}
+
+/// Every template a reply may use.
+pub const NAMES: [&str; 16] = [
+    "receipt",
+    "receipt_discreet",
+    "unknown_category",
+    "missing_place",
+    "unknown_place",
+    "ambiguous_place",
+    "empty",
+    "too_long",
+    "rate_limited",
+    "not_allowed",
+    "help",
+    "language_set",
+    "stopped",
+    "started",
+    "choice_expired",
+    "no_choice",
+];
+
+/// The loaded templates.
+#[derive(Debug)]
+pub struct Replies {
+    env: Environment<'static>,
+    languages: Vec<String>,
+    default: String,
+}
+
+impl Replies {
+    /// Reads `dir/<lang>/<name>.txt` for every language directory.
+    pub fn load(dir: &Path, default: &str) -> Result<Self, ReplyError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|e| ReplyError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })
+        };
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        // Words echoed from a message are cut, so a long one cannot push a reply past one SMS.
+        env.add_filter("truncate", |text: String, n: usize| -> String {
+            text.chars().take(n).collect()
+        });
+        let mut languages = Vec::new();
+        let entries = std::fs::read_dir(dir).map_err(|e| ReplyError::Read {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        for entry in entries.filter_map(Result::ok).filter(|e| e.path().is_dir()) {
+            let language = entry.file_name().to_string_lossy().into_owned();
+            for name in NAMES {
+                let path = entry.path().join(format!("{name}.txt"));
+                if !path.exists() {
+                    continue;
+                }
+                let source = read(&path)?;
+                let key = format!("{language}/{name}");
+                env.add_template_owned(key.clone(), source.trim_end().to_owned())
+                    .map_err(|e| ReplyError::Template {
+                        name: key,
+                        reason: e.to_string(),
+                    })?;
+            }
+            languages.push(language);
+        }
+        for name in NAMES {
+            if env.get_template(&format!("{default}/{name}")).is_err() {
+                return Err(ReplyError::Missing {
+                    name: format!("{default}/{name}"),
+                });
+            }
+        }
+        Ok(Self {
+            env,
+            languages,
+            default: default.to_owned(),
+        })
+    }
+
+    /// Renders `name` in `language` (else the default language), folded to GSM-7.
+    pub fn render(&self, language: &str, name: &str, values: &Value) -> Result<String, ReplyError> {
+        let key = format!("{language}/{name}");
+        let key = if self.env.get_template(&key).is_ok() {
+            key
+        } else {
+            format!("{}/{name}", self.default)
+        };
+        let template = self
+            .env
+            .get_template(&key)
+            .map_err(|e| ReplyError::Template {
+                name: key.clone(),
+                reason: e.to_string(),
+            })?;
+        let text = template.render(values).map_err(|e| ReplyError::Template {
+            name: key.clone(),
+            reason: e.to_string(),
+        })?;
+        let text = squash_spaces(&text);
+        Ok(gsm7::fold(&text).into_owned())
+    }
+
+    /// Whether a rendered reply fits one segment.
+    pub fn fits(text: &str) -> bool {
+        gsm7::segments(text) <= 1
+    }
+
+    /// Renders every template in every language with the longest realistic values.
+    pub fn check(&self) -> Result<(), ReplyError> {
+        for language in &self.languages {
+            for name in NAMES {
+                let text = self.render(language, name, &longest_values())?;
+                if !Self::fits(&text) {
+                    return Err(ReplyError::TooLong {
+                        name: format!("{language}/{name}"),
+                        length: text.chars().count(),
+                        text,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn squash_spaces(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Values as long as real ones get: an eight-digit reference, a long place with its
+/// cercle, three counts, three choices, a long unknown word.
+fn longest_values() -> Value {
+    let count = |field: &str| context! { n => 999, field => field };
+    let choice = |n: u32| context! { n => n, label => "Ouro Modi (Tombouctou, Goundam)" };
+    context! {
+        ref => 99_999_999,
+        category => "CONF",
+        place => "Diallassagou (Mopti, Bankass)",
+        counts => vec![count("displaced"), count("abducted"), count("households")],
+        word => "ENLEVEMENTSS",
+        words => "Koulikoro-Gare Sud",
+        suggestion => "Koulikoro (Koulikoro)",
+        name => "Nampala",
+        choices => vec![choice(1), choice(2), choice(3)],
+    }
+}
+
+#[cfg(test)]
+mod tests;

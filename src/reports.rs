@@ -1,0 +1,165 @@
+//! What reading reports takes, loaded once from `[reports]`: the keyword files, the
+//! gazetteer, the reply templates and the time zone; and a parse as one JSON object
+//! (`vigie parse --json`).
+
+use anyhow::Context as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+use crate::config::ReportsConfig;
+use crate::gazetteer::{Found, Gazetteer, Resolution};
+use crate::keywords::Vocabulary;
+use crate::parse::{Context, Count, Counts, Input, Parsed, parse};
+use crate::reply::{Replies, reply_for};
+use crate::text::fold;
+
+/// Everything parsing and replying need.
+#[derive(Debug)]
+pub struct Reports {
+    pub vocabulary: Vocabulary,
+    pub gazetteer: Gazetteer,
+    pub replies: Replies,
+    pub time_zone: Tz,
+}
+
+impl Reports {
+    pub fn load(config: &ReportsConfig) -> anyhow::Result<Self> {
+        let vocabulary = Vocabulary::load(&config.keywords_dir, &config.default_language)?;
+        let replies = Replies::load(&config.templates_dir, &config.default_language)?;
+        replies.check()?;
+        let gazetteer = Gazetteer::load(&config.gazetteer_files(), config.boundaries.as_deref())
+            .context("cannot load the gazetteer")?;
+        Ok(Self {
+            vocabulary,
+            gazetteer,
+            replies,
+            time_zone: config.time_zone()?,
+        })
+    }
+
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            vocabulary: &self.vocabulary,
+            gazetteer: &self.gazetteer,
+            time_zone: self.time_zone,
+        }
+    }
+
+    /// A home place given as a gazetteer id or a name that resolves to one place.
+    pub fn home(&self, given: &str) -> Option<u32> {
+        if let Some(id) = self.gazetteer.by_id(given) {
+            return Some(id);
+        }
+        match self.gazetteer.resolve(&fold(given), None, None) {
+            Resolution::One(place) => Some(place),
+            _ => None,
+        }
+    }
+
+    /// Parses `text` and describes the outcome and its reply as one JSON object.
+    pub fn parse_json(
+        &self,
+        text: &str,
+        language: Option<&str>,
+        home: Option<u32>,
+        received: DateTime<Utc>,
+    ) -> Value {
+        let input = Input {
+            text,
+            language,
+            home,
+            received,
+        };
+        let parsed = parse(&input, &self.context());
+        let reply = reply_for(&self.replies, &parsed, &self.gazetteer, 1042, false)
+            .unwrap_or_else(|e| format!("(no reply: {e})"));
+        let mut out = self.describe(&parsed);
+        out["reply"] = reply.into();
+        out
+    }
+
+    fn describe(&self, parsed: &Parsed) -> Value {
+        let place = |f: &Found| self.place_json(f);
+        match parsed {
+            Parsed::Report(r) | Parsed::Ambiguous { report: r, .. } => {
+                let status = if matches!(parsed, Parsed::Report(_)) {
+                    "ok"
+                } else {
+                    "ambiguous"
+                };
+                let candidates: Vec<Value> = match parsed {
+                    Parsed::Ambiguous { choices, .. } => choices
+                        .iter()
+                        .map(|&c| {
+                            place(&Found {
+                                place: c,
+                                found_by: crate::gazetteer::FoundBy::Text,
+                                point: None,
+                            })
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                json!({
+                    "status": status,
+                    "language": r.language,
+                    "category": r.category.code(),
+                    "place": r.place.as_ref().map(place),
+                    "counts": counts_json(&r.counts),
+                    "event_time": r.event_time.to_rfc3339_opts(SecondsFormat::Secs, true),
+                    "severity": r.severity,
+                    "description": r.description,
+                    "error": null,
+                    "candidates": candidates,
+                })
+            }
+            Parsed::Command(c) => json!({
+                "status": "ok",
+                "language": c.language,
+                "command": format!("{:?}", c.kind),
+                "category": null, "place": null, "counts": null, "error": null, "candidates": [],
+            }),
+            Parsed::Error { error, language } => json!({
+                "status": "error",
+                "language": language,
+                "error": error.code(),
+                "category": null, "place": null, "counts": null, "candidates": [],
+            }),
+        }
+    }
+
+    fn place_json(&self, found: &Found) -> Value {
+        let p = self.gazetteer.place(found.place);
+        let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
+        let admin = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        json!({
+            "id": &*p.id,
+            "name": &*p.name,
+            "admin1": admin(&p.admin1),
+            "admin2": admin(&p.admin2),
+            "admin3": admin(&p.admin3),
+            "country": &*p.country,
+            "lat": lat,
+            "lon": lon,
+            "found_by": found.found_by,
+        })
+    }
+}
+
+/// Every field, `null` when not given; "several" when the number is unknown.
+fn counts_json(c: &Counts) -> Value {
+    let n = |count: Option<Count>| match count {
+        Some(Count::Exact(n)) => json!(n),
+        Some(Count::Several) => json!("several"),
+        None => Value::Null,
+    };
+    json!({
+        "killed": n(c.killed),
+        "injured": n(c.injured),
+        "abducted": n(c.abducted),
+        "displaced": n(c.displaced),
+        "households": n(c.households),
+        "livestock": n(c.livestock),
+    })
+}
