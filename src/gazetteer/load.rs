@@ -37,18 +37,18 @@ struct Row {
     admin3: String,
 }
 
-/// Shares one allocation per distinct admin name.
+/// Shares one allocation per distinct admin name, and one for its folded form.
 #[derive(Default)]
-struct Interner(HashMap<String, Arc<str>>);
+struct Interner(HashMap<String, (Arc<str>, Arc<str>)>);
 
 impl Interner {
-    fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
-            return Arc::clone(shared);
+    fn get(&mut self, text: &str) -> (Arc<str>, Arc<str>) {
+        if let Some((shared, folded)) = self.0.get(text) {
+            return (Arc::clone(shared), Arc::clone(folded));
         }
-        let shared: Arc<str> = Arc::from(text);
-        self.0.insert(text.to_owned(), Arc::clone(&shared));
-        shared
+        let entry: (Arc<str>, Arc<str>) = (Arc::from(text), Arc::from(fold(text)));
+        self.0.insert(text.to_owned(), entry.clone());
+        entry
     }
 }
 
@@ -148,16 +148,21 @@ fn read_csv(
         if !(-90.0..=90.0).contains(&row.lat) || !(-180.0..=180.0).contains(&row.lon) {
             return Err(row_error(line, "lat/lon out of range".into()));
         }
+        let (admin1, folded1) = names.get(&row.admin1);
+        let (admin2, folded2) = names.get(&row.admin2);
+        let (admin3, folded3) = names.get(&row.admin3);
         let place = Place {
             id: Arc::from(row.id.as_str()),
             name: Arc::from(row.name.as_str()),
             kind,
             lat: row.lat,
             lon: row.lon,
-            country: names.get(&row.country),
-            admin1: names.get(&row.admin1),
-            admin2: names.get(&row.admin2),
-            admin3: names.get(&row.admin3),
+            country: names.get(&row.country).0,
+            admin1,
+            admin2,
+            admin3,
+            folded_name: fold(&row.name).into_boxed_str(),
+            folded_admin: [folded1, folded2, folded3],
         };
         places.push(Loaded {
             place,

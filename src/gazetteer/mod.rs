@@ -63,9 +63,19 @@ pub struct Place {
     pub admin1: Arc<str>,
     pub admin2: Arc<str>,
     pub admin3: Arc<str>,
+    /// The name and admin names folded, once: matching compares these all the time.
+    folded_name: Box<str>,
+    folded_admin: [Arc<str>; 3],
 }
 
 impl Place {
+    /// The admin name at `level` (1 to 3), folded; empty when none.
+    fn folded_admin(&self, level: usize) -> &str {
+        self.folded_admin
+            .get(level.wrapping_sub(1))
+            .map_or("", |a| a)
+    }
+
     /// The admin name at `level` (1 to 3); empty when none.
     pub fn admin(&self, level: usize) -> &str {
         match level {
@@ -152,28 +162,69 @@ impl Gazetteer {
     }
 
     /// A known name within edit distance 1 (2 for names of 8 letters or more): the name of
-    /// an admin unit if one is that close, else the most common.
+    /// an admin unit if one is that close, else the most common. Distance 1 is every
+    /// one-letter edit of the word looked up directly; only a long word that has none
+    /// searches the edit-distance tree.
     pub fn suggest(&self, folded: &str) -> Option<&str> {
-        let tolerance = if folded.chars().count() >= 8 { 2 } else { 1 };
+        let close: Vec<&str> = edits(folded)
+            .filter_map(|edit| self.by_name.get_key_value(edit.as_str()).map(|(k, _)| &**k))
+            .collect();
+        if let Some(best) = self.most_notable(close.into_iter()) {
+            return Some(best);
+        }
+        if folded.chars().count() < 8 {
+            return None;
+        }
         let tree = self.suggestions.get_or_init(|| {
             let mut tree = bk_tree::BKTree::default();
-            for name in self
-                .by_name
-                .keys()
-                .filter(|n| n.contains(' ') || n.len() > 2)
-            {
+            for name in self.by_name.keys().filter(|n| n.len() >= 6) {
                 tree.add(name.to_string());
             }
             Suggestions(tree)
         });
-        tree.0
-            .find(folded, tolerance)
-            // Ties go to the name of an admin unit, then to the most common name.
-            .min_by_key(|(distance, name)| {
-                let rows = self.named(name);
-                let unit = rows.iter().any(|&r| self.place(r).kind != Kind::Locality);
-                (*distance, !unit, std::cmp::Reverse(rows.len()))
-            })
-            .map(|(_, name)| name.as_str())
+        self.most_notable(tree.0.find(folded, 2).map(|(_, name)| name.as_str()))
     }
+
+    /// The name of an admin unit first, then the name most places bear.
+    fn most_notable<'a>(&self, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+        names.min_by_key(|name| {
+            let rows = self.named(name);
+            let unit = rows.iter().any(|&r| self.place(r).kind != Kind::Locality);
+            (!unit, std::cmp::Reverse(rows.len()), *name)
+        })
+    }
+}
+
+/// Every string one edit away from `word` (deletion, transposition, substitution,
+/// insertion) over the folded alphabet.
+fn edits(word: &str) -> impl Iterator<Item = String> + '_ {
+    const ALPHABET: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+    let chars: Vec<char> = word.chars().collect();
+    let n = chars.len();
+    let mut out: Vec<Vec<char>> = Vec::with_capacity(n * 75 + 40);
+    for i in 0..n {
+        let mut deleted = chars.clone();
+        deleted.remove(i);
+        out.push(deleted);
+        if i > 0 {
+            let mut swapped = chars.clone();
+            swapped.swap(i - 1, i);
+            out.push(swapped);
+        }
+    }
+    for x in ALPHABET.chars() {
+        for i in 0..=n {
+            let mut inserted = chars.clone();
+            inserted.insert(i, x);
+            out.push(inserted);
+            if i < n {
+                let mut replaced = chars.clone();
+                replaced[i] = x;
+                out.push(replaced);
+            }
+        }
+    }
+    out.into_iter()
+        .map(|c| c.into_iter().collect::<String>())
+        .filter(move |edit| edit != word)
 }

@@ -4,7 +4,7 @@
 //! What is still several far-apart places is ambiguous.
 
 use super::{Gazetteer, Kind, Place};
-use crate::text::{fold, squeeze};
+use crate::text::squeeze;
 
 /// Localities closer than this are one place (the data files repeat many villages).
 const SAME_PLACE_KM: f64 = 5.0;
@@ -106,9 +106,10 @@ impl Gazetteer {
     /// that name (the seat of a unit), else the most specific unit of that name, else any
     /// locality (found by an alternative spelling), else the most specific unit.
     fn representative(&self, group: &[u32], name: &str) -> u32 {
+        let squeezed = squeeze(name);
         let named = |c: &u32| {
-            let own = fold(&self.place(*c).name);
-            own == name || squeeze(&own) == squeeze(name)
+            let own = &*self.place(*c).folded_name;
+            own == name || squeeze(own) == squeezed
         };
         let locality = |c: &u32| self.place(*c).kind == Kind::Locality;
         let most_specific = |rows: &mut dyn Iterator<Item = u32>| {
@@ -138,9 +139,8 @@ fn root(parent: &mut [usize], mut i: usize) -> usize {
 /// `qualifier` is the name of one of the place's admin units.
 fn is_under(place: &Place, qualifier: &str) -> bool {
     (1..=3).any(|level| {
-        let unit = place.admin(level);
-        !unit.is_empty()
-            && (fold(unit) == qualifier || fold(unit.trim_end_matches(" Commune")) == qualifier)
+        let unit = place.folded_admin(level);
+        !unit.is_empty() && (unit == qualifier || unit.trim_end_matches(" commune") == qualifier)
     })
 }
 
