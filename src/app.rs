@@ -13,9 +13,11 @@ use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
+use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::provider::Channels;
+use crate::reports::Reports;
 use crate::store::{Store, WriterThread};
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
@@ -47,15 +49,25 @@ impl Application {
             Arc::clone(&metrics),
             &config.inbound,
         );
-        let outbound = Outbound::new(
-            &config,
+        let outbound = Arc::new(
+            Outbound::new(
+                &config,
+                store.clone(),
+                Arc::clone(&channels),
+                Arc::clone(&metrics),
+            )
+            .context("cannot set up sending")?,
+        );
+        let reports = Arc::new(Reports::load(&config.reports)?);
+        let intake = Intake::new(
             store.clone(),
-            Arc::clone(&channels),
-            Arc::clone(&metrics),
-        )
-        .context("cannot set up sending")?;
+            reports,
+            Arc::clone(&outbound),
+            &config.reports,
+        );
         let state = AppState::new(Shared {
-            outbound: Arc::new(outbound),
+            intake: Arc::new(intake),
+            outbound,
             channels,
             inbound: Arc::new(inbound),
             delivery: Delivery::new(store.clone(), Arc::clone(&metrics)),
@@ -100,8 +112,10 @@ impl Application {
             .start(&workers, &shutdown)
             .await
             .context("cannot start sending")?;
+        workers.spawn(Arc::clone(&self.state.intake).run(shutdown.clone()));
         workers.spawn(housekeeping(
             Arc::clone(&self.state.inbound),
+            Arc::clone(&self.state.intake),
             Arc::clone(&self.state.outbound),
             self.housekeeping_every,
             shutdown.clone(),
@@ -133,6 +147,7 @@ impl Application {
 /// Periodic upkeep; a step in progress is finished before shutdown is honoured.
 async fn housekeeping(
     inbound: Arc<Inbound>,
+    intake: Arc<Intake>,
     outbound: Arc<Outbound>,
     every: Duration,
     shutdown: CancellationToken,
@@ -146,6 +161,9 @@ async fn housekeeping(
             tracing::error!(error = %e, "cannot store expired concatenation parts");
         }
         inbound.forget_quiet_senders();
+        if let Err(e) = intake.expire_choices().await {
+            tracing::error!(error = %e, "cannot expire place choices");
+        }
         if let Err(e) = outbound.housekeeping().await {
             tracing::error!(error = %e, "outbound upkeep failed");
         }

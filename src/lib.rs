@@ -18,6 +18,8 @@ pub mod gsm7;
 pub mod http;
 /// Stage 1: normalise and store every inbound message exactly once.
 pub mod inbound;
+/// Stage 2 shell: each stored message read once: commands, reports, replies.
+pub mod intake;
 /// The words of the report grammar, one file per language.
 pub mod keywords;
 /// Prometheus metrics.

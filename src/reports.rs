@@ -148,7 +148,7 @@ impl Reports {
 }
 
 /// Every field, `null` when not given; "several" when the number is unknown.
-fn counts_json(c: &Counts) -> Value {
+pub fn counts_json(c: &Counts) -> Value {
     let n = |count: Option<Count>| match count {
         Some(Count::Exact(n)) => json!(n),
         Some(Count::Several) => json!("several"),

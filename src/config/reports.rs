@@ -24,6 +24,19 @@ pub struct ReportsConfig {
     pub boundaries: Option<PathBuf>,
     /// IANA time zone of `hier`, `ce matin`, `14h30`.
     pub time_zone: String,
+    /// Reports from numbers not in the contacts: filed as they are, filed marked
+    /// unverified, or refused with a reply.
+    pub unknown_senders: UnknownSenders,
+    /// A report waiting for its sender's place choice expires after this.
+    pub choice_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownSenders {
+    Accept,
+    Unverified,
+    Refuse,
 }
 
 impl Default for ReportsConfig {
@@ -39,6 +52,8 @@ impl Default for ReportsConfig {
             extra_gazetteers: Vec::new(),
             boundaries: Some("data/sahel_admin_boundaries.geojson".into()),
             time_zone: "Africa/Bamako".into(),
+            unknown_senders: UnknownSenders::Unverified,
+            choice_timeout_secs: 30 * 60,
         }
     }
 }

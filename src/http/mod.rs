@@ -22,6 +22,7 @@ pub use error::ApiError;
 
 use crate::delivery::Delivery;
 use crate::inbound::Inbound;
+use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::provider::Channels;
@@ -39,6 +40,7 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub channels: Arc<Channels>,
     pub inbound: Arc<Inbound>,
+    pub intake: Arc<Intake>,
     pub outbound: Arc<Outbound>,
     pub delivery: Delivery,
     pub store: Store,

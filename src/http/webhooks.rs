@@ -51,7 +51,9 @@ async fn receive_sms(
         state.metrics.inbound(&channel.id, "malformed");
         tracing::warn!(channel = %channel.id, error = %e, "inbound webhook refused");
     }
-    Ok(sms_answer(channel.kind, &accepted?))
+    let accepted = accepted?;
+    state.intake.notify();
+    Ok(sms_answer(channel.kind, &accepted))
 }
 
 /// `POST|GET /webhooks/{channel}/status`

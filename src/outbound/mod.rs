@@ -69,7 +69,8 @@ impl NewMessage {
 /// A message as queued.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Queued {
-    pub id: i64,
+    /// `None`: not queued, the recipient sent STOP (alerts and broadcasts only).
+    pub id: Option<i64>,
     pub channel: String,
     pub segments: u32,
     pub encoding: &'static str,
@@ -228,6 +229,12 @@ impl Outbound {
         Ok(queued)
     }
 
+    /// Routes and composes one message for a caller that inserts it in its own
+    /// transaction (with `store::outbound::insert`, then `wake`).
+    pub fn prepare_one(&self, m: &NewMessage) -> Result<NewOutbound, OutboundError> {
+        self.prepare(m).map_err(|e| e.at(0))
+    }
+
     fn prepare(&self, m: &NewMessage) -> Result<NewOutbound, ComposeOrRoute> {
         let route = self.route(&m.to).ok_or(ComposeOrRoute::NoChannel)?;
         let fold = self
@@ -259,7 +266,8 @@ impl Outbound {
         Some(self.routing.as_ref()?.route(to.as_str()))
     }
 
-    fn wake(&self, channel: &str) {
+    /// Tells a channel's worker that messages are waiting.
+    pub fn wake(&self, channel: &str) {
         if let Some(lane) = self.lanes.get(channel) {
             lane.wake.notify_one();
         }

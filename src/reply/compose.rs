@@ -6,7 +6,7 @@
 use minijinja::{Value, context};
 
 use super::{Replies, ReplyError};
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Gazetteer, Place};
 use crate::parse::{CommandKind, Count, Counts, ParseError, Parsed, Report};
 
 /// The reply to `parsed`, rendered. `reference` numbers a filed report.
@@ -59,6 +59,27 @@ pub fn reply_for(
             replies.render(language, name, &context! {})
         }
     }
+}
+
+/// The receipt of a report filed by a place choice: the place echoed, not the counts.
+pub fn receipt_for_choice(
+    replies: &Replies,
+    language: &str,
+    reference: u64,
+    category: &str,
+    place: &Place,
+    discreet: bool,
+) -> Result<String, ReplyError> {
+    if discreet {
+        return replies.render(language, "receipt_discreet", &context! { ref => reference });
+    }
+    let values = context! {
+        ref => reference,
+        category => category,
+        place => place.label(1),
+        counts => Vec::<Value>::new(),
+    };
+    replies.render(language, "receipt", &values)
 }
 
 fn receipt(report: &Report, gazetteer: &Gazetteer, reference: u64) -> Value {

@@ -10,7 +10,7 @@ use std::path::Path;
 use minijinja::{Environment, Value, context};
 
 use crate::gsm7;
-pub use compose::reply_for;
+pub use compose::{receipt_for_choice, reply_for};
 
 /// A template problem. Start-up (and `vigie check`) stops with it.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -47,6 +47,7 @@ pub const NAMES: [&str; 16] = [
     "started",
     "choice_expired",
     "no_choice",
+    "not_registered",
 ];
 
 /// The loaded templates.

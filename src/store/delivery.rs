@@ -260,7 +260,7 @@ mod tests {
             segments: 1,
             encoding: "gsm7",
         };
-        let id = queue(&conn, &[message], 0).unwrap()[0];
+        let id = queue(&conn, &[message], 0).unwrap()[0].unwrap();
         reroute_queued(&conn, "kn", 1, 10).unwrap();
         let status = |conn: &Connection| -> String {
             conn.query_row(

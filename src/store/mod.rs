@@ -5,9 +5,11 @@
 //! never hold a `Connection`: they call `Store::write`/`Store::read` with a query function
 //! from one of the table modules.
 
+pub mod contacts;
 pub mod delivery;
 pub mod inbound;
 pub mod outbound;
+pub mod reports;
 mod writer;
 
 use std::path::PathBuf;
@@ -58,6 +60,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_foundation.sql")),
         M::up(include_str!("migrations/0002_outbound_queue.sql")),
+        M::up(include_str!("migrations/0003_reports.sql")),
     ])
 }
 

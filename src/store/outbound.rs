@@ -27,11 +27,14 @@ pub struct NewOutbound {
 }
 
 /// Queues every message (in the caller's transaction); returns their ids in order.
+/// Alerts and broadcasts to a number that sent STOP are not queued (`None`).
 pub fn insert(
     conn: &Connection,
     messages: &[NewOutbound],
     now: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<Option<i64>>, StoreError> {
+    let mut opted_out =
+        conn.prepare_cached("SELECT 1 FROM contacts WHERE phone = ?1 AND opted_out = 1")?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO outbound_messages
             (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
@@ -40,6 +43,10 @@ pub fn insert(
     )?;
     let mut ids = Vec::with_capacity(messages.len());
     for m in messages {
+        if matches!(m.purpose, "alert" | "broadcast") && opted_out.exists([&m.recipient])? {
+            ids.push(None);
+            continue;
+        }
         stmt.execute(params![
             m.channel,
             m.fallbacks.join(","),
@@ -54,7 +61,7 @@ pub fn insert(
             m.encoding,
             now
         ])?;
-        ids.push(conn.last_insert_rowid());
+        ids.push(Some(conn.last_insert_rowid()));
     }
     Ok(ids)
 }

@@ -76,7 +76,8 @@ async fn the_messages_api_pages_and_names_bad_parameters() {
     let rest: serde_json::Value = get("limit=2&before=2").await.unwrap().json().await.unwrap();
     assert_eq!(rest["messages"][0]["text"], "RAS 0");
     let out: serde_json::Value = get("direction=out").await.unwrap().json().await.unwrap();
-    assert_eq!(out["messages"].as_array().unwrap().len(), 0);
+    // Replies to the three messages, as the intake gets to them.
+    assert!(out["messages"].as_array().unwrap().len() <= 3);
     for (query, needle) in [
         ("limit=0", "limit"),
         ("direction=sideways", "direction"),

@@ -86,7 +86,11 @@ async fn many_messages_are_queued_in_one_transaction_all_or_none() {
         .await
         .unwrap();
     assert_eq!(queued.len(), 500);
-    assert!(queued.windows(2).all(|w| w[1].id == w[0].id + 1));
+    assert!(
+        queued
+            .windows(2)
+            .all(|w| w[1].id == w[0].id.map(|id| id + 1))
+    );
     let db = rusqlite::Connection::open(dir.path().join("vigie.db")).unwrap();
     let count: i64 = db
         .query_row("SELECT count(*) FROM outbound_messages", [], |r| r.get(0))

@@ -65,6 +65,9 @@ kind = "kannel"
 secret = "s3cret"
 "#;
 
+/// A small gazetteer (the Mopti region) keeps start-up quick in debug builds.
+const REPORTS: &str = "[reports]\ngazetteers = [\"tests/fixtures/gazetteer_mopti.csv\"]\n";
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -92,7 +95,7 @@ pub async fn spawn_gateway(rest: &str, dir: TempDir) -> TestApp {
     let db = dir.path().join("vigie.db");
     let text = format!(
         "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
-         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{rest}"
+         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}\n{rest}"
     );
     let config = Config::from_toml(&text).unwrap();
     let build = tokio::time::timeout(

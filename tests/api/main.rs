@@ -11,3 +11,4 @@ mod lifecycle;
 mod outbound;
 mod outbound_safety;
 mod refusals;
+mod reports;

@@ -1,0 +1,147 @@
+//! Stage 2 shell, intake: each stored inbound message read exactly once. Floods and loops
+//! are skipped; commands are carried out; reports are parsed, stored with the place and
+//! how it was found, and answered through the outbound queue.
+//!
+//! Reading a message, storing its report and queueing its reply commit together, with the
+//! message marked read: a crash before leaves it unread (read again at start-up), after
+//! leaves it done. Nothing is lost, nothing is doubled.
+
+mod plan;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock;
+use crate::config::ReportsConfig;
+use crate::outbound::Outbound;
+use crate::reports::Reports;
+use crate::store::reports::{self as queries, Unread};
+use crate::store::{Store, StoreError, contacts};
+use plan::Plan;
+
+/// An idle intake looks for unread messages this often (a wake-up comes sooner).
+const POLL: Duration = Duration::from_millis(500);
+/// Messages read per round.
+const BATCH: usize = 64;
+
+/// The intake stage.
+#[derive(Debug)]
+pub struct Intake {
+    store: Store,
+    reports: Arc<Reports>,
+    outbound: Arc<Outbound>,
+    config: plan::Policy,
+    wake: Notify,
+}
+
+impl Intake {
+    pub fn new(
+        store: Store,
+        reports: Arc<Reports>,
+        outbound: Arc<Outbound>,
+        config: &ReportsConfig,
+    ) -> Self {
+        Self {
+            store,
+            reports,
+            outbound,
+            config: plan::Policy {
+                unknown_senders: config.unknown_senders,
+                choice_timeout: Duration::from_secs(config.choice_timeout_secs),
+            },
+            wake: Notify::new(),
+        }
+    }
+
+    /// A new message was stored.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Reads messages until shutdown; a round in progress is finished first.
+    pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            let read = self.round().await;
+            match read {
+                Ok(0) => {}
+                Ok(_) => continue,
+                Err(e) => tracing::error!(error = %e, "intake round failed"),
+            }
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+    }
+
+    /// Reads the oldest unread messages; returns how many.
+    async fn round(&self) -> Result<usize, StoreError> {
+        let unread = self.store.read(|c| queries::unread(c, BATCH)).await?;
+        for message in &unread {
+            self.read_one(message.clone()).await?;
+        }
+        Ok(unread.len())
+    }
+
+    async fn read_one(&self, message: Unread) -> Result<(), StoreError> {
+        let sender = message.sender.clone();
+        let contact = self
+            .store
+            .read(move |c| contacts::by_phone(c, &sender))
+            .await?;
+        let received =
+            DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
+        let plan = plan::plan(&message, contact, received, &self.reports, &self.config);
+        self.commit(message.id, plan).await
+    }
+
+    /// Marks the message read and carries out its plan, in one transaction.
+    async fn commit(&self, inbound_id: i64, plan: Plan) -> Result<(), StoreError> {
+        let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
+        let plan = Arc::new(plan);
+        let channels = self
+            .store
+            .write(move |conn| {
+                if !queries::mark_read(conn, inbound_id, plan.state())? {
+                    return Ok(Vec::new());
+                }
+                plan::apply(
+                    conn,
+                    &plan,
+                    inbound_id,
+                    &reports,
+                    &outbound,
+                    clock::now_ms(),
+                )
+            })
+            .await?;
+        for channel in channels {
+            self.outbound.wake(&channel);
+        }
+        Ok(())
+    }
+
+    /// Pending place choices past their time expire, with a notice to their senders.
+    pub async fn expire_choices(&self) -> Result<(), StoreError> {
+        let now = clock::now_ms();
+        let before =
+            now - i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+        let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
+        let channels = self
+            .store
+            .write(move |conn| {
+                let expired = queries::expire_pending(conn, before, now)?;
+                plan::notices(conn, &expired, &reports, &outbound, now)
+            })
+            .await?;
+        for channel in channels {
+            self.outbound.wake(&channel);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! What one message calls for (`plan`, pure but for the parse), and carrying it out inside
+//! the intake's transaction (`apply`): a report stored, a contact updated, a reply queued.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::Unread;
+use crate::config::UnknownSenders;
+use crate::gazetteer::Found;
+use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::parse::{CommandKind, Input, Parsed, parse};
+use crate::reply::{receipt_for_choice, reply_for};
+use crate::reports::Reports;
+use crate::store::StoreError;
+use crate::store::contacts::{self, Contact};
+use crate::store::outbound as queued;
+use crate::store::reports::{self as queries, Expired, NewReport, PlaceRecord};
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Policy {
+    pub unknown_senders: UnknownSenders,
+    pub choice_timeout: Duration,
+}
+
+/// One message's plan.
+#[derive(Debug)]
+pub(super) struct Plan {
+    sender: String,
+    contact: Option<Contact>,
+    step: Step,
+    choice_timeout: Duration,
+}
+
+#[derive(Debug)]
+pub(super) enum Step {
+    /// A flood or a loop: read, nothing else.
+    Skip,
+    /// A report (or one waiting for a place choice) to store and acknowledge.
+    File {
+        parsed: Parsed,
+        unverified: bool,
+    },
+    /// An error or a command that only needs its reply.
+    Reply(Parsed),
+    OptOut {
+        out: bool,
+        parsed: Parsed,
+    },
+    Language {
+        code: String,
+        parsed: Parsed,
+    },
+    Choice {
+        n: u32,
+        parsed: Parsed,
+    },
+    Refuse {
+        language: String,
+    },
+}
+
+impl Plan {
+    pub(super) fn state(&self) -> &'static str {
+        if matches!(self.step, Step::Skip) {
+            "skipped"
+        } else {
+            "done"
+        }
+    }
+}
+
+pub(super) fn plan(
+    message: &Unread,
+    contact: Option<Contact>,
+    received: DateTime<Utc>,
+    reports: &Reports,
+    policy: &Policy,
+) -> Plan {
+    let contact = contact.filter(|c| c.active);
+    let step = if message.throttled || message.is_loop {
+        Step::Skip
+    } else {
+        let home = contact
+            .as_ref()
+            .and_then(|c| c.home.as_deref())
+            .and_then(|h| reports.gazetteer.by_id(h));
+        let input = Input {
+            text: &message.text,
+            language: contact.as_ref().and_then(|c| c.language.as_deref()),
+            home,
+            received,
+        };
+        step_for(
+            parse(&input, &reports.context()),
+            contact.is_some(),
+            reports,
+            policy,
+        )
+    };
+    Plan {
+        sender: message.sender.clone(),
+        contact,
+        step,
+        choice_timeout: policy.choice_timeout,
+    }
+}
+
+fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy) -> Step {
+    match parsed {
+        Parsed::Report(_) | Parsed::Ambiguous { .. } => {
+            match (registered, policy.unknown_senders) {
+                (false, UnknownSenders::Refuse) => Step::Refuse {
+                    language: parsed.language().to_owned(),
+                },
+                (registered, policy) => Step::File {
+                    unverified: !registered && policy == UnknownSenders::Unverified,
+                    parsed,
+                },
+            }
+        }
+        Parsed::Command(ref c) => match &c.kind {
+            CommandKind::Stop => Step::OptOut { out: true, parsed },
+            CommandKind::Start => Step::OptOut { out: false, parsed },
+            CommandKind::Language(Some(code)) if reports.vocabulary.get(code).is_some() => {
+                Step::Language {
+                    code: code.clone(),
+                    parsed,
+                }
+            }
+            CommandKind::Choice(n) => Step::Choice { n: *n, parsed },
+            _ => Step::Reply(parsed),
+        },
+        Parsed::Error { .. } => Step::Reply(parsed),
+    }
+}
+
+/// Carries out the plan; returns the channels whose workers have replies waiting.
+pub(super) fn apply(
+    conn: &Connection,
+    plan: &Plan,
+    inbound_id: i64,
+    reports: &Reports,
+    outbound: &Outbound,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let out = Out {
+        conn,
+        reports,
+        outbound,
+        now,
+    };
+    let reply = match &plan.step {
+        Step::Skip => return Ok(Vec::new()),
+        Step::File { parsed, unverified } => file(&out, plan, inbound_id, parsed, *unverified)?,
+        Step::Reply(parsed) => {
+            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
+        }
+        Step::OptOut { out: stop, parsed } => {
+            contacts::set_opted_out(conn, &plan.sender, *stop, now)?;
+            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
+        }
+        Step::Language { code, parsed } => {
+            contacts::set_language(conn, &plan.sender, code, now)?;
+            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
+        }
+        Step::Choice { n, parsed } => choose(&out, plan, *n, parsed)?,
+        Step::Refuse { language } => reports
+            .replies
+            .render(language, "not_registered", &minijinja::context! {})
+            .ok(),
+    };
+    match reply {
+        Some(text) => out.queue(&plan.sender, text, Some(inbound_id)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A notice to each sender whose place choice expired.
+pub(super) fn notices(
+    conn: &Connection,
+    expired: &[Expired],
+    reports: &Reports,
+    outbound: &Outbound,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let out = Out {
+        conn,
+        reports,
+        outbound,
+        now,
+    };
+    let mut channels = Vec::new();
+    for e in expired {
+        let values = minijinja::context! { category => e.category, name => e.name };
+        if let Ok(text) = reports
+            .replies
+            .render(&e.language, "choice_expired", &values)
+        {
+            channels.extend(out.queue(&e.reporter, text, None)?);
+        }
+    }
+    Ok(channels)
+}
+
+/// What writing needs.
+struct Out<'a> {
+    conn: &'a Connection,
+    reports: &'a Reports,
+    outbound: &'a Outbound,
+    now: i64,
+}
+
+impl Out<'_> {
+    /// Queues a reply in this transaction; a sender we cannot write to gets none.
+    fn queue(
+        &self,
+        to: &str,
+        text: String,
+        inbound_id: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let Ok(address) = self.outbound.address(to) else {
+            tracing::info!("no reply: the sender is not a phone number");
+            return Ok(Vec::new());
+        };
+        let mut message = NewMessage::new(address, text, Purpose::Reply);
+        message.inbound_id = inbound_id;
+        let row = match self.outbound.prepare_one(&message) {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, "reply not queued");
+                return Ok(Vec::new());
+            }
+        };
+        queued::insert(self.conn, std::slice::from_ref(&row), self.now)?;
+        Ok(vec![row.channel])
+    }
+}
+
+fn file(
+    out: &Out<'_>,
+    plan: &Plan,
+    inbound_id: i64,
+    parsed: &Parsed,
+    unverified: bool,
+) -> Result<Option<String>, StoreError> {
+    let (report, choices, typed) = match parsed {
+        Parsed::Report(r) => (r, Vec::new(), None),
+        Parsed::Ambiguous {
+            report,
+            choices,
+            words,
+        } => (report, choices.clone(), Some(words.clone())),
+        _ => return Ok(None),
+    };
+    let gazetteer = &out.reports.gazetteer;
+    let new = NewReport {
+        inbound_id,
+        contact_id: plan.contact.as_ref().map(|c| c.id),
+        reporter: plan.sender.clone(),
+        unverified,
+        status: if choices.is_empty() {
+            "filed"
+        } else {
+            "pending"
+        },
+        category: report.category.code().to_owned(),
+        place: report.place.as_ref().map(|f| record(out.reports, f)),
+        choices: choices
+            .iter()
+            .map(|&c| gazetteer.place(c).id.to_string())
+            .collect(),
+        typed_place: typed,
+        counts: crate::reports::counts_json(&report.counts).to_string(),
+        event_time: report.event_time.timestamp_millis(),
+        severity: report.severity,
+        description: report.description.clone(),
+        language: report.language.clone(),
+    };
+    let Some(id) = queries::insert(out.conn, &new, out.now)? else {
+        return Ok(None);
+    };
+    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    let reference = u64::try_from(id).unwrap_or_default();
+    Ok(reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok())
+}
+
+/// A digit answering a numbered place choice.
+fn choose(
+    out: &Out<'_>,
+    plan: &Plan,
+    n: u32,
+    parsed: &Parsed,
+) -> Result<Option<String>, StoreError> {
+    let since = out.now - i64::try_from(plan.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+    let pending = queries::pending_for(out.conn, &plan.sender, since)?;
+    let gazetteer = &out.reports.gazetteer;
+    let picked = pending.as_ref().and_then(|p| {
+        let id = p.choices.get(usize::try_from(n).ok()?.checked_sub(1)?)?;
+        Some((p, gazetteer.by_id(id)?))
+    });
+    let Some((pending, place)) = picked else {
+        return Ok(reply_for(&out.reports.replies, parsed, gazetteer, 0, false).ok());
+    };
+    let found = Found {
+        place,
+        found_by: crate::gazetteer::FoundBy::Text,
+        point: None,
+    };
+    if !queries::file_pending(out.conn, pending.id, &record(out.reports, &found), out.now)? {
+        return Ok(None);
+    }
+    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    let reference = u64::try_from(pending.id).unwrap_or_default();
+    let text = receipt_for_choice(
+        &out.reports.replies,
+        &pending.language,
+        reference,
+        &pending.category,
+        gazetteer.place(place),
+        discreet,
+    );
+    Ok(text.ok())
+}
+
+fn record(reports: &Reports, found: &Found) -> PlaceRecord {
+    let p = reports.gazetteer.place(found.place);
+    let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
+    let found_by = serde_json::to_value(found.found_by)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    PlaceRecord {
+        id: p.id.to_string(),
+        name: p.name.to_string(),
+        admin1: p.admin1.to_string(),
+        admin2: p.admin2.to_string(),
+        admin3: p.admin3.to_string(),
+        country: p.country.to_string(),
+        lat,
+        lon,
+        found_by: found_by.unwrap_or_default(),
+    }
+}

@@ -1,0 +1,147 @@
+//! Queries on `contacts`.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::StoreError;
+
+/// A contact as stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub phone: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub language: Option<String>,
+    pub home: Option<String>,
+    pub zones: Vec<String>,
+    pub discreet: bool,
+    pub active: bool,
+    pub opted_out: bool,
+    #[serde(skip)]
+    pub pin_hash: Option<String>,
+}
+
+impl Contact {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}
+
+const COLUMNS: &str =
+    "id, phone, name, roles, language, home, zones, discreet, active, opted_out, pin_hash";
+
+fn split(list: &str) -> Vec<String> {
+    list.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
+    Ok(Contact {
+        id: r.get(0)?,
+        phone: r.get(1)?,
+        name: r.get(2)?,
+        roles: split(&r.get::<_, String>(3)?),
+        language: r.get(4)?,
+        home: r.get(5)?,
+        zones: split(&r.get::<_, String>(6)?),
+        discreet: r.get(7)?,
+        active: r.get(8)?,
+        opted_out: r.get(9)?,
+        pin_hash: r.get(10)?,
+    })
+}
+
+pub fn by_phone(conn: &Connection, phone: &str) -> Result<Option<Contact>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE phone = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([phone], from_row)
+        .optional()?)
+}
+
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Contact>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// Newest first, below `before`.
+pub fn list(
+    conn: &Connection,
+    limit: u32,
+    before: Option<i64>,
+) -> Result<Vec<Contact>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Creates the contact, or replaces every field of the one with that phone (an import
+/// row is the whole truth about a person); the opt-out is the person's own, and stays.
+pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO contacts (phone, name, roles, language, home, zones, discreet, active,
+                               pin_hash, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+         ON CONFLICT (phone) DO UPDATE SET name = ?2, roles = ?3, language = ?4, home = ?5,
+             zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, pin_hash),
+             updated_at = ?10",
+    )?
+    .execute(params![
+        c.phone,
+        c.name,
+        c.roles.join(";"),
+        c.language,
+        c.home,
+        c.zones.join(";"),
+        c.discreet,
+        c.active,
+        c.pin_hash,
+        now
+    ])?;
+    let id = conn
+        .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?
+        .query_row([&c.phone], |r| r.get(0))?;
+    Ok(id)
+}
+
+pub fn delete(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+        .execute([id])?
+        == 1)
+}
+
+/// STOP and REPRISE: kept for anyone who sends them, registered or not.
+pub fn set_opted_out(
+    conn: &Connection,
+    phone: &str,
+    opted_out: bool,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO contacts (phone, opted_out, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (phone) DO UPDATE SET opted_out = ?2, updated_at = ?3",
+    )?
+    .execute(params![phone, opted_out, now])?;
+    Ok(())
+}
+
+/// LANGUE: the reply language of a registered contact.
+pub fn set_language(
+    conn: &Connection,
+    phone: &str,
+    language: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE contacts SET language = ?2, updated_at = ?3 WHERE phone = ?1")?
+        .execute(params![phone, language, now])?;
+    Ok(())
+}

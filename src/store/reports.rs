@@ -1,0 +1,228 @@
+//! Queries on `reports`, and the intake's view of `inbound_messages` (what is still to
+//! read, and marking it read in the same transaction as its report and reply).
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// A stored inbound message the intake has not read yet.
+#[derive(Debug, Clone)]
+pub struct Unread {
+    pub id: i64,
+    pub sender: String,
+    pub text: String,
+    pub received_at: i64,
+    pub throttled: bool,
+    pub is_loop: bool,
+}
+
+/// The oldest unread messages.
+pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop
+         FROM inbound_messages WHERE state = 'new' ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(Unread {
+            id: r.get(0)?,
+            sender: r.get(1)?,
+            text: r.get(2)?,
+            received_at: r.get(3)?,
+            throttled: r.get(4)?,
+            is_loop: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Marks a message read (`done`, or `skipped` for floods and loops); `false` if it was
+/// already, so a second reader changes nothing.
+pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE inbound_messages SET state = ?2 WHERE id = ?1 AND state = 'new'")?
+        .execute(params![id, state])?;
+    Ok(n == 1)
+}
+
+/// Where a report happened, as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct PlaceRecord {
+    pub id: String,
+    pub name: String,
+    pub admin1: String,
+    pub admin2: String,
+    pub admin3: String,
+    pub country: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub found_by: String,
+}
+
+/// A report to store.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub inbound_id: i64,
+    pub contact_id: Option<i64>,
+    pub reporter: String,
+    pub unverified: bool,
+    /// `filed`, or `pending` while the sender picks among `choices`.
+    pub status: &'static str,
+    pub category: String,
+    pub place: Option<PlaceRecord>,
+    /// Pending: the gazetteer ids offered, and the name as typed.
+    pub choices: Vec<String>,
+    pub typed_place: Option<String>,
+    pub counts: String,
+    pub event_time: i64,
+    pub severity: Option<u8>,
+    pub description: String,
+    pub language: String,
+}
+
+/// Stores the report of an inbound message; `None` if that message already has one.
+pub fn insert(conn: &Connection, r: &NewReport, now: i64) -> Result<Option<i64>, StoreError> {
+    let p = r.place.clone().unwrap_or_default();
+    let place = |s: &str| (r.place.is_some()).then(|| s.to_owned());
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO reports
+                (inbound_id, contact_id, reporter, unverified, status, category, place_id,
+                 place_name, admin1, admin2, admin3, country, lat, lon, found_by, choices,
+                 counts, event_time, severity, description, language, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?22)",
+        )?
+        .execute(params![
+            r.inbound_id,
+            r.contact_id,
+            r.reporter,
+            r.unverified,
+            r.status,
+            r.category,
+            place(&p.id),
+            place(&p.name).or_else(|| r.typed_place.clone()),
+            place(&p.admin1),
+            place(&p.admin2),
+            place(&p.admin3),
+            place(&p.country),
+            r.place.as_ref().map(|p| p.lat),
+            r.place.as_ref().map(|p| p.lon),
+            place(&p.found_by),
+            (!r.choices.is_empty()).then(|| r.choices.join("|")),
+            r.counts,
+            r.event_time,
+            r.severity,
+            r.description,
+            r.language,
+            now
+        ])?;
+    Ok((n == 1).then(|| conn.last_insert_rowid()))
+}
+
+/// A report waiting for its sender's place choice.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: i64,
+    pub choices: Vec<String>,
+    pub category: String,
+    pub language: String,
+    /// The place name as typed.
+    pub name: String,
+}
+
+/// The sender's newest pending report created after `since`.
+pub fn pending_for(
+    conn: &Connection,
+    reporter: &str,
+    since: i64,
+) -> Result<Option<Pending>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, choices, category, language, coalesce(place_name, '') FROM reports
+             WHERE reporter = ?1 AND status = 'pending' AND created_at >= ?2
+             ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row(params![reporter, since], |r| {
+            Ok(Pending {
+                id: r.get(0)?,
+                choices: r
+                    .get::<_, Option<String>>(1)?
+                    .unwrap_or_default()
+                    .split('|')
+                    .map(str::to_owned)
+                    .collect(),
+                category: r.get(2)?,
+                language: r.get(3)?,
+                name: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Files a pending report at the chosen place.
+pub fn file_pending(
+    conn: &Connection,
+    id: i64,
+    place: &PlaceRecord,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE reports SET status = 'filed', place_id = ?2, place_name = ?3, admin1 = ?4,
+                 admin2 = ?5, admin3 = ?6, country = ?7, lat = ?8, lon = ?9, found_by = ?10,
+                 choices = NULL, updated_at = ?11
+             WHERE id = ?1 AND status = 'pending'",
+        )?
+        .execute(params![
+            id,
+            place.id,
+            place.name,
+            place.admin1,
+            place.admin2,
+            place.admin3,
+            place.country,
+            place.lat,
+            place.lon,
+            place.found_by,
+            now
+        ])?;
+    Ok(n == 1)
+}
+
+/// A pending report that expired, for the notice to its sender.
+#[derive(Debug, Clone)]
+pub struct Expired {
+    pub reporter: String,
+    pub language: String,
+    pub category: String,
+    pub name: String,
+}
+
+/// Pending reports created before `before` expire.
+pub fn expire_pending(
+    conn: &Connection,
+    before: i64,
+    now: i64,
+) -> Result<Vec<Expired>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE reports SET status = 'expired', updated_at = ?2
+         WHERE status = 'pending' AND created_at < ?1
+         RETURNING reporter, language, category, coalesce(place_name, '')",
+    )?;
+    let rows = stmt.query_map(params![before, now], |r| {
+        Ok(Expired {
+            reporter: r.get(0)?,
+            language: r.get(1)?,
+            category: r.get(2)?,
+            name: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many reports an inbound message produced (0 or 1).
+pub fn count_for_inbound(conn: &Connection, inbound_id: i64) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM reports WHERE inbound_id = ?1")?
+        .query_row([inbound_id], |r| r.get(0))?)
+}

@@ -1,0 +1,164 @@
+//! Reports end to end: a monitor's SMS in, a report stored, a reply in the sim outbox.
+
+use std::time::Duration;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const MONITOR: &str = "+22376123456";
+
+impl TestApp {
+    /// Registers a monitor directly in the database.
+    fn register(&self, phone: &str, home: Option<&str>, discreet: bool) {
+        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
+        db.execute(
+            "INSERT INTO contacts (phone, name, roles, home, discreet, created_at, updated_at)
+             VALUES (?1, 'Moussa', 'monitor', ?2, ?3, 0, 0)",
+            rusqlite::params![phone, home, discreet],
+        )
+        .unwrap();
+    }
+
+    /// Sends an SMS from the sim phone `from`.
+    async fn sms(&self, from: &str, text: &str, id: &str) {
+        let body = serde_urlencoded_pairs(&[("from", from), ("text", text), ("id", id)]);
+        let response = self.post_form("/webhooks/sim/sms", &body).await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
+    /// Waits for the `n`-th reply to `to` in the sim outbox; returns the replies, oldest first.
+    async fn replies(&self, to: &str, n: usize) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = format!("/sim/outbox?to={}", to.replace('+', "%2B"));
+            let body: serde_json::Value = self.get(&url).await.json().await.unwrap();
+            let mut texts: Vec<String> = body["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["text"].as_str().unwrap().to_owned())
+                .collect();
+            texts.reverse();
+            if texts.len() >= n {
+                return texts;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no reply {n} to {to}: {texts:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+#[tokio::test]
+async fn a_monitors_report_is_stored_once_and_acknowledged() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "ATT Koro 3 morts 2 blesses", "m1")
+        .await;
+    app.sms("76123456", "ATT Koro 3 morts 2 blesses", "m1")
+        .await;
+    let replies = app.replies(MONITOR, 1).await;
+    let id: i64 = app.one("SELECT id FROM reports");
+    assert_eq!(
+        replies,
+        [format!("Recu {id}: ATT Koro (Mopti), 3 morts 2 blesses")]
+    );
+    assert_eq!(
+        app.count("reports"),
+        1,
+        "a provider's retry makes no second report"
+    );
+    let row: (String, String, String, i64) = {
+        let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
+        db.query_row(
+            "SELECT category, admin1, found_by, unverified FROM reports",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(row, ("ATT".into(), "Mopti".into(), "text".into(), 0));
+    assert_eq!(app.count("inbound_messages WHERE state = 'done'"), 1);
+}
+
+#[tokio::test]
+async fn errors_get_a_reply_and_no_report() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "XYZ Koro 3 morts", "e1").await;
+    let replies = app.replies(MONITOR, 1).await;
+    assert!(
+        replies[0].starts_with("Categorie inconnue: XYZ."),
+        "{replies:?}"
+    );
+    assert_eq!(app.count("reports"), 0);
+}
+
+#[tokio::test]
+async fn unknown_senders_are_filed_unverified_and_discreet_ones_get_the_reference_only() {
+    let app = spawn_app().await;
+    app.register("+22376000001", Some("wof:421184495"), true);
+    app.sms("76000001", "ATT 2 morts", "d1").await;
+    let replies = app.replies("+22376000001", 1).await;
+    let id: i64 = app.one("SELECT id FROM reports");
+    assert_eq!(replies, [format!("Recu {id}")], "discreet: no echo");
+    app.sms("76000002", "RAS Konna", "u1").await;
+    app.replies("+22376000002", 1).await;
+    assert_eq!(app.count("reports WHERE unverified = 1"), 1);
+    assert_eq!(app.count("reports WHERE found_by = 'reporter_home'"), 1);
+}
+
+#[tokio::test]
+async fn a_place_choice_is_answered_with_a_digit() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    // Two villages called Gouloumbo in the Mopti region, far apart.
+    app.sms("76123456", "ATT Gouloumbo 2 morts", "c1").await;
+    let replies = app.replies(MONITOR, 1).await;
+    let choice = "Plusieurs lieux Gouloumbo. Repondez par le chiffre: 1=";
+    assert!(replies[0].starts_with(choice), "{replies:?}");
+    assert_eq!(app.count("reports WHERE status = 'pending'"), 1);
+    app.sms("76123456", "1", "c2").await;
+    let replies = app.replies(MONITOR, 2).await;
+    let id: i64 = app.one("SELECT id FROM reports");
+    assert!(
+        replies[1].starts_with(&format!("Recu {id}: ATT Gouloumbo (Mopti)")),
+        "{replies:?}"
+    );
+    assert_eq!(
+        app.count("reports WHERE status = 'filed' AND place_name IS NOT NULL"),
+        1
+    );
+    app.sms("76123456", "2", "c3").await;
+    let replies = app.replies(MONITOR, 3).await;
+    assert!(
+        replies[2].starts_with("Pas de choix en attente"),
+        "{replies:?}"
+    );
+}
+
+#[tokio::test]
+async fn stop_ends_alerts_and_reprise_resumes_them() {
+    let app = spawn_app().await;
+    app.sms("76123456", "STOP", "s1").await;
+    let replies = app.replies(MONITOR, 1).await;
+    assert!(
+        replies[0].starts_with("Vous ne recevrez plus"),
+        "{replies:?}"
+    );
+    let alert = app.send_sms(MONITOR, "Alerte ATT Koro", "alert").await;
+    let body: serde_json::Value = alert.json().await.unwrap();
+    assert!(body["messages"][0]["id"].is_null(), "not queued: {body}");
+    app.sms("76123456", "REPRISE", "s2").await;
+    app.replies(MONITOR, 2).await;
+    let alert = app.send_sms(MONITOR, "Alerte ATT Koro", "alert").await;
+    let body: serde_json::Value = alert.json().await.unwrap();
+    assert!(body["messages"][0]["id"].is_i64(), "queued again: {body}");
+}
