@@ -8,6 +8,8 @@ pub mod app;
 pub mod clock;
 /// Typed configuration, loaded and validated once.
 pub mod config;
+/// Contacts as coordinators enter them (CSV import, admin API), checked.
+pub mod contacts;
 /// Stage 7: delivery reports, normalised and stored.
 pub mod delivery;
 /// The Sahel gazetteer: place names, admin chains, boundaries, the place rules.

@@ -43,6 +43,11 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
+    /// Import data: `vigie import contacts FILE.csv`.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Parse one SMS as the gateway would and print the outcome as one JSON object.
     Parse {
         #[arg(long, default_value = "config/vigie.toml")]
@@ -62,6 +67,18 @@ enum Command {
         /// The message.
         #[arg(last = true, num_args = 0..)]
         text: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Import {
+    /// Contacts from a CSV file with the header `phone,name,roles,language,home,zones,discreet`
+    /// (roles and zones separated by `;`). Good rows are imported together; bad rows are
+    /// listed with their line and the reason.
+    Contacts {
+        file: PathBuf,
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
     },
 }
 
@@ -90,6 +107,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import {
+            what: Import::Contacts { file, config },
+        } => import_contacts(&config, &file),
         Command::Parse {
             config,
             json: _,
@@ -111,6 +131,37 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vigie import contacts FILE.csv`: one transaction for the good rows.
+fn import_contacts(path: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let reports = Reports::load(&config.reports)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let country = config
+        .inbound
+        .default_country
+        .parse()
+        .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?;
+    let checks = vigie::contacts::Checks {
+        country,
+        vocabulary: &reports.vocabulary,
+        gazetteer: &reports.gazetteer,
+    };
+    let (contacts, rejected) = vigie::contacts::read_csv(&text, &checks);
+    let mut conn = vigie::store::migrate(&config.storage)?;
+    let tx = conn.transaction()?;
+    let now = vigie::clock::now_ms();
+    for contact in &contacts {
+        vigie::store::contacts::upsert(&tx, contact, now)?;
+    }
+    tx.commit()?;
+    println!("imported {} contact(s)", contacts.len());
+    for row in &rejected {
+        println!("line {}: {}", row.line, row.reason);
+    }
+    Ok(())
 }
 
 /// `vigie parse --json -- TEXT`: one JSON object on stdout, whatever the text.

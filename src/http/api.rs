@@ -45,13 +45,7 @@ pub(super) async fn messages(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&state, &headers)?;
-    let limit = number(&query, "limit")?.map_or(Ok(DEFAULT_LIMIT), |n| {
-        u32::try_from(n)
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")))
-    })?;
-    let before = number(&query, "before")?;
+    let (limit, before) = page(&query)?;
     let messages = match query.get("direction").map_or("in", String::as_str) {
         "in" => {
             let rows = state
@@ -80,6 +74,17 @@ pub(super) async fn messages(
     };
     let next = messages.last().and_then(|m| m.get("id")).cloned();
     Ok(Json(json!({ "messages": messages, "next_before": next })))
+}
+
+/// `limit=` (1 to 1000, default 50) and `before=` (an id) of a listing.
+pub(super) fn page(query: &HashMap<String, String>) -> Result<(u32, Option<i64>), ApiError> {
+    let limit = number(query, "limit")?.map_or(Ok(DEFAULT_LIMIT), |n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| ApiError::BadRequest(format!("limit must be between 1 and {MAX_LIMIT}")))
+    })?;
+    Ok((limit, number(query, "before")?))
 }
 
 /// `status=` for outbound messages: one of the lifecycle's statuses.

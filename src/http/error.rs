@@ -27,6 +27,10 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
     #[error("body over {0} bytes")]
     BodyTooLarge(usize),
     #[error(transparent)]
@@ -70,6 +74,8 @@ impl ApiError {
             Self::Auth(e) if e.is_missing() => StatusCode::UNAUTHORIZED,
             Self::Auth(_) => StatusCode::FORBIDDEN,
             Self::Payload(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Outbound(OutboundError::Compose { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -83,6 +89,8 @@ impl ApiError {
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Auth(_) | Self::Unauthorized(_) => "unauthorized",
             Self::Payload(_) | Self::BadRequest(_) => "bad_request",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
             Self::BodyTooLarge(_) => "too_large",
             Self::Outbound(OutboundError::Compose { .. }) => "not_sendable",
             Self::Outbound(_) | Self::Store(_) => "unavailable",

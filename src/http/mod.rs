@@ -2,6 +2,7 @@
 //! and stage results into responses.
 
 mod api;
+mod contacts;
 mod error;
 mod ops;
 mod sim;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use secrecy::SecretString;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -71,6 +72,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
         .route("/sim/outbox", get(sim::outbox))
         .route("/api/messages", get(api::messages).post(api::send))
+        .route("/api/contacts", get(contacts::list).post(contacts::create))
+        .route("/api/contacts/import", post(contacts::import))
+        .route("/api/contacts/{id}", patch(contacts::update).delete(contacts::delete))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -57,6 +57,11 @@ impl Intake {
         }
     }
 
+    /// The parser's resources (vocabulary, gazetteer, templates).
+    pub fn reports(&self) -> &Arc<Reports> {
+        &self.reports
+    }
+
     /// A new message was stored.
     pub fn notify(&self) {
         self.wake.notify_one();

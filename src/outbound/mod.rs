@@ -257,6 +257,11 @@ impl Outbound {
         })
     }
 
+    /// The country of numbers written without a country code.
+    pub fn default_country(&self) -> Country {
+        self.default_country
+    }
+
     /// Reads a recipient number, national ones in the default country.
     pub fn address(&self, raw: &str) -> Result<Address, AddressError> {
         Address::parse(raw, self.default_country)

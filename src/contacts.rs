@@ -1,0 +1,198 @@
+//! Contacts: monitors, responders and coordinators, as coordinators enter them (a CSV
+//! import or the admin API), checked before anything is stored. Each bad row is named
+//! with its line and what is wrong with it; the good rows go in together.
+
+use phonenumber::country::Id as Country;
+use serde::Deserialize;
+
+use crate::gazetteer::Gazetteer;
+use crate::keywords::Vocabulary;
+use crate::phone::Address;
+use crate::store::contacts::Contact;
+
+/// The roles a contact may have.
+pub const ROLES: [&str; 3] = ["monitor", "responder", "coordinator"];
+
+/// A contact as given, before checks.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    pub phone: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    pub language: Option<String>,
+    /// A gazetteer id or a place name that resolves to one place.
+    pub home: Option<String>,
+    #[serde(default)]
+    pub zones: Vec<String>,
+    #[serde(default)]
+    pub discreet: bool,
+    pub active: Option<bool>,
+    /// Coordinators' PIN for SMS commands; stored as an argon2 hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+}
+
+/// What checking needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Checks<'a> {
+    pub country: Country,
+    pub vocabulary: &'a Vocabulary,
+    pub gazetteer: &'a Gazetteer,
+}
+
+/// Checks one contact; the error names the field.
+pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String> {
+    let phone = Address::parse(&input.phone, checks.country).map_err(|e| format!("phone: {e}"))?;
+    if !phone.as_str().starts_with('+') {
+        return Err("phone: not a mobile number".into());
+    }
+    let roles: Vec<String> = input
+        .roles
+        .iter()
+        .map(|r| r.trim().to_lowercase())
+        .filter(|r| !r.is_empty())
+        .collect();
+    if let Some(bad) = roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
+        return Err(format!(
+            "roles: `{bad}` is not monitor, responder or coordinator"
+        ));
+    }
+    let language = match input
+        .language
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
+        Some(code) => Some(
+            checks
+                .vocabulary
+                .get(code)
+                .map(|l| l.code.clone())
+                .ok_or_else(|| format!("language: no keyword file for `{code}`"))?,
+        ),
+        None => None,
+    };
+    let home = match input
+        .home
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        Some(given) => Some(home_id(given, checks.gazetteer)?),
+        None => None,
+    };
+    let pin_hash = input.pin.as_deref().map(hash_pin).transpose()?;
+    Ok(Contact {
+        id: 0,
+        phone: phone.as_str().to_owned(),
+        name: input.name.trim().to_owned(),
+        roles,
+        language,
+        home,
+        zones: input
+            .zones
+            .iter()
+            .map(|z| z.trim().to_owned())
+            .filter(|z| !z.is_empty())
+            .collect(),
+        discreet: input.discreet,
+        active: input.active.unwrap_or(true),
+        opted_out: false,
+        pin_hash,
+    })
+}
+
+/// A home given as a gazetteer id, or a name that is one place.
+fn home_id(given: &str, gazetteer: &Gazetteer) -> Result<String, String> {
+    if let Some(row) = gazetteer.by_id(given) {
+        return Ok(gazetteer.place(row).id.to_string());
+    }
+    match gazetteer.resolve(&crate::text::fold(given), None, None) {
+        crate::gazetteer::Resolution::One(row) => Ok(gazetteer.place(row).id.to_string()),
+        crate::gazetteer::Resolution::Several(_) => Err(format!(
+            "home: `{given}` is several places; give its gazetteer id"
+        )),
+        crate::gazetteer::Resolution::None => {
+            Err(format!("home: no place `{given}` in the gazetteer"))
+        }
+    }
+}
+
+/// An argon2 hash of a PIN of 4 to 8 digits.
+fn hash_pin(pin: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+    if !(4..=8).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("pin: 4 to 8 digits".into());
+    }
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| format!("pin: {e}"))
+}
+
+/// One CSV row that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Reads a contacts CSV (`phone,name,roles,language,home,zones,discreet`; roles and zones
+/// separated by `;`): the checked contacts, and the rows refused with why.
+pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>) {
+    #[derive(Deserialize)]
+    struct Row {
+        phone: String,
+        name: Option<String>,
+        roles: Option<String>,
+        language: Option<String>,
+        home: Option<String>,
+        zones: Option<String>,
+        discreet: Option<String>,
+    }
+    let list = |s: Option<String>| {
+        s.unwrap_or_default()
+            .split(';')
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let (mut good, mut bad) = (Vec::new(), Vec::new());
+    for (n, row) in reader.deserialize::<Row>().enumerate() {
+        let line = n as u64 + 2;
+        let checked = row.map_err(|e| e.to_string()).and_then(|row| {
+            let discreet = yes_no(row.discreet.as_deref().unwrap_or(""))?;
+            let input = ContactInput {
+                phone: row.phone,
+                name: row.name.unwrap_or_default(),
+                roles: list(row.roles),
+                language: row.language,
+                home: row.home,
+                zones: list(row.zones),
+                discreet,
+                active: None,
+                pin: None,
+            };
+            check(input, checks)
+        });
+        match checked {
+            Ok(contact) => good.push(contact),
+            Err(reason) => bad.push(Rejected { line, reason }),
+        }
+    }
+    (good, bad)
+}
+
+fn yes_no(value: &str) -> Result<bool, String> {
+    match crate::text::fold(value).as_str() {
+        "" | "0" | "no" | "non" | "false" | "n" => Ok(false),
+        "1" | "yes" | "oui" | "true" | "y" | "o" => Ok(true),
+        other => Err(format!("discreet: `{other}` is not yes or no")),
+    }
+}

@@ -1,0 +1,156 @@
+//! `/api/contacts`: list, create, change, delete and import (CSV) contacts, for the admin
+//! token. Bad rows of an import are reported one by one; the good ones go in together.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::api::{page, require_admin};
+use super::{ApiError, AppState};
+use crate::clock;
+use crate::contacts::{Checks, ContactInput, check, read_csv};
+use crate::store::contacts::{self as queries, Contact};
+
+fn checks(state: &AppState) -> Checks<'_> {
+    let reports = state.intake.reports();
+    Checks {
+        country: state.outbound.default_country(),
+        vocabulary: &reports.vocabulary,
+        gazetteer: &reports.gazetteer,
+    }
+}
+
+/// `GET /api/contacts?limit=N&before=ID`
+pub(super) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let (limit, before) = page(&query)?;
+    let contacts = state
+        .store
+        .read(move |c| queries::list(c, limit, before))
+        .await?;
+    let next = contacts.last().map(|c| c.id);
+    Ok(Json(json!({ "contacts": contacts, "next_before": next })))
+}
+
+/// `POST /api/contacts` (JSON): 201 with the contact; 409 if the number is known.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(input): Json<ContactInput>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&state, &headers)?;
+    let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
+    let phone = contact.phone.clone();
+    if state
+        .store
+        .read(move |c| queries::by_phone(c, &phone))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "a contact with this number exists; PATCH it".into(),
+        ));
+    }
+    let saved = save(&state, contact).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "contact": saved }))))
+}
+
+/// `PATCH /api/contacts/{id}` (JSON, any fields): the contact as changed.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(patch): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let current = state
+        .store
+        .read(move |c| queries::by_id(c, id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
+    let mut merged = serde_json::to_value(input_of(&current))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (Some(merged_fields), Some(patch)) = (merged.as_object_mut(), patch.as_object()) else {
+        return Err(ApiError::BadRequest("send a JSON object".into()));
+    };
+    merged_fields.extend(patch.clone());
+    let input: ContactInput =
+        serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
+    if contact.phone != current.phone {
+        return Err(ApiError::BadRequest(
+            "phone: a contact's number does not change; create another".into(),
+        ));
+    }
+    Ok(Json(json!({ "contact": save(&state, contact).await? })))
+}
+
+/// `DELETE /api/contacts/{id}`: 204, or 404.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&state, &headers)?;
+    if state.store.write(move |c| queries::delete(c, id)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound(format!("no contact {id}")))
+    }
+}
+
+/// `POST /api/contacts/import` (CSV): how many were imported, and each refused row.
+pub(super) async fn import(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let (contacts, rejected) = read_csv(&body, &checks(&state));
+    let count = contacts.len();
+    let now = clock::now_ms();
+    state
+        .store
+        .write(move |c| {
+            contacts
+                .iter()
+                .try_for_each(|contact| queries::upsert(c, contact, now).map(drop))
+        })
+        .await?;
+    Ok(Json(json!({ "imported": count, "rejected": rejected })))
+}
+
+async fn save(state: &AppState, contact: Contact) -> Result<Contact, ApiError> {
+    let now = clock::now_ms();
+    let id = state
+        .store
+        .write(move |c| queries::upsert(c, &contact, now))
+        .await?;
+    state
+        .store
+        .read(move |c| queries::by_id(c, id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))
+}
+
+/// A stored contact as input again, for a PATCH to change.
+fn input_of(c: &Contact) -> ContactInput {
+    ContactInput {
+        phone: c.phone.clone(),
+        name: c.name.clone(),
+        roles: c.roles.clone(),
+        language: c.language.clone(),
+        home: c.home.clone(),
+        zones: c.zones.clone(),
+        discreet: c.discreet,
+        active: Some(c.active),
+        pin: None,
+    }
+}
