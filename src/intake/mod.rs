@@ -27,6 +27,8 @@ use plan::Plan;
 const POLL: Duration = Duration::from_millis(500);
 /// Messages read per round.
 const BATCH: usize = 64;
+/// A flooding sender is told once in this long that their messages are ignored.
+const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(600);
 
 /// The intake stage.
 #[derive(Debug)]
@@ -36,6 +38,8 @@ pub struct Intake {
     outbound: Arc<Outbound>,
     config: plan::Policy,
     wake: Notify,
+    /// When each flooding sender was last told (bounded: old senders fall out).
+    flood_noticed: quick_cache::sync::Cache<String, i64>,
 }
 
 impl Intake {
@@ -54,6 +58,7 @@ impl Intake {
                 choice_timeout: Duration::from_secs(config.choice_timeout_secs),
             },
             wake: Notify::new(),
+            flood_noticed: quick_cache::sync::Cache::new(10_000),
         }
     }
 
@@ -101,8 +106,30 @@ impl Intake {
             .await?;
         let received =
             DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
-        let plan = plan::plan(&message, contact, received, &self.reports, &self.config);
+        let notice = message.throttled && self.first_flood_notice(&message.sender);
+        let plan = plan::plan(
+            &message,
+            contact,
+            received,
+            &self.reports,
+            &self.config,
+            notice,
+        );
         self.commit(message.id, plan).await
+    }
+
+    /// Whether a flooding sender is due the rate-limit notice (and note that they got it).
+    fn first_flood_notice(&self, sender: &str) -> bool {
+        let now = clock::now_ms();
+        let window = i64::try_from(FLOOD_NOTICE_EVERY.as_millis()).unwrap_or(i64::MAX);
+        let due = self
+            .flood_noticed
+            .get(sender)
+            .is_none_or(|last| now - last >= window);
+        if due {
+            self.flood_noticed.insert(sender.to_owned(), now);
+        }
+        due
     }
 
     /// Marks the message read and carries out its plan, in one transaction.

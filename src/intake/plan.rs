@@ -37,6 +37,10 @@ pub(super) struct Plan {
 pub(super) enum Step {
     /// A flood or a loop: read, nothing else.
     Skip,
+    /// The first flood message in a while: a notice that the next ones are ignored.
+    Throttled {
+        language: String,
+    },
     /// A report (or one waiting for a place choice) to store and acknowledge.
     File {
         parsed: Parsed,
@@ -63,7 +67,7 @@ pub(super) enum Step {
 
 impl Plan {
     pub(super) fn state(&self) -> &'static str {
-        if matches!(self.step, Step::Skip) {
+        if matches!(self.step, Step::Skip | Step::Throttled { .. }) {
             "skipped"
         } else {
             "done"
@@ -71,16 +75,24 @@ impl Plan {
     }
 }
 
+/// `notice_flood`: a throttled message gets the rate-limit notice (the first in a while).
 pub(super) fn plan(
     message: &Unread,
     contact: Option<Contact>,
     received: DateTime<Utc>,
     reports: &Reports,
     policy: &Policy,
+    notice_flood: bool,
 ) -> Plan {
     let contact = contact.filter(|c| c.active);
-    let step = if message.throttled || message.is_loop {
+    let step = if message.is_loop || (message.throttled && !notice_flood) {
         Step::Skip
+    } else if message.throttled {
+        let language = contact.as_ref().and_then(|c| c.language.clone());
+        Step::Throttled {
+            language: language
+                .unwrap_or_else(|| reports.vocabulary.default_language().code.clone()),
+        }
     } else {
         let home = contact
             .as_ref()
@@ -169,6 +181,10 @@ pub(super) fn apply(
         Step::Refuse { language } => reports
             .replies
             .render(language, "not_registered", &minijinja::context! {})
+            .ok(),
+        Step::Throttled { language } => reports
+            .replies
+            .render(language, "rate_limited", &minijinja::context! {})
             .ok(),
     };
     match reply {

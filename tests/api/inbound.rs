@@ -287,6 +287,16 @@ async fn a_flooding_sender_is_stored_but_flagged_throttled() {
         app.one::<i64>("SELECT throttled FROM inbound_messages WHERE sender = '+22376999999'"),
         0
     );
+    // Once read, the flood gets one notice; the rest of it is dropped silently.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.count("inbound_messages WHERE state = 'new'") > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "messages not read");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let notices =
+        "outbound_messages WHERE recipient = '+22376123456' AND text LIKE 'Trop de messages%'";
+    assert_eq!(app.count(notices), 1);
+    assert_eq!(app.count("inbound_messages WHERE state = 'skipped'"), 2);
 }
 
 #[tokio::test]

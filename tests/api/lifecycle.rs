@@ -1,6 +1,6 @@
 //! The real binary as a child process under load: killed in the middle of its write batches
-//! it loses nothing it acknowledged; stopped with SIGTERM it finishes what is in flight and
-//! exits 0.
+//! it loses nothing it acknowledged, and reads every stored message exactly once after the
+//! restart; stopped with SIGTERM it finishes what is in flight and exits 0.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -114,6 +114,36 @@ async fn every_acknowledged_message_survives_a_kill() {
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     let leaked: Vec<_> = outcomes.refused.intersection(&stored).collect();
     assert!(leaked.is_empty(), "refused but stored: {leaked:?}");
+    every_message_read_once(&db).await;
+}
+
+/// After a kill mid-reading, every stored message ends up read exactly once: one report
+/// and one reply each, none lost, none doubled.
+async fn every_message_read_once(db: &std::path::Path) {
+    let count = |sql: &str| -> i64 {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    };
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while count("SELECT count(*) FROM inbound_messages WHERE state = 'new'") > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "stored messages left unread"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let messages = count("SELECT count(*) FROM inbound_messages");
+    assert_eq!(
+        count("SELECT count(*) FROM reports"),
+        messages,
+        "one report per message"
+    );
+    let replies =
+        "SELECT count(DISTINCT inbound_id) FROM outbound_messages WHERE inbound_id IS NOT NULL";
+    assert_eq!(count(replies), messages, "one reply per message");
+    let doubled = "SELECT count(*) FROM (SELECT inbound_id FROM outbound_messages
+                   WHERE inbound_id IS NOT NULL GROUP BY inbound_id HAVING count(*) > 1)";
+    assert_eq!(count(doubled), 0, "no message answered twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
