@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::config::ReportsConfig;
+use crate::config::{ReportsConfig, SeverityRules};
 use crate::gazetteer::{Found, Gazetteer, Resolution};
 use crate::keywords::Vocabulary;
 use crate::parse::{Context, Count, Counts, Input, Parsed, parse};
@@ -21,6 +21,7 @@ pub struct Reports {
     pub gazetteer: Gazetteer,
     pub replies: Replies,
     pub time_zone: Tz,
+    pub severity: SeverityRules,
 }
 
 impl Reports {
@@ -35,6 +36,7 @@ impl Reports {
             gazetteer,
             replies,
             time_zone: config.time_zone()?,
+            severity: config.severity.clone(),
         })
     }
 
@@ -43,6 +45,7 @@ impl Reports {
             vocabulary: &self.vocabulary,
             gazetteer: &self.gazetteer,
             time_zone: self.time_zone,
+            severity: &self.severity,
         }
     }
 

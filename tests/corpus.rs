@@ -159,3 +159,33 @@ proptest! {
         prop_assert!(got["status"].is_string(), "{}", got);
     }
 }
+
+#[test]
+fn a_networks_own_gazetteer_file_adds_its_villages() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = dir.path().join("our_villages.csv");
+    std::fs::write(
+        &extra,
+        "id,name,alt_names,kind,lat,lon,country,admin1,admin2,admin3,source\n\
+         wanep:1,Tinkarebougou,Tinkare|Tin-Kare,locality,14.10000,-3.10000,ML,Mopti,Koro,Koro,WANEP focal points\n",
+    )
+    .unwrap();
+    let defaults = ReportsConfig::default();
+    let config = ReportsConfig {
+        keywords_dir: root().join(&defaults.keywords_dir),
+        templates_dir: root().join(&defaults.templates_dir),
+        gazetteers: vec![root().join("tests/fixtures/gazetteer_mopti.csv")],
+        extra_gazetteers: vec![extra],
+        boundaries: None,
+        ..defaults
+    };
+    let reports = Reports::load(&config).unwrap();
+    for text in [
+        "ATT Tinkarebougou 2 morts",
+        "ATT Tin Kare 2 morts",
+        "ATT tinkare 2 morts",
+    ] {
+        let got = reports.parse_json(text, None, None, received());
+        assert_eq!(got["place"]["id"], "wanep:1", "{text}: {got}");
+    }
+}

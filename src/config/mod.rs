@@ -19,7 +19,7 @@ use serde::Deserialize;
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
-pub use reports::{ReportsConfig, UnknownSenders};
+pub use reports::{ReportsConfig, SeverityRules, UnknownSenders};
 
 /// The whole configuration, as loaded and validated.
 #[derive(Debug, Deserialize)]

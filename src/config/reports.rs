@@ -1,6 +1,7 @@
 //! Report reading (`[reports]`): where the words, places and reply templates are, and the
 //! monitors' time zone.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -29,6 +30,49 @@ pub struct ReportsConfig {
     pub unknown_senders: UnknownSenders,
     /// A report waiting for its sender's place choice expires after this.
     pub choice_timeout_secs: u64,
+    pub severity: SeverityRules,
+}
+
+/// How severe a report is, 1 to 5: the category's base, raised by counts (spec section 3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SeverityRules {
+    /// Base severity by category code; a category not listed (RAS) has none.
+    pub base: BTreeMap<String, u8>,
+    /// Added to the base when anyone was killed or abducted.
+    pub raise_if_victims: u8,
+    /// At or above any of these counts the severity is 5.
+    pub killed_for_max: u32,
+    pub abducted_for_max: u32,
+    pub displaced_for_max: u32,
+}
+
+impl Default for SeverityRules {
+    fn default() -> Self {
+        let base = [
+            ("ATT", 4),
+            ("EEI", 4),
+            ("ENL", 4),
+            ("ASS", 4),
+            ("CONF", 3),
+            ("DEP", 3),
+            ("VBG", 3),
+            ("VOL", 2),
+            ("MEN", 2),
+            ("PRES", 2),
+            ("MAN", 2),
+            ("CAT", 2),
+            ("SAN", 2),
+            ("PAIX", 1),
+        ];
+        Self {
+            base: base.into_iter().map(|(c, n)| (c.to_owned(), n)).collect(),
+            raise_if_victims: 1,
+            killed_for_max: 5,
+            abducted_for_max: 10,
+            displaced_for_max: 100,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -54,6 +98,7 @@ impl Default for ReportsConfig {
             time_zone: "Africa/Bamako".into(),
             unknown_senders: UnknownSenders::Unverified,
             choice_timeout_secs: 30 * 60,
+            severity: SeverityRules::default(),
         }
     }
 }
@@ -82,6 +127,18 @@ impl ReportsConfig {
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         self.time_zone()?;
+        for (code, level) in &self.severity.base {
+            let field = format!("reports.severity.base.{code}");
+            if !crate::keywords::Category::ALL
+                .iter()
+                .any(|c| c.code() == code)
+            {
+                return Err(ConfigError::invalid(field, "not a category code"));
+            }
+            if !(1..=5).contains(level) {
+                return Err(ConfigError::invalid(field, "must be 1 to 5"));
+            }
+        }
         if self.gazetteers.is_empty() && self.extra_gazetteers.is_empty() {
             return Err(ConfigError::invalid(
                 "reports.gazetteers",

@@ -92,6 +92,38 @@ fn bad_values_are_refused_naming_the_field() {
             "[[channels]]\nid = \"t\"\nkind = \"twilio\"\nsecret = \"s\"\nauth_token = \"x\"",
             "server.public_url",
         ),
+        (
+            "[reports]\ntime_zone = \"Mars/Olympus\"",
+            "reports.time_zone",
+        ),
+        (
+            "[reports.severity.base]\nXYZ = 3",
+            "reports.severity.base.XYZ",
+        ),
+        (
+            "[reports.severity.base]\nATT = 9",
+            "reports.severity.base.ATT: must be 1 to 5",
+        ),
+        (
+            "[reports]\nunknown_senders = \"maybe\"",
+            "reports.unknown_senders",
+        ),
+        (
+            "[outbound]\nclaim_timeout_secs = 10\nsend_timeout_secs = 30",
+            "outbound.claim_timeout_secs",
+        ),
+        (
+            "[[channels]]\nid = \"sim\"\nkind = \"sim\"\n[[outbound.routes]]\nprefix = \"223\"\nchannel = \"sim\"",
+            "outbound.routes[0].prefix",
+        ),
+        (
+            "[[channels]]\nid = \"sim\"\nkind = \"sim\"\n[outbound.default_route]\nchannel = \"nope\"",
+            "outbound.default_route.channel: no channel `nope`",
+        ),
+        (
+            "[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \"s\"\n[outbound.default_route]\nchannel = \"at\"",
+            "cannot send: set its `username`",
+        ),
     ];
     for (toml, field) in cases {
         let message = error_of(toml);

@@ -12,6 +12,7 @@ mod tokens;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::config::SeverityRules;
 use crate::gazetteer::{Found, Gazetteer};
 use crate::keywords::{Category, KeyedField, Language, Vocabulary};
 pub use command::{CommandKind, CommandMessage};
@@ -27,6 +28,7 @@ pub struct Context<'a> {
     pub vocabulary: &'a Vocabulary,
     pub gazetteer: &'a Gazetteer,
     pub time_zone: Tz,
+    pub severity: &'a SeverityRules,
 }
 
 /// One message to parse.
@@ -231,7 +233,7 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
         category,
         language: language.code.clone(),
         place: None,
-        severity: severity(category, &counts),
+        severity: severity(category, &counts, ctx.severity),
         counts,
         event_time,
         description: String::new(),
@@ -321,24 +323,19 @@ fn keyed_fields(
     fields
 }
 
-/// Base severity of the category, raised by counts (spec section 3).
-pub fn severity(category: Category, counts: &Counts) -> Option<u8> {
-    let base: u8 = match category {
-        Category::RAS => return None,
-        Category::ATT | Category::EEI | Category::ENL | Category::ASS => 4,
-        Category::CONF | Category::DEP | Category::VBG => 3,
-        Category::PAIX => 1,
-        _ => 2,
-    };
+/// Base severity of the category, raised by counts (spec section 3; rules in config).
+pub fn severity(category: Category, counts: &Counts, rules: &SeverityRules) -> Option<u8> {
+    let base = *rules.base.get(category.code())?;
     let at_least = |count: Option<Count>, n: u32| count.is_some_and(|c| c.at_least(n));
-    if at_least(counts.killed, 5)
-        || at_least(counts.abducted, 10)
-        || at_least(counts.displaced, 100)
+    if at_least(counts.killed, rules.killed_for_max)
+        || at_least(counts.abducted, rules.abducted_for_max)
+        || at_least(counts.displaced, rules.displaced_for_max)
     {
         return Some(5);
     }
-    let raised = at_least(counts.killed, 1) || at_least(counts.abducted, 1);
-    Some((base + u8::from(raised)).min(5))
+    let victims = at_least(counts.killed, 1) || at_least(counts.abducted, 1);
+    let raise = if victims { rules.raise_if_victims } else { 0 };
+    Some(base.saturating_add(raise).min(5))
 }
 
 #[cfg(test)]

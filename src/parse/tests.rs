@@ -8,8 +8,8 @@ use crate::gazetteer::FoundBy;
 
 /// The shipped vocabulary and gazetteer, loaded once for all tests.
 fn context() -> Context<'static> {
-    static LOADED: OnceLock<(Vocabulary, Gazetteer)> = OnceLock::new();
-    let (vocabulary, gazetteer) = LOADED.get_or_init(|| {
+    static LOADED: OnceLock<(Vocabulary, Gazetteer, SeverityRules)> = OnceLock::new();
+    let (vocabulary, gazetteer, severity) = LOADED.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let vocabulary = Vocabulary::load(&root.join("keywords"), "fr").unwrap();
         let files = [
@@ -18,12 +18,13 @@ fn context() -> Context<'static> {
         ];
         let boundaries = root.join("data/sahel_admin_boundaries.geojson");
         let gazetteer = Gazetteer::load(&files, Some(&boundaries)).unwrap();
-        (vocabulary, gazetteer)
+        (vocabulary, gazetteer, SeverityRules::default())
     });
     Context {
         vocabulary,
         gazetteer,
         time_zone: chrono_tz::Africa::Bamako,
+        severity,
     }
 }
 
@@ -364,4 +365,28 @@ fn the_description_keeps_the_free_words() {
         "hommes armes a moto"
     );
     assert_eq!(report("ATT Koro 3 morts 2 blesses").description, "");
+}
+
+#[test]
+fn severity_rules_come_from_the_config() {
+    let mut rules = SeverityRules::default();
+    rules.base.insert("ATT".into(), 3);
+    rules.killed_for_max = 2;
+    let counts = |killed: u32| Counts {
+        killed: Some(Count::Exact(killed)),
+        ..Counts::default()
+    };
+    let cases = [
+        (Category::ATT, Counts::default(), Some(3)),
+        (Category::ATT, counts(1), Some(4)),
+        (Category::ATT, counts(2), Some(5)),
+        (Category::RAS, counts(1), None),
+    ];
+    for (category, counts, expected) in cases {
+        assert_eq!(
+            severity(category, &counts, &rules),
+            expected,
+            "{category:?} {counts:?}"
+        );
+    }
 }

@@ -68,6 +68,11 @@ secret = "s3cret"
 /// A small gazetteer (the Mopti region) keeps start-up quick in debug builds.
 const REPORTS: &str = "[reports]\ngazetteers = [\"tests/fixtures/gazetteer_mopti.csv\"]\n";
 
+/// One channel of each kind, for tests that build their own configuration.
+pub fn channels() -> &'static str {
+    CHANNELS
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -92,10 +97,15 @@ pub async fn spawn_app_with(inbound_extra: &str) -> TestApp {
 /// Starts the gateway in `dir` with `rest` (tables and channels) after the server and
 /// storage settings every test shares.
 pub async fn spawn_gateway(rest: &str, dir: TempDir) -> TestApp {
+    spawn_gateway_reporting("", rest, dir).await
+}
+
+/// The same, with more `[reports]` settings.
+pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) -> TestApp {
     let db = dir.path().join("vigie.db");
     let text = format!(
         "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
-         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}\n{rest}"
+         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}{reports}\n{rest}"
     );
     let config = Config::from_toml(&text).unwrap();
     let build = tokio::time::timeout(

@@ -162,3 +162,25 @@ async fn stop_ends_alerts_and_reprise_resumes_them() {
     let body: serde_json::Value = alert.json().await.unwrap();
     assert!(body["messages"][0]["id"].is_i64(), "queued again: {body}");
 }
+
+#[tokio::test]
+async fn a_choice_not_made_in_time_expires_with_a_notice() {
+    let rest = format!(
+        "[inbound]\nconcat_timeout_secs = 2\n{}",
+        crate::helpers::channels()
+    );
+    let app = crate::helpers::spawn_gateway_reporting(
+        "choice_timeout_secs = 1\n",
+        &rest,
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "ATT Gouloumbo 2 morts", "x1").await;
+    let replies = app.replies(MONITOR, 2).await;
+    assert!(
+        replies[1].starts_with("Choix expire: le rapport ATT Gouloumbo"),
+        "{replies:?}"
+    );
+    assert_eq!(app.count("reports WHERE status = 'expired'"), 1);
+}
