@@ -142,14 +142,13 @@ impl Intake {
                 if !queries::mark_read(conn, inbound_id, plan.state())? {
                     return Ok(Vec::new());
                 }
-                plan::apply(
+                let out = plan::Out {
                     conn,
-                    &plan,
-                    inbound_id,
-                    &reports,
-                    &outbound,
-                    clock::now_ms(),
-                )
+                    reports: &reports,
+                    outbound: &outbound,
+                    now: clock::now_ms(),
+                };
+                plan::apply(&out, &plan, inbound_id)
             })
             .await?;
         for channel in channels {
@@ -168,7 +167,13 @@ impl Intake {
             .store
             .write(move |conn| {
                 let expired = queries::expire_pending(conn, before, now)?;
-                plan::notices(conn, &expired, &reports, &outbound, now)
+                let out = plan::Out {
+                    conn,
+                    reports: &reports,
+                    outbound: &outbound,
+                    now,
+                };
+                plan::notices(&out, &expired)
             })
             .await?;
         for channel in channels {

@@ -150,19 +150,11 @@ fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy
 
 /// Carries out the plan; returns the channels whose workers have replies waiting.
 pub(super) fn apply(
-    conn: &Connection,
+    out: &Out<'_>,
     plan: &Plan,
     inbound_id: i64,
-    reports: &Reports,
-    outbound: &Outbound,
-    now: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let out = Out {
-        conn,
-        reports,
-        outbound,
-        now,
-    };
+    let (conn, reports, now) = (out.conn, out.reports, out.now);
     let reply = match &plan.step {
         Step::Skip => return Ok(Vec::new()),
         Step::File { parsed, unverified } => file(&out, plan, inbound_id, parsed, *unverified)?,
@@ -194,19 +186,8 @@ pub(super) fn apply(
 }
 
 /// A notice to each sender whose place choice expired.
-pub(super) fn notices(
-    conn: &Connection,
-    expired: &[Expired],
-    reports: &Reports,
-    outbound: &Outbound,
-    now: i64,
-) -> Result<Vec<String>, StoreError> {
-    let out = Out {
-        conn,
-        reports,
-        outbound,
-        now,
-    };
+pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>, StoreError> {
+    let reports = out.reports;
     let mut channels = Vec::new();
     for e in expired {
         let values = minijinja::context! { category => e.category, name => e.name };
@@ -220,12 +201,12 @@ pub(super) fn notices(
     Ok(channels)
 }
 
-/// What writing needs.
-struct Out<'a> {
-    conn: &'a Connection,
-    reports: &'a Reports,
-    outbound: &'a Outbound,
-    now: i64,
+/// What writing in the intake's transaction needs.
+pub(super) struct Out<'a> {
+    pub conn: &'a Connection,
+    pub reports: &'a Reports,
+    pub outbound: &'a Outbound,
+    pub now: i64,
 }
 
 impl Out<'_> {

@@ -28,7 +28,7 @@ use crate::clock;
 use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressError};
-use crate::provider::{Channel, Channels, ProviderClient};
+use crate::provider::{Channels, ProviderClient};
 use crate::store::delivery;
 use crate::store::outbound::{self as queries, NewOutbound};
 use crate::store::{Store, StoreError};
@@ -173,7 +173,7 @@ impl Outbound {
                 (c.id.clone(), lane)
             })
             .collect();
-        let routing = routing_table(config);
+        let routing = routing::from_config(config);
         if routing.is_none() {
             tracing::warn!("no channel can send: replies and alerts will be refused");
         }
@@ -298,7 +298,7 @@ impl Outbound {
         }
         for id in self.lanes.keys() {
             if let Some(channel) = self.channels.get(id) {
-                tasks.spawn(supervise(
+                tasks.spawn(worker::supervise(
                     Arc::clone(self),
                     Arc::clone(channel),
                     shutdown.clone(),
@@ -349,31 +349,6 @@ impl Outbound {
     }
 }
 
-/// Runs a channel's worker until shutdown, starting it again if it stops (its recorder
-/// failed) or panics: a channel must not go quiet until the next restart.
-async fn supervise(out: Arc<Outbound>, channel: Arc<Channel>, shutdown: CancellationToken) {
-    loop {
-        let worker = worker::Worker::new(Arc::clone(&out), Arc::clone(&channel));
-        let ended = tokio::spawn(worker.run(shutdown.clone())).await;
-        if let Some(lane) = out.lanes.get(&channel.id) {
-            lane.let_go_all();
-        }
-        if shutdown.is_cancelled() {
-            return;
-        }
-        match ended {
-            Ok(()) => tracing::error!(channel = %channel.id, "sender stopped; starting it again"),
-            Err(e) => {
-                tracing::error!(channel = %channel.id, error = %e, "sender failed; starting it again")
-            }
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            () = shutdown.cancelled() => return,
-        }
-    }
-}
-
 /// Why one message could not be prepared.
 #[derive(Debug)]
 enum ComposeOrRoute {
@@ -394,37 +369,4 @@ impl ComposeOrRoute {
             Self::NoChannel => OutboundError::NoChannel,
         }
     }
-}
-
-/// The configured routes; the default is the configured one or else the first channel that
-/// can send. `None`: nothing can send, and enqueueing answers so.
-fn routing_table(config: &Config) -> Option<RoutingTable> {
-    let out = &config.outbound;
-    let default = match &out.default_route {
-        Some(d) => Route {
-            prefix: String::new(),
-            channel: d.channel.clone(),
-            fallbacks: d.fallbacks.clone(),
-        },
-        None => Route {
-            prefix: String::new(),
-            channel: config
-                .channels
-                .iter()
-                .find(|c| missing_send_setting(c).is_none())?
-                .id
-                .clone(),
-            fallbacks: Vec::new(),
-        },
-    };
-    let routes = out
-        .routes
-        .iter()
-        .map(|r| Route {
-            prefix: r.prefix.clone(),
-            channel: r.channel.clone(),
-            fallbacks: r.fallbacks.clone(),
-        })
-        .collect();
-    Some(RoutingTable::new(routes, default))
 }

@@ -2,6 +2,8 @@
 //! Mali numbers to the `orange` channel, the rest to `africastalking`), else the default;
 //! each route lists the channels to fall back to, in order.
 
+use crate::config::{Config, missing_send_setting};
+
 /// Numbers starting with `prefix` go through `channel`, then `fallbacks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
@@ -39,6 +41,39 @@ impl RoutingTable {
             .find(|r| recipient.starts_with(&r.prefix))
             .unwrap_or(&self.default)
     }
+}
+
+/// The configured routes; the default is the configured one or else the first channel that
+/// can send. `None`: nothing can send, and enqueueing answers so.
+pub(super) fn from_config(config: &Config) -> Option<RoutingTable> {
+    let out = &config.outbound;
+    let default = match &out.default_route {
+        Some(d) => Route {
+            prefix: String::new(),
+            channel: d.channel.clone(),
+            fallbacks: d.fallbacks.clone(),
+        },
+        None => Route {
+            prefix: String::new(),
+            channel: config
+                .channels
+                .iter()
+                .find(|c| missing_send_setting(c).is_none())?
+                .id
+                .clone(),
+            fallbacks: Vec::new(),
+        },
+    };
+    let routes = out
+        .routes
+        .iter()
+        .map(|r| Route {
+            prefix: r.prefix.clone(),
+            channel: r.channel.clone(),
+            fallbacks: r.fallbacks.clone(),
+        })
+        .collect();
+    Some(RoutingTable::new(routes, default))
 }
 
 #[cfg(test)]

@@ -321,3 +321,32 @@ impl SendTask {
         }
     }
 }
+
+/// Runs a channel's worker until shutdown, starting it again if it stops (its recorder
+/// failed) or panics: a channel must not go quiet until the next restart.
+pub(super) async fn supervise(
+    out: Arc<Outbound>,
+    channel: Arc<Channel>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let worker = Worker::new(Arc::clone(&out), Arc::clone(&channel));
+        let ended = tokio::spawn(worker.run(shutdown.clone())).await;
+        if let Some(lane) = out.lanes.get(&channel.id) {
+            lane.let_go_all();
+        }
+        if shutdown.is_cancelled() {
+            return;
+        }
+        match ended {
+            Ok(()) => tracing::error!(channel = %channel.id, "sender stopped; starting it again"),
+            Err(e) => {
+                tracing::error!(channel = %channel.id, error = %e, "sender failed; starting it again")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
