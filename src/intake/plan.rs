@@ -157,7 +157,7 @@ pub(super) fn apply(
     let (conn, reports, now) = (out.conn, out.reports, out.now);
     let reply = match &plan.step {
         Step::Skip => return Ok(Vec::new()),
-        Step::File { parsed, unverified } => file(&out, plan, inbound_id, parsed, *unverified)?,
+        Step::File { parsed, unverified } => file(out, plan, inbound_id, parsed, *unverified)?,
         Step::Reply(parsed) => {
             reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
         }
@@ -169,7 +169,7 @@ pub(super) fn apply(
             contacts::set_language(conn, &plan.sender, code, now)?;
             reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
         }
-        Step::Choice { n, parsed } => choose(&out, plan, *n, parsed)?,
+        Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
         Step::Refuse { language } => reports
             .replies
             .render(language, "not_registered", &minijinja::context! {})
