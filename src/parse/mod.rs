@@ -217,7 +217,11 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
             .map_or(String::new(), |t| t.raw.to_owned());
         return error(ParseError::UnknownCategory { word });
     };
-    let after_category = words.used.iter().rposition(|u| *u).map_or(start, |i| i + 1);
+    let after_category = words.used.iter().position(|u| *u).map_or(start, |i| {
+        (i..words.len())
+            .find(|&j| !words.used[j])
+            .unwrap_or(words.len())
+    });
     let keyed = keyed_fields(&mut words, language);
     let event_time = time::read(&mut words, language, &keyed, input.received, ctx.time_zone);
     let counts = counts::read(&mut words, language, &keyed);
@@ -269,8 +273,26 @@ fn skip_fillers(words: &Words<'_>, language: &Language) -> usize {
         .unwrap_or(words.len())
 }
 
-/// The category at `start`: an alias or code, or a word of 5+ letters one typo away.
+/// The category: at `start` an alias, a code, or a word of 5+ letters one typo away;
+/// else an exact alias further on (`3 morts a Koro attaque`).
 fn category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
+    first_word_category(words, start, language).or_else(|| {
+        let lookup = |p: &str| language.categories.get(p).copied();
+        let (at, (category, n)) = (start + 1..words.len()).find_map(|i| {
+            words
+                .longest(i, language.longest_phrase, lookup)
+                .map(|found| (i, found))
+        })?;
+        words.take(at, n);
+        Some(category)
+    })
+}
+
+fn first_word_category(
+    words: &mut Words<'_>,
+    start: usize,
+    language: &Language,
+) -> Option<Category> {
     if let Some((category, n)) = words.longest(start, language.longest_phrase, |p| {
         language.categories.get(p).copied()
     }) {

@@ -43,6 +43,7 @@ pub(super) fn find(
     }
     let first = finder.skip_prepositions(words, after_category);
     if let Some(found) = finder.at(words, first, true) {
+        finder.take_prepositions_before(words, first);
         return found;
     }
     let after_preposition: Vec<usize> = (1..words.len())
@@ -51,6 +52,7 @@ pub(super) fn find(
     let anywhere = 0..words.len();
     for i in after_preposition.into_iter().chain(anywhere) {
         if let Some(found) = finder.at(words, i, false) {
+            finder.take_prepositions_before(words, i);
             return found;
         }
     }
@@ -96,6 +98,18 @@ impl Finder<'_> {
             i += n;
         }
         i
+    }
+
+    /// The preposition right before a place is part of it, not of the description.
+    fn take_prepositions_before(&self, words: &mut Words<'_>, i: usize) {
+        let n = (1..=3.min(i)).rev().find(|&n| {
+            words
+                .phrase(i - n, n)
+                .is_some_and(|p| self.language.prepositions.contains(&p))
+        });
+        if let Some(n) = n {
+            words.take(i - n, n);
+        }
     }
 
     /// Whether a preposition ends right before `i`.
@@ -161,6 +175,23 @@ impl Finder<'_> {
         }
     }
 
+    /// Another place the message names unambiguously (nothing is taken): it tells which
+    /// of several homonyms is meant.
+    fn other_place(&self, words: &Words<'_>) -> Option<u32> {
+        let max = MAX_NAME_WORDS.min(self.gazetteer.longest_name());
+        (0..words.len())
+            .filter(|&j| self.eligible(words, j, false))
+            .find_map(|j| {
+                let (_, n) = words.longest(j, max, |p| {
+                    (!self.gazetteer.named(p).is_empty()).then_some(())
+                })?;
+                match self.gazetteer.resolve(&words.phrase(j, n)?, None, None) {
+                    Resolution::One(place) => Some(place),
+                    _ => None,
+                }
+            })
+    }
+
     fn name(&self, words: &mut Words<'_>, i: usize) -> Option<Result<Located, ParseError>> {
         let max = MAX_NAME_WORDS.min(self.gazetteer.longest_name());
         let gazetteer = self.gazetteer;
@@ -185,7 +216,16 @@ impl Finder<'_> {
             words.take(i + n, *k);
         }
         let qualifier = qualifier.as_ref().map(|(p, _)| p.as_str());
-        Some(match gazetteer.resolve(&name, qualifier, self.home) {
+        let mut resolution = gazetteer.resolve(&name, qualifier, self.home);
+        if matches!(resolution, Resolution::Several(_))
+            && let Some(near) = self.other_place(words)
+        {
+            // `axe Boni Hombori`: the Boni near Hombori.
+            if let one @ Resolution::One(_) = gazetteer.resolve(&name, qualifier, Some(near)) {
+                resolution = one;
+            }
+        }
+        Some(match resolution {
             Resolution::One(place) => Ok(Located::One(Found {
                 place,
                 found_by: FoundBy::Text,

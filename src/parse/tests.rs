@@ -390,3 +390,35 @@ fn severity_rules_come_from_the_config() {
         );
     }
 }
+
+#[test]
+fn words_of_the_report_are_not_taken_for_places() {
+    let cases = [
+        ("ATT hommes armes a moto ont tire sur le marche", None),
+        (
+            "embuscade sur l axe Boni Hombori 3 militaires tues",
+            Some("boni (mopti)"),
+        ),
+        ("3 morts a Koro attaque", Some("koro (mopti)")),
+        (
+            "Attaque contre le village de Dinangourou ce matin",
+            Some("dinangourou (mopti)"),
+        ),
+    ];
+    for (text, expected) in cases {
+        let got = match parse_text(text, None) {
+            Parsed::Report(r) => Some(place_name(&r)),
+            Parsed::Error {
+                error: ParseError::MissingPlace,
+                ..
+            } => None,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(got.as_deref(), expected, "{text}");
+    }
+    assert_eq!(
+        report("att a sevare").description,
+        "",
+        "the preposition goes with the place"
+    );
+}
