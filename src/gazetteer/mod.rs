@@ -140,10 +140,15 @@ impl Gazetteer {
         self.longest_name
     }
 
-    /// Rows named `folded` (already folded words joined by one space).
+    /// Rows named `folded` (already folded words joined by one space). A single word also
+    /// finds names written in several (`ntillit` is `N'Tillit`); several words never run
+    /// together (`koro a` is not `Koroa`).
     pub fn named(&self, folded: &str) -> &[u32] {
         if let Some(rows) = self.by_name.get(folded) {
             return rows;
+        }
+        if folded.contains(' ') {
+            return &[];
         }
         self.by_name
             .get(squeeze(folded).as_str())
@@ -166,6 +171,10 @@ impl Gazetteer {
     /// one-letter edit of the word looked up directly; only a long word that has none
     /// searches the edit-distance tree.
     pub fn suggest(&self, folded: &str) -> Option<&str> {
+        // No place name is this long; its edits would cost more than they could find.
+        if folded.chars().count() > 40 {
+            return None;
+        }
         let close: Vec<&str> = edits(folded)
             .filter_map(|edit| self.by_name.get_key_value(edit.as_str()).map(|(k, _)| &**k))
             .collect();

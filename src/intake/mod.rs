@@ -107,14 +107,28 @@ impl Intake {
         let received =
             DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
         let notice = message.throttled && self.first_flood_notice(&message.sender);
-        let plan = plan::plan(
-            &message,
-            contact,
-            received,
-            &self.reports,
-            &self.config,
-            notice,
-        );
+        // A message that trips a bug in the parser must not stop every message after it.
+        let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            plan::plan(
+                &message,
+                contact,
+                received,
+                &self.reports,
+                &self.config,
+                notice,
+            )
+        }));
+        let Ok(plan) = planned else {
+            tracing::error!(
+                inbound_id = message.id,
+                "reading the message failed; it is set aside"
+            );
+            let id = message.id;
+            self.store
+                .write(move |c| queries::mark_read(c, id, "error"))
+                .await?;
+            return Ok(());
+        };
         self.commit(message.id, plan).await
     }
 

@@ -43,6 +43,12 @@ pub(super) fn bare(text: &str, language: &Language) -> Option<CommandMessage> {
 
 pub(super) fn read(words: &Words<'_>, start: usize, language: &Language) -> Option<CommandMessage> {
     let kind = choice(words, start).or_else(|| command(words, start, language))?;
+    // `AIDE attaque a Koro 3 morts` is a report with a word in front, not a request for
+    // help: a command is short (a broadcast carries its text).
+    let short = words.len() - start <= 3;
+    if !short && !matches!(kind, CommandKind::Broadcast { .. }) {
+        return None;
+    }
     Some(CommandMessage {
         kind,
         language: language.code.clone(),

@@ -111,16 +111,25 @@ fn read_one(
             .flatten()
     };
     let after = i + n;
-    let (field, at) = if let Some(field) = marker(after) {
+    let left = i.checked_sub(1).and_then(|j| marker(j).map(|f| (f, j)));
+    // `morts: 3`, or `morts 2 blesses 3`: the marker on the left owns the number.
+    let left_first = left.is_some_and(|(_, j)| {
+        words.tokens[j].colon
+            || (marker(after).is_some() && number_at(words, after + 1, language).is_some())
+    });
+    let between = || {
+        marker(after + 1)
+            .filter(|_| words.free(after) && number_at(words, after, language).is_none())
+            .map(|f| (f, after + 1))
+    };
+    let (field, at) = if left_first {
+        left?
+    } else if let Some(field) = marker(after) {
         (field, after)
-    } else if let Some(field) = marker(after + 1)
-        .filter(|_| words.free(after) && number_at(words, after, language).is_none())
-    {
-        (field, after + 1)
-    } else if let Some(field) = i.checked_sub(1).and_then(marker) {
-        (field, i - 1)
+    } else if let Some(found) = between() {
+        found
     } else {
-        return None;
+        left?
     };
     words.take(i, n);
     words.take(at, 1);
@@ -167,6 +176,8 @@ pub(super) fn number_at(
     loop {
         if let Some(v) = value(j) {
             match v {
+                // `quatre vingts`: four twenties.
+                20 if current == 4 => current = 80,
                 100 => current = current.max(1).saturating_mul(100),
                 1000 => {
                     total = total.saturating_add(current.max(1).saturating_mul(1000));

@@ -207,6 +207,9 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     }
     let mut words = Words::new(tokens);
     let start = skip_fillers(&words, language);
+    if start == words.len() {
+        return error(ParseError::Empty);
+    }
     if let Some(command) = command::read(&words, start, language) {
         return Parsed::Command(command);
     }
@@ -277,7 +280,14 @@ fn skip_fillers(words: &Words<'_>, language: &Language) -> usize {
 /// else an exact alias further on (`3 morts a Koro attaque`).
 fn category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
     first_word_category(words, start, language).or_else(|| {
-        let lookup = |p: &str| language.categories.get(p).copied();
+        // Further on, only words that cannot mean something else: `feu`, `vol`, `rien` or
+        // `accord` in a sentence are not a category.
+        let lookup = |p: &str| {
+            let category = language.categories.get(p).copied()?;
+            let plain =
+                p.len() >= 6 && !matches!(category, Category::RAS | Category::PAIX | Category::CAT);
+            (plain || p == category.code().to_lowercase()).then_some(category)
+        };
         let (at, (category, n)) = (start + 1..words.len()).find_map(|i| {
             words
                 .longest(i, language.longest_phrase, lookup)

@@ -56,14 +56,25 @@ pub(super) fn find(
             return found;
         }
     }
-    if let Some(home) = home {
+    // A word where a place goes (after the category, after a preposition, in `L:`) is a
+    // place the sender meant: unknown, it is an error even for a sender with a home.
+    let keyed_place = keyed
+        .iter()
+        .find(|(f, _)| *f == KeyedField::Place)
+        .map(|(_, r)| r.start);
+    let meant = keyed_place
+        .into_iter()
+        .chain([first])
+        .chain((1..words.len()).filter(|&i| finder.preposition_ends_at(words, i)))
+        .find(|&i| finder.eligible(words, i, true));
+    if let (Some(home), None) = (home, meant) {
         return Ok(Located::One(Found {
             place: home,
             found_by: FoundBy::ReporterHome,
             point: None,
         }));
     }
-    let unknown = (first..words.len()).find(|&i| finder.eligible(words, i, true));
+    let unknown = meant.or_else(|| (first..words.len()).find(|&i| finder.eligible(words, i, true)));
     match unknown {
         Some(i) => {
             let folded = words.folded(i).to_owned();
@@ -195,10 +206,27 @@ impl Finder<'_> {
     fn name(&self, words: &mut Words<'_>, i: usize) -> Option<Result<Located, ParseError>> {
         let max = MAX_NAME_WORDS.min(self.gazetteer.longest_name());
         let gazetteer = self.gazetteer;
-        let (candidates, n) = words.longest(i, max, |p| {
+        let (mut candidates, mut n) = words.longest(i, max, |p| {
             let rows = gazetteer.named(p);
             (!rows.is_empty()).then_some(rows)
         })?;
+        // `Koro 2 morts`: the 2 is a count, not Koro 2 in Chad, when Koro alone is a place.
+        while n > 1
+            && words
+                .tokens
+                .get(i + n - 1)
+                .and_then(|t| t.digits())
+                .is_some()
+        {
+            let shorter = words
+                .phrase(i, n - 1)
+                .map(|p| gazetteer.named(&p))
+                .unwrap_or_default();
+            if shorter.is_empty() {
+                break;
+            }
+            (candidates, n) = (shorter, n - 1);
+        }
         let name = words.phrase(i, n)?;
         words.take(i, n);
         let typed = words.tokens[i..i + n]

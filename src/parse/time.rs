@@ -60,11 +60,11 @@ fn when_at(words: &Words<'_>, i: usize, language: &Language) -> Option<(When, us
     if let Some((phrase, n)) = words.longest(i, language.longest_phrase, |p| {
         language.time_phrases.get(p).copied()
     }) {
-        let clock = clock_at(words, i + n);
-        return Some((
-            When::Phrase(phrase, clock),
-            n + usize::from(clock.is_some()),
-        ));
+        // `hier 14h`, `hier a 14h`.
+        let gap = usize::from(language.prepositions.contains(words.folded(i + n)));
+        let clock = clock_at(words, i + n + gap);
+        let len = n + clock.map_or(0, |_| gap + 1);
+        return Some((When::Phrase(phrase, clock), len));
     }
     if let Some(Special::Date { day, month }) = words.tokens.get(i).map(|t| t.special) {
         let clock = clock_at(words, i + 1);
@@ -94,7 +94,9 @@ fn ago(words: &Words<'_>, i: usize, language: &Language) -> Option<(When, usize)
         })?;
         n += tail;
     }
-    Some((When::Ago(unit * i32::try_from(amount).ok()?), n))
+    // Nobody reports what happened years ago; a huge number must not overflow the clock.
+    let amount = i32::try_from(amount).ok().filter(|a| *a <= 10_000)?;
+    Some((When::Ago(unit * amount), n))
 }
 
 /// `2h`, `2 heures`, `3 jours`: the amount and the unit's length.
@@ -153,7 +155,7 @@ fn resolve(when: When, received: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
         )
     };
     let resolved = match when {
-        When::Ago(d) => Some(received - d),
+        When::Ago(d) => received.checked_sub_signed(d),
         When::Phrase(p, clock) => {
             let date = today + Duration::days(p.day);
             let hour = match (clock, p.hour) {

@@ -112,14 +112,18 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
     Ok(id)
 }
 
+/// Deletes a contact; the reports they filed stay, with their number.
 pub fn delete(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    conn.prepare_cached("UPDATE reports SET contact_id = NULL WHERE contact_id = ?1")?
+        .execute([id])?;
     Ok(conn
         .prepare_cached("DELETE FROM contacts WHERE id = ?1")?
         .execute([id])?
         == 1)
 }
 
-/// STOP and REPRISE: kept for anyone who sends them, registered or not.
+/// STOP and REPRISE: kept for anyone who sends them, registered or not (a number that was
+/// not registered stays inactive: sending STOP registers nobody).
 pub fn set_opted_out(
     conn: &Connection,
     phone: &str,
@@ -127,7 +131,8 @@ pub fn set_opted_out(
     now: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO contacts (phone, opted_out, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+        "INSERT INTO contacts (phone, opted_out, active, created_at, updated_at)
+         VALUES (?1, ?2, 0, ?3, ?3)
          ON CONFLICT (phone) DO UPDATE SET opted_out = ?2, updated_at = ?3",
     )?
     .execute(params![phone, opted_out, now])?;

@@ -161,6 +161,29 @@ async fn stop_ends_alerts_and_reprise_resumes_them() {
     let alert = app.send_sms(MONITOR, "Alerte ATT Koro", "alert").await;
     let body: serde_json::Value = alert.json().await.unwrap();
     assert!(body["messages"][0]["id"].is_i64(), "queued again: {body}");
+    // Sending STOP registered nobody: a report from that number is still unverified.
+    app.sms("76123456", "RAS Konna", "s3").await;
+    let replies = app.replies(MONITOR, 4).await;
+    assert!(replies[3].starts_with("Recu "), "{replies:?}");
+    assert_eq!(app.count("reports WHERE unverified = 1"), 1);
+}
+
+#[tokio::test]
+async fn a_contact_with_reports_can_be_deleted_and_the_reports_stay() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "RAS Konna", "k1").await;
+    app.replies(MONITOR, 1).await;
+    let id: i64 = app.one("SELECT id FROM contacts");
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/contacts/{id}")))
+        .bearer_auth(crate::helpers::ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(app.count("reports WHERE contact_id IS NULL"), 1);
 }
 
 #[tokio::test]
