@@ -117,17 +117,20 @@ impl Reports {
                     "candidates": candidates,
                 })
             }
+            // Every answer has every key, so a reader needs no special case.
             Parsed::Command(c) => json!({
                 "status": "ok",
                 "language": c.language,
                 "command": format!("{:?}", c.kind),
-                "category": null, "place": null, "counts": null, "error": null, "candidates": [],
+                "category": null, "place": null, "counts": null, "event_time": null,
+                "severity": null, "description": null, "error": null, "candidates": [],
             }),
             Parsed::Error { error, language } => json!({
                 "status": "error",
                 "language": language,
                 "error": error.code(),
-                "category": null, "place": null, "counts": null, "candidates": [],
+                "category": null, "place": null, "counts": null, "event_time": null,
+                "severity": null, "description": null, "candidates": [],
             }),
         }
     }

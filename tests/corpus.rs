@@ -111,7 +111,7 @@ fn the_cli_prints_one_json_object() {
     assert_eq!(ok["counts"]["killed"], 3);
     assert_eq!(
         ok["reply"],
-        "Recu 1042: ATT Koro (Mopti), 3 morts 2 blesses"
+        "Recu 1042: ATTAQUE Koro (Mopti), 3 morts 2 blesses"
     );
     let home = run(&[
         "parse",

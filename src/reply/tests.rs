@@ -26,12 +26,15 @@ fn receipts_echo_the_report_in_the_senders_language() {
     let cases = [
         (
             "fr",
-            "Recu 1042: ATT Koro (Mopti), 3 morts plusieurs blesses",
+            "Recu 1042: ATTAQUE Koro (Mopti), 3 morts plusieurs blesses",
         ),
-        ("en", "Got 1042: ATT Koro (Mopti), 3 killed several injured"),
+        (
+            "en",
+            "Got 1042: ATTACK Koro (Mopti), 3 killed several injured",
+        ),
         (
             "bm",
-            "Recu 1042: ATT Koro (Mopti), 3 morts plusieurs blesses",
+            "Recu 1042: ATTAQUE Koro (Mopti), 3 morts plusieurs blesses",
         ),
     ];
     for (language, expected) in cases {

@@ -68,7 +68,9 @@ async fn a_monitors_report_is_stored_once_and_acknowledged() {
     let id: i64 = app.one("SELECT id FROM reports");
     assert_eq!(
         replies,
-        [format!("Recu {id}: ATT Koro (Mopti), 3 morts 2 blesses")]
+        [format!(
+            "Recu {id}: ATTAQUE Koro (Mopti), 3 morts 2 blesses"
+        )]
     );
     assert_eq!(
         app.count("reports"),
@@ -129,7 +131,7 @@ async fn a_place_choice_is_answered_with_a_digit() {
     let replies = app.replies(MONITOR, 2).await;
     let id: i64 = app.one("SELECT id FROM reports");
     assert!(
-        replies[1].starts_with(&format!("Recu {id}: ATT Gouloumbo (Mopti)")),
+        replies[1].starts_with(&format!("Recu {id}: ATTAQUE Gouloumbo (Mopti)")),
         "{replies:?}"
     );
     assert_eq!(
