@@ -1,6 +1,6 @@
 //! Africa's Talking: form-encoded inbound SMS and delivery reports; the send API.
 
-use super::send::{self, Answer, Failure, Fault, Outgoing, SendOutcome};
+use super::send::{self, Answer, Failure, Fault, SendOutcome, SendRequest};
 use super::{
     Batch, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft, WebhookRequest,
     parse_time,
@@ -56,12 +56,8 @@ fn map_status(value: &str) -> Option<DeliveryStatus> {
 
 /// `POST {base}/version1/messaging`: form fields, the API key in a header. Africa's Talking
 /// takes delivery-report URLs per account only (set in its dashboard), never per message.
-pub(super) fn send_request(
-    http: &reqwest::Client,
-    channel: &super::Channel,
-    msg: &Outgoing,
-) -> Result<reqwest::RequestBuilder, SendOutcome> {
-    let s = &channel.send;
+pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let (http, msg, s) = (r.http, r.msg, &r.channel.send);
     let username = send::setting(s.username.as_deref(), "username")?;
     let api_key = send::secret(s.api_key.as_ref(), "api_key")?;
     let mut form = vec![

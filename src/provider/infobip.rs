@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
+use super::send::{self, Answer, Fault, SendOutcome, SendRequest};
 use super::{
     Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
 };
@@ -124,13 +124,9 @@ fn map_status(group_id: Option<i64>, status_id: Option<i64>) -> Option<DeliveryS
 
 /// `POST {base}/sms/3/messages` with `Authorization: App KEY`. Our id rides as
 /// `callbackData`, which delivery reports echo.
-pub(super) fn send_request(
-    http: &reqwest::Client,
-    channel: &super::Channel,
-    msg: &Outgoing,
-    status_url: Option<String>,
-) -> Result<reqwest::RequestBuilder, SendOutcome> {
-    let s = &channel.send;
+pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let (http, msg, s) = (r.http, r.msg, &r.channel.send);
+    let status_url = r.status_url.clone();
     let key = send::secret(s.api_key.as_ref(), "api_key")?;
     let mut message = serde_json::json!({
         "destinations": [{ "to": send::digits(&msg.to) }],

@@ -2,7 +2,7 @@
 //!
 //! The delivery-report URL we give Kannel carries our outbound id as `id` and `%d` as `status`.
 
-use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
+use super::send::{self, Answer, Fault, SendOutcome, SendRequest};
 use super::{
     Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest, parse_time,
 };
@@ -52,13 +52,9 @@ fn map_status(code: u32) -> Option<DeliveryStatus> {
 /// `GET {sendsms}?username&password&from&to&text&dlr-mask&dlr-url`. The report URL carries
 /// our id and Kannel's `%d` (report type) and `%A` (SMSC answer). Unicode goes as UTF-16BE
 /// with `coding=2` and no `charset`: Kannel builds without iconv refuse `charset=utf8`.
-pub(super) fn send_request(
-    http: &reqwest::Client,
-    channel: &super::Channel,
-    msg: &Outgoing,
-    status_url: Option<String>,
-) -> Result<reqwest::RequestBuilder, SendOutcome> {
-    let s = &channel.send;
+pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let (http, msg, s) = (r.http, r.msg, &r.channel.send);
+    let status_url = r.status_url.clone();
     let username = send::setting(s.username.as_deref(), "username")?;
     let password = send::secret(s.password.as_ref(), "password")?;
     let text: Vec<u8> = match msg.encoding {

@@ -25,6 +25,16 @@ pub struct Outgoing {
     pub encoding: Encoding,
 }
 
+/// What a provider's request builder gets.
+#[derive(Debug)]
+pub(crate) struct SendRequest<'a> {
+    pub http: &'a Client,
+    pub channel: &'a Channel,
+    pub msg: &'a Outgoing,
+    /// Our delivery-report URL, when the provider takes one per message.
+    pub status_url: Option<String>,
+}
+
 /// What a send attempt came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendOutcome {
@@ -185,13 +195,18 @@ impl ProviderClient {
     }
 
     fn build(&self, channel: &Channel, msg: &Outgoing) -> Result<RequestBuilder, SendOutcome> {
-        let status_url = self.status_url(channel);
+        let request = SendRequest {
+            http: &self.http,
+            channel,
+            msg,
+            status_url: self.status_url(channel),
+        };
         match channel.kind {
-            ChannelKind::Africastalking => africastalking::send_request(&self.http, channel, msg),
-            ChannelKind::Twilio => twilio::send_request(&self.http, channel, msg, status_url),
-            ChannelKind::Infobip => infobip::send_request(&self.http, channel, msg, status_url),
-            ChannelKind::Vonage => vonage::send_request(&self.http, channel, msg, status_url),
-            _ => kannel::send_request(&self.http, channel, msg, status_url),
+            ChannelKind::Africastalking => africastalking::send_request(&request),
+            ChannelKind::Twilio => twilio::send_request(&request),
+            ChannelKind::Infobip => infobip::send_request(&request),
+            ChannelKind::Vonage => vonage::send_request(&request),
+            _ => kannel::send_request(&request),
         }
     }
 

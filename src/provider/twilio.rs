@@ -1,6 +1,6 @@
 //! Twilio: form-encoded inbound SMS and status callbacks, signed with `X-Twilio-Signature`.
 
-use super::send::{self, Answer, Fault, Outgoing, SendOutcome};
+use super::send::{self, Answer, Fault, SendOutcome, SendRequest};
 use super::{Batch, DeliveryStatus, InboundDraft, PayloadError, StatusDraft, WebhookRequest};
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
@@ -80,13 +80,9 @@ fn map_status(value: &str, error_code: Option<&str>) -> Option<DeliveryStatus> {
 
 /// `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`, basic auth, form fields. The
 /// status callback carries our id as `ref`, so its reports match even before `sid` is stored.
-pub(super) fn send_request(
-    http: &reqwest::Client,
-    channel: &super::Channel,
-    msg: &Outgoing,
-    status_url: Option<String>,
-) -> Result<reqwest::RequestBuilder, SendOutcome> {
-    let s = &channel.send;
+pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let (http, channel, msg, s) = (r.http, r.channel, r.msg, &r.channel.send);
+    let status_url = r.status_url.clone();
     let sid = send::setting(s.account_sid.as_deref(), "account_sid")?;
     let token = send::secret(channel.twilio_auth_token.as_ref(), "auth_token")?;
     let from = send::setting(s.sender.as_deref(), "sender")?;

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use super::send::{self, Answer, Failure, Fault, Outgoing, SendOutcome};
+use super::send::{self, Answer, Failure, Fault, SendOutcome, SendRequest};
 use super::{
     Batch, ConcatPart, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft,
     WebhookRequest, parse_time,
@@ -118,13 +118,9 @@ fn map_status(value: &str) -> Option<DeliveryStatus> {
 
 /// `POST {base}/sms/json`, credentials as form fields; our id as `client-ref`, which
 /// delivery receipts echo.
-pub(super) fn send_request(
-    http: &reqwest::Client,
-    channel: &super::Channel,
-    msg: &Outgoing,
-    status_url: Option<String>,
-) -> Result<reqwest::RequestBuilder, SendOutcome> {
-    let s = &channel.send;
+pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
+    let (http, msg, s) = (r.http, r.msg, &r.channel.send);
+    let status_url = r.status_url.clone();
     let key = send::secret(s.api_key.as_ref(), "api_key")?;
     let api_secret = send::secret(s.api_secret.as_ref(), "api_secret")?;
     let from = send::setting(s.sender.as_deref(), "sender")?;
