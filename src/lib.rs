@@ -22,6 +22,8 @@ pub mod keywords;
 pub mod gazetteer;
 /// Replies to monitors, from templates, one SMS segment each.
 pub mod reply;
+/// Stage 3, incident: reports of one event fused into one incident (so far its pure core).
+pub mod incident;
 /// The parser's resources (words, places, templates), loaded once; a parse as JSON.
 pub mod reports;
 /// Contacts as coordinators enter them (CSV import, admin API), checked.

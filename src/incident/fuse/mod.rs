@@ -1,0 +1,219 @@
+//! Fusion: whether a new report is another account of an open incident, and what the
+//! incident becomes with it. Pure: the caller brings the candidate incidents (found by an
+//! index on time and place) and stores the outcome.
+//!
+//! A report joins an incident of the same category (or family: an attack and a killing
+//! may be one event) whose time is within the category's window and whose place is within
+//! its radius or in the same commune; the nearest in space and time wins. Corroboration is
+//! the number of distinct reporters: a monitor who repeats themselves confirms nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+
+use crate::keywords::Category;
+use crate::parse::{Count, Counts};
+
+/// How reports of one event are recognised.
+#[derive(Debug, Clone)]
+pub struct FusionRules {
+    /// Categories reported for one event by different eyes (an attack, a killing).
+    pub families: Vec<Vec<Category>>,
+    /// How far apart in time two reports of one event may be.
+    pub window: Duration,
+    /// Categories whose events last longer (displacement: days).
+    pub windows: HashMap<Category, Duration>,
+    /// How far apart in space.
+    pub radius_km: f64,
+    pub radii_km: HashMap<Category, f64>,
+}
+
+impl Default for FusionRules {
+    fn default() -> Self {
+        Self {
+            families: vec![vec![Category::ATT, Category::ASS]],
+            window: Duration::from_secs(6 * 3600),
+            windows: HashMap::from([(Category::DEP, Duration::from_secs(48 * 3600))]),
+            radius_km: 15.0,
+            radii_km: HashMap::new(),
+        }
+    }
+}
+
+impl FusionRules {
+    fn related(&self, a: Category, b: Category) -> bool {
+        a == b
+            || self
+                .families
+                .iter()
+                .any(|f| f.contains(&a) && f.contains(&b))
+    }
+
+    fn window(&self, c: Category) -> Duration {
+        self.windows.get(&c).copied().unwrap_or(self.window)
+    }
+
+    fn radius_km(&self, c: Category) -> f64 {
+        self.radii_km.get(&c).copied().unwrap_or(self.radius_km)
+    }
+}
+
+/// Where a report or an incident is: a point, its commune, and how precise it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spot {
+    pub lat: f64,
+    pub lon: f64,
+    /// `admin1/admin2/admin3`, empty when the place is coarser than a commune.
+    pub commune: String,
+    /// 3 a point (locality or coordinates), 2 a commune, 1 a cercle, 0 a region.
+    pub precision: u8,
+}
+
+/// What fusion needs of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFacts {
+    pub id: i64,
+    pub reporter: String,
+    pub category: Category,
+    /// Unix ms.
+    pub event_time: i64,
+    pub spot: Spot,
+    pub counts: Counts,
+}
+
+/// An incident as fusion sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: i64,
+    pub category: Category,
+    pub first_time: i64,
+    pub last_time: i64,
+    /// The most precise place reported.
+    pub spot: Spot,
+    pub reports: Vec<ReportFacts>,
+}
+
+/// What a new report does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fusion {
+    Join(i64),
+    Open,
+}
+
+/// Chooses the incident `report` joins among `candidates`, or says it opens one.
+pub fn fuse(report: &ReportFacts, candidates: &[Incident], rules: &FusionRules) -> Fusion {
+    let score = |incident: &Incident| -> Option<f64> {
+        if !rules.related(report.category, incident.category) {
+            return None;
+        }
+        let window = i64::try_from(rules.window(report.category).as_millis()).unwrap_or(i64::MAX);
+        let gap = (report.event_time - incident.first_time)
+            .abs()
+            .min((report.event_time - incident.last_time).abs());
+        let km = km_between(&report.spot, &incident.spot);
+        let same_commune =
+            !report.spot.commune.is_empty() && report.spot.commune == incident.spot.commune;
+        let close = km <= rules.radius_km(report.category) || same_commune;
+        // Nearest in space and time: a kilometre weighs as much as ten minutes.
+        (gap <= window && close).then(|| km + gap as f64 / 600_000.0)
+    };
+    candidates
+        .iter()
+        .filter_map(|i| score(i).map(|s| (s, i.id)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(Fusion::Open, |(_, id)| Fusion::Join(id))
+}
+
+impl Incident {
+    /// A new incident from its first report.
+    pub fn open(id: i64, report: ReportFacts) -> Self {
+        Self {
+            id,
+            category: report.category,
+            first_time: report.event_time,
+            last_time: report.event_time,
+            spot: report.spot.clone(),
+            reports: vec![report],
+        }
+    }
+
+    /// Takes in another account of the event; the most precise place stands.
+    pub fn absorb(&mut self, report: ReportFacts) {
+        self.first_time = self.first_time.min(report.event_time);
+        self.last_time = self.last_time.max(report.event_time);
+        if report.spot.precision > self.spot.precision {
+            self.spot = report.spot.clone();
+        }
+        self.reports.push(report);
+    }
+
+    /// `ANNULE`: the sender's own report leaves; `false` if it was not theirs or not here.
+    pub fn withdraw(&mut self, report_id: i64, reporter: &str) -> bool {
+        let before = self.reports.len();
+        self.reports
+            .retain(|r| !(r.id == report_id && r.reporter == reporter));
+        self.reports.len() < before
+    }
+
+    /// Nobody's account is left: the incident is withdrawn.
+    pub fn is_empty(&self) -> bool {
+        self.reports.is_empty()
+    }
+
+    /// Distinct reporters: a repeat by the same monitor is not corroboration.
+    pub fn sources(&self) -> usize {
+        self.reports
+            .iter()
+            .map(|r| r.reporter.as_str())
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+
+    /// For each count, the lowest and highest reported (`3-5 morts`).
+    pub fn count_range(&self, field: fn(&Counts) -> Option<Count>) -> Option<(Count, Count)> {
+        let mut known = self.reports.iter().filter_map(|r| field(&r.counts));
+        let first = known.next()?;
+        Some(known.fold((first, first), |(low, high), c| {
+            (lower(low, c), higher(high, c))
+        }))
+    }
+
+    /// The highest of each count: what severity and alerts go by.
+    pub fn counts(&self) -> Counts {
+        let high = |field: fn(&Counts) -> Option<Count>| self.count_range(field).map(|(_, h)| h);
+        Counts {
+            killed: high(|c| c.killed),
+            injured: high(|c| c.injured),
+            abducted: high(|c| c.abducted),
+            displaced: high(|c| c.displaced),
+            households: high(|c| c.households),
+            livestock: high(|c| c.livestock),
+        }
+    }
+}
+
+fn rank(c: Count) -> u32 {
+    match c {
+        Count::Exact(n) => n,
+        // More than one: above one, below any other number given.
+        Count::Several => 1,
+    }
+}
+
+fn lower(a: Count, b: Count) -> Count {
+    if rank(b) < rank(a) { b } else { a }
+}
+
+fn higher(a: Count, b: Count) -> Count {
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Great-circle distance.
+pub fn km_between(a: &Spot, b: &Spot) -> f64 {
+    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
+    let (dlat, dlon) = ((b.lat - a.lat).to_radians(), (b.lon - a.lon).to_radians());
+    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,207 @@
+use super::*;
+
+const HOUR: i64 = 3_600_000;
+/// Koro (Mopti): the town.
+const KORO: (f64, f64) = (14.064, -3.0754);
+
+fn spot(lat: f64, lon: f64, commune: &str, precision: u8) -> Spot {
+    Spot {
+        lat,
+        lon,
+        commune: commune.into(),
+        precision,
+    }
+}
+
+fn report(
+    id: i64,
+    reporter: &str,
+    category: Category,
+    hours: i64,
+    spot: Spot,
+    killed: Option<u32>,
+) -> ReportFacts {
+    ReportFacts {
+        id,
+        reporter: reporter.into(),
+        category,
+        event_time: hours * HOUR,
+        spot,
+        counts: Counts {
+            killed: killed.map(Count::Exact),
+            ..Counts::default()
+        },
+    }
+}
+
+/// Feeds reports in order; returns the incidents they make.
+fn run(reports: Vec<ReportFacts>) -> Vec<Incident> {
+    let rules = FusionRules::default();
+    let mut incidents: Vec<Incident> = Vec::new();
+    for (n, r) in reports.into_iter().enumerate() {
+        match fuse(&r, &incidents, &rules) {
+            Fusion::Join(id) => incidents.iter_mut().find(|i| i.id == id).unwrap().absorb(r),
+            Fusion::Open => incidents.push(Incident::open(n as i64 + 1, r)),
+        }
+    }
+    incidents
+}
+
+#[test]
+fn reports_of_one_event_fuse_and_others_do_not() {
+    let koro = || spot(KORO.0, KORO.1, "Mopti/Koro/Koro", 3);
+    // About 8 km north of Koro, another commune.
+    let village = || spot(KORO.0 + 0.072, KORO.1, "Mopti/Koro/Bamba", 3);
+    // About 60 km north.
+    let far = || spot(KORO.0 + 0.54, KORO.1, "Mopti/Douentza/Haire", 3);
+    let cases: Vec<(&str, Vec<ReportFacts>, Vec<usize>)> = vec![
+        (
+            "three monitors an hour apart, Koro and a village 8 km away: one incident, three sources",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), Some(3)),
+                report(2, "b", Category::ATT, 1, village(), Some(5)),
+                report(3, "c", Category::ATT, 2, koro(), None),
+            ],
+            vec![3],
+        ),
+        (
+            "the same category 60 km away is another incident",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), None),
+                report(2, "b", Category::ATT, 1, far(), None),
+            ],
+            vec![1, 1],
+        ),
+        (
+            "two days later is another incident",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), None),
+                report(2, "b", Category::ATT, 48, koro(), None),
+            ],
+            vec![1, 1],
+        ),
+        (
+            "displacement lasts: 40 hours later is the same",
+            vec![
+                report(1, "a", Category::DEP, 0, koro(), None),
+                report(2, "b", Category::DEP, 40, koro(), None),
+            ],
+            vec![2],
+        ),
+        (
+            "an attack and a killing are one family",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), None),
+                report(2, "b", Category::ASS, 1, village(), None),
+            ],
+            vec![2],
+        ),
+        (
+            "a theft is not an attack",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), None),
+                report(2, "b", Category::VOL, 1, koro(), None),
+            ],
+            vec![1, 1],
+        ),
+        (
+            "a repeat from one monitor is not corroboration",
+            vec![
+                report(1, "a", Category::ATT, 0, koro(), None),
+                report(2, "a", Category::ATT, 1, koro(), None),
+            ],
+            vec![1],
+        ),
+        (
+            "the same commune joins even beyond the radius",
+            vec![
+                report(
+                    1,
+                    "a",
+                    Category::ATT,
+                    0,
+                    spot(KORO.0, KORO.1, "Mopti/Koro/Koro", 2),
+                    None,
+                ),
+                report(
+                    2,
+                    "b",
+                    Category::ATT,
+                    1,
+                    spot(KORO.0 + 0.2, KORO.1, "Mopti/Koro/Koro", 3),
+                    None,
+                ),
+            ],
+            vec![2],
+        ),
+    ];
+    for (name, reports, sources) in cases {
+        let incidents = run(reports);
+        let got: Vec<usize> = incidents.iter().map(Incident::sources).collect();
+        assert_eq!(got, sources, "{name}");
+    }
+}
+
+#[test]
+fn the_nearest_incident_in_space_and_time_wins() {
+    let rules = FusionRules::default();
+    let near = Incident::open(
+        1,
+        report(
+            1,
+            "a",
+            Category::ATT,
+            0,
+            spot(KORO.0 + 0.02, KORO.1, "", 3),
+            None,
+        ),
+    );
+    let nearer = Incident::open(
+        2,
+        report(
+            2,
+            "b",
+            Category::ATT,
+            0,
+            spot(KORO.0 + 0.005, KORO.1, "", 3),
+            None,
+        ),
+    );
+    let new = report(3, "c", Category::ATT, 1, spot(KORO.0, KORO.1, "", 3), None);
+    assert_eq!(fuse(&new, &[near, nearer], &rules), Fusion::Join(2));
+}
+
+#[test]
+fn an_incident_keeps_the_precise_place_the_count_range_and_its_reports() {
+    let cercle = spot(14.44, -2.83, "", 1);
+    let town = spot(KORO.0, KORO.1, "Mopti/Koro/Koro", 3);
+    let mut incident = Incident::open(1, report(1, "a", Category::ATT, 0, cercle, Some(3)));
+    incident.absorb(report(2, "b", Category::ATT, 1, town.clone(), Some(5)));
+    incident.absorb(report(
+        3,
+        "c",
+        Category::ATT,
+        2,
+        spot(14.44, -2.83, "", 1),
+        Some(4),
+    ));
+    assert_eq!(incident.spot, town, "the most precise place stands");
+    assert_eq!(
+        incident.count_range(|c| c.killed),
+        Some((Count::Exact(3), Count::Exact(5)))
+    );
+    assert_eq!(incident.counts().killed, Some(Count::Exact(5)));
+    assert_eq!((incident.first_time, incident.last_time), (0, 2 * HOUR));
+
+    assert!(
+        !incident.withdraw(2, "someone else"),
+        "only the sender's own report"
+    );
+    assert!(incident.withdraw(2, "b"));
+    assert_eq!(incident.sources(), 2);
+    assert!(incident.withdraw(1, "a") && incident.withdraw(3, "c"));
+    assert!(
+        incident.is_empty(),
+        "an incident with no report left is withdrawn"
+    );
+}
