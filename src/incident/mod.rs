@@ -1,5 +1,70 @@
 //! Stage 3, incident: reports of one event, from different monitors, fused into one
-//! incident that counts its independent sources. So far the pure core (`fuse`); storing
-//! incidents, alerts and acknowledgements build on it.
+//! incident that counts its independent sources. The pure core is `fuse`; this shell finds
+//! the candidates (an index on time, then a box around the place) and stores the outcome,
+//! inside the intake's transaction.
 
 pub mod fuse;
+
+use rusqlite::Connection;
+
+use crate::config::SeverityRules;
+use crate::parse::severity;
+use crate::store::StoreError;
+use crate::store::incidents::{self as queries, Around};
+use fuse::{Fusion, FusionRules, Incident, ReportFacts, fuse};
+
+/// Kilometres per degree of latitude.
+const KM_PER_DEGREE: f64 = 111.0;
+/// The box searched is at least this wide: two places of one commune can be this far apart.
+const MIN_SEARCH_KM: f64 = 50.0;
+
+/// Files a report under the incident it tells of, opening one if none fits; returns the
+/// incident's id.
+pub fn place_report(
+    conn: &Connection,
+    report: ReportFacts,
+    rules: &FusionRules,
+    severity_rules: &SeverityRules,
+    now: i64,
+) -> Result<i64, StoreError> {
+    let candidates = queries::candidates(conn, &around(&report, rules))?;
+    let (report_id, precision) = (report.id, report.spot.precision);
+    let id = match fuse(&report, &candidates, rules) {
+        Fusion::Join(id) => {
+            let Some(mut incident) = candidates.into_iter().find(|i| i.id == id) else {
+                return Err(StoreError::Sqlite(format!("incident {id} vanished")));
+            };
+            incident.absorb(report);
+            let (level, counts) = aggregates(&incident, severity_rules);
+            queries::save(conn, &incident, level, &counts, now)?;
+            id
+        }
+        Fusion::Open => {
+            let incident = Incident::open(0, report);
+            let (level, counts) = aggregates(&incident, severity_rules);
+            queries::open(conn, &incident, level, &counts, now)?
+        }
+    };
+    queries::attach(conn, report_id, id, precision)?;
+    Ok(id)
+}
+
+fn aggregates(incident: &Incident, rules: &SeverityRules) -> (Option<u8>, String) {
+    let counts = incident.counts();
+    let level = severity(incident.category, &counts, rules);
+    (level, crate::reports::counts_json(&counts).to_string())
+}
+
+/// The time and space a report's incident could lie in.
+fn around(report: &ReportFacts, rules: &FusionRules) -> Around {
+    let window = i64::try_from(rules.longest_window().as_millis()).unwrap_or(i64::MAX / 2);
+    let km = rules.widest_radius_km().max(MIN_SEARCH_KM);
+    let lat = km / KM_PER_DEGREE;
+    let lon = km / (KM_PER_DEGREE * report.spot.lat.to_radians().cos().abs().max(0.1));
+    Around {
+        from: report.event_time.saturating_sub(window),
+        to: report.event_time.saturating_add(window),
+        lat: (report.spot.lat - lat, report.spot.lat + lat),
+        lon: (report.spot.lon - lon, report.spot.lon + lon),
+    }
+}

@@ -8,13 +8,18 @@ use rusqlite::Connection;
 
 use super::Unread;
 use crate::config::UnknownSenders;
-use crate::gazetteer::Found;
+use crate::gazetteer::{Found, FoundBy, Kind};
+use crate::incident::{
+    self,
+    fuse::{FusionRules, ReportFacts, Spot},
+};
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::parse::{CommandKind, Input, Parsed, parse};
 use crate::reply::{receipt_for_choice, reply_for};
 use crate::reports::Reports;
 use crate::store::StoreError;
 use crate::store::contacts::{self, Contact};
+use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::store::reports::{self as queries, Expired, NewReport, PlaceRecord};
 
@@ -278,8 +283,30 @@ fn file(
     let Some(id) = queries::insert(out.conn, &new, out.now)? else {
         return Ok(None);
     };
+    // A filed report joins its incident, whose number is the reference; a pending one
+    // waits for its place.
+    let reference = match &report.place {
+        Some(found) if choices.is_empty() => {
+            let facts = ReportFacts {
+                id,
+                reporter: plan.sender.clone(),
+                category: report.category,
+                event_time: report.event_time.timestamp_millis(),
+                spot: spot_of(out.reports, found),
+                counts: report.counts,
+            };
+            incident::place_report(
+                out.conn,
+                facts,
+                &FusionRules::default(),
+                &out.reports.severity,
+                out.now,
+            )?
+        }
+        _ => id,
+    };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
-    let reference = u64::try_from(id).unwrap_or_default();
+    let reference = u64::try_from(reference).unwrap_or_default();
     Ok(reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok())
 }
 
@@ -302,14 +329,24 @@ fn choose(
     };
     let found = Found {
         place,
-        found_by: crate::gazetteer::FoundBy::Text,
+        found_by: FoundBy::Text,
         point: None,
     };
     if !queries::file_pending(out.conn, pending.id, &record(out.reports, &found), out.now)? {
         return Ok(None);
     }
+    let incident = match incidents::report_facts(out.conn, pending.id)? {
+        Some(facts) => incident::place_report(
+            out.conn,
+            facts,
+            &FusionRules::default(),
+            &out.reports.severity,
+            out.now,
+        )?,
+        None => pending.id,
+    };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
-    let reference = u64::try_from(pending.id).unwrap_or_default();
+    let reference = u64::try_from(incident).unwrap_or_default();
     let text = receipt_for_choice(
         &out.reports.replies,
         &pending.language,
@@ -319,6 +356,30 @@ fn choose(
         discreet,
     );
     Ok(text.ok())
+}
+
+/// Where a report happened, as fusion compares it.
+fn spot_of(reports: &Reports, found: &Found) -> Spot {
+    let p = reports.gazetteer.place(found.place);
+    let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
+    let precision = match (found.found_by, p.kind) {
+        (FoundBy::Coordinates, _) | (_, Kind::Locality) => 3,
+        (_, Kind::Commune) => 2,
+        (_, Kind::Cercle) => 1,
+        (_, Kind::Region) => 0,
+    };
+    let commune = if p.admin3.is_empty() {
+        String::new()
+    } else {
+        format!("{}/{}/{}", p.admin1, p.admin2, p.admin3)
+    };
+    Spot {
+        lat,
+        lon,
+        commune,
+        precision,
+        name: p.label(1),
+    }
 }
 
 fn record(reports: &Reports, found: &Found) -> PlaceRecord {

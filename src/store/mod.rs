@@ -8,6 +8,7 @@
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
+pub mod incidents;
 pub mod outbound;
 pub mod reports;
 mod writer;
@@ -61,6 +62,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_foundation.sql")),
         M::up(include_str!("migrations/0002_outbound_queue.sql")),
         M::up(include_str!("migrations/0003_reports.sql")),
+        M::up(include_str!("migrations/0004_incidents.sql")),
     ])
 }
 

@@ -209,3 +209,49 @@ async fn a_choice_not_made_in_time_expires_with_a_notice() {
     );
     assert_eq!(app.count("reports WHERE status = 'expired'"), 1);
 }
+
+#[tokio::test]
+async fn reports_of_one_attack_by_three_monitors_make_one_incident_with_three_sources() {
+    let app = spawn_app().await;
+    let monitors = ["+22376000011", "+22376000012", "+22376000013"];
+    for (i, m) in monitors.iter().enumerate() {
+        app.register(m, None, false);
+        let from = m.trim_start_matches("+223");
+        app.sms(from, &format!("ATT Koro {} morts", 3 + i), &format!("f{i}"))
+            .await;
+        app.replies(m, 1).await;
+    }
+    // The first monitor again: a repeat, not a fourth source.
+    app.sms("76000011", "ATT Koro 5 morts", "f3").await;
+    app.replies("+22376000011", 2).await;
+    // Elsewhere: another incident.
+    app.sms("76000012", "ATT Douentza 1 mort", "f4").await;
+    let replies = app.replies("+22376000012", 2).await;
+    assert!(
+        replies[1].starts_with("Recu 2: ATTAQUE Douentza"),
+        "{replies:?}"
+    );
+
+    assert_eq!(app.count("incidents"), 2);
+    let (sources, counts): (i64, String) = {
+        let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
+        db.query_row(
+            "SELECT sources, counts FROM incidents WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap()
+    };
+    assert_eq!(sources, 3);
+    assert!(
+        counts.contains("\"killed\":5"),
+        "the highest count: {counts}"
+    );
+    for m in monitors {
+        let replies = app.replies(m, 1).await;
+        assert!(
+            replies[0].starts_with("Recu 1: ATTAQUE Koro"),
+            "one reference for one incident: {replies:?}"
+        );
+    }
+}

@@ -48,6 +48,22 @@ impl FusionRules {
                 .any(|f| f.contains(&a) && f.contains(&b))
     }
 
+    /// The longest window of any category: how far back candidates are looked for.
+    pub fn longest_window(&self) -> Duration {
+        self.windows
+            .values()
+            .copied()
+            .fold(self.window, Duration::max)
+    }
+
+    /// The widest radius of any category.
+    pub fn widest_radius_km(&self) -> f64 {
+        self.radii_km
+            .values()
+            .copied()
+            .fold(self.radius_km, f64::max)
+    }
+
     fn window(&self, c: Category) -> Duration {
         self.windows.get(&c).copied().unwrap_or(self.window)
     }
@@ -66,6 +82,8 @@ pub struct Spot {
     pub commune: String,
     /// 3 a point (locality or coordinates), 2 a commune, 1 a cercle, 0 a region.
     pub precision: u8,
+    /// How the place is named back to people.
+    pub name: String,
 }
 
 /// What fusion needs of a report.

@@ -10,6 +10,7 @@ fn spot(lat: f64, lon: f64, commune: &str, precision: u8) -> Spot {
         lon,
         commune: commune.into(),
         precision,
+        name: String::new(),
     }
 }
 

@@ -1,0 +1,215 @@
+//! Queries on `incidents`, and on reports as fusion sees them.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+use crate::incident::fuse::{Incident, ReportFacts, Spot};
+use crate::keywords::Category;
+use crate::parse::{Count, Counts};
+
+/// A box of time and space to look for incidents in.
+#[derive(Debug, Clone, Copy)]
+pub struct Around {
+    pub from: i64,
+    pub to: i64,
+    pub lat: (f64, f64),
+    pub lon: (f64, f64),
+}
+
+/// Open incidents in the box, with their reports.
+pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name
+         FROM incidents
+         WHERE status = 'open' AND last_time >= ?1 AND first_time <= ?2
+           AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6",
+    )?;
+    let a = around;
+    let rows = stmt.query_map(
+        params![a.from, a.to, a.lat.0, a.lat.1, a.lon.0, a.lon.1],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                Spot {
+                    lat: r.get(4)?,
+                    lon: r.get(5)?,
+                    commune: r.get(6)?,
+                    precision: r.get(7)?,
+                    name: r.get(8)?,
+                },
+            ))
+        },
+    )?;
+    let mut incidents = Vec::new();
+    for row in rows {
+        let (id, category, first_time, last_time, spot) = row?;
+        let Some(category) = category_of(&category) else {
+            continue;
+        };
+        incidents.push(Incident {
+            id,
+            category,
+            first_time,
+            last_time,
+            spot,
+            reports: reports_of(conn, id)?,
+        });
+    }
+    Ok(incidents)
+}
+
+const FACTS: &str = "SELECT id, reporter, category, event_time, coalesce(lat, 0), coalesce(lon, 0),
+        CASE WHEN coalesce(admin3, '') != '' THEN admin1 || '/' || admin2 || '/' || admin3 ELSE '' END,
+        precision,
+        coalesce(place_name, ''), counts FROM reports";
+
+/// The filed reports of an incident, as fusion sees them.
+pub fn reports_of(conn: &Connection, incident: i64) -> Result<Vec<ReportFacts>, StoreError> {
+    facts(
+        conn,
+        "WHERE incident_id = ?1 AND status = 'filed' ORDER BY id",
+        incident,
+    )
+}
+
+/// One filed report, as fusion sees it.
+pub fn report_facts(conn: &Connection, report: i64) -> Result<Option<ReportFacts>, StoreError> {
+    Ok(facts(conn, "WHERE id = ?1 AND status = 'filed'", report)?.pop())
+}
+
+fn facts(conn: &Connection, filter: &str, key: i64) -> Result<Vec<ReportFacts>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("{FACTS} {filter}"))?;
+    let rows = stmt.query_map([key], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            Spot {
+                lat: r.get(4)?,
+                lon: r.get(5)?,
+                commune: r.get(6)?,
+                precision: r.get(7)?,
+                name: r.get(8)?,
+            },
+            r.get::<_, String>(9)?,
+        ))
+    })?;
+    let mut reports = Vec::new();
+    for row in rows {
+        let (id, reporter, category, event_time, spot, counts) = row?;
+        let Some(category) = category_of(&category) else {
+            continue;
+        };
+        reports.push(ReportFacts {
+            id,
+            reporter,
+            category,
+            event_time,
+            spot,
+            counts: counts_of(&counts),
+        });
+    }
+    Ok(reports)
+}
+
+/// Stores a new incident; returns its id.
+pub fn open(
+    conn: &Connection,
+    incident: &Incident,
+    severity: Option<u8>,
+    counts: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO incidents (category, first_time, last_time, lat, lon, commune, precision,
+                                place_name, sources, severity, counts, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+    )?
+    .execute(params![
+        incident.category.code(),
+        incident.first_time,
+        incident.last_time,
+        incident.spot.lat,
+        incident.spot.lon,
+        incident.spot.commune,
+        incident.spot.precision,
+        incident.spot.name,
+        incident.sources() as i64,
+        severity,
+        counts,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Writes an incident's aggregates after a report joined or left it.
+pub fn save(
+    conn: &Connection,
+    incident: &Incident,
+    severity: Option<u8>,
+    counts: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE incidents SET first_time = ?2, last_time = ?3, lat = ?4, lon = ?5, commune = ?6,
+             precision = ?7, place_name = ?8, sources = ?9, severity = ?10, counts = ?11,
+             status = CASE WHEN ?9 = 0 THEN 'withdrawn' ELSE status END, updated_at = ?12
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        incident.id,
+        incident.first_time,
+        incident.last_time,
+        incident.spot.lat,
+        incident.spot.lon,
+        incident.spot.commune,
+        incident.spot.precision,
+        incident.spot.name,
+        incident.sources() as i64,
+        severity,
+        counts,
+        now
+    ])?;
+    Ok(())
+}
+
+/// Files a report under its incident.
+pub fn attach(
+    conn: &Connection,
+    report: i64,
+    incident: i64,
+    precision: u8,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE reports SET incident_id = ?2, precision = ?3 WHERE id = ?1")?
+        .execute(params![report, incident, precision])?;
+    Ok(())
+}
+
+fn category_of(code: &str) -> Option<Category> {
+    Category::ALL.into_iter().find(|c| c.code() == code)
+}
+
+/// Counts as stored (JSON: a number, "several" or null per field).
+fn counts_of(json: &str) -> Counts {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let field = |name: &str| match &value[name] {
+        serde_json::Value::Number(n) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Count::Exact),
+        serde_json::Value::String(s) if s == "several" => Some(Count::Several),
+        _ => None,
+    };
+    Counts {
+        killed: field("killed"),
+        injured: field("injured"),
+        abducted: field("abducted"),
+        displaced: field("displaced"),
+        households: field("households"),
+        livestock: field("livestock"),
+    }
+}

@@ -1,0 +1,24 @@
+-- Incidents: the events reports are about, each with the reports that tell of it.
+CREATE TABLE incidents (
+    id          INTEGER PRIMARY KEY,
+    status      TEXT    NOT NULL DEFAULT 'open',  -- open | withdrawn
+    category    TEXT    NOT NULL,
+    first_time  INTEGER NOT NULL,                 -- unix ms, earliest event time reported
+    last_time   INTEGER NOT NULL,
+    lat         REAL    NOT NULL,                 -- the most precise place reported
+    lon         REAL    NOT NULL,
+    commune     TEXT    NOT NULL DEFAULT '',      -- admin1/admin2/admin3
+    precision   INTEGER NOT NULL,                 -- 3 point, 2 commune, 1 cercle, 0 region
+    place_name  TEXT    NOT NULL DEFAULT '',
+    sources     INTEGER NOT NULL DEFAULT 1,       -- distinct reporters
+    severity    INTEGER,
+    counts      TEXT    NOT NULL DEFAULT '{}',    -- highest of each count, JSON
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+-- Fusion candidates: open incidents by time, then by a box around the place.
+CREATE INDEX incidents_recent ON incidents (last_time, lat, lon) WHERE status = 'open';
+
+ALTER TABLE reports ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
+ALTER TABLE reports ADD COLUMN precision INTEGER NOT NULL DEFAULT 3;
+CREATE INDEX reports_incident ON reports (incident_id) WHERE incident_id IS NOT NULL;
