@@ -7,6 +7,7 @@
 //! leaves it done. Nothing is lost, nothing is doubled.
 
 mod plan;
+mod record;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::Unread;
+use super::record::{record, spot_of};
 use crate::config::UnknownSenders;
-use crate::gazetteer::{Found, FoundBy, Kind};
+use crate::gazetteer::{Found, FoundBy};
 use crate::incident::{
     self,
-    fuse::{FusionRules, ReportFacts, Spot},
+    fuse::{FusionRules, ReportFacts},
 };
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::parse::{CommandKind, Input, Parsed, parse};
@@ -21,7 +22,7 @@ use crate::store::StoreError;
 use crate::store::contacts::{self, Contact};
 use crate::store::incidents;
 use crate::store::outbound as queued;
-use crate::store::reports::{self as queries, Expired, NewReport, PlaceRecord};
+use crate::store::reports::{self as queries, Expired, NewReport};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Policy {
@@ -356,47 +357,4 @@ fn choose(
         discreet,
     );
     Ok(text.ok())
-}
-
-/// Where a report happened, as fusion compares it.
-fn spot_of(reports: &Reports, found: &Found) -> Spot {
-    let p = reports.gazetteer.place(found.place);
-    let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
-    let precision = match (found.found_by, p.kind) {
-        (FoundBy::Coordinates, _) | (_, Kind::Locality) => 3,
-        (_, Kind::Commune) => 2,
-        (_, Kind::Cercle) => 1,
-        (_, Kind::Region) => 0,
-    };
-    let commune = if p.admin3.is_empty() {
-        String::new()
-    } else {
-        format!("{}/{}/{}", p.admin1, p.admin2, p.admin3)
-    };
-    Spot {
-        lat,
-        lon,
-        commune,
-        precision,
-        name: p.label(1),
-    }
-}
-
-fn record(reports: &Reports, found: &Found) -> PlaceRecord {
-    let p = reports.gazetteer.place(found.place);
-    let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
-    let found_by = serde_json::to_value(found.found_by)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned));
-    PlaceRecord {
-        id: p.id.to_string(),
-        name: p.name.to_string(),
-        admin1: p.admin1.to_string(),
-        admin2: p.admin2.to_string(),
-        admin3: p.admin3.to_string(),
-        country: p.country.to_string(),
-        lat,
-        lon,
-        found_by: found_by.unwrap_or_default(),
-    }
 }

@@ -125,25 +125,22 @@ pub fn open(
     now: i64,
 ) -> Result<i64, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO incidents (category, first_time, last_time, lat, lon, commune, precision,
-                                place_name, sources, severity, counts, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision, created_at, updated_at)
+         VALUES (?1, ?2, ?2, 0, 0, 0, ?3, ?3)",
     )?
-    .execute(params![
-        incident.category.code(),
-        incident.first_time,
-        incident.last_time,
-        incident.spot.lat,
-        incident.spot.lon,
-        incident.spot.commune,
-        incident.spot.precision,
-        incident.spot.name,
-        incident.sources() as i64,
+    .execute(params![incident.category.code(), incident.first_time, now])?;
+    let id = conn.last_insert_rowid();
+    save(
+        conn,
+        &Incident {
+            id,
+            ..incident.clone()
+        },
         severity,
         counts,
-        now
-    ])?;
-    Ok(conn.last_insert_rowid())
+        now,
+    )?;
+    Ok(id)
 }
 
 /// Writes an incident's aggregates after a report joined or left it.

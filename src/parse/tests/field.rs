@@ -1,0 +1,118 @@
+//! Messages as monitors really type them, from reviews of the parser.
+
+use super::*;
+
+#[test]
+fn words_of_the_report_are_not_taken_for_places() {
+    let cases = [
+        ("ATT hommes armes a moto ont tire sur le marche", None),
+        (
+            "embuscade sur l axe Boni Hombori 3 militaires tues",
+            Some("boni (mopti)"),
+        ),
+        ("3 morts a Koro attaque", Some("koro (mopti)")),
+        (
+            "Attaque contre le village de Dinangourou ce matin",
+            Some("dinangourou (mopti)"),
+        ),
+    ];
+    for (text, expected) in cases {
+        let got = match parse_text(text, None) {
+            Parsed::Report(r) => Some(place_name(&r)),
+            Parsed::Error {
+                error: ParseError::MissingPlace,
+                ..
+            } => None,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(got.as_deref(), expected, "{text}");
+    }
+    assert_eq!(
+        report("att a sevare").description,
+        "",
+        "the preposition goes with the place"
+    );
+}
+
+/// Messages from a review of what monitors really type.
+#[test]
+fn what_monitors_really_type() {
+    let exact = |c: Option<Count>| match c {
+        Some(Count::Exact(n)) => Some(n),
+        _ => None,
+    };
+    let cases = [
+        (
+            "ATT Koro a 14h30 3 morts",
+            "koro (mopti)",
+            [Some(3), None, None],
+        ),
+        ("ATT Koro 3 M 2 B", "koro (mopti)", [Some(3), Some(2), None]),
+        (
+            "ATT Koro morts:3 blesses:2",
+            "koro (mopti)",
+            [Some(3), Some(2), None],
+        ),
+        (
+            "ATT Koro morts 2 blesses 3",
+            "koro (mopti)",
+            [Some(2), Some(3), None],
+        ),
+        ("ENL Koro 2 enleves", "koro (mopti)", [None, None, Some(2)]),
+        (
+            "ATT au centre de sante de Koro",
+            "koro (mopti)",
+            [None, None, None],
+        ),
+        (
+            "AIDE attaque a Koro 3 morts",
+            "koro (mopti)",
+            [Some(3), None, None],
+        ),
+    ];
+    for (text, place, [killed, injured, abducted]) in cases {
+        let r = report(text);
+        assert_eq!(place_name(&r), place, "{text}");
+        let got = [
+            exact(r.counts.killed),
+            exact(r.counts.injured),
+            exact(r.counts.abducted),
+        ];
+        assert_eq!(got, [killed, injured, abducted], "{text}");
+    }
+    assert_eq!(
+        report("DEP Koro quatre vingts familles").counts.households,
+        Some(Count::Exact(80))
+    );
+    assert_eq!(
+        report("VOL Koro 30 vaches").counts.livestock,
+        Some(Count::Exact(30))
+    );
+    let yesterday_14h = report("ATT Koro hier a 14h").event_time.to_rfc3339();
+    assert_eq!(yesterday_14h, "2026-11-05T14:00:00+00:00");
+    assert_eq!(
+        report("ATT Koro il y a 999999999 jours").event_time,
+        received(),
+        "no overflow"
+    );
+    let errors = [
+        (
+            "Koro: des hommes ont ouvert le feu, 2 morts",
+            "unknown_category",
+        ),
+        ("Bonjour", "empty"),
+    ];
+    for (text, code) in errors {
+        match parse_text(text, None) {
+            Parsed::Error { error, .. } => assert_eq!(error.code(), code, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+    match parse_text("ATT 3 morts a Dinagourou", Some("Koro")) {
+        Parsed::Error {
+            error: ParseError::UnknownPlace { .. },
+            ..
+        } => {}
+        other => panic!("a typed place beats the home: {other:?}"),
+    }
+}
