@@ -49,6 +49,34 @@ pub fn place_report(
     Ok(id)
 }
 
+/// `ANNULE <n>`: withdraws the sender's own reports from incident `n` and recomputes it
+/// from what is left (an incident with no report left is withdrawn). Returns whether the
+/// sender had a report there.
+pub fn withdraw(
+    conn: &Connection,
+    incident: i64,
+    reporter: &str,
+    severity_rules: &SeverityRules,
+    now: i64,
+) -> Result<bool, StoreError> {
+    if queries::withdraw(conn, incident, reporter, now)? == 0 {
+        return Ok(false);
+    }
+    if let Some(mut left) = queries::by_id(conn, incident)? {
+        if let Some(first) = left.reports.first().cloned() {
+            // Recomputed from the reports left: times, place, counts.
+            let mut rebuilt = Incident::open(left.id, first);
+            for report in left.reports.drain(1..) {
+                rebuilt.absorb(report);
+            }
+            left = rebuilt;
+        }
+        let (level, counts) = aggregates(&left, severity_rules);
+        queries::save(conn, &left, level, &counts, now)?;
+    }
+    Ok(true)
+}
+
 fn aggregates(incident: &Incident, rules: &SeverityRules) -> (Option<u8>, String) {
     let counts = incident.counts();
     let level = severity(incident.category, &counts, rules);

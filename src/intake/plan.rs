@@ -54,6 +54,11 @@ pub(super) enum Step {
     },
     /// An error or a command that only needs its reply.
     Reply(Parsed),
+    /// `ANNULE <n>`: the sender's own report leaves incident `n`.
+    Withdraw {
+        incident: u64,
+        language: String,
+    },
     OptOut {
         out: bool,
         parsed: Parsed,
@@ -148,6 +153,10 @@ fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy
                 }
             }
             CommandKind::Choice(n) => Step::Choice { n: *n, parsed },
+            CommandKind::Cancel(Some(incident)) => Step::Withdraw {
+                incident: *incident,
+                language: c.language.clone(),
+            },
             _ => Step::Reply(parsed),
         },
         Parsed::Error { .. } => Step::Reply(parsed),
@@ -176,6 +185,24 @@ pub(super) fn apply(
             reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
         }
         Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
+        Step::Withdraw { incident, language } => {
+            let id = i64::try_from(*incident).unwrap_or(i64::MAX);
+            let withdrawn = incident::withdraw(conn, id, &plan.sender, &reports.severity, now)?;
+            let name = if withdrawn {
+                "withdrawn"
+            } else {
+                "nothing_to_withdraw"
+            };
+            let language = plan
+                .contact
+                .as_ref()
+                .and_then(|c| c.language.clone())
+                .unwrap_or_else(|| language.clone());
+            reports
+                .replies
+                .render(&language, name, &minijinja::context! { ref => incident })
+                .ok()
+        }
         Step::Refuse { language } => reports
             .replies
             .render(language, "not_registered", &minijinja::context! {})

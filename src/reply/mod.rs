@@ -30,7 +30,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 19] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -48,6 +48,8 @@ pub const NAMES: [&str; 17] = [
     "choice_expired",
     "no_choice",
     "not_registered",
+    "withdrawn",
+    "nothing_to_withdraw",
 ];
 
 /// The loaded templates.

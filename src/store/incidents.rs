@@ -1,6 +1,6 @@
 //! Queries on `incidents`, and on reports as fusion sees them.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 use crate::incident::fuse::{Incident, ReportFacts, Spot};
@@ -172,6 +172,61 @@ pub fn save(
         now
     ])?;
     Ok(())
+}
+
+/// `ANNULE`: the sender's own filed reports in an incident are withdrawn; returns how many.
+pub fn withdraw(
+    conn: &Connection,
+    incident: i64,
+    reporter: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE reports SET status = 'withdrawn', updated_at = ?3
+             WHERE incident_id = ?1 AND reporter = ?2 AND status = 'filed'",
+        )?
+        .execute(params![incident, reporter, now])?;
+    Ok(n)
+}
+
+/// An incident by id, with its filed reports.
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT category, first_time, last_time, lat, lon, commune, precision, place_name
+             FROM incidents WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                Spot {
+                    lat: r.get(3)?,
+                    lon: r.get(4)?,
+                    commune: r.get(5)?,
+                    precision: r.get(6)?,
+                    name: r.get(7)?,
+                },
+            ))
+        })
+        .optional()?;
+    let Some((category, first_time, last_time, spot)) = row else {
+        return Ok(None);
+    };
+    let Some(category) = category_of(&category) else {
+        return Ok(None);
+    };
+    let reports = reports_of(conn, id)?;
+    Ok(Some(Incident {
+        id,
+        category,
+        first_time,
+        last_time,
+        spot,
+        reports,
+    }))
 }
 
 /// Files a report under its incident.

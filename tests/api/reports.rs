@@ -254,4 +254,25 @@ async fn reports_of_one_attack_by_three_monitors_make_one_incident_with_three_so
             "one reference for one incident: {replies:?}"
         );
     }
+
+    // ANNULE: the sender's own report leaves; the last one out withdraws the incident.
+    app.sms("76000013", "ANNULE 1", "w1").await;
+    let replies = app.replies("+22376000013", 2).await;
+    assert_eq!(replies[1], "Rapport retire de l incident 1. Merci.");
+    assert_eq!(
+        app.one::<i64>("SELECT sources FROM incidents WHERE id = 1"),
+        2
+    );
+    app.sms("76000013", "ANNULE 2", "w2").await;
+    let replies = app.replies("+22376000013", 3).await;
+    assert!(
+        replies[2].starts_with("Aucun rapport de vous dans l incident 2"),
+        "{replies:?}"
+    );
+    app.sms("76000012", "ANNULE 2", "w3").await;
+    app.replies("+22376000012", 3).await;
+    assert_eq!(
+        app.one::<String>("SELECT status FROM incidents WHERE id = 2"),
+        "withdrawn"
+    );
 }
