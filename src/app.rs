@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
+use crate::incident::fuse::FusionRules;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
@@ -59,11 +60,13 @@ impl Application {
             .context("cannot set up sending")?,
         );
         let reports = Arc::new(Reports::load(&config.reports)?);
+        let fusion = FusionRules::from_config(&config.incidents);
         let intake = Intake::new(
             store.clone(),
             reports,
             Arc::clone(&outbound),
             &config.reports,
+            fusion,
         );
         let state = AppState::new(Shared {
             intake: Arc::new(intake),

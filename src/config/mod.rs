@@ -5,6 +5,7 @@
 //! (`channels[1].auth_token: required for kind twilio`).
 
 mod channels;
+mod incidents;
 mod outbound;
 mod reports;
 
@@ -17,6 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
+pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
 pub use reports::{ReportsConfig, SeverityRules, UnknownSenders};
@@ -40,6 +42,8 @@ pub struct Config {
     pub outbound: OutboundConfig,
     #[serde(default)]
     pub reports: ReportsConfig,
+    #[serde(default)]
+    pub incidents: IncidentsConfig,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
 }
@@ -272,6 +276,7 @@ impl Config {
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
         self.reports.validate()?;
+        self.incidents.validate()?;
         self.outbound.validate(&self.channels)
     }
 }

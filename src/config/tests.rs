@@ -108,6 +108,16 @@ fn bad_values_are_refused_naming_the_field() {
             "[reports]\nunknown_senders = \"maybe\"",
             "reports.unknown_senders",
         ),
+        ("[incidents]\nwindow_hours = 0", "incidents.window_hours"),
+        (
+            "[incidents.windows_hours]\nXYZ = 3",
+            "incidents.windows_hours.XYZ",
+        ),
+        (
+            "[incidents]\nfamilies = [[\"ATT\", \"BOOM\"]]",
+            "incidents.families[0]",
+        ),
+        ("[incidents]\nradius_km = -1.0", "incidents.radius_km"),
         (
             "[outbound]\nclaim_timeout_secs = 10\nsend_timeout_secs = 30",
             "outbound.claim_timeout_secs",

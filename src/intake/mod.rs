@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock;
 use crate::config::ReportsConfig;
+use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
 use crate::reports::Reports;
 use crate::store::reports::{self as queries, Unread};
@@ -38,6 +39,7 @@ pub struct Intake {
     reports: Arc<Reports>,
     outbound: Arc<Outbound>,
     config: plan::Policy,
+    fusion: Arc<FusionRules>,
     wake: Notify,
     /// When each flooding sender was last told (bounded: old senders fall out).
     flood_noticed: quick_cache::sync::Cache<String, i64>,
@@ -49,6 +51,7 @@ impl Intake {
         reports: Arc<Reports>,
         outbound: Arc<Outbound>,
         config: &ReportsConfig,
+        fusion: FusionRules,
     ) -> Self {
         Self {
             store,
@@ -58,6 +61,7 @@ impl Intake {
                 unknown_senders: config.unknown_senders,
                 choice_timeout: Duration::from_secs(config.choice_timeout_secs),
             },
+            fusion: Arc::new(fusion),
             wake: Notify::new(),
             flood_noticed: quick_cache::sync::Cache::new(10_000),
         }
@@ -150,6 +154,7 @@ impl Intake {
     /// Marks the message read and carries out its plan, in one transaction.
     async fn commit(&self, inbound_id: i64, plan: Plan) -> Result<(), StoreError> {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
+        let fusion = Arc::clone(&self.fusion);
         let plan = Arc::new(plan);
         let channels = self
             .store
@@ -161,6 +166,7 @@ impl Intake {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
+                    fusion: &fusion,
                     now: clock::now_ms(),
                 };
                 plan::apply(&out, &plan, inbound_id)
@@ -178,6 +184,7 @@ impl Intake {
         let before =
             now - i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
+        let fusion = Arc::clone(&self.fusion);
         let channels = self
             .store
             .write(move |conn| {
@@ -186,6 +193,7 @@ impl Intake {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
+                    fusion: &fusion,
                     now,
                 };
                 plan::notices(&out, &expired)

@@ -239,6 +239,7 @@ pub(super) struct Out<'a> {
     pub conn: &'a Connection,
     pub reports: &'a Reports,
     pub outbound: &'a Outbound,
+    pub fusion: &'a FusionRules,
     pub now: i64,
 }
 
@@ -323,13 +324,7 @@ fn file(
                 spot: spot_of(out.reports, found),
                 counts: report.counts,
             };
-            incident::place_report(
-                out.conn,
-                facts,
-                &FusionRules::default(),
-                &out.reports.severity,
-                out.now,
-            )?
+            incident::place_report(out.conn, facts, out.fusion, &out.reports.severity, out.now)?
         }
         _ => id,
     };
@@ -364,13 +359,9 @@ fn choose(
         return Ok(None);
     }
     let incident = match incidents::report_facts(out.conn, pending.id)? {
-        Some(facts) => incident::place_report(
-            out.conn,
-            facts,
-            &FusionRules::default(),
-            &out.reports.severity,
-            out.now,
-        )?,
+        Some(facts) => {
+            incident::place_report(out.conn, facts, out.fusion, &out.reports.severity, out.now)?
+        }
         None => pending.id,
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);

@@ -40,6 +40,31 @@ impl Default for FusionRules {
 }
 
 impl FusionRules {
+    /// From the validated `[incidents]` settings.
+    pub fn from_config(config: &crate::config::IncidentsConfig) -> Self {
+        let code = |c: &str| Category::ALL.into_iter().find(|k| k.code() == c);
+        let hours = |h: u64| Duration::from_secs(h.saturating_mul(3600));
+        Self {
+            families: config
+                .families
+                .iter()
+                .map(|f| f.iter().filter_map(|c| code(c)).collect())
+                .collect(),
+            window: hours(config.window_hours),
+            windows: config
+                .windows_hours
+                .iter()
+                .filter_map(|(c, h)| Some((code(c)?, hours(*h))))
+                .collect(),
+            radius_km: config.radius_km,
+            radii_km: config
+                .radii_km
+                .iter()
+                .filter_map(|(c, km)| Some((code(c)?, *km)))
+                .collect(),
+        }
+    }
+
     fn related(&self, a: Category, b: Category) -> bool {
         a == b
             || self

@@ -206,3 +206,32 @@ fn an_incident_keeps_the_precise_place_the_count_range_and_its_reports() {
         "an incident with no report left is withdrawn"
     );
 }
+
+#[test]
+fn rules_come_from_the_config() {
+    let config = crate::config::IncidentsConfig {
+        window_hours: 1,
+        families: vec![vec!["ATT".into(), "VOL".into()]],
+        ..Default::default()
+    };
+    let rules = FusionRules::from_config(&config);
+    let koro = || spot(KORO.0, KORO.1, "", 3);
+    let first = Incident::open(1, report(1, "a", Category::ATT, 0, koro(), None));
+    let theft = report(2, "b", Category::VOL, 0, koro(), None);
+    assert_eq!(
+        fuse(&theft, std::slice::from_ref(&first), &rules),
+        Fusion::Join(1),
+        "a configured family"
+    );
+    let late = report(3, "c", Category::ATT, 2, koro(), None);
+    assert_eq!(
+        fuse(&late, &[first], &rules),
+        Fusion::Open,
+        "a one-hour window"
+    );
+    assert_eq!(
+        rules.longest_window(),
+        Duration::from_secs(48 * 3600),
+        "DEP keeps its own"
+    );
+}
