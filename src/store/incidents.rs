@@ -19,30 +19,39 @@ pub struct Around {
 /// Open incidents in the box, with their reports.
 pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name
-         FROM incidents
-         WHERE status = 'open' AND last_time >= ?1 AND first_time <= ?2
-           AND lat BETWEEN ?3 AND ?4 AND lon BETWEEN ?5 AND ?6",
+        "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
+                i.precision, i.place_name
+         FROM incidents_where w JOIN incidents i ON i.id = w.id
+         WHERE w.max_minute >= ?1 AND w.min_minute <= ?2
+           AND w.max_lat >= ?3 AND w.min_lat <= ?4 AND w.max_lon >= ?5 AND w.min_lon <= ?6
+           AND i.status = 'open' AND i.last_time >= ?7 AND i.first_time <= ?8",
     )?;
     let a = around;
-    let rows = stmt.query_map(
-        params![a.from, a.to, a.lat.0, a.lat.1, a.lon.0, a.lon.1],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
-                Spot {
-                    lat: r.get(4)?,
-                    lon: r.get(5)?,
-                    commune: r.get(6)?,
-                    precision: r.get(7)?,
-                    name: r.get(8)?,
-                },
-            ))
-        },
-    )?;
+    let area = params![
+        minute(a.from),
+        minute(a.to) + 1,
+        micro(a.lat.0),
+        micro(a.lat.1),
+        micro(a.lon.0),
+        micro(a.lon.1),
+        a.from,
+        a.to
+    ];
+    let rows = stmt.query_map(area, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            Spot {
+                lat: r.get(4)?,
+                lon: r.get(5)?,
+                commune: r.get(6)?,
+                precision: r.get(7)?,
+                name: r.get(8)?,
+            },
+        ))
+    })?;
     let mut incidents = Vec::new();
     for row in rows {
         let (id, category, first_time, last_time, spot) = row?;
@@ -171,7 +180,7 @@ pub fn save(
         counts,
         now
     ])?;
-    Ok(())
+    index(conn, incident)
 }
 
 /// `ANNULE`: the sender's own filed reports in an incident are withdrawn; returns how many.
@@ -227,6 +236,39 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError>
         spot,
         reports,
     }))
+}
+
+/// Keeps the incident's box in the R*Tree (and out of it once withdrawn).
+fn index(conn: &Connection, incident: &Incident) -> Result<(), StoreError> {
+    if incident.is_empty() {
+        conn.prepare_cached("DELETE FROM incidents_where WHERE id = ?1")?
+            .execute([incident.id])?;
+        return Ok(());
+    }
+    let (lat, lon) = (micro(incident.spot.lat), micro(incident.spot.lon));
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO incidents_where
+             (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)",
+    )?
+    .execute(params![
+        incident.id,
+        minute(incident.first_time),
+        minute(incident.last_time),
+        lat,
+        lon
+    ])?;
+    Ok(())
+}
+
+/// Unix ms as whole minutes, rounded down.
+fn minute(ms: i64) -> i64 {
+    ms.div_euclid(60_000)
+}
+
+/// Degrees as 1e-5 degrees.
+fn micro(degrees: f64) -> i64 {
+    (degrees * 100_000.0).round() as i64
 }
 
 /// Files a report under its incident.
