@@ -62,15 +62,8 @@ pub fn withdraw(
     if queries::withdraw(conn, incident, reporter, now)? == 0 {
         return Ok(false);
     }
-    if let Some(mut left) = queries::by_id(conn, incident)? {
-        if let Some(first) = left.reports.first().cloned() {
-            // Recomputed from the reports left: times, place, counts.
-            let mut rebuilt = Incident::open(left.id, first);
-            for report in left.reports.drain(1..) {
-                rebuilt.absorb(report);
-            }
-            left = rebuilt;
-        }
+    if let Some(left) = queries::by_id(conn, incident)? {
+        let left = left.rebuilt();
         let (level, counts) = aggregates(&left, severity_rules);
         queries::save(conn, &left, level, &counts, now)?;
     }

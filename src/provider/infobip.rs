@@ -147,9 +147,6 @@ pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilde
 
 /// Status groups 1 (pending) and 3 (delivered) are accepted; a rejection names its reason.
 pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
-    if let Some(outcome) = answer.common() {
-        return outcome;
-    }
     let message = match answer.first_message() {
         Ok(message) => message,
         Err(outcome) => return outcome,

@@ -115,8 +115,12 @@ impl Answer<'_> {
         None
     }
 
-    /// The first entry of `messages` in a 2xx JSON answer (Infobip, Vonage).
+    /// The first entry of `messages` in a 2xx JSON answer (Infobip, Vonage); the common
+    /// reading (throttling, provider errors) first.
     pub(crate) fn first_message(&self) -> Result<serde_json::Value, SendOutcome> {
+        if let Some(outcome) = self.common() {
+            return Err(outcome);
+        }
         let body: serde_json::Value = match serde_json::from_str(self.body) {
             Ok(body) if self.status.is_success() => body,
             _ => return Err(self.unexpected("request refused")),

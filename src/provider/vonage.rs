@@ -151,9 +151,6 @@ pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilde
 
 /// Vonage answers 200 and puts the outcome in `messages[0].status` (`"0"` is success).
 pub(super) fn read_send(answer: &Answer<'_>) -> SendOutcome {
-    if let Some(outcome) = answer.common() {
-        return outcome;
-    }
     let message = match answer.first_message() {
         Ok(message) => message,
         Err(outcome) => return outcome,

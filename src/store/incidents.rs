@@ -37,37 +37,49 @@ pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, S
         a.from,
         a.to
     ];
-    let rows = stmt.query_map(area, |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            Spot {
-                lat: r.get(4)?,
-                lon: r.get(5)?,
-                commune: r.get(6)?,
-                precision: r.get(7)?,
-                name: r.get(8)?,
-            },
-        ))
-    })?;
+    let rows = stmt.query_map(area, incident_row)?;
     let mut incidents = Vec::new();
     for row in rows {
-        let (id, category, first_time, last_time, spot) = row?;
-        let Some(category) = category_of(&category) else {
-            continue;
-        };
-        incidents.push(Incident {
-            id,
-            category,
-            first_time,
-            last_time,
-            spot,
-            reports: reports_of(conn, id)?,
-        });
+        if let Some(incident) = with_reports(conn, row?)? {
+            incidents.push(incident);
+        }
     }
     Ok(incidents)
+}
+
+/// An incident row: id, category code, times, spot (columns 0 to 8).
+type IncidentRow = (i64, String, i64, i64, Spot);
+
+fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, spot_at(r, 4)?))
+}
+
+/// The place columns from `start`: lat, lon, commune, precision, name.
+fn spot_at(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Spot> {
+    Ok(Spot {
+        lat: r.get(start)?,
+        lon: r.get(start + 1)?,
+        commune: r.get(start + 2)?,
+        precision: r.get(start + 3)?,
+        name: r.get(start + 4)?,
+    })
+}
+
+/// The incident of a row, with its filed reports; `None` for an unknown category code.
+fn with_reports(conn: &Connection, row: IncidentRow) -> Result<Option<Incident>, StoreError> {
+    let (id, category, first_time, last_time, spot) = row;
+    let Some(category) = category_of(&category) else {
+        return Ok(None);
+    };
+    let reports = reports_of(conn, id)?;
+    Ok(Some(Incident {
+        id,
+        category,
+        first_time,
+        last_time,
+        spot,
+        reports,
+    }))
 }
 
 const FACTS: &str = "SELECT id, reporter, category, event_time, coalesce(lat, 0), coalesce(lon, 0),
@@ -97,13 +109,7 @@ fn facts(conn: &Connection, filter: &str, key: i64) -> Result<Vec<ReportFacts>, 
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, i64>(3)?,
-            Spot {
-                lat: r.get(4)?,
-                lon: r.get(5)?,
-                commune: r.get(6)?,
-                precision: r.get(7)?,
-                name: r.get(8)?,
-            },
+            spot_at(r, 4)?,
             r.get::<_, String>(9)?,
         ))
     })?;
@@ -203,39 +209,15 @@ pub fn withdraw(
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT category, first_time, last_time, lat, lon, commune, precision, place_name
+            "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name
              FROM incidents WHERE id = ?1",
         )?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                Spot {
-                    lat: r.get(3)?,
-                    lon: r.get(4)?,
-                    commune: r.get(5)?,
-                    precision: r.get(6)?,
-                    name: r.get(7)?,
-                },
-            ))
-        })
+        .query_row([id], incident_row)
         .optional()?;
-    let Some((category, first_time, last_time, spot)) = row else {
-        return Ok(None);
-    };
-    let Some(category) = category_of(&category) else {
-        return Ok(None);
-    };
-    let reports = reports_of(conn, id)?;
-    Ok(Some(Incident {
-        id,
-        category,
-        first_time,
-        last_time,
-        spot,
-        reports,
-    }))
+    match row {
+        Some(row) => with_reports(conn, row),
+        None => Ok(None),
+    }
 }
 
 /// Keeps the incident's box in the R*Tree (and out of it once withdrawn).

@@ -179,6 +179,20 @@ impl Incident {
         }
     }
 
+    /// The incident as its reports tell it (after some left): times, place, counts.
+    pub fn rebuilt(self) -> Self {
+        let mut reports = self.reports.into_iter();
+        let Some(first) = reports.next() else {
+            return Self {
+                reports: Vec::new(),
+                ..self
+            };
+        };
+        let mut incident = Self::open(self.id, first);
+        reports.for_each(|r| incident.absorb(r));
+        incident
+    }
+
     /// Takes in another account of the event; the most precise place stands.
     pub fn absorb(&mut self, report: ReportFacts) {
         self.first_time = self.first_time.min(report.event_time);
