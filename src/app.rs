@@ -9,17 +9,20 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::delivery::Delivery;
+use crate::fanout::Fanout;
 use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
 use crate::incident::fuse::FusionRules;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
+use crate::privacy::Pseudonyms;
 use crate::provider::Channels;
 use crate::reports::Reports;
-use crate::store::{Store, WriterThread};
+use crate::store::{Store, WriterThread, settings, zones};
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10);
@@ -38,11 +41,17 @@ pub struct Application {
 impl Application {
     /// Opens storage (running migrations) and binds `config.server.listen`.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Clock::system()).await
+    }
+
+    /// The same, with every stage reading the time from `clock` (a test's).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new());
         let (store, writer) = Store::open(&config.storage, Some(metrics.batch_sizes()))
             .with_context(|| {
                 format!("cannot open the database {}", config.storage.path.display())
             })?;
+        let store = store.with_clock(clock);
         let channels = Arc::new(Channels::from_config(&config)?);
         let inbound = Inbound::new(
             store.clone(),
@@ -61,14 +70,21 @@ impl Application {
         );
         let reports = Arc::new(Reports::load(&config.reports)?);
         let fusion = FusionRules::from_config(&config.incidents);
+        let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
         let intake = Intake::new(
             store.clone(),
             reports,
             Arc::clone(&outbound),
             &config.reports,
             fusion,
+            fanout,
         );
+        let pseudonyms = store
+            .write(|c| settings::get_or_make(c, "pseudonym_key", Pseudonyms::make_key))
+            .await
+            .context("cannot read the pseudonym key")?;
         let state = AppState::new(Shared {
+            pseudonyms: Pseudonyms::new(&pseudonyms),
             intake: Arc::new(intake),
             outbound,
             channels,
@@ -147,6 +163,34 @@ impl Application {
     }
 }
 
+/// The fan-out stage, with the zones of the configuration (stored, replacing any of the
+/// same code: the file is the truth at start-up) and those added through the API.
+async fn fanout(
+    config: &Config,
+    store: &Store,
+    reports: &Arc<Reports>,
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Fanout> {
+    let configured = config.zones.clone();
+    let now = store.now_ms();
+    let definitions = store
+        .write(move |conn| {
+            for zone in &configured {
+                zones::put(conn, zone, now)?;
+            }
+            zones::all(conn)
+        })
+        .await
+        .context("cannot store the configured zones")?;
+    Fanout::new(
+        &definitions,
+        Arc::clone(reports),
+        &config.alerts,
+        Arc::clone(metrics),
+    )
+    .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))
+}
+
 /// Periodic upkeep; a step in progress is finished before shutdown is honoured.
 async fn housekeeping(
     inbound: Arc<Inbound>,
@@ -166,6 +210,9 @@ async fn housekeeping(
         inbound.forget_quiet_senders();
         if let Err(e) = intake.expire_choices().await {
             tracing::error!(error = %e, "cannot expire place choices");
+        }
+        if let Err(e) = intake.sweep_alerts().await {
+            tracing::error!(error = %e, "cannot send due updates and escalations");
         }
         if let Err(e) = outbound.housekeeping().await {
             tracing::error!(error = %e, "outbound upkeep failed");

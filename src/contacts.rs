@@ -30,6 +30,11 @@ pub struct ContactInput {
     #[serde(default)]
     pub discreet: bool,
     pub active: Option<bool>,
+    /// Category codes a responder wants alerts for; empty: all.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The least severity (1 to 5) a responder wants alerts for.
+    pub min_severity: Option<u8>,
     /// Coordinators' PIN for SMS commands; stored as an argon2 hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
@@ -85,6 +90,10 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         None => None,
     };
     let pin_hash = input.pin.as_deref().map(hash_pin).transpose()?;
+    let categories = categories(&input.categories)?;
+    if let Some(bad) = input.min_severity.filter(|s| !(1..=5).contains(s)) {
+        return Err(format!("min_severity: {bad} is not 1 to 5"));
+    }
     Ok(Contact {
         id: 0,
         phone: phone.as_str().to_owned(),
@@ -101,8 +110,26 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         discreet: input.discreet,
         active: input.active.unwrap_or(true),
         opted_out: false,
+        categories,
+        min_severity: input.min_severity,
         pin_hash,
     })
+}
+
+/// Category codes, as the keyword files name them (`ATT`, `enl`).
+fn categories(given: &[String]) -> Result<Vec<String>, String> {
+    given
+        .iter()
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty())
+        .map(|code| {
+            crate::keywords::Category::ALL
+                .into_iter()
+                .find(|c| c.code() == code)
+                .map(|c| c.code().to_owned())
+                .ok_or_else(|| format!("categories: `{code}` is not a category code"))
+        })
+        .collect()
 }
 
 /// A home given as a gazetteer id, or a name that is one place.
@@ -141,8 +168,8 @@ pub struct Rejected {
     pub reason: String,
 }
 
-/// Reads a contacts CSV (`phone,name,roles,language,home,zones,discreet`; roles and zones
-/// separated by `;`): the checked contacts, and the rows refused with why.
+/// Reads a contacts CSV (`phone,name,roles,language,home,zones,discreet`, and optionally
+/// `categories,min_severity`; roles, zones and categories separated by `;`): the checked contacts, and the rows refused with why.
 pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>) {
     #[derive(Deserialize)]
     struct Row {
@@ -153,6 +180,8 @@ pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>
         home: Option<String>,
         zones: Option<String>,
         discreet: Option<String>,
+        categories: Option<String>,
+        min_severity: Option<u8>,
     }
     let list = |s: Option<String>| {
         s.unwrap_or_default()
@@ -177,6 +206,8 @@ pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>
                 zones: list(row.zones),
                 discreet,
                 active: None,
+                categories: list(row.categories),
+                min_severity: row.min_severity,
                 pin: None,
             };
             check(input, checks)

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use crate::clock;
 use crate::metrics::Metrics;
 use crate::provider::{Batch, Channel, PayloadError, StatusDraft};
 use crate::store::delivery::{self as queries, NewReport};
@@ -51,7 +50,7 @@ impl Delivery {
                 None => Ok(0),
             };
         }
-        let received_at = clock::now_ms();
+        let received_at = self.store.now_ms();
         let reports: Vec<NewReport> = batch
             .items
             .into_iter()

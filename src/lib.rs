@@ -22,12 +22,17 @@ pub mod keywords;
 pub mod gazetteer;
 /// Replies to monitors, from templates, one SMS segment each.
 pub mod reply;
-/// Stage 3, incident: reports of one event fused into one incident (so far its pure core).
+/// Stage 3, incident: reports of one event fused into one incident.
 pub mod incident;
+/// Stage 4, fan-out: alerts to the responders of an incident's zones; updates, `OK`,
+/// escalation.
+pub mod fanout;
 /// The parser's resources (words, places, templates), loaded once; a parse as JSON.
 pub mod reports;
 /// Contacts as coordinators enter them (CSV import, admin API), checked.
 pub mod contacts;
+/// Reporters' numbers as pseudonyms for anyone but an admin.
+pub mod privacy;
 /// Stage 6, outbound: the durable queue: routing, limits, sender workers, retries.
 pub mod outbound;
 /// Stage 7, delivery: delivery reports, normalised, stored and applied.

@@ -33,6 +33,11 @@ struct SendLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct Kind {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct Route {
     route: &'static str,
 }
@@ -73,6 +78,11 @@ pub struct Metrics {
     send_seconds: Family<ChannelLabel, Histogram, fn() -> Histogram>,
     sends: Family<SendLabels, Counter>,
     channel_up: Family<ChannelLabel, Gauge>,
+    incidents: Family<Kind, Counter>,
+    alerts: Family<Kind, Counter>,
+    first_alert_seconds: Histogram,
+    ack_seconds: Histogram,
+    escalations: Counter,
 }
 
 impl Default for Metrics {
@@ -145,8 +155,64 @@ impl Metrics {
                 "1 while a channel takes sends, 0 while it is marked down",
                 Family::default(),
             ),
+            incidents: registered(
+                &mut r,
+                "incidents",
+                "Reports filed by what they did: opened an incident or fused into one",
+                Family::default(),
+            ),
+            alerts: registered(
+                &mut r,
+                "alerts_enqueued",
+                "Alert SMS queued, by kind (alert, update, escalation)",
+                Family::default(),
+            ),
+            first_alert_seconds: registered(
+                &mut r,
+                "first_alert_seconds",
+                "Time from an incident's first report to its first alert queued",
+                // 10 ms to about 12 hours.
+                Histogram::new(exponential_buckets(0.01, 4.0, 16)),
+            ),
+            ack_seconds: registered(
+                &mut r,
+                "acknowledgement_seconds",
+                "Time from an incident's first alert to its first acknowledgement",
+                // 10 s to about 11 hours.
+                Histogram::new(exponential_buckets(10.0, 2.0, 13)),
+            ),
+            escalations: registered(
+                &mut r,
+                "escalations",
+                "Unacknowledged alerts escalated a level",
+                Counter::default(),
+            ),
             registry: r,
         }
+    }
+
+    /// A filed report opened an incident (`opened`) or joined one (`fused`).
+    pub fn incident(&self, kind: &'static str) {
+        self.incidents.get_or_create(&Kind { kind }).inc();
+    }
+
+    pub fn alerts_enqueued(&self, kind: &'static str, n: usize) {
+        if n > 0 {
+            self.alerts.get_or_create(&Kind { kind }).inc_by(n as u64);
+        }
+    }
+
+    pub fn first_alert(&self, after_ms: i64) {
+        self.first_alert_seconds
+            .observe(after_ms.max(0) as f64 / 1000.0);
+    }
+
+    pub fn acknowledged(&self, after_ms: i64) {
+        self.ack_seconds.observe(after_ms.max(0) as f64 / 1000.0);
+    }
+
+    pub fn escalated(&self) {
+        self.escalations.inc();
     }
 
     /// Sets the depth of every sending channel; statuses absent from `counts` are 0.

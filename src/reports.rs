@@ -160,12 +160,9 @@ pub fn counts_json(c: &Counts) -> Value {
         Some(Count::Several) => json!("several"),
         None => Value::Null,
     };
-    json!({
-        "killed": n(c.killed),
-        "injured": n(c.injured),
-        "abducted": n(c.abducted),
-        "displaced": n(c.displaced),
-        "households": n(c.households),
-        "livestock": n(c.livestock),
-    })
+    Value::Object(
+        c.fields()
+            .map(|(f, count)| (f.to_owned(), n(count)))
+            .collect(),
+    )
 }

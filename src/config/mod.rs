@@ -5,6 +5,7 @@
 //! (`channels[1].auth_token: required for kind twilio`).
 
 mod channels;
+mod alerts;
 mod incidents;
 mod outbound;
 mod reports;
@@ -17,6 +18,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+pub use alerts::{AlertsConfig, Circle, ZoneDefinition};
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
 pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;
@@ -44,6 +46,10 @@ pub struct Config {
     pub reports: ReportsConfig,
     #[serde(default)]
     pub incidents: IncidentsConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+    #[serde(default)]
+    pub zones: Vec<ZoneDefinition>,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
 }
@@ -277,6 +283,8 @@ impl Config {
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
         self.reports.validate()?;
         self.incidents.validate()?;
+        self.alerts.validate()?;
+        alerts::validate_zones(&self.zones)?;
         self.outbound.validate(&self.channels)
     }
 }

@@ -71,7 +71,18 @@ fn unit(feature: &Value) -> Option<Unit> {
     let properties = feature.get("properties")?;
     let id = properties.get("id")?.as_str()?;
     let level = u8::try_from(properties.get("level")?.as_u64()?).ok()?;
-    let geometry = feature.get("geometry")?;
+    let shape = shape(feature.get("geometry")?)?;
+    let envelope = envelope(&shape)?;
+    Some(Unit {
+        id: id.into(),
+        level,
+        shape,
+        envelope,
+    })
+}
+
+/// A GeoJSON Polygon or MultiPolygon geometry (longitude first).
+pub fn shape(geometry: &Value) -> Option<MultiPolygon<f64>> {
     let coordinates = geometry.get("coordinates")?;
     let shape = match geometry.get("type")?.as_str()? {
         "Polygon" => MultiPolygon(vec![polygon(coordinates)?]),
@@ -84,13 +95,7 @@ fn unit(feature: &Value) -> Option<Unit> {
         ),
         _ => return None,
     };
-    let envelope = envelope(&shape)?;
-    Some(Unit {
-        id: id.into(),
-        level,
-        shape,
-        envelope,
-    })
+    (!shape.0.is_empty()).then_some(shape)
 }
 
 fn polygon(rings: &Value) -> Option<Polygon<f64>> {

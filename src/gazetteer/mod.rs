@@ -13,7 +13,7 @@ mod resolve;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-pub use boundaries::Boundaries;
+pub use boundaries::{Boundaries, shape};
 pub use load::GazetteerError;
 pub use resolve::{Found, FoundBy, Resolution};
 
@@ -41,7 +41,7 @@ impl Kind {
     }
 
     /// 1 for a region, 2 a cercle, 3 a commune; localities are below every unit.
-    fn level(self) -> usize {
+    pub fn level(self) -> usize {
         match self {
             Self::Region => 1,
             Self::Cercle => 2,

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use super::api::{page, require_admin};
 use super::{ApiError, AppState};
-use crate::clock;
 use crate::contacts::{Checks, ContactInput, check, read_csv};
 use crate::store::contacts::{self as queries, Contact};
 
@@ -115,7 +114,7 @@ pub(super) async fn import(
     require_admin(&state, &headers)?;
     let (contacts, rejected) = read_csv(&body, &checks(&state));
     let count = contacts.len();
-    let now = clock::now_ms();
+    let now = state.store.now_ms();
     state
         .store
         .write(move |c| {
@@ -128,7 +127,7 @@ pub(super) async fn import(
 }
 
 async fn save(state: &AppState, contact: Contact) -> Result<Contact, ApiError> {
-    let now = clock::now_ms();
+    let now = state.store.now_ms();
     let id = state
         .store
         .write(move |c| queries::upsert(c, &contact, now))
@@ -151,6 +150,8 @@ fn input_of(c: &Contact) -> ContactInput {
         zones: c.zones.clone(),
         discreet: c.discreet,
         active: Some(c.active),
+        categories: c.categories.clone(),
+        min_severity: c.min_severity,
         pin: None,
     }
 }

@@ -31,6 +31,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed but not acceptable (a zone whose unit is no admin unit).
+    #[error("{0}")]
+    Invalid(String),
     #[error("body over {0} bytes")]
     BodyTooLarge(usize),
     #[error(transparent)]
@@ -76,6 +79,7 @@ impl ApiError {
             Self::Payload(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Outbound(OutboundError::Compose { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -91,6 +95,7 @@ impl ApiError {
             Self::Payload(_) | Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::Invalid(_) => "invalid",
             Self::BodyTooLarge(_) => "too_large",
             Self::Outbound(OutboundError::Compose { .. }) => "not_sendable",
             Self::Outbound(_) | Self::Store(_) => "unavailable",

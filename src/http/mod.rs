@@ -4,9 +4,11 @@
 mod api;
 mod contacts;
 mod error;
+mod incidents;
 mod ops;
 mod sim;
 mod webhooks;
+mod zones;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +28,7 @@ use crate::inbound::Inbound;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
+use crate::privacy::Pseudonyms;
 use crate::provider::Channels;
 use crate::store::Store;
 
@@ -47,6 +50,8 @@ pub struct Shared {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub admin_token: Option<SecretString>,
+    /// Reporters' numbers as non-admins see them.
+    pub pseudonyms: Pseudonyms,
     /// The base URL providers call (Twilio signs it).
     pub public_url: Option<String>,
 }
@@ -75,6 +80,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/api/contacts", get(contacts::list).post(contacts::create))
         .route("/api/contacts/import", post(contacts::import))
         .route("/api/contacts/{id}", patch(contacts::update).delete(contacts::delete))
+        .route("/api/zones", get(zones::list).post(zones::create))
+        .route("/api/zones/{code}", get(zones::one).patch(zones::update).delete(zones::delete))
+        .route("/api/incidents", get(incidents::list))
+        .route("/api/incidents/{id}", get(incidents::one))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

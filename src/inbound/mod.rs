@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::clock;
 use crate::config::InboundConfig;
 use crate::metrics::Metrics;
 use crate::phone::AddressCache;
@@ -89,7 +88,7 @@ impl Inbound {
         batch: Batch<InboundDraft>,
     ) -> Result<Accepted, InboundError> {
         let mut rejected = batch.rejected;
-        let received_at = clock::now_ms();
+        let received_at = self.store.now_ms();
         let mut records = Vec::with_capacity(batch.items.len());
         for draft in batch.items {
             match self.normalise(channel, draft, received_at) {
@@ -176,7 +175,7 @@ impl Inbound {
 
     /// Stores, as they are, concatenated SMS whose missing parts never came.
     pub async fn flush_expired_parts(&self) -> Result<usize, StoreError> {
-        let older_than = clock::now_ms() - self.concat_timeout_ms;
+        let older_than = self.store.now_ms() - self.concat_timeout_ms;
         let limits = self.limits;
         let ids = self
             .store

@@ -18,15 +18,22 @@ const KM_PER_DEGREE: f64 = 111.0;
 /// The box searched is at least this wide: two places of one commune can be this far apart.
 const MIN_SEARCH_KM: f64 = 50.0;
 
-/// Files a report under the incident it tells of, opening one if none fits; returns the
-/// incident's id.
+/// Where a report was filed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    pub id: i64,
+    /// It opened the incident (else it joined one).
+    pub opened: bool,
+}
+
+/// Files a report under the incident it tells of, opening one if none fits.
 pub fn place_report(
     conn: &Connection,
     report: ReportFacts,
     rules: &FusionRules,
     severity_rules: &SeverityRules,
     now: i64,
-) -> Result<i64, StoreError> {
+) -> Result<Placed, StoreError> {
     let candidates = queries::candidates(conn, &around(&report, rules))?;
     let (report_id, precision) = (report.id, report.spot.precision);
     let id = match fuse(&report, &candidates, rules) {
@@ -37,15 +44,18 @@ pub fn place_report(
             incident.absorb(report);
             let (level, counts) = aggregates(&incident, severity_rules);
             queries::save(conn, &incident, level, &counts, now)?;
-            id
+            Placed { id, opened: false }
         }
         Fusion::Open => {
             let incident = Incident::open(0, report);
             let (level, counts) = aggregates(&incident, severity_rules);
-            queries::open(conn, &incident, level, &counts, now)?
+            Placed {
+                id: queries::open(conn, &incident, level, &counts, now)?,
+                opened: true,
+            }
         }
     };
-    queries::attach(conn, report_id, id, precision)?;
+    queries::attach(conn, report_id, id.id, precision)?;
     Ok(id)
 }
 

@@ -16,8 +16,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock;
 use crate::config::ReportsConfig;
+use crate::fanout::{Fanout, Tx};
 use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
 use crate::reports::Reports;
@@ -40,6 +40,7 @@ pub struct Intake {
     outbound: Arc<Outbound>,
     config: plan::Policy,
     fusion: Arc<FusionRules>,
+    fanout: Arc<Fanout>,
     wake: Notify,
     /// When each flooding sender was last told (bounded: old senders fall out).
     flood_noticed: quick_cache::sync::Cache<String, i64>,
@@ -52,6 +53,7 @@ impl Intake {
         outbound: Arc<Outbound>,
         config: &ReportsConfig,
         fusion: FusionRules,
+        fanout: Arc<Fanout>,
     ) -> Self {
         Self {
             store,
@@ -62,6 +64,7 @@ impl Intake {
                 choice_timeout: Duration::from_secs(config.choice_timeout_secs),
             },
             fusion: Arc::new(fusion),
+            fanout,
             wake: Notify::new(),
             flood_noticed: quick_cache::sync::Cache::new(10_000),
         }
@@ -139,7 +142,7 @@ impl Intake {
 
     /// Whether a flooding sender is due the rate-limit notice (and note that they got it).
     fn first_flood_notice(&self, sender: &str) -> bool {
-        let now = clock::now_ms();
+        let now = self.store.now_ms();
         let window = i64::try_from(FLOOD_NOTICE_EVERY.as_millis()).unwrap_or(i64::MAX);
         let due = self
             .flood_noticed
@@ -154,8 +157,9 @@ impl Intake {
     /// Marks the message read and carries out its plan, in one transaction.
     async fn commit(&self, inbound_id: i64, plan: Plan) -> Result<(), StoreError> {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
-        let fusion = Arc::clone(&self.fusion);
+        let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
         let plan = Arc::new(plan);
+        let now = self.store.now_ms();
         let channels = self
             .store
             .write(move |conn| {
@@ -167,7 +171,8 @@ impl Intake {
                     reports: &reports,
                     outbound: &outbound,
                     fusion: &fusion,
-                    now: clock::now_ms(),
+                    fanout: &fanout,
+                    now,
                 };
                 plan::apply(&out, &plan, inbound_id)
             })
@@ -180,11 +185,11 @@ impl Intake {
 
     /// Pending place choices past their time expire, with a notice to their senders.
     pub async fn expire_choices(&self) -> Result<(), StoreError> {
-        let now = clock::now_ms();
+        let now = self.store.now_ms();
         let before =
             now - i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
-        let fusion = Arc::clone(&self.fusion);
+        let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
         let channels = self
             .store
             .write(move |conn| {
@@ -194,6 +199,7 @@ impl Intake {
                     reports: &reports,
                     outbound: &outbound,
                     fusion: &fusion,
+                    fanout: &fanout,
                     now,
                 };
                 plan::notices(&out, &expired)
@@ -203,5 +209,31 @@ impl Intake {
             self.outbound.wake(&channel);
         }
         Ok(())
+    }
+
+    /// Updates that waited their interval, and escalations past their deadline.
+    pub async fn sweep_alerts(&self) -> Result<(), StoreError> {
+        let now = self.store.now_ms();
+        let (outbound, fanout) = (Arc::clone(&self.outbound), Arc::clone(&self.fanout));
+        let channels = self
+            .store
+            .write(move |conn| {
+                let tx = Tx {
+                    conn,
+                    outbound: &outbound,
+                    now,
+                };
+                fanout.sweep(&tx)
+            })
+            .await?;
+        for channel in channels {
+            self.outbound.wake(&channel);
+        }
+        Ok(())
+    }
+
+    /// The fan-out stage (zones are changed through it).
+    pub fn fanout(&self) -> &Arc<Fanout> {
+        &self.fanout
     }
 }

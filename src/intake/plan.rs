@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use super::Unread;
 use super::record::{record, spot_of};
 use crate::config::UnknownSenders;
+use crate::fanout::{Answered, Fanout, Tx};
 use crate::gazetteer::{Found, FoundBy};
 use crate::incident::{
     self,
@@ -56,6 +57,16 @@ pub(super) enum Step {
     Reply(Parsed),
     /// `ANNULE <n>`: the sender's own report leaves incident `n`.
     Withdraw {
+        incident: u64,
+        language: String,
+    },
+    /// `OK <n>`: a responder takes the alert up.
+    Acknowledge {
+        incident: u64,
+        language: String,
+    },
+    /// `INFO <n>`: the incident's status.
+    Info {
         incident: u64,
         language: String,
     },
@@ -157,64 +168,124 @@ fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy
                 incident: *incident,
                 language: c.language.clone(),
             },
+            CommandKind::Ok(Some(incident)) => Step::Acknowledge {
+                incident: *incident,
+                language: c.language.clone(),
+            },
+            CommandKind::Info(Some(incident)) => Step::Info {
+                incident: *incident,
+                language: c.language.clone(),
+            },
             _ => Step::Reply(parsed),
         },
         Parsed::Error { .. } => Step::Reply(parsed),
     }
 }
 
-/// Carries out the plan; returns the channels whose workers have replies waiting.
+/// Carries out the plan; returns the channels whose workers have messages waiting.
 pub(super) fn apply(
     out: &Out<'_>,
     plan: &Plan,
     inbound_id: i64,
 ) -> Result<Vec<String>, StoreError> {
     let (conn, reports, now) = (out.conn, out.reports, out.now);
-    let reply = match &plan.step {
+    let just = |reply: Option<String>| Answered {
+        reply,
+        channels: Vec::new(),
+    };
+    let reply_to = |parsed: &Parsed| {
+        just(reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok())
+    };
+    let answered = match &plan.step {
         Step::Skip => return Ok(Vec::new()),
         Step::File { parsed, unverified } => file(out, plan, inbound_id, parsed, *unverified)?,
-        Step::Reply(parsed) => {
-            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
-        }
+        Step::Reply(parsed) => reply_to(parsed),
         Step::OptOut { out: stop, parsed } => {
             contacts::set_opted_out(conn, &plan.sender, *stop, now)?;
-            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
+            reply_to(parsed)
         }
         Step::Language { code, parsed } => {
             contacts::set_language(conn, &plan.sender, code, now)?;
-            reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok()
+            reply_to(parsed)
         }
         Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
-        Step::Withdraw { incident, language } => {
-            let id = i64::try_from(*incident).unwrap_or(i64::MAX);
-            let withdrawn = incident::withdraw(conn, id, &plan.sender, &reports.severity, now)?;
-            let name = if withdrawn {
-                "withdrawn"
-            } else {
-                "nothing_to_withdraw"
-            };
-            let language = plan
-                .contact
-                .as_ref()
-                .and_then(|c| c.language.clone())
-                .unwrap_or_else(|| language.clone());
+        Step::Withdraw { incident, language } => just(withdraw(out, plan, *incident, language)?),
+        Step::Acknowledge { incident, language } => out.fanout.acknowledge(
+            &out.tx(),
+            reference(*incident),
+            &plan.sender,
+            plan.contact.as_ref(),
+            &plan.language(language),
+        )?,
+        Step::Info { incident, language } => out.fanout.info(
+            &out.tx(),
+            reference(*incident),
+            &plan.sender,
+            plan.contact.as_ref(),
+            &plan.language(language),
+        )?,
+        Step::Refuse { language } => just(
             reports
                 .replies
-                .render(&language, name, &minijinja::context! { ref => incident })
-                .ok()
-        }
-        Step::Refuse { language } => reports
-            .replies
-            .render(language, "not_registered", &minijinja::context! {})
-            .ok(),
-        Step::Throttled { language } => reports
-            .replies
-            .render(language, "rate_limited", &minijinja::context! {})
-            .ok(),
+                .render(language, "not_registered", &minijinja::context! {})
+                .ok(),
+        ),
+        Step::Throttled { language } => just(
+            reports
+                .replies
+                .render(language, "rate_limited", &minijinja::context! {})
+                .ok(),
+        ),
     };
-    match reply {
-        Some(text) => out.queue(&plan.sender, text, Some(inbound_id)),
-        None => Ok(Vec::new()),
+    let mut channels = answered.channels;
+    if let Some(text) = answered.reply {
+        channels.extend(out.queue(&plan.sender, text, Some(inbound_id))?);
+    }
+    Ok(channels)
+}
+
+/// An incident number as typed; one past any id is no incident.
+fn reference(typed: u64) -> i64 {
+    i64::try_from(typed).unwrap_or(i64::MAX)
+}
+
+/// `ANNULE <n>`.
+fn withdraw(
+    out: &Out<'_>,
+    plan: &Plan,
+    incident: u64,
+    language: &str,
+) -> Result<Option<String>, StoreError> {
+    let withdrawn = incident::withdraw(
+        out.conn,
+        reference(incident),
+        &plan.sender,
+        &out.reports.severity,
+        out.now,
+    )?;
+    let name = if withdrawn {
+        "withdrawn"
+    } else {
+        "nothing_to_withdraw"
+    };
+    Ok(out
+        .reports
+        .replies
+        .render(
+            &plan.language(language),
+            name,
+            &minijinja::context! { ref => incident },
+        )
+        .ok())
+}
+
+impl Plan {
+    /// A registered contact's language, else the one they wrote in.
+    fn language(&self, written: &str) -> String {
+        self.contact
+            .as_ref()
+            .and_then(|c| c.language.clone())
+            .unwrap_or_else(|| written.to_owned())
     }
 }
 
@@ -240,10 +311,34 @@ pub(super) struct Out<'a> {
     pub reports: &'a Reports,
     pub outbound: &'a Outbound,
     pub fusion: &'a FusionRules,
+    pub fanout: &'a Fanout,
     pub now: i64,
 }
 
 impl Out<'_> {
+    fn tx(&self) -> Tx<'_> {
+        Tx {
+            conn: self.conn,
+            outbound: self.outbound,
+            now: self.now,
+        }
+    }
+
+    /// Files a report under its incident, and alerts if the incident now calls for it.
+    fn place(&self, facts: ReportFacts) -> Result<(i64, Vec<String>), StoreError> {
+        let placed = incident::place_report(
+            self.conn,
+            facts,
+            self.fusion,
+            &self.reports.severity,
+            self.now,
+        )?;
+        let metrics = self.fanout.metrics();
+        metrics.incident(if placed.opened { "opened" } else { "fused" });
+        let channels = self.fanout.after_change(&self.tx(), placed.id)?;
+        Ok((placed.id, channels))
+    }
+
     /// Queues a reply in this transaction; a sender we cannot write to gets none.
     fn queue(
         &self,
@@ -275,7 +370,7 @@ fn file(
     inbound_id: i64,
     parsed: &Parsed,
     unverified: bool,
-) -> Result<Option<String>, StoreError> {
+) -> Result<Answered, StoreError> {
     let (report, choices, typed) = match parsed {
         Parsed::Report(r) => (r, Vec::new(), None),
         Parsed::Ambiguous {
@@ -283,7 +378,7 @@ fn file(
             choices,
             words,
         } => (report, choices.clone(), Some(words.clone())),
-        _ => return Ok(None),
+        _ => return Ok(Answered::default()),
     };
     let gazetteer = &out.reports.gazetteer;
     let new = NewReport {
@@ -310,36 +405,31 @@ fn file(
         language: report.language.clone(),
     };
     let Some(id) = queries::insert(out.conn, &new, out.now)? else {
-        return Ok(None);
+        return Ok(Answered::default());
     };
     // A filed report joins its incident, whose number is the reference; a pending one
     // waits for its place.
-    let reference = match &report.place {
-        Some(found) if choices.is_empty() => {
-            let facts = ReportFacts {
-                id,
-                reporter: plan.sender.clone(),
-                category: report.category,
-                event_time: report.event_time.timestamp_millis(),
-                spot: spot_of(out.reports, found),
-                counts: report.counts,
-            };
-            incident::place_report(out.conn, facts, out.fusion, &out.reports.severity, out.now)?
-        }
-        _ => id,
+    let (reference, channels) = match &report.place {
+        Some(found) if choices.is_empty() => out.place(ReportFacts {
+            id,
+            reporter: plan.sender.clone(),
+            category: report.category,
+            event_time: report.event_time.timestamp_millis(),
+            spot: spot_of(out.reports, found),
+            counts: report.counts,
+        })?,
+        _ => (id, Vec::new()),
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(reference).unwrap_or_default();
-    Ok(reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok())
+    Ok(Answered {
+        reply: reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
+        channels,
+    })
 }
 
 /// A digit answering a numbered place choice.
-fn choose(
-    out: &Out<'_>,
-    plan: &Plan,
-    n: u32,
-    parsed: &Parsed,
-) -> Result<Option<String>, StoreError> {
+fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answered, StoreError> {
     let since = out.now - i64::try_from(plan.choice_timeout.as_millis()).unwrap_or(i64::MAX);
     let pending = queries::pending_for(out.conn, &plan.sender, since)?;
     let gazetteer = &out.reports.gazetteer;
@@ -348,7 +438,10 @@ fn choose(
         Some((p, gazetteer.by_id(id)?))
     });
     let Some((pending, place)) = picked else {
-        return Ok(reply_for(&out.reports.replies, parsed, gazetteer, 0, false).ok());
+        return Ok(Answered {
+            reply: reply_for(&out.reports.replies, parsed, gazetteer, 0, false).ok(),
+            channels: Vec::new(),
+        });
     };
     let found = Found {
         place,
@@ -356,13 +449,11 @@ fn choose(
         point: None,
     };
     if !queries::file_pending(out.conn, pending.id, &record(out.reports, &found), out.now)? {
-        return Ok(None);
+        return Ok(Answered::default());
     }
-    let incident = match incidents::report_facts(out.conn, pending.id)? {
-        Some(facts) => {
-            incident::place_report(out.conn, facts, out.fusion, &out.reports.severity, out.now)?
-        }
-        None => pending.id,
+    let (incident, channels) = match incidents::report_facts(out.conn, pending.id)? {
+        Some(facts) => out.place(facts)?,
+        None => (pending.id, Vec::new()),
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(incident).unwrap_or_default();
@@ -374,5 +465,8 @@ fn choose(
         gazetteer.place(place),
         discreet,
     );
-    Ok(text.ok())
+    Ok(Answered {
+        reply: text.ok(),
+        channels,
+    })
 }

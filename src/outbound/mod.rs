@@ -24,7 +24,6 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::clock;
 use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressError};
@@ -210,7 +209,7 @@ impl Outbound {
             .enumerate()
             .map(|(index, m)| self.prepare(m).map_err(|e| e.at(index)))
             .collect::<Result<Vec<_>, _>>()?;
-        let now = clock::now_ms();
+        let now = self.store.now_ms();
         let batch = rows.clone();
         let ids = self
             .store
@@ -285,7 +284,7 @@ impl Outbound {
         tasks: &TaskTracker,
         shutdown: &CancellationToken,
     ) -> Result<(), StoreError> {
-        let now = clock::now_ms();
+        let now = self.store.now_ms();
         let released = self
             .store
             .write(move |c| queries::release_all(c, now))
@@ -312,7 +311,7 @@ impl Outbound {
     /// back to the queue (a worker that died); messages too old to matter expire; the
     /// queue-depth gauge is refreshed.
     pub async fn housekeeping(&self) -> Result<(), StoreError> {
-        let now = clock::now_ms();
+        let now = self.store.now_ms();
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         let before = now - ms(self.claim_timeout);
         let stale = self

@@ -13,7 +13,6 @@ use tokio::sync::mpsc;
 use super::Outbound;
 use super::decide::{Attempt, decide};
 use super::worker::Done;
-use crate::clock;
 use crate::provider::SendOutcome;
 use crate::store::StoreError;
 use crate::store::delivery::apply_pending;
@@ -49,7 +48,7 @@ impl Step {
 pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
     let mut buf = Vec::with_capacity(RECORD_MAX);
     while rx.recv_many(&mut buf, RECORD_MAX).await > 0 {
-        let now = clock::now_ms();
+        let now = out.store.now_ms();
         let steps: Vec<(Claimed, Step)> = buf.drain(..).map(|done| step(&out, done, now)).collect();
         let committed = persist(&out, &channel, &steps, now).await;
         let outcomes = steps.iter().zip(&committed);

@@ -16,7 +16,6 @@ use super::health::Change;
 use super::pace::Pace;
 use super::recorder::{self, RECORD_MAX};
 use super::{Lane, Outbound};
-use crate::clock;
 use crate::gsm7::Encoding;
 use crate::provider::{Channel, Outgoing, SendOutcome};
 use crate::store::outbound::{self as queries, Claimed};
@@ -133,7 +132,7 @@ impl Worker {
 
     async fn move_to_fallbacks(&self) {
         let channel = self.channel.id.clone();
-        let now = clock::now_ms();
+        let now = self.out.store.now_ms();
         let moved = self
             .out
             .store
@@ -165,7 +164,7 @@ impl Worker {
 
     /// Claims due messages; a quick read first, so an idle channel never takes the writer.
     async fn claim(&self, limit: usize) -> Vec<Claimed> {
-        let now = clock::now_ms();
+        let now = self.out.store.now_ms();
         let channel = self.channel.id.clone();
         let due = self
             .out

@@ -37,7 +37,27 @@ pub struct Counts {
     pub livestock: Option<Count>,
 }
 
+/// Reads one count of a report.
+pub type CountOf = fn(&Counts) -> Option<Count>;
+
+/// Each count's name (as in JSON and templates) and how to read it, in a fixed order.
+pub const COUNT_FIELDS: [(&str, CountOf); 6] = [
+    ("killed", |c| c.killed),
+    ("injured", |c| c.injured),
+    ("abducted", |c| c.abducted),
+    ("displaced", |c| c.displaced),
+    ("households", |c| c.households),
+    ("livestock", |c| c.livestock),
+];
+
 impl Counts {
+    /// Each count by name, in a fixed order.
+    pub fn fields(&self) -> impl Iterator<Item = (&'static str, Option<Count>)> + '_ {
+        COUNT_FIELDS
+            .into_iter()
+            .map(|(name, get)| (name, get(self)))
+    }
+
     /// The first count of a field stands.
     fn set(&mut self, field: CountField, count: Count) {
         let slot = match field {

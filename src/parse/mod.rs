@@ -16,7 +16,7 @@ use crate::config::SeverityRules;
 use crate::gazetteer::{Found, Gazetteer};
 use crate::keywords::{Category, KeyedField, Language, Vocabulary};
 pub use command::{CommandKind, CommandMessage};
-pub use counts::{Count, Counts};
+pub use counts::{COUNT_FIELDS, Count, CountOf, Counts};
 use tokens::{Special, Token, tokenize};
 
 /// Longer messages are refused: a report is a few words, not a letter.

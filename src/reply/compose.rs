@@ -97,16 +97,7 @@ fn receipt(report: &Report, gazetteer: &Gazetteer, reference: u64) -> Value {
 
 /// The counts given, in a fixed order, as `{n, field}`.
 fn counts(c: &Counts) -> Vec<Value> {
-    let fields = [
-        ("killed", c.killed),
-        ("injured", c.injured),
-        ("abducted", c.abducted),
-        ("displaced", c.displaced),
-        ("households", c.households),
-        ("livestock", c.livestock),
-    ];
-    fields
-        .into_iter()
+    c.fields()
         .filter_map(|(field, count)| {
             let n = match count? {
                 Count::Exact(n) => Value::from(n),

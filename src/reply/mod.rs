@@ -30,7 +30,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 26] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -50,7 +50,17 @@ pub const NAMES: [&str; 19] = [
     "not_registered",
     "withdrawn",
     "nothing_to_withdraw",
+    "alert",
+    "update",
+    "escalation",
+    "ack_thanks",
+    "taken_up",
+    "info",
+    "not_alerted",
 ];
+
+/// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.
+const PARTIALS: [&str; 1] = ["_counts"];
 
 /// The loaded templates.
 #[derive(Debug)]
@@ -82,7 +92,7 @@ impl Replies {
         })?;
         for entry in entries.filter_map(Result::ok).filter(|e| e.path().is_dir()) {
             let language = entry.file_name().to_string_lossy().into_owned();
-            for name in NAMES {
+            for name in NAMES.iter().chain(&PARTIALS) {
                 let path = entry.path().join(format!("{name}.txt"));
                 if !path.exists() {
                     continue;
@@ -173,6 +183,10 @@ fn longest_values() -> Value {
         counts => vec![count("displaced"), count("abducted"), count("households")],
         word => "ENLEVEMENTSS",
         words => "Koulikoro-Gare Sud",
+        sources => 99,
+        time => "23h59",
+        level => 9,
+        status => "withdrawn",
         suggestion => "Koulikoro (Koulikoro)",
         name => "Nampala",
         choices => vec![choice(1), choice(2), choice(3)],

@@ -18,6 +18,10 @@ pub struct Contact {
     pub discreet: bool,
     pub active: bool,
     pub opted_out: bool,
+    /// Category codes they want alerts for; empty: all.
+    pub categories: Vec<String>,
+    /// The least severity they want alerts for; `None`: their zones' rules decide.
+    pub min_severity: Option<u8>,
     #[serde(skip)]
     pub pin_hash: Option<String>,
 }
@@ -28,8 +32,8 @@ impl Contact {
     }
 }
 
-const COLUMNS: &str =
-    "id, phone, name, roles, language, home, zones, discreet, active, opted_out, pin_hash";
+const COLUMNS: &str = "id, phone, name, roles, language, home, zones, discreet, active, opted_out,
+    pin_hash, categories, min_severity";
 
 fn split(list: &str) -> Vec<String> {
     list.split(';')
@@ -52,6 +56,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         active: r.get(8)?,
         opted_out: r.get(9)?,
         pin_hash: r.get(10)?,
+        categories: split(&r.get::<_, String>(11)?),
+        min_severity: r.get(12)?,
     })
 }
 
@@ -88,11 +94,11 @@ pub fn list(
 pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO contacts (phone, name, roles, language, home, zones, discreet, active,
-                               pin_hash, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+                               pin_hash, categories, min_severity, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
          ON CONFLICT (phone) DO UPDATE SET name = ?2, roles = ?3, language = ?4, home = ?5,
              zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, pin_hash),
-             updated_at = ?10",
+             categories = ?10, min_severity = ?11, updated_at = ?12",
     )?
     .execute(params![
         c.phone,
@@ -104,12 +110,27 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
         c.discreet,
         c.active,
         c.pin_hash,
+        c.categories.join(";"),
+        c.min_severity,
         now
     ])?;
     let id = conn
         .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?
         .query_row([&c.phone], |r| r.get(0))?;
+    set_zones(conn, id, &c.zones)?;
     Ok(id)
+}
+
+/// The zone index fan-out searches: each zone folded, as `zones::Zones` names them.
+fn set_zones(conn: &Connection, id: i64, zones: &[String]) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM contact_zones WHERE contact_id = ?1")?
+        .execute([id])?;
+    let mut insert = conn
+        .prepare_cached("INSERT OR IGNORE INTO contact_zones (contact_id, zone) VALUES (?1, ?2)")?;
+    for zone in zones {
+        insert.execute(params![id, crate::text::fold(zone)])?;
+    }
+    Ok(())
 }
 
 /// Deletes a contact; the reports they filed stay, with their number.

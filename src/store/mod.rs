@@ -5,12 +5,16 @@
 //! never hold a `Connection`: they call `Store::write`/`Store::read` with a query function
 //! from one of the table modules.
 
+pub mod alerts;
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
+pub mod incident_views;
 pub mod incidents;
 pub mod outbound;
 pub mod reports;
+pub mod settings;
+pub mod zones;
 mod writer;
 
 use std::path::PathBuf;
@@ -20,6 +24,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
+use crate::clock::Clock;
 use crate::config::{StorageConfig, Synchronous};
 use writer::WriterHandle;
 pub use writer::WriterThread;
@@ -48,6 +53,8 @@ impl From<rusqlite::Error> for StoreError {
 pub struct Store {
     writer: WriterHandle,
     readers: Arc<ReaderPool>,
+    /// Every stage stamps what it stores with this clock.
+    clock: Clock,
 }
 
 #[derive(Debug)]
@@ -63,6 +70,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0002_outbound_queue.sql")),
         M::up(include_str!("migrations/0003_reports.sql")),
         M::up(include_str!("migrations/0004_incidents.sql")),
+        M::up(include_str!("migrations/0005_alerts.sql")),
     ])
 }
 
@@ -101,9 +109,20 @@ impl Store {
             Self {
                 writer,
                 readers: Arc::new(readers),
+                clock: Clock::system(),
             },
             thread,
         ))
+    }
+
+    /// The same store, its times read from `clock` (a test's, moved forward at will).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// Now, in unix milliseconds, by the gateway's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Runs `f` in the next write batch; `Ok` means committed to disk. `f` may run twice
@@ -135,11 +154,9 @@ impl Store {
 
     /// Proves the database takes writes: rewrites the heartbeat row through the writer.
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
-        self.write(|conn| {
-            conn.execute(
-                "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
-                [crate::clock::now_ms()],
-            )?;
+        let now = self.now_ms();
+        self.write(move |conn| {
+            conn.execute("UPDATE heartbeat SET checked_at = ?1 WHERE id = 1", [now])?;
             Ok(())
         })
         .await

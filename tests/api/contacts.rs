@@ -2,22 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN, TestApp, spawn_app};
-
-impl TestApp {
-    async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-}
+use crate::helpers::{ADMIN, spawn_app};
 
 #[tokio::test]
 async fn contacts_are_created_changed_listed_and_deleted() {

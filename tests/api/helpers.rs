@@ -13,6 +13,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
+use vigie::clock::Clock;
 use vigie::config::Config;
 
 pub const ADMIN: &str = "admin-secret";
@@ -77,6 +78,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub dir: TempDir,
+    /// The gateway's clock: `advance` it to pass a deadline without waiting.
+    pub clock: Clock,
     shutdown: CancellationToken,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -108,9 +111,10 @@ pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) ->
          shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}{reports}\n{rest}"
     );
     let config = Config::from_toml(&text).unwrap();
+    let clock = Clock::system();
     let build = tokio::time::timeout(
         std::time::Duration::from_secs(30),
-        Application::build(config),
+        Application::build_with_clock(config, clock.clone()),
     );
     let app = build
         .await
@@ -123,6 +127,7 @@ pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) ->
         addr,
         client: reqwest::Client::new(),
         dir,
+        clock,
         shutdown,
         running: Some(running),
     }
@@ -203,6 +208,28 @@ impl TestApp {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+    }
+
+    /// An admin API call; the JSON answer (`null` when none).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub fn url(&self, path: &str) -> String {

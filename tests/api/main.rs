@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 mod admin;
+mod alerts;
 mod contacts;
 mod delivery;
 mod doubles;

@@ -8,7 +8,7 @@ const MONITOR: &str = "+22376123456";
 
 impl TestApp {
     /// Registers a monitor directly in the database.
-    fn register(&self, phone: &str, home: Option<&str>, discreet: bool) {
+    pub(crate) fn register(&self, phone: &str, home: Option<&str>, discreet: bool) {
         let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
         db.execute(
             "INSERT INTO contacts (phone, name, roles, home, discreet, created_at, updated_at)
@@ -19,14 +19,14 @@ impl TestApp {
     }
 
     /// Sends an SMS from the sim phone `from`.
-    async fn sms(&self, from: &str, text: &str, id: &str) {
+    pub(crate) async fn sms(&self, from: &str, text: &str, id: &str) {
         let body = serde_urlencoded_pairs(&[("from", from), ("text", text), ("id", id)]);
         let response = self.post_form("/webhooks/sim/sms", &body).await;
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
     }
 
     /// Waits for the `n`-th reply to `to` in the sim outbox; returns the replies, oldest first.
-    async fn replies(&self, to: &str, n: usize) -> Vec<String> {
+    pub(crate) async fn replies(&self, to: &str, n: usize) -> Vec<String> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let url = format!("/sim/outbox?to={}", to.replace('+', "%2B"));

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::keywords::Category;
-use crate::parse::{Count, Counts};
+use crate::parse::{Count, CountOf, Counts};
 
 /// How reports of one event are recognised.
 #[derive(Debug, Clone)]
@@ -226,7 +226,7 @@ impl Incident {
     }
 
     /// For each count, the lowest and highest reported (`3-5 morts`).
-    pub fn count_range(&self, field: fn(&Counts) -> Option<Count>) -> Option<(Count, Count)> {
+    pub fn count_range(&self, field: CountOf) -> Option<(Count, Count)> {
         let mut known = self.reports.iter().filter_map(|r| field(&r.counts));
         let first = known.next()?;
         Some(known.fold((first, first), |(low, high), c| {
@@ -236,7 +236,7 @@ impl Incident {
 
     /// The highest of each count: what severity and alerts go by.
     pub fn counts(&self) -> Counts {
-        let high = |field: fn(&Counts) -> Option<Count>| self.count_range(field).map(|(_, h)| h);
+        let high = |field: CountOf| self.count_range(field).map(|(_, h)| h);
         Counts {
             killed: high(|c| c.killed),
             injured: high(|c| c.injured),

@@ -1,0 +1,123 @@
+//! `OK <n>` and `INFO <n>` from responders: the acknowledgement recorded (the first stops
+//! escalation and tells the reporters, neutrally, that their alert was taken up), and the
+//! incident's status. Only someone alerted about an incident, a coordinator, or (for
+//! `INFO`) one of its reporters hears anything about it.
+
+use minijinja::context;
+
+use super::{Fanout, Tx};
+use crate::outbound::{NewMessage, Purpose};
+use crate::store::StoreError;
+use crate::store::alerts as queries;
+use crate::store::contacts::Contact;
+use crate::store::outbound as queued;
+
+/// What an `OK` or `INFO` comes to: the reply, and the channels with messages waiting.
+#[derive(Debug, Default)]
+pub struct Answered {
+    pub reply: Option<String>,
+    pub channels: Vec<String>,
+}
+
+impl Fanout {
+    /// `OK <n>`.
+    pub fn acknowledge(
+        &self,
+        tx: &Tx<'_>,
+        id: i64,
+        sender: &str,
+        contact: Option<&Contact>,
+        language: &str,
+    ) -> Result<Answered, StoreError> {
+        let allowed = contact.is_some_and(|c| c.has_role("coordinator"))
+            || queries::was_alerted(tx.conn, id, sender)?;
+        let state = queries::state(tx.conn, id)?.filter(|s| s.status == "open");
+        let (Some(state), true) = (state, allowed) else {
+            return Ok(self.not_alerted(language, id));
+        };
+        let first = queries::acknowledge(tx.conn, id, sender, contact.map(|c| c.id), tx.now)?;
+        let mut channels = Vec::new();
+        if first {
+            if let Some(alerted) = state.first_alert_at {
+                self.metrics.acknowledged(tx.now.saturating_sub(alerted));
+            }
+            tracing::info!(incident = id, "alert acknowledged");
+            if self.config.notify_reporters {
+                channels = self.tell_reporters(tx, id)?;
+            }
+        }
+        let reply = self
+            .reports
+            .replies
+            .render(language, "ack_thanks", &context! { ref => id })
+            .ok();
+        Ok(Answered { reply, channels })
+    }
+
+    /// `INFO <n>`.
+    pub fn info(
+        &self,
+        tx: &Tx<'_>,
+        id: i64,
+        sender: &str,
+        contact: Option<&Contact>,
+        language: &str,
+    ) -> Result<Answered, StoreError> {
+        let allowed = contact.is_some_and(|c| c.has_role("coordinator"))
+            || queries::was_alerted(tx.conn, id, sender)?
+            || queries::reported(tx.conn, id, sender)?;
+        let state = queries::state(tx.conn, id)?;
+        let incident = crate::store::incidents::by_id(tx.conn, id)?;
+        let (Some(state), Some(incident), true) = (state, incident, allowed) else {
+            return Ok(self.not_alerted(language, id));
+        };
+        let status = match (state.status.as_str(), state.acked_at) {
+            ("open", Some(_)) => "acknowledged",
+            ("open", None) => "waiting",
+            _ => "withdrawn",
+        };
+        let values = super::message::values(
+            &incident,
+            self.reports.time_zone,
+            context! { status => status },
+        );
+        let reply = self.reports.replies.render(language, "info", &values).ok();
+        Ok(Answered {
+            reply,
+            channels: Vec::new(),
+        })
+    }
+
+    fn not_alerted(&self, language: &str, id: i64) -> Answered {
+        let reply = self
+            .reports
+            .replies
+            .render(language, "not_alerted", &context! { ref => id })
+            .ok();
+        Answered {
+            reply,
+            channels: Vec::new(),
+        }
+    }
+
+    /// The neutral note to the incident's reporters (never the discreet ones).
+    fn tell_reporters(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+        let mut rows = Vec::new();
+        for (phone, language) in queries::reporters_to_tell(tx.conn, id)? {
+            let text = self
+                .reports
+                .replies
+                .render(&language, "taken_up", &context! { ref => id });
+            let (Ok(text), Ok(address)) = (text, tx.outbound.address(&phone)) else {
+                continue;
+            };
+            let mut message = NewMessage::new(address, text, Purpose::Reply);
+            message.incident_id = Some(id);
+            if let Ok(row) = tx.outbound.prepare_one(&message) {
+                rows.push(row);
+            }
+        }
+        queued::insert(tx.conn, &rows, tx.now)?;
+        Ok(rows.into_iter().map(|r| r.channel).collect())
+    }
+}

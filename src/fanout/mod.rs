@@ -1,0 +1,282 @@
+//! Stage 4, fan-out: an incident that meets its zones' rules alerts every matching
+//! responder, in their language, in the same transaction as the report that tipped it;
+//! later reports bring updates (at most one per interval) or alerts to newly matching
+//! responders; an alert nobody acknowledges escalates (`escalate`); `OK` and `INFO` are
+//! answered (`answer`). The pure parts: `zones` (which zones contain an incident),
+//! `policy` (when an update is due) and `message` (what an alert says).
+
+mod answer;
+mod escalate;
+pub mod message;
+pub mod policy;
+pub mod zones;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+
+use rusqlite::Connection;
+
+use crate::config::{AlertsConfig, ZoneDefinition};
+use crate::incident::fuse::Incident;
+use crate::metrics::Metrics;
+use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::reports::Reports;
+use crate::store::StoreError;
+use crate::store::alerts::{self as queries, AlertState, Recipient, Sent};
+use crate::store::incidents;
+use crate::store::outbound as queued;
+use crate::text::fold;
+pub use answer::Answered;
+use policy::{Said, Update, UpdateRules};
+pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
+
+/// The fan-out stage.
+#[derive(Debug)]
+pub struct Fanout {
+    zones: RwLock<Arc<Zones>>,
+    reports: Arc<Reports>,
+    config: AlertsConfig,
+    updates: UpdateRules,
+    metrics: Arc<Metrics>,
+}
+
+/// What writing in a transaction needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Tx<'a> {
+    pub conn: &'a Connection,
+    pub outbound: &'a Outbound,
+    pub now: i64,
+}
+
+/// An incident as alerting sees it.
+struct Loaded {
+    incident: Incident,
+    state: AlertState,
+    at: Whereabouts,
+}
+
+impl Fanout {
+    /// Compiles the zones against the gazetteer; a zone that does not hold is an error.
+    pub fn new(
+        definitions: &[ZoneDefinition],
+        reports: Arc<Reports>,
+        config: &AlertsConfig,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ZoneError> {
+        let zones = Zones::compile(definitions, &reports.gazetteer, config)?;
+        Ok(Self {
+            zones: RwLock::new(Arc::new(zones)),
+            reports,
+            updates: UpdateRules::from_config(config),
+            config: config.clone(),
+            metrics,
+        })
+    }
+
+    /// Checks definitions as `new` would, without using them.
+    pub fn compile(&self, definitions: &[ZoneDefinition]) -> Result<Zones, ZoneError> {
+        Zones::compile(definitions, &self.reports.gazetteer, &self.config)
+    }
+
+    /// Uses these zones from now on.
+    pub fn set_zones(&self, zones: Zones) {
+        if let Ok(mut current) = self.zones.write() {
+            *current = Arc::new(zones);
+        }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    fn zones(&self) -> Arc<Zones> {
+        self.zones.read().map_or_else(
+            |poisoned| Arc::clone(&poisoned.into_inner()),
+            |z| Arc::clone(&z),
+        )
+    }
+
+    /// Whether the zone a contact or a filter names (folded) contains the place.
+    pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
+        self.zones()
+            .containing(at, &self.reports.gazetteer)
+            .iter()
+            .any(|z| z.keys.iter().any(|k| k == zone))
+    }
+
+    /// After an incident changed: its first alert, an update, alerts to responders newly
+    /// matching, or nothing. Returns the channels with messages waiting.
+    pub fn after_change(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+        let Some(loaded) = self.load(tx.conn, id)? else {
+            return Ok(Vec::new());
+        };
+        let (incident, state) = (&loaded.incident, &loaded.state);
+        let recipients = self.recipients(tx.conn, &loaded)?;
+        let said = Said::new(state.severity, incident.sources(), &incident.counts());
+        if state.version == 0 {
+            if recipients.is_empty() {
+                return Ok(Vec::new());
+            }
+            let channels = self.send(tx, incident, "alert", (1, 0), &recipients)?;
+            let deadline = self.deadline(&loaded);
+            let said = serde_json::to_string(&said).unwrap_or_default();
+            queries::set_alerted(tx.conn, id, 1, &said, tx.now, Some(tx.now + deadline))?;
+            self.metrics
+                .first_alert(tx.now.saturating_sub(state.created_at));
+            return Ok(channels);
+        }
+        self.follow_up(tx, &loaded, &said, &recipients)
+    }
+
+    /// An alerted incident changed: an update when the rules say so, and the alert to
+    /// whoever matches now and was not alerted.
+    fn follow_up(
+        &self,
+        tx: &Tx<'_>,
+        loaded: &Loaded,
+        said: &Said,
+        recipients: &[Recipient],
+    ) -> Result<Vec<String>, StoreError> {
+        let (incident, state) = (&loaded.incident, &loaded.state);
+        let last: Said = state
+            .alerted
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let since = tx.now - state.last_alert_at.unwrap_or(0);
+        let decision = policy::update(&last, said, since, &self.updates);
+        let version = state.version + i64::from(decision == Update::Now);
+        let alerted = queries::alerted(tx.conn, incident.id, 0)?;
+        let known: BTreeSet<&str> = alerted.iter().map(|r| r.phone.as_str()).collect();
+        let fresh: Vec<Recipient> = recipients
+            .iter()
+            .filter(|r| !known.contains(r.phone.as_str()))
+            .cloned()
+            .collect();
+        let mut channels = self.send(tx, incident, "alert", (version, 0), &fresh)?;
+        match decision {
+            Update::None => queries::set_update_due(tx.conn, incident.id, false)?,
+            Update::Later => queries::set_update_due(tx.conn, incident.id, true)?,
+            Update::Now => {
+                channels.extend(self.send(tx, incident, "update", (version, 0), &alerted)?);
+                let said = serde_json::to_string(said).unwrap_or_default();
+                queries::set_alerted(tx.conn, incident.id, version, &said, tx.now, None)?;
+            }
+        }
+        Ok(channels)
+    }
+
+    /// The incident with its alert state and whereabouts; `None` unless open.
+    fn load(&self, conn: &Connection, id: i64) -> Result<Option<Loaded>, StoreError> {
+        let Some(state) = queries::state(conn, id)?.filter(|s| s.status == "open") else {
+            return Ok(None);
+        };
+        let Some(incident) = incidents::by_id(conn, id)? else {
+            return Ok(None);
+        };
+        let at = Whereabouts {
+            lat: incident.spot.lat,
+            lon: incident.spot.lon,
+            chain: state.chain.clone().map(|name| fold(&name)),
+        };
+        Ok(Some(Loaded {
+            incident,
+            state,
+            at,
+        }))
+    }
+
+    /// The zones containing the incident whose rules say it alerts.
+    fn alerting_zones(&self, loaded: &Loaded) -> Vec<ZoneMatch> {
+        let (incident, severity) = (&loaded.incident, loaded.state.severity.unwrap_or(0));
+        let sources = u32::try_from(incident.sources()).unwrap_or(u32::MAX);
+        self.zones()
+            .containing(&loaded.at, &self.reports.gazetteer)
+            .into_iter()
+            .filter(|z| z.rule.alerts(incident.category, severity, sources))
+            .collect()
+    }
+
+    /// Every subscriber of an alerting zone who wants this category and severity, once.
+    fn recipients(&self, conn: &Connection, loaded: &Loaded) -> Result<Vec<Recipient>, StoreError> {
+        let zones = self.alerting_zones(loaded);
+        let keys: Vec<String> = zones.iter().flat_map(|z| z.keys.clone()).collect();
+        let (category, severity) = (
+            loaded.incident.category.code(),
+            loaded.state.severity.unwrap_or(0),
+        );
+        let mut seen = BTreeSet::new();
+        Ok(queries::subscribers(conn, &keys)?
+            .iter()
+            .filter(|s| s.categories.is_empty() || s.categories.iter().any(|c| c == category))
+            .filter(|s| s.min_severity.is_none_or(|min| severity >= min))
+            .filter(|s| seen.insert(s.phone.clone()))
+            .map(Recipient::from)
+            .collect())
+    }
+
+    /// How long the alerting zones wait for an acknowledgement: the shortest deadline.
+    fn deadline(&self, loaded: &Loaded) -> i64 {
+        self.alerting_zones(loaded)
+            .iter()
+            .map(|z| z.rule.deadline_ms)
+            .min()
+            .unwrap_or_else(|| self.zones().defaults().deadline_ms)
+    }
+
+    /// Renders `template` once per language and queues it, alert first in line, to each
+    /// recipient not yet sent this version at this level; records what was sent.
+    fn send(
+        &self,
+        tx: &Tx<'_>,
+        incident: &Incident,
+        template: &'static str,
+        (version, level): (i64, i64),
+        to: &[Recipient],
+    ) -> Result<Vec<String>, StoreError> {
+        let done = queries::sent_version(tx.conn, incident.id, version, level)?;
+        let mut texts: HashMap<&str, Option<String>> = HashMap::new();
+        let default = self.reports.vocabulary.default_language().code.as_str();
+        let (mut rows, mut sent) = (Vec::with_capacity(to.len()), Vec::new());
+        for r in to.iter().filter(|r| !done.contains(&r.phone)) {
+            let language = r.language.as_deref().unwrap_or(default);
+            let text = texts.entry(language).or_insert_with(|| {
+                let extra = minijinja::context! { level => level };
+                let values = message::values(incident, self.reports.time_zone, extra);
+                let text = self.reports.replies.render(language, template, &values);
+                text.inspect_err(|e| tracing::error!(error = %e, "alert not rendered"))
+                    .ok()
+            });
+            let (Some(text), Ok(address)) = (text, tx.outbound.address(&r.phone)) else {
+                continue;
+            };
+            let mut message = NewMessage::new(address, text.clone(), Purpose::Alert);
+            message.incident_id = Some(incident.id);
+            match tx.outbound.prepare_one(&message) {
+                Ok(row) => rows.push(row),
+                Err(e) => {
+                    tracing::warn!(error = %e, incident = incident.id, "alert not queued");
+                    continue;
+                }
+            }
+            sent.push(Sent {
+                incident_id: incident.id,
+                version,
+                phone: r.phone.clone(),
+                contact_id: r.contact_id,
+                kind: template,
+                level,
+                outbound_id: None,
+            });
+        }
+        let ids = queued::insert(tx.conn, &rows, tx.now)?;
+        for (s, id) in sent.iter_mut().zip(&ids) {
+            s.outbound_id = *id;
+        }
+        queries::record(tx.conn, &sent, tx.now)?;
+        self.metrics
+            .alerts_enqueued(template, ids.iter().flatten().count());
+        let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
+        Ok(channels.into_iter().collect())
+    }
+}

@@ -1,0 +1,247 @@
+//! `GET /api/incidents` (filtered, paginated, newest first) and `GET /api/incidents/{id}`
+//! with its reports, alerts, deliveries and acknowledgements. Reporters' numbers are shown
+//! to admins only; anyone else sees a pseudonym.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use super::api::{page, require_admin};
+use super::{ApiError, AppState};
+use crate::clock::to_rfc3339;
+use crate::fanout::Whereabouts;
+use crate::privacy::Pseudonyms;
+use crate::store::incident_views::{self as queries, Filter, IncidentView, ReportView};
+use crate::text::fold;
+
+/// Rows read per round while filtering by zone.
+const ZONE_SCAN: u32 = 500;
+
+/// `GET /api/incidents?since=&until=&category=&zone=&status=&min_severity=&limit=&before=`
+pub(super) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let (limit, before) = page(&query)?;
+    let mut filter = filter(&query)?;
+    filter.before = before;
+    let zone = query.get("zone").map(|z| fold(z));
+    let mut found = Vec::new();
+    loop {
+        filter.limit = if zone.is_some() { ZONE_SCAN } else { limit };
+        let f = filter.clone();
+        let rows = state.store.read(move |c| queries::list(c, &f)).await?;
+        let done = u32::try_from(rows.len()).unwrap_or(u32::MAX) < filter.limit;
+        filter.before = rows.last().map(|r| r.id);
+        let fanout = state.intake.fanout();
+        found.extend(rows.into_iter().filter(|r| {
+            zone.as_deref()
+                .is_none_or(|z| fanout.in_zone(z, &whereabouts(r)))
+        }));
+        if done || found.len() >= limit as usize {
+            break;
+        }
+    }
+    found.truncate(limit as usize);
+    let next = (found.len() == limit as usize).then(|| found.last().map(|i| i.id));
+    let incidents: Vec<Value> = found.iter().map(incident_json).collect();
+    Ok(Json(
+        json!({ "incidents": incidents, "next_before": next.flatten() }),
+    ))
+}
+
+/// `GET /api/incidents/{id}`
+pub(super) async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let admin = true;
+    let found = state
+        .store
+        .read(move |c| {
+            let Some(incident) = queries::one(c, id)? else {
+                return Ok(None);
+            };
+            let reports = queries::reports(c, id)?;
+            let alerts = queries::alerts(c, id)?;
+            let acks = queries::acknowledgements(c, id)?;
+            Ok(Some((incident, reports, alerts, acks)))
+        })
+        .await?;
+    let (incident, reports, alerts, acks) =
+        found.ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
+    let mut body = incident_json(&incident);
+    let shown = Shown {
+        admin,
+        pseudonyms: &state.pseudonyms,
+    };
+    body["reports"] = reports.iter().map(|r| shown.report(r)).collect();
+    body["alerts"] = alerts
+        .iter()
+        .map(|a| {
+            json!({
+                "to": if admin { json!(a.phone) } else { json!(a.contact_id) },
+                "contact_id": a.contact_id,
+                "kind": a.kind,
+                "version": a.version,
+                "level": a.level,
+                "created_at": to_rfc3339(a.created_at),
+                "message_id": a.outbound_id,
+                "delivery": a.delivery,
+            })
+        })
+        .collect();
+    body["acknowledgements"] = acks
+        .iter()
+        .map(|(phone, contact, at)| {
+            json!({
+                "by": if admin { json!(phone) } else { json!(contact) },
+                "contact_id": contact,
+                "at": to_rfc3339(*at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "incident": body })))
+}
+
+/// How reporters are shown to this caller.
+pub(super) struct Shown<'a> {
+    pub admin: bool,
+    pub pseudonyms: &'a Pseudonyms,
+}
+
+impl Shown<'_> {
+    pub(super) fn report(&self, r: &ReportView) -> Value {
+        let reporter = if self.admin {
+            r.reporter.clone()
+        } else {
+            self.pseudonyms.of(&r.reporter)
+        };
+        json!({
+            "id": r.id,
+            "reporter": reporter,
+            "status": r.status,
+            "unverified": r.unverified,
+            "category": r.category,
+            "place": r.place_name,
+            "counts": r.counts,
+            "event_time": to_rfc3339(r.event_time),
+            "severity": r.severity,
+            "received_at": to_rfc3339(r.created_at),
+        })
+    }
+}
+
+fn incident_json(i: &IncidentView) -> Value {
+    json!({
+        "id": i.id,
+        "status": i.status,
+        "category": i.category,
+        "first_time": to_rfc3339(i.first_time),
+        "last_time": to_rfc3339(i.last_time),
+        "place": i.place_name,
+        "admin": i.chain,
+        "lat": i.lat,
+        "lon": i.lon,
+        "precision": i.precision,
+        "sources": i.sources,
+        "severity": i.severity,
+        "counts": i.counts,
+        "alert_version": i.version,
+        "first_alert_at": i.first_alert_at.and_then(to_rfc3339),
+        "acknowledged_at": i.acked_at.and_then(to_rfc3339),
+        "escalation_level": i.escalation,
+        "created_at": to_rfc3339(i.created_at),
+        "updated_at": to_rfc3339(i.updated_at),
+    })
+}
+
+fn whereabouts(i: &IncidentView) -> Whereabouts {
+    Whereabouts {
+        lat: i.lat,
+        lon: i.lon,
+        chain: i.chain.clone().map(|name| fold(&name)),
+    }
+}
+
+fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {
+    let time = |name: &str| -> Result<Option<i64>, ApiError> {
+        query
+            .get(name)
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.timestamp_millis())
+                    .or_else(|_| t.parse::<i64>())
+                    .map_err(|_| {
+                        ApiError::BadRequest(format!(
+                            "{name}: an RFC 3339 time (2026-11-23T08:00:00Z) or unix ms"
+                        ))
+                    })
+            })
+            .transpose()
+    };
+    let status = query.get("status").cloned();
+    if let Some(s) = status
+        .as_deref()
+        .filter(|s| !["open", "withdrawn"].contains(s))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "status must be open or withdrawn, not `{s}`"
+        )));
+    }
+    let min_severity = query
+        .get("min_severity")
+        .map(|s| s.parse::<u8>().ok().filter(|s| (1..=5).contains(s)))
+        .map(|s| s.ok_or_else(|| ApiError::BadRequest("min_severity must be 1 to 5".into())))
+        .transpose()?;
+    Ok(Filter {
+        since: time("since")?,
+        until: time("until")?,
+        category: query.get("category").map(|c| c.to_uppercase()),
+        status,
+        min_severity,
+        before: None,
+        limit: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_admins_see_reporters_as_pseudonyms() {
+        let pseudonyms = Pseudonyms::new("k");
+        let report = ReportView {
+            id: 1,
+            reporter: "+22376123456".into(),
+            status: "filed".into(),
+            unverified: false,
+            category: "ATT".into(),
+            place_name: Some("Koro".into()),
+            counts: json!({}),
+            event_time: 0,
+            severity: Some(3),
+            created_at: 0,
+        };
+        let viewer = Shown {
+            admin: false,
+            pseudonyms: &pseudonyms,
+        };
+        let shown = viewer.report(&report).to_string();
+        assert!(!shown.contains("76123456"), "{shown}");
+        assert!(shown.contains(&pseudonyms.of("+22376123456")), "{shown}");
+        let admin = Shown {
+            admin: true,
+            pseudonyms: &pseudonyms,
+        };
+        assert!(admin.report(&report).to_string().contains("+22376123456"));
+    }
+}

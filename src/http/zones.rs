@@ -1,0 +1,145 @@
+//! `/api/zones`: list, create, change and delete zones, for the admin token. A zone is
+//! checked against the gazetteer before it is stored, and used by fan-out at once.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use super::api::require_admin;
+use super::{ApiError, AppState};
+use crate::config::ZoneDefinition;
+use crate::store::zones as queries;
+use crate::text::fold;
+
+/// `GET /api/zones`
+pub(super) async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let zones = state.store.read(queries::all).await?;
+    Ok(Json(json!({ "zones": zones })))
+}
+
+/// `GET /api/zones/{code}`
+pub(super) async fn one(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    Ok(Json(json!({ "zone": current(&state, &code).await? })))
+}
+
+/// `POST /api/zones` (JSON): 201 with the zone; 409 if the code is taken.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(zone): Json<ZoneDefinition>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    require_admin(&state, &headers)?;
+    let code = zone.code.clone();
+    if state
+        .store
+        .read(move |c| queries::get(c, &code))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "zone `{}` exists; PATCH it",
+            zone.code
+        )));
+    }
+    save(&state, Change::Put(zone.clone())).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "zone": zone }))))
+}
+
+/// `PATCH /api/zones/{code}` (JSON, any fields but the code): the zone as changed.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Json(patch): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&state, &headers)?;
+    let zone = current(&state, &code).await?;
+    let mut merged =
+        serde_json::to_value(&zone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let (Some(fields), Some(patch)) = (merged.as_object_mut(), patch.as_object()) else {
+        return Err(ApiError::BadRequest("send a JSON object".into()));
+    };
+    fields.extend(patch.clone());
+    let changed: ZoneDefinition =
+        serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if fold(&changed.code) != fold(&zone.code) {
+        return Err(ApiError::BadRequest(
+            "code: a zone's code does not change; create another".into(),
+        ));
+    }
+    save(&state, Change::Put(changed.clone())).await?;
+    Ok(Json(json!({ "zone": changed })))
+}
+
+/// `DELETE /api/zones/{code}`: 204, or 404.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&state, &headers)?;
+    let zone = current(&state, &code).await?;
+    save(&state, Change::Delete(zone.code)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn current(state: &AppState, code: &str) -> Result<ZoneDefinition, ApiError> {
+    let key = code.to_owned();
+    state
+        .store
+        .read(move |c| queries::get(c, &key))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no zone `{code}`")))
+}
+
+/// A change to the set of zones.
+enum Change {
+    Put(ZoneDefinition),
+    Delete(String),
+}
+
+/// Makes the change once the whole set compiles, and hands the set to fan-out. A bad
+/// zone is 422 naming its field.
+async fn save(state: &AppState, change: Change) -> Result<(), ApiError> {
+    let fanout = state.intake.fanout();
+    let invalid = |e: crate::fanout::ZoneError| {
+        let field = e.field.strip_prefix("zones[0].").unwrap_or(&e.field);
+        ApiError::Invalid(format!("{field}: {}", e.reason))
+    };
+    let code = match &change {
+        Change::Put(zone) => {
+            fanout
+                .compile(std::slice::from_ref(zone))
+                .map_err(invalid)?;
+            &zone.code
+        }
+        Change::Delete(code) => code,
+    };
+    let key = fold(code);
+    let mut all: Vec<ZoneDefinition> = state.store.read(queries::all).await?;
+    all.retain(|z| fold(&z.code) != key);
+    if let Change::Put(zone) = &change {
+        all.push(zone.clone());
+    }
+    let zones = fanout.compile(&all).map_err(invalid)?;
+    let now = state.store.now_ms();
+    state
+        .store
+        .write(move |c| match &change {
+            Change::Put(zone) => queries::put(c, zone, now).map(|_| ()),
+            Change::Delete(code) => queries::delete(c, code).map(|_| ()),
+        })
+        .await?;
+    fanout.set_zones(zones);
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! Queries of the alerting stage: incidents' alert state, zones' subscribers, alerts sent,
+//! acknowledgements, and the incidents due an update or an escalation.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use super::StoreError;
+
+/// An incident's alerting state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertState {
+    pub status: String,
+    /// When its first report was filed.
+    pub created_at: i64,
+    pub severity: Option<u8>,
+    /// 0: never alerted.
+    pub version: i64,
+    /// JSON of what the last version said.
+    pub alerted: Option<String>,
+    pub first_alert_at: Option<i64>,
+    pub last_alert_at: Option<i64>,
+    pub escalation: i64,
+    pub acked_at: Option<i64>,
+    /// Region, cercle, commune of its most precise report.
+    pub chain: [String; 3],
+}
+
+pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT status, severity, version, alerted, first_alert_at, last_alert_at,
+                    escalation, acked_at, created_at
+             FROM incidents WHERE id = ?1",
+        )?
+        .query_row([incident], |r| {
+            Ok(AlertState {
+                status: r.get(0)?,
+                severity: r.get(1)?,
+                version: r.get(2)?,
+                alerted: r.get(3)?,
+                first_alert_at: r.get(4)?,
+                last_alert_at: r.get(5)?,
+                escalation: r.get(6)?,
+                acked_at: r.get(7)?,
+                created_at: r.get(8)?,
+                chain: Default::default(),
+            })
+        })
+        .optional()?;
+    let Some(mut state) = row else {
+        return Ok(None);
+    };
+    let chain: Option<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT coalesce(admin1, ''), coalesce(admin2, ''), coalesce(admin3, '')
+             FROM reports WHERE incident_id = ?1 AND status = 'filed'
+             ORDER BY precision DESC, id LIMIT 1",
+        )?
+        .query_row([incident], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    if let Some((a1, a2, a3)) = chain {
+        state.chain = [a1, a2, a3];
+    }
+    Ok(Some(state))
+}
+
+/// A contact attached to a zone, who may be alerted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscriber {
+    pub contact_id: i64,
+    pub phone: String,
+    pub language: Option<String>,
+    /// Category codes wanted; empty: all.
+    pub categories: Vec<String>,
+    pub min_severity: Option<u8>,
+    /// The zone (folded) they are attached through.
+    pub zone: String,
+}
+
+/// Active, not opted-out responders and coordinators attached to any of `zones`.
+pub fn subscribers(conn: &Connection, zones: &[String]) -> Result<Vec<Subscriber>, StoreError> {
+    if zones.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; zones.len()].join(", ");
+    let sql = format!(
+        "SELECT c.id, c.phone, c.language, c.categories, c.min_severity, z.zone
+         FROM contact_zones z JOIN contacts c ON c.id = z.contact_id
+         WHERE z.zone IN ({marks}) AND c.active = 1 AND c.opted_out = 0
+           AND (';' || c.roles || ';' LIKE '%;responder;%'
+                OR ';' || c.roles || ';' LIKE '%;coordinator;%')"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(zones), |r| {
+        Ok(Subscriber {
+            contact_id: r.get(0)?,
+            phone: r.get(1)?,
+            language: r.get(2)?,
+            categories: split(&r.get::<_, String>(3)?),
+            min_severity: r.get(4)?,
+            zone: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(';')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Someone to send an alert to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub phone: String,
+    pub contact_id: Option<i64>,
+    pub language: Option<String>,
+}
+
+impl From<&Subscriber> for Recipient {
+    fn from(s: &Subscriber) -> Self {
+        Self {
+            phone: s.phone.clone(),
+            contact_id: Some(s.contact_id),
+            language: s.language.clone(),
+        }
+    }
+}
+
+/// Everyone sent anything at escalation `level` (0: alerts and updates) about the
+/// incident, with their language now.
+pub fn alerted(conn: &Connection, incident: i64, level: i64) -> Result<Vec<Recipient>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.phone, max(a.contact_id), max(c.language)
+         FROM alerts a LEFT JOIN contacts c ON c.phone = a.phone
+         WHERE a.incident_id = ?1 AND a.level = ?2
+         GROUP BY a.phone",
+    )?;
+    let rows = stmt.query_map(params![incident, level], |r| {
+        Ok(Recipient {
+            phone: r.get(0)?,
+            contact_id: r.get(1)?,
+            language: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Numbers already sent this version of the incident's alert at this level.
+pub fn sent_version(
+    conn: &Connection,
+    incident: i64,
+    version: i64,
+    level: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT phone FROM alerts WHERE incident_id = ?1 AND version = ?2 AND level = ?3",
+    )?;
+    let rows = stmt.query_map(params![incident, version, level], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether `phone` was sent anything about the incident.
+pub fn was_alerted(conn: &Connection, incident: i64, phone: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM alerts WHERE incident_id = ?1 AND phone = ?2 LIMIT 1")?
+        .exists(params![incident, phone])?)
+}
+
+/// One alert sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub incident_id: i64,
+    pub version: i64,
+    pub phone: String,
+    pub contact_id: Option<i64>,
+    pub kind: &'static str,
+    pub level: i64,
+    pub outbound_id: Option<i64>,
+}
+
+/// Records alerts; one already recorded (same version, level and number) is left alone.
+pub fn record(conn: &Connection, sent: &[Sent], now: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO alerts
+            (incident_id, version, phone, contact_id, kind, level, outbound_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for s in sent {
+        stmt.execute(params![
+            s.incident_id,
+            s.version,
+            s.phone,
+            s.contact_id,
+            s.kind,
+            s.level,
+            s.outbound_id,
+            now
+        ])?;
+    }
+    Ok(())
+}
+
+/// A new version was sent: what it said, when, and when it escalates if unanswered.
+pub fn set_alerted(
+    conn: &Connection,
+    incident: i64,
+    version: i64,
+    said: &str,
+    now: i64,
+    escalate_at: Option<i64>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE incidents SET version = ?2, alerted = ?3, last_alert_at = ?4,
+             first_alert_at = coalesce(first_alert_at, ?4), update_due = 0,
+             escalate_at = CASE WHEN acked_at IS NULL THEN coalesce(escalate_at, ?5) END
+         WHERE id = ?1",
+    )?
+    .execute(params![incident, version, said, now, escalate_at])?;
+    Ok(())
+}
+
+pub fn set_update_due(conn: &Connection, incident: i64, due: bool) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE incidents SET update_due = ?2 WHERE id = ?1")?
+        .execute(params![incident, due])?;
+    Ok(())
+}
+
+/// Open incidents whose update waited since before `before`.
+pub fn due_updates(conn: &Connection, before: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM incidents WHERE update_due = 1 AND last_alert_at <= ?1 AND status = 'open'",
+    )?;
+    let rows = stmt.query_map([before], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Unacknowledged open incidents past their escalation deadline.
+pub fn due_escalations(conn: &Connection, now: i64) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM incidents
+         WHERE escalate_at <= ?1 AND acked_at IS NULL AND status = 'open'",
+    )?;
+    let rows = stmt.query_map([now], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Escalation reached `level`; the next one is due at `next` (`None`: none is).
+pub fn set_escalated(
+    conn: &Connection,
+    incident: i64,
+    level: i64,
+    next: Option<i64>,
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE incidents SET escalation = ?2, escalate_at = ?3 WHERE id = ?1")?
+        .execute(params![incident, level, next])?;
+    Ok(())
+}
+
+/// Records an acknowledgement; returns whether it is the incident's first (which stops
+/// its escalation).
+pub fn acknowledge(
+    conn: &Connection,
+    incident: i64,
+    phone: &str,
+    contact_id: Option<i64>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO acknowledgements (incident_id, phone, contact_id, at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![incident, phone, contact_id, now])?;
+    let first = conn
+        .prepare_cached(
+            "UPDATE incidents SET acked_at = ?2, escalate_at = NULL
+             WHERE id = ?1 AND acked_at IS NULL",
+        )?
+        .execute(params![incident, now])?;
+    Ok(first == 1)
+}
+
+/// Reporters of the incident's filed reports to tell it was taken up: not the discreet
+/// ones; with their language.
+pub fn reporters_to_tell(
+    conn: &Connection,
+    incident: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.reporter, coalesce(c.language, min(r.language))
+         FROM reports r LEFT JOIN contacts c ON c.phone = r.reporter
+         WHERE r.incident_id = ?1 AND r.status = 'filed' AND coalesce(c.discreet, 0) = 0
+         GROUP BY r.reporter",
+    )?;
+    let rows = stmt.query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether `phone` filed a report of the incident.
+pub fn reported(conn: &Connection, incident: i64, phone: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM reports WHERE incident_id = ?1 AND reporter = ?2 AND status = 'filed'",
+        )?
+        .exists(params![incident, phone])?)
+}

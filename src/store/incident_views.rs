@@ -1,0 +1,199 @@
+//! Incidents as the API shows them: filtered lists, and one incident with its reports,
+//! the alerts sent and their deliveries, and the acknowledgements.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::Value;
+
+use super::StoreError;
+
+/// `GET /api/incidents` filters; times in unix ms.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub category: Option<String>,
+    pub status: Option<String>,
+    pub min_severity: Option<u8>,
+    /// Ids below this (pagination, newest first).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// An incident row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentView {
+    pub id: i64,
+    pub status: String,
+    pub category: String,
+    pub first_time: i64,
+    pub last_time: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub place_name: String,
+    /// Region, cercle, commune of its most precise report.
+    pub chain: [String; 3],
+    pub precision: u8,
+    pub sources: i64,
+    pub severity: Option<u8>,
+    pub counts: Value,
+    pub version: i64,
+    pub first_alert_at: Option<i64>,
+    pub acked_at: Option<i64>,
+    pub escalation: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
+    i.place_name, coalesce((SELECT coalesce(admin1, '') || '/' || coalesce(admin2, '') || '/'
+        || coalesce(admin3, '') FROM reports r WHERE r.incident_id = i.id AND r.status = 'filed'
+        ORDER BY precision DESC, id LIMIT 1), ''),
+    i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,
+    i.escalation, i.created_at, i.updated_at";
+
+fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
+    let chain: String = r.get(8)?;
+    let mut parts = chain.splitn(3, '/').map(str::to_owned);
+    let counts: String = r.get(12)?;
+    Ok(IncidentView {
+        id: r.get(0)?,
+        status: r.get(1)?,
+        category: r.get(2)?,
+        first_time: r.get(3)?,
+        last_time: r.get(4)?,
+        lat: r.get(5)?,
+        lon: r.get(6)?,
+        place_name: r.get(7)?,
+        chain: std::array::from_fn(|_| parts.next().unwrap_or_default()),
+        precision: r.get(9)?,
+        sources: r.get(10)?,
+        severity: r.get(11)?,
+        counts: serde_json::from_str(&counts).unwrap_or(Value::Null),
+        version: r.get(13)?,
+        first_alert_at: r.get(14)?,
+        acked_at: r.get(15)?,
+        escalation: r.get(16)?,
+        created_at: r.get(17)?,
+        updated_at: r.get(18)?,
+    })
+}
+
+/// Newest first.
+pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM incidents i
+         WHERE i.id < ?1 AND i.last_time >= ?2 AND i.first_time <= ?3
+           AND (?4 IS NULL OR i.category = ?4) AND (?5 IS NULL OR i.status = ?5)
+           AND coalesce(i.severity, 0) >= ?6
+         ORDER BY i.id DESC LIMIT ?7"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            f.before.unwrap_or(i64::MAX),
+            f.since.unwrap_or(i64::MIN),
+            f.until.unwrap_or(i64::MAX),
+            f.category,
+            f.status,
+            f.min_severity.unwrap_or(0),
+            f.limit
+        ],
+        view,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn one(conn: &Connection, id: i64) -> Result<Option<IncidentView>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM incidents i WHERE i.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], view)
+        .optional()?)
+}
+
+/// A report of the incident (withdrawn ones too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportView {
+    pub id: i64,
+    pub reporter: String,
+    pub status: String,
+    pub unverified: bool,
+    pub category: String,
+    pub place_name: Option<String>,
+    pub counts: Value,
+    pub event_time: i64,
+    pub severity: Option<u8>,
+    pub created_at: i64,
+}
+
+pub fn reports(conn: &Connection, incident: i64) -> Result<Vec<ReportView>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, reporter, status, unverified, category, place_name, counts, event_time,
+                severity, created_at
+         FROM reports WHERE incident_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([incident], |r| {
+        let counts: String = r.get(6)?;
+        Ok(ReportView {
+            id: r.get(0)?,
+            reporter: r.get(1)?,
+            status: r.get(2)?,
+            unverified: r.get(3)?,
+            category: r.get(4)?,
+            place_name: r.get(5)?,
+            counts: serde_json::from_str(&counts).unwrap_or(Value::Null),
+            event_time: r.get(7)?,
+            severity: r.get(8)?,
+            created_at: r.get(9)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// An alert sent, with its delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertView {
+    pub phone: String,
+    pub contact_id: Option<i64>,
+    pub kind: String,
+    pub version: i64,
+    pub level: i64,
+    pub created_at: i64,
+    pub outbound_id: Option<i64>,
+    /// queued, sending, sent, delivered, failed, expired; `None` if it was not queued.
+    pub delivery: Option<String>,
+}
+
+pub fn alerts(conn: &Connection, incident: i64) -> Result<Vec<AlertView>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.phone, a.contact_id, a.kind, a.version, a.level, a.created_at, a.outbound_id,
+                o.status
+         FROM alerts a LEFT JOIN outbound_messages o ON o.id = a.outbound_id
+         WHERE a.incident_id = ?1 ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([incident], |r| {
+        Ok(AlertView {
+            phone: r.get(0)?,
+            contact_id: r.get(1)?,
+            kind: r.get(2)?,
+            version: r.get(3)?,
+            level: r.get(4)?,
+            created_at: r.get(5)?,
+            outbound_id: r.get(6)?,
+            delivery: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Acknowledgements: number, contact, time.
+pub fn acknowledgements(
+    conn: &Connection,
+    incident: i64,
+) -> Result<Vec<(String, Option<i64>, i64)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT phone, contact_id, at FROM acknowledgements WHERE incident_id = ?1 ORDER BY at",
+    )?;
+    let rows = stmt.query_map([incident], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

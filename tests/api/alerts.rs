@@ -1,0 +1,319 @@
+//! Incidents and alerts end to end, through sim SMS: monitors report, responders of the
+//! incident's zones are alerted (nobody else), updates follow the rules, `OK` stops
+//! escalation, silence escalates once the deadline passes (the gateway's clock is moved).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, channels, spawn_app, spawn_gateway};
+
+const MONITOR: &str = "+22376123456";
+
+impl TestApp {
+    /// Adds a contact through the admin API.
+    async fn contact(&self, fields: Value) {
+        let (status, body) = self
+            .api(reqwest::Method::POST, "/api/contacts", Some(fields))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    async fn responder(&self, phone: &str, zones: &[&str], language: &str) {
+        let fields = json!({ "phone": phone, "roles": ["responder"], "zones": zones,
+                             "language": language });
+        self.contact(fields).await;
+    }
+
+    fn alert_recipients(&self) -> Vec<Option<String>> {
+        self.column(
+            "SELECT recipient FROM outbound_messages WHERE purpose = 'alert' ORDER BY recipient",
+        )
+    }
+}
+
+fn some(phones: &[&str]) -> Vec<Option<String>> {
+    phones.iter().map(|p| Some((*p).to_owned())).collect()
+}
+
+/// Housekeeping (and the alert sweep) every second.
+async fn spawn_quick(rest: &str) -> TestApp {
+    let config = format!("[inbound]\nconcat_timeout_secs = 2\n{rest}\n{}", channels());
+    spawn_gateway(&config, tempfile::tempdir().unwrap()).await
+}
+
+#[tokio::test]
+async fn an_incident_alerts_each_matching_responder_once_and_nobody_else() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.responder("+22370000001", &["Koro"], "fr").await;
+    app.responder("+22370000002", &["Mopti"], "en").await;
+    app.responder("+22370000003", &["Bankass"], "fr").await;
+    app.responder("+22370000004", &["Koro"], "fr").await;
+    app.contact(
+        json!({ "phone": "+22370000005", "roles": ["responder"], "zones": ["Koro"],
+                        "categories": ["ENL"] }),
+    )
+    .await;
+    app.contact(json!({ "phone": "+22370000006", "roles": ["monitor"], "zones": ["Koro"] }))
+        .await;
+    app.sms("70000004", "STOP", "s1").await;
+    app.replies("+22370000004", 1).await;
+
+    app.sms("76123456", "ATT Koro 3 morts 2 blesses", "a1")
+        .await;
+    let fr = app.replies("+22370000001", 1).await;
+    let en = app.replies("+22370000002", 1).await;
+    assert!(
+        fr[0].starts_with("ALERTE 1 ATT Koro (Mopti) 3 morts 2 blesses, 1 source, ")
+            && fr[0].ends_with(". Repondez OK 1"),
+        "{fr:?}"
+    );
+    assert!(
+        en[0].starts_with("ALERT 1 ATT Koro (Mopti) 3 killed 2 injured, 1 source, "),
+        "{en:?}"
+    );
+    // A provider's retry, then a repeat by the same monitor: nothing new for responders.
+    app.sms("76123456", "ATT Koro 3 morts 2 blesses", "a1")
+        .await;
+    app.sms("76123456", "ATT Koro 3 morts 2 blesses", "a2")
+        .await;
+    app.replies(MONITOR, 2).await;
+    assert_eq!(
+        app.alert_recipients(),
+        some(&["+22370000001", "+22370000002"])
+    );
+    let texts = app.column("SELECT text FROM outbound_messages WHERE purpose = 'alert'");
+    assert!(texts.iter().flatten().all(|t| !t.contains("76123456")));
+    assert_eq!(app.one::<i64>("SELECT sources FROM incidents"), 1);
+
+    let (status, list) = app
+        .api(
+            reqwest::Method::GET,
+            "/api/incidents?zone=Koro&category=ATT",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["incidents"].as_array().unwrap().len(), 1, "{list}");
+    for empty in [
+        "zone=Bankass",
+        "category=MEN",
+        "since=2099-01-01T00:00:00Z",
+        "status=withdrawn",
+    ] {
+        let (_, list) = app
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/incidents?{empty}"),
+                None,
+            )
+            .await;
+        assert_eq!(list["incidents"], json!([]), "{empty}");
+    }
+    let (status, one) = app
+        .api(reqwest::Method::GET, "/api/incidents/1", None)
+        .await;
+    assert_eq!(status, 200);
+    let incident = &one["incident"];
+    assert_eq!(incident["severity"], 5);
+    assert_eq!(
+        incident["reports"][0]["reporter"], MONITOR,
+        "admins see numbers"
+    );
+    assert_eq!(incident["alerts"].as_array().unwrap().len(), 2);
+    assert!(incident["alerts"][0]["delivery"].is_string(), "{incident}");
+    let (status, _) = app
+        .api(reqwest::Method::GET, "/api/incidents/99", None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .api(reqwest::Method::GET, "/api/incidents?min_severity=9", None)
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn corroboration_alerts_low_severity_and_updates_follow_the_rules() {
+    let app = spawn_quick("").await;
+    for (i, phone) in ["+22376000001", "+22376000002", "+22376000003"]
+        .iter()
+        .enumerate()
+    {
+        app.register(phone, None, i == 2);
+    }
+    app.responder("+22370000001", &["Koro"], "fr").await;
+    app.sms("76000001", "MEN Koro", "m1").await;
+    app.replies("+22376000001", 1).await;
+    assert_eq!(
+        app.alert_recipients(),
+        some(&[]),
+        "one source, low severity: no alert"
+    );
+
+    app.sms("76000002", "MEN Koro", "m2").await;
+    let alert = app.replies("+22370000001", 1).await;
+    assert!(
+        alert[0].starts_with("ALERTE 1 MEN Koro (Mopti), 2 sources, "),
+        "{alert:?}"
+    );
+    app.sms("76000002", "MEN Koro", "m3").await;
+    app.sms("76000003", "MEN Koro", "m4").await;
+    app.replies("+22376000003", 1).await;
+    assert_eq!(app.one::<i64>("SELECT sources FROM incidents"), 3);
+    assert_eq!(
+        app.count("alerts"),
+        1,
+        "a third source, but the interval is not over"
+    );
+
+    app.clock.advance(Duration::from_secs(31 * 60));
+    let texts = app.replies("+22370000001", 2).await;
+    assert!(
+        texts[1].starts_with("MAJ 1 MEN Koro (Mopti), 3 sources, "),
+        "{texts:?}"
+    );
+    assert_eq!(
+        app.column("SELECT kind || ' ' || version FROM alerts ORDER BY id"),
+        some(&["alert 1", "update 2"])
+    );
+}
+
+const ZONES: &str = r#"
+[[zones]]
+code = "koro-zone"
+units = ["Koro"]
+escalation = ["+22370000099"]
+"#;
+
+#[tokio::test]
+async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
+    let app = spawn_quick(ZONES).await;
+    let region = json!({ "code": "mopti-region", "units": ["Mopti"], "severity_threshold": 5,
+                         "sources": 9 });
+    let south = json!({ "code": "bankass-sud", "units": ["Bankass"], "parent": "mopti-region" });
+    for zone in [region, south] {
+        let (status, body) = app
+            .api(reqwest::Method::POST, "/api/zones", Some(zone))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    app.register(MONITOR, None, false);
+    app.register("+22376000002", None, true);
+    app.responder("+22370000001", &["koro-zone"], "fr").await;
+    app.responder("+22370000003", &["bankass-sud"], "fr").await;
+    app.responder("+22370000007", &["mopti-region"], "fr").await;
+
+    app.sms("76123456", "ATT Koro", "a1").await;
+    app.sms("76000002", "ATT Koro", "a2").await;
+    app.replies("+22370000001", 1).await;
+    app.sms("76123456", "ATT Bankass", "b1").await;
+    app.replies("+22370000003", 1).await;
+    assert_eq!(
+        app.alert_recipients(),
+        some(&["+22370000001", "+22370000003"]),
+        "the region's threshold is not reached"
+    );
+
+    app.sms("70000001", "OK 1", "k1").await;
+    let answers = app.replies("+22370000001", 2).await;
+    assert_eq!(
+        answers[1],
+        "Merci. Prise en charge de l alerte 1 enregistree."
+    );
+    let told = app.replies(MONITOR, 3).await;
+    assert_eq!(told[2], "Votre alerte 1 a ete prise en charge. Merci.");
+    app.sms("70000001", "INFO 1", "i1").await;
+    let info = app.replies("+22370000001", 3).await;
+    assert!(info[2].ends_with(": pris en charge."), "{info:?}");
+    app.sms("76123456", "OK 2", "k2").await;
+    let refused = app.replies(MONITOR, 4).await;
+    assert_eq!(refused[3], "Aucune alerte 2 pour ce numero.");
+
+    app.clock.advance(Duration::from_secs(31 * 60));
+    let escalated = app.replies("+22370000007", 1).await;
+    assert!(
+        escalated[0].starts_with("ALERTE 2 SANS REPONSE: ATT Bankass (Mopti)"),
+        "{escalated:?}"
+    );
+    assert_eq!(
+        app.count("outbound_messages WHERE recipient = '+22370000099'"),
+        0
+    );
+    assert_eq!(
+        app.count("outbound_messages WHERE recipient = '+22376000002'"),
+        1,
+        "discreet"
+    );
+    assert_eq!(
+        app.one::<i64>("SELECT escalation FROM incidents WHERE id = 2"),
+        1
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("vigie_escalations_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("vigie_acknowledgement_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"vigie_incidents_total{kind="fused"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn zones_are_managed_through_the_api_and_checked() {
+    let app = spawn_quick(ZONES).await;
+    let (status, body) = app.api(reqwest::Method::GET, "/api/zones", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["zones"][0]["code"], "koro-zone", "the configured zone");
+    let circle =
+        json!({ "code": "Konna", "circles": [{ "lat": 14.94, "lon": -3.89, "radius_km": 10 }] });
+    let (status, _) = app
+        .api(reqwest::Method::POST, "/api/zones", Some(circle.clone()))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = app
+        .api(reqwest::Method::POST, "/api/zones", Some(circle))
+        .await;
+    assert_eq!(status, 409);
+    let bad = json!({ "code": "x", "units": ["Atlantis"] });
+    let (status, body) = app
+        .api(reqwest::Method::POST, "/api/zones", Some(bad))
+        .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("units: `Atlantis`"),
+        "{body}"
+    );
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            "/api/zones/konna",
+            Some(json!({ "name": "Konna" })),
+        )
+        .await;
+    assert_eq!((status, &body["zone"]["name"]), (200, &json!("Konna")));
+    let polygon = json!({ "polygons": [{ "type": "Point", "coordinates": [0, 0] }] });
+    let (status, body) = app
+        .api(reqwest::Method::PATCH, "/api/zones/konna", Some(polygon))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().starts_with("polygons[0]"),
+        "{body}"
+    );
+    let (status, _) = app
+        .api(reqwest::Method::DELETE, "/api/zones/Konna", None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app
+        .api(reqwest::Method::GET, "/api/zones/konna", None)
+        .await;
+    assert_eq!(status, 404);
+    let response = app.get("/api/zones").await;
+    assert_eq!(response.status(), 401);
+}
