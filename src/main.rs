@@ -99,11 +99,14 @@ fn run(command: Command) -> anyhow::Result<()> {
             let config = Config::load(&config)?;
             vigie::provider::Channels::from_config(&config)?;
             let reports = Reports::load(&config.reports)?;
+            vigie::fanout::Zones::compile(&config.zones, &reports.gazetteer, &config.alerts)
+                .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?;
             println!(
-                "configuration is valid: {} channel(s), {} language(s), {} places; every reply fits one SMS",
+                "configuration is valid: {} channel(s), {} language(s), {} places, {} zone(s); every reply fits one SMS",
                 config.channels.len(),
                 reports.vocabulary.languages().len(),
                 reports.gazetteer.len(),
+                config.zones.len(),
             );
             Ok(())
         }

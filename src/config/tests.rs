@@ -119,6 +119,26 @@ fn bad_values_are_refused_naming_the_field() {
         ),
         ("[incidents]\nradius_km = -1.0", "incidents.radius_km"),
         (
+            "[alerts]\nseverity_threshold = 6",
+            "alerts.severity_threshold",
+        ),
+        ("[alerts]\nsources = 0", "alerts.sources"),
+        ("[alerts]\nsource_steps = [5, 3]", "alerts.source_steps"),
+        ("[alerts]\ndeadline_mins = 0", "alerts.deadline_mins"),
+        ("[[zones]]\ncode = \"a\"", "zones[0].units"),
+        (
+            "[[zones]]\ncode = \"a\"\nunits = [\"Koro\"]\n[[zones]]\ncode = \"A\"\nunits = [\"Koro\"]",
+            "zones[1].code",
+        ),
+        (
+            "[[zones]]\ncode = \"a\"\ncircles = [{ lat = 91.0, lon = 0.0, radius_km = 5.0 }]",
+            "zones[0].circles[0]",
+        ),
+        (
+            "[[zones]]\ncode = \"a\"\nunits = [\"Koro\"]\ncategories = [\"BOOM\"]",
+            "zones[0].categories",
+        ),
+        (
             "[outbound]\nclaim_timeout_secs = 10\nsend_timeout_secs = 30",
             "outbound.claim_timeout_secs",
         ),

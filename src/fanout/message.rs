@@ -43,3 +43,75 @@ pub fn values(incident: &Incident, time_zone: Tz, extra: Value) -> Value {
     };
     context! { ..base, ..extra }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::incident::fuse::{ReportFacts, Spot};
+    use crate::keywords::Category;
+    use crate::parse::Counts;
+    use crate::reply::Replies;
+
+    fn report(id: i64, reporter: &str, killed: u32, injured: Option<u32>) -> ReportFacts {
+        let at = chrono_tz::Africa::Bamako.with_ymd_and_hms(2026, 11, 22, 21, 10, 0);
+        ReportFacts {
+            id,
+            reporter: reporter.into(),
+            category: Category::ATT,
+            event_time: at.single().unwrap().timestamp_millis(),
+            spot: Spot {
+                lat: 14.44,
+                lon: -2.83,
+                commune: String::new(),
+                precision: 1,
+                name: "Koro (Mopti)".into(),
+            },
+            counts: Counts {
+                killed: Some(Count::Exact(killed)),
+                injured: injured.map(Count::Exact),
+                ..Counts::default()
+            },
+        }
+    }
+
+    #[test]
+    fn an_alert_reads_as_the_spec_shows_it_in_one_segment() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let replies = Replies::load(&root.join("templates/sms"), "fr").unwrap();
+        let mut incident = Incident::open(1042, report(1, "+22376000001", 3, Some(2)));
+        incident.absorb(report(2, "+22376000002", 3, None));
+        let tz = chrono_tz::Africa::Bamako;
+        let cases = [
+            (
+                "fr",
+                "alert",
+                "ALERTE 1042 ATT Koro (Mopti) 3 morts 2 blesses, 2 sources, 21h10. Repondez OK 1042",
+            ),
+            (
+                "en",
+                "alert",
+                "ALERT 1042 ATT Koro (Mopti) 3 killed 2 injured, 2 sources, 21h10. Reply OK 1042",
+            ),
+        ];
+        for (language, name, expected) in cases {
+            let text = replies
+                .render(language, name, &values(&incident, tz, context! {}))
+                .unwrap();
+            assert_eq!(text, expected);
+            assert!(Replies::fits(&text));
+        }
+        incident.absorb(report(3, "+22376000003", 5, None));
+        let update = replies
+            .render("fr", "update", &values(&incident, tz, context! {}))
+            .unwrap();
+        assert_eq!(
+            update,
+            "MAJ 1042 ATT Koro (Mopti) 3-5 morts 2 blesses, 3 sources, 21h10. Repondez OK 1042"
+        );
+        assert!(!update.contains("7600000"), "no reporter's number");
+    }
+}

@@ -107,7 +107,16 @@ impl Fanout {
     /// After an incident changed: its first alert, an update, alerts to responders newly
     /// matching, or nothing. Returns the channels with messages waiting.
     pub fn after_change(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
-        let Some(loaded) = self.load(tx.conn, id)? else {
+        match incidents::by_id(tx.conn, id)? {
+            Some(incident) => self.after_filing(tx, incident),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The same, for an incident just filed (as fusion left it, with its reports).
+    pub fn after_filing(&self, tx: &Tx<'_>, incident: Incident) -> Result<Vec<String>, StoreError> {
+        let id = incident.id;
+        let Some(loaded) = self.with_state(tx.conn, incident)? else {
             return Ok(Vec::new());
         };
         let (incident, state) = (&loaded.incident, &loaded.state);
@@ -168,10 +177,18 @@ impl Fanout {
 
     /// The incident with its alert state and whereabouts; `None` unless open.
     fn load(&self, conn: &Connection, id: i64) -> Result<Option<Loaded>, StoreError> {
-        let Some(state) = queries::state(conn, id)?.filter(|s| s.status == "open") else {
-            return Ok(None);
-        };
-        let Some(incident) = incidents::by_id(conn, id)? else {
+        match incidents::by_id(conn, id)? {
+            Some(incident) => self.with_state(conn, incident),
+            None => Ok(None),
+        }
+    }
+
+    fn with_state(
+        &self,
+        conn: &Connection,
+        incident: Incident,
+    ) -> Result<Option<Loaded>, StoreError> {
+        let Some(state) = queries::state(conn, incident.id)?.filter(|s| s.status == "open") else {
             return Ok(None);
         };
         let at = Whereabouts {

@@ -19,9 +19,10 @@ const KM_PER_DEGREE: f64 = 111.0;
 const MIN_SEARCH_KM: f64 = 50.0;
 
 /// Where a report was filed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Placed {
-    pub id: i64,
+    /// The incident as it now is, with the report.
+    pub incident: Incident,
     /// It opened the incident (else it joined one).
     pub opened: bool,
 }
@@ -36,27 +37,31 @@ pub fn place_report(
 ) -> Result<Placed, StoreError> {
     let candidates = queries::candidates(conn, &around(&report, rules))?;
     let (report_id, precision) = (report.id, report.spot.precision);
-    let id = match fuse(&report, &candidates, rules) {
+    let placed = match fuse(&report, &candidates, rules) {
         Fusion::Join(id) => {
-            let Some(mut incident) = candidates.into_iter().find(|i| i.id == id) else {
+            let Some(mut incident) = queries::by_id(conn, id)? else {
                 return Err(StoreError::Sqlite(format!("incident {id} vanished")));
             };
             incident.absorb(report);
             let (level, counts) = aggregates(&incident, severity_rules);
             queries::save(conn, &incident, level, &counts, now)?;
-            Placed { id, opened: false }
+            Placed {
+                incident,
+                opened: false,
+            }
         }
         Fusion::Open => {
-            let incident = Incident::open(0, report);
+            let mut incident = Incident::open(0, report);
             let (level, counts) = aggregates(&incident, severity_rules);
+            incident.id = queries::open(conn, &incident, level, &counts, now)?;
             Placed {
-                id: queries::open(conn, &incident, level, &counts, now)?,
+                incident,
                 opened: true,
             }
         }
     };
-    queries::attach(conn, report_id, id.id, precision)?;
-    Ok(id)
+    queries::attach(conn, report_id, placed.incident.id, precision)?;
+    Ok(placed)
 }
 
 /// `ANNULE <n>`: withdraws the sender's own reports from incident `n` and recomputes it

@@ -9,6 +9,7 @@
 mod plan;
 mod record;
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -97,28 +98,47 @@ impl Intake {
         }
     }
 
-    /// Reads the oldest unread messages; returns how many.
+    /// Reads the oldest unread messages, at most one per sender (a sender's next message
+    /// may hang on this one: a place choice, a language), and commits them together in one
+    /// transaction; returns how many.
     async fn round(&self) -> Result<usize, StoreError> {
         let unread = self.store.read(|c| queries::unread(c, BATCH)).await?;
-        for message in &unread {
-            self.read_one(message.clone()).await?;
+        let mut senders = HashSet::new();
+        let round: Vec<Unread> = unread
+            .into_iter()
+            .take_while(|m| senders.insert(m.sender.clone()))
+            .collect();
+        if round.is_empty() {
+            return Ok(0);
         }
-        Ok(unread.len())
+        let phones: Vec<String> = round.iter().map(|m| m.sender.clone()).collect();
+        let contacts = self
+            .store
+            .read(move |c| {
+                phones
+                    .iter()
+                    .map(|p| contacts::by_phone(c, p))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
+        let plans: Vec<(i64, Option<Plan>)> = round
+            .iter()
+            .zip(contacts)
+            .map(|(message, contact)| (message.id, self.plan_one(message, contact)))
+            .collect();
+        self.commit(plans).await?;
+        Ok(round.len())
     }
 
-    async fn read_one(&self, message: Unread) -> Result<(), StoreError> {
-        let sender = message.sender.clone();
-        let contact = self
-            .store
-            .read(move |c| contacts::by_phone(c, &sender))
-            .await?;
+    /// The message's plan; `None` if reading it failed (it is then set aside).
+    fn plan_one(&self, message: &Unread, contact: Option<contacts::Contact>) -> Option<Plan> {
         let received =
             DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
         let notice = message.throttled && self.first_flood_notice(&message.sender);
         // A message that trips a bug in the parser must not stop every message after it.
         let planned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             plan::plan(
-                &message,
+                message,
                 contact,
                 received,
                 &self.reports,
@@ -126,18 +146,13 @@ impl Intake {
                 notice,
             )
         }));
-        let Ok(plan) = planned else {
+        if planned.is_err() {
             tracing::error!(
                 inbound_id = message.id,
                 "reading the message failed; it is set aside"
             );
-            let id = message.id;
-            self.store
-                .write(move |c| queries::mark_read(c, id, "error"))
-                .await?;
-            return Ok(());
-        };
-        self.commit(message.id, plan).await
+        }
+        planned.ok()
     }
 
     /// Whether a flooding sender is due the rate-limit notice (and note that they got it).
@@ -154,18 +169,16 @@ impl Intake {
         due
     }
 
-    /// Marks the message read and carries out its plan, in one transaction.
-    async fn commit(&self, inbound_id: i64, plan: Plan) -> Result<(), StoreError> {
+    /// Marks each message read and carries out its plan, all in one transaction: a crash
+    /// leaves every one of them unread, to be read again.
+    async fn commit(&self, plans: Vec<(i64, Option<Plan>)>) -> Result<(), StoreError> {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
         let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
-        let plan = Arc::new(plan);
+        let plans = Arc::new(plans);
         let now = self.store.now_ms();
         let channels = self
             .store
             .write(move |conn| {
-                if !queries::mark_read(conn, inbound_id, plan.state())? {
-                    return Ok(Vec::new());
-                }
                 let out = plan::Out {
                     conn,
                     reports: &reports,
@@ -174,7 +187,17 @@ impl Intake {
                     fanout: &fanout,
                     now,
                 };
-                plan::apply(&out, &plan, inbound_id)
+                let mut channels = BTreeSet::new();
+                for (inbound_id, plan) in plans.iter() {
+                    let state = plan.as_ref().map_or("error", Plan::state);
+                    if !queries::mark_read(conn, *inbound_id, state)? {
+                        continue;
+                    }
+                    if let Some(plan) = plan {
+                        channels.extend(plan::apply(&out, plan, *inbound_id)?);
+                    }
+                }
+                Ok(channels)
             })
             .await?;
         for channel in channels {

@@ -335,8 +335,9 @@ impl Out<'_> {
         )?;
         let metrics = self.fanout.metrics();
         metrics.incident(if placed.opened { "opened" } else { "fused" });
-        let channels = self.fanout.after_change(&self.tx(), placed.id)?;
-        Ok((placed.id, channels))
+        let id = placed.incident.id;
+        let channels = self.fanout.after_filing(&self.tx(), placed.incident)?;
+        Ok((id, channels))
     }
 
     /// Queues a reply in this transaction; a sender we cannot write to gets none.

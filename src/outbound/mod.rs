@@ -26,7 +26,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
-use crate::phone::{Address, AddressError};
+use crate::phone::{Address, AddressCache, AddressError};
 use crate::provider::{Channels, ProviderClient};
 use crate::store::delivery;
 use crate::store::outbound::{self as queries, NewOutbound};
@@ -39,6 +39,9 @@ use routing::{Route, RoutingTable};
 
 /// A delivery report that matched no message for this long never will.
 const UNMATCHED_REPORTS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Recipient numbers kept read.
+const ADDRESSES_CACHED: usize = 100_000;
 
 /// A message to send.
 #[derive(Debug, Clone)]
@@ -140,6 +143,8 @@ pub struct Outbound {
     lanes: HashMap<String, Lane>,
     /// For numbers written without a country code.
     default_country: Country,
+    /// Alerts go to the same responders again and again: their numbers are read once.
+    addresses: AddressCache,
     claim_timeout: Duration,
     probe_every: Duration,
     shutdown_grace: Duration,
@@ -191,6 +196,7 @@ impl Outbound {
             },
             metrics,
             lanes,
+            addresses: AddressCache::new(ADDRESSES_CACHED),
             default_country: config
                 .inbound
                 .default_country
@@ -263,7 +269,7 @@ impl Outbound {
 
     /// Reads a recipient number, national ones in the default country.
     pub fn address(&self, raw: &str) -> Result<Address, AddressError> {
-        Address::parse(raw, self.default_country)
+        self.addresses.parse(raw, self.default_country)
     }
 
     fn route(&self, to: &Address) -> Option<&Route> {

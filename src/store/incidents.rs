@@ -16,7 +16,8 @@ pub struct Around {
     pub lon: (f64, f64),
 }
 
-/// Open incidents in the box, with their reports.
+/// Open incidents in the box, without their reports: fusion needs only their time, place
+/// and category, and the one a report joins is read whole (`by_id`).
 pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
@@ -40,7 +41,7 @@ pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, S
     let rows = stmt.query_map(area, incident_row)?;
     let mut incidents = Vec::new();
     for row in rows {
-        if let Some(incident) = with_reports(conn, row?)? {
+        if let Some(incident) = incident_of(row?, Vec::new()) {
             incidents.push(incident);
         }
     }
@@ -67,19 +68,21 @@ fn spot_at(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Spot> {
 
 /// The incident of a row, with its filed reports; `None` for an unknown category code.
 fn with_reports(conn: &Connection, row: IncidentRow) -> Result<Option<Incident>, StoreError> {
+    let reports = reports_of(conn, row.0)?;
+    Ok(incident_of(row, reports))
+}
+
+fn incident_of(row: IncidentRow, reports: Vec<ReportFacts>) -> Option<Incident> {
     let (id, category, first_time, last_time, spot) = row;
-    let Some(category) = category_of(&category) else {
-        return Ok(None);
-    };
-    let reports = reports_of(conn, id)?;
-    Ok(Some(Incident {
+    let category = category_of(&category)?;
+    Some(Incident {
         id,
         category,
         first_time,
         last_time,
         spot,
         reports,
-    }))
+    })
 }
 
 const FACTS: &str = "SELECT id, reporter, category, event_time, coalesce(lat, 0), coalesce(lon, 0),

@@ -64,6 +64,9 @@ struct ReaderPool {
     keep: usize,
 }
 
+/// Prepared statements kept per connection: more than the gateway has.
+const STATEMENTS_CACHED: usize = 256;
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_foundation.sql")),
@@ -85,6 +88,9 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The writer runs every query of the pipeline; rusqlite's default of 16 cached
+    // statements made it parse SQL again on most calls.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -181,6 +187,7 @@ impl ReaderPool {
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(conn)
     }

@@ -317,3 +317,20 @@ async fn zones_are_managed_through_the_api_and_checked() {
     let response = app.get("/api/zones").await;
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn a_zone_naming_no_admin_unit_stops_start_up_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = {:?}\n\
+         [reports]\ngazetteers = [\"tests/fixtures/gazetteer_mopti.csv\"]\n\
+         [[zones]]\ncode = \"nord\"\nunits = [\"Atlantis\"]\n",
+        dir.path().join("vigie.db")
+    );
+    let config = vigie::config::Config::from_toml(&text).unwrap();
+    let error = vigie::app::Application::build(config).await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("zones[0].units: `Atlantis`"),
+        "{error:#}"
+    );
+}

@@ -307,3 +307,6 @@ fn unit_keys(at: &Whereabouts, level: usize, gazetteer: &Gazetteer) -> Vec<Strin
 fn minutes_ms(minutes: u64) -> i64 {
     i64::try_from(minutes.saturating_mul(60_000)).unwrap_or(i64::MAX / 2)
 }
+
+#[cfg(test)]
+mod tests;
