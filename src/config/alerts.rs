@@ -93,6 +93,23 @@ pub struct ZoneDefinition {
     /// Categories alerted in this zone (codes); empty: all.
     #[serde(default)]
     pub categories: Vec<String>,
+    /// Numbers alerted for this zone besides the contacts attached to it.
+    #[serde(default)]
+    pub subscribers: Vec<Subscription>,
+}
+
+/// A number subscribed to a zone's alerts, with what it wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subscription {
+    /// International form: `+22370000000`.
+    pub phone: String,
+    pub language: Option<String>,
+    /// Category codes; empty: all.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// The least severity (1 to 5).
+    pub min_severity: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
@@ -141,6 +158,31 @@ impl ZoneDefinition {
         }
         for code in &self.categories {
             category(&field("categories"), code)?;
+        }
+        for (i, s) in self.subscribers.iter().enumerate() {
+            s.check(&field(&format!("subscribers[{i}]")))?;
+        }
+        Ok(())
+    }
+}
+
+impl Subscription {
+    fn check(&self, at: &str) -> Result<(), ConfigError> {
+        let digits = self.phone.strip_prefix('+').unwrap_or("");
+        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::invalid(
+                format!("{at}.phone"),
+                "an international number: + and 8 to 15 digits",
+            ));
+        }
+        if let Some(s) = self.min_severity.filter(|s| !(1..=5).contains(s)) {
+            return Err(ConfigError::invalid(
+                format!("{at}.min_severity"),
+                format!("{s}: must be 1 to 5"),
+            ));
+        }
+        for code in &self.categories {
+            category(&format!("{at}.categories"), code)?;
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-pub use alerts::{AlertsConfig, Circle, ZoneDefinition};
+pub use alerts::{AlertsConfig, Circle, Subscription, ZoneDefinition};
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
 pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;

@@ -57,7 +57,7 @@ impl Fanout {
     ) -> Result<Vec<Recipient>, StoreError> {
         let zones = self.zones();
         let gazetteer = &self.reports.gazetteer;
-        let (mut numbers, mut keys) = (BTreeSet::new(), Vec::new());
+        let (mut numbers, mut keys, mut defined) = (BTreeSet::new(), Vec::new(), Vec::new());
         for zone in self.alerting_zones(loaded) {
             let mut at: Option<ZoneMatch> = Some(zone);
             for _ in 1..level {
@@ -67,6 +67,7 @@ impl Fanout {
             let named = zones.numbers(&at);
             if named.is_empty() {
                 if let Some(parent) = zones.parent(&at, &loaded.at, gazetteer) {
+                    defined.extend(super::defined_subscribers(&parent));
                     keys.extend(parent.keys);
                 }
             } else {
@@ -75,6 +76,7 @@ impl Fanout {
         }
         let mut to: Vec<Recipient> = queries::subscribers(tx.conn, &keys)?
             .iter()
+            .chain(&defined)
             .map(Recipient::from)
             .collect();
         to.extend(numbers.into_iter().map(|phone| Recipient {

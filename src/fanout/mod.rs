@@ -22,7 +22,7 @@ use crate::metrics::Metrics;
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::reports::Reports;
 use crate::store::StoreError;
-use crate::store::alerts::{self as queries, AlertState, Recipient, Sent};
+use crate::store::alerts::{self as queries, AlertState, Recipient, Sent, Subscriber};
 use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::text::fold;
@@ -222,8 +222,10 @@ impl Fanout {
             loaded.incident.category.code(),
             loaded.state.severity.unwrap_or(0),
         );
+        let mut subscribers = queries::subscribers(conn, &keys)?;
+        subscribers.extend(zones.iter().flat_map(defined_subscribers));
         let mut seen = BTreeSet::new();
-        Ok(queries::subscribers(conn, &keys)?
+        Ok(subscribers
             .iter()
             .filter(|s| s.categories.is_empty() || s.categories.iter().any(|c| c == category))
             .filter(|s| s.min_severity.is_none_or(|min| severity >= min))
@@ -296,4 +298,19 @@ impl Fanout {
         let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
         Ok(channels.into_iter().collect())
     }
+}
+
+/// The numbers a zone's definition subscribes, as subscribers.
+fn defined_subscribers(zone: &ZoneMatch) -> Vec<Subscriber> {
+    zone.subscribers
+        .iter()
+        .map(|s| Subscriber {
+            contact_id: None,
+            phone: s.phone.clone(),
+            language: s.language.clone(),
+            categories: s.categories.clone(),
+            min_severity: s.min_severity,
+            zone: zone.keys.first().cloned().unwrap_or_default(),
+        })
+        .collect()
 }

@@ -51,7 +51,7 @@ pub(super) async fn create(
             zone.code
         )));
     }
-    save(&state, Change::Put(zone.clone())).await?;
+    save(&state, Change::Put(Box::new(zone.clone()))).await?;
     Ok((StatusCode::CREATED, Json(json!({ "zone": zone }))))
 }
 
@@ -77,7 +77,7 @@ pub(super) async fn update(
             "code: a zone's code does not change; create another".into(),
         ));
     }
-    save(&state, Change::Put(changed.clone())).await?;
+    save(&state, Change::Put(Box::new(changed.clone()))).await?;
     Ok(Json(json!({ "zone": changed })))
 }
 
@@ -104,7 +104,7 @@ async fn current(state: &AppState, code: &str) -> Result<ZoneDefinition, ApiErro
 
 /// A change to the set of zones.
 enum Change {
-    Put(ZoneDefinition),
+    Put(Box<ZoneDefinition>),
     Delete(String),
 }
 
@@ -129,7 +129,7 @@ async fn save(state: &AppState, change: Change) -> Result<(), ApiError> {
     let mut all: Vec<ZoneDefinition> = state.store.read(queries::all).await?;
     all.retain(|z| fold(&z.code) != key);
     if let Change::Put(zone) = &change {
-        all.push(zone.clone());
+        all.push((**zone).clone());
     }
     let zones = fanout.compile(&all).map_err(invalid)?;
     let now = state.store.now_ms();

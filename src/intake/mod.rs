@@ -6,6 +6,7 @@
 //! message marked read: a crash before leaves it unread (read again at start-up), after
 //! leaves it done. Nothing is lost, nothing is doubled.
 
+mod apply;
 mod plan;
 mod record;
 
@@ -179,7 +180,7 @@ impl Intake {
         let channels = self
             .store
             .write(move |conn| {
-                let out = plan::Out {
+                let out = apply::Out {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
@@ -194,7 +195,7 @@ impl Intake {
                         continue;
                     }
                     if let Some(plan) = plan {
-                        channels.extend(plan::apply(&out, plan, *inbound_id)?);
+                        channels.extend(apply::apply(&out, plan, *inbound_id)?);
                     }
                 }
                 Ok(channels)
@@ -217,7 +218,7 @@ impl Intake {
             .store
             .write(move |conn| {
                 let expired = queries::expire_pending(conn, before, now)?;
-                let out = plan::Out {
+                let out = apply::Out {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
@@ -225,7 +226,7 @@ impl Intake {
                     fanout: &fanout,
                     now,
                 };
-                plan::notices(&out, &expired)
+                apply::notices(&out, &expired)
             })
             .await?;
         for channel in channels {

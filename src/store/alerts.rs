@@ -68,7 +68,8 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
 /// A contact attached to a zone, who may be alerted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subscriber {
-    pub contact_id: i64,
+    /// `None` for a number subscribed in a zone's definition.
+    pub contact_id: Option<i64>,
     pub phone: String,
     pub language: Option<String>,
     /// Category codes wanted; empty: all.
@@ -124,7 +125,7 @@ impl From<&Subscriber> for Recipient {
     fn from(s: &Subscriber) -> Self {
         Self {
             phone: s.phone.clone(),
-            contact_id: Some(s.contact_id),
+            contact_id: s.contact_id,
             language: s.language.clone(),
         }
     }

@@ -157,13 +157,19 @@ async fn corroboration_alerts_low_severity_and_updates_follow_the_rules() {
         alert[0].starts_with("ALERTE 1 MEN Koro (Mopti), 2 sources, "),
         "{alert:?}"
     );
+    app.responder("+22370000002", &["Mopti"], "fr").await;
     app.sms("76000002", "MEN Koro", "m3").await;
+    let late = app.replies("+22370000002", 1).await;
+    assert!(
+        late[0].starts_with("ALERTE 1 MEN Koro (Mopti), 2 sources"),
+        "a responder matching only now gets the alert: {late:?}"
+    );
     app.sms("76000003", "MEN Koro", "m4").await;
     app.replies("+22376000003", 1).await;
     assert_eq!(app.one::<i64>("SELECT sources FROM incidents"), 3);
     assert_eq!(
         app.count("alerts"),
-        1,
+        2,
         "a third source, but the interval is not over"
     );
 
@@ -173,9 +179,17 @@ async fn corroboration_alerts_low_severity_and_updates_follow_the_rules() {
         texts[1].starts_with("MAJ 1 MEN Koro (Mopti), 3 sources, "),
         "{texts:?}"
     );
+    app.replies("+22370000002", 2).await;
     assert_eq!(
-        app.column("SELECT kind || ' ' || version FROM alerts ORDER BY id"),
-        some(&["alert 1", "update 2"])
+        app.column("SELECT kind || ' ' || version || ' ' || phone FROM alerts ORDER BY id"),
+        some(&[
+            "alert 1 +22370000001",
+            "alert 1 +22370000002",
+            "update 2 +22370000001",
+            "update 2 +22370000002",
+            // Nobody answered within the deadline either: the region above Koro is told.
+            "escalation 2 +22370000002"
+        ])
     );
 }
 
@@ -184,6 +198,7 @@ const ZONES: &str = r#"
 code = "koro-zone"
 units = ["Koro"]
 escalation = ["+22370000099"]
+subscribers = [{ phone = "+22370000050", categories = ["ATT"] }]
 "#;
 
 #[tokio::test]
@@ -211,8 +226,8 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
     app.replies("+22370000003", 1).await;
     assert_eq!(
         app.alert_recipients(),
-        some(&["+22370000001", "+22370000003"]),
-        "the region's threshold is not reached"
+        some(&["+22370000001", "+22370000003", "+22370000050"]),
+        "the zone's subscriber too; the region's threshold is not reached"
     );
 
     app.sms("70000001", "OK 1", "k1").await;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use geo::{Contains, MultiPolygon, Point};
 
-use crate::config::{AlertsConfig, Circle, ZoneDefinition};
+use crate::config::{AlertsConfig, Circle, Subscription, ZoneDefinition};
 use crate::gazetteer::{Gazetteer, Kind, shape};
 use crate::incident::fuse::{Spot, km_between};
 use crate::keywords::Category;
@@ -54,6 +54,8 @@ pub struct ZoneMatch {
     /// The folded names contacts may give it (a code; a unit's name and id).
     pub keys: Vec<String>,
     pub rule: ZoneRule,
+    /// Numbers subscribed in the zone's definition.
+    pub subscribers: Vec<Subscription>,
 }
 
 #[derive(Debug)]
@@ -66,6 +68,7 @@ struct Defined {
     parent: Option<String>,
     escalation: Vec<String>,
     rule: ZoneRule,
+    subscribers: Vec<Subscription>,
 }
 
 /// Every defined zone, compiled, and the rules of the others.
@@ -117,10 +120,7 @@ impl Zones {
             .defined
             .iter()
             .filter(|d| d.contains(at))
-            .map(|d| ZoneMatch {
-                keys: vec![d.key.clone()],
-                rule: d.rule.clone(),
-            })
+            .map(Defined::as_match)
             .collect();
         for level in (1..=3).rev() {
             let keys = unit_keys(at, level, gazetteer);
@@ -129,10 +129,7 @@ impl Zones {
                 .filter(|k| !self.by_key.contains_key(k))
                 .collect();
             if !keys.is_empty() {
-                found.push(ZoneMatch {
-                    keys,
-                    rule: self.defaults.clone(),
-                });
+                found.push(self.unit(keys));
             }
         }
         found
@@ -160,10 +157,7 @@ impl Zones {
             return Some(self.named(parent, at, gazetteer));
         }
         let level = (2..=3).find(|&l| at.chain[l - 1] == *first)?;
-        Some(ZoneMatch {
-            keys: unit_keys(at, level - 1, gazetteer),
-            rule: self.defaults.clone(),
-        })
+        Some(self.unit(unit_keys(at, level - 1, gazetteer)))
     }
 
     /// The rules of a zone that sets none: `[alerts]`'s.
@@ -174,23 +168,34 @@ impl Zones {
     /// The zone a parent key names: a defined zone, else an admin unit.
     fn named(&self, key: &str, at: &Whereabouts, gazetteer: &Gazetteer) -> ZoneMatch {
         if let Some(&i) = self.by_key.get(key) {
-            return ZoneMatch {
-                keys: vec![key.to_owned()],
-                rule: self.defined[i].rule.clone(),
-            };
+            return self.defined[i].as_match();
         }
         let keys = match (1..=3).find(|&l| at.chain[l - 1] == key) {
             Some(level) => unit_keys(at, level, gazetteer),
             None => vec![key.to_owned()],
         };
+        self.unit(keys)
+    }
+
+    /// An admin unit as a zone: `[alerts]`'s rules, no subscribers of its own.
+    fn unit(&self, keys: Vec<String>) -> ZoneMatch {
         ZoneMatch {
             keys,
             rule: self.defaults.clone(),
+            subscribers: Vec::new(),
         }
     }
 }
 
 impl Defined {
+    fn as_match(&self) -> ZoneMatch {
+        ZoneMatch {
+            keys: vec![self.key.clone()],
+            rule: self.rule.clone(),
+            subscribers: self.subscribers.clone(),
+        }
+    }
+
     fn contains(&self, at: &Whereabouts) -> bool {
         let spot = Spot {
             lat: at.lat,
@@ -263,6 +268,7 @@ fn compile_one(
         shapes,
         parent: d.parent.as_deref().map(fold).filter(|p| !p.is_empty()),
         escalation: d.escalation.clone(),
+        subscribers: d.subscribers.clone(),
         rule: ZoneRule {
             severity_threshold: d.severity_threshold.unwrap_or(defaults.severity_threshold),
             sources: d.sources.unwrap_or(defaults.sources),

@@ -1,0 +1,313 @@
+//! Carrying out a plan inside the intake's transaction: a report stored and filed under
+//! its incident (alerting if it now calls for it), a contact updated, an `OK` or `INFO`
+//! answered, a reply queued.
+
+use rusqlite::Connection;
+
+use super::plan::{Plan, Step};
+use super::record::{record, spot_of};
+use crate::fanout::{Answered, Fanout, Tx};
+use crate::gazetteer::{Found, FoundBy};
+use crate::incident::{
+    self,
+    fuse::{FusionRules, ReportFacts},
+};
+use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::parse::Parsed;
+use crate::reply::{receipt_for_choice, reply_for};
+use crate::reports::Reports;
+use crate::store::StoreError;
+use crate::store::contacts;
+use crate::store::incidents;
+use crate::store::outbound as queued;
+use crate::store::reports::{self as queries, Expired, NewReport};
+
+/// Carries out the plan; returns the channels whose workers have messages waiting.
+pub(super) fn apply(
+    out: &Out<'_>,
+    plan: &Plan,
+    inbound_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    let (conn, reports, now) = (out.conn, out.reports, out.now);
+    let just = |reply: Option<String>| Answered {
+        reply,
+        channels: Vec::new(),
+    };
+    let reply_to = |parsed: &Parsed| {
+        just(reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok())
+    };
+    let answered = match &plan.step {
+        Step::Skip => return Ok(Vec::new()),
+        Step::File { parsed, unverified } => file(out, plan, inbound_id, parsed, *unverified)?,
+        Step::Reply(parsed) => reply_to(parsed),
+        Step::OptOut { out: stop, parsed } => {
+            contacts::set_opted_out(conn, &plan.sender, *stop, now)?;
+            reply_to(parsed)
+        }
+        Step::Language { code, parsed } => {
+            contacts::set_language(conn, &plan.sender, code, now)?;
+            reply_to(parsed)
+        }
+        Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
+        Step::Withdraw { incident, language } => just(withdraw(out, plan, *incident, language)?),
+        Step::Acknowledge { incident, language } => out.fanout.acknowledge(
+            &out.tx(),
+            reference(*incident),
+            &plan.sender,
+            plan.contact.as_ref(),
+            &plan.language(language),
+        )?,
+        Step::Info { incident, language } => out.fanout.info(
+            &out.tx(),
+            reference(*incident),
+            &plan.sender,
+            plan.contact.as_ref(),
+            &plan.language(language),
+        )?,
+        Step::Refuse { language } => just(
+            reports
+                .replies
+                .render(language, "not_registered", &minijinja::context! {})
+                .ok(),
+        ),
+        Step::Throttled { language } => just(
+            reports
+                .replies
+                .render(language, "rate_limited", &minijinja::context! {})
+                .ok(),
+        ),
+    };
+    let mut channels = answered.channels;
+    if let Some(text) = answered.reply {
+        channels.extend(out.queue(&plan.sender, text, Some(inbound_id))?);
+    }
+    Ok(channels)
+}
+
+/// An incident number as typed; one past any id is no incident.
+fn reference(typed: u64) -> i64 {
+    i64::try_from(typed).unwrap_or(i64::MAX)
+}
+
+/// `ANNULE <n>`.
+fn withdraw(
+    out: &Out<'_>,
+    plan: &Plan,
+    incident: u64,
+    language: &str,
+) -> Result<Option<String>, StoreError> {
+    let withdrawn = incident::withdraw(
+        out.conn,
+        reference(incident),
+        &plan.sender,
+        &out.reports.severity,
+        out.now,
+    )?;
+    let name = if withdrawn {
+        "withdrawn"
+    } else {
+        "nothing_to_withdraw"
+    };
+    Ok(out
+        .reports
+        .replies
+        .render(
+            &plan.language(language),
+            name,
+            &minijinja::context! { ref => incident },
+        )
+        .ok())
+}
+
+impl Plan {
+    /// A registered contact's language, else the one they wrote in.
+    fn language(&self, written: &str) -> String {
+        self.contact
+            .as_ref()
+            .and_then(|c| c.language.clone())
+            .unwrap_or_else(|| written.to_owned())
+    }
+}
+
+/// A notice to each sender whose place choice expired.
+pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>, StoreError> {
+    let reports = out.reports;
+    let mut channels = Vec::new();
+    for e in expired {
+        let values = minijinja::context! { category => e.category, name => e.name };
+        if let Ok(text) = reports
+            .replies
+            .render(&e.language, "choice_expired", &values)
+        {
+            channels.extend(out.queue(&e.reporter, text, None)?);
+        }
+    }
+    Ok(channels)
+}
+
+/// What writing in the intake's transaction needs.
+pub(super) struct Out<'a> {
+    pub conn: &'a Connection,
+    pub reports: &'a Reports,
+    pub outbound: &'a Outbound,
+    pub fusion: &'a FusionRules,
+    pub fanout: &'a Fanout,
+    pub now: i64,
+}
+
+impl Out<'_> {
+    fn tx(&self) -> Tx<'_> {
+        Tx {
+            conn: self.conn,
+            outbound: self.outbound,
+            now: self.now,
+        }
+    }
+
+    /// Files a report under its incident, and alerts if the incident now calls for it.
+    fn place(&self, facts: ReportFacts) -> Result<(i64, Vec<String>), StoreError> {
+        let placed = incident::place_report(
+            self.conn,
+            facts,
+            self.fusion,
+            &self.reports.severity,
+            self.now,
+        )?;
+        let metrics = self.fanout.metrics();
+        metrics.incident(if placed.opened { "opened" } else { "fused" });
+        let id = placed.incident.id;
+        let channels = self.fanout.after_filing(&self.tx(), placed.incident)?;
+        Ok((id, channels))
+    }
+
+    /// Queues a reply in this transaction; a sender we cannot write to gets none.
+    fn queue(
+        &self,
+        to: &str,
+        text: String,
+        inbound_id: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let Ok(address) = self.outbound.address(to) else {
+            tracing::info!("no reply: the sender is not a phone number");
+            return Ok(Vec::new());
+        };
+        let mut message = NewMessage::new(address, text, Purpose::Reply);
+        message.inbound_id = inbound_id;
+        let row = match self.outbound.prepare_one(&message) {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, "reply not queued");
+                return Ok(Vec::new());
+            }
+        };
+        queued::insert(self.conn, std::slice::from_ref(&row), self.now)?;
+        Ok(vec![row.channel])
+    }
+}
+
+fn file(
+    out: &Out<'_>,
+    plan: &Plan,
+    inbound_id: i64,
+    parsed: &Parsed,
+    unverified: bool,
+) -> Result<Answered, StoreError> {
+    let (report, choices, typed) = match parsed {
+        Parsed::Report(r) => (r, Vec::new(), None),
+        Parsed::Ambiguous {
+            report,
+            choices,
+            words,
+        } => (report, choices.clone(), Some(words.clone())),
+        _ => return Ok(Answered::default()),
+    };
+    let gazetteer = &out.reports.gazetteer;
+    let new = NewReport {
+        inbound_id,
+        contact_id: plan.contact.as_ref().map(|c| c.id),
+        reporter: plan.sender.clone(),
+        unverified,
+        status: if choices.is_empty() {
+            "filed"
+        } else {
+            "pending"
+        },
+        category: report.category.code().to_owned(),
+        place: report.place.as_ref().map(|f| record(out.reports, f)),
+        choices: choices
+            .iter()
+            .map(|&c| gazetteer.place(c).id.to_string())
+            .collect(),
+        typed_place: typed,
+        counts: crate::reports::counts_json(&report.counts).to_string(),
+        event_time: report.event_time.timestamp_millis(),
+        severity: report.severity,
+        description: report.description.clone(),
+        language: report.language.clone(),
+    };
+    let Some(id) = queries::insert(out.conn, &new, out.now)? else {
+        return Ok(Answered::default());
+    };
+    // A filed report joins its incident, whose number is the reference; a pending one
+    // waits for its place.
+    let (reference, channels) = match &report.place {
+        Some(found) if choices.is_empty() => out.place(ReportFacts {
+            id,
+            reporter: plan.sender.clone(),
+            category: report.category,
+            event_time: report.event_time.timestamp_millis(),
+            spot: spot_of(out.reports, found),
+            counts: report.counts,
+        })?,
+        _ => (id, Vec::new()),
+    };
+    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    let reference = u64::try_from(reference).unwrap_or_default();
+    Ok(Answered {
+        reply: reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
+        channels,
+    })
+}
+
+/// A digit answering a numbered place choice.
+fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answered, StoreError> {
+    let since = out.now - i64::try_from(plan.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+    let pending = queries::pending_for(out.conn, &plan.sender, since)?;
+    let gazetteer = &out.reports.gazetteer;
+    let picked = pending.as_ref().and_then(|p| {
+        let id = p.choices.get(usize::try_from(n).ok()?.checked_sub(1)?)?;
+        Some((p, gazetteer.by_id(id)?))
+    });
+    let Some((pending, place)) = picked else {
+        return Ok(Answered {
+            reply: reply_for(&out.reports.replies, parsed, gazetteer, 0, false).ok(),
+            channels: Vec::new(),
+        });
+    };
+    let found = Found {
+        place,
+        found_by: FoundBy::Text,
+        point: None,
+    };
+    if !queries::file_pending(out.conn, pending.id, &record(out.reports, &found), out.now)? {
+        return Ok(Answered::default());
+    }
+    let (incident, channels) = match incidents::report_facts(out.conn, pending.id)? {
+        Some(facts) => out.place(facts)?,
+        None => (pending.id, Vec::new()),
+    };
+    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    let reference = u64::try_from(incident).unwrap_or_default();
+    let text = receipt_for_choice(
+        &out.reports.replies,
+        &pending.language,
+        reference,
+        &pending.category,
+        gazetteer.place(place),
+        discreet,
+    );
+    Ok(Answered {
+        reply: text.ok(),
+        channels,
+    })
+}
