@@ -139,6 +139,14 @@ fn bad_values_are_refused_naming_the_field() {
             "zones[0].categories",
         ),
         (
+            "[[zones]]\ncode = \"a\"\nunits = [\"Koro\"]\nsubscribers = [{ phone = \"70000000\" }]",
+            "zones[0].subscribers[0].phone",
+        ),
+        (
+            "[[zones]]\ncode = \"a\"\nunits = [\"Koro\"]\nsubscribers = [{ phone = \"+22370000000\", min_severity = 7 }]",
+            "zones[0].subscribers[0].min_severity",
+        ),
+        (
             "[outbound]\nclaim_timeout_secs = 10\nsend_timeout_secs = 30",
             "outbound.claim_timeout_secs",
         ),

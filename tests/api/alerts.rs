@@ -270,10 +270,14 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
         metrics.contains("vigie_acknowledgement_seconds_count 1"),
         "{metrics}"
     );
-    assert!(
-        metrics.contains(r#"vigie_incidents_total{kind="fused"} 1"#),
-        "{metrics}"
-    );
+    for line in [
+        r#"vigie_incidents_total{kind="fused"} 1"#,
+        r#"vigie_incidents_total{kind="opened"} 2"#,
+        "vigie_first_alert_seconds_count 2",
+        r#"vigie_alerts_enqueued_total{kind="escalation"} 1"#,
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
 }
 
 #[tokio::test]
