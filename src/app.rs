@@ -22,7 +22,7 @@ use crate::outbound::Outbound;
 use crate::privacy::Pseudonyms;
 use crate::provider::Channels;
 use crate::reports::Reports;
-use crate::store::{Store, WriterThread, settings, zones};
+use crate::store::{Store, WriterThread, contacts, settings, zones};
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10);
@@ -163,8 +163,9 @@ impl Application {
     }
 }
 
-/// The fan-out stage, with the zones of the configuration (stored, replacing any of the
-/// same code: the file is the truth at start-up) and those added through the API.
+/// The fan-out stage, with the zones of the configuration and those added through the
+/// API. A configured zone is stored at every start, replacing one of the same code changed
+/// through the API; zones only the API made stay.
 async fn fanout(
     config: &Config,
     store: &Store,
@@ -175,6 +176,7 @@ async fn fanout(
     let now = store.now_ms();
     let definitions = store
         .write(move |conn| {
+            contacts::index_zones(conn)?;
             for zone in &configured {
                 zones::put(conn, zone, now)?;
             }

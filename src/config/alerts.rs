@@ -150,11 +150,20 @@ impl ZoneDefinition {
                 format!("{t}: must be 1 to 5"),
             ));
         }
-        if self.sources == Some(0) || self.deadline_mins == Some(0) {
+        if self.sources == Some(0) {
             return Err(ConfigError::invalid(
                 field("sources"),
-                "sources and deadline_mins must be greater than 0",
+                "must be greater than 0",
             ));
+        }
+        if self.deadline_mins == Some(0) {
+            return Err(ConfigError::invalid(
+                field("deadline_mins"),
+                "must be greater than 0",
+            ));
+        }
+        for (i, phone) in self.escalation.iter().enumerate() {
+            international(phone, &field(&format!("escalation[{i}]")))?;
         }
         for code in &self.categories {
             category(&field("categories"), code)?;
@@ -168,13 +177,7 @@ impl ZoneDefinition {
 
 impl Subscription {
     fn check(&self, at: &str) -> Result<(), ConfigError> {
-        let digits = self.phone.strip_prefix('+').unwrap_or("");
-        if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ConfigError::invalid(
-                format!("{at}.phone"),
-                "an international number: + and 8 to 15 digits",
-            ));
-        }
+        international(&self.phone, &format!("{at}.phone"))?;
         if let Some(s) = self.min_severity.filter(|s| !(1..=5).contains(s)) {
             return Err(ConfigError::invalid(
                 format!("{at}.min_severity"),
@@ -198,6 +201,18 @@ pub(super) fn validate_zones(zones: &[ZoneDefinition]) -> Result<(), ConfigError
                 format!("`{}` is defined twice", zone.code),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Numbers in zone definitions are written in full, as they are stored and compared.
+fn international(phone: &str, field: &str) -> Result<(), ConfigError> {
+    let digits = phone.strip_prefix('+').unwrap_or("");
+    if !(8..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ConfigError::invalid(
+            field,
+            format!("`{phone}` is not an international number: + and 8 to 15 digits"),
+        ));
     }
     Ok(())
 }

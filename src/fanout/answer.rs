@@ -43,7 +43,7 @@ impl Fanout {
             }
             tracing::info!(incident = id, "alert acknowledged");
             if self.config.notify_reporters {
-                channels = self.tell_reporters(tx, id)?;
+                channels = self.tell_reporters(tx, id, sender)?;
             }
         }
         let reply = self
@@ -100,10 +100,12 @@ impl Fanout {
         }
     }
 
-    /// The neutral note to the incident's reporters (never the discreet ones).
-    fn tell_reporters(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+    /// The neutral note to the incident's reporters (never the discreet ones, nor the one
+    /// who just acknowledged).
+    fn tell_reporters(&self, tx: &Tx<'_>, id: i64, by: &str) -> Result<Vec<String>, StoreError> {
         let mut rows = Vec::new();
-        for (phone, language) in queries::reporters_to_tell(tx.conn, id)? {
+        let reporters = queries::reporters_to_tell(tx.conn, id)?;
+        for (phone, language) in reporters.into_iter().filter(|(p, _)| p != by) {
             let text = self
                 .reports
                 .replies
@@ -113,8 +115,9 @@ impl Fanout {
             };
             let mut message = NewMessage::new(address, text, Purpose::Reply);
             message.incident_id = Some(id);
-            if let Ok(row) = tx.outbound.prepare_one(&message) {
-                rows.push(row);
+            match tx.outbound.prepare_one(&message) {
+                Ok(row) => rows.push(row),
+                Err(e) => tracing::warn!(error = %e, incident = id, "taken-up note not queued"),
             }
         }
         queued::insert(tx.conn, &rows, tx.now)?;

@@ -36,8 +36,15 @@ impl Fanout {
                 continue;
             }
             let version = (loaded.state.version, level);
-            let channels = self.send(tx, &loaded.incident, "escalation", version, &to)?;
-            let next = (level < top).then(|| tx.now + self.deadline(&loaded));
+            let channels = self
+                .send(tx, &loaded.incident, "escalation", version, &to)?
+                .channels;
+            let deadline = self
+                .alerting_zones(&loaded)
+                .iter()
+                .map(|z| z.rule.deadline_ms)
+                .min();
+            let next = deadline.filter(|_| level < top).map(|d| tx.now + d);
             queries::set_escalated(tx.conn, id, level, next)?;
             self.metrics.escalated();
             tracing::info!(incident = id, level, "unacknowledged alert escalated");

@@ -9,25 +9,57 @@ use minijinja::{Value, context};
 use crate::incident::fuse::Incident;
 use crate::parse::{COUNT_FIELDS, Count};
 
+/// How much of the counts an alert shows: all of them with their ranges, else less until
+/// the text fits one SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// `3-5 morts 2 blesses`
+    Ranges,
+    /// `5 morts 2 blesses`: the highest reported.
+    Highest,
+    /// The first two counts, highest.
+    TwoCounts,
+    /// No counts.
+    None,
+}
+
+impl Detail {
+    /// From the most said to the least.
+    pub const ALL: [Self; 4] = [Self::Ranges, Self::Highest, Self::TwoCounts, Self::None];
+}
+
 /// The counts of an incident in a fixed order, as `{n, field}`; `n` is a number, a range
 /// (`3-5`) where reports differ, or `several`.
-pub fn count_values(incident: &Incident) -> Vec<Value> {
+pub fn count_values(incident: &Incident, detail: Detail) -> Vec<Value> {
+    let most = match detail {
+        Detail::Ranges | Detail::Highest => COUNT_FIELDS.len(),
+        Detail::TwoCounts => 2,
+        Detail::None => 0,
+    };
     COUNT_FIELDS
         .into_iter()
         .filter_map(|(field, get)| {
             let (low, high) = incident.count_range(get)?;
             let n = match (low, high) {
                 (_, Count::Several) => Value::from("several"),
-                (Count::Exact(l), Count::Exact(h)) if l < h => Value::from(format!("{l}-{h}")),
+                (Count::Exact(l), Count::Exact(h)) if l < h && detail == Detail::Ranges => {
+                    Value::from(format!("{l}-{h}"))
+                }
                 (_, Count::Exact(h)) => Value::from(h),
             };
             Some(context! { n => n, field => field })
         })
+        .take(most)
         .collect()
 }
 
 /// Everything an alert about `incident` says.
 pub fn values(incident: &Incident, time_zone: Tz, extra: Value) -> Value {
+    values_with(incident, time_zone, extra, Detail::Ranges)
+}
+
+/// The same, with only so much of the counts.
+pub fn values_with(incident: &Incident, time_zone: Tz, extra: Value, detail: Detail) -> Value {
     let time = Utc
         .timestamp_millis_opt(incident.first_time)
         .single()
@@ -37,7 +69,7 @@ pub fn values(incident: &Incident, time_zone: Tz, extra: Value) -> Value {
         ref => incident.id,
         category => incident.category.code(),
         place => incident.spot.name,
-        counts => count_values(incident),
+        counts => count_values(incident, detail),
         sources => incident.sources(),
         time => time,
     };
@@ -113,5 +145,20 @@ mod tests {
             "MAJ 1042 ATT Koro (Mopti) 3-5 morts 2 blesses, 3 sources, 21h10. Repondez OK 1042"
         );
         assert!(!update.contains("7600000"), "no reporter's number");
+    }
+
+    #[test]
+    fn less_detail_says_less() {
+        let mut incident = Incident::open(1, report(1, "+22376000001", 3, Some(2)));
+        incident.absorb(report(2, "+22376000002", 5, Some(4)));
+        let tz = chrono_tz::Africa::Bamako;
+        let shown = |detail| {
+            let values = values_with(&incident, tz, context! {}, detail);
+            values.get_attr("counts").unwrap().to_string()
+        };
+        assert!(shown(Detail::Ranges).contains("3-5"));
+        assert!(!shown(Detail::Highest).contains("3-5"));
+        assert!(shown(Detail::Highest).contains("5"));
+        assert_eq!(shown(Detail::None), "[]");
     }
 }

@@ -20,6 +20,7 @@ use crate::config::{AlertsConfig, ZoneDefinition};
 use crate::incident::fuse::Incident;
 use crate::metrics::Metrics;
 use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::reply::Replies;
 use crate::reports::Reports;
 use crate::store::StoreError;
 use crate::store::alerts::{self as queries, AlertState, Recipient, Sent, Subscriber};
@@ -27,6 +28,7 @@ use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::text::fold;
 pub use answer::Answered;
+use message::Detail;
 use policy::{Said, Update, UpdateRules};
 pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
 
@@ -34,6 +36,8 @@ pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
 #[derive(Debug)]
 pub struct Fanout {
     zones: RwLock<Arc<Zones>>,
+    /// Held while the zones are changed (read, checked, stored, swapped) through the API.
+    changes: tokio::sync::Mutex<()>,
     reports: Arc<Reports>,
     config: AlertsConfig,
     updates: UpdateRules,
@@ -66,6 +70,7 @@ impl Fanout {
         let zones = Zones::compile(definitions, &reports.gazetteer, config)?;
         Ok(Self {
             zones: RwLock::new(Arc::new(zones)),
+            changes: tokio::sync::Mutex::new(()),
             reports,
             updates: UpdateRules::from_config(config),
             config: config.clone(),
@@ -78,11 +83,19 @@ impl Fanout {
         Zones::compile(definitions, &self.reports.gazetteer, &self.config)
     }
 
+    /// One change to the zones at a time: two at once would each check a set without the
+    /// other's zone.
+    pub async fn changing_zones(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.changes.lock().await
+    }
+
     /// Uses these zones from now on.
     pub fn set_zones(&self, zones: Zones) {
-        if let Ok(mut current) = self.zones.write() {
-            *current = Arc::new(zones);
-        }
+        let mut current = self
+            .zones
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *current = Arc::new(zones);
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -115,7 +128,6 @@ impl Fanout {
 
     /// The same, for an incident just filed (as fusion left it, with its reports).
     pub fn after_filing(&self, tx: &Tx<'_>, incident: Incident) -> Result<Vec<String>, StoreError> {
-        let id = incident.id;
         let Some(loaded) = self.with_state(tx.conn, incident)? else {
             return Ok(Vec::new());
         };
@@ -123,18 +135,41 @@ impl Fanout {
         let recipients = self.recipients(tx.conn, &loaded)?;
         let said = Said::new(state.severity, incident.sources(), &incident.counts());
         if state.version == 0 {
-            if recipients.is_empty() {
-                return Ok(Vec::new());
-            }
-            let channels = self.send(tx, incident, "alert", (1, 0), &recipients)?;
-            let deadline = self.deadline(&loaded);
-            let said = serde_json::to_string(&said).unwrap_or_default();
-            queries::set_alerted(tx.conn, id, 1, &said, tx.now, Some(tx.now + deadline))?;
-            self.metrics
-                .first_alert(tx.now.saturating_sub(state.created_at));
-            return Ok(channels);
+            return self.first_alert(tx, &loaded, &said, &recipients);
         }
         self.follow_up(tx, &loaded, &said, &recipients)
+    }
+
+    /// The incident now calls for an alert in some zone: version 1 to every recipient,
+    /// and the deadline for an acknowledgement set. With nobody to alert (or nobody who
+    /// could be sent it), the zones' escalation contacts are due at once.
+    fn first_alert(
+        &self,
+        tx: &Tx<'_>,
+        loaded: &Loaded,
+        said: &Said,
+        recipients: &[Recipient],
+    ) -> Result<Vec<String>, StoreError> {
+        let zones = self.alerting_zones(loaded);
+        let Some(deadline) = zones.iter().map(|z| z.rule.deadline_ms).min() else {
+            return Ok(Vec::new());
+        };
+        let (incident, id) = (&loaded.incident, loaded.incident.id);
+        let sent = self.send(tx, incident, "alert", (1, 0), recipients)?;
+        let escalate_at = if sent.queued == 0 {
+            tracing::warn!(
+                incident = id,
+                "alerting incident with nobody to alert: escalating"
+            );
+            tx.now
+        } else {
+            self.metrics
+                .first_alert(tx.now.saturating_sub(loaded.state.created_at));
+            tx.now + deadline
+        };
+        let said = serde_json::to_string(said).unwrap_or_default();
+        queries::set_alerted(tx.conn, id, 1, &said, tx.now, Some(escalate_at))?;
+        Ok(sent.channels)
     }
 
     /// An alerted incident changed: an update when the rules say so, and the alert to
@@ -162,12 +197,15 @@ impl Fanout {
             .filter(|r| !known.contains(r.phone.as_str()))
             .cloned()
             .collect();
-        let mut channels = self.send(tx, incident, "alert", (version, 0), &fresh)?;
+        let mut channels = self
+            .send(tx, incident, "alert", (version, 0), &fresh)?
+            .channels;
         match decision {
             Update::None => queries::set_update_due(tx.conn, incident.id, false)?,
             Update::Later => queries::set_update_due(tx.conn, incident.id, true)?,
             Update::Now => {
-                channels.extend(self.send(tx, incident, "update", (version, 0), &alerted)?);
+                let update = self.send(tx, incident, "update", (version, 0), &alerted)?;
+                channels.extend(update.channels);
                 let said = serde_json::to_string(said).unwrap_or_default();
                 queries::set_alerted(tx.conn, incident.id, version, &said, tx.now, None)?;
             }
@@ -234,17 +272,8 @@ impl Fanout {
             .collect())
     }
 
-    /// How long the alerting zones wait for an acknowledgement: the shortest deadline.
-    fn deadline(&self, loaded: &Loaded) -> i64 {
-        self.alerting_zones(loaded)
-            .iter()
-            .map(|z| z.rule.deadline_ms)
-            .min()
-            .unwrap_or_else(|| self.zones().defaults().deadline_ms)
-    }
-
     /// Renders `template` once per language and queues it, alert first in line, to each
-    /// recipient not yet sent this version at this level; records what was sent.
+    /// recipient not yet sent this version at this level; records what was queued.
     fn send(
         &self,
         tx: &Tx<'_>,
@@ -252,52 +281,100 @@ impl Fanout {
         template: &'static str,
         (version, level): (i64, i64),
         to: &[Recipient],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Sending, StoreError> {
         let done = queries::sent_version(tx.conn, incident.id, version, level)?;
-        let mut texts: HashMap<&str, Option<String>> = HashMap::new();
-        let default = self.reports.vocabulary.default_language().code.as_str();
+        let mut texts: HashMap<String, Option<String>> = HashMap::new();
         let (mut rows, mut sent) = (Vec::with_capacity(to.len()), Vec::new());
-        for r in to.iter().filter(|r| !done.contains(&r.phone)) {
-            let language = r.language.as_deref().unwrap_or(default);
-            let text = texts.entry(language).or_insert_with(|| {
-                let extra = minijinja::context! { level => level };
-                let values = message::values(incident, self.reports.time_zone, extra);
-                let text = self.reports.replies.render(language, template, &values);
-                text.inspect_err(|e| tracing::error!(error = %e, "alert not rendered"))
-                    .ok()
-            });
+        for r in to {
+            let language = r
+                .language
+                .clone()
+                .unwrap_or_else(|| self.default_language());
+            let text = texts
+                .entry(language.clone())
+                .or_insert_with(|| self.render(&language, template, incident, level));
             let (Some(text), Ok(address)) = (text, tx.outbound.address(&r.phone)) else {
                 continue;
             };
+            if done.contains(address.as_str()) {
+                continue;
+            }
             let mut message = NewMessage::new(address, text.clone(), Purpose::Alert);
             message.incident_id = Some(incident.id);
-            match tx.outbound.prepare_one(&message) {
-                Ok(row) => rows.push(row),
-                Err(e) => {
-                    tracing::warn!(error = %e, incident = incident.id, "alert not queued");
-                    continue;
-                }
-            }
+            let Ok(row) = tx.outbound.prepare_one(&message) else {
+                tracing::error!(incident = incident.id, template, "alert not queued");
+                continue;
+            };
             sent.push(Sent {
                 incident_id: incident.id,
                 version,
-                phone: r.phone.clone(),
+                phone: row.recipient.clone(),
                 contact_id: r.contact_id,
+                language,
                 kind: template,
                 level,
                 outbound_id: None,
             });
+            rows.push(row);
         }
         let ids = queued::insert(tx.conn, &rows, tx.now)?;
-        for (s, id) in sent.iter_mut().zip(&ids) {
-            s.outbound_id = *id;
-        }
+        // A number that sent STOP was not queued: it was not sent this version either.
+        let sent: Vec<Sent> = sent
+            .into_iter()
+            .zip(&ids)
+            .filter_map(|(s, id)| {
+                id.map(|id| Sent {
+                    outbound_id: Some(id),
+                    ..s
+                })
+            })
+            .collect();
         queries::record(tx.conn, &sent, tx.now)?;
-        self.metrics
-            .alerts_enqueued(template, ids.iter().flatten().count());
+        self.metrics.alerts_enqueued(template, sent.len());
         let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
-        Ok(channels.into_iter().collect())
+        Ok(Sending {
+            channels: channels.into_iter().collect(),
+            queued: sent.len(),
+        })
     }
+
+    fn default_language(&self) -> String {
+        self.reports.vocabulary.default_language().code.clone()
+    }
+
+    /// The template with as many of the incident's counts as fit one SMS.
+    fn render(
+        &self,
+        language: &str,
+        template: &str,
+        incident: &Incident,
+        level: i64,
+    ) -> Option<String> {
+        for detail in Detail::ALL {
+            let extra = minijinja::context! { level => level };
+            let values = message::values_with(incident, self.reports.time_zone, extra, detail);
+            match self.reports.replies.render(language, template, &values) {
+                Ok(text) if Replies::fits(&text) => return Some(text),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(error = %e, template, "alert not rendered");
+                    return None;
+                }
+            }
+        }
+        tracing::error!(
+            incident = incident.id,
+            template,
+            "alert does not fit one SMS"
+        );
+        None
+    }
+}
+
+/// What `send` queued.
+struct Sending {
+    channels: Vec<String>,
+    queued: usize,
 }
 
 /// The numbers a zone's definition subscribes, as subscribers.

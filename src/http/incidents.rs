@@ -17,8 +17,10 @@ use crate::privacy::Pseudonyms;
 use crate::store::incident_views::{self as queries, Filter, IncidentView, ReportView};
 use crate::text::fold;
 
-/// Rows read per round while filtering by zone.
+/// Rows read per round while filtering by zone...
 const ZONE_SCAN: u32 = 500;
+/// ...and rounds per request: past them the page ends early, with `next_before` to go on.
+const ZONE_ROUNDS: usize = 20;
 
 /// `GET /api/incidents?since=&until=&category=&zone=&status=&min_severity=&limit=&before=`
 pub(super) async fn list(
@@ -32,7 +34,7 @@ pub(super) async fn list(
     filter.before = before;
     let zone = query.get("zone").map(|z| fold(z));
     let mut found = Vec::new();
-    loop {
+    for _ in 0..ZONE_ROUNDS {
         filter.limit = if zone.is_some() { ZONE_SCAN } else { limit };
         let f = filter.clone();
         let rows = state.store.read(move |c| queries::list(c, &f)).await?;
@@ -43,16 +45,21 @@ pub(super) async fn list(
             zone.as_deref()
                 .is_none_or(|z| fanout.in_zone(z, &whereabouts(r)))
         }));
-        if done || found.len() >= limit as usize {
+        if done {
+            filter.before = None;
+            break;
+        }
+        if found.len() >= limit as usize {
             break;
         }
     }
     found.truncate(limit as usize);
-    let next = (found.len() == limit as usize).then(|| found.last().map(|i| i.id));
+    let next = match found.get(limit as usize - 1) {
+        Some(last) => Some(last.id),
+        None => filter.before,
+    };
     let incidents: Vec<Value> = found.iter().map(incident_json).collect();
-    Ok(Json(
-        json!({ "incidents": incidents, "next_before": next.flatten() }),
-    ))
+    Ok(Json(json!({ "incidents": incidents, "next_before": next })))
 }
 
 /// `GET /api/incidents/{id}`

@@ -39,6 +39,7 @@ pub(super) async fn create(
     Json(zone): Json<ZoneDefinition>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&state, &headers)?;
+    let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let code = zone.code.clone();
     if state
         .store
@@ -63,6 +64,7 @@ pub(super) async fn update(
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&state, &headers)?;
+    let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     let mut merged =
         serde_json::to_value(&zone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -88,6 +90,7 @@ pub(super) async fn delete(
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     require_admin(&state, &headers)?;
+    let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     save(&state, Change::Delete(zone.code)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -108,8 +111,8 @@ enum Change {
     Delete(String),
 }
 
-/// Makes the change once the whole set compiles, and hands the set to fan-out. A bad
-/// zone is 422 naming its field.
+/// Makes the change once the whole set compiles, and hands the set to fan-out (the caller
+/// holds `changing_zones`). A bad zone is 422 naming its field.
 async fn save(state: &AppState, change: Change) -> Result<(), ApiError> {
     let fanout = state.intake.fanout();
     let invalid = |e: crate::fanout::ZoneError| {

@@ -22,12 +22,36 @@ use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::store::reports::{self as queries, Expired, NewReport};
 
-/// Carries out the plan; returns the channels whose workers have messages waiting.
-pub(super) fn apply(
+/// Marks a message of the round read and carries out its plan, inside a savepoint: a
+/// message whose plan fails is set aside (`error`) without undoing the others.
+pub(super) fn one_of_round(
     out: &Out<'_>,
-    plan: &Plan,
     inbound_id: i64,
+    plan: Option<&Plan>,
 ) -> Result<Vec<String>, StoreError> {
+    let state = plan.map_or("error", Plan::state);
+    out.conn.execute_batch("SAVEPOINT message")?;
+    let done = match queries::mark_read(out.conn, inbound_id, state) {
+        Ok(true) => plan.map_or(Ok(Vec::new()), |p| apply(out, p, inbound_id)),
+        other => other.map(|_| Vec::new()),
+    };
+    match done {
+        Ok(channels) => {
+            out.conn.execute_batch("RELEASE message")?;
+            Ok(channels)
+        }
+        Err(e) => {
+            out.conn
+                .execute_batch("ROLLBACK TO message; RELEASE message")?;
+            tracing::error!(error = %e, inbound_id, "carrying the message out failed; it is set aside");
+            queries::mark_read(out.conn, inbound_id, "error")?;
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Carries out the plan; returns the channels whose workers have messages waiting.
+fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, StoreError> {
     let (conn, reports, now) = (out.conn, out.reports, out.now);
     let just = |reply: Option<String>| Answered {
         reply,

@@ -190,13 +190,7 @@ impl Intake {
                 };
                 let mut channels = BTreeSet::new();
                 for (inbound_id, plan) in plans.iter() {
-                    let state = plan.as_ref().map_or("error", Plan::state);
-                    if !queries::mark_read(conn, *inbound_id, state)? {
-                        continue;
-                    }
-                    if let Some(plan) = plan {
-                        channels.extend(apply::apply(&out, plan, *inbound_id)?);
-                    }
+                    channels.extend(apply::one_of_round(&out, *inbound_id, plan.as_ref())?);
                 }
                 Ok(channels)
             })

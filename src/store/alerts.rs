@@ -132,12 +132,12 @@ impl From<&Subscriber> for Recipient {
 }
 
 /// Everyone sent anything at escalation `level` (0: alerts and updates) about the
-/// incident, with their language now.
+/// incident and still active, in their language now (else the one they were written in).
 pub fn alerted(conn: &Connection, incident: i64, level: i64) -> Result<Vec<Recipient>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT a.phone, max(a.contact_id), max(c.language)
+        "SELECT a.phone, max(a.contact_id), coalesce(max(c.language), max(a.language))
          FROM alerts a LEFT JOIN contacts c ON c.phone = a.phone
-         WHERE a.incident_id = ?1 AND a.level = ?2
+         WHERE a.incident_id = ?1 AND a.level = ?2 AND coalesce(c.active, 1) = 1
          GROUP BY a.phone",
     )?;
     let rows = stmt.query_map(params![incident, level], |r| {
@@ -178,6 +178,8 @@ pub struct Sent {
     pub version: i64,
     pub phone: String,
     pub contact_id: Option<i64>,
+    /// The language it was written in.
+    pub language: String,
     pub kind: &'static str,
     pub level: i64,
     pub outbound_id: Option<i64>,
@@ -187,8 +189,9 @@ pub struct Sent {
 pub fn record(conn: &Connection, sent: &[Sent], now: i64) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR IGNORE INTO alerts
-            (incident_id, version, phone, contact_id, kind, level, outbound_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            (incident_id, version, phone, contact_id, language, kind, level, outbound_id,
+             created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for s in sent {
         stmt.execute(params![
@@ -196,6 +199,7 @@ pub fn record(conn: &Connection, sent: &[Sent], now: i64) -> Result<(), StoreErr
             s.version,
             s.phone,
             s.contact_id,
+            s.language,
             s.kind,
             s.level,
             s.outbound_id,
@@ -285,7 +289,7 @@ pub fn acknowledge(
 }
 
 /// Reporters of the incident's filed reports to tell it was taken up: not the discreet
-/// ones; with their language.
+/// ones, nor those who sent STOP; with their language.
 pub fn reporters_to_tell(
     conn: &Connection,
     incident: i64,
@@ -294,6 +298,7 @@ pub fn reporters_to_tell(
         "SELECT r.reporter, coalesce(c.language, min(r.language))
          FROM reports r LEFT JOIN contacts c ON c.phone = r.reporter
          WHERE r.incident_id = ?1 AND r.status = 'filed' AND coalesce(c.discreet, 0) = 0
+           AND coalesce(c.opted_out, 0) = 0
          GROUP BY r.reporter",
     )?;
     let rows = stmt.query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))?;

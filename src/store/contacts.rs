@@ -121,6 +121,18 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
     Ok(id)
 }
 
+/// Rebuilds the zone index of every contact (at start-up: the folding may have changed).
+pub fn index_zones(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare("SELECT id, zones FROM contacts WHERE zones != ''")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    let all: Vec<(i64, String)> = rows.collect::<Result<_, _>>()?;
+    conn.execute("DELETE FROM contact_zones", [])?;
+    for (id, zones) in all {
+        set_zones(conn, id, &split(&zones))?;
+    }
+    Ok(())
+}
+
 /// The zone index fan-out searches: each zone folded, as `zones::Zones` names them.
 fn set_zones(conn: &Connection, id: i64, zones: &[String]) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM contact_zones WHERE contact_id = ?1")?

@@ -181,14 +181,18 @@ async fn corroboration_alerts_low_severity_and_updates_follow_the_rules() {
     );
     app.replies("+22370000002", 2).await;
     assert_eq!(
-        app.column("SELECT kind || ' ' || version || ' ' || phone FROM alerts ORDER BY id"),
+        app.column(
+            "SELECT kind || ' ' || version || ' ' || phone || ' ' || level FROM alerts ORDER BY id"
+        ),
         some(&[
-            "alert 1 +22370000001",
-            "alert 1 +22370000002",
-            "update 2 +22370000001",
-            "update 2 +22370000002",
-            // Nobody answered within the deadline either: the region above Koro is told.
-            "escalation 2 +22370000002"
+            "alert 1 +22370000001 0",
+            "alert 1 +22370000002 0",
+            "update 2 +22370000001 0",
+            "update 2 +22370000002 0",
+            // Nobody answered within the deadline either: the units above the commune of
+            // Koro are told (its cercle, also Koro; the cercle's region, Mopti).
+            "escalation 2 +22370000001 1",
+            "escalation 2 +22370000002 1"
         ])
     );
 }
@@ -351,5 +355,25 @@ async fn a_zone_naming_no_admin_unit_stops_start_up_naming_the_field() {
     assert!(
         format!("{error:#}").contains("zones[0].units: `Atlantis`"),
         "{error:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_incident_with_nobody_to_alert_goes_straight_to_escalation() {
+    let zone =
+        "[[zones]]\ncode = \"bankass\"\nunits = [\"Bankass\"]\nescalation = [\"+22370000077\"]\n";
+    let app = spawn_quick(zone).await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "ATT Bankass 2 morts", "b1").await;
+    let told = app.replies("+22370000077", 1).await;
+    assert!(
+        told[0].starts_with("ALERTE 1 SANS REPONSE: ATT Bankass (Mopti) 2 morts"),
+        "{told:?}"
+    );
+    app.sms("70000077", "OK 1", "k1").await;
+    let thanks = app.replies("+22370000077", 2).await;
+    assert_eq!(
+        thanks[1],
+        "Merci. Prise en charge de l alerte 1 enregistree."
     );
 }

@@ -56,6 +56,8 @@ pub struct ZoneMatch {
     pub rule: ZoneRule,
     /// Numbers subscribed in the zone's definition.
     pub subscribers: Vec<Subscription>,
+    /// An admin unit's level (1 region, 2 cercle, 3 commune); `None` for a defined zone.
+    pub level: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -106,11 +108,39 @@ impl Zones {
             .enumerate()
             .map(|(i, d)| (d.key.clone(), i))
             .collect();
-        Ok(Self {
+        let zones = Self {
             defined,
             by_key,
             defaults,
-        })
+        };
+        zones.check_parents(gazetteer)?;
+        Ok(zones)
+    }
+
+    /// Each parent names a zone or an admin unit, and no chain of parents loops.
+    fn check_parents(&self, gazetteer: &Gazetteer) -> Result<(), ZoneError> {
+        for (i, d) in self.defined.iter().enumerate() {
+            let Some(parent) = &d.parent else { continue };
+            let error = |reason: String| ZoneError {
+                field: format!("zones[{i}].parent"),
+                reason,
+            };
+            if !self.by_key.contains_key(parent) && admin_units(parent, gazetteer).is_empty() {
+                return Err(error(format!("`{parent}` is no zone and no admin unit")));
+            }
+            let mut up = Some(parent);
+            for _ in 0..=self.defined.len() {
+                let Some(key) = up else { break };
+                if *key == d.key {
+                    return Err(error(format!("`{}` is its own ancestor", d.key)));
+                }
+                up = self
+                    .by_key
+                    .get(key)
+                    .and_then(|&j| self.defined[j].parent.as_ref());
+            }
+        }
+        Ok(())
     }
 
     /// Every zone containing the incident: defined ones, then its admin units (a unit
@@ -129,7 +159,7 @@ impl Zones {
                 .filter(|k| !self.by_key.contains_key(k))
                 .collect();
             if !keys.is_empty() {
-                found.push(self.unit(keys));
+                found.push(self.unit(keys, level));
             }
         }
         found
@@ -156,8 +186,8 @@ impl Zones {
             let parent = self.defined[i].parent.as_deref()?;
             return Some(self.named(parent, at, gazetteer));
         }
-        let level = (2..=3).find(|&l| at.chain[l - 1] == *first)?;
-        Some(self.unit(unit_keys(at, level - 1, gazetteer)))
+        let above = zone.level?.checked_sub(1).filter(|&l| l >= 1)?;
+        Some(self.unit(unit_keys(at, above, gazetteer), above))
     }
 
     /// The rules of a zone that sets none: `[alerts]`'s.
@@ -170,19 +200,24 @@ impl Zones {
         if let Some(&i) = self.by_key.get(key) {
             return self.defined[i].as_match();
         }
-        let keys = match (1..=3).find(|&l| at.chain[l - 1] == key) {
-            Some(level) => unit_keys(at, level, gazetteer),
-            None => vec![key.to_owned()],
-        };
-        self.unit(keys)
+        match (1..=3).find(|&l| at.chain[l - 1] == key) {
+            Some(level) => self.unit(unit_keys(at, level, gazetteer), level),
+            None => ZoneMatch {
+                keys: vec![key.to_owned()],
+                rule: self.defaults.clone(),
+                subscribers: Vec::new(),
+                level: None,
+            },
+        }
     }
 
-    /// An admin unit as a zone: `[alerts]`'s rules, no subscribers of its own.
-    fn unit(&self, keys: Vec<String>) -> ZoneMatch {
+    /// The admin unit at `level` as a zone: `[alerts]`'s rules, no subscribers of its own.
+    fn unit(&self, keys: Vec<String>, level: usize) -> ZoneMatch {
         ZoneMatch {
             keys,
             rule: self.defaults.clone(),
             subscribers: Vec::new(),
+            level: Some(level),
         }
     }
 }
@@ -193,6 +228,7 @@ impl Defined {
             keys: vec![self.key.clone()],
             rule: self.rule.clone(),
             subscribers: self.subscribers.clone(),
+            level: None,
         }
     }
 

@@ -148,8 +148,14 @@ fn escalation_goes_to_named_numbers_else_up_the_parents() {
     assert_eq!(parent(&by("koro")).as_deref(), Some("mopti"));
     assert_eq!(parent(&by("mopti")), None, "a region is the top");
     assert_eq!(parent(&by("carre")), None, "a zone without a parent");
-    let konna = zones.containing(&konna(), g);
-    assert_eq!(zones.numbers(&konna[0]), ["+22370000099"]);
+    let around_konna = zones.containing(&konna(), g);
+    assert_eq!(zones.numbers(&around_konna[0]), ["+22370000099"]);
+    // Konna's cercle and region are both `Mopti`: the region is still the top.
+    let region = around_konna.last().unwrap();
+    assert_eq!(region.level, Some(1));
+    assert_eq!(zones.parent(region, &konna(), g), None);
+    let cercle = &around_konna[around_konna.len() - 2];
+    assert_eq!(zones.parent(cercle, &konna(), g).unwrap().level, Some(1));
     assert!(zones.numbers(&by("koro")).is_empty());
 }
 
@@ -169,7 +175,20 @@ fn a_zone_that_does_not_hold_is_named_with_its_field() {
         polygons: vec![serde_json::json!({ "type": "Point", "coordinates": [0, 0] })],
         ..zone("x")
     };
+    let orphan = ZoneDefinition {
+        parent: Some("Atlantis".into()),
+        ..ZoneDefinition {
+            units: vec!["Koro".into()],
+            ..zone("x")
+        }
+    };
+    let own = ZoneDefinition {
+        parent: Some("X".into()),
+        ..orphan.clone()
+    };
     let cases = [
+        (orphan, "zones[0].parent"),
+        (own, "zones[0].parent"),
         (unknown, "zones[0].units"),
         (locality, "zones[0].units"),
         (point, "zones[0].polygons[0]"),

@@ -12,16 +12,13 @@ CREATE TABLE zones (
 ALTER TABLE contacts ADD COLUMN categories TEXT NOT NULL DEFAULT '';
 ALTER TABLE contacts ADD COLUMN min_severity INTEGER;
 
--- Contacts by zone, folded, so fan-out finds a zone's subscribers by index.
+-- Contacts by zone, folded (`text::fold`), so fan-out finds a zone's subscribers by index.
+-- Filled from `contacts.zones` at start-up (the folding lives in Rust) and on every save.
 CREATE TABLE contact_zones (
     contact_id  INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     zone        TEXT    NOT NULL,
     PRIMARY KEY (zone, contact_id)
 ) WITHOUT ROWID;
-INSERT OR IGNORE INTO contact_zones (contact_id, zone)
-    SELECT c.id, lower(trim(z.value))
-    FROM contacts c, json_each('["' || replace(c.zones, ';', '","') || '"]') z
-    WHERE c.zones != '' AND trim(z.value) != '';
 
 -- Alerting state of each incident.
 ALTER TABLE incidents ADD COLUMN version INTEGER NOT NULL DEFAULT 0;   -- 0: never alerted
@@ -44,6 +41,7 @@ CREATE TABLE alerts (
     version     INTEGER NOT NULL,
     phone       TEXT    NOT NULL,
     contact_id  INTEGER REFERENCES contacts (id) ON DELETE SET NULL,
+    language    TEXT    NOT NULL,
     kind        TEXT    NOT NULL,                 -- alert | update | escalation
     level       INTEGER NOT NULL DEFAULT 0,       -- escalation level
     outbound_id INTEGER REFERENCES outbound_messages (id),
