@@ -22,31 +22,19 @@ use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::store::reports::{self as queries, Expired, NewReport};
 
-/// Marks a message of the round read and carries out its plan, inside a savepoint: a
-/// message whose plan fails is set aside (`error`) without undoing the others.
-pub(super) fn one_of_round(
+/// Marks a message read and carries out its plan (one whose reading failed is set aside).
+pub(super) fn one(
     out: &Out<'_>,
     inbound_id: i64,
     plan: Option<&Plan>,
 ) -> Result<Vec<String>, StoreError> {
     let state = plan.map_or("error", Plan::state);
-    out.conn.execute_batch("SAVEPOINT message")?;
-    let done = match queries::mark_read(out.conn, inbound_id, state) {
-        Ok(true) => plan.map_or(Ok(Vec::new()), |p| apply(out, p, inbound_id)),
-        other => other.map(|_| Vec::new()),
-    };
-    match done {
-        Ok(channels) => {
-            out.conn.execute_batch("RELEASE message")?;
-            Ok(channels)
+    match plan {
+        Some(plan) if queries::mark_read(out.conn, inbound_id, state)? => {
+            apply(out, plan, inbound_id)
         }
-        Err(e) => {
-            out.conn
-                .execute_batch("ROLLBACK TO message; RELEASE message")?;
-            tracing::error!(error = %e, inbound_id, "carrying the message out failed; it is set aside");
-            queries::mark_read(out.conn, inbound_id, "error")?;
-            Ok(Vec::new())
-        }
+        Some(_) => Ok(Vec::new()),
+        None => queries::mark_read(out.conn, inbound_id, state).map(|_| Vec::new()),
     }
 }
 

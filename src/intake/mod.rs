@@ -10,8 +10,8 @@ mod apply;
 mod plan;
 mod record;
 
-use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -27,10 +27,15 @@ use crate::store::reports::{self as queries, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
 
+/// A message and its plan (`None`: reading it failed).
+type Planned = (i64, Option<Arc<Plan>>);
+
 /// An idle intake looks for unread messages this often (a wake-up comes sooner).
 const POLL: Duration = Duration::from_millis(500);
 /// Messages read per round.
 const BATCH: usize = 64;
+/// A message that fails this many times is set aside (`error`) so it stops nobody.
+const FAILURES_KEPT: u32 = 3;
 /// A flooding sender is told once in this long that their messages are ignored.
 const FLOOD_NOTICE_EVERY: Duration = Duration::from_secs(600);
 
@@ -44,6 +49,8 @@ pub struct Intake {
     fusion: Arc<FusionRules>,
     fanout: Arc<Fanout>,
     wake: Notify,
+    /// How often each message failed to be carried out.
+    failures: Mutex<HashMap<i64, u32>>,
     /// When each flooding sender was last told (bounded: old senders fall out).
     flood_noticed: quick_cache::sync::Cache<String, i64>,
 }
@@ -68,6 +75,7 @@ impl Intake {
             fusion: Arc::new(fusion),
             fanout,
             wake: Notify::new(),
+            failures: Mutex::new(HashMap::new()),
             flood_noticed: quick_cache::sync::Cache::new(10_000),
         }
     }
@@ -171,11 +179,30 @@ impl Intake {
     }
 
     /// Marks each message read and carries out its plan, all in one transaction: a crash
-    /// leaves every one of them unread, to be read again.
+    /// leaves every one of them unread, to be read again. If the round fails, its
+    /// messages are carried out one by one, so one that cannot be stops only itself (and
+    /// is set aside after `FAILURES_KEPT` tries).
     async fn commit(&self, plans: Vec<(i64, Option<Plan>)>) -> Result<(), StoreError> {
+        let plans: Vec<Planned> = plans
+            .into_iter()
+            .map(|(id, plan)| (id, plan.map(Arc::new)))
+            .collect();
+        let round = self.write_round(plans.clone()).await;
+        if let Err(e) = round {
+            tracing::warn!(error = %e, "a round failed; its messages are carried out one by one");
+            for planned in plans {
+                let id = planned.0;
+                if let Err(e) = self.write_round(vec![planned]).await {
+                    self.failed(id, &e).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_round(&self, plans: Vec<Planned>) -> Result<(), StoreError> {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
         let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
-        let plans = Arc::new(plans);
         let now = self.store.now_ms();
         let channels = self
             .store
@@ -189,14 +216,37 @@ impl Intake {
                     now,
                 };
                 let mut channels = BTreeSet::new();
-                for (inbound_id, plan) in plans.iter() {
-                    channels.extend(apply::one_of_round(&out, *inbound_id, plan.as_ref())?);
+                for (inbound_id, plan) in &plans {
+                    channels.extend(apply::one(&out, *inbound_id, plan.as_deref())?);
                 }
                 Ok(channels)
             })
             .await?;
         for channel in channels {
             self.outbound.wake(&channel);
+        }
+        Ok(())
+    }
+
+    /// A message could not be carried out: left unread to be tried again, and set aside
+    /// once it has failed too often (a storage fault fails every message alike, so
+    /// nothing is set aside while the database cannot be written).
+    async fn failed(&self, id: i64, e: &StoreError) -> Result<(), StoreError> {
+        let failures = {
+            let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = failures.entry(id).or_insert(0);
+            *n += 1;
+            *n
+        };
+        tracing::error!(error = %e, inbound_id = id, failures, "carrying the message out failed");
+        if failures >= FAILURES_KEPT {
+            self.store
+                .write(move |c| queries::mark_read(c, id, "error"))
+                .await?;
+            self.failures
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&id);
         }
         Ok(())
     }
