@@ -201,7 +201,10 @@ impl Fanout {
             .send(tx, incident, "alert", (version, 0), &fresh)?
             .channels;
         match decision {
-            Update::None => queries::set_update_due(tx.conn, incident.id, false)?,
+            Update::None if state.update_due => {
+                queries::set_update_due(tx.conn, incident.id, false)?;
+            }
+            Update::None => {}
             Update::Later => queries::set_update_due(tx.conn, incident.id, true)?,
             Update::Now => {
                 let update = self.send(tx, incident, "update", (version, 0), &alerted)?;
@@ -282,6 +285,12 @@ impl Fanout {
         (version, level): (i64, i64),
         to: &[Recipient],
     ) -> Result<Sending, StoreError> {
+        if to.is_empty() {
+            return Ok(Sending {
+                channels: Vec::new(),
+                queued: 0,
+            });
+        }
         let done = queries::sent_version(tx.conn, incident.id, version, level)?;
         let mut texts: HashMap<String, Option<String>> = HashMap::new();
         let (mut rows, mut sent) = (Vec::with_capacity(to.len()), Vec::new());

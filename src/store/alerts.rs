@@ -22,6 +22,8 @@ pub struct AlertState {
     pub last_alert_at: Option<i64>,
     pub escalation: i64,
     pub acked_at: Option<i64>,
+    /// A change worth an update waits for the end of the interval.
+    pub update_due: bool,
     /// Region, cercle, commune of its most precise report.
     pub chain: [String; 3],
 }
@@ -30,7 +32,7 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
     let row = conn
         .prepare_cached(
             "SELECT status, severity, version, alerted, first_alert_at, last_alert_at,
-                    escalation, acked_at, created_at
+                    escalation, acked_at, created_at, update_due
              FROM incidents WHERE id = ?1",
         )?
         .query_row([incident], |r| {
@@ -44,6 +46,7 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
                 escalation: r.get(6)?,
                 acked_at: r.get(7)?,
                 created_at: r.get(8)?,
+                update_due: r.get(9)?,
                 chain: Default::default(),
             })
         })
