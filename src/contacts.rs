@@ -65,30 +65,12 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
             "roles: `{bad}` is not monitor, responder or coordinator"
         ));
     }
-    let language = match input
-        .language
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        Some(code) => Some(
-            checks
-                .vocabulary
-                .get(code)
-                .map(|l| l.code.clone())
-                .ok_or_else(|| format!("language: no keyword file for `{code}`"))?,
-        ),
-        None => None,
-    };
-    let home = match input
-        .home
-        .as_deref()
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-    {
-        Some(given) => Some(home_id(given, checks.gazetteer)?),
-        None => None,
-    };
+    let language = given(input.language.as_deref())
+        .map(|code| language(code, checks.vocabulary))
+        .transpose()?;
+    let home = given(input.home.as_deref())
+        .map(|h| home_id(h, checks.gazetteer))
+        .transpose()?;
     let pin_hash = input.pin.as_deref().map(hash_pin).transpose()?;
     let categories = categories(&input.categories)?;
     if let Some(bad) = input.min_severity.filter(|s| !(1..=5).contains(s)) {
@@ -132,6 +114,19 @@ fn categories(given: &[String]) -> Result<Vec<String>, String> {
         .collect()
 }
 
+/// An optional field, trimmed; empty is not given.
+fn given(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A language with a keyword file, by its code.
+fn language(code: &str, vocabulary: &Vocabulary) -> Result<String, String> {
+    vocabulary
+        .get(code)
+        .map(|l| l.code.clone())
+        .ok_or_else(|| format!("language: no keyword file for `{code}`"))
+}
+
 /// A home given as a gazetteer id, or a name that is one place.
 fn home_id(given: &str, gazetteer: &Gazetteer) -> Result<String, String> {
     if let Some(row) = gazetteer.by_id(given) {
@@ -169,7 +164,8 @@ pub struct Rejected {
 }
 
 /// Reads a contacts CSV (`phone,name,roles,language,home,zones,discreet`, and optionally
-/// `categories,min_severity`; roles, zones and categories separated by `;`): the checked contacts, and the rows refused with why.
+/// `categories,min_severity`; roles, zones and categories separated by `;`): the checked
+/// contacts, and the rows refused with why.
 pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>) {
     #[derive(Deserialize)]
     struct Row {

@@ -133,6 +133,19 @@ impl ZoneDefinition {
                 "a zone needs units, circles or polygons",
             ));
         }
+        self.check_circles(at)?;
+        self.check_rules(at)?;
+        for code in &self.categories {
+            category(&field("categories"), code)?;
+        }
+        for (i, s) in self.subscribers.iter().enumerate() {
+            s.check(&field(&format!("subscribers[{i}]")))?;
+        }
+        Ok(())
+    }
+
+    fn check_circles(&self, at: &str) -> Result<(), ConfigError> {
+        let field = |name: &str| format!("{at}.{name}");
         for (i, c) in self.circles.iter().enumerate() {
             let fine = (-90.0..=90.0).contains(&c.lat)
                 && (-180.0..=180.0).contains(&c.lon)
@@ -144,6 +157,11 @@ impl ZoneDefinition {
                 ));
             }
         }
+        Ok(())
+    }
+
+    fn check_rules(&self, at: &str) -> Result<(), ConfigError> {
+        let field = |name: &str| format!("{at}.{name}");
         if let Some(t) = self.severity_threshold.filter(|t| !(1..=5).contains(t)) {
             return Err(ConfigError::invalid(
                 field("severity_threshold"),
@@ -164,12 +182,6 @@ impl ZoneDefinition {
         }
         for (i, phone) in self.escalation.iter().enumerate() {
             international(phone, &field(&format!("escalation[{i}]")))?;
-        }
-        for code in &self.categories {
-            category(&field("categories"), code)?;
-        }
-        for (i, s) in self.subscribers.iter().enumerate() {
-            s.check(&field(&format!("subscribers[{i}]")))?;
         }
         Ok(())
     }

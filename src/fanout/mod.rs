@@ -26,6 +26,7 @@ use crate::store::StoreError;
 use crate::store::alerts::{self as queries, AlertState, Recipient, Sent, Subscriber};
 use crate::store::incidents;
 use crate::store::outbound as queued;
+use crate::store::outbound::NewOutbound;
 use crate::text::fold;
 pub use answer::Answered;
 use message::Detail;
@@ -286,10 +287,7 @@ impl Fanout {
         to: &[Recipient],
     ) -> Result<Sending, StoreError> {
         if to.is_empty() {
-            return Ok(Sending {
-                channels: Vec::new(),
-                queued: 0,
-            });
+            return Ok(Sending::default());
         }
         let done = queries::sent_version(tx.conn, incident.id, version, level)?;
         let mut texts: HashMap<String, Option<String>> = HashMap::new();
@@ -326,8 +324,21 @@ impl Fanout {
             });
             rows.push(row);
         }
+        self.queue(tx, rows, sent)
+    }
+
+    /// Queues the alerts and records those queued (a number that sent STOP is not: it
+    /// was not sent this version either).
+    fn queue(
+        &self,
+        tx: &Tx<'_>,
+        rows: Vec<NewOutbound>,
+        sent: Vec<Sent>,
+    ) -> Result<Sending, StoreError> {
+        let Some(kind) = sent.first().map(|s| s.kind) else {
+            return Ok(Sending::default());
+        };
         let ids = queued::insert(tx.conn, &rows, tx.now)?;
-        // A number that sent STOP was not queued: it was not sent this version either.
         let sent: Vec<Sent> = sent
             .into_iter()
             .zip(&ids)
@@ -339,7 +350,7 @@ impl Fanout {
             })
             .collect();
         queries::record(tx.conn, &sent, tx.now)?;
-        self.metrics.alerts_enqueued(template, sent.len());
+        self.metrics.alerts_enqueued(kind, sent.len());
         let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
         Ok(Sending {
             channels: channels.into_iter().collect(),
@@ -381,6 +392,7 @@ impl Fanout {
 }
 
 /// What `send` queued.
+#[derive(Default)]
 struct Sending {
     channels: Vec<String>,
     queued: usize,

@@ -14,7 +14,7 @@ use super::{ApiError, AppState};
 use crate::clock::to_rfc3339;
 use crate::fanout::Whereabouts;
 use crate::privacy::Pseudonyms;
-use crate::store::incident_views::{self as queries, Filter, IncidentView, ReportView};
+use crate::store::incident_views::{self as queries, AlertView, Filter, IncidentView, ReportView};
 use crate::text::fold;
 
 /// Rows read per round while filtering by zone...
@@ -90,21 +90,7 @@ pub(super) async fn one(
         pseudonyms: &state.pseudonyms,
     };
     body["reports"] = reports.iter().map(|r| shown.report(r)).collect();
-    body["alerts"] = alerts
-        .iter()
-        .map(|a| {
-            json!({
-                "to": if admin { json!(a.phone) } else { json!(a.contact_id) },
-                "contact_id": a.contact_id,
-                "kind": a.kind,
-                "version": a.version,
-                "level": a.level,
-                "created_at": to_rfc3339(a.created_at),
-                "message_id": a.outbound_id,
-                "delivery": a.delivery,
-            })
-        })
-        .collect();
+    body["alerts"] = alerts.iter().map(|a| shown.alert(a)).collect();
     body["acknowledgements"] = acks
         .iter()
         .map(|(phone, contact, at)| {
@@ -125,6 +111,20 @@ pub(super) struct Shown<'a> {
 }
 
 impl Shown<'_> {
+    /// An alert sent: to a number for admins, to a contact id for others.
+    fn alert(&self, a: &AlertView) -> Value {
+        json!({
+            "to": if self.admin { json!(a.phone) } else { json!(a.contact_id) },
+            "contact_id": a.contact_id,
+            "kind": a.kind,
+            "version": a.version,
+            "level": a.level,
+            "created_at": to_rfc3339(a.created_at),
+            "message_id": a.outbound_id,
+            "delivery": a.delivery,
+        })
+    }
+
     pub(super) fn report(&self, r: &ReportView) -> Value {
         let reporter = if self.admin {
             r.reporter.clone()

@@ -13,7 +13,7 @@ use crate::incident::{
     fuse::{FusionRules, ReportFacts},
 };
 use crate::outbound::{NewMessage, Outbound, Purpose};
-use crate::parse::Parsed;
+use crate::parse::{Parsed, Report};
 use crate::reply::{receipt_for_choice, reply_for};
 use crate::reports::Reports;
 use crate::store::StoreError;
@@ -244,18 +244,12 @@ fn file(
         } else {
             "pending"
         },
-        category: report.category.code().to_owned(),
-        place: report.place.as_ref().map(|f| record(out.reports, f)),
         choices: choices
             .iter()
             .map(|&c| gazetteer.place(c).id.to_string())
             .collect(),
         typed_place: typed,
-        counts: crate::reports::counts_json(&report.counts).to_string(),
-        event_time: report.event_time.timestamp_millis(),
-        severity: report.severity,
-        description: report.description.clone(),
-        language: report.language.clone(),
+        ..report_row(out.reports, report)
     };
     let Some(id) = queries::insert(out.conn, &new, out.now)? else {
         return Ok(Answered::default());
@@ -279,6 +273,20 @@ fn file(
         reply: reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
         channels,
     })
+}
+
+/// What a report row holds of the parsed report.
+fn report_row(reports: &Reports, report: &Report) -> NewReport {
+    NewReport {
+        category: report.category.code().to_owned(),
+        place: report.place.as_ref().map(|f| record(reports, f)),
+        counts: crate::reports::counts_json(&report.counts).to_string(),
+        event_time: report.event_time.timestamp_millis(),
+        severity: report.severity,
+        description: report.description.clone(),
+        language: report.language.clone(),
+        ..NewReport::default()
+    }
 }
 
 /// A digit answering a numbered place choice.

@@ -59,7 +59,7 @@ pub struct PlaceRecord {
 }
 
 /// A report to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewReport {
     pub inbound_id: i64,
     pub contact_id: Option<i64>,

@@ -271,17 +271,7 @@ fn compile_one(
         crate::config::ConfigError::Invalid { field, reason } => ZoneError { field, reason },
         other => error("code", other.to_string()),
     })?;
-    let mut units = Vec::new();
-    for given in &d.units {
-        let found = admin_units(given, gazetteer);
-        if found.is_empty() {
-            return Err(error(
-                "units",
-                format!("`{given}` is no region, cercle or commune of the gazetteer"),
-            ));
-        }
-        units.extend(found);
-    }
+    let units = units_of(d, gazetteer).map_err(|reason| error("units", reason))?;
     let mut shapes = Vec::new();
     for (i, geometry) in d.polygons.iter().enumerate() {
         let shape = shape(geometry).ok_or_else(|| {
@@ -312,6 +302,21 @@ fn compile_one(
             categories,
         },
     })
+}
+
+/// Every admin unit of a zone, as folded chains; the error names the unit not found.
+fn units_of(d: &ZoneDefinition, gazetteer: &Gazetteer) -> Result<Vec<Vec<String>>, String> {
+    let mut units = Vec::new();
+    for given in &d.units {
+        let found = admin_units(given, gazetteer);
+        if found.is_empty() {
+            return Err(format!(
+                "`{given}` is no region, cercle or commune of the gazetteer"
+            ));
+        }
+        units.extend(found);
+    }
+    Ok(units)
 }
 
 /// The admin units a zone's unit names (by id, else by name), as folded chains.
