@@ -12,6 +12,20 @@ use crate::store::alerts as queries;
 use crate::store::contacts::Contact;
 use crate::store::outbound as queued;
 
+/// Who sent an `OK` or `INFO`, and the language to answer in.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    pub phone: &'a str,
+    pub contact: Option<&'a Contact>,
+    pub language: &'a str,
+}
+
+impl Asker<'_> {
+    fn coordinator(&self) -> bool {
+        self.contact.is_some_and(|c| c.has_role("coordinator"))
+    }
+}
+
 /// What an `OK` or `INFO` comes to: the reply, and the channels with messages waiting.
 #[derive(Debug, Default)]
 pub struct Answered {
@@ -25,17 +39,15 @@ impl Fanout {
         &self,
         tx: &Tx<'_>,
         id: i64,
-        sender: &str,
-        contact: Option<&Contact>,
-        language: &str,
+        by: &Asker<'_>,
     ) -> Result<Answered, StoreError> {
-        let allowed = contact.is_some_and(|c| c.has_role("coordinator"))
-            || queries::was_alerted(tx.conn, id, sender)?;
+        let (sender, language) = (by.phone, by.language);
+        let allowed = by.coordinator() || queries::was_alerted(tx.conn, id, sender)?;
         let state = queries::state(tx.conn, id)?.filter(|s| s.status == "open");
         let (Some(state), true) = (state, allowed) else {
             return Ok(self.not_alerted(language, id));
         };
-        let first = queries::acknowledge(tx.conn, id, sender, contact.map(|c| c.id), tx.now)?;
+        let first = queries::acknowledge(tx.conn, id, sender, by.contact.map(|c| c.id), tx.now)?;
         let mut channels = Vec::new();
         if first {
             if let Some(alerted) = state.first_alert_at {
@@ -55,15 +67,9 @@ impl Fanout {
     }
 
     /// `INFO <n>`.
-    pub fn info(
-        &self,
-        tx: &Tx<'_>,
-        id: i64,
-        sender: &str,
-        contact: Option<&Contact>,
-        language: &str,
-    ) -> Result<Answered, StoreError> {
-        let allowed = contact.is_some_and(|c| c.has_role("coordinator"))
+    pub fn info(&self, tx: &Tx<'_>, id: i64, by: &Asker<'_>) -> Result<Answered, StoreError> {
+        let (sender, language) = (by.phone, by.language);
+        let allowed = by.coordinator()
             || queries::was_alerted(tx.conn, id, sender)?
             || queries::reported(tx.conn, id, sender)?;
         let state = queries::state(tx.conn, id)?;

@@ -28,7 +28,7 @@ use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::store::outbound::NewOutbound;
 use crate::text::fold;
-pub use answer::Answered;
+pub use answer::{Answered, Asker};
 use message::Detail;
 use policy::{Said, Update, UpdateRules};
 pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};

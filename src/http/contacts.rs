@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::api::{page, require_admin};
+use super::api::{page, patched, require_admin};
 use super::{ApiError, AppState};
 use crate::contacts::{Checks, ContactInput, check, read_csv};
 use crate::store::contacts::{self as queries, Contact};
@@ -74,14 +74,7 @@ pub(super) async fn update(
         .read(move |c| queries::by_id(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
-    let mut merged = serde_json::to_value(input_of(&current))
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let (Some(merged_fields), Some(patch)) = (merged.as_object_mut(), patch.as_object()) else {
-        return Err(ApiError::BadRequest("send a JSON object".into()));
-    };
-    merged_fields.extend(patch.clone());
-    let input: ContactInput =
-        serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let input: ContactInput = patched(&input_of(&current), &patch)?;
     let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
     if contact.phone != current.phone {
         return Err(ApiError::BadRequest(

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::api::require_admin;
+use super::api::{patched, require_admin};
 use super::{ApiError, AppState};
 use crate::config::ZoneDefinition;
 use crate::store::zones as queries;
@@ -66,14 +66,7 @@ pub(super) async fn update(
     require_admin(&state, &headers)?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
-    let mut merged =
-        serde_json::to_value(&zone).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let (Some(fields), Some(patch)) = (merged.as_object_mut(), patch.as_object()) else {
-        return Err(ApiError::BadRequest("send a JSON object".into()));
-    };
-    fields.extend(patch.clone());
-    let changed: ZoneDefinition =
-        serde_json::from_value(merged).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let changed: ZoneDefinition = patched(&zone, &patch)?;
     if fold(&changed.code) != fold(&zone.code) {
         return Err(ApiError::BadRequest(
             "code: a zone's code does not change; create another".into(),

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use super::plan::{Plan, Step};
 use super::record::{record, spot_of};
-use crate::fanout::{Answered, Fanout, Tx};
+use crate::fanout::{Answered, Asker, Fanout, Tx};
 use crate::gazetteer::{Found, FoundBy};
 use crate::incident::{
     self,
@@ -62,20 +62,17 @@ fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, Sto
         }
         Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
         Step::Withdraw { incident, language } => just(withdraw(out, plan, *incident, language)?),
-        Step::Acknowledge { incident, language } => out.fanout.acknowledge(
-            &out.tx(),
-            reference(*incident),
-            &plan.sender,
-            plan.contact.as_ref(),
-            &plan.language(language),
-        )?,
-        Step::Info { incident, language } => out.fanout.info(
-            &out.tx(),
-            reference(*incident),
-            &plan.sender,
-            plan.contact.as_ref(),
-            &plan.language(language),
-        )?,
+        Step::Acknowledge { incident, language } => {
+            let language = plan.language(language);
+            let by = plan.asker(&language);
+            out.fanout
+                .acknowledge(&out.tx(), reference(*incident), &by)?
+        }
+        Step::Info { incident, language } => {
+            let language = plan.language(language);
+            out.fanout
+                .info(&out.tx(), reference(*incident), &plan.asker(&language))?
+        }
         Step::Refuse { language } => just(
             reports
                 .replies
@@ -132,6 +129,15 @@ fn withdraw(
 }
 
 impl Plan {
+    /// The sender, as `OK` and `INFO` see them.
+    fn asker<'a>(&'a self, language: &'a str) -> Asker<'a> {
+        Asker {
+            phone: &self.sender,
+            contact: self.contact.as_ref(),
+            language,
+        }
+    }
+
     /// A registered contact's language, else the one they wrote in.
     fn language(&self, written: &str) -> String {
         self.contact
