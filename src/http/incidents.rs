@@ -69,6 +69,8 @@ pub(super) async fn one(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&state, &headers)?;
+    // Only the admin token reaches the API until tokens get roles; the view for anyone
+    // else (pseudonyms, contact ids) is what those roles will see.
     let admin = true;
     let found = state
         .store
