@@ -33,6 +33,8 @@ pub mod reports;
 pub mod contacts;
 /// Reporters' numbers as pseudonyms for anyone but an admin.
 pub mod privacy;
+/// API tokens: roles, zones, what each may see.
+pub mod access;
 /// Stage 6, outbound: the durable queue: routing, limits, sender workers, retries.
 pub mod outbound;
 /// Stage 7, delivery: delivery reports, normalised, stored and applied.

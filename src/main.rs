@@ -48,6 +48,13 @@ enum Command {
         #[command(subcommand)]
         what: Import,
     },
+    /// API tokens: `vigie token create --role viewer --zone Mopti`, `list`, `revoke ID`.
+    Token {
+        #[command(subcommand)]
+        what: Token,
+        #[arg(long, default_value = "config/vigie.toml", global = true)]
+        config: PathBuf,
+    },
     /// Parse one SMS as the gateway would and print the outcome as one JSON object.
     Parse {
         #[arg(long, default_value = "config/vigie.toml")]
@@ -80,6 +87,26 @@ enum Import {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum Token {
+    /// Makes a token and prints it once (only its digest is stored).
+    Create {
+        /// admin, coordinator or viewer.
+        #[arg(long)]
+        role: String,
+        /// Limits the token to these zones (zone codes, or admin units by name or id).
+        #[arg(long = "zone")]
+        zones: Vec<String>,
+        /// A note to recognise it by in `vigie token list`.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Lists tokens (never the tokens themselves).
+    List,
+    /// Revokes a token: it is refused from the next request on.
+    Revoke { id: i64 },
 }
 
 fn main() -> ExitCode {
@@ -127,6 +154,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             at.as_deref(),
             &text.join(" "),
         ),
+        Command::Token { what, config } => token(&config, what),
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             vigie::store::migrate(&config.storage)?;
@@ -134,6 +162,46 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vigie token ...`.
+fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
+    use vigie::access::{Caller, Role};
+    use vigie::store::tokens;
+    let config = Config::load(path)?;
+    let conn = vigie::store::migrate(&config.storage)?;
+    match what {
+        Token::Create { role, zones, name } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("--role: `{role}` is not admin, coordinator or viewer")
+            })?;
+            let zones = zones
+                .iter()
+                .map(|z| vigie::text::fold(z))
+                .filter(|z| !z.is_empty());
+            let caller = Caller {
+                role,
+                zones: zones.collect(),
+            };
+            let token = vigie::access::new_token();
+            let digest = vigie::access::digest(&token);
+            let id = tokens::create(&conn, &name, &caller, &digest, vigie::clock::now_ms())?;
+            println!("{token}");
+            eprintln!("token {id} ({}) made; it is shown this once", role.as_str());
+        }
+        Token::List => {
+            for t in tokens::list(&conn)? {
+                println!("{}", serde_json::to_string(&t)?);
+            }
+        }
+        Token::Revoke { id } => {
+            if !tokens::revoke(&conn, id, vigie::clock::now_ms())? {
+                anyhow::bail!("no token {id} to revoke");
+            }
+            println!("token {id} revoked");
+        }
+    }
+    Ok(())
 }
 
 /// `vigie import contacts FILE.csv`: one transaction for the good rows.

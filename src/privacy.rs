@@ -5,6 +5,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::access::hex;
+
 /// Makes pseudonyms with one key.
 #[derive(Clone)]
 pub struct Pseudonyms {
@@ -41,10 +43,6 @@ impl Pseudonyms {
         let digest = mac.finalize().into_bytes();
         format!("R-{}", hex(&digest[..6]))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

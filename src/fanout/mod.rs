@@ -110,6 +110,15 @@ impl Fanout {
         )
     }
 
+    /// The names (folded) of every zone containing the place.
+    pub fn zones_of(&self, at: &Whereabouts) -> Vec<String> {
+        self.zones()
+            .containing(at, &self.reports.gazetteer)
+            .into_iter()
+            .flat_map(|z| z.keys)
+            .collect()
+    }
+
     /// Whether the zone a contact or a filter names (folded) contains the place.
     pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
         self.zones()

@@ -9,32 +9,81 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
+use crate::access::{self, Caller, Role};
 use crate::clock;
 use crate::outbound::{NewMessage, Purpose};
 use crate::provider::signature_equal;
-use crate::store::{inbound, outbound};
+use crate::store::{inbound, outbound, tokens};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 
-/// Refuses callers without the admin token. Without a configured token the admin API is off.
-pub(super) fn require_admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &state.admin_token else {
-        return Err(ApiError::Unauthorized(
-            "admin API disabled: no admin token configured (VIGIE_ADMIN_TOKEN)",
-        ));
+/// Lets through only requests whose token has the role the route needs, before their
+/// body is read: reading needs any token, changing needs an admin's, and messages and
+/// contacts (phone numbers) are for admins only.
+pub(super) async fn authenticated(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let numbers = path.starts_with("/api/messages") || path.starts_with("/api/contacts");
+    let need = if numbers || request.method() != axum::http::Method::GET {
+        Role::Admin
+    } else {
+        Role::Viewer
     };
+    match require(&state, request.headers(), need).await {
+        Ok(_) => next.run(request).await,
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+/// Refuses callers without an admin token.
+pub(super) async fn require_admin(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Caller, ApiError> {
+    require(state, headers, Role::Admin).await
+}
+
+/// The caller of a token with at least `need`: 401 without a token or with one unknown or
+/// revoked, 403 with one whose role is below `need`. The configured admin token is an
+/// admin everywhere; other tokens are stored by digest (`vigie token create`).
+pub(super) async fn require(
+    state: &AppState,
+    headers: &HeaderMap,
+    need: Role,
+) -> Result<Caller, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
         .ok_or(ApiError::Unauthorized(
-            "admin token required: Authorization: Bearer <token>",
+            "a token is required: Authorization: Bearer <token>",
         ))?;
-    if !signature_equal(given.trim().as_bytes(), expected.expose_secret().as_bytes()) {
-        return Err(ApiError::Unauthorized("wrong admin token"));
+    let caller = match &state.admin_token {
+        Some(admin) if signature_equal(given.as_bytes(), admin.expose_secret().as_bytes()) => {
+            Caller::admin()
+        }
+        _ => {
+            let digest = access::digest(given);
+            state
+                .store
+                .read(move |c| tokens::caller(c, &digest))
+                .await?
+                .ok_or(ApiError::Unauthorized("unknown or revoked token"))?
+        }
+    };
+    if caller.role < need {
+        return Err(ApiError::Forbidden(format!(
+            "this needs a {} token; this one is {}",
+            need.as_str(),
+            caller.role.as_str()
+        )));
     }
-    Ok(())
+    Ok(caller)
 }
 
 /// `current` with the fields of a PATCH body replaced; 400 if the body is no object or
@@ -59,7 +108,7 @@ pub(super) async fn messages(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let (limit, before) = page(&query)?;
     let messages = match query.get("direction").map_or("in", String::as_str) {
         "in" => {
@@ -183,7 +232,7 @@ pub(super) async fn send(
     headers: HeaderMap,
     Json(body): Json<SendBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let purpose = match body.purpose.as_deref().unwrap_or("system") {
         "system" => Purpose::System,
         "reply" => Purpose::Reply,

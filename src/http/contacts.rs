@@ -28,7 +28,7 @@ pub(super) async fn list(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let (limit, before) = page(&query)?;
     let contacts = state
         .store
@@ -44,7 +44,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     Json(input): Json<ContactInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
     let phone = contact.phone.clone();
     if state
@@ -68,7 +68,7 @@ pub(super) async fn update(
     Path(id): Path<i64>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let current = state
         .store
         .read(move |c| queries::by_id(c, id))
@@ -90,7 +90,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     if state.store.write(move |c| queries::delete(c, id)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -104,7 +104,7 @@ pub(super) async fn import(
     headers: HeaderMap,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let (contacts, rejected) = read_csv(&body, &checks(&state));
     let count = contacts.len();
     let now = state.store.now_ms();

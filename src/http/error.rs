@@ -25,6 +25,9 @@ pub enum ApiError {
     Payload(#[from] PayloadError),
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// A token whose role or zones do not allow this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -82,6 +85,7 @@ impl ApiError {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Outbound(OutboundError::Compose { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Outbound(_) | Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -92,6 +96,7 @@ impl ApiError {
             Self::UnknownChannel(_) => "unknown_channel",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Auth(_) | Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::Payload(_) | Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",

@@ -1,6 +1,7 @@
 //! `GET /api/incidents` (filtered, paginated, newest first) and `GET /api/incidents/{id}`
-//! with its reports, alerts, deliveries and acknowledgements. Reporters' numbers are shown
-//! to admins only; anyone else sees a pseudonym.
+//! with its reports, alerts, deliveries and acknowledgements, for any token; a token
+//! limited to zones sees the incidents in them only. Reporters' and responders' numbers
+//! are shown to admins only; anyone else sees pseudonyms and contact ids.
 
 use std::collections::HashMap;
 
@@ -9,8 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::api::{page, require_admin};
+use super::api::{page, require};
 use super::{ApiError, AppState};
+use crate::access::Role;
 use crate::clock::to_rfc3339;
 use crate::fanout::Whereabouts;
 use crate::privacy::Pseudonyms;
@@ -28,23 +30,26 @@ pub(super) async fn list(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    let caller = require(&state, &headers, Role::Viewer).await?;
     let (limit, before) = page(&query)?;
     let mut filter = filter(&query)?;
     filter.before = before;
     let zone = query.get("zone").map(|z| fold(z));
+    let fanout = state.intake.fanout();
+    let wanted = |i: &IncidentView| {
+        let at = whereabouts(i);
+        zone.as_deref().is_none_or(|z| fanout.in_zone(z, &at))
+            && caller.covers(fanout.zones_of(&at).into_iter())
+    };
+    let scan = zone.is_some() || !caller.zones.is_empty();
     let mut found = Vec::new();
     for _ in 0..ZONE_ROUNDS {
-        filter.limit = if zone.is_some() { ZONE_SCAN } else { limit };
+        filter.limit = if scan { ZONE_SCAN } else { limit };
         let f = filter.clone();
         let rows = state.store.read(move |c| queries::list(c, &f)).await?;
         let done = u32::try_from(rows.len()).unwrap_or(u32::MAX) < filter.limit;
         filter.before = rows.last().map(|r| r.id);
-        let fanout = state.intake.fanout();
-        found.extend(rows.into_iter().filter(|r| {
-            zone.as_deref()
-                .is_none_or(|z| fanout.in_zone(z, &whereabouts(r)))
-        }));
+        found.extend(rows.into_iter().filter(|r| wanted(r)));
         if done {
             filter.before = None;
             break;
@@ -68,10 +73,8 @@ pub(super) async fn one(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
-    // Only the admin token reaches the API until tokens get roles; the view for anyone
-    // else (pseudonyms, contact ids) is what those roles will see.
-    let admin = true;
+    let caller = require(&state, &headers, Role::Viewer).await?;
+    let admin = caller.sees_numbers();
     let found = state
         .store
         .read(move |c| {
@@ -86,6 +89,12 @@ pub(super) async fn one(
         .await?;
     let (incident, reports, alerts, acks) =
         found.ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
+    let zones = state.intake.fanout().zones_of(&whereabouts(&incident));
+    if !caller.covers(zones.into_iter()) {
+        return Err(ApiError::Forbidden(format!(
+            "incident {id} is outside this token's zones"
+        )));
+    }
     let mut body = incident_json(&incident);
     let shown = Shown {
         admin,

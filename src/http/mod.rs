@@ -76,14 +76,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/webhooks/{channel}/sms", get(webhooks::inbound_sms).post(webhooks::inbound_sms))
         .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
         .route("/sim/outbox", get(sim::outbox))
-        .route("/api/messages", get(api::messages).post(api::send))
-        .route("/api/contacts", get(contacts::list).post(contacts::create))
-        .route("/api/contacts/import", post(contacts::import))
-        .route("/api/contacts/{id}", patch(contacts::update).delete(contacts::delete))
-        .route("/api/zones", get(zones::list).post(zones::create))
-        .route("/api/zones/{code}", get(zones::one).patch(zones::update).delete(zones::delete))
-        .route("/api/incidents", get(incidents::list))
-        .route("/api/incidents/{id}", get(incidents::one))
+        .merge(api_routes(state.clone()))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -95,4 +88,29 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             tracing::debug_span!("http", method = %req.method(), path = %req.uri().path())
         }))
         .with_state(state)
+}
+
+/// The `/api` routes, behind a token check that runs before any body is read: a caller
+/// without a valid token learns nothing of what a route expects. Each handler then checks
+/// the role and zones it needs.
+fn api_routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/api/messages", get(api::messages).post(api::send))
+        .route("/api/contacts", get(contacts::list).post(contacts::create))
+        .route("/api/contacts/import", post(contacts::import))
+        .route(
+            "/api/contacts/{id}",
+            patch(contacts::update).delete(contacts::delete),
+        )
+        .route("/api/zones", get(zones::list).post(zones::create))
+        .route(
+            "/api/zones/{code}",
+            get(zones::one).patch(zones::update).delete(zones::delete),
+        )
+        .route("/api/incidents", get(incidents::list))
+        .route("/api/incidents/{id}", get(incidents::one))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            api::authenticated,
+        ))
 }

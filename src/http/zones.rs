@@ -6,29 +6,30 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use super::api::{patched, require_admin};
+use super::api::{patched, require, require_admin};
 use super::{ApiError, AppState};
+use crate::access::Role;
 use crate::config::ZoneDefinition;
 use crate::store::zones as queries;
 use crate::text::fold;
 
-/// `GET /api/zones`
+/// `GET /api/zones` (any token)
 pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require(&state, &headers, Role::Viewer).await?;
     let zones = state.store.read(queries::all).await?;
     Ok(Json(json!({ "zones": zones })))
 }
 
-/// `GET /api/zones/{code}`
+/// `GET /api/zones/{code}` (any token)
 pub(super) async fn one(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require(&state, &headers, Role::Viewer).await?;
     Ok(Json(json!({ "zone": current(&state, &code).await? })))
 }
 
@@ -38,7 +39,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     Json(zone): Json<ZoneDefinition>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let code = zone.code.clone();
     if state
@@ -63,7 +64,7 @@ pub(super) async fn update(
     Path(code): Path<String>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     let changed: ZoneDefinition = patched(&zone, &patch)?;
@@ -82,7 +83,7 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &headers)?;
+    require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     save(&state, Change::Delete(zone.code)).await?;

@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod outbound;
 pub mod reports;
 pub mod settings;
+pub mod tokens;
 pub mod zones;
 mod writer;
 
@@ -74,6 +75,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0003_reports.sql")),
         M::up(include_str!("migrations/0004_incidents.sql")),
         M::up(include_str!("migrations/0005_alerts.sql")),
+        M::up(include_str!("migrations/0006_tokens.sql")),
     ])
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real service on a loopback port, driven over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
+mod access;
 mod admin;
 mod alerts;
 mod contacts;

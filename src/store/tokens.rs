@@ -1,0 +1,85 @@
+//! Queries on `api_tokens`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::StoreError;
+use crate::access::{Caller, Role};
+
+/// A token as listed (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub zones: Vec<String>,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Stores a token's digest; returns its id.
+pub fn create(
+    conn: &Connection,
+    name: &str,
+    caller: &Caller,
+    digest: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO api_tokens (name, role, zones, digest, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![name, caller.role.as_str(), caller.zones.join(";"), digest, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The caller a token digest stands for, unless unknown or revoked.
+pub fn caller(conn: &Connection, digest: &str) -> Result<Option<Caller>, StoreError> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT role, zones FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL",
+        )?
+        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(row.and_then(|(role, zones)| {
+        Some(Caller {
+            role: Role::parse(&role)?,
+            zones: zones
+                .split(';')
+                .filter(|z| !z.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        })
+    }))
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<TokenRow>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, name, role, zones, created_at, revoked_at FROM api_tokens ORDER BY id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(TokenRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            role: r.get(2)?,
+            zones: r
+                .get::<_, String>(3)?
+                .split(';')
+                .filter(|z| !z.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            created_at: r.get(4)?,
+            revoked_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Revokes a token; `false` if there is none with that id (or it was revoked already).
+pub fn revoke(conn: &Connection, id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        )?
+        .execute(params![id, now])?
+        == 1)
+}

@@ -1,0 +1,155 @@
+//! API tokens: each role on each route (allowed, 401, 403), zone limits, revocation, and
+//! a viewer never shown a phone number.
+
+use reqwest::Method;
+use serde_json::json;
+use vigie::access::{Caller, Role, digest, new_token};
+
+use crate::helpers::{TestApp, spawn_app};
+
+const MONITOR: &str = "+22376123456";
+const RESPONDER: &str = "+22370000001";
+
+impl TestApp {
+    /// A token stored in the database, as `vigie token create` makes them.
+    fn token(&self, role: Role, zones: &[&str]) -> String {
+        let token = new_token();
+        let caller = Caller {
+            role,
+            zones: zones.iter().map(|z| vigie::text::fold(z)).collect(),
+        };
+        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
+        vigie::store::tokens::create(&db, "test", &caller, &digest(&token), 0).unwrap();
+        token
+    }
+
+    async fn call(&self, token: Option<&str>, method: Method, path: &str) -> (u16, String) {
+        let mut request = self.client.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if method == Method::POST {
+            request = request.json(&json!({}));
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+/// An alerted attack in Koro (incident 1), reported by `MONITOR`.
+async fn with_an_incident() -> TestApp {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    let responder = json!({ "phone": RESPONDER, "roles": ["responder"], "zones": ["Koro"] });
+    let (status, _) = app
+        .api(Method::POST, "/api/contacts", Some(responder))
+        .await;
+    assert_eq!(status, 201);
+    app.sms("76123456", "ATT Koro 3 morts", "a1").await;
+    app.replies(RESPONDER, 1).await;
+    app
+}
+
+#[tokio::test]
+async fn each_role_reaches_what_it_may_and_no_more() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let coordinator = app.token(Role::Coordinator, &[]);
+    let admin = app.token(Role::Admin, &[]);
+    let routes = [
+        (Method::GET, "/api/incidents", Role::Viewer),
+        (Method::GET, "/api/incidents/1", Role::Viewer),
+        (Method::GET, "/api/zones", Role::Viewer),
+        (Method::GET, "/api/messages", Role::Admin),
+        (Method::POST, "/api/messages", Role::Admin),
+        (Method::GET, "/api/contacts", Role::Admin),
+        (Method::POST, "/api/contacts", Role::Admin),
+        (Method::POST, "/api/zones", Role::Admin),
+        (Method::DELETE, "/api/zones/x", Role::Admin),
+    ];
+    for (method, path, need) in routes {
+        let (status, body) = app.call(None, method.clone(), path).await;
+        assert_eq!(status, 401, "{method} {path} without a token: {body}");
+        let (status, _) = app.call(Some("vt_guess"), method.clone(), path).await;
+        assert_eq!(status, 401, "{method} {path} with an unknown token");
+        for (token, role) in [
+            (&viewer, Role::Viewer),
+            (&coordinator, Role::Coordinator),
+            (&admin, Role::Admin),
+        ] {
+            let (status, body) = app.call(Some(token), method.clone(), path).await;
+            if role >= need {
+                assert!(
+                    ![401, 403, 500].contains(&status),
+                    "{method} {path} as {role:?}: {status} {body}"
+                );
+            } else {
+                assert_eq!(status, 403, "{method} {path} as {role:?}: {body}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_number_and_a_zone_limited_token_only_its_zones() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    for path in ["/api/incidents", "/api/incidents/1"] {
+        let (status, body) = app.call(Some(&viewer), Method::GET, path).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            !body.contains("76123456") && !body.contains("70000001"),
+            "{path}: {body}"
+        );
+    }
+    let (_, body) = app
+        .call(Some(&viewer), Method::GET, "/api/incidents/1")
+        .await;
+    assert!(body.contains("\"reporter\":\"R-"), "a pseudonym: {body}");
+
+    let mopti = app.token(Role::Coordinator, &["Mopti"]);
+    let (_, body) = app.call(Some(&mopti), Method::GET, "/api/incidents").await;
+    assert!(body.contains("\"id\":1"), "{body}");
+    let bankass = app.token(Role::Viewer, &["Bankass"]);
+    let (_, body) = app
+        .call(Some(&bankass), Method::GET, "/api/incidents")
+        .await;
+    assert!(body.contains("\"incidents\":[]"), "{body}");
+    let (status, _) = app
+        .call(Some(&bankass), Method::GET, "/api/incidents/1")
+        .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn tokens_are_made_once_by_the_cli_and_revoked() {
+    let app = spawn_app().await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let db = app.dir.path().join("vigie.db");
+    let config = app.dir.path().join("cli.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [\"{root}/tests/fixtures/gazetteer_mopti.csv\"]\n"),
+    )
+    .unwrap();
+    let vigie = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let token = vigie(&["token", "create", "--role", "viewer", "--name", "partner"]);
+    assert!(token.starts_with("vt_"), "{token}");
+    let listed = vigie(&["token", "list"]);
+    assert!(listed.contains("\"role\":\"viewer\"") && !listed.contains(&token));
+    let (status, _) = app.call(Some(&token), Method::GET, "/api/zones").await;
+    assert_eq!(status, 200);
+    vigie(&["token", "revoke", "1"]);
+    let (status, _) = app.call(Some(&token), Method::GET, "/api/zones").await;
+    assert_eq!(status, 401);
+}
