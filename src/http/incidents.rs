@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::api::{page, require};
 use super::{ApiError, AppState};
-use crate::access::Role;
+use crate::access::{Caller, Role};
 use crate::clock::to_rfc3339;
 use crate::fanout::Whereabouts;
 use crate::privacy::Pseudonyms;
@@ -31,8 +31,20 @@ pub(super) async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let caller = require(&state, &headers, Role::Viewer).await?;
-    let (limit, before) = page(&query)?;
-    let mut filter = filter(&query)?;
+    let (found, next) = select(&state, &caller, &query).await?;
+    let incidents: Vec<Value> = found.iter().map(incident_json).collect();
+    Ok(Json(json!({ "incidents": incidents, "next_before": next })))
+}
+
+/// The incidents the query asks for and the caller may see, newest first, and the id to
+/// go on below (`before`) when there may be more.
+pub(super) async fn select(
+    state: &AppState,
+    caller: &Caller,
+    query: &HashMap<String, String>,
+) -> Result<(Vec<IncidentView>, Option<i64>), ApiError> {
+    let (limit, before) = page(query)?;
+    let mut filter = filter(query)?;
     filter.before = before;
     let zone = query.get("zone").map(|z| fold(z));
     let fanout = state.intake.fanout();
@@ -63,8 +75,7 @@ pub(super) async fn list(
         Some(last) => Some(last.id),
         None => filter.before,
     };
-    let incidents: Vec<Value> = found.iter().map(incident_json).collect();
-    Ok(Json(json!({ "incidents": incidents, "next_before": next })))
+    Ok((found, next))
 }
 
 /// `GET /api/incidents/{id}`
@@ -181,7 +192,7 @@ fn incident_json(i: &IncidentView) -> Value {
     })
 }
 
-fn whereabouts(i: &IncidentView) -> Whereabouts {
+pub(super) fn whereabouts(i: &IncidentView) -> Whereabouts {
     Whereabouts {
         lat: i.lat,
         lon: i.lon,

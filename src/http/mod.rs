@@ -4,6 +4,7 @@
 mod api;
 mod contacts;
 mod error;
+mod exports;
 mod incidents;
 mod ops;
 mod sim;
@@ -108,6 +109,8 @@ fn api_routes(state: AppState) -> Router<AppState> {
             get(zones::one).patch(zones::update).delete(zones::delete),
         )
         .route("/api/incidents", get(incidents::list))
+        .route("/api/incidents.geojson", get(exports::geojson))
+        .route("/api/incidents.csv", get(exports::csv))
         .route("/api/incidents/{id}", get(incidents::one))
         .route_layer(axum::middleware::from_fn_with_state(
             state,

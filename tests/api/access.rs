@@ -153,3 +153,39 @@ async fn tokens_are_made_once_by_the_cli_and_revoked() {
     let (status, _) = app.call(Some(&token), Method::GET, "/api/zones").await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn exports_parse_back_and_hold_no_number() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (status, body) = app
+        .call(
+            Some(&viewer),
+            Method::GET,
+            "/api/incidents.geojson?category=ATT",
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let collection: geojson::FeatureCollection = body
+        .parse::<geojson::GeoJson>()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(collection.features.len(), 1);
+    let properties = collection.features[0].properties.as_ref().unwrap();
+    assert_eq!(properties["category"], "ATT");
+    assert_eq!(properties["cercle"], "Koro");
+    let (status, body) = app
+        .call(Some(&viewer), Method::GET, "/api/incidents.csv")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let killed = headers.iter().position(|h| h == "killed").unwrap();
+    assert_eq!(&rows[0][killed], "3");
+    assert!(!body.contains("76123456") && !body.contains("70000001"));
+    let (status, _) = app.call(None, Method::GET, "/api/incidents.csv").await;
+    assert_eq!(status, 401);
+}
