@@ -1,7 +1,6 @@
 //! Incidents for other tools, with the list's filters: `GET /api/incidents.geojson` (QGIS)
-//! and `GET /api/incidents.csv` (spreadsheets). No phone number is ever exported. A viewer
-//! gets a point reported in a village moved to its commune: where an incident is exactly
-//! can expose who reported it.
+//! and `GET /api/incidents.csv` (spreadsheets). No phone number is ever exported; a viewer
+//! sees places as `as_seen` shows them, as everywhere in the API.
 
 use std::collections::HashMap;
 
@@ -20,14 +19,6 @@ use crate::parse::COUNT_FIELDS;
 use crate::store::incident_views::IncidentView;
 use crate::text::fold;
 
-/// An incident as exported: where, as precisely as the caller may see.
-struct Row<'a> {
-    incident: &'a IncidentView,
-    lat: f64,
-    lon: f64,
-    place: String,
-}
-
 /// `GET /api/incidents.geojson`: a FeatureCollection of points.
 pub(super) async fn geojson(
     State(state): State<AppState>,
@@ -39,7 +30,7 @@ pub(super) async fn geojson(
     let gazetteer = &state.intake.reports().gazetteer;
     let features: Vec<Value> = found
         .iter()
-        .map(|i| feature(&row(i, &caller, gazetteer)))
+        .map(|i| feature(&as_seen(i, &caller, gazetteer)))
         .collect();
     let body = json!({ "type": "FeatureCollection", "features": features });
     Ok((
@@ -85,7 +76,7 @@ pub(super) async fn csv(
     let failed = |e: csv::Error| ApiError::BadRequest(format!("cannot write CSV: {e}"));
     out.write_record(&header).map_err(failed)?;
     for i in &found {
-        out.write_record(record(&row(i, &caller, gazetteer)))
+        out.write_record(record(&as_seen(i, &caller, gazetteer)))
             .map_err(failed)?;
     }
     let bytes = out
@@ -94,24 +85,25 @@ pub(super) async fn csv(
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
 }
 
-fn row<'a>(incident: &'a IncidentView, caller: &Caller, gazetteer: &Gazetteer) -> Row<'a> {
-    let exact = Row {
-        incident,
-        lat: incident.lat,
-        lon: incident.lon,
-        place: incident.place_name.clone(),
-    };
+/// The incident as the caller may see it: a viewer gets a point reported in a village
+/// moved to its commune (where an incident is exactly can expose who reported it).
+pub(super) fn as_seen(
+    incident: &IncidentView,
+    caller: &Caller,
+    gazetteer: &Gazetteer,
+) -> IncidentView {
     if caller.role > Role::Viewer || incident.precision < 3 {
-        return exact;
+        return incident.clone();
     }
     match unit_of(incident, gazetteer) {
-        Some((lat, lon, place)) => Row {
+        Some((lat, lon, place_name)) => IncidentView {
             lat,
             lon,
-            place,
-            ..exact
+            place_name,
+            precision: 2,
+            ..incident.clone()
         },
-        None => exact,
+        None => incident.clone(),
     }
 }
 
@@ -129,19 +121,18 @@ fn unit_of(incident: &IncidentView, gazetteer: &Gazetteer) -> Option<(f64, f64, 
     })
 }
 
-fn feature(r: &Row<'_>) -> Value {
-    let i = r.incident;
+fn feature(i: &IncidentView) -> Value {
     json!({
         "type": "Feature",
         "id": i.id,
-        "geometry": { "type": "Point", "coordinates": [r.lon, r.lat] },
+        "geometry": { "type": "Point", "coordinates": [i.lon, i.lat] },
         "properties": {
             "id": i.id,
             "status": i.status,
             "category": i.category,
             "first_time": to_rfc3339(i.first_time),
             "last_time": to_rfc3339(i.last_time),
-            "place": r.place,
+            "place": i.place_name,
             "region": i.chain[0],
             "cercle": i.chain[1],
             "commune": i.chain[2],
@@ -152,8 +143,7 @@ fn feature(r: &Row<'_>) -> Value {
     })
 }
 
-fn record(r: &Row<'_>) -> Vec<String> {
-    let i = r.incident;
+fn record(i: &IncidentView) -> Vec<String> {
     let time = |ms: i64| to_rfc3339(ms).unwrap_or_default();
     let count = |field: &str| match &i.counts[field] {
         Value::Null => String::new(),
@@ -166,12 +156,12 @@ fn record(r: &Row<'_>) -> Vec<String> {
         i.category.clone(),
         time(i.first_time),
         time(i.last_time),
-        r.place.clone(),
+        i.place_name.clone(),
         i.chain[0].clone(),
         i.chain[1].clone(),
         i.chain[2].clone(),
-        format!("{:.5}", r.lat),
-        format!("{:.5}", r.lon),
+        format!("{:.5}", i.lat),
+        format!("{:.5}", i.lon),
         i.precision.to_string(),
         i.sources.to_string(),
         i.severity.map(|s| s.to_string()).unwrap_or_default(),

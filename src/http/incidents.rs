@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::api::{page, require};
+use super::exports::as_seen;
 use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
 use crate::clock::to_rfc3339;
@@ -32,7 +33,11 @@ pub(super) async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let caller = require(&state, &headers, Role::Viewer).await?;
     let (found, next) = select(&state, &caller, &query).await?;
-    let incidents: Vec<Value> = found.iter().map(incident_json).collect();
+    let gazetteer = &state.intake.reports().gazetteer;
+    let incidents: Vec<Value> = found
+        .iter()
+        .map(|i| incident_json(&as_seen(i, &caller, gazetteer)))
+        .collect();
     Ok(Json(json!({ "incidents": incidents, "next_before": next })))
 }
 
@@ -106,9 +111,14 @@ pub(super) async fn one(
             "incident {id} is outside this token's zones"
         )));
     }
-    let mut body = incident_json(&incident);
+    let mut body = incident_json(&as_seen(
+        &incident,
+        &caller,
+        &state.intake.reports().gazetteer,
+    ));
     let shown = Shown {
         admin,
+        places: caller.role > Role::Viewer,
         pseudonyms: &state.pseudonyms,
     };
     body["reports"] = reports.iter().map(|r| shown.report(r)).collect();
@@ -128,7 +138,10 @@ pub(super) async fn one(
 
 /// How reporters are shown to this caller.
 pub(super) struct Shown<'a> {
+    /// Phone numbers (else pseudonyms and contact ids).
     pub admin: bool,
+    /// Each report's own place (a viewer sees the incident's, at its commune, only).
+    pub places: bool,
     pub pseudonyms: &'a Pseudonyms,
 }
 
@@ -159,7 +172,7 @@ impl Shown<'_> {
             "status": r.status,
             "unverified": r.unverified,
             "category": r.category,
-            "place": r.place_name,
+            "place": if self.places { json!(r.place_name) } else { Value::Null },
             "counts": r.counts,
             "event_time": to_rfc3339(r.event_time),
             "severity": r.severity,
@@ -262,13 +275,19 @@ mod tests {
         };
         let viewer = Shown {
             admin: false,
+            places: false,
             pseudonyms: &pseudonyms,
         };
         let shown = viewer.report(&report).to_string();
         assert!(!shown.contains("76123456"), "{shown}");
         assert!(shown.contains(&pseudonyms.of("+22376123456")), "{shown}");
+        assert!(
+            !shown.contains("Koro"),
+            "a viewer sees no report's place: {shown}"
+        );
         let admin = Shown {
             admin: true,
+            places: true,
             pseudonyms: &pseudonyms,
         };
         assert!(admin.report(&report).to_string().contains("+22376123456"));

@@ -189,3 +189,44 @@ async fn exports_parse_back_and_hold_no_number() {
     let (status, _) = app.call(None, Method::GET, "/api/incidents.csv").await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_viewer_gets_a_village_report_at_its_commune_and_an_admin_at_the_village() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "ATT Abdou-Habe 2 morts", "v1").await;
+    app.replies(MONITOR, 1).await;
+    let point = |body: &str| {
+        let collection: geojson::FeatureCollection = body
+            .parse::<geojson::GeoJson>()
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let feature = &collection.features[0];
+        let place = feature.properties.as_ref().unwrap()["place"].clone();
+        (feature.geometry.as_ref().unwrap().value.clone(), place)
+    };
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, body) = app
+        .call(Some(&viewer), Method::GET, "/api/incidents.geojson")
+        .await;
+    let (at, place) = point(&body);
+    assert_eq!(
+        at,
+        geojson::Value::Point(vec![-3.81819, 14.14109]),
+        "Bara Sara"
+    );
+    assert_eq!(place, "Bara Sara (Mopti)");
+    let (_, body) = app
+        .call(Some(&viewer), Method::GET, "/api/incidents/1")
+        .await;
+    assert!(
+        body.contains("Bara Sara") && !body.contains("Abdou"),
+        "the API shows a viewer the commune too: {body}"
+    );
+    let admin = app.token(Role::Admin, &[]);
+    let (_, body) = app
+        .call(Some(&admin), Method::GET, "/api/incidents.geojson")
+        .await;
+    assert_eq!(point(&body).0, geojson::Value::Point(vec![-3.9453, 14.12]));
+}
