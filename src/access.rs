@@ -34,6 +34,8 @@ impl Role {
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// Who, as the audit log names them: `admin token`, `token 3`.
+    pub who: String,
     pub role: Role,
     /// Folded zone names the caller is limited to; empty: everywhere.
     pub zones: Vec<String>,
@@ -42,6 +44,7 @@ pub struct Caller {
 impl Caller {
     pub fn admin() -> Self {
         Self {
+            who: "admin token".into(),
             role: Role::Admin,
             zones: Vec::new(),
         }
@@ -100,6 +103,7 @@ mod tests {
     #[test]
     fn a_zone_limited_caller_covers_only_its_zones() {
         let mopti = Caller {
+            who: "token 1".into(),
             role: Role::Coordinator,
             zones: vec!["mopti".into()],
         };

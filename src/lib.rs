@@ -35,6 +35,8 @@ pub mod contacts;
 pub mod privacy;
 /// API tokens: roles, zones, what each may see.
 pub mod access;
+/// The audit log's hash chain: who changed what, tamper-evident.
+pub mod audit;
 /// Stage 6, outbound: the durable queue: routing, limits, sender workers, retries.
 pub mod outbound;
 /// Stage 7, delivery: delivery reports, normalised, stored and applied.

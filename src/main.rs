@@ -55,6 +55,13 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml", global = true)]
         config: PathBuf,
     },
+    /// Checks the audit log's hash chain: `vigie audit verify` names the first broken entry.
+    Audit {
+        #[command(subcommand)]
+        what: Audit,
+        #[arg(long, default_value = "config/vigie.toml", global = true)]
+        config: PathBuf,
+    },
     /// Parse one SMS as the gateway would and print the outcome as one JSON object.
     Parse {
         #[arg(long, default_value = "config/vigie.toml")]
@@ -87,6 +94,12 @@ enum Import {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum Audit {
+    /// Fails (exit 1) naming the first entry edited, inserted or removed.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +168,17 @@ fn run(command: Command) -> anyhow::Result<()> {
             &text.join(" "),
         ),
         Command::Token { what, config } => token(&config, what),
+        Command::Audit {
+            what: Audit::Verify,
+            config,
+        } => {
+            let config = Config::load(&config)?;
+            let conn = vigie::store::migrate(&config.storage)?;
+            let entries = vigie::store::audit::all(&conn)?;
+            vigie::audit::verify(&entries).context("the audit chain is broken")?;
+            println!("audit chain intact: {} entries", entries.len());
+            Ok(())
+        }
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             vigie::store::migrate(&config.storage)?;
@@ -167,7 +191,7 @@ fn run(command: Command) -> anyhow::Result<()> {
 /// `vigie token ...`.
 fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
     use vigie::access::{Caller, Role};
-    use vigie::store::tokens;
+    use vigie::store::{audit, tokens};
     let config = Config::load(path)?;
     let conn = vigie::store::migrate(&config.storage)?;
     match what {
@@ -180,12 +204,25 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
                 .map(|z| vigie::text::fold(z))
                 .filter(|z| !z.is_empty());
             let caller = Caller {
+                who: String::new(),
                 role,
                 zones: zones.collect(),
             };
             let token = vigie::access::new_token();
             let digest = vigie::access::digest(&token);
-            let id = tokens::create(&conn, &name, &caller, &digest, vigie::clock::now_ms())?;
+            let now = vigie::clock::now_ms();
+            let tx = conn.unchecked_transaction()?;
+            let id = tokens::create(&tx, &name, &caller, &digest, now)?;
+            let detail = serde_json::json!({ "role": role.as_str(), "zones": caller.zones });
+            audit::append(
+                &tx,
+                "cli",
+                "token.create",
+                &format!("token {id}"),
+                &detail,
+                now,
+            )?;
+            tx.commit()?;
             println!("{token}");
             eprintln!("token {id} ({}) made; it is shown this once", role.as_str());
         }
@@ -195,9 +232,21 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
             }
         }
         Token::Revoke { id } => {
-            if !tokens::revoke(&conn, id, vigie::clock::now_ms())? {
+            let now = vigie::clock::now_ms();
+            let tx = conn.unchecked_transaction()?;
+            if !tokens::revoke(&tx, id, now)? {
                 anyhow::bail!("no token {id} to revoke");
             }
+            let detail = serde_json::json!({});
+            audit::append(
+                &tx,
+                "cli",
+                "token.revoke",
+                &format!("token {id}"),
+                &detail,
+                now,
+            )?;
+            tx.commit()?;
             println!("token {id} revoked");
         }
     }

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::api::{page, patched, require_admin};
 use super::{ApiError, AppState};
+use crate::access::Caller;
 use crate::contacts::{Checks, ContactInput, check, read_csv};
+use crate::store::audit;
 use crate::store::contacts::{self as queries, Contact};
 
 fn checks(state: &AppState) -> Checks<'_> {
@@ -44,7 +46,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     Json(input): Json<ContactInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers).await?;
+    let caller = require_admin(&state, &headers).await?;
     let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
     let phone = contact.phone.clone();
     if state
@@ -57,7 +59,7 @@ pub(super) async fn create(
             "a contact with this number exists; PATCH it".into(),
         ));
     }
-    let saved = save(&state, contact).await?;
+    let saved = save(&state, contact, (&caller, "contact.create")).await?;
     Ok((StatusCode::CREATED, Json(json!({ "contact": saved }))))
 }
 
@@ -68,7 +70,7 @@ pub(super) async fn update(
     Path(id): Path<i64>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
+    let caller = require_admin(&state, &headers).await?;
     let current = state
         .store
         .read(move |c| queries::by_id(c, id))
@@ -81,7 +83,8 @@ pub(super) async fn update(
             "phone: a contact's number does not change; create another".into(),
         ));
     }
-    Ok(Json(json!({ "contact": save(&state, contact).await? })))
+    let saved = save(&state, contact, (&caller, "contact.update")).await?;
+    Ok(Json(json!({ "contact": saved })))
 }
 
 /// `DELETE /api/contacts/{id}`: 204, or 404.
@@ -90,8 +93,17 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &headers).await?;
-    if state.store.write(move |c| queries::delete(c, id)).await? {
+    let who = require_admin(&state, &headers).await?.who;
+    let now = state.store.now_ms();
+    let deleted = state.store.write(move |c| {
+        let deleted = queries::delete(c, id)?;
+        if deleted {
+            let subject = format!("contact {id}");
+            audit::append(c, &who, "contact.delete", &subject, &json!({}), now)?;
+        }
+        Ok(deleted)
+    });
+    if deleted.await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("no contact {id}")))
@@ -104,26 +116,39 @@ pub(super) async fn import(
     headers: HeaderMap,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
+    let who = require_admin(&state, &headers).await?.who;
     let (contacts, rejected) = read_csv(&body, &checks(&state));
     let count = contacts.len();
     let now = state.store.now_ms();
     state
         .store
         .write(move |c| {
-            contacts
-                .iter()
-                .try_for_each(|contact| queries::upsert(c, contact, now).map(drop))
+            for contact in &contacts {
+                queries::upsert(c, contact, now)?;
+            }
+            let detail = json!({ "imported": count });
+            audit::append(c, &who, "contact.import", "contacts", &detail, now)
         })
         .await?;
     Ok(Json(json!({ "imported": count, "rejected": rejected })))
 }
 
-async fn save(state: &AppState, contact: Contact) -> Result<Contact, ApiError> {
+/// Stores the contact and its audit entry (roles and zones; never the number) together.
+async fn save(
+    state: &AppState,
+    contact: Contact,
+    (caller, action): (&Caller, &'static str),
+) -> Result<Contact, ApiError> {
     let now = state.store.now_ms();
+    let who = caller.who.clone();
     let id = state
         .store
-        .write(move |c| queries::upsert(c, &contact, now))
+        .write(move |c| {
+            let id = queries::upsert(c, &contact, now)?;
+            let detail = json!({ "roles": contact.roles, "zones": contact.zones });
+            audit::append(c, &who, action, &format!("contact {id}"), &detail, now)?;
+            Ok(id)
+        })
         .await?;
     state
         .store

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 use super::api::{patched, require, require_admin};
 use super::{ApiError, AppState};
-use crate::access::Role;
+use crate::access::{Caller, Role};
 use crate::config::ZoneDefinition;
+use crate::store::audit;
 use crate::store::zones as queries;
 use crate::text::fold;
 
@@ -39,7 +40,7 @@ pub(super) async fn create(
     headers: HeaderMap,
     Json(zone): Json<ZoneDefinition>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers).await?;
+    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let code = zone.code.clone();
     if state
@@ -53,7 +54,7 @@ pub(super) async fn create(
             zone.code
         )));
     }
-    save(&state, Change::Put(Box::new(zone.clone()))).await?;
+    save(&state, Change::Put(Box::new(zone.clone())), &caller).await?;
     Ok((StatusCode::CREATED, Json(json!({ "zone": zone }))))
 }
 
@@ -64,7 +65,7 @@ pub(super) async fn update(
     Path(code): Path<String>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
+    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     let changed: ZoneDefinition = patched(&zone, &patch)?;
@@ -73,7 +74,7 @@ pub(super) async fn update(
             "code: a zone's code does not change; create another".into(),
         ));
     }
-    save(&state, Change::Put(Box::new(changed.clone()))).await?;
+    save(&state, Change::Put(Box::new(changed.clone())), &caller).await?;
     Ok(Json(json!({ "zone": changed })))
 }
 
@@ -83,10 +84,10 @@ pub(super) async fn delete(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &headers).await?;
+    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
-    save(&state, Change::Delete(zone.code)).await?;
+    save(&state, Change::Delete(zone.code), &caller).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -107,7 +108,7 @@ enum Change {
 
 /// Makes the change once the whole set compiles, and hands the set to fan-out (the caller
 /// holds `changing_zones`). A bad zone is 422 naming its field.
-async fn save(state: &AppState, change: Change) -> Result<(), ApiError> {
+async fn save(state: &AppState, change: Change, caller: &Caller) -> Result<(), ApiError> {
     let fanout = state.intake.fanout();
     let invalid = |e: crate::fanout::ZoneError| {
         let field = e.field.strip_prefix("zones[0].").unwrap_or(&e.field);
@@ -130,11 +131,28 @@ async fn save(state: &AppState, change: Change) -> Result<(), ApiError> {
     }
     let zones = fanout.compile(&all).map_err(invalid)?;
     let now = state.store.now_ms();
+    let (who, subject) = (caller.who.clone(), format!("zone {key}"));
     state
         .store
-        .write(move |c| match &change {
-            Change::Put(zone) => queries::put(c, zone, now).map(|_| ()),
-            Change::Delete(code) => queries::delete(c, code).map(|_| ()),
+        .write(move |c| {
+            let (action, detail) = match &change {
+                Change::Put(zone) => {
+                    let created = queries::put(c, zone, now)?;
+                    let action = if created {
+                        "zone.create"
+                    } else {
+                        "zone.update"
+                    };
+                    // The definition may hold responders' numbers: not in the log.
+                    let detail = json!({ "units": zone.units, "parent": zone.parent });
+                    (action, detail)
+                }
+                Change::Delete(code) => {
+                    queries::delete(c, code)?;
+                    ("zone.delete", json!({}))
+                }
+            };
+            audit::append(c, &who, action, &subject, &detail, now)
         })
         .await?;
     fanout.set_zones(zones);

@@ -6,6 +6,7 @@
 //! from one of the table modules.
 
 pub mod alerts;
+pub mod audit;
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
@@ -76,6 +77,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0004_incidents.sql")),
         M::up(include_str!("migrations/0005_alerts.sql")),
         M::up(include_str!("migrations/0006_tokens.sql")),
+        M::up(include_str!("migrations/0007_audit.sql")),
     ])
 }
 

@@ -34,14 +34,15 @@ pub fn create(
 
 /// The caller a token digest stands for, unless unknown or revoked.
 pub fn caller(conn: &Connection, digest: &str) -> Result<Option<Caller>, StoreError> {
-    let row: Option<(String, String)> = conn
+    let row: Option<(i64, String, String)> = conn
         .prepare_cached(
-            "SELECT role, zones FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL",
+            "SELECT id, role, zones FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL",
         )?
-        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    Ok(row.and_then(|(role, zones)| {
+    Ok(row.and_then(|(id, role, zones)| {
         Some(Caller {
+            who: format!("token {id}"),
             role: Role::parse(&role)?,
             zones: zones
                 .split(';')

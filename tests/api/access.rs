@@ -15,6 +15,7 @@ impl TestApp {
     fn token(&self, role: Role, zones: &[&str]) -> String {
         let token = new_token();
         let caller = Caller {
+            who: String::new(),
             role,
             zones: zones.iter().map(|z| vigie::text::fold(z)).collect(),
         };
@@ -229,4 +230,69 @@ async fn a_viewer_gets_a_village_report_at_its_commune_and_an_admin_at_the_villa
         .call(Some(&admin), Method::GET, "/api/incidents.geojson")
         .await;
     assert_eq!(point(&body).0, geojson::Value::Point(vec![-3.9453, 14.12]));
+}
+
+#[tokio::test]
+async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
+    let app = spawn_app().await;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let db = app.dir.path().join("vigie.db");
+    let config = app.dir.path().join("cli.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [\"{root}/tests/fixtures/gazetteer_mopti.csv\"]\n"),
+    )
+    .unwrap();
+    let vigie = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        vigie(&["token", "create", "--role", "viewer"])
+            .status
+            .success()
+    );
+    let contact = json!({ "phone": RESPONDER, "roles": ["responder"], "zones": ["Koro"] });
+    app.api(Method::POST, "/api/contacts", Some(contact)).await;
+    let zone = json!({ "code": "nord", "units": ["Koro"], "escalation": ["+22370000099"] });
+    app.api(Method::POST, "/api/zones", Some(zone)).await;
+    app.api(Method::DELETE, "/api/contacts/1", None).await;
+    assert_eq!(
+        app.column("SELECT actor || ' ' || action || ' ' || subject FROM audit_log ORDER BY id"),
+        [
+            "cli token.create token 1",
+            "admin token contact.create contact 1",
+            "admin token zone.create zone nord",
+            "admin token contact.delete contact 1",
+        ]
+        .map(|s| Some(s.to_owned()))
+    );
+    let all: String = app
+        .column("SELECT detail FROM audit_log")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(
+        !all.contains("70000001") && !all.contains("70000099"),
+        "{all:?}"
+    );
+    let intact = vigie(&["audit", "verify"]);
+    assert!(intact.status.success());
+    assert!(String::from_utf8_lossy(&intact.stdout).contains("4 entries"));
+
+    let db = rusqlite::Connection::open(&db).unwrap();
+    let refused = db.execute("UPDATE audit_log SET subject = 'zone sud' WHERE id = 3", []);
+    assert!(refused.is_err(), "append-only");
+    db.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'zone sud' WHERE id = 3",
+    )
+    .unwrap();
+    let broken = vigie(&["audit", "verify"]);
+    assert!(!broken.status.success());
+    let said = String::from_utf8_lossy(&broken.stderr);
+    assert!(said.contains("entry 3"), "{said}");
 }
