@@ -96,6 +96,10 @@ pub struct ZoneDefinition {
     /// Numbers alerted for this zone besides the contacts attached to it.
     #[serde(default)]
     pub subscribers: Vec<Subscription>,
+    /// An incident below the severity threshold alerts here only once a coordinator
+    /// verified it (`POST /api/incidents/{id}/verify`), however many sources it has.
+    #[serde(default)]
+    pub verify_low_severity: bool,
 }
 
 /// A number subscribed to a zone's alerts, with what it wants.

@@ -43,7 +43,7 @@ impl Fanout {
     ) -> Result<Answered, StoreError> {
         let (sender, language) = (by.phone, by.language);
         let allowed = by.coordinator() || queries::was_alerted(tx.conn, id, sender)?;
-        let state = queries::state(tx.conn, id)?.filter(|s| s.status == "open");
+        let state = queries::state(tx.conn, id)?.filter(queries::AlertState::live);
         let (Some(state), true) = (state, allowed) else {
             return Ok(self.not_alerted(language, id));
         };

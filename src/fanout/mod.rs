@@ -239,7 +239,7 @@ impl Fanout {
         conn: &Connection,
         incident: Incident,
     ) -> Result<Option<Loaded>, StoreError> {
-        let Some(state) = queries::state(conn, incident.id)?.filter(|s| s.status == "open") else {
+        let Some(state) = queries::state(conn, incident.id)?.filter(AlertState::live) else {
             return Ok(None);
         };
         let at = Whereabouts {
@@ -258,10 +258,14 @@ impl Fanout {
     fn alerting_zones(&self, loaded: &Loaded) -> Vec<ZoneMatch> {
         let (incident, severity) = (&loaded.incident, loaded.state.severity.unwrap_or(0));
         let sources = u32::try_from(incident.sources()).unwrap_or(u32::MAX);
+        let verified = loaded.state.review == "verified";
         self.zones()
             .containing(&loaded.at, &self.reports.gazetteer)
             .into_iter()
-            .filter(|z| z.rule.alerts(incident.category, severity, sources))
+            .filter(|z| {
+                z.rule
+                    .alerts(incident.category, severity, sources, verified)
+            })
             .collect()
     }
 

@@ -53,6 +53,7 @@ pub(super) async fn csv(
     let head = [
         "id",
         "status",
+        "review",
         "category",
         "first_time",
         "last_time",
@@ -129,6 +130,7 @@ fn feature(i: &IncidentView) -> Value {
         "properties": {
             "id": i.id,
             "status": i.status,
+            "review": i.review,
             "category": i.category,
             "first_time": to_rfc3339(i.first_time),
             "last_time": to_rfc3339(i.last_time),
@@ -153,6 +155,7 @@ fn record(i: &IncidentView) -> Vec<String> {
     let mut fields = vec![
         i.id.to_string(),
         i.status.clone(),
+        i.review.clone(),
         i.category.clone(),
         time(i.first_time),
         time(i.last_time),

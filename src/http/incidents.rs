@@ -25,7 +25,7 @@ const ZONE_SCAN: u32 = 500;
 /// ...and rounds per request: past them the page ends early, with `next_before` to go on.
 const ZONE_ROUNDS: usize = 20;
 
-/// `GET /api/incidents?since=&until=&category=&zone=&status=&min_severity=&limit=&before=`
+/// `GET /api/incidents?since=&until=&category=&zone=&status=&review=&min_severity=&limit=&before=`
 pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -200,6 +200,8 @@ fn incident_json(i: &IncidentView) -> Value {
         "first_alert_at": i.first_alert_at.and_then(to_rfc3339),
         "acknowledged_at": i.acked_at.and_then(to_rfc3339),
         "escalation_level": i.escalation,
+        "review": i.review,
+        "review_note": i.review_note,
         "created_at": to_rfc3339(i.created_at),
         "updated_at": to_rfc3339(i.updated_at),
     })
@@ -238,6 +240,15 @@ fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {
             "status must be open or withdrawn, not `{s}`"
         )));
     }
+    let review = query.get("review").cloned();
+    if let Some(r) = review
+        .as_deref()
+        .filter(|r| !["new", "verified", "dismissed", "closed"].contains(r))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "review must be new, verified, dismissed or closed, not `{r}`"
+        )));
+    }
     let min_severity = query
         .get("min_severity")
         .map(|s| s.parse::<u8>().ok().filter(|s| (1..=5).contains(s)))
@@ -248,6 +259,7 @@ fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {
         until: time("until")?,
         category: query.get("category").map(|c| c.to_uppercase()),
         status,
+        review,
         min_severity,
         before: None,
         limit: 0,

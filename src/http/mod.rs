@@ -7,6 +7,7 @@ mod error;
 mod exports;
 mod incidents;
 mod ops;
+mod review;
 mod sim;
 mod webhooks;
 mod zones;
@@ -112,6 +113,7 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/incidents.geojson", get(exports::geojson))
         .route("/api/incidents.csv", get(exports::csv))
         .route("/api/incidents/{id}", get(incidents::one))
+        .route("/api/incidents/{id}/{action}", post(review::review))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             api::authenticated,

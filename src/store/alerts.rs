@@ -11,6 +11,8 @@ use super::StoreError;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertState {
     pub status: String,
+    /// Coordinators' review: new, verified, dismissed, closed.
+    pub review: String,
     /// When its first report was filed.
     pub created_at: i64,
     pub severity: Option<u8>,
@@ -28,11 +30,18 @@ pub struct AlertState {
     pub chain: [String; 3],
 }
 
+impl AlertState {
+    /// Still to alert about: open, and neither dismissed nor closed by a coordinator.
+    pub fn live(&self) -> bool {
+        self.status == "open" && !matches!(self.review.as_str(), "dismissed" | "closed")
+    }
+}
+
 pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, StoreError> {
     let row = conn
         .prepare_cached(
             "SELECT status, severity, version, alerted, first_alert_at, last_alert_at,
-                    escalation, acked_at, created_at, update_due
+                    escalation, acked_at, created_at, update_due, review
              FROM incidents WHERE id = ?1",
         )?
         .query_row([incident], |r| {
@@ -47,6 +56,7 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
                 acked_at: r.get(7)?,
                 created_at: r.get(8)?,
                 update_due: r.get(9)?,
+                review: r.get(10)?,
                 chain: Default::default(),
             })
         })
@@ -240,7 +250,8 @@ pub fn set_update_due(conn: &Connection, incident: i64, due: bool) -> Result<(),
 /// Open incidents whose update waited since before `before`.
 pub fn due_updates(conn: &Connection, before: i64) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id FROM incidents WHERE update_due = 1 AND last_alert_at <= ?1 AND status = 'open'",
+        "SELECT id FROM incidents WHERE update_due = 1 AND last_alert_at <= ?1 AND status = 'open'
+           AND review NOT IN ('dismissed', 'closed')",
     )?;
     let rows = stmt.query_map([before], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -250,7 +261,8 @@ pub fn due_updates(conn: &Connection, before: i64) -> Result<Vec<i64>, StoreErro
 pub fn due_escalations(conn: &Connection, now: i64) -> Result<Vec<i64>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM incidents
-         WHERE escalate_at <= ?1 AND acked_at IS NULL AND status = 'open'",
+         WHERE escalate_at <= ?1 AND acked_at IS NULL AND status = 'open'
+           AND review NOT IN ('dismissed', 'closed')",
     )?;
     let rows = stmt.query_map([now], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -315,4 +327,24 @@ pub fn reported(conn: &Connection, incident: i64, phone: &str) -> Result<bool, S
             "SELECT 1 FROM reports WHERE incident_id = ?1 AND reporter = ?2 AND status = 'filed'",
         )?
         .exists(params![incident, phone])?)
+}
+
+/// A coordinator's review; a dismissed or closed incident escalates no more. `false` if
+/// there is no such incident.
+pub fn review(
+    conn: &Connection,
+    incident: i64,
+    review: &str,
+    note: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE incidents SET review = ?2, review_note = ?3, reviewed_at = ?4,
+                 escalate_at = CASE WHEN ?2 IN ('dismissed', 'closed') THEN NULL
+                                    ELSE escalate_at END
+             WHERE id = ?1",
+        )?
+        .execute(params![incident, review, note, now])?
+        == 1)
 }

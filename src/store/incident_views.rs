@@ -13,6 +13,8 @@ pub struct Filter {
     pub until: Option<i64>,
     pub category: Option<String>,
     pub status: Option<String>,
+    /// new, verified, dismissed, closed.
+    pub review: Option<String>,
     pub min_severity: Option<u8>,
     /// Ids below this (pagination, newest first).
     pub before: Option<i64>,
@@ -42,6 +44,8 @@ pub struct IncidentView {
     pub escalation: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub review: String,
+    pub review_note: String,
 }
 
 const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
@@ -49,7 +53,7 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
         || coalesce(admin3, '') FROM reports r WHERE r.incident_id = i.id AND r.status = 'filed'
         ORDER BY precision DESC, id LIMIT 1), ''),
     i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,
-    i.escalation, i.created_at, i.updated_at";
+    i.escalation, i.created_at, i.updated_at, i.review, i.review_note";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
     let chain: String = r.get(8)?;
@@ -75,6 +79,8 @@ fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
         escalation: r.get(16)?,
         created_at: r.get(17)?,
         updated_at: r.get(18)?,
+        review: r.get(19)?,
+        review_note: r.get(20)?,
     })
 }
 
@@ -84,7 +90,7 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
         "SELECT {COLUMNS} FROM incidents i
          WHERE i.id < ?1 AND i.last_time >= ?2 AND i.first_time <= ?3
            AND (?4 IS NULL OR i.category = ?4) AND (?5 IS NULL OR i.status = ?5)
-           AND coalesce(i.severity, 0) >= ?6
+           AND coalesce(i.severity, 0) >= ?6 AND (?8 IS NULL OR i.review = ?8)
          ORDER BY i.id DESC LIMIT ?7"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -96,7 +102,8 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
             f.category,
             f.status,
             f.min_severity.unwrap_or(0),
-            f.limit
+            f.limit,
+            f.review
         ],
         view,
     )?;

@@ -78,6 +78,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0005_alerts.sql")),
         M::up(include_str!("migrations/0006_tokens.sql")),
         M::up(include_str!("migrations/0007_audit.sql")),
+        M::up(include_str!("migrations/0008_review.sql")),
     ])
 }
 

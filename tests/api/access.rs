@@ -296,3 +296,71 @@ async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
     let said = String::from_utf8_lossy(&broken.stderr);
     assert!(said.contains("entry 3"), "{said}");
 }
+
+#[tokio::test]
+async fn a_coordinator_verifies_or_dismisses_incidents_in_their_zones() {
+    let zone = "[[zones]]\ncode = \"koro-v\"\nunits = [\"Koro\"]\nverify_low_severity = true\n";
+    let app = crate::helpers::spawn_gateway(
+        &format!("{zone}\n{}", crate::helpers::channels()),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    app.register(MONITOR, None, false);
+    app.register("+22376000002", None, false);
+    let responder = json!({ "phone": RESPONDER, "roles": ["responder"], "zones": ["koro-v"] });
+    app.api(Method::POST, "/api/contacts", Some(responder))
+        .await;
+    app.sms("76123456", "MEN Koro", "m1").await;
+    app.sms("76000002", "MEN Koro", "m2").await;
+    app.replies("+22376000002", 1).await;
+    assert_eq!(
+        app.count("alerts"),
+        0,
+        "two sources, but the zone waits for verification"
+    );
+
+    let viewer = app.token(Role::Viewer, &[]);
+    let elsewhere = app.token(Role::Coordinator, &["Bankass"]);
+    let mopti = app.token(Role::Coordinator, &["Mopti"]);
+    let (status, _) = app
+        .call(Some(&viewer), Method::POST, "/api/incidents/1/verify")
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .call(Some(&elsewhere), Method::POST, "/api/incidents/1/verify")
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .call(Some(&mopti), Method::POST, "/api/incidents/1/bless")
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = app
+        .call(Some(&mopti), Method::POST, "/api/incidents/1/verify")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let alert = app.replies(RESPONDER, 1).await;
+    assert!(
+        alert[0].starts_with("ALERTE 1 MEN Koro (Mopti), 2 sources"),
+        "{alert:?}"
+    );
+
+    let (status, _) = app
+        .call(Some(&mopti), Method::POST, "/api/incidents/1/dismiss")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        app.one::<String>("SELECT review || ' ' || coalesce(escalate_at, 'none') FROM incidents"),
+        "dismissed none"
+    );
+    let (_, listed) = app
+        .call(Some(&mopti), Method::GET, "/api/incidents?review=dismissed")
+        .await;
+    assert!(listed.contains("\"review\":\"dismissed\""), "{listed}");
+    assert_eq!(
+        app.column("SELECT action FROM audit_log WHERE subject = 'incident 1' ORDER BY id"),
+        [
+            Some("incident.verify".to_owned()),
+            Some("incident.dismiss".to_owned())
+        ]
+    );
+}

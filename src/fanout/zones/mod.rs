@@ -29,13 +29,16 @@ pub struct ZoneRule {
     pub deadline_ms: i64,
     /// Empty: every category.
     pub categories: Vec<Category>,
+    /// An incident below the severity threshold alerts only once a coordinator verified it.
+    pub verify_low_severity: bool,
 }
 
 impl ZoneRule {
     /// Whether an incident this severe, with this many sources, alerts here.
-    pub fn alerts(&self, category: Category, severity: u8, sources: u32) -> bool {
+    pub fn alerts(&self, category: Category, severity: u8, sources: u32, verified: bool) -> bool {
+        let corroborated = sources >= self.sources && (verified || !self.verify_low_severity);
         (self.categories.is_empty() || self.categories.contains(&category))
-            && (severity >= self.severity_threshold || sources >= self.sources)
+            && (severity >= self.severity_threshold || corroborated)
     }
 }
 
@@ -93,6 +96,7 @@ impl Zones {
             sources: alerts.sources,
             deadline_ms: minutes_ms(alerts.deadline_mins),
             categories: Vec::new(),
+            verify_low_severity: false,
         };
         let mut defined = Vec::with_capacity(definitions.len());
         for (i, d) in definitions.iter().enumerate() {
@@ -300,6 +304,7 @@ fn compile_one(
             sources: d.sources.unwrap_or(defaults.sources),
             deadline_ms: d.deadline_mins.map_or(defaults.deadline_ms, minutes_ms),
             categories,
+            verify_low_severity: d.verify_low_severity,
         },
     })
 }

@@ -129,11 +129,23 @@ fn rules_come_from_the_zone_else_from_alerts() {
     ];
     for (zone, category, severity, sources, alerts) in cases {
         assert_eq!(
-            rule(zone).alerts(category, severity, sources),
+            rule(zone).alerts(category, severity, sources, false),
             alerts,
             "{zone} {category:?} severity {severity} sources {sources}"
         );
     }
+}
+
+#[test]
+fn a_zone_that_waits_for_verification_alerts_on_sources_only_once_verified() {
+    let mut rule = zones().defaults().clone();
+    rule.verify_low_severity = true;
+    assert!(!rule.alerts(Category::MEN, 2, 5, false));
+    assert!(rule.alerts(Category::MEN, 2, 2, true));
+    assert!(
+        rule.alerts(Category::ATT, 4, 1, false),
+        "severe enough: no wait"
+    );
 }
 
 #[test]
