@@ -25,12 +25,10 @@ pub(super) async fn geojson(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
-    let (found, _) = select(&state, &caller, &query).await?;
-    let gazetteer = &state.intake.reports().gazetteer;
-    let features: Vec<Value> = found
+    let features: Vec<Value> = seen(&state, &headers, &query)
+        .await?
         .iter()
-        .map(|i| feature(&as_seen(i, &caller, gazetteer)))
+        .map(feature)
         .collect();
     let body = json!({ "type": "FeatureCollection", "features": features });
     Ok((
@@ -45,9 +43,7 @@ pub(super) async fn csv(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
-    let (found, _) = select(&state, &caller, &query).await?;
-    let gazetteer = &state.intake.reports().gazetteer;
+    let found = seen(&state, &headers, &query).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let counts = COUNT_FIELDS.iter().map(|(f, _)| *f);
     let head = [
@@ -77,13 +73,27 @@ pub(super) async fn csv(
     let failed = |e: csv::Error| ApiError::BadRequest(format!("cannot write CSV: {e}"));
     out.write_record(&header).map_err(failed)?;
     for i in &found {
-        out.write_record(record(&as_seen(i, &caller, gazetteer)))
-            .map_err(failed)?;
+        out.write_record(record(i)).map_err(failed)?;
     }
     let bytes = out
         .into_inner()
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
+}
+
+/// The incidents the query selects, as the caller may see them (any token).
+async fn seen(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Vec<IncidentView>, ApiError> {
+    let caller = require(state, headers, Role::Viewer).await?;
+    let (found, _) = select(state, &caller, query).await?;
+    let gazetteer = &state.intake.reports().gazetteer;
+    Ok(found
+        .iter()
+        .map(|i| as_seen(i, &caller, gazetteer))
+        .collect())
 }
 
 /// The incident as the caller may see it: a viewer gets a point reported in a village

@@ -11,6 +11,24 @@ const MONITOR: &str = "+22376123456";
 const RESPONDER: &str = "+22370000001";
 
 impl TestApp {
+    /// Runs `vigie ARGS --config` on this gateway's database.
+    fn cli(&self) -> impl Fn(&[&str]) -> std::process::Output {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let db = self.dir.path().join("vigie.db");
+        let config = self.dir.path().join("cli.toml");
+        let gazetteer = format!("{root}/tests/fixtures/gazetteer_mopti.csv");
+        let text = format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [{gazetteer:?}]\n");
+        std::fs::write(&config, text).unwrap();
+        move |args| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+                .args(args)
+                .arg("--config")
+                .arg(&config)
+                .output()
+                .unwrap()
+        }
+    }
+
     /// A token stored in the database, as `vigie token create` makes them.
     fn token(&self, role: Role, zones: &[&str]) -> String {
         let token = new_token();
@@ -125,21 +143,9 @@ async fn a_viewer_sees_no_number_and_a_zone_limited_token_only_its_zones() {
 #[tokio::test]
 async fn tokens_are_made_once_by_the_cli_and_revoked() {
     let app = spawn_app().await;
-    let root = env!("CARGO_MANIFEST_DIR");
-    let db = app.dir.path().join("vigie.db");
-    let config = app.dir.path().join("cli.toml");
-    std::fs::write(
-        &config,
-        format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [\"{root}/tests/fixtures/gazetteer_mopti.csv\"]\n"),
-    )
-    .unwrap();
+    let cli = app.cli();
     let vigie = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap();
+        let output = cli(args);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(output.status.success(), "{args:?}: {stderr}");
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
@@ -235,22 +241,8 @@ async fn a_viewer_gets_a_village_report_at_its_commune_and_an_admin_at_the_villa
 #[tokio::test]
 async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
     let app = spawn_app().await;
-    let root = env!("CARGO_MANIFEST_DIR");
+    let vigie = app.cli();
     let db = app.dir.path().join("vigie.db");
-    let config = app.dir.path().join("cli.toml");
-    std::fs::write(
-        &config,
-        format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [\"{root}/tests/fixtures/gazetteer_mopti.csv\"]\n"),
-    )
-    .unwrap();
-    let vigie = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .unwrap()
-    };
     assert!(
         vigie(&["token", "create", "--role", "viewer"])
             .status
