@@ -19,8 +19,9 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 
 /// Lets through only requests whose token has the role the route needs, before their
-/// body is read: reading needs any token, reviewing an incident a coordinator's, changing
-/// anything else an admin's, and messages and contacts (phone numbers) are for admins only.
+/// body is read: reading needs any token, reviewing an incident and broadcasting a
+/// coordinator's, changing anything else an admin's, and messages and contacts (phone
+/// numbers) are for admins only.
 pub(super) async fn authenticated(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -29,10 +30,11 @@ pub(super) async fn authenticated(
     let path = request.uri().path();
     let numbers = path.starts_with("/api/messages") || path.starts_with("/api/contacts");
     let review = path.starts_with("/api/incidents/") && path.matches('/').count() == 4;
-    let need = if request.method() == axum::http::Method::GET && !numbers {
-        Role::Viewer
-    } else if review {
+    let broadcast = path.starts_with("/api/broadcasts");
+    let need = if broadcast || review {
         Role::Coordinator
+    } else if request.method() == axum::http::Method::GET && !numbers {
+        Role::Viewer
     } else {
         Role::Admin
     };

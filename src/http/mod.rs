@@ -2,6 +2,7 @@
 //! and stage results into responses.
 
 mod api;
+mod broadcasts;
 mod contacts;
 mod error;
 mod exports;
@@ -114,6 +115,8 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/incidents.csv", get(exports::csv))
         .route("/api/incidents/{id}", get(incidents::one))
         .route("/api/incidents/{id}/{action}", post(review::review))
+        .route("/api/broadcasts", post(broadcasts::create))
+        .route("/api/broadcasts/{id}", get(broadcasts::one))
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             api::authenticated,

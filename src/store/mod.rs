@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod broadcasts;
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
@@ -79,6 +80,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0006_tokens.sql")),
         M::up(include_str!("migrations/0007_audit.sql")),
         M::up(include_str!("migrations/0008_review.sql")),
+        M::up(include_str!("migrations/0009_broadcasts.sql")),
     ])
 }
 
