@@ -193,12 +193,15 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
     use vigie::access::{Caller, Role};
     use vigie::store::{audit, tokens};
     let config = Config::load(path)?;
-    let conn = vigie::store::migrate(&config.storage)?;
+    let mut conn = vigie::store::migrate(&config.storage)?;
     match what {
         Token::Create { role, zones, name } => {
             let role = Role::parse(&role).ok_or_else(|| {
                 anyhow::anyhow!("--role: `{role}` is not admin, coordinator or viewer")
             })?;
+            if role == Role::Admin && !zones.is_empty() {
+                anyhow::bail!("--zone: an admin token acts everywhere; limit a coordinator's");
+            }
             let zones = zones
                 .iter()
                 .map(|z| vigie::text::fold(z))
@@ -211,7 +214,7 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
             let token = vigie::access::new_token();
             let digest = vigie::access::digest(&token);
             let now = vigie::clock::now_ms();
-            let tx = conn.unchecked_transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let id = tokens::create(&tx, &name, &caller, &digest, now)?;
             let detail = serde_json::json!({ "role": role.as_str(), "zones": caller.zones });
             audit::append(
@@ -233,7 +236,7 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
         }
         Token::Revoke { id } => {
             let now = vigie::clock::now_ms();
-            let tx = conn.unchecked_transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if !tokens::revoke(&tx, id, now)? {
                 anyhow::bail!("no token {id} to revoke");
             }

@@ -69,16 +69,15 @@ pub(super) async fn create(
         })
         .collect();
     let to = in_zone(&state, &fold(&input.zone), to);
-    let rows =
-        to.iter()
-            .map(|c| {
-                let address = state.outbound.address(&c.phone).map_err(|_| {
-                    ApiError::BadRequest("a contact's number cannot be read".into())
-                })?;
-                let message = NewMessage::new(address, input.text.clone(), Purpose::Broadcast);
-                state.outbound.prepare_one(&message).map_err(ApiError::from)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+    // A stored number that cannot be read is skipped, not a reason to tell nobody.
+    let rows = to
+        .iter()
+        .filter_map(|c| state.outbound.address(&c.phone).ok())
+        .map(|address| {
+            let message = NewMessage::new(address, input.text.clone(), Purpose::Broadcast);
+            state.outbound.prepare_one(&message).map_err(ApiError::from)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let broadcast = NewBroadcast {
         zone: input.zone,
         text: input.text,
@@ -124,12 +123,18 @@ pub(super) async fn one(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&state, &headers, Role::Coordinator).await?;
+    let caller = require(&state, &headers, Role::Coordinator).await?;
     let ((zone, text, recipients, at), counts) = state
         .store
         .read(move |c| queries::standing(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no broadcast {id}")))?;
+    let gazetteer = &state.intake.reports().gazetteer;
+    if !caller.covers(zone_and_above(&zone, gazetteer).into_iter()) {
+        return Err(ApiError::Forbidden(format!(
+            "broadcast {id} is outside this token's zones"
+        )));
+    }
     let counts: HashMap<String, i64> = counts.into_iter().collect();
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
     Ok(Json(json!({

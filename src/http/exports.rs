@@ -106,15 +106,17 @@ pub(super) fn as_seen(
     if caller.role > Role::Viewer || incident.precision < 3 {
         return incident.clone();
     }
-    match unit_of(incident, gazetteer) {
-        Some((lat, lon, place_name)) => IncidentView {
-            lat,
-            lon,
-            place_name,
-            precision: 2,
-            ..incident.clone()
-        },
-        None => incident.clone(),
+    let (lat, lon, place_name) = unit_of(incident, gazetteer).unwrap_or_else(|| {
+        // No unit known around it: a tenth of a degree (about 11 km) is all a viewer gets.
+        let round = |x: f64| (x * 10.0).round() / 10.0;
+        (round(incident.lat), round(incident.lon), String::new())
+    });
+    IncidentView {
+        lat,
+        lon,
+        place_name,
+        precision: 2,
+        ..incident.clone()
     }
 }
 

@@ -14,14 +14,19 @@ use crate::store::audit;
 use crate::store::zones as queries;
 use crate::text::fold;
 
-/// `GET /api/zones` (any token)
+/// `GET /api/zones` (any token; numbers in definitions for admins only)
 pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    require(&state, &headers, Role::Viewer).await?;
+    let caller = require(&state, &headers, Role::Viewer).await?;
     let zones = state.store.read(queries::all).await?;
-    Ok(Json(json!({ "zones": zones })))
+    let shown: Vec<ZoneDefinition> = zones
+        .into_iter()
+        .filter(|z| caller.covers(std::iter::once(fold(&z.code))))
+        .map(|z| as_seen(z, &caller))
+        .collect();
+    Ok(Json(json!({ "zones": shown })))
 }
 
 /// `GET /api/zones/{code}` (any token)
@@ -30,8 +35,26 @@ pub(super) async fn one(
     headers: HeaderMap,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    require(&state, &headers, Role::Viewer).await?;
-    Ok(Json(json!({ "zone": current(&state, &code).await? })))
+    let caller = require(&state, &headers, Role::Viewer).await?;
+    let zone = current(&state, &code).await?;
+    if !caller.covers(std::iter::once(fold(&zone.code))) {
+        return Err(ApiError::Forbidden(format!(
+            "zone `{code}` is outside this token's zones"
+        )));
+    }
+    Ok(Json(json!({ "zone": as_seen(zone, &caller) })))
+}
+
+/// A zone as the caller may see it: escalation and subscribed numbers for admins only.
+fn as_seen(zone: ZoneDefinition, caller: &Caller) -> ZoneDefinition {
+    if caller.sees_numbers() {
+        return zone;
+    }
+    ZoneDefinition {
+        escalation: Vec::new(),
+        subscribers: Vec::new(),
+        ..zone
+    }
 }
 
 /// `POST /api/zones` (JSON): 201 with the zone; 409 if the code is taken.

@@ -263,6 +263,13 @@ async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
         ]
         .map(|s| Some(s.to_owned()))
     );
+    let viewer = app.token(Role::Viewer, &[]);
+    let (status, zones) = app.call(Some(&viewer), Method::GET, "/api/zones").await;
+    assert_eq!(status, 200);
+    assert!(
+        zones.contains("nord") && !zones.contains("70000099"),
+        "{zones}"
+    );
     let all: String = app
         .column("SELECT detail FROM audit_log")
         .into_iter()
@@ -412,4 +419,9 @@ async fn a_broadcast_reaches_exactly_the_matching_contacts_of_its_zone() {
         .await;
     assert_eq!(status, 200, "{standing}");
     assert!(standing.contains("\"recipients\":2"), "{standing}");
+    let tombouctou = app.token(Role::Coordinator, &["Tombouctou"]);
+    let (status, _) = app
+        .call(Some(&tombouctou), Method::GET, "/api/broadcasts/1")
+        .await;
+    assert_eq!(status, 403);
 }
