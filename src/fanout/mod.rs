@@ -2,16 +2,18 @@
 //! responder, in their language, in the same transaction as the report that tipped it;
 //! later reports bring updates (at most one per interval) or alerts to newly matching
 //! responders; an alert nobody acknowledges escalates (`escalate`); `OK` and `INFO` are
-//! answered (`answer`). The pure parts: `zones` (which zones contain an incident),
+//! answered (`answer`); `send` queues and records them. The pure parts: `zones` (which
+//! zones contain an incident),
 //! `policy` (when an update is due) and `message` (what an alert says).
 
 mod answer;
 mod escalate;
+mod send;
 pub mod message;
 pub mod policy;
 pub mod zones;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
 use rusqlite::Connection;
@@ -19,17 +21,13 @@ use rusqlite::Connection;
 use crate::config::{AlertsConfig, ZoneDefinition};
 use crate::incident::fuse::Incident;
 use crate::metrics::Metrics;
-use crate::outbound::{NewMessage, Outbound, Purpose};
-use crate::reply::Replies;
+use crate::outbound::Outbound;
 use crate::reports::Reports;
 use crate::store::StoreError;
-use crate::store::alerts::{self as queries, AlertState, Recipient, Sent, Subscriber};
+use crate::store::alerts::{self as queries, AlertState, Recipient, Subscriber};
 use crate::store::incidents;
-use crate::store::outbound as queued;
-use crate::store::outbound::NewOutbound;
 use crate::text::fold;
 pub use answer::{Answered, Asker};
-use message::Detail;
 use policy::{Said, Update, UpdateRules};
 pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
 
@@ -288,127 +286,6 @@ impl Fanout {
             .map(Recipient::from)
             .collect())
     }
-
-    /// Renders `template` once per language and queues it, alert first in line, to each
-    /// recipient not yet sent this version at this level; records what was queued.
-    fn send(
-        &self,
-        tx: &Tx<'_>,
-        incident: &Incident,
-        template: &'static str,
-        (version, level): (i64, i64),
-        to: &[Recipient],
-    ) -> Result<Sending, StoreError> {
-        if to.is_empty() {
-            return Ok(Sending::default());
-        }
-        let done = queries::sent_version(tx.conn, incident.id, version, level)?;
-        let mut texts: HashMap<String, Option<String>> = HashMap::new();
-        let (mut rows, mut sent) = (Vec::with_capacity(to.len()), Vec::new());
-        for r in to {
-            let language = r
-                .language
-                .clone()
-                .unwrap_or_else(|| self.default_language());
-            let text = texts
-                .entry(language.clone())
-                .or_insert_with(|| self.render(&language, template, incident, level));
-            let (Some(text), Ok(address)) = (text, tx.outbound.address(&r.phone)) else {
-                continue;
-            };
-            if done.contains(address.as_str()) {
-                continue;
-            }
-            let mut message = NewMessage::new(address, text.clone(), Purpose::Alert);
-            message.incident_id = Some(incident.id);
-            let Ok(row) = tx.outbound.prepare_one(&message) else {
-                tracing::error!(incident = incident.id, template, "alert not queued");
-                continue;
-            };
-            sent.push(Sent {
-                incident_id: incident.id,
-                version,
-                phone: row.recipient.clone(),
-                contact_id: r.contact_id,
-                language,
-                kind: template,
-                level,
-                outbound_id: None,
-            });
-            rows.push(row);
-        }
-        self.queue(tx, rows, sent)
-    }
-
-    /// Queues the alerts and records those queued (a number that sent STOP is not: it
-    /// was not sent this version either).
-    fn queue(
-        &self,
-        tx: &Tx<'_>,
-        rows: Vec<NewOutbound>,
-        sent: Vec<Sent>,
-    ) -> Result<Sending, StoreError> {
-        let Some(kind) = sent.first().map(|s| s.kind) else {
-            return Ok(Sending::default());
-        };
-        let ids = queued::insert(tx.conn, &rows, tx.now)?;
-        let sent: Vec<Sent> = sent
-            .into_iter()
-            .zip(&ids)
-            .filter_map(|(s, id)| {
-                id.map(|id| Sent {
-                    outbound_id: Some(id),
-                    ..s
-                })
-            })
-            .collect();
-        queries::record(tx.conn, &sent, tx.now)?;
-        self.metrics.alerts_enqueued(kind, sent.len());
-        let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
-        Ok(Sending {
-            channels: channels.into_iter().collect(),
-            queued: sent.len(),
-        })
-    }
-
-    fn default_language(&self) -> String {
-        self.reports.vocabulary.default_language().code.clone()
-    }
-
-    /// The template with as many of the incident's counts as fit one SMS.
-    fn render(
-        &self,
-        language: &str,
-        template: &str,
-        incident: &Incident,
-        level: i64,
-    ) -> Option<String> {
-        for detail in Detail::ALL {
-            let extra = minijinja::context! { level => level };
-            let values = message::values_with(incident, self.reports.time_zone, extra, detail);
-            match self.reports.replies.render(language, template, &values) {
-                Ok(text) if Replies::fits(&text) => return Some(text),
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, template, "alert not rendered");
-                    return None;
-                }
-            }
-        }
-        tracing::error!(
-            incident = incident.id,
-            template,
-            "alert does not fit one SMS"
-        );
-        None
-    }
-}
-
-/// What `send` queued.
-#[derive(Default)]
-struct Sending {
-    channels: Vec<String>,
-    queued: usize,
 }
 
 /// The numbers a zone's definition subscribes, as subscribers.
