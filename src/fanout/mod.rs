@@ -3,8 +3,8 @@
 //! later reports bring updates (at most one per interval) or alerts to newly matching
 //! responders; an alert nobody acknowledges escalates (`escalate`); `OK` and `INFO` are
 //! answered (`answer`); `send` queues and records them. The pure parts: `zones` (which
-//! zones contain an incident),
-//! `policy` (when an update is due) and `message` (what an alert says).
+//! zones contain an incident), `policy` (when an update is due) and `message` (what an
+//! alert says).
 
 mod answer;
 mod escalate;
