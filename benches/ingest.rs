@@ -76,6 +76,7 @@ fn group_commit(c: &mut Criterion) {
         synchronous: Synchronous::Full,
         batch_max: 256,
         readers: 1,
+        ..StorageConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (store, _writer) = runtime

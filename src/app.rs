@@ -22,6 +22,7 @@ use crate::outbound::Outbound;
 use crate::privacy::Pseudonyms;
 use crate::provider::Channels;
 use crate::reports::Reports;
+use crate::retention::Retention;
 use crate::store::{Store, WriterThread, contacts, settings, zones};
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
@@ -33,6 +34,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer: WriterThread,
+    retention: Arc<Retention>,
     request_timeout: Duration,
     shutdown_grace: Duration,
     housekeeping_every: Duration,
@@ -83,8 +85,14 @@ impl Application {
             .write(|c| settings::get_or_make(c, "pseudonym_key", Pseudonyms::make_key))
             .await
             .context("cannot read the pseudonym key")?;
+        let pseudonyms = Pseudonyms::new(&pseudonyms);
+        let retention = Retention::new(
+            store.clone(),
+            pseudonyms.clone(),
+            config.storage.retention_days,
+        );
         let state = AppState::new(Shared {
-            pseudonyms: Pseudonyms::new(&pseudonyms),
+            pseudonyms,
             intake: Arc::new(intake),
             outbound,
             channels,
@@ -102,6 +110,7 @@ impl Application {
             listener,
             state,
             writer,
+            retention: Arc::new(retention),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
             // Often enough that incomplete parts wait little longer than their timeout.
@@ -136,6 +145,7 @@ impl Application {
             Arc::clone(&self.state.inbound),
             Arc::clone(&self.state.intake),
             Arc::clone(&self.state.outbound),
+            Arc::clone(&self.retention),
             self.housekeeping_every,
             shutdown.clone(),
         ));
@@ -198,6 +208,7 @@ async fn housekeeping(
     inbound: Arc<Inbound>,
     intake: Arc<Intake>,
     outbound: Arc<Outbound>,
+    retention: Arc<Retention>,
     every: Duration,
     shutdown: CancellationToken,
 ) {
@@ -218,6 +229,9 @@ async fn housekeeping(
         }
         if let Err(e) = outbound.housekeeping().await {
             tracing::error!(error = %e, "outbound upkeep failed");
+        }
+        if let Err(e) = retention.run_if_due().await {
+            tracing::error!(error = %e, "cannot purge past retention");
         }
     }
 }

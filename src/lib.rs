@@ -37,6 +37,8 @@ pub mod privacy;
 pub mod access;
 /// The audit log's hash chain: who changed what, tamper-evident.
 pub mod audit;
+/// Purging raw texts and reporters' numbers past the retention period.
+pub mod retention;
 /// Stage 6, outbound: the durable queue: routing, limits, sender workers, retries.
 pub mod outbound;
 /// Stage 7, delivery: delivery reports, normalised, stored and applied.

@@ -55,6 +55,11 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml", global = true)]
         config: PathBuf,
     },
+    /// Purges raw texts and reporters' numbers older than `storage.retention_days` now.
+    Purge {
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+    },
     /// Checks the audit log's hash chain: `vigie audit verify` names the first broken entry.
     Audit {
         #[command(subcommand)]
@@ -168,6 +173,22 @@ fn run(command: Command) -> anyhow::Result<()> {
             &text.join(" "),
         ),
         Command::Token { what, config } => token(&config, what),
+        Command::Purge { config } => {
+            let config = Config::load(&config)?;
+            let days = config.storage.retention_days;
+            if days == 0 {
+                anyhow::bail!("storage.retention_days is 0: set how many days to keep");
+            }
+            let mut conn = vigie::store::migrate(&config.storage)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let purged = vigie::retention::purge_now(&tx, days, vigie::clock::now_ms())?;
+            tx.commit()?;
+            println!(
+                "purged past {days} days: {}",
+                serde_json::to_string(&purged)?
+            );
+            Ok(())
+        }
         Command::Audit {
             what: Audit::Verify,
             config,

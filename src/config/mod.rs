@@ -104,6 +104,9 @@ pub struct StorageConfig {
     pub batch_max: usize,
     /// Read connections kept open for API queries.
     pub readers: usize,
+    /// Raw SMS texts and reporters' numbers older than this many days are purged (the
+    /// incidents and their counts stay; reporters become pseudonyms). 0 keeps everything.
+    pub retention_days: u64,
 }
 
 impl Default for StorageConfig {
@@ -112,6 +115,7 @@ impl Default for StorageConfig {
             path: PathBuf::from("vigie.db"),
             synchronous: Synchronous::Full,
             batch_max: 256,
+            retention_days: 0,
             readers: 4,
         }
     }

@@ -15,6 +15,7 @@ pub mod incident_views;
 pub mod incidents;
 pub mod outbound;
 pub mod reports;
+pub mod retention;
 pub mod settings;
 pub mod tokens;
 pub mod zones;

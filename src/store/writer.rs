@@ -213,6 +213,7 @@ mod tests {
             synchronous: Synchronous::Full,
             batch_max: 64,
             readers: 1,
+            ..StorageConfig::default()
         };
         let (store, writer) = Store::open(&config, None).unwrap();
         let mut tasks = tokio::task::JoinSet::new();

@@ -1,0 +1,72 @@
+//! Retention: raw SMS texts and reporters' numbers older than `storage.retention_days` are
+//! purged (`store::retention`), once an hour by the gateway and on demand by `vigie purge`,
+//! so a seized server holds as little as it needs.
+
+use std::sync::Mutex;
+
+use crate::privacy::Pseudonyms;
+use crate::store::retention::{Purged, purge};
+use crate::store::{Store, StoreError, settings};
+
+/// How often the gateway purges.
+const EVERY_MS: i64 = 3_600_000;
+
+/// The purge schedule.
+#[derive(Debug)]
+pub struct Retention {
+    store: Store,
+    pseudonyms: Pseudonyms,
+    keep_ms: Option<i64>,
+    last: Mutex<i64>,
+}
+
+impl Retention {
+    /// `days` 0 keeps everything.
+    pub fn new(store: Store, pseudonyms: Pseudonyms, days: u64) -> Self {
+        let keep_ms =
+            (days > 0).then(|| i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX));
+        Self {
+            store,
+            pseudonyms,
+            keep_ms,
+            last: Mutex::new(i64::MIN),
+        }
+    }
+
+    /// Purges if retention is on and the last purge is an hour old.
+    pub async fn run_if_due(&self) -> Result<Option<Purged>, StoreError> {
+        let Some(keep) = self.keep_ms else {
+            return Ok(None);
+        };
+        let now = self.store.now_ms();
+        {
+            let mut last = self
+                .last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if now.saturating_sub(*last) < EVERY_MS {
+                return Ok(None);
+            }
+            *last = now;
+        }
+        let pseudonyms = self.pseudonyms.clone();
+        let purged = self
+            .store
+            .write(move |c| purge(c, now - keep, &pseudonyms))
+            .await?;
+        tracing::info!(
+            messages = purged.messages,
+            reports = purged.reports,
+            sent = purged.sent,
+            "purged past retention"
+        );
+        Ok(Some(purged))
+    }
+}
+
+/// `vigie purge`: the same on a database, now.
+pub fn purge_now(conn: &rusqlite::Connection, days: u64, now: i64) -> Result<Purged, StoreError> {
+    let key = settings::get_or_make(conn, "pseudonym_key", Pseudonyms::make_key)?;
+    let keep = i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
+    purge(conn, now.saturating_sub(keep), &Pseudonyms::new(&key))
+}

@@ -1,0 +1,59 @@
+//! Purging what a seized server should not hold: raw texts and reporters' numbers older
+//! than the retention period. Incidents, their counts and reports' facts stay; a report's
+//! reporter becomes their pseudonym, so distinct sources still count as distinct.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use super::StoreError;
+use crate::privacy::Pseudonyms;
+
+/// What a purge emptied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Purged {
+    pub messages: usize,
+    pub reports: usize,
+    pub sent: usize,
+}
+
+/// Empties what was received, filed or sent before `before` (unix ms). Messages not yet
+/// read and messages still to send are left alone.
+pub fn purge(
+    conn: &Connection,
+    before: i64,
+    pseudonyms: &Pseudonyms,
+) -> Result<Purged, StoreError> {
+    let messages = conn.execute(
+        "UPDATE inbound_messages SET text = '', raw = '', sender = 'purged'
+         WHERE received_at < ?1 AND state != 'new' AND sender != 'purged'",
+        [before],
+    )?;
+    conn.execute(
+        "UPDATE inbound_parts SET text = '', raw = '', sender = 'purged'
+         WHERE received_at < ?1 AND message_id IS NOT NULL AND sender != 'purged'",
+        [before],
+    )?;
+    let old: Vec<(i64, String)> = conn
+        .prepare(
+            "SELECT id, reporter FROM reports
+             WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%'",
+        )?
+        .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut forget =
+        conn.prepare_cached("UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1")?;
+    for (id, reporter) in &old {
+        forget.execute(params![id, pseudonyms.of(reporter)])?;
+    }
+    let sent = conn.execute(
+        "UPDATE outbound_messages SET text = '', recipient = 'purged'
+         WHERE created_at < ?1 AND status IN ('sent', 'delivered', 'failed', 'expired')
+           AND recipient != 'purged'",
+        [before],
+    )?;
+    Ok(Purged {
+        messages,
+        reports: old.len(),
+        sent,
+    })
+}
