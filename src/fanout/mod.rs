@@ -119,10 +119,7 @@ impl Fanout {
 
     /// Whether the zone a contact or a filter names (folded) contains the place.
     pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
-        self.zones()
-            .containing(at, &self.reports.gazetteer)
-            .iter()
-            .any(|z| z.keys.iter().any(|k| k == zone))
+        self.zones_of(at).iter().any(|k| k == zone)
     }
 
     /// After an incident changed: its first alert, an update, alerts to responders newly

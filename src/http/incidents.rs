@@ -54,9 +54,10 @@ pub(super) async fn select(
     let zone = query.get("zone").map(|z| fold(z));
     let fanout = state.intake.fanout();
     let wanted = |i: &IncidentView| {
-        let at = whereabouts(i);
-        zone.as_deref().is_none_or(|z| fanout.in_zone(z, &at))
-            && caller.covers(fanout.zones_of(&at).into_iter())
+        let around = fanout.zones_of(&whereabouts(i));
+        zone.as_deref()
+            .is_none_or(|z| around.iter().any(|k| k == z))
+            && caller.covers(around.into_iter())
     };
     let scan = zone.is_some() || !caller.zones.is_empty();
     let mut found = Vec::new();

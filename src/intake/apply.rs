@@ -174,7 +174,7 @@ pub(super) struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn tx(&self) -> Tx<'_> {
+    pub(super) fn tx(&self) -> Tx<'_> {
         Tx {
             conn: self.conn,
             outbound: self.outbound,

@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ReportsConfig;
-use crate::fanout::{Fanout, Tx};
+use crate::fanout::Fanout;
 use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
 use crate::reports::Reports;
@@ -201,25 +201,37 @@ impl Intake {
     }
 
     async fn write_round(&self, plans: Vec<Planned>) -> Result<(), StoreError> {
+        self.carry_out(move |out| {
+            let mut channels = BTreeSet::new();
+            for (inbound_id, plan) in &plans {
+                channels.extend(apply::one(out, *inbound_id, plan.as_deref())?);
+            }
+            Ok(channels)
+        })
+        .await
+    }
+
+    /// Runs `f` in the next write with all a plan needs, then wakes the channels it
+    /// queued messages on.
+    async fn carry_out<C, F>(&self, f: F) -> Result<(), StoreError>
+    where
+        C: IntoIterator<Item = String> + Send + 'static,
+        F: Fn(&apply::Out<'_>) -> Result<C, StoreError> + Send + 'static,
+    {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
         let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
         let now = self.store.now_ms();
         let channels = self
             .store
             .write(move |conn| {
-                let out = apply::Out {
+                f(&apply::Out {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
                     fusion: &fusion,
                     fanout: &fanout,
                     now,
-                };
-                let mut channels = BTreeSet::new();
-                for (inbound_id, plan) in &plans {
-                    channels.extend(apply::one(&out, *inbound_id, plan.as_deref())?);
-                }
-                Ok(channels)
+                })
             })
             .await?;
         for channel in channels {
@@ -253,51 +265,18 @@ impl Intake {
 
     /// Pending place choices past their time expire, with a notice to their senders.
     pub async fn expire_choices(&self) -> Result<(), StoreError> {
-        let now = self.store.now_ms();
-        let before =
-            now - i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
-        let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
-        let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
-        let channels = self
-            .store
-            .write(move |conn| {
-                let expired = queries::expire_pending(conn, before, now)?;
-                let out = apply::Out {
-                    conn,
-                    reports: &reports,
-                    outbound: &outbound,
-                    fusion: &fusion,
-                    fanout: &fanout,
-                    now,
-                };
-                apply::notices(&out, &expired)
-            })
-            .await?;
-        for channel in channels {
-            self.outbound.wake(&channel);
-        }
-        Ok(())
+        let timeout = i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+        self.carry_out(move |out| {
+            let before = out.now.saturating_sub(timeout);
+            let expired = queries::expire_pending(out.conn, before, out.now)?;
+            apply::notices(out, &expired)
+        })
+        .await
     }
 
     /// Updates that waited their interval, and escalations past their deadline.
     pub async fn sweep_alerts(&self) -> Result<(), StoreError> {
-        let now = self.store.now_ms();
-        let (outbound, fanout) = (Arc::clone(&self.outbound), Arc::clone(&self.fanout));
-        let channels = self
-            .store
-            .write(move |conn| {
-                let tx = Tx {
-                    conn,
-                    outbound: &outbound,
-                    now,
-                };
-                fanout.sweep(&tx)
-            })
-            .await?;
-        for channel in channels {
-            self.outbound.wake(&channel);
-        }
-        Ok(())
+        self.carry_out(|out| out.fanout.sweep(&out.tx())).await
     }
 
     /// The fan-out stage (zones are changed through it).
