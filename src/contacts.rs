@@ -95,6 +95,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         categories,
         min_severity: input.min_severity,
         pin_hash,
+        pin_failures: 0,
     })
 }
 
@@ -154,6 +155,16 @@ fn hash_pin(pin: &str) -> Result<String, String> {
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| format!("pin: {e}"))
+}
+
+/// Whether `pin` is the one `hash` was made from.
+pub fn verify_pin(hash: &str, pin: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(pin.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// One CSV row that was not imported.

@@ -29,6 +29,8 @@ pub mod incident;
 pub mod fanout;
 /// The parser's resources (words, places, templates), loaded once; a parse as JSON.
 pub mod reports;
+/// Broadcasts: a coordinator's text to a zone's contacts, by API or by phone.
+pub mod broadcast;
 /// Contacts as coordinators enter them (CSV import, admin API), checked.
 pub mod contacts;
 /// Reporters' numbers as pseudonyms for anyone but an admin.

@@ -117,6 +117,11 @@ impl Fanout {
             .collect()
     }
 
+    /// Whether a broadcast may name this zone: a defined zone or an admin unit.
+    pub fn knows_zone(&self, given: &str) -> bool {
+        self.zones().knows(given, &self.reports.gazetteer)
+    }
+
     /// Whether the zone a contact or a filter names (folded) contains the place.
     pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
         self.zones_of(at).iter().any(|k| k == zone)

@@ -4,6 +4,7 @@
 
 use rusqlite::Connection;
 
+use super::broadcast;
 use super::plan::{Plan, Step};
 use super::record::{record, spot_of};
 use crate::fanout::{Answered, Asker, Fanout, Tx};
@@ -85,6 +86,21 @@ fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, Sto
                 .render(language, "rate_limited", &minijinja::context! {})
                 .ok(),
         ),
+        Step::Say { name, language } => just(
+            reports
+                .replies
+                .render(&plan.language(language), name, &minijinja::context! {})
+                .ok(),
+        ),
+        Step::Broadcast {
+            pin,
+            zone,
+            text,
+            language,
+        } => broadcast::ask(out, plan, *pin, zone, text, &plan.language(language))?,
+        Step::Confirm { code, language } => {
+            broadcast::confirm(out, plan, *code, &plan.language(language))?
+        }
     };
     let mut channels = answered.channels;
     if let Some(text) = answered.reply {

@@ -7,6 +7,7 @@
 //! leaves it done. Nothing is lost, nothing is doubled.
 
 mod apply;
+mod broadcast;
 mod plan;
 mod record;
 

@@ -71,7 +71,36 @@ pub(super) enum Step {
     Refuse {
         language: String,
     },
+    /// A reply from a template without values (`not_allowed`, `broadcast_help`).
+    Say {
+        name: &'static str,
+        language: String,
+    },
+    /// `DIFF <PIN> <ZONE> <TEXT>` from a coordinator, the PIN checked.
+    Broadcast {
+        pin: Pin,
+        zone: String,
+        text: String,
+        language: String,
+    },
+    /// `OUI <code>` from a coordinator: sends their pending broadcast.
+    Confirm {
+        code: i64,
+        language: String,
+    },
 }
+
+/// A coordinator's PIN, as checked against its hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pin {
+    Right,
+    Wrong,
+    /// Locked by earlier wrong ones: not even checked.
+    Locked,
+}
+
+/// Wrong PINs in a row that lock a coordinator out of phone broadcasts.
+pub(super) const PIN_TRIES: u32 = 3;
 
 impl Plan {
     pub(super) fn state(&self) -> &'static str {
@@ -114,7 +143,7 @@ pub(super) fn plan(
         };
         step_for(
             parse(&input, &reports.context()),
-            contact.is_some(),
+            contact.as_ref(),
             reports,
             policy,
         )
@@ -127,7 +156,8 @@ pub(super) fn plan(
     }
 }
 
-fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy) -> Step {
+fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy: &Policy) -> Step {
+    let registered = contact.is_some();
     match parsed {
         Parsed::Report(_) | Parsed::Ambiguous { .. } => {
             match (registered, policy.unknown_senders) {
@@ -162,8 +192,61 @@ fn step_for(parsed: Parsed, registered: bool, reports: &Reports, policy: &Policy
                 incident: *incident,
                 language: c.language.clone(),
             },
+            CommandKind::Broadcast { pin, zone, text } => {
+                broadcast_step(contact, pin, zone, text, c.language.clone())
+            }
+            CommandKind::Confirm(code) => match contact.filter(|c| c.has_role("coordinator")) {
+                Some(_) => Step::Confirm {
+                    code: code.and_then(|n| i64::try_from(n).ok()).unwrap_or(0),
+                    language: c.language.clone(),
+                },
+                None => Step::Say {
+                    name: "not_allowed",
+                    language: c.language.clone(),
+                },
+            },
             _ => Step::Reply(parsed),
         },
         Parsed::Error { .. } => Step::Reply(parsed),
+    }
+}
+
+/// `DIFF <PIN> <ZONE> <TEXT>`: only a coordinator with a PIN may; a message missing a part
+/// gets the form, and costs no try. The PIN is checked here, before the intake's
+/// transaction, since an argon2 check takes milliseconds.
+fn broadcast_step(
+    contact: Option<&Contact>,
+    pin: &str,
+    zone: &str,
+    text: &str,
+    language: String,
+) -> Step {
+    let allowed = contact
+        .filter(|c| c.has_role("coordinator"))
+        .and_then(|c| Some((c, c.pin_hash.as_deref()?)));
+    let Some((contact, hash)) = allowed else {
+        return Step::Say {
+            name: "not_allowed",
+            language,
+        };
+    };
+    if pin.is_empty() || zone.is_empty() || text.trim().is_empty() {
+        return Step::Say {
+            name: "broadcast_help",
+            language,
+        };
+    }
+    let pin = if contact.pin_failures >= PIN_TRIES {
+        Pin::Locked
+    } else if crate::contacts::verify_pin(hash, pin) {
+        Pin::Right
+    } else {
+        Pin::Wrong
+    };
+    Step::Broadcast {
+        pin,
+        zone: zone.to_owned(),
+        text: text.to_owned(),
+        language,
     }
 }

@@ -107,6 +107,8 @@ pub enum Command {
     Start,
     Language,
     Broadcast,
+    /// `OUI 7`: sends the broadcast waiting for that code.
+    Confirm,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,7 @@ pub mod retry;
 pub mod routing;
 mod worker;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -260,6 +260,18 @@ impl Outbound {
             segments: composed.segments,
             encoding: compose::encoding_name(composed.encoding),
         })
+    }
+
+    /// Whether `text` may be sent for `purpose` on every channel (some fold to GSM-7,
+    /// some send it as written): a broadcast is checked once, before its thousands of
+    /// messages are composed.
+    pub fn check(&self, text: &str, purpose: Purpose) -> Result<(), OutboundError> {
+        let folds: BTreeSet<bool> = self.channels.iter().map(|c| c.send.fold_gsm7).collect();
+        for fold in folds.into_iter().chain([true]) {
+            compose::compose(text, purpose, fold, &self.limits)
+                .map_err(|source| OutboundError::Compose { index: 0, source })?;
+        }
+        Ok(())
     }
 
     /// The country of numbers written without a country code.

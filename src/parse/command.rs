@@ -1,5 +1,5 @@
 //! Commands (spec section 4): `AIDE`, `STOP`, `REPRISE`, `LANGUE EN`, `OK 1042`,
-//! `ANNULE 1042`, `INFO 1042`, `DIFF PIN ZONE TEXT`, and a lone digit answering a
+//! `ANNULE 1042`, `INFO 1042`, `DIFF PIN ZONE TEXT`, `OUI 7`, and a lone digit answering a
 //! numbered place choice. The command word comes first; case and accents do not matter.
 
 use super::Words;
@@ -28,6 +28,8 @@ pub enum CommandKind {
         zone: String,
         text: String,
     },
+    /// `OUI 7`: the code of the broadcast to send, if given.
+    Confirm(Option<u64>),
     /// A lone digit: the sender's pick in a numbered place choice.
     Choice(u32),
 }
@@ -41,8 +43,14 @@ pub(super) fn bare(text: &str, language: &Language) -> Option<CommandMessage> {
     })
 }
 
-pub(super) fn read(words: &Words<'_>, start: usize, language: &Language) -> Option<CommandMessage> {
-    let kind = choice(words, start).or_else(|| command(words, start, language))?;
+/// The command at `start` of `text`'s words, if any.
+pub(super) fn read(
+    text: &str,
+    words: &Words<'_>,
+    start: usize,
+    language: &Language,
+) -> Option<CommandMessage> {
+    let kind = choice(words, start).or_else(|| command(text, words, start, language))?;
     // `AIDE attaque a Koro 3 morts` is a report with a word in front, not a request for
     // help: a command is short (a broadcast carries its text).
     let short = words.len() - start <= 3;
@@ -63,7 +71,12 @@ fn choice(words: &Words<'_>, start: usize) -> Option<CommandKind> {
     (1..=9).contains(&n).then_some(CommandKind::Choice(n))
 }
 
-fn command(words: &Words<'_>, start: usize, language: &Language) -> Option<CommandKind> {
+fn command(
+    text: &str,
+    words: &Words<'_>,
+    start: usize,
+    language: &Language,
+) -> Option<CommandKind> {
     let (command, n) = words.longest(start, 2, |p| language.commands.get(p).copied())?;
     let next = start + n;
     let reference = || {
@@ -83,6 +96,7 @@ fn command(words: &Words<'_>, start: usize, language: &Language) -> Option<Comma
         Command::Ok => CommandKind::Ok(reference()),
         Command::Cancel => CommandKind::Cancel(reference()),
         Command::Info => CommandKind::Info(reference()),
+        Command::Confirm => CommandKind::Confirm(reference()),
         Command::Broadcast => {
             let raw = |i: usize| {
                 words
@@ -90,10 +104,14 @@ fn command(words: &Words<'_>, start: usize, language: &Language) -> Option<Comma
                     .get(i)
                     .map_or(String::new(), |t| t.raw.to_owned())
             };
-            let text = (next + 2..words.len())
-                .map(raw)
-                .collect::<Vec<_>>()
-                .join(" ");
+            // The text as typed, punctuation and all.
+            let text = words
+                .tokens
+                .get(next + 2)
+                .and_then(|t| text.get(t.at..))
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
             CommandKind::Broadcast {
                 pin: raw(next),
                 zone: raw(next + 1),

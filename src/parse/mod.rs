@@ -210,7 +210,17 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     if start == words.len() {
         return error(ParseError::Empty);
     }
-    if let Some(command) = command::read(&words, start, language) {
+    // A command word is understood in every language (`YES 7` from a French speaker),
+    // answered in the sender's.
+    let command = command::read(text, &words, start, language).or_else(|| {
+        let others = ctx.vocabulary.languages().iter();
+        let mut found = others
+            .filter(|l| l.code != language.code)
+            .find_map(|l| command::read(text, &words, start, l))?;
+        found.language.clone_from(&language.code);
+        Some(found)
+    });
+    if let Some(command) = command {
         return Parsed::Command(command);
     }
     let Some(category) = category(&mut words, start, language) else {

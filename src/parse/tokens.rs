@@ -23,6 +23,8 @@ pub(super) enum Special {
 pub(super) struct Token<'t> {
     /// As typed.
     pub(super) raw: &'t str,
+    /// Where it starts in the message (bytes): a broadcast's text is sent as typed.
+    pub(super) at: usize,
     pub(super) folded: String,
     /// A `:` came right after it.
     pub(super) colon: bool,
@@ -63,6 +65,7 @@ pub(super) fn tokenize(text: &str) -> Vec<Token<'_>> {
         let raw = whole.as_str();
         tokens.push(Token {
             raw,
+            at: whole.start(),
             folded: fold(raw),
             colon: text[whole.end()..].starts_with(':'),
             special,
@@ -125,6 +128,7 @@ fn words<'t>(segment: &'t str, text: &'t str, tokens: &mut Vec<Token<'t>>) {
                     let after = &text[base + i..];
                     tokens.push(Token {
                         raw,
+                        at: base + s,
                         folded,
                         colon: after.trim_start_matches(' ').starts_with(':'),
                         special: Special::Word,

@@ -30,7 +30,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 26] = [
+pub const NAMES: [&str; 35] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -57,6 +57,15 @@ pub const NAMES: [&str; 26] = [
     "taken_up",
     "info",
     "not_alerted",
+    "pin_wrong",
+    "pin_locked",
+    "unknown_zone",
+    "zone_not_yours",
+    "broadcast_help",
+    "broadcast_too_long",
+    "broadcast_confirm",
+    "broadcast_sent",
+    "nothing_to_confirm",
 ];
 
 /// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.
@@ -190,6 +199,14 @@ fn longest_values() -> Value {
         suggestion => "Koulikoro (Koulikoro)",
         name => "Nampala",
         choices => vec![choice(1), choice(2), choice(3)],
+        zone => "Diallassagou-Ouro-Modi-Bankass-",
+        recipients => 999_999,
+        broadcast => 99_999_999,
+        code => 9,
+        minutes => 999,
+        segments => 99,
+        max => 9,
+        left => 9,
     }
 }
 

@@ -12,12 +12,21 @@ pub struct NewBroadcast {
     pub roles: Vec<String>,
     pub languages: Vec<String>,
     pub created_by: String,
+    /// The coordinator who asked by phone (their broadcast waits for confirmation).
+    pub contact_id: Option<i64>,
 }
 
+/// Stores a broadcast: pending (with the code that confirms it) when asked by phone.
 pub fn create(conn: &Connection, b: &NewBroadcast, now: i64) -> Result<i64, StoreError> {
+    let status = if b.contact_id.is_some() {
+        "pending"
+    } else {
+        "sent"
+    };
     conn.prepare_cached(
-        "INSERT INTO broadcasts (zone, text, roles, languages, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO broadcasts (zone, text, roles, languages, created_by, created_at, status,
+                                 contact_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         b.zone,
@@ -25,15 +34,72 @@ pub fn create(conn: &Connection, b: &NewBroadcast, now: i64) -> Result<i64, Stor
         b.roles.join(";"),
         b.languages.join(";"),
         b.created_by,
-        now
+        now,
+        status,
+        b.contact_id
     ])?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    if b.contact_id.is_some() {
+        conn.prepare_cached("UPDATE broadcasts SET code = ?2 WHERE id = ?1")?
+            .execute(params![id, confirmation_code(id)])?;
+    }
+    Ok(id)
 }
 
-pub fn set_recipients(conn: &Connection, id: i64, n: usize) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE broadcasts SET recipients = ?2 WHERE id = ?1")?
-        .execute(params![id, n as i64])?;
+/// The code that confirms pending broadcast `id` (`OUI 7`): one digit, since a
+/// coordinator has one pending broadcast at a time.
+pub fn confirmation_code(id: i64) -> i64 {
+    id.rem_euclid(9) + 1
+}
+
+/// The messages are queued: the broadcast is sent, to `n` recipients.
+pub fn set_sent(conn: &Connection, id: i64, n: usize) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE broadcasts SET recipients = ?2, status = 'sent' WHERE id = ?1")?
+        .execute(params![id, i64::try_from(n).unwrap_or(i64::MAX)])?;
     Ok(())
+}
+
+/// Drops the contact's pending broadcasts (a new one replaces them).
+pub fn drop_pending(conn: &Connection, contact_id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE broadcasts SET status = 'dropped' WHERE contact_id = ?1 AND status = 'pending'",
+    )?
+    .execute([contact_id])?;
+    Ok(())
+}
+
+/// The contact's pending broadcast with this code, asked for since `since`.
+pub fn pending(
+    conn: &Connection,
+    contact_id: i64,
+    code: i64,
+    since: i64,
+) -> Result<Option<(i64, NewBroadcast)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, zone, text, roles, languages, created_by FROM broadcasts
+             WHERE contact_id = ?1 AND status = 'pending' AND code = ?2 AND created_at >= ?3",
+        )?
+        .query_row(params![contact_id, code, since], |r| {
+            let list = |s: String| -> Vec<String> {
+                s.split(';')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            Ok((
+                r.get(0)?,
+                NewBroadcast {
+                    zone: r.get(1)?,
+                    text: r.get(2)?,
+                    roles: list(r.get(3)?),
+                    languages: list(r.get(4)?),
+                    created_by: r.get(5)?,
+                    contact_id: Some(contact_id),
+                },
+            ))
+        })
+        .optional()?)
 }
 
 /// A contact a broadcast may reach: number, roles, language, home, zones (folded).
@@ -77,14 +143,18 @@ pub fn reachable(conn: &Connection) -> Result<Vec<Reachable>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A broadcast and how its messages stand: (zone, text, recipients, created_at), and a
-/// count by status.
-pub type Standing = ((String, String, i64, i64), Vec<(String, i64)>);
+/// A broadcast and how its messages stand: (zone, text, recipients, created_at, status),
+/// and a count by status.
+pub type Standing = ((String, String, i64, i64, String), Vec<(String, i64)>);
 
 pub fn standing(conn: &Connection, id: i64) -> Result<Option<Standing>, StoreError> {
     let head = conn
-        .prepare_cached("SELECT zone, text, recipients, created_at FROM broadcasts WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .prepare_cached(
+            "SELECT zone, text, recipients, created_at, status FROM broadcasts WHERE id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
     let Some(head) = head else {
         return Ok(None);

@@ -24,6 +24,9 @@ pub struct Contact {
     pub min_severity: Option<u8>,
     #[serde(skip)]
     pub pin_hash: Option<String>,
+    /// Wrong PINs in a row (three lock the contact out of phone broadcasts).
+    #[serde(skip)]
+    pub pin_failures: u32,
 }
 
 impl Contact {
@@ -33,7 +36,7 @@ impl Contact {
 }
 
 const COLUMNS: &str = "id, phone, name, roles, language, home, zones, discreet, active, opted_out,
-    pin_hash, categories, min_severity";
+    pin_hash, categories, min_severity, pin_failures";
 
 fn split(list: &str) -> Vec<String> {
     list.split(';')
@@ -58,6 +61,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         pin_hash: r.get(10)?,
         categories: split(&r.get::<_, String>(11)?),
         min_severity: r.get(12)?,
+        pin_failures: r.get(13)?,
     })
 }
 
@@ -98,6 +102,7 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
          ON CONFLICT (phone) DO UPDATE SET name = ?2, roles = ?3, language = ?4, home = ?5,
              zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, pin_hash),
+             pin_failures = CASE WHEN ?9 IS NULL THEN pin_failures ELSE 0 END,
              categories = ?10, min_severity = ?11, updated_at = ?12",
     )?
     .execute(params![
@@ -119,6 +124,23 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
         .query_row([&c.phone], |r| r.get(0))?;
     set_zones(conn, id, &c.zones)?;
     Ok(id)
+}
+
+/// Counts a wrong PIN; returns the wrong PINs in a row.
+pub fn pin_failed(conn: &Connection, id: i64, now: i64) -> Result<u32, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE contacts SET pin_failures = pin_failures + 1, updated_at = ?2 WHERE id = ?1
+             RETURNING pin_failures",
+        )?
+        .query_row(params![id, now], |r| r.get(0))?)
+}
+
+/// A right PIN: the count of wrong ones starts again.
+pub fn pin_right(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE contacts SET pin_failures = 0 WHERE id = ?1 AND pin_failures > 0")?
+        .execute([id])?;
+    Ok(())
 }
 
 /// Rebuilds the zone index of every contact (at start-up: the folding may have changed).

@@ -82,6 +82,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0007_audit.sql")),
         M::up(include_str!("migrations/0008_review.sql")),
         M::up(include_str!("migrations/0009_broadcasts.sql")),
+        M::up(include_str!("migrations/0010_sms_broadcasts.sql")),
     ])
 }
 

@@ -30,7 +30,7 @@ impl TestApp {
     }
 
     /// A token stored in the database, as `vigie token create` makes them.
-    fn token(&self, role: Role, zones: &[&str]) -> String {
+    pub(crate) fn token(&self, role: Role, zones: &[&str]) -> String {
         let token = new_token();
         let caller = Caller {
             who: String::new(),
@@ -42,7 +42,12 @@ impl TestApp {
         token
     }
 
-    async fn call(&self, token: Option<&str>, method: Method, path: &str) -> (u16, String) {
+    pub(crate) async fn call(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+    ) -> (u16, String) {
         let mut request = self.client.request(method.clone(), self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -362,68 +367,6 @@ async fn a_coordinator_verifies_or_dismisses_incidents_in_their_zones() {
             Some("incident.dismiss".to_owned())
         ]
     );
-}
-
-#[tokio::test]
-async fn a_broadcast_reaches_exactly_the_matching_contacts_of_its_zone() {
-    let app = spawn_app().await;
-    app.register(MONITOR, Some("wof:421184495"), false);
-    let contacts = [
-        json!({ "phone": "+22370000001", "roles": ["responder"], "zones": ["Bondo"] }),
-        json!({ "phone": "+22370000002", "roles": ["responder"], "zones": ["Bankass"] }),
-        json!({ "phone": "+22370000003", "roles": ["coordinator"], "zones": ["Koro"] }),
-        json!({ "phone": "+22370000004", "roles": ["responder"], "zones": ["Koro"] }),
-    ];
-    for contact in contacts {
-        let (status, body) = app.api(Method::POST, "/api/contacts", Some(contact)).await;
-        assert_eq!(status, 201, "{body}");
-    }
-    app.sms("70000004", "STOP", "s1").await;
-    app.replies("+22370000004", 1).await;
-
-    let mopti = app.token(Role::Coordinator, &["Mopti"]);
-    let bankass = app.token(Role::Coordinator, &["Bankass"]);
-    let broadcast = |token: String, text: String| {
-        let app = &app;
-        async move {
-            let body = json!({ "zone": "Koro", "text": text, "roles": ["monitor", "responder"] });
-            let response = app
-                .client
-                .post(app.url("/api/broadcasts"))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        }
-    };
-    let (status, _) = broadcast(bankass, "Reunion demain".into()).await;
-    assert_eq!(status, 403, "Koro is outside Bankass");
-    let (status, body) = broadcast(mopti.clone(), "x".repeat(500)).await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("4 SMS segments"), "{body}");
-    let (status, body) = broadcast(mopti.clone(), "Reunion demain a Koro, 10h".into()).await;
-    assert_eq!(status, 201, "{body}");
-    assert!(body.contains("\"recipients\":2"), "{body}");
-    app.replies(MONITOR, 1).await;
-    app.replies("+22370000001", 1).await;
-    assert_eq!(
-        app.column(
-            "SELECT recipient FROM outbound_messages WHERE purpose = 'broadcast' ORDER BY recipient"
-        ),
-        [Some("+22370000001".to_owned()), Some(MONITOR.to_owned())]
-    );
-    let (status, standing) = app
-        .call(Some(&mopti), Method::GET, "/api/broadcasts/1")
-        .await;
-    assert_eq!(status, 200, "{standing}");
-    assert!(standing.contains("\"recipients\":2"), "{standing}");
-    let tombouctou = app.token(Role::Coordinator, &["Tombouctou"]);
-    let (status, _) = app
-        .call(Some(&tombouctou), Method::GET, "/api/broadcasts/1")
-        .await;
-    assert_eq!(status, 403);
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod alerts;
+mod broadcasts;
 mod contacts;
 mod delivery;
 mod doubles;

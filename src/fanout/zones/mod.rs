@@ -194,6 +194,11 @@ impl Zones {
         Some(self.unit(unit_keys(at, above, gazetteer), above))
     }
 
+    /// Whether a name (or gazetteer id) is a defined zone or an admin unit.
+    pub fn knows(&self, given: &str, gazetteer: &Gazetteer) -> bool {
+        self.by_key.contains_key(&fold(given)) || !admin_units(given, gazetteer).is_empty()
+    }
+
     /// The rules of a zone that sets none: `[alerts]`'s.
     pub fn defaults(&self) -> &ZoneRule {
         &self.defaults

@@ -332,6 +332,25 @@ fn commands_are_recognised() {
         ("OK 1042", CommandKind::Ok(Some(1042))),
         ("annule 1042", CommandKind::Cancel(Some(1042))),
         ("2", CommandKind::Choice(2)),
+        ("OUI 7", CommandKind::Confirm(Some(7))),
+        ("yes 7", CommandKind::Confirm(Some(7))),
+        ("oui", CommandKind::Confirm(None)),
+        (
+            "DIFF 1234 Koro Réunion demain, 10h: venez!",
+            CommandKind::Broadcast {
+                pin: "1234".into(),
+                zone: "Koro".into(),
+                text: "Réunion demain, 10h: venez!".into(),
+            },
+        ),
+        (
+            "bc 1234 Mopti  Road closed. ",
+            CommandKind::Broadcast {
+                pin: "1234".into(),
+                zone: "Mopti".into(),
+                text: "Road closed.".into(),
+            },
+        ),
     ];
     for (text, expected) in cases {
         match parse_text(text, None) {

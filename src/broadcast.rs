@@ -1,0 +1,161 @@
+//! Broadcasts: a coordinator's text to the contacts of a zone, asked for by the API or by
+//! a phone (`DIFF <PIN> <ZONE> <TEXT>`, sent after `OUI <code>`). Who a broadcast reaches,
+//! and its messages queued in the caller's transaction, with broadcast priority.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rusqlite::Connection;
+
+use crate::fanout::{Fanout, Whereabouts};
+use crate::gazetteer::{Gazetteer, Kind};
+use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::reports::Reports;
+use crate::store::broadcasts::{self as queries, Reachable};
+use crate::store::{StoreError, outbound as queued};
+use crate::text::fold;
+
+/// Who a broadcast is for: the contacts of a zone, of these roles and languages (empty:
+/// any).
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    pub zone: &'a str,
+    pub roles: &'a [String],
+    pub languages: &'a [String],
+}
+
+/// A broadcast's text in each language; a contact whose language has none gets the
+/// default language's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    pub default: String,
+    pub by_language: BTreeMap<String, String>,
+}
+
+impl Texts {
+    /// One text for everyone.
+    pub fn same(text: String) -> Self {
+        Self {
+            default: text,
+            by_language: BTreeMap::new(),
+        }
+    }
+
+    fn for_language(&self, language: Option<&str>) -> &str {
+        language
+            .and_then(|l| self.by_language.get(l))
+            .unwrap_or(&self.default)
+    }
+}
+
+/// What finding a broadcast's recipients needs: the gazetteer and the zones.
+#[derive(Debug, Clone, Copy)]
+pub struct Reach<'a> {
+    pub reports: &'a Reports,
+    pub fanout: &'a Fanout,
+}
+
+impl Reach<'_> {
+    /// Whether a broadcast may name the zone.
+    pub fn knows(&self, zone: &str) -> bool {
+        self.fanout.knows_zone(zone)
+    }
+
+    /// A zone's name and, for an admin unit, the units above it: a coordinator limited to
+    /// Mopti covers Koro.
+    pub fn zone_and_above(&self, zone: &str) -> Vec<String> {
+        let gazetteer = &self.reports.gazetteer;
+        let key = fold(zone);
+        let mut names = vec![key.clone()];
+        for &row in gazetteer.named(&key) {
+            let p = gazetteer.place(row);
+            if p.kind != Kind::Locality {
+                names.extend((1..p.kind.level()).map(|l| fold(p.admin(l))));
+            }
+        }
+        names
+    }
+
+    /// The active, not opted-out contacts of the audience.
+    pub fn recipients(
+        &self,
+        conn: &Connection,
+        audience: &Audience<'_>,
+    ) -> Result<Vec<Reachable>, StoreError> {
+        let default = &self.reports.vocabulary.default_language().code;
+        let contacts = queries::reachable(conn)?
+            .into_iter()
+            .filter(|c| {
+                audience.roles.is_empty() || c.roles.iter().any(|r| audience.roles.contains(r))
+            })
+            .filter(|c| {
+                let language = c.language.as_deref().unwrap_or(default);
+                audience.languages.is_empty() || audience.languages.iter().any(|l| l == language)
+            })
+            .collect();
+        Ok(self.in_zone(&fold(audience.zone), contacts))
+    }
+
+    /// The contacts in the zone: attached to it or to a unit inside it, or living in it.
+    fn in_zone(&self, zone: &str, contacts: Vec<Reachable>) -> Vec<Reachable> {
+        let gazetteer = &self.reports.gazetteer;
+        let mut inside: HashMap<String, bool> = HashMap::new();
+        let mut place_inside = |key: &str, row: Option<u32>| -> bool {
+            if let Some(&known) = inside.get(key) {
+                return known;
+            }
+            let at = row.map(|r| whereabouts_of(gazetteer, r));
+            let yes = key == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at));
+            inside.insert(key.to_owned(), yes);
+            yes
+        };
+        contacts
+            .into_iter()
+            .filter(|c| {
+                let home = c.home.as_deref().and_then(|h| gazetteer.by_id(h));
+                c.zones.iter().any(|z| {
+                    let unit = gazetteer.named(z).first().copied();
+                    place_inside(z, unit)
+                }) || home.is_some_and(|h| place_inside(&format!("home {h}"), Some(h)))
+            })
+            .collect()
+    }
+}
+
+fn whereabouts_of(gazetteer: &Gazetteer, row: u32) -> Whereabouts {
+    let p = gazetteer.place(row);
+    Whereabouts {
+        lat: p.lat,
+        lon: p.lon,
+        chain: [1, 2, 3].map(|l| fold(p.admin(l))),
+    }
+}
+
+/// Queues broadcast `id`'s message to each recipient and marks it sent with their number;
+/// returns that number and the channels with messages waiting. The texts were checked
+/// (`Outbound::check`); a stored number that cannot be read or routed is skipped, not a
+/// reason to tell nobody.
+pub fn send(
+    conn: &Connection,
+    outbound: &Outbound,
+    id: i64,
+    texts: &Texts,
+    to: &[Reachable],
+    now: i64,
+) -> Result<(usize, BTreeSet<String>), StoreError> {
+    let mut rows = Vec::with_capacity(to.len());
+    for contact in to {
+        let Ok(address) = outbound.address(&contact.phone) else {
+            continue;
+        };
+        let text = texts.for_language(contact.language.as_deref());
+        let mut message = NewMessage::new(address, text, Purpose::Broadcast);
+        message.broadcast_id = Some(id);
+        match outbound.prepare_one(&message) {
+            Ok(row) => rows.push(row),
+            Err(e) => tracing::warn!(broadcast = id, error = %e, "a broadcast message not queued"),
+        }
+    }
+    let n = queued::insert(conn, &rows, now)?.iter().flatten().count();
+    queries::set_sent(conn, id, n)?;
+    Ok((n, rows.into_iter().map(|r| r.channel).collect()))
+}

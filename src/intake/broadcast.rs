@@ -1,0 +1,171 @@
+//! Broadcasts from a phone, inside the intake's transaction. `DIFF <PIN> <ZONE> <TEXT>`
+//! stores the broadcast as pending and answers with its reach and a code; `OUI <code>`
+//! within the choice timeout queues it. Wrong PINs are counted and audited; the third in
+//! a row locks the coordinator out until an admin sets a new PIN.
+
+use minijinja::{Value, context};
+use serde_json::json;
+
+use super::apply::Out;
+use super::plan::{PIN_TRIES, Pin, Plan};
+use crate::broadcast::{Audience, Reach, Texts, send};
+use crate::fanout::Answered;
+use crate::outbound::{ComposeError, OutboundError, Purpose};
+use crate::store::broadcasts::{self as queries, NewBroadcast};
+use crate::store::contacts::{self, Contact};
+use crate::store::{StoreError, audit};
+use crate::text::fold;
+
+/// `DIFF <PIN> <ZONE> <TEXT>`: the coordinator's request, checked and held for `OUI`.
+pub(super) fn ask(
+    out: &Out<'_>,
+    plan: &Plan,
+    pin: Pin,
+    zone: &str,
+    text: &str,
+    language: &str,
+) -> Result<Answered, StoreError> {
+    let Some(contact) = &plan.contact else {
+        return Ok(Answered::default());
+    };
+    let say = |name: &str, values: Value| say(out, language, name, &values);
+    match pin {
+        Pin::Locked => return Ok(say("pin_locked", context! {})),
+        Pin::Wrong => return wrong_pin(out, contact, language),
+        Pin::Right => contacts::pin_right(out.conn, contact.id)?,
+    }
+    let reach = reach(out);
+    if !reach.knows(zone) {
+        return Ok(say("unknown_zone", context! { zone }));
+    }
+    if !contact.zones.is_empty() && !covers(&reach, contact, zone) {
+        return Ok(say("zone_not_yours", context! { zone }));
+    }
+    if let Err(OutboundError::Compose {
+        source: ComposeError::TooLong { segments, max, .. },
+        ..
+    }) = out.outbound.check(text, Purpose::Broadcast)
+    {
+        return Ok(say("broadcast_too_long", context! { segments, max }));
+    }
+    let everyone = Audience {
+        zone,
+        roles: &[],
+        languages: &[],
+    };
+    let recipients = reach.recipients(out.conn, &everyone)?.len();
+    queries::drop_pending(out.conn, contact.id)?;
+    let broadcast = NewBroadcast {
+        zone: zone.to_owned(),
+        text: text.to_owned(),
+        created_by: who(contact),
+        contact_id: Some(contact.id),
+        ..NewBroadcast::default()
+    };
+    let id = queries::create(out.conn, &broadcast, out.now)?;
+    let code = queries::confirmation_code(id);
+    let minutes = plan.choice_timeout.as_secs() / 60;
+    Ok(say(
+        "broadcast_confirm",
+        context! { recipients, zone, code, minutes },
+    ))
+}
+
+/// `OUI <code>`: the coordinator's pending broadcast with that code, queued and audited.
+pub(super) fn confirm(
+    out: &Out<'_>,
+    plan: &Plan,
+    code: i64,
+    language: &str,
+) -> Result<Answered, StoreError> {
+    let Some(contact) = &plan.contact else {
+        return Ok(Answered::default());
+    };
+    let timeout = i64::try_from(plan.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+    let Some((id, broadcast)) =
+        queries::pending(out.conn, contact.id, code, out.now.saturating_sub(timeout))?
+    else {
+        return Ok(say(out, language, "nothing_to_confirm", &context! {}));
+    };
+    let everyone = Audience {
+        zone: &broadcast.zone,
+        roles: &[],
+        languages: &[],
+    };
+    let to = reach(out).recipients(out.conn, &everyone)?;
+    let texts = Texts::same(broadcast.text.clone());
+    let (recipients, channels) = send(out.conn, out.outbound, id, &texts, &to, out.now)?;
+    let detail = json!({ "zone": broadcast.zone, "recipients": recipients, "by": "sms" });
+    let subject = format!("broadcast {id}");
+    audit::append(
+        out.conn,
+        &broadcast.created_by,
+        "broadcast.create",
+        &subject,
+        &detail,
+        out.now,
+    )?;
+    let mut answered = say(
+        out,
+        language,
+        "broadcast_sent",
+        &context! { broadcast => id, recipients },
+    );
+    answered.channels = channels.into_iter().collect();
+    Ok(answered)
+}
+
+/// A wrong PIN: counted and audited; the last try locks.
+fn wrong_pin(out: &Out<'_>, contact: &Contact, language: &str) -> Result<Answered, StoreError> {
+    let failures = contacts::pin_failed(out.conn, contact.id, out.now)?;
+    let locked = failures >= PIN_TRIES;
+    let action = if locked {
+        "contact.pin_locked"
+    } else {
+        "contact.pin_wrong"
+    };
+    let detail = json!({ "failures": failures });
+    audit::append(
+        out.conn,
+        &who(contact),
+        action,
+        &format!("contact {}", contact.id),
+        &detail,
+        out.now,
+    )?;
+    Ok(if locked {
+        say(out, language, "pin_locked", &context! {})
+    } else {
+        let left = PIN_TRIES - failures;
+        say(out, language, "pin_wrong", &context! { left })
+    })
+}
+
+/// Whether a coordinator attached to zones may broadcast to this one: it is one of them
+/// or lies inside one.
+fn covers(reach: &Reach<'_>, contact: &Contact, zone: &str) -> bool {
+    let theirs: Vec<String> = contact.zones.iter().map(|z| fold(z)).collect();
+    reach
+        .zone_and_above(zone)
+        .iter()
+        .any(|z| theirs.contains(z))
+}
+
+/// Who the audit log names: the contact, never their number.
+fn who(contact: &Contact) -> String {
+    format!("contact {}", contact.id)
+}
+
+fn reach<'a>(out: &Out<'a>) -> Reach<'a> {
+    Reach {
+        reports: out.reports,
+        fanout: out.fanout,
+    }
+}
+
+fn say(out: &Out<'_>, language: &str, name: &str, values: &Value) -> Answered {
+    Answered {
+        reply: out.reports.replies.render(language, name, values).ok(),
+        channels: Vec::new(),
+    }
+}
