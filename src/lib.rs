@@ -39,6 +39,8 @@ pub mod privacy;
 pub mod access;
 /// The audit log's hash chain: who changed what, tamper-evident.
 pub mod audit;
+/// CAP 1.2 documents and their Atom feed, for partners' systems.
+pub mod cap;
 /// Purging raw texts and reporters' numbers past the retention period.
 pub mod retention;
 /// Stage 6, outbound: the durable queue: routing, limits, sender workers, retries.

@@ -31,7 +31,7 @@ pub(super) async fn authenticated(
     let numbers = path.starts_with("/api/messages") || path.starts_with("/api/contacts");
     let review = path.starts_with("/api/incidents/") && path.matches('/').count() == 4;
     let broadcast = path.starts_with("/api/broadcasts");
-    let need = if broadcast || review {
+    let need = if broadcast || (review && request.method() != axum::http::Method::GET) {
         Role::Coordinator
     } else if request.method() == axum::http::Method::GET && !numbers {
         Role::Viewer

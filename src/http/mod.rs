@@ -5,6 +5,7 @@ mod api;
 mod broadcasts;
 mod contacts;
 mod error;
+mod cap;
 mod exports;
 mod incidents;
 mod ops;
@@ -114,6 +115,8 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/incidents.geojson", get(exports::geojson))
         .route("/api/incidents.csv", get(exports::csv))
         .route("/api/incidents/{id}", get(incidents::one))
+        .route("/api/incidents/{id}/cap", get(cap::incident))
+        .route("/api/cap.atom", get(cap::feed))
         .route("/api/incidents/{id}/{action}", post(review::review))
         .route("/api/broadcasts", post(broadcasts::create))
         .route("/api/broadcasts/{id}", get(broadcasts::one))

@@ -124,6 +124,8 @@ struct RawFile {
     time: RawTime,
     words: RawWords,
     commands: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    names: BTreeMap<Category, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -255,6 +257,7 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
         stop,
         fillers,
         commands,
+        names: raw.names.clone().into_iter().collect(),
         longest_phrase: longest,
     })
 }

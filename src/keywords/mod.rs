@@ -50,6 +50,9 @@ pub struct Language {
     pub stop: HashSet<String>,
     pub fillers: HashSet<String>,
     pub commands: HashMap<String, Command>,
+    /// Each category in words (`Attaque armée`), for documents read by people; a
+    /// category without one is shown by its code.
+    pub names: HashMap<Category, String>,
     /// The most words in any phrase above, so matching tries no longer runs.
     pub longest_phrase: usize,
 }

@@ -30,7 +30,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 35] = [
+pub const NAMES: [&str; 36] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -66,6 +66,7 @@ pub const NAMES: [&str; 35] = [
     "broadcast_confirm",
     "broadcast_sent",
     "nothing_to_confirm",
+    "cap_description",
 ];
 
 /// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.
@@ -207,6 +208,7 @@ fn longest_values() -> Value {
         segments => 99,
         max => 9,
         left => 9,
+        event => "Affrontement intercommunautaire",
     }
 }
 

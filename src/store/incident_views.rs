@@ -46,6 +46,7 @@ pub struct IncidentView {
     pub updated_at: i64,
     pub review: String,
     pub review_note: String,
+    pub reviewed_at: Option<i64>,
 }
 
 const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
@@ -53,7 +54,7 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
         || coalesce(admin3, '') FROM reports r WHERE r.incident_id = i.id AND r.status = 'filed'
         ORDER BY precision DESC, id LIMIT 1), ''),
     i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,
-    i.escalation, i.created_at, i.updated_at, i.review, i.review_note";
+    i.escalation, i.created_at, i.updated_at, i.review, i.review_note, i.reviewed_at";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
     let chain: String = r.get(8)?;
@@ -81,6 +82,7 @@ fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
         updated_at: r.get(18)?,
         review: r.get(19)?,
         review_note: r.get(20)?,
+        reviewed_at: r.get(21)?,
     })
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod admin;
 mod alerts;
 mod broadcasts;
+mod cap;
 mod contacts;
 mod delivery;
 mod doubles;
