@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::Connection;
+use serde_json::json;
 
 use crate::fanout::{Fanout, Whereabouts};
 use crate::gazetteer::{Gazetteer, Kind};
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::reports::Reports;
-use crate::store::broadcasts::{self as queries, Reachable};
-use crate::store::{StoreError, outbound as queued};
+use crate::store::broadcasts::{self as queries, NewBroadcast, Reachable};
+use crate::store::{StoreError, audit, outbound as queued};
 use crate::text::fold;
 
 /// Who a broadcast is for: the contacts of a zone, of these roles and languages (empty:
@@ -128,6 +129,38 @@ fn whereabouts_of(gazetteer: &Gazetteer, row: u32) -> Whereabouts {
         lon: p.lon,
         chain: [1, 2, 3].map(|l| fold(p.admin(l))),
     }
+}
+
+/// A broadcast asked for by the API: stored, its messages queued to the audience and
+/// audited, in the caller's transaction; returns its id, its number of recipients and the
+/// channels with messages waiting.
+pub fn queue(
+    conn: &Connection,
+    reach: &Reach<'_>,
+    outbound: &Outbound,
+    broadcast: &NewBroadcast,
+    now: i64,
+) -> Result<(i64, usize, BTreeSet<String>), StoreError> {
+    let audience = Audience {
+        zone: &broadcast.zone,
+        roles: &broadcast.roles,
+        languages: &broadcast.languages,
+    };
+    let to = reach.recipients(conn, &audience)?;
+    let id = queries::create(conn, broadcast, now)?;
+    let texts = Texts::same(broadcast.text.clone());
+    let (n, channels) = send(conn, outbound, id, &texts, &to, now)?;
+    let detail = json!({ "zone": broadcast.zone, "recipients": n });
+    let subject = format!("broadcast {id}");
+    audit::append(
+        conn,
+        &broadcast.created_by,
+        "broadcast.create",
+        &subject,
+        &detail,
+        now,
+    )?;
+    Ok((id, n, channels))
 }
 
 /// Queues broadcast `id`'s message to each recipient and marks it sent with their number;

@@ -3,23 +3,21 @@
 //! one transaction (audited); `GET /api/broadcasts/{id}`: how its messages stand. A text
 //! over the broadcast segment limit is refused with its segment count, never cut.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::api::require;
 use super::{ApiError, AppState};
 use crate::access::Role;
-use crate::broadcast::{Audience, Reach, Texts, send};
+use crate::broadcast::{Reach, queue};
 use crate::contacts::ROLES;
-use crate::outbound::{Outbound, Purpose};
+use crate::outbound::Purpose;
 use crate::store::broadcasts::{self as queries, NewBroadcast};
-use crate::store::{StoreError, audit};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,36 +83,6 @@ pub(super) async fn create(
         StatusCode::CREATED,
         Json(json!({ "id": id, "recipients": n })),
     ))
-}
-
-/// Stores the broadcast, queues its messages and audits it, in one transaction.
-fn queue(
-    conn: &Connection,
-    reach: &Reach<'_>,
-    outbound: &Outbound,
-    broadcast: &NewBroadcast,
-    now: i64,
-) -> Result<(i64, usize, BTreeSet<String>), StoreError> {
-    let audience = Audience {
-        zone: &broadcast.zone,
-        roles: &broadcast.roles,
-        languages: &broadcast.languages,
-    };
-    let to = reach.recipients(conn, &audience)?;
-    let id = queries::create(conn, broadcast, now)?;
-    let texts = Texts::same(broadcast.text.clone());
-    let (n, channels) = send(conn, outbound, id, &texts, &to, now)?;
-    let detail = json!({ "zone": broadcast.zone, "recipients": n });
-    let subject = format!("broadcast {id}");
-    audit::append(
-        conn,
-        &broadcast.created_by,
-        "broadcast.create",
-        &subject,
-        &detail,
-        now,
-    )?;
-    Ok((id, n, channels))
 }
 
 fn reach(state: &AppState) -> Reach<'_> {
