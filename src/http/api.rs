@@ -19,8 +19,8 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 
 /// Lets through only requests whose token has the role the route needs, before their
-/// body is read: reading needs any token, reviewing an incident and broadcasting a
-/// coordinator's, changing anything else an admin's, and messages and contacts (phone
+/// body is read: reading needs any token, reviewing or correcting an incident and
+/// broadcasting a coordinator's, changing anything else an admin's, and messages and contacts (phone
 /// numbers) are for admins only.
 pub(super) async fn authenticated(
     State(state): State<AppState>,
@@ -31,7 +31,11 @@ pub(super) async fn authenticated(
     let numbers = path.starts_with("/api/messages") || path.starts_with("/api/contacts");
     let review = path.starts_with("/api/incidents/") && path.matches('/').count() == 4;
     let broadcast = path.starts_with("/api/broadcasts");
-    let need = if broadcast || (review && request.method() != axum::http::Method::GET) {
+    let correction = path.starts_with("/api/incidents/")
+        && path.matches('/').count() == 3
+        && request.method() == axum::http::Method::PATCH;
+    let need = if broadcast || correction || (review && request.method() != axum::http::Method::GET)
+    {
         Role::Coordinator
     } else if request.method() == axum::http::Method::GET && !numbers {
         Role::Viewer

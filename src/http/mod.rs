@@ -6,6 +6,7 @@ mod broadcasts;
 mod contacts;
 mod error;
 mod cap;
+mod corrections;
 mod exports;
 mod incidents;
 mod ops;
@@ -114,7 +115,10 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/incidents", get(incidents::list))
         .route("/api/incidents.geojson", get(exports::geojson))
         .route("/api/incidents.csv", get(exports::csv))
-        .route("/api/incidents/{id}", get(incidents::one))
+        .route(
+            "/api/incidents/{id}",
+            get(incidents::one).patch(corrections::correct),
+        )
         .route("/api/incidents/{id}/cap", get(cap::incident))
         .route("/api/cap.atom", get(cap::feed))
         .route("/api/incidents/{id}/{action}", post(review::review))

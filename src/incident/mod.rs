@@ -11,7 +11,7 @@ use crate::config::SeverityRules;
 use crate::parse::severity;
 use crate::store::StoreError;
 use crate::store::incidents::{self as queries, Around};
-use fuse::{Fusion, FusionRules, Incident, ReportFacts, fuse};
+use fuse::{Correction, Fusion, FusionRules, Incident, ReportFacts, fuse};
 
 /// Kilometres per degree of latitude.
 const KM_PER_DEGREE: f64 = 111.0;
@@ -83,6 +83,26 @@ pub fn withdraw(
         queries::save(conn, &left, level, &counts, now)?;
     }
     Ok(true)
+}
+
+/// A coordinator's correction: added to earlier ones, the incident's aggregates (counts,
+/// severity) recomputed, and stored; the reports are left as sent. Returns the incident
+/// before and after, `None` if there is no such incident.
+pub fn correct(
+    conn: &Connection,
+    id: i64,
+    correction: Correction,
+    severity_rules: &SeverityRules,
+    now: i64,
+) -> Result<Option<(Incident, Incident)>, StoreError> {
+    let Some(before) = queries::by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let mut after = before.clone();
+    after.correct(correction);
+    let (level, counts) = aggregates(&after, severity_rules);
+    queries::save(conn, &after, level, &counts, now)?;
+    Ok(Some((before, after)))
 }
 
 fn aggregates(incident: &Incident, rules: &SeverityRules) -> (Option<u8>, String) {

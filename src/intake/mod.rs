@@ -9,7 +9,7 @@
 mod apply;
 mod broadcast;
 mod plan;
-mod record;
+pub(crate) mod record;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -7,7 +7,7 @@ use crate::reports::Reports;
 use crate::store::reports::PlaceRecord;
 
 /// Where a report happened, as fusion compares it.
-pub(super) fn spot_of(reports: &Reports, found: &Found) -> Spot {
+pub(crate) fn spot_of(reports: &Reports, found: &Found) -> Spot {
     let p = reports.gazetteer.place(found.place);
     let (lat, lon) = found.point.unwrap_or((p.lat, p.lon));
     let precision = match (found.found_by, p.kind) {

@@ -64,16 +64,20 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
     let Some(mut state) = row else {
         return Ok(None);
     };
-    let chain: Option<(String, String, String)> = conn
+    // A coordinator's corrected place stands over the reports'.
+    let chain: Option<String> = conn
         .prepare_cached(
-            "SELECT coalesce(admin1, ''), coalesce(admin2, ''), coalesce(admin3, '')
-             FROM reports WHERE incident_id = ?1 AND status = 'filed'
-             ORDER BY precision DESC, id LIMIT 1",
+            "SELECT coalesce(
+                 (SELECT corrected ->> '$.place.chain' FROM incidents WHERE id = ?1),
+                 (SELECT coalesce(admin1, '') || '/' || coalesce(admin2, '') || '/'
+                         || coalesce(admin3, '')
+                  FROM reports WHERE incident_id = ?1 AND status = 'filed'
+                  ORDER BY precision DESC, id LIMIT 1))",
         )?
-        .query_row([incident], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    if let Some((a1, a2, a3)) = chain {
-        state.chain = [a1, a2, a3];
+        .query_row([incident], |r| r.get(0))?;
+    if let Some(chain) = chain {
+        let mut parts = chain.splitn(3, '/').map(str::to_owned);
+        state.chain = std::array::from_fn(|_| parts.next().unwrap_or_default());
     }
     Ok(Some(state))
 }

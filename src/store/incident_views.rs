@@ -50,7 +50,7 @@ pub struct IncidentView {
 }
 
 const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
-    i.place_name, coalesce((SELECT coalesce(admin1, '') || '/' || coalesce(admin2, '') || '/'
+    i.place_name, coalesce(i.corrected ->> '$.place.chain', (SELECT coalesce(admin1, '') || '/' || coalesce(admin2, '') || '/'
         || coalesce(admin3, '') FROM reports r WHERE r.incident_id = i.id AND r.status = 'filed'
         ORDER BY precision DESC, id LIMIT 1), ''),
     i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use crate::incident::fuse::{Incident, ReportFacts, Spot};
+use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, Spot};
 use crate::keywords::Category;
 use crate::parse::{Count, Counts};
 
@@ -21,7 +21,7 @@ pub struct Around {
 pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
-                i.precision, i.place_name
+                i.precision, i.place_name, i.corrected
          FROM incidents_where w JOIN incidents i ON i.id = w.id
          WHERE w.max_minute >= ?1 AND w.min_minute <= ?2
            AND w.max_lat >= ?3 AND w.min_lat <= ?4 AND w.max_lon >= ?5 AND w.min_lon <= ?6
@@ -48,11 +48,20 @@ pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, S
     Ok(incidents)
 }
 
-/// An incident row: id, category code, times, spot (columns 0 to 8).
-type IncidentRow = (i64, String, i64, i64, Spot);
+/// An incident row: id, category code, times, spot, corrections (columns 0 to 9).
+type IncidentRow = (i64, String, i64, i64, Spot, Correction);
 
 fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, spot_at(r, 4)?))
+    let corrected: Option<String> = r.get(9)?;
+    let correction = corrected.as_deref().map(correction_of).unwrap_or_default();
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        spot_at(r, 4)?,
+        correction,
+    ))
 }
 
 /// The place columns from `start`: lat, lon, commune, precision, name.
@@ -73,7 +82,7 @@ fn with_reports(conn: &Connection, row: IncidentRow) -> Result<Option<Incident>,
 }
 
 fn incident_of(row: IncidentRow, reports: Vec<ReportFacts>) -> Option<Incident> {
-    let (id, category, first_time, last_time, spot) = row;
+    let (id, category, first_time, last_time, spot, correction) = row;
     let category = category_of(&category)?;
     Some(Incident {
         id,
@@ -82,6 +91,7 @@ fn incident_of(row: IncidentRow, reports: Vec<ReportFacts>) -> Option<Incident> 
         last_time,
         spot,
         reports,
+        correction,
     })
 }
 
@@ -172,7 +182,8 @@ pub fn save(
     conn.prepare_cached(
         "UPDATE incidents SET first_time = ?2, last_time = ?3, lat = ?4, lon = ?5, commune = ?6,
              precision = ?7, place_name = ?8, sources = ?9, severity = ?10, counts = ?11,
-             status = CASE WHEN ?9 = 0 THEN 'withdrawn' ELSE status END, updated_at = ?12
+             status = CASE WHEN ?9 = 0 THEN 'withdrawn' ELSE status END, updated_at = ?12,
+             category = ?13, corrected = ?14
          WHERE id = ?1",
     )?
     .execute(params![
@@ -187,7 +198,9 @@ pub fn save(
         incident.sources() as i64,
         severity,
         counts,
-        now
+        now,
+        incident.category.code(),
+        correction_json(&incident.correction)
     ])?;
     index(conn, incident)
 }
@@ -212,7 +225,8 @@ pub fn withdraw(
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name
+            "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name,
+                    corrected
              FROM incidents WHERE id = ?1",
         )?
         .query_row([id], incident_row)
@@ -290,5 +304,49 @@ fn counts_of(json: &str) -> Counts {
         displaced: field("displaced"),
         households: field("households"),
         livestock: field("livestock"),
+    }
+}
+
+/// Corrections as stored (JSON); `None` when there are none.
+fn correction_json(c: &Correction) -> Option<String> {
+    if c.is_empty() {
+        return None;
+    }
+    let place = c.place.as_ref().map(|p| {
+        serde_json::json!({
+            "lat": p.spot.lat, "lon": p.spot.lon, "commune": p.spot.commune,
+            "precision": p.spot.precision, "name": p.spot.name, "chain": p.chain,
+        })
+    });
+    let json = serde_json::json!({
+        "category": c.category.map(Category::code),
+        "place": place,
+        "counts": c.counts.as_ref().map(crate::reports::counts_json),
+    });
+    Some(json.to_string())
+}
+
+fn correction_of(json: &str) -> Correction {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let place = &value["place"];
+    Correction {
+        category: value["category"].as_str().and_then(category_of),
+        place: place.is_object().then(|| CorrectedPlace {
+            spot: Spot {
+                lat: place["lat"].as_f64().unwrap_or_default(),
+                lon: place["lon"].as_f64().unwrap_or_default(),
+                commune: text(&place["commune"]),
+                precision: place["precision"]
+                    .as_u64()
+                    .and_then(|p| u8::try_from(p).ok())
+                    .unwrap_or_default(),
+                name: text(&place["name"]),
+            },
+            chain: text(&place["chain"]),
+        }),
+        counts: value["counts"]
+            .is_object()
+            .then(|| counts_of(&value["counts"].to_string())),
     }
 }

@@ -83,6 +83,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0008_review.sql")),
         M::up(include_str!("migrations/0009_broadcasts.sql")),
         M::up(include_str!("migrations/0010_sms_broadcasts.sql")),
+        M::up(include_str!("migrations/0011_corrections.sql")),
     ])
 }
 

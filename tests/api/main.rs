@@ -7,6 +7,7 @@ mod alerts;
 mod broadcasts;
 mod cap;
 mod contacts;
+mod corrections;
 mod delivery;
 mod doubles;
 mod enqueue;

@@ -111,6 +111,35 @@ pub struct Spot {
     pub name: String,
 }
 
+/// A coordinator's correction of an incident: what it sets stands over what the reports
+/// say, and the reports stay as they were sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Correction {
+    pub category: Option<Category>,
+    pub place: Option<CorrectedPlace>,
+    pub counts: Option<Counts>,
+}
+
+/// A corrected place: the spot and its admin chain (`admin1/admin2/admin3`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrectedPlace {
+    pub spot: Spot,
+    pub chain: String,
+}
+
+impl Correction {
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none() && self.place.is_none() && self.counts.is_none()
+    }
+
+    /// Adds a newer correction: what it sets replaces what this one set.
+    pub fn merge(&mut self, newer: Self) {
+        self.category = newer.category.or(self.category);
+        self.place = newer.place.or_else(|| self.place.take());
+        self.counts = newer.counts.or(self.counts);
+    }
+}
+
 /// What fusion needs of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportFacts {
@@ -133,6 +162,7 @@ pub struct Incident {
     /// The most precise place reported.
     pub spot: Spot,
     pub reports: Vec<ReportFacts>,
+    pub correction: Correction,
 }
 
 /// What a new report does.
@@ -176,6 +206,18 @@ impl Incident {
             last_time: report.event_time,
             spot: report.spot.clone(),
             reports: vec![report],
+            correction: Correction::default(),
+        }
+    }
+
+    /// A coordinator's correction, added to earlier ones.
+    pub fn correct(&mut self, correction: Correction) {
+        self.correction.merge(correction);
+        if let Some(category) = self.correction.category {
+            self.category = category;
+        }
+        if let Some(place) = &self.correction.place {
+            self.spot = place.spot.clone();
         }
     }
 
@@ -190,6 +232,7 @@ impl Incident {
         };
         let mut incident = Self::open(self.id, first);
         reports.for_each(|r| incident.absorb(r));
+        incident.correct(self.correction);
         incident
     }
 
@@ -197,7 +240,7 @@ impl Incident {
     pub fn absorb(&mut self, report: ReportFacts) {
         self.first_time = self.first_time.min(report.event_time);
         self.last_time = self.last_time.max(report.event_time);
-        if report.spot.precision > self.spot.precision {
+        if self.correction.place.is_none() && report.spot.precision > self.spot.precision {
             self.spot = report.spot.clone();
         }
         self.reports.push(report);
@@ -225,8 +268,11 @@ impl Incident {
             .len()
     }
 
-    /// For each count, the lowest and highest reported (`3-5 morts`).
+    /// For each count, the lowest and highest reported (`3-5 morts`), or as corrected.
     pub fn count_range(&self, field: CountOf) -> Option<(Count, Count)> {
+        if let Some(corrected) = &self.correction.counts {
+            return field(corrected).map(|c| (c, c));
+        }
         let mut known = self.reports.iter().filter_map(|r| field(&r.counts));
         let first = known.next()?;
         Some(known.fold((first, first), |(low, high), c| {

@@ -235,3 +235,67 @@ fn rules_come_from_the_config() {
         "DEP keeps its own"
     );
 }
+
+#[test]
+fn a_correction_stands_over_the_reports_and_later_ones() {
+    let bondo = spot(14.157, -2.945, "Mopti/Koro/Bondo", 2);
+    let mut incident = Incident::open(
+        1,
+        report(
+            1,
+            "a",
+            Category::ATT,
+            0,
+            spot(KORO.0, KORO.1, "", 1),
+            Some(3),
+        ),
+    );
+    incident.correct(Correction {
+        category: Some(Category::ENL),
+        place: Some(CorrectedPlace {
+            spot: bondo.clone(),
+            chain: "Mopti/Koro/Bondo".into(),
+        }),
+        counts: None,
+    });
+    assert_eq!(incident.category, Category::ENL);
+    assert_eq!(incident.spot, bondo);
+    assert_eq!(
+        incident.counts().killed,
+        Some(Count::Exact(3)),
+        "counts not corrected"
+    );
+
+    let exact = spot(14.1, -2.9, "Mopti/Koro/Bondo", 3);
+    incident.absorb(report(2, "b", Category::ENL, 1, exact, Some(9)));
+    assert_eq!(
+        incident.spot, bondo,
+        "a more precise report does not move a corrected place"
+    );
+    assert_eq!(
+        incident.count_range(|c| c.killed),
+        Some((Count::Exact(3), Count::Exact(9)))
+    );
+
+    let counts = Counts {
+        killed: Some(Count::Exact(4)),
+        ..Counts::default()
+    };
+    incident.correct(Correction {
+        counts: Some(counts),
+        ..Correction::default()
+    });
+    assert_eq!(incident.category, Category::ENL, "earlier corrections kept");
+    assert_eq!(
+        incident.count_range(|c| c.killed),
+        Some((Count::Exact(4), Count::Exact(4)))
+    );
+    assert_eq!(incident.counts().injured, None);
+
+    let rebuilt = incident.clone().rebuilt();
+    assert_eq!(
+        (rebuilt.category, rebuilt.spot.clone()),
+        (Category::ENL, bondo)
+    );
+    assert_eq!(rebuilt.counts(), counts);
+}

@@ -1,0 +1,218 @@
+//! `PATCH /api/incidents/{id}` (`{"category", "place", "counts", "note"}`, each optional):
+//! a coordinator corrects an incident within the token's zones (the old place and the new
+//! one). The correction stands over what the reports say, later reports included; the
+//! reports stay as sent. Audited with the values before and after; responders get an
+//! update as for any change.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::api::require;
+use super::incidents::whereabouts;
+use super::{ApiError, AppState};
+use crate::access::{Caller, Role};
+use crate::fanout::{Tx, Whereabouts};
+use crate::gazetteer::{Found, FoundBy, Resolution};
+use crate::incident::fuse::{CorrectedPlace, Correction, Incident};
+use crate::intake::record::spot_of;
+use crate::keywords::Category;
+use crate::parse::{Count, Counts};
+use crate::reports::{Reports, counts_json};
+use crate::store::{audit, incident_views};
+use crate::text::fold;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CorrectionInput {
+    category: Option<String>,
+    /// A gazetteer id or a name that resolves to one place.
+    place: Option<String>,
+    /// Every count as it should read: a number or `"several"`; a count left out is unknown.
+    counts: Option<Map<String, Value>>,
+    note: Option<String>,
+}
+
+/// `PATCH /api/incidents/{id}`: the incident's corrected category, place and counts.
+pub(super) async fn correct(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(input): Json<CorrectionInput>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = require(&state, &headers, Role::Coordinator).await?;
+    let reports = state.intake.reports();
+    let correction = Correction {
+        category: input.category.as_deref().map(category).transpose()?,
+        place: input
+            .place
+            .as_deref()
+            .map(|p| place(reports, p))
+            .transpose()?,
+        counts: input.counts.as_ref().map(counts).transpose()?,
+    };
+    if correction.is_empty() {
+        return Err(ApiError::Invalid(
+            "nothing to correct: give a category, a place or counts".into(),
+        ));
+    }
+    let incident = state
+        .store
+        .read(move |c| incident_views::one(c, id))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
+    within_zones(&state, &caller, &whereabouts(&incident), id)?;
+    if let Some(place) = &correction.place {
+        within_zones(&state, &caller, &place_whereabouts(place), id)?;
+    }
+    let note: String = input.note.unwrap_or_default().chars().take(1000).collect();
+    let (outbound, intake, who) = (state.outbound.clone(), state.intake.clone(), caller.who);
+    let now = state.store.now_ms();
+    let (after, channels) = state
+        .store
+        .write(move |conn| {
+            let rules = &intake.reports().severity;
+            let Some((before, after)) =
+                crate::incident::correct(conn, id, correction.clone(), rules, now)?
+            else {
+                return Ok((Value::Null, Vec::new()));
+            };
+            let detail = json!({ "before": shown(&before), "after": shown(&after), "note": note });
+            let subject = format!("incident {id}");
+            audit::append(conn, &who, "incident.correct", &subject, &detail, now)?;
+            let tx = Tx {
+                conn,
+                outbound: &outbound,
+                now,
+            };
+            let channels = intake.fanout().after_change(&tx, id)?;
+            Ok((shown(&after), channels))
+        })
+        .await?;
+    for channel in channels {
+        state.outbound.wake(&channel);
+    }
+    Ok(Json(json!({ "incident": id, "corrected": after })))
+}
+
+/// What a correction may change, as the audit log and the answer show it.
+fn shown(i: &Incident) -> Value {
+    json!({
+        "category": i.category.code(),
+        "place": i.spot.name,
+        "counts": counts_json(&i.counts()),
+    })
+}
+
+fn within_zones(
+    state: &AppState,
+    caller: &Caller,
+    at: &Whereabouts,
+    id: i64,
+) -> Result<(), ApiError> {
+    if caller.covers(state.intake.fanout().zones_of(at).into_iter()) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "incident {id} or its new place is outside this token's zones"
+    )))
+}
+
+fn place_whereabouts(place: &CorrectedPlace) -> Whereabouts {
+    let mut parts = place.chain.splitn(3, '/').map(fold);
+    Whereabouts {
+        lat: place.spot.lat,
+        lon: place.spot.lon,
+        chain: std::array::from_fn(|_| parts.next().unwrap_or_default()),
+    }
+}
+
+fn category(code: &str) -> Result<Category, ApiError> {
+    Category::ALL
+        .into_iter()
+        .find(|c| c.code().eq_ignore_ascii_case(code.trim()))
+        .ok_or_else(|| {
+            let codes: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
+            ApiError::Invalid(format!(
+                "category: `{code}` is not one of {}",
+                codes.join(", ")
+            ))
+        })
+}
+
+/// A gazetteer id, or a name that resolves to one place.
+fn place(reports: &Reports, given: &str) -> Result<CorrectedPlace, ApiError> {
+    let gazetteer = &reports.gazetteer;
+    let row = match gazetteer.by_id(given.trim()) {
+        Some(row) => row,
+        None => match gazetteer.resolve(&fold(given), None, None) {
+            Resolution::One(row) => row,
+            Resolution::Several(rows) => {
+                let ids: Vec<String> = rows
+                    .iter()
+                    .map(|&r| format!("{} {}", gazetteer.place(r).id, gazetteer.place(r).label(3)))
+                    .collect();
+                return Err(ApiError::Invalid(format!(
+                    "place: `{given}` names several places; give one's id: {}",
+                    ids.join("; ")
+                )));
+            }
+            Resolution::None => {
+                return Err(ApiError::Invalid(format!(
+                    "place: no place `{given}` in the gazetteer"
+                )));
+            }
+        },
+    };
+    let found = Found {
+        place: row,
+        found_by: FoundBy::Text,
+        point: None,
+    };
+    let p = gazetteer.place(row);
+    Ok(CorrectedPlace {
+        spot: spot_of(reports, &found),
+        chain: format!("{}/{}/{}", p.admin1, p.admin2, p.admin3),
+    })
+}
+
+/// Counts as `{"killed": 4, "abducted": "several"}`.
+fn counts(given: &Map<String, Value>) -> Result<Counts, ApiError> {
+    let mut counts = Counts::default();
+    for (field, value) in given {
+        let count = match value {
+            Value::Null => None,
+            Value::String(s) if s == "several" => Some(Count::Several),
+            Value::Number(n) => n
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .map(Count::Exact),
+            _ => None,
+        };
+        let count = match (value, count) {
+            (Value::Null, _) | (_, Some(_)) => count,
+            _ => {
+                return Err(ApiError::Invalid(format!(
+                    "counts.{field}: a whole number or \"several\""
+                )));
+            }
+        };
+        let slot = match field.as_str() {
+            "killed" => &mut counts.killed,
+            "injured" => &mut counts.injured,
+            "abducted" => &mut counts.abducted,
+            "displaced" => &mut counts.displaced,
+            "households" => &mut counts.households,
+            "livestock" => &mut counts.livestock,
+            other => {
+                return Err(ApiError::Invalid(format!(
+                    "counts: `{other}` is not killed, injured, abducted, displaced, households or livestock"
+                )));
+            }
+        };
+        *slot = count;
+    }
+    Ok(counts)
+}
