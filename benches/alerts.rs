@@ -330,7 +330,8 @@ fn broadcast(c: &mut Criterion) {
                         created_by: "bench".into(),
                         ..NewBroadcast::default()
                     };
-                    vigie::broadcast::queue(conn, &reach, &outbound, &asked, 0)
+                    let texts = vigie::broadcast::Texts::same(asked.text.clone());
+                    vigie::broadcast::queue(conn, &reach, &outbound, &asked, &texts, 0)
                 }));
                 assert_eq!(sent.unwrap().1, CONTACTS as usize);
             }

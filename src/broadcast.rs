@@ -139,6 +139,7 @@ pub fn queue(
     reach: &Reach<'_>,
     outbound: &Outbound,
     broadcast: &NewBroadcast,
+    texts: &Texts,
     now: i64,
 ) -> Result<(i64, usize, BTreeSet<String>), StoreError> {
     let audience = Audience {
@@ -148,8 +149,7 @@ pub fn queue(
     };
     let to = reach.recipients(conn, &audience)?;
     let id = queries::create(conn, broadcast, now)?;
-    let texts = Texts::same(broadcast.text.clone());
-    let (n, channels) = send(conn, outbound, id, &texts, &to, now)?;
+    let (n, channels) = send(conn, outbound, id, texts, &to, now)?;
     let detail = json!({ "zone": broadcast.zone, "recipients": n });
     let subject = format!("broadcast {id}");
     audit::append(

@@ -11,7 +11,7 @@ use crate::config::{ReportsConfig, SeverityRules};
 use crate::gazetteer::{Found, Gazetteer, Resolution};
 use crate::keywords::Vocabulary;
 use crate::parse::{Context, Count, Counts, Input, Parsed, parse};
-use crate::reply::{Replies, reply_for};
+use crate::reply::{BroadcastTemplates, Replies, reply_for};
 use crate::text::fold;
 
 /// Everything parsing and replying need.
@@ -20,6 +20,8 @@ pub struct Reports {
     pub vocabulary: Vocabulary,
     pub gazetteer: Gazetteer,
     pub replies: Replies,
+    /// Texts coordinators broadcast often, with their values.
+    pub broadcasts: BroadcastTemplates,
     pub time_zone: Tz,
     pub severity: SeverityRules,
 }
@@ -29,12 +31,14 @@ impl Reports {
         let vocabulary = Vocabulary::load(&config.keywords_dir, &config.default_language)?;
         let replies = Replies::load(&config.templates_dir, &config.default_language)?;
         replies.check()?;
+        let broadcasts = BroadcastTemplates::load(&config.templates_dir)?;
         let gazetteer = Gazetteer::load(&config.gazetteer_files(), config.boundaries.as_deref())
             .context("cannot load the gazetteer")?;
         Ok(Self {
             vocabulary,
             gazetteer,
             replies,
+            broadcasts,
             time_zone: config.time_zone()?,
             severity: config.severity.clone(),
         })

@@ -1,4 +1,5 @@
-//! `POST /api/broadcasts` (`{"zone", "text", "roles", "languages"}`): one message per
+//! `POST /api/broadcasts` (`{"zone", "text" or "template" and "values", "roles",
+//! "languages"}`): one message per
 //! matching active contact who did not send STOP, with broadcast priority, all queued in
 //! one transaction (audited); `GET /api/broadcasts/{id}`: how its messages stand. A text
 //! over the broadcast segment limit is refused with its segment count, never cut.
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use super::api::require;
 use super::{ApiError, AppState};
 use crate::access::Role;
-use crate::broadcast::{Reach, queue};
+use crate::broadcast::{Reach, Texts, queue};
 use crate::contacts::ROLES;
 use crate::outbound::Purpose;
 use crate::store::broadcasts::{self as queries, NewBroadcast};
@@ -23,7 +24,12 @@ use crate::store::broadcasts::{self as queries, NewBroadcast};
 #[serde(deny_unknown_fields)]
 pub(super) struct BroadcastInput {
     zone: String,
-    text: String,
+    /// The text, or a template (`templates/sms/<lang>/broadcasts/<name>.txt`) and its
+    /// values, rendered in each recipient's language.
+    text: Option<String>,
+    template: Option<String>,
+    #[serde(default)]
+    values: serde_json::Map<String, Value>,
     #[serde(default)]
     roles: Vec<String>,
     #[serde(default)]
@@ -55,10 +61,13 @@ pub(super) async fn create(
             "roles: `{bad}` is not monitor, responder or coordinator"
         )));
     }
-    state.outbound.check(&input.text, Purpose::Broadcast)?;
+    let texts = texts(&state, &input)?;
+    for text in std::iter::once(&texts.default).chain(texts.by_language.values()) {
+        state.outbound.check(text, Purpose::Broadcast)?;
+    }
     let broadcast = NewBroadcast {
         zone: input.zone,
-        text: input.text,
+        text: texts.default.clone(),
         roles: input.roles,
         languages: input.languages,
         created_by: caller.who,
@@ -73,7 +82,7 @@ pub(super) async fn create(
                 reports: intake.reports(),
                 fanout: intake.fanout(),
             };
-            queue(conn, &reach, &outbound, &broadcast, now)
+            queue(conn, &reach, &outbound, &broadcast, &texts, now)
         })
         .await?;
     for channel in channels {
@@ -83,6 +92,41 @@ pub(super) async fn create(
         StatusCode::CREATED,
         Json(json!({ "id": id, "recipients": n })),
     ))
+}
+
+/// The text, or the template rendered in each of its languages (the default language's
+/// for contacts of a language it lacks).
+fn texts(state: &AppState, input: &BroadcastInput) -> Result<Texts, ApiError> {
+    let reports = state.intake.reports();
+    let (text, template) = (&input.text, &input.template);
+    let name = match (text, template) {
+        (Some(text), None) => return Ok(Texts::same(text.clone())),
+        (None, Some(name)) => name,
+        _ => {
+            return Err(ApiError::Invalid(
+                "give a text, or a template and its values, not both".into(),
+            ));
+        }
+    };
+    let values = minijinja::Value::from_serialize(&input.values);
+    let rendered = reports.broadcasts.render(name, &values).ok_or_else(|| {
+        let known: Vec<&str> = reports.broadcasts.names().collect();
+        ApiError::Invalid(format!(
+            "template: no broadcast template `{name}`; there are: {}",
+            known.join(", ")
+        ))
+    })?;
+    let by_language = rendered.map_err(|e| ApiError::Invalid(format!("template `{name}`: {e}")))?;
+    let default = &reports.vocabulary.default_language().code;
+    let text = by_language
+        .get(default)
+        .or_else(|| by_language.values().next())
+        .cloned()
+        .unwrap_or_default();
+    Ok(Texts {
+        default: text,
+        by_language,
+    })
 }
 
 fn reach(state: &AppState) -> Reach<'_> {

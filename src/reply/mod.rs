@@ -3,6 +3,7 @@
 //! uses the default language's. `check` renders every template with the longest
 //! realistic values and fails if any exceeds one segment.
 
+mod broadcasts;
 mod compose;
 
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::path::Path;
 use minijinja::{Environment, Value, context};
 
 use crate::gsm7;
+pub use broadcasts::BroadcastTemplates;
 pub use compose::{receipt_for_choice, reply_for};
 
 /// A template problem. Start-up (and `vigie check`) stops with it.

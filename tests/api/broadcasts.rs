@@ -12,14 +12,15 @@ const MONITOR: &str = "+22376123456";
 const COORDINATOR: &str = "+22370000009";
 
 /// A monitor living in Koro, responders in Bondo (in Koro), Bankass and Koro (opted out),
-/// a coordinator attached to Koro.
+/// a coordinator attached to Koro who reads English.
 async fn with_contacts() -> TestApp {
     let app = spawn_app().await;
     app.register(MONITOR, Some("wof:421184495"), false);
     let contacts = [
         json!({ "phone": "+22370000001", "roles": ["responder"], "zones": ["Bondo"] }),
         json!({ "phone": "+22370000002", "roles": ["responder"], "zones": ["Bankass"] }),
-        json!({ "phone": "+22370000003", "roles": ["coordinator"], "zones": ["Koro"] }),
+        json!({ "phone": "+22370000003", "roles": ["coordinator"], "zones": ["Koro"],
+                "language": "en" }),
         json!({ "phone": "+22370000004", "roles": ["responder"], "zones": ["Koro"] }),
     ];
     for contact in contacts {
@@ -216,4 +217,49 @@ async fn three_wrong_pins_lock_a_coordinator_out_until_a_new_pin() {
         details.iter().flatten().all(|d| !d.contains("70000009")),
         "no number in the audit log: {details:?}"
     );
+}
+
+#[tokio::test]
+async fn a_template_broadcast_reaches_each_contact_in_their_language() {
+    let app = with_contacts().await;
+    let curfew = |values: serde_json::Value| json!({ "zone": "Koro", "template": "curfew", "values": values });
+    for (body, named) in [
+        (
+            curfew(json!({ "zone": "Koro", "from": "20h" })),
+            "undefined",
+        ),
+        (
+            json!({ "zone": "Koro", "template": "nope" }),
+            "curfew, meeting",
+        ),
+        (
+            json!({ "zone": "Koro", "template": "curfew", "text": "x" }),
+            "not both",
+        ),
+        (json!({ "zone": "Atlantis", "text": "x" }), "no zone"),
+    ] {
+        let (status, answer) = app.api(Method::POST, "/api/broadcasts", Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().contains(named),
+            "{answer}"
+        );
+    }
+    let values = json!({ "zone": "Koro", "from": "20h", "to": "6h" });
+    let (status, answer) = app
+        .api(Method::POST, "/api/broadcasts", Some(curfew(values)))
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["recipients"], 3);
+    let french = app.replies("+22370000001", 1).await;
+    assert!(
+        french[0].starts_with("Couvre-feu a Koro de 20h a 6h."),
+        "{french:?}"
+    );
+    let english = app.replies("+22370000003", 1).await;
+    assert!(
+        english[0].starts_with("Curfew in Koro from 20h to 6h."),
+        "{english:?}"
+    );
+    assert!(app.replies(MONITOR, 1).await[0].starts_with("Couvre-feu"));
 }
