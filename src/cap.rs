@@ -95,11 +95,8 @@ fn head(w: &mut Writer<Vec<u8>>, origin: &Origin, i: &IncidentView) -> io::Resul
     text(w, "scope", "Restricted")?;
     text(w, "restriction", "Early-warning network partners only")?;
     if i.review != "new" {
-        text(
-            w,
-            "note",
-            &format!("review: {} {}", i.review, i.review_note),
-        )?;
+        let note = format!("review: {} {}", i.review, i.review_note);
+        text(w, "note", note.trim_end())?;
     }
     if kind != "Alert" {
         let (first, sent) = (first_identifier(i), cap_time(i.created_at));
@@ -187,6 +184,7 @@ fn radius_km(precision: u8) -> f64 {
 fn urgency(i: &IncidentView) -> &'static str {
     match (i.review.as_str(), i.severity) {
         ("closed" | "dismissed", _) => "Past",
+        _ if i.status == "withdrawn" => "Past",
         (_, Some(4..)) => "Immediate",
         _ => "Expected",
     }
@@ -249,8 +247,13 @@ fn entry(w: &mut Writer<Vec<u8>>, base: &str, i: &IncidentView) -> io::Result<()
 }
 
 fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> io::Result<()> {
+    // XML 1.0 has no place for control characters a note may carry.
+    let value: String = value
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
     w.create_element(name)
-        .write_text_content(BytesText::new(value))?;
+        .write_text_content(BytesText::new(&value))?;
     Ok(())
 }
 

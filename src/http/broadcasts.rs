@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::api::require;
 use super::{ApiError, AppState};
-use crate::access::Role;
+use crate::access::{Caller, Role};
 use crate::broadcast::{Reach, Texts, queue};
 use crate::contacts::ROLES;
 use crate::outbound::Purpose;
@@ -43,28 +43,7 @@ pub(super) async fn create(
     Json(input): Json<BroadcastInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = require(&state, &headers, Role::Coordinator).await?;
-    let reach = reach(&state);
-    if !caller.covers(reach.zone_and_above(&input.zone).into_iter()) {
-        return Err(ApiError::Forbidden(format!(
-            "zone `{}` is outside this token's zones",
-            input.zone
-        )));
-    }
-    if !reach.knows(&input.zone) {
-        return Err(ApiError::Invalid(format!(
-            "zone: `{}` is no zone and no admin unit",
-            input.zone
-        )));
-    }
-    if let Some(bad) = input.roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
-        return Err(ApiError::BadRequest(format!(
-            "roles: `{bad}` is not monitor, responder or coordinator"
-        )));
-    }
-    let texts = texts(&state, &input)?;
-    for text in std::iter::once(&texts.default).chain(texts.by_language.values()) {
-        state.outbound.check(text, Purpose::Broadcast)?;
-    }
+    let texts = checked(&state, &caller, &input)?;
     let broadcast = NewBroadcast {
         zone: input.zone,
         text: texts.default.clone(),
@@ -92,6 +71,39 @@ pub(super) async fn create(
         StatusCode::CREATED,
         Json(json!({ "id": id, "recipients": n })),
     ))
+}
+
+/// The broadcast's texts, once its zone, roles, languages and length are checked.
+fn checked(state: &AppState, caller: &Caller, input: &BroadcastInput) -> Result<Texts, ApiError> {
+    let reach = reach(state);
+    if !reach.knows(&input.zone) {
+        return Err(ApiError::Invalid(format!(
+            "zone: `{}` is no zone and no admin unit",
+            input.zone
+        )));
+    }
+    if !caller.covers(reach.zone_and_above(&input.zone).into_iter()) {
+        return Err(ApiError::Forbidden(format!(
+            "zone `{}` is outside this token's zones",
+            input.zone
+        )));
+    }
+    if let Some(bad) = input.roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
+        return Err(ApiError::Invalid(format!(
+            "roles: `{bad}` is not monitor, responder or coordinator"
+        )));
+    }
+    let vocabulary = &state.intake.reports().vocabulary;
+    if let Some(bad) = input.languages.iter().find(|l| vocabulary.get(l).is_none()) {
+        return Err(ApiError::Invalid(format!(
+            "languages: `{bad}` is not a language Vigie speaks"
+        )));
+    }
+    let texts = texts(state, input)?;
+    for text in std::iter::once(&texts.default).chain(texts.by_language.values()) {
+        state.outbound.check(text, Purpose::Broadcast)?;
+    }
+    Ok(texts)
 }
 
 /// The text, or the template rendered in each of its languages (the default language's

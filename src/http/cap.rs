@@ -43,14 +43,15 @@ pub(super) async fn incident(
     Ok(([(header::CONTENT_TYPE, "application/cap+xml")], document))
 }
 
-/// `GET /api/cap.atom?limit=&before=`: the verified incidents, newest first.
+/// `GET /api/cap.atom?limit=&before=`: the verified incidents, newest first, and those
+/// closed or dismissed since (their `Update` or `Cancel` is news to partners too).
 pub(super) async fn feed(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(mut query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
     let caller = require(&state, &headers, Role::Viewer).await?;
-    query.insert("review".into(), "verified".into());
+    query.insert("review".into(), "verified,closed,dismissed".into());
     let (found, _) = select(&state, &caller, &query).await?;
     let gazetteer = &state.intake.reports().gazetteer;
     let seen: Vec<IncidentView> = found
@@ -66,25 +67,26 @@ pub(super) async fn feed(
     Ok(([(header::CONTENT_TYPE, "application/atom+xml")], document))
 }
 
-/// The sender and base URL: the configured public URL, else the host asked for.
+/// The sender, from the configured public URL (partners match later messages to earlier
+/// ones by it, so it never comes from a request), and the base of links: the public URL,
+/// else the host asked for.
 fn origin(state: &AppState, headers: &HeaderMap) -> Origin {
+    let configured = state.public_url.as_deref().and_then(|u| {
+        let url = reqwest::Url::parse(u).ok()?;
+        Some((u.to_owned(), url.host_str()?.to_owned()))
+    });
     let asked = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(|h| format!("http://{h}"));
-    let base_url = state
-        .public_url
-        .clone()
-        .or(asked)
-        .unwrap_or_else(|| "http://localhost".into());
-    let host = reqwest::Url::parse(&base_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "localhost".into());
-    Origin {
-        sender: format!("vigie@{host}"),
-        base_url,
-    }
+    let (base_url, sender) = match configured {
+        Some((url, host)) => (url, format!("vigie@{host}")),
+        None => (
+            asked.unwrap_or_else(|| "http://localhost".into()),
+            "vigie@localhost".into(),
+        ),
+    };
+    Origin { sender, base_url }
 }
 
 /// One `info` per language: the category in words and a description from the

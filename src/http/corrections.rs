@@ -7,6 +7,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -17,11 +18,13 @@ use crate::access::{Caller, Role};
 use crate::fanout::{Tx, Whereabouts};
 use crate::gazetteer::{Found, FoundBy, Resolution};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident};
+use crate::intake::Intake;
 use crate::intake::record::spot_of;
 use crate::keywords::Category;
+use crate::outbound::Outbound;
 use crate::parse::{Count, Counts};
 use crate::reports::{Reports, counts_json};
-use crate::store::{audit, incident_views};
+use crate::store::{StoreError, audit, incident_views};
 use crate::text::fold;
 
 #[derive(Debug, Deserialize)]
@@ -58,43 +61,85 @@ pub(super) async fn correct(
             "nothing to correct: give a category, a place or counts".into(),
         ));
     }
-    let incident = state
-        .store
-        .read(move |c| incident_views::one(c, id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
-    within_zones(&state, &caller, &whereabouts(&incident), id)?;
-    if let Some(place) = &correction.place {
-        within_zones(&state, &caller, &place_whereabouts(place), id)?;
-    }
-    let note: String = input.note.unwrap_or_default().chars().take(1000).collect();
-    let (outbound, intake, who) = (state.outbound.clone(), state.intake.clone(), caller.who);
+    let asked = Asked {
+        id,
+        caller,
+        correction,
+        note: input.note.unwrap_or_default().chars().take(1000).collect(),
+    };
+    let (intake, outbound) = (state.intake.clone(), state.outbound.clone());
     let now = state.store.now_ms();
     let (after, channels) = state
         .store
-        .write(move |conn| {
-            let rules = &intake.reports().severity;
-            let Some((before, after)) =
-                crate::incident::correct(conn, id, correction.clone(), rules, now)?
-            else {
-                return Ok((Value::Null, Vec::new()));
-            };
-            let detail = json!({ "before": shown(&before), "after": shown(&after), "note": note });
-            let subject = format!("incident {id}");
-            audit::append(conn, &who, "incident.correct", &subject, &detail, now)?;
-            let tx = Tx {
-                conn,
-                outbound: &outbound,
-                now,
-            };
-            let channels = intake.fanout().after_change(&tx, id)?;
-            Ok((shown(&after), channels))
-        })
-        .await?;
+        .write(move |conn| apply(conn, &intake, &outbound, &asked, now))
+        .await??;
     for channel in channels {
         state.outbound.wake(&channel);
     }
     Ok(Json(json!({ "incident": id, "corrected": after })))
+}
+
+/// A correction as asked for, checked.
+#[derive(Debug)]
+struct Asked {
+    id: i64,
+    caller: Caller,
+    correction: Correction,
+    note: String,
+}
+
+/// In the write transaction, so the zones checked are the incident's as it is corrected:
+/// the correction, its audit entry and the update to responders; a refusal writes nothing.
+fn apply(
+    conn: &Connection,
+    intake: &Intake,
+    outbound: &Outbound,
+    asked: &Asked,
+    now: i64,
+) -> Result<Result<(Value, Vec<String>), ApiError>, StoreError> {
+    let id = asked.id;
+    let Some(view) = incident_views::one(conn, id)? else {
+        return Ok(Err(ApiError::NotFound(format!("no incident {id}"))));
+    };
+    if view.status == "withdrawn" {
+        return Ok(Err(ApiError::Conflict(format!(
+            "incident {id} was withdrawn by its reporters"
+        ))));
+    }
+    let fanout = intake.fanout();
+    let new_place = asked.correction.place.as_ref().map(place_whereabouts);
+    for at in std::iter::once(whereabouts(&view)).chain(new_place) {
+        if !asked.caller.covers(fanout.zones_of(&at).into_iter()) {
+            return Ok(Err(ApiError::Forbidden(format!(
+                "incident {id} or its new place is outside this token's zones"
+            ))));
+        }
+    }
+    let rules = &intake.reports().severity;
+    let corrected = crate::incident::correct(conn, id, asked.correction.clone(), rules, now)?;
+    let Some((before, after)) = corrected else {
+        return Ok(Err(ApiError::NotFound(format!("no incident {id}"))));
+    };
+    if before == after {
+        return Ok(Ok((shown(&after), Vec::new())));
+    }
+    let detail = json!({ "before": shown(&before), "after": shown(&after), "note": asked.note });
+    let subject = format!("incident {id}");
+    audit::append(
+        conn,
+        &asked.caller.who,
+        "incident.correct",
+        &subject,
+        &detail,
+        now,
+    )?;
+    let tx = Tx {
+        conn,
+        outbound,
+        now,
+    };
+    let channels = fanout.after_change(&tx, id)?;
+    Ok(Ok((shown(&after), channels)))
 }
 
 /// What a correction may change, as the audit log and the answer show it.
@@ -104,20 +149,6 @@ fn shown(i: &Incident) -> Value {
         "place": i.spot.name,
         "counts": counts_json(&i.counts()),
     })
-}
-
-fn within_zones(
-    state: &AppState,
-    caller: &Caller,
-    at: &Whereabouts,
-    id: i64,
-) -> Result<(), ApiError> {
-    if caller.covers(state.intake.fanout().zones_of(at).into_iter()) {
-        return Ok(());
-    }
-    Err(ApiError::Forbidden(format!(
-        "incident {id} or its new place is outside this token's zones"
-    )))
 }
 
 fn place_whereabouts(place: &CorrectedPlace) -> Whereabouts {

@@ -26,6 +26,7 @@ const ZONE_SCAN: u32 = 500;
 const ZONE_ROUNDS: usize = 20;
 
 /// `GET /api/incidents?since=&until=&category=&zone=&status=&review=&min_severity=&limit=&before=`
+/// (`review=verified,closed`: either)
 pub(super) async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -242,12 +243,13 @@ fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {
         )));
     }
     let review = query.get("review").cloned();
-    if let Some(r) = review
-        .as_deref()
-        .filter(|r| !["new", "verified", "dismissed", "closed"].contains(r))
-    {
+    // `review=verified,closed`: any of them.
+    if let Some(r) = review.as_deref().and_then(|r| {
+        r.split(',')
+            .find(|r| !["new", "verified", "dismissed", "closed"].contains(r))
+    }) {
         return Err(ApiError::BadRequest(format!(
-            "review must be new, verified, dismissed or closed, not `{r}`"
+            "review must be new, verified, dismissed or closed (or several, comma-separated), not `{r}`"
         )));
     }
     let min_severity = query

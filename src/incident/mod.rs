@@ -100,8 +100,11 @@ pub fn correct(
     };
     let mut after = before.clone();
     after.correct(correction);
-    let (level, counts) = aggregates(&after, severity_rules);
-    queries::save(conn, &after, level, &counts, now)?;
+    // A correction that changes nothing is no change: no new version for partners.
+    if after != before {
+        let (level, counts) = aggregates(&after, severity_rules);
+        queries::save(conn, &after, level, &counts, now)?;
+    }
     Ok(Some((before, after)))
 }
 

@@ -94,10 +94,13 @@ fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, Sto
         ),
         Step::Broadcast {
             pin,
-            zone,
-            text,
+            typed,
+            rest,
             language,
-        } => broadcast::ask(out, plan, *pin, zone, text, &plan.language(language))?,
+        } => {
+            queries::mask(conn, inbound_id, typed)?;
+            broadcast::ask(out, plan, *pin, rest, &plan.language(language))?
+        }
         Step::Confirm { code, language } => {
             broadcast::confirm(out, plan, *code, &plan.language(language))?
         }

@@ -16,59 +16,93 @@ use crate::store::contacts::{self, Contact};
 use crate::store::{StoreError, audit};
 use crate::text::fold;
 
+/// Words a zone's name may take (`Mopti Ville Nord`).
+const ZONE_WORDS: usize = 4;
+
 /// `DIFF <PIN> <ZONE> <TEXT>`: the coordinator's request, checked and held for `OUI`.
 pub(super) fn ask(
     out: &Out<'_>,
     plan: &Plan,
     pin: Pin,
-    zone: &str,
-    text: &str,
+    rest: &str,
     language: &str,
 ) -> Result<Answered, StoreError> {
     let Some(contact) = &plan.contact else {
         return Ok(Answered::default());
     };
-    let say = |name: &str, values: Value| say(out, language, name, &values);
     match pin {
-        Pin::Locked => return Ok(say("pin_locked", context! {})),
+        Pin::Locked => return Ok(say(out, language, "pin_locked", &context! {})),
         Pin::Wrong => return wrong_pin(out, contact, language),
         Pin::Right => contacts::pin_right(out.conn, contact.id)?,
     }
-    let reach = reach(out);
-    if !reach.knows(zone) {
-        return Ok(say("unknown_zone", context! { zone }));
-    }
-    if !contact.zones.is_empty() && !covers(&reach, contact, zone) {
-        return Ok(say("zone_not_yours", context! { zone }));
-    }
-    if let Err(OutboundError::Compose {
-        source: ComposeError::TooLong { segments, max, .. },
-        ..
-    }) = out.outbound.check(text, Purpose::Broadcast)
-    {
-        return Ok(say("broadcast_too_long", context! { segments, max }));
-    }
+    let (zone, text) = match checked(out, contact, rest) {
+        Ok(asked) => asked,
+        Err((name, values)) => return Ok(say(out, language, name, &values)),
+    };
     let everyone = Audience {
-        zone,
+        zone: &zone,
         roles: &[],
         languages: &[],
     };
-    let recipients = reach.recipients(out.conn, &everyone)?.len();
+    let recipients = reach(out).recipients(out.conn, &everyone)?.len();
     queries::drop_pending(out.conn, contact.id)?;
     let broadcast = NewBroadcast {
-        zone: zone.to_owned(),
-        text: text.to_owned(),
+        zone: zone.clone(),
+        text,
         created_by: who(contact),
         contact_id: Some(contact.id),
         ..NewBroadcast::default()
     };
     let id = queries::create(out.conn, &broadcast, out.now)?;
     let code = queries::confirmation_code(id);
-    let minutes = plan.choice_timeout.as_secs() / 60;
-    Ok(say(
-        "broadcast_confirm",
-        context! { recipients, zone, code, minutes },
-    ))
+    let minutes = (plan.choice_timeout.as_secs() / 60).max(1);
+    let values = context! { recipients, zone, code, minutes };
+    Ok(say(out, language, "broadcast_confirm", &values))
+}
+
+/// The zone and the text of a request, or the reply that refuses it.
+fn checked(
+    out: &Out<'_>,
+    contact: &Contact,
+    rest: &str,
+) -> Result<(String, String), (&'static str, Value)> {
+    let reach = reach(out);
+    let Some((zone, text)) = split_zone(&reach, rest) else {
+        let zone = rest.split_whitespace().next().unwrap_or_default();
+        return Err(("unknown_zone", context! { zone }));
+    };
+    if !contact.zones.is_empty() && !covers(&reach, contact, zone) {
+        return Err(("zone_not_yours", context! { zone }));
+    }
+    if let Err(OutboundError::Compose {
+        source: ComposeError::TooLong { segments, max, .. },
+        ..
+    }) = out.outbound.check(text, Purpose::Broadcast)
+    {
+        return Err(("broadcast_too_long", context! { segments, max }));
+    }
+    Ok((zone.to_owned(), text.to_owned()))
+}
+
+/// The longest run of first words that names a zone, and the text after it.
+fn split_zone<'r>(reach: &Reach<'_>, rest: &'r str) -> Option<(&'r str, &'r str)> {
+    let mut words = Vec::new();
+    let mut start = None;
+    for (i, c) in rest.char_indices().chain([(rest.len(), ' ')]) {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    (1..words.len().min(ZONE_WORDS + 1)).rev().find_map(|n| {
+        let zone = rest.get(words[0].0..words[n - 1].1)?;
+        let text = rest.get(words[n].0..)?.trim();
+        reach.knows(zone).then_some((zone, text))
+    })
 }
 
 /// `OUI <code>`: the coordinator's pending broadcast with that code, queued and audited.
@@ -119,6 +153,10 @@ pub(super) fn confirm(
 fn wrong_pin(out: &Out<'_>, contact: &Contact, language: &str) -> Result<Answered, StoreError> {
     let failures = contacts::pin_failed(out.conn, contact.id, out.now)?;
     let locked = failures >= PIN_TRIES;
+    if locked {
+        // A broadcast asked for before the lock is not sent after it.
+        queries::drop_pending(out.conn, contact.id)?;
+    }
     let action = if locked {
         "contact.pin_locked"
     } else {

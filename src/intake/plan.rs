@@ -76,11 +76,13 @@ pub(super) enum Step {
         name: &'static str,
         language: String,
     },
-    /// `DIFF <PIN> <ZONE> <TEXT>` from a coordinator, the PIN checked.
+    /// `DIFF <PIN> <ZONE> <TEXT>` from a coordinator, the PIN checked; `rest` is the zone
+    /// and the text, as typed.
     Broadcast {
         pin: Pin,
-        zone: String,
-        text: String,
+        /// The PIN as typed, to mask in the stored message.
+        typed: String,
+        rest: String,
         language: String,
     },
     /// `OUI <code>` from a coordinator: sends their pending broadcast.
@@ -192,51 +194,36 @@ fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy
                 incident: *incident,
                 language: c.language.clone(),
             },
-            CommandKind::Broadcast { pin, zone, text } => {
-                broadcast_step(contact, pin, zone, text, c.language.clone())
+            CommandKind::Broadcast { pin, rest } => {
+                broadcast_step(contact, pin, rest, c.language.clone())
             }
-            CommandKind::Confirm(code) => match contact.filter(|c| c.has_role("coordinator")) {
-                Some(_) => Step::Confirm {
-                    code: code.and_then(|n| i64::try_from(n).ok()).unwrap_or(0),
-                    language: c.language.clone(),
-                },
-                None => Step::Say {
-                    name: "not_allowed",
-                    language: c.language.clone(),
-                },
-            },
+            CommandKind::Confirm(code) => confirm_step(contact, *code, c.language.clone()),
             _ => Step::Reply(parsed),
         },
         Parsed::Error { .. } => Step::Reply(parsed),
     }
 }
 
-/// `DIFF <PIN> <ZONE> <TEXT>`: only a coordinator with a PIN may; a message missing a part
-/// gets the form, and costs no try. The PIN is checked here, before the intake's
-/// transaction, since an argon2 check takes milliseconds.
-fn broadcast_step(
-    contact: Option<&Contact>,
-    pin: &str,
-    zone: &str,
-    text: &str,
-    language: String,
-) -> Step {
+/// `DIFF <PIN> <ZONE> <TEXT>`: only a coordinator with a PIN may; a message not of that
+/// form (no PIN of 4 to 8 digits, no text after the zone) gets the form, and costs no
+/// try. The PIN is checked here, before the intake's transaction, since an argon2 check
+/// takes milliseconds.
+fn broadcast_step(contact: Option<&Contact>, pin: &str, rest: &str, language: String) -> Step {
+    let say = |name| Step::Say {
+        name,
+        language: language.clone(),
+    };
     let allowed = contact
         .filter(|c| c.has_role("coordinator"))
         .and_then(|c| Some((c, c.pin_hash.as_deref()?)));
     let Some((contact, hash)) = allowed else {
-        return Step::Say {
-            name: "not_allowed",
-            language,
-        };
+        return say("not_allowed");
     };
-    if pin.is_empty() || zone.is_empty() || text.trim().is_empty() {
-        return Step::Say {
-            name: "broadcast_help",
-            language,
-        };
+    let is_pin = (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit());
+    if !is_pin || rest.split_whitespace().nth(1).is_none() {
+        return say("broadcast_help");
     }
-    let pin = if contact.pin_failures >= PIN_TRIES {
+    let checked = if contact.pin_failures >= PIN_TRIES {
         Pin::Locked
     } else if crate::contacts::verify_pin(hash, pin) {
         Pin::Right
@@ -244,9 +231,28 @@ fn broadcast_step(
         Pin::Wrong
     };
     Step::Broadcast {
-        pin,
-        zone: zone.to_owned(),
-        text: text.to_owned(),
+        pin: checked,
+        typed: pin.to_owned(),
+        rest: rest.to_owned(),
         language,
+    }
+}
+
+/// `OUI <code>`: a coordinator's, unless locked out (a broadcast asked for before the
+/// lock is not sent after it).
+fn confirm_step(contact: Option<&Contact>, code: Option<u64>, language: String) -> Step {
+    match contact.filter(|c| c.has_role("coordinator")) {
+        Some(c) if c.pin_failures >= PIN_TRIES => Step::Say {
+            name: "pin_locked",
+            language,
+        },
+        Some(_) => Step::Confirm {
+            code: code.and_then(|n| i64::try_from(n).ok()).unwrap_or(0),
+            language,
+        },
+        None => Step::Say {
+            name: "not_allowed",
+            language,
+        },
     }
 }

@@ -23,10 +23,11 @@ pub enum CommandKind {
     Ok(Option<u64>),
     Cancel(Option<u64>),
     Info(Option<u64>),
+    /// `DIFF <PIN> <ZONE> <TEXT>`: the PIN, and the rest as typed (where the zone ends
+    /// depends on which zones exist: `Mopti Ville`, `Bandiagara`).
     Broadcast {
         pin: String,
-        zone: String,
-        text: String,
+        rest: String,
     },
     /// `OUI 7`: the code of the broadcast to send, if given.
     Confirm(Option<u64>),
@@ -96,27 +97,44 @@ fn command(
         Command::Ok => CommandKind::Ok(reference()),
         Command::Cancel => CommandKind::Cancel(reference()),
         Command::Info => CommandKind::Info(reference()),
-        Command::Confirm => CommandKind::Confirm(reference()),
-        Command::Broadcast => {
-            let raw = |i: usize| {
-                words
-                    .tokens
-                    .get(i)
-                    .map_or(String::new(), |t| t.raw.to_owned())
-            };
-            // The text as typed, punctuation and all.
-            let text = words
-                .tokens
-                .get(next + 2)
-                .and_then(|t| text.get(t.at..))
-                .unwrap_or_default()
-                .trim()
-                .to_owned();
-            CommandKind::Broadcast {
-                pin: raw(next),
-                zone: raw(next + 1),
-                text,
-            }
-        }
+        // Only `OUI` or `OUI 7`: `Oui attaque a Koro` is a report.
+        Command::Confirm => match (words.len() - next, reference()) {
+            (0, _) => CommandKind::Confirm(None),
+            (1, Some(code)) => CommandKind::Confirm(Some(code)),
+            _ => return None,
+        },
+        Command::Broadcast => broadcast(text, words, next),
     })
+}
+
+/// `DIFF <PIN> <rest>`: the rest as typed, punctuation and all.
+fn broadcast(text: &str, words: &Words<'_>, next: usize) -> CommandKind {
+    let pin = words
+        .tokens
+        .get(next)
+        .map_or(String::new(), |t| t.raw.to_owned());
+    let rest = words
+        .tokens
+        .get(next + 1)
+        .and_then(|t| text.get(t.at..))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    CommandKind::Broadcast { pin, rest }
+}
+
+impl CommandKind {
+    /// A command no one types by chance: one with its number, or a broadcast. Only these
+    /// are understood in another language than the sender's (`YES 7` from a French
+    /// speaker), so a word of a report is never taken for one.
+    pub(super) fn is_deliberate(&self) -> bool {
+        matches!(
+            self,
+            Self::Broadcast { .. }
+                | Self::Confirm(Some(_))
+                | Self::Ok(Some(_))
+                | Self::Cancel(Some(_))
+                | Self::Info(Some(_))
+        )
+    }
 }

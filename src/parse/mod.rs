@@ -210,13 +210,14 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     if start == words.len() {
         return error(ParseError::Empty);
     }
-    // A command word is understood in every language (`YES 7` from a French speaker),
-    // answered in the sender's.
+    // A deliberate command is understood in every language (`YES 7` from a French
+    // speaker), answered in the sender's.
     let command = command::read(text, &words, start, language).or_else(|| {
         let others = ctx.vocabulary.languages().iter();
         let mut found = others
             .filter(|l| l.code != language.code)
-            .find_map(|l| command::read(text, &words, start, l))?;
+            .find_map(|l| command::read(text, &words, start, l))
+            .filter(|c| c.kind.is_deliberate())?;
         found.language.clone_from(&language.code);
         Some(found)
     });

@@ -92,7 +92,7 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
         "SELECT {COLUMNS} FROM incidents i
          WHERE i.id < ?1 AND i.last_time >= ?2 AND i.first_time <= ?3
            AND (?4 IS NULL OR i.category = ?4) AND (?5 IS NULL OR i.status = ?5)
-           AND coalesce(i.severity, 0) >= ?6 AND (?8 IS NULL OR i.review = ?8)
+           AND coalesce(i.severity, 0) >= ?6 AND (?8 IS NULL OR instr(',' || ?8 || ',', ',' || i.review || ',') > 0)
          ORDER BY i.id DESC LIMIT ?7"
     );
     let mut stmt = conn.prepare_cached(&sql)?;

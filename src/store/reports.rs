@@ -44,6 +44,24 @@ pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreE
     Ok(n == 1)
 }
 
+/// Hides a secret a message carried (a coordinator's PIN): replaced in its text and its
+/// parts', and the provider's raw payloads dropped.
+pub fn mask(conn: &Connection, id: i64, secret: &str) -> Result<(), StoreError> {
+    if secret.is_empty() {
+        return Ok(());
+    }
+    conn.prepare_cached(
+        "UPDATE inbound_messages SET text = replace(text, ?2, '****'), raw = '' WHERE id = ?1",
+    )?
+    .execute(params![id, secret])?;
+    conn.prepare_cached(
+        "UPDATE inbound_parts SET text = replace(text, ?2, '****'), raw = ''
+         WHERE message_id = ?1",
+    )?
+    .execute(params![id, secret])?;
+    Ok(())
+}
+
 /// Where a report happened, as recorded.
 #[derive(Debug, Clone, Default)]
 pub struct PlaceRecord {

@@ -116,8 +116,13 @@ async fn a_coordinator_broadcasts_from_a_phone_only_after_confirming() {
     assert!(app.replies(MONITOR, 1).await[0].contains("non autorisee"));
     let reply = app.coordinator_says("DIFF 2468 Zzyzx Reunion", 1).await;
     assert!(reply.starts_with("Zone Zzyzx inconnue"), "{reply}");
-    let reply = app.coordinator_says("DIFF 2468 Bankass Reunion", 2).await;
-    assert!(reply.contains("hors de vos zones"), "{reply}");
+    let reply = app
+        .coordinator_says("DIFF 2468 Dimbal Habe Reunion", 2)
+        .await;
+    assert!(
+        reply.starts_with("Vous ne pouvez pas diffuser a Dimbal Habe: hors de vos zones"),
+        "a zone of two words: {reply}"
+    );
     let long = format!("DIFF 2468 Koro {}", "x".repeat(462));
     let reply = app.coordinator_says(&long, 3).await;
     assert!(reply.contains("4 SMS, maximum 3"), "{reply}");
@@ -173,23 +178,45 @@ async fn three_wrong_pins_lock_a_coordinator_out_until_a_new_pin() {
     assert_eq!(status, 201, "{body}");
     let id = body["contact"]["id"].as_i64().unwrap();
 
-    let reply = app.coordinator_says("DIFF 1111 Koro Reunion", 1).await;
-    assert_eq!(reply, "PIN incorrect. Encore 2 essai(s) avant blocage.");
-    let reply = app.coordinator_says("DIFF 2468 Koro Reunion", 2).await;
+    let mut n = 0;
+    let mut says = |text: String| {
+        n += 1;
+        let app = &app;
+        async move { app.coordinator_says(&text, n).await }
+    };
+    let reply = says("DIFF Koro Reunion demain".into()).await;
     assert!(
-        reply.starts_with("Diffusion a"),
-        "a right PIN starts the count again: {reply}"
+        reply.starts_with("Pour diffuser"),
+        "no PIN, no try: {reply}"
     );
-    for (n, left) in [(3, "2"), (4, "1")] {
-        let reply = app.coordinator_says("DIFF 1111 Koro Reunion", n).await;
+    let reply = says("DIFF 1111 Koro Reunion".into()).await;
+    assert_eq!(reply, "PIN incorrect. Encore 2 essai(s) avant blocage.");
+    let pending = says("DIFF 2468 Koro Reunion".into()).await;
+    assert!(
+        pending.starts_with("Diffusion a"),
+        "a right PIN starts the count again: {pending}"
+    );
+    for left in ["2", "1"] {
+        let reply = says("DIFF 1111 Koro Reunion".into()).await;
         assert!(reply.contains(&format!("Encore {left} essai")), "{reply}");
     }
-    let reply = app.coordinator_says("DIFF 1111 Koro Reunion", 5).await;
+    let reply = says("DIFF 1111 Koro Reunion".into()).await;
     assert!(reply.starts_with("PIN bloque"), "{reply}");
-    let reply = app.coordinator_says("DIFF 2468 Koro Reunion", 6).await;
+    let reply = says("DIFF 2468 Koro Reunion".into()).await;
     assert!(
         reply.starts_with("PIN bloque"),
         "locked even for the right PIN: {reply}"
+    );
+    let reply = says(format!("OUI {}", code_in(&pending))).await;
+    assert!(
+        reply.starts_with("PIN bloque"),
+        "nothing asked before the lock is sent: {reply}"
+    );
+    assert!(app.broadcast_recipients().is_empty());
+    let stored = app.column("SELECT text FROM inbound_messages WHERE text LIKE 'DIFF%'");
+    assert!(
+        stored.iter().flatten().all(|t| !t.contains("2468")),
+        "no PIN kept: {stored:?}"
     );
 
     let path = format!("/api/contacts/{id}");
@@ -197,13 +224,9 @@ async fn three_wrong_pins_lock_a_coordinator_out_until_a_new_pin() {
         .api(Method::PATCH, &path, Some(json!({ "pin": "1357" })))
         .await;
     assert_eq!(status, 200, "{body}");
-    let reply = app
-        .coordinator_says("BC 1357 Koro Meeting tomorrow", 7)
-        .await;
+    let reply = says("BC 1357 Koro Meeting tomorrow".into()).await;
     assert!(reply.starts_with("Diffusion a 3 contacts"), "{reply}");
-    let reply = app
-        .coordinator_says(&format!("YES {}", code_in(&reply)), 8)
-        .await;
+    let reply = says(format!("YES {}", code_in(&reply))).await;
     assert!(reply.starts_with("Diffusion 2 envoyee a 3"), "{reply}");
     assert_eq!(app.broadcast_recipients().len(), 3);
 

@@ -156,4 +156,13 @@ async fn the_atom_feed_lists_verified_incidents_within_the_tokens_zones() {
     let exact = app.cap(&admin, 1).await;
     assert!(format!("{exact:?}").contains("Abdou"));
     assert!(exact.info[0].certainty == oasiscap::v1dot2::Certainty::Observed);
+
+    // Dismissed after it was published: partners read the Cancel in the feed.
+    let (status, _) = app
+        .call(Some(&coordinator), Method::POST, "/api/incidents/1/dismiss")
+        .await;
+    assert_eq!(status, 200);
+    let feed = app.feed(&viewer).await;
+    assert_eq!(feed.entries().len(), 1);
+    assert!(feed.entries()[0].title().starts_with("Cancel"), "{feed:?}");
 }

@@ -321,46 +321,6 @@ fn times_resolve_against_the_receive_time() {
 }
 
 #[test]
-fn commands_are_recognised() {
-    use command::CommandKind;
-    let cases = [
-        ("AIDE", CommandKind::Help),
-        ("?", CommandKind::Help),
-        ("stop", CommandKind::Stop),
-        ("REPRISE", CommandKind::Start),
-        ("LANGUE EN", CommandKind::Language(Some("en".into()))),
-        ("OK 1042", CommandKind::Ok(Some(1042))),
-        ("annule 1042", CommandKind::Cancel(Some(1042))),
-        ("2", CommandKind::Choice(2)),
-        ("OUI 7", CommandKind::Confirm(Some(7))),
-        ("yes 7", CommandKind::Confirm(Some(7))),
-        ("oui", CommandKind::Confirm(None)),
-        (
-            "DIFF 1234 Koro Réunion demain, 10h: venez!",
-            CommandKind::Broadcast {
-                pin: "1234".into(),
-                zone: "Koro".into(),
-                text: "Réunion demain, 10h: venez!".into(),
-            },
-        ),
-        (
-            "bc 1234 Mopti  Road closed. ",
-            CommandKind::Broadcast {
-                pin: "1234".into(),
-                zone: "Mopti".into(),
-                text: "Road closed.".into(),
-            },
-        ),
-    ];
-    for (text, expected) in cases {
-        match parse_text(text, None) {
-            Parsed::Command(c) => assert_eq!(c.kind, expected, "{text}"),
-            other => panic!("{text}: {other:?}"),
-        }
-    }
-}
-
-#[test]
 fn severity_follows_category_and_counts() {
     let cases = [
         ("ATT Koro", Some(4)),
@@ -410,4 +370,5 @@ fn severity_rules_come_from_the_config() {
     }
 }
 
+mod commands;
 mod field;

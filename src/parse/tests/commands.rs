@@ -1,0 +1,57 @@
+//! Commands: each word, in each language, and the report words that are not one.
+
+use super::*;
+use crate::parse::command::CommandKind;
+
+#[test]
+fn commands_are_recognised() {
+    let cases = [
+        ("AIDE", CommandKind::Help),
+        ("?", CommandKind::Help),
+        ("stop", CommandKind::Stop),
+        ("REPRISE", CommandKind::Start),
+        ("LANGUE EN", CommandKind::Language(Some("en".into()))),
+        ("OK 1042", CommandKind::Ok(Some(1042))),
+        ("annule 1042", CommandKind::Cancel(Some(1042))),
+        ("2", CommandKind::Choice(2)),
+        ("OUI 7", CommandKind::Confirm(Some(7))),
+        ("yes 7", CommandKind::Confirm(Some(7))),
+        ("oui", CommandKind::Confirm(None)),
+        (
+            "DIFF 1234 Koro Réunion demain, 10h: venez!",
+            CommandKind::Broadcast {
+                pin: "1234".into(),
+                rest: "Koro Réunion demain, 10h: venez!".into(),
+            },
+        ),
+        (
+            "bc 1234 Mopti-Ville  Road closed. ",
+            CommandKind::Broadcast {
+                pin: "1234".into(),
+                rest: "Mopti-Ville  Road closed.".into(),
+            },
+        ),
+    ];
+    for (text, expected) in cases {
+        match parse_text(text, None) {
+            Parsed::Command(c) => assert_eq!(c.kind, expected, "{text}"),
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn words_of_a_report_are_not_taken_for_commands() {
+    for text in [
+        "Oui attaque a Koro",
+        "OUI 2 morts a Koro ATT",
+        "yes attack Koro",
+        "resume ATT Koro",
+    ] {
+        assert!(
+            matches!(parse_text(text, None), Parsed::Report(_)),
+            "{text}: {:?}",
+            parse_text(text, None)
+        );
+    }
+}
