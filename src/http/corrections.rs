@@ -15,7 +15,7 @@ use super::api::require;
 use super::incidents::whereabouts;
 use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
-use crate::fanout::{Tx, Whereabouts};
+use crate::fanout::{Fanout, Tx, Whereabouts};
 use crate::gazetteer::{Found, FoundBy, Resolution};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident};
 use crate::intake::Intake;
@@ -98,22 +98,9 @@ fn apply(
     now: i64,
 ) -> Result<Result<(Value, Vec<String>), ApiError>, StoreError> {
     let id = asked.id;
-    let Some(view) = incident_views::one(conn, id)? else {
-        return Ok(Err(ApiError::NotFound(format!("no incident {id}"))));
-    };
-    if view.status == "withdrawn" {
-        return Ok(Err(ApiError::Conflict(format!(
-            "incident {id} was withdrawn by its reporters"
-        ))));
-    }
     let fanout = intake.fanout();
-    let new_place = asked.correction.place.as_ref().map(place_whereabouts);
-    for at in std::iter::once(whereabouts(&view)).chain(new_place) {
-        if !asked.caller.covers(fanout.zones_of(&at).into_iter()) {
-            return Ok(Err(ApiError::Forbidden(format!(
-                "incident {id} or its new place is outside this token's zones"
-            ))));
-        }
+    if let Some(refusal) = refusal(conn, fanout, asked)? {
+        return Ok(Err(refusal));
     }
     let rules = &intake.reports().severity;
     let corrected = crate::incident::correct(conn, id, asked.correction.clone(), rules, now)?;
@@ -140,6 +127,32 @@ fn apply(
     };
     let channels = fanout.after_change(&tx, id)?;
     Ok(Ok((shown(&after), channels)))
+}
+
+/// Why the correction may not be made: no such incident, a withdrawn one, or outside the
+/// token's zones (where it is, or where it would be).
+fn refusal(
+    conn: &Connection,
+    fanout: &Fanout,
+    asked: &Asked,
+) -> Result<Option<ApiError>, StoreError> {
+    let id = asked.id;
+    let Some(view) = incident_views::one(conn, id)? else {
+        return Ok(Some(ApiError::NotFound(format!("no incident {id}"))));
+    };
+    if view.status == "withdrawn" {
+        let reason = format!("incident {id} was withdrawn by its reporters");
+        return Ok(Some(ApiError::Conflict(reason)));
+    }
+    let new_place = asked.correction.place.as_ref().map(place_whereabouts);
+    let outside = std::iter::once(whereabouts(&view))
+        .chain(new_place)
+        .any(|at| !asked.caller.covers(fanout.zones_of(&at).into_iter()));
+    Ok(outside.then(|| {
+        ApiError::Forbidden(format!(
+            "incident {id} or its new place is outside this token's zones"
+        ))
+    }))
 }
 
 /// What a correction may change, as the audit log and the answer show it.

@@ -41,16 +41,24 @@ pub(super) fn one(
 
 /// Carries out the plan; returns the channels whose workers have messages waiting.
 fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, StoreError> {
-    let (conn, reports, now) = (out.conn, out.reports, out.now);
-    let just = |reply: Option<String>| Answered {
-        reply,
-        channels: Vec::new(),
+    let Some(answered) = answer(out, plan, inbound_id)? else {
+        return Ok(Vec::new());
     };
+    let mut channels = answered.channels;
+    if let Some(text) = answered.reply {
+        channels.extend(out.queue(&plan.sender, text, Some(inbound_id))?);
+    }
+    Ok(channels)
+}
+
+/// Reports and the commands that change the sender's standing; `None`: nothing to say.
+fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered>, StoreError> {
+    let (conn, reports, now) = (out.conn, out.reports, out.now);
     let reply_to = |parsed: &Parsed| {
         just(reply_for(&reports.replies, parsed, &reports.gazetteer, 0, false).ok())
     };
-    let answered = match &plan.step {
-        Step::Skip => return Ok(Vec::new()),
+    Ok(Some(match &plan.step {
+        Step::Skip => return Ok(None),
         Step::File { parsed, unverified } => file(out, plan, inbound_id, parsed, *unverified)?,
         Step::Reply(parsed) => reply_to(parsed),
         Step::OptOut { out: stop, parsed } => {
@@ -63,6 +71,22 @@ fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, Sto
         }
         Step::Choice { n, parsed } => choose(out, plan, *n, parsed)?,
         Step::Withdraw { incident, language } => just(withdraw(out, plan, *incident, language)?),
+        _ => return others(out, plan, inbound_id).map(Some),
+    }))
+}
+
+/// The other commands: `OK`, `INFO`, broadcasts, and the fixed answers.
+fn others(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Answered, StoreError> {
+    let say = |name: &str, language: &str| {
+        let values = minijinja::context! {};
+        just(
+            out.reports
+                .replies
+                .render(&plan.language(language), name, &values)
+                .ok(),
+        )
+    };
+    Ok(match &plan.step {
         Step::Acknowledge { incident, language } => {
             let language = plan.language(language);
             let by = plan.asker(&language);
@@ -74,42 +98,31 @@ fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, Sto
             out.fanout
                 .info(&out.tx(), reference(*incident), &plan.asker(&language))?
         }
-        Step::Refuse { language } => just(
-            reports
-                .replies
-                .render(language, "not_registered", &minijinja::context! {})
-                .ok(),
-        ),
-        Step::Throttled { language } => just(
-            reports
-                .replies
-                .render(language, "rate_limited", &minijinja::context! {})
-                .ok(),
-        ),
-        Step::Say { name, language } => just(
-            reports
-                .replies
-                .render(&plan.language(language), name, &minijinja::context! {})
-                .ok(),
-        ),
+        Step::Refuse { language } => say("not_registered", language),
+        Step::Throttled { language } => say("rate_limited", language),
+        Step::Say { name, language } => say(name, language),
         Step::Broadcast {
             pin,
             typed,
             rest,
             language,
         } => {
-            queries::mask(conn, inbound_id, typed)?;
+            queries::mask(out.conn, inbound_id, typed)?;
             broadcast::ask(out, plan, *pin, rest, &plan.language(language))?
         }
         Step::Confirm { code, language } => {
             broadcast::confirm(out, plan, *code, &plan.language(language))?
         }
-    };
-    let mut channels = answered.channels;
-    if let Some(text) = answered.reply {
-        channels.extend(out.queue(&plan.sender, text, Some(inbound_id))?);
+        _ => Answered::default(),
+    })
+}
+
+/// A reply and nothing else.
+fn just(reply: Option<String>) -> Answered {
+    Answered {
+        reply,
+        channels: Vec::new(),
     }
-    Ok(channels)
 }
 
 /// An incident number as typed; one past any id is no incident.

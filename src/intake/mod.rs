@@ -264,11 +264,13 @@ impl Intake {
         Ok(())
     }
 
-    /// Pending place choices past their time expire, with a notice to their senders.
+    /// Pending place choices past their time expire, with a notice to their senders; so
+    /// do broadcasts by phone never confirmed.
     pub async fn expire_choices(&self) -> Result<(), StoreError> {
         let timeout = i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
         self.carry_out(move |out| {
             let before = out.now.saturating_sub(timeout);
+            crate::store::broadcasts::expire_pending(out.conn, before)?;
             let expired = queries::expire_pending(out.conn, before, out.now)?;
             apply::notices(out, &expired)
         })

@@ -172,35 +172,30 @@ fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy
                 },
             }
         }
-        Parsed::Command(ref c) => match &c.kind {
-            CommandKind::Stop => Step::OptOut { out: true, parsed },
-            CommandKind::Start => Step::OptOut { out: false, parsed },
-            CommandKind::Language(Some(code)) if reports.vocabulary.get(code).is_some() => {
-                Step::Language {
-                    code: code.clone(),
-                    parsed,
-                }
-            }
-            CommandKind::Choice(n) => Step::Choice { n: *n, parsed },
-            CommandKind::Cancel(Some(incident)) => Step::Withdraw {
-                incident: *incident,
-                language: c.language.clone(),
-            },
-            CommandKind::Ok(Some(incident)) => Step::Acknowledge {
-                incident: *incident,
-                language: c.language.clone(),
-            },
-            CommandKind::Info(Some(incident)) => Step::Info {
-                incident: *incident,
-                language: c.language.clone(),
-            },
-            CommandKind::Broadcast { pin, rest } => {
-                broadcast_step(contact, pin, rest, c.language.clone())
-            }
-            CommandKind::Confirm(code) => confirm_step(contact, *code, c.language.clone()),
-            _ => Step::Reply(parsed),
-        },
+        Parsed::Command(_) => command_step(parsed, contact, reports),
         Parsed::Error { .. } => Step::Reply(parsed),
+    }
+}
+
+fn command_step(parsed: Parsed, contact: Option<&Contact>, reports: &Reports) -> Step {
+    let Parsed::Command(c) = &parsed else {
+        return Step::Reply(parsed);
+    };
+    let language = c.language.clone();
+    match &c.kind {
+        CommandKind::Stop => Step::OptOut { out: true, parsed },
+        CommandKind::Start => Step::OptOut { out: false, parsed },
+        CommandKind::Language(Some(code)) if reports.vocabulary.get(code).is_some() => {
+            let code = code.clone();
+            Step::Language { code, parsed }
+        }
+        CommandKind::Choice(n) => Step::Choice { n: *n, parsed },
+        &CommandKind::Cancel(Some(incident)) => Step::Withdraw { incident, language },
+        &CommandKind::Ok(Some(incident)) => Step::Acknowledge { incident, language },
+        &CommandKind::Info(Some(incident)) => Step::Info { incident, language },
+        CommandKind::Broadcast { pin, rest } => broadcast_step(contact, pin, rest, language),
+        CommandKind::Confirm(code) => confirm_step(contact, *code, language),
+        _ => Step::Reply(parsed),
     }
 }
 

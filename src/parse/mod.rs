@@ -210,18 +210,7 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     if start == words.len() {
         return error(ParseError::Empty);
     }
-    // A deliberate command is understood in every language (`YES 7` from a French
-    // speaker), answered in the sender's.
-    let command = command::read(text, &words, start, language).or_else(|| {
-        let others = ctx.vocabulary.languages().iter();
-        let mut found = others
-            .filter(|l| l.code != language.code)
-            .find_map(|l| command::read(text, &words, start, l))
-            .filter(|c| c.kind.is_deliberate())?;
-        found.language.clone_from(&language.code);
-        Some(found)
-    });
-    if let Some(command) = command {
+    if let Some(command) = any_command(text, &words, start, language, ctx) {
         return Parsed::Command(command);
     }
     let Some(category) = category(&mut words, start, language) else {
@@ -270,6 +259,26 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
             words,
         },
     }
+}
+
+/// The command in the sender's language, or a deliberate one in another (`YES 7` from a
+/// French speaker), answered in the sender's.
+fn any_command(
+    text: &str,
+    words: &Words<'_>,
+    start: usize,
+    language: &Language,
+    ctx: &Context<'_>,
+) -> Option<command::CommandMessage> {
+    command::read(text, words, start, language).or_else(|| {
+        let others = ctx.vocabulary.languages().iter();
+        let mut found = others
+            .filter(|l| l.code != language.code)
+            .find_map(|l| command::read(text, words, start, l))
+            .filter(|c| c.kind.is_deliberate())?;
+        found.language.clone_from(&language.code);
+        Some(found)
+    })
 }
 
 fn pick_language<'v>(input: &Input<'_>, ctx: &Context<'v>, tokens: &[Token<'_>]) -> &'v Language {

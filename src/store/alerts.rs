@@ -64,7 +64,15 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
     let Some(mut state) = row else {
         return Ok(None);
     };
-    // A coordinator's corrected place stands over the reports'.
+    if let Some(chain) = chain_of(conn, incident)? {
+        state.chain = chain;
+    }
+    Ok(Some(state))
+}
+
+/// The incident's admin chain: a coordinator's corrected place's, else that of its most
+/// precise report.
+fn chain_of(conn: &Connection, incident: i64) -> Result<Option<[String; 3]>, StoreError> {
     let chain: Option<String> = conn
         .prepare_cached(
             "SELECT coalesce(
@@ -75,11 +83,10 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
                   ORDER BY precision DESC, id LIMIT 1))",
         )?
         .query_row([incident], |r| r.get(0))?;
-    if let Some(chain) = chain {
+    Ok(chain.map(|chain| {
         let mut parts = chain.splitn(3, '/').map(str::to_owned);
-        state.chain = std::array::from_fn(|_| parts.next().unwrap_or_default());
-    }
-    Ok(Some(state))
+        std::array::from_fn(|_| parts.next().unwrap_or_default())
+    }))
 }
 
 /// A contact attached to a zone, who may be alerted.

@@ -68,6 +68,15 @@ pub fn drop_pending(conn: &Connection, contact_id: i64) -> Result<(), StoreError
     Ok(())
 }
 
+/// Broadcasts asked for before `before` and never confirmed.
+pub fn expire_pending(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE broadcasts SET status = 'expired' WHERE status = 'pending' AND created_at < ?1",
+        )?
+        .execute([before])?)
+}
+
 /// The contact's pending broadcast with this code, asked for since `since`.
 pub fn pending(
     conn: &Connection,
