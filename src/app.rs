@@ -24,6 +24,7 @@ use crate::provider::Channels;
 use crate::reports::Reports;
 use crate::retention::Retention;
 use crate::store::{Store, WriterThread, contacts, settings, zones};
+use crate::ussd::Ussd;
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(10);
@@ -73,6 +74,11 @@ impl Application {
         let reports = Arc::new(Reports::load(&config.reports)?);
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
+        let ussd = Ussd::new(
+            store.clone(),
+            Arc::clone(&reports),
+            config.reports.unknown_senders,
+        );
         let intake = Intake::new(
             store.clone(),
             reports,
@@ -94,6 +100,7 @@ impl Application {
         let state = AppState::new(Shared {
             pseudonyms,
             intake: Arc::new(intake),
+            ussd: Arc::new(ussd),
             outbound,
             channels,
             inbound: Arc::new(inbound),

@@ -14,6 +14,8 @@ pub mod provider;
 pub mod inbound;
 /// Stage 2, intake: each stored message read once: commands, reports, replies.
 pub mod intake;
+/// Stage 2 by menu, USSD: a report made step by step, then filed as an SMS report is.
+pub mod ussd;
 /// Stage 2's pure core: what monitors type, read into reports, commands or precise errors.
 pub mod parse;
 /// The words of the report grammar, one file per language.

@@ -47,6 +47,7 @@ struct Route {
 pub enum WebhookRoute {
     Sms,
     Status,
+    Ussd,
 }
 
 const INBOUND_HELP: &str = "Inbound webhook messages by channel and outcome \
@@ -72,6 +73,7 @@ pub struct Metrics {
     /// Per route, looked up once: the family's lookup would cost on every request.
     sms_seconds: Histogram,
     status_seconds: Histogram,
+    ussd_seconds: Histogram,
     batch_sizes: Histogram,
     database_bytes: Gauge,
     queue_depth: Family<ChannelStatus, Gauge>,
@@ -108,6 +110,9 @@ impl Metrics {
         let status_seconds = webhook_seconds
             .get_or_create(&Route { route: "status" })
             .clone();
+        let ussd_seconds = webhook_seconds
+            .get_or_create(&Route { route: "ussd" })
+            .clone();
         Self {
             inbound: registered(&mut r, "inbound_messages", INBOUND_HELP, Family::default()),
             delivery_reports: registered(
@@ -118,6 +123,7 @@ impl Metrics {
             ),
             sms_seconds,
             status_seconds,
+            ussd_seconds,
             batch_sizes: registered(
                 &mut r,
                 "writer_batch_size",
@@ -279,6 +285,7 @@ impl Metrics {
         match route {
             WebhookRoute::Sms => self.sms_seconds.observe(seconds),
             WebhookRoute::Status => self.status_seconds.observe(seconds),
+            WebhookRoute::Ussd => self.ussd_seconds.observe(seconds),
         }
     }
 

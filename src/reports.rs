@@ -13,6 +13,7 @@ use crate::keywords::Vocabulary;
 use crate::parse::{Context, Count, Counts, Input, Parsed, parse};
 use crate::reply::{BroadcastTemplates, Replies, reply_for};
 use crate::text::fold;
+use crate::ussd::screens::Screens;
 
 /// Everything parsing and replying need.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct Reports {
     pub replies: Replies,
     /// Texts coordinators broadcast often, with their values.
     pub broadcasts: BroadcastTemplates,
+    /// The USSD menu's screens.
+    pub ussd: Screens,
     pub time_zone: Tz,
     pub severity: SeverityRules,
 }
@@ -32,6 +35,8 @@ impl Reports {
         let replies = Replies::load(&config.templates_dir, &config.default_language)?;
         replies.check()?;
         let broadcasts = BroadcastTemplates::load(&config.templates_dir)?;
+        let ussd = Screens::load(&config.ussd_templates_dir, &config.default_language)?;
+        ussd.check()?;
         let gazetteer = Gazetteer::load(&config.gazetteer_files(), config.boundaries.as_deref())
             .context("cannot load the gazetteer")?;
         Ok(Self {
@@ -39,6 +44,7 @@ impl Reports {
             gazetteer,
             replies,
             broadcasts,
+            ussd,
             time_zone: config.time_zone()?,
             severity: config.severity.clone(),
         })

@@ -15,6 +15,8 @@ pub struct ReportsConfig {
     pub keywords_dir: PathBuf,
     /// `<lang>/<name>.txt` reply templates.
     pub templates_dir: PathBuf,
+    /// `<lang>/<screen>.txt` USSD menu screens.
+    pub ussd_templates_dir: PathBuf,
     /// Replies go in this language when the sender's is unknown and cannot be detected.
     pub default_language: String,
     /// The gazetteer files, in the shipped CSV format.
@@ -88,6 +90,7 @@ impl Default for ReportsConfig {
         Self {
             keywords_dir: "keywords".into(),
             templates_dir: "templates/sms".into(),
+            ussd_templates_dir: "templates/ussd".into(),
             default_language: "fr".into(),
             gazetteers: vec![
                 "data/sahel_gazetteer.csv".into(),

@@ -50,6 +50,7 @@ pub struct Shared {
     pub channels: Arc<Channels>,
     pub inbound: Arc<Inbound>,
     pub intake: Arc<Intake>,
+    pub ussd: Arc<crate::ussd::Ussd>,
     pub outbound: Arc<Outbound>,
     pub delivery: Delivery,
     pub store: Store,
@@ -79,6 +80,7 @@ impl std::ops::Deref for AppState {
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .route("/webhooks/{channel}/sms", get(webhooks::inbound_sms).post(webhooks::inbound_sms))
+        .route("/webhooks/{channel}/ussd", post(webhooks::ussd))
         .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
         .route("/sim/outbox", get(sim::outbox))
         .merge(api_routes(state.clone()))

@@ -1,4 +1,4 @@
-//! Provider webhooks: inbound SMS and delivery reports.
+//! Provider webhooks: inbound SMS, USSD steps and delivery reports.
 //!
 //! Every request is authenticated, parsed and committed before it is answered 2xx. A
 //! provider's retry of a stored message gets the same 2xx and stores nothing new.
@@ -54,6 +54,37 @@ async fn receive_sms(
     let accepted = accepted?;
     state.intake.notify();
     Ok(sms_answer(channel.kind, &accepted))
+}
+
+/// `POST /webhooks/{channel}/ussd`: one step of a USSD session, answered `CON <screen>`
+/// or `END <screen>` in plain text, once the step is committed.
+pub(super) async fn ussd(
+    State(state): State<AppState>,
+    Path(channel): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    timed(&state, WebhookRoute::Ussd, async {
+        let req = webhook_request(request).await?;
+        let channel = admit(&state, &channel, &req, WebhookRoute::Ussd)?;
+        let step = provider::parse_ussd(channel.kind, &req)?;
+        let phone = state
+            .outbound
+            .address(&step.phone)
+            .map_err(|e| ApiError::BadRequest(format!("phoneNumber: {e}")))?;
+        let (screen, filed) = state
+            .ussd
+            .answer(&channel.id, &step, phone.as_str())
+            .await?;
+        if filed {
+            state.intake.notify();
+        }
+        Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            screen,
+        )
+            .into_response())
+    })
+    .await
 }
 
 /// `POST|GET /webhooks/{channel}/status`

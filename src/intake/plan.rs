@@ -139,7 +139,10 @@ pub(super) fn plan(
             .and_then(|h| reports.gazetteer.by_id(h));
         let input = Input {
             text: &message.text,
-            language: contact.as_ref().and_then(|c| c.language.as_deref()),
+            language: contact
+                .as_ref()
+                .and_then(|c| c.language.as_deref())
+                .or(message.language.as_deref()),
             home,
             received,
         };

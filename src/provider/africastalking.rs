@@ -2,8 +2,8 @@
 
 use super::send::{self, Answer, Failure, Fault, SendOutcome, SendRequest};
 use super::{
-    Batch, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft, WebhookRequest,
-    parse_time,
+    Batch, DeliveryStatus, InboundDraft, Params, PayloadError, StatusDraft, UssdStep,
+    WebhookRequest, parse_time,
 };
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
@@ -27,6 +27,19 @@ pub(super) fn inbound_fields(
         raw: req.raw(),
         concat: None,
     }))
+}
+
+/// One step of a USSD session: `sessionId`, `serviceCode`, `phoneNumber`, `networkCode`,
+/// and `text`, every answer so far joined with `*` (empty on the first step).
+pub(super) fn ussd(req: &WebhookRequest) -> Result<UssdStep, PayloadError> {
+    let p = req.form();
+    Ok(UssdStep {
+        session_id: p.require_non_empty("sessionId")?.to_owned(),
+        service_code: p.non_empty("serviceCode").unwrap_or_default().to_owned(),
+        phone: p.require_non_empty("phoneNumber")?.to_owned(),
+        network_code: p.non_empty("networkCode").map(str::to_owned),
+        text: p.require("text")?.to_owned(),
+    })
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {

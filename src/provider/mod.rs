@@ -181,6 +181,25 @@ pub fn sender_field(kind: ChannelKind) -> &'static str {
 }
 
 /// Whether a provider may send inbound SMS with GET (the others POST them).
+/// One step of a USSD session, as a provider posts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UssdStep {
+    pub session_id: String,
+    pub service_code: String,
+    pub phone: String,
+    pub network_code: Option<String>,
+    /// Every answer so far, joined with `*`; empty on the first step.
+    pub text: String,
+}
+
+/// Reads a USSD step: Africa's Talking's protocol, which the sim channel speaks too.
+pub fn parse_ussd(kind: ChannelKind, req: &WebhookRequest) -> Result<UssdStep, PayloadError> {
+    match kind {
+        ChannelKind::Africastalking | ChannelKind::Sim => africastalking::ussd(req),
+        _ => Err(PayloadError::Unsupported(kind.as_str())),
+    }
+}
+
 pub fn accepts_get(kind: ChannelKind) -> bool {
     matches!(kind, ChannelKind::Vonage | ChannelKind::Kannel)
 }

@@ -18,6 +18,7 @@ pub mod reports;
 pub mod retention;
 pub mod settings;
 pub mod tokens;
+pub mod ussd;
 pub mod zones;
 mod writer;
 
@@ -84,6 +85,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0009_broadcasts.sql")),
         M::up(include_str!("migrations/0010_sms_broadcasts.sql")),
         M::up(include_str!("migrations/0011_corrections.sql")),
+        M::up(include_str!("migrations/0012_ussd.sql")),
     ])
 }
 

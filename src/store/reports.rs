@@ -14,12 +14,15 @@ pub struct Unread {
     pub received_at: i64,
     pub throttled: bool,
     pub is_loop: bool,
+    /// The language chosen in a USSD menu, for a report made there.
+    pub language: Option<String>,
 }
 
 /// The oldest unread messages.
 pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop
+        "SELECT id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop,
+                language
          FROM inbound_messages WHERE state = 'new' ORDER BY id LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
@@ -30,6 +33,7 @@ pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError
             received_at: r.get(3)?,
             throttled: r.get(4)?,
             is_loop: r.get(5)?,
+            language: r.get(6)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

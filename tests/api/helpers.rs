@@ -281,6 +281,11 @@ impl TestApp {
         self.one(&format!("SELECT count(*) FROM {table}"))
     }
 
+    /// Runs one statement on the database, as an operator might.
+    pub fn execute(&self, sql: &str) {
+        self.db().execute(sql, []).unwrap();
+    }
+
     pub fn one<T: FromSql>(&self, sql: &str) -> T {
         self.db().query_row(sql, [], |r| r.get(0)).unwrap()
     }

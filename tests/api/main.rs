@@ -17,4 +17,5 @@ mod lifecycle;
 mod outbound;
 mod outbound_safety;
 mod refusals;
+mod ussd;
 mod reports;

@@ -1,0 +1,161 @@
+//! Queries on `ussd_sessions` and `ussd_steps`, and the menu's report stored as an inbound
+//! message for the intake.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: i64,
+    pub phone: String,
+    /// The menu's state, JSON.
+    pub state: String,
+    pub last_text: String,
+}
+
+pub fn session(
+    conn: &Connection,
+    channel: &str,
+    session_id: &str,
+) -> Result<Option<Session>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, phone, state, last_text FROM ussd_sessions
+             WHERE channel = ?1 AND session_id = ?2",
+        )?
+        .query_row([channel, session_id], |r| {
+            Ok(Session {
+                id: r.get(0)?,
+                phone: r.get(1)?,
+                state: r.get(2)?,
+                last_text: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The screen already answered to this step of the session, if any.
+pub fn answered(conn: &Connection, session: i64, text: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT screen FROM ussd_steps WHERE session = ?1 AND text = ?2")?
+        .query_row(params![session, text], |r| r.get(0))
+        .optional()?)
+}
+
+/// The caller's latest session left open (no report sent, not ended) since `since`, other
+/// than this one: (its id, its state).
+pub fn unfinished(
+    conn: &Connection,
+    phone: &str,
+    since: i64,
+    not: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, state FROM ussd_sessions
+             WHERE phone = ?1 AND status = 'open' AND updated_at >= ?2 AND session_id != ?3
+             ORDER BY updated_at DESC LIMIT 1",
+        )?
+        .query_row(params![phone, since, not], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// One answered step.
+#[derive(Debug, Clone)]
+pub struct Step<'a> {
+    pub channel: &'a str,
+    pub session_id: &'a str,
+    pub phone: &'a str,
+    pub text: &'a str,
+    pub state: &'a str,
+    pub screen: &'a str,
+    /// The session ended with this screen.
+    pub ended: bool,
+}
+
+/// Records the step and the session's new state; returns the screen to answer: this
+/// one, or the one a replay of the same step got first.
+pub fn record(conn: &Connection, step: &Step<'_>, now: i64) -> Result<String, StoreError> {
+    let status = if step.ended { "done" } else { "open" };
+    conn.prepare_cached(
+        "INSERT INTO ussd_sessions (channel, session_id, phone, state, last_text, status,
+                                    created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+         ON CONFLICT (channel, session_id) DO UPDATE SET state = ?4, last_text = ?5,
+             status = ?6, updated_at = ?7",
+    )?
+    .execute(params![
+        step.channel,
+        step.session_id,
+        step.phone,
+        step.state,
+        step.text,
+        status,
+        now
+    ])?;
+    let id: i64 = conn
+        .prepare_cached("SELECT id FROM ussd_sessions WHERE channel = ?1 AND session_id = ?2")?
+        .query_row([step.channel, step.session_id], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO ussd_steps (session, text, screen) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![id, step.text, step.screen])?;
+    Ok(answered(conn, id, step.text)?.unwrap_or_else(|| step.screen.to_owned()))
+}
+
+/// An unfinished session whose report was taken up in another.
+pub fn taken_up(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE ussd_sessions SET status = 'taken_up' WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// A report made in the menu, as the text of an SMS report, stored for the intake like
+/// any inbound message (once per session: a replay stores nothing).
+#[derive(Debug, Clone)]
+pub struct MenuReport<'a> {
+    pub channel: &'a str,
+    pub session_id: &'a str,
+    pub phone: &'a str,
+    pub text: &'a str,
+    pub language: &'a str,
+}
+
+pub fn file(conn: &Connection, r: &MenuReport<'_>, now: i64) -> Result<(), StoreError> {
+    let id = format!("ussd:{}", r.session_id);
+    let hash = super::inbound::content_hash(r.phone, None, r.text);
+    conn.prepare_cached(
+        "INSERT INTO inbound_messages (channel, provider_message_id, sender, text, received_at,
+                                       content_hash, raw, language)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)
+         ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL
+         DO NOTHING",
+    )?
+    .execute(params![
+        r.channel, id, r.phone, r.text, now, hash, r.language
+    ])?;
+    Ok(())
+}
+
+/// The caller's last reports: (incident or report number, category, status).
+pub fn last_reports(
+    conn: &Connection,
+    phone: &str,
+    n: u32,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(r.incident_id, r.id), r.category,
+                CASE WHEN r.status != 'filed' THEN r.status
+                     WHEN i.acked_at IS NOT NULL THEN 'acknowledged'
+                     WHEN i.review != 'new' THEN i.review
+                     WHEN i.first_alert_at IS NOT NULL THEN 'alerted'
+                     ELSE 'filed' END
+         FROM reports r LEFT JOIN incidents i ON i.id = r.incident_id
+         WHERE r.reporter = ?1 ORDER BY r.id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![phone, n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

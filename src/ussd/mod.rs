@@ -1,0 +1,299 @@
+//! Stage 2 by menu, USSD: a report made step by step on any phone (`*123#`), over Africa's
+//! Talking's protocol. Each step reads the session and answers from memory and SQLite
+//! alone, no network call, so it returns well inside the provider's timeout; the step and
+//! the session's new state commit together before the answer. A replayed step gets the
+//! screen it got first and changes nothing. A sent report becomes an inbound message, so
+//! it goes the SMS way: filed, fused, alerted, receipted by SMS.
+
+pub mod menu;
+pub mod report;
+pub mod screens;
+mod show;
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::config::UnknownSenders;
+use crate::provider::UssdStep;
+use crate::reports::Reports;
+use crate::store::contacts::{self, Contact};
+use crate::store::ussd::{self as queries, MenuReport, Session};
+use crate::store::{Store, StoreError};
+use menu::{Action, Menu, State, Step, Turn};
+
+/// An unfinished report may be taken up for this long after its session was cut.
+const RESUME_MS: i64 = 30 * 60 * 1000;
+/// Reports listed under "my last reports".
+const LAST_REPORTS: u32 = 3;
+
+/// The USSD stage.
+#[derive(Debug)]
+pub struct Ussd {
+    store: Store,
+    reports: Arc<Reports>,
+    unknown_senders: UnknownSenders,
+}
+
+/// What one step read: the session, the caller, an unfinished session to offer, and the
+/// caller's last reports.
+struct Read {
+    session: Option<Session>,
+    replay: Option<String>,
+    contact: Option<Contact>,
+    unfinished: Option<(i64, String)>,
+    last: Vec<(i64, String, String)>,
+}
+
+impl Ussd {
+    pub fn new(store: Store, reports: Arc<Reports>, unknown_senders: UnknownSenders) -> Self {
+        Self {
+            store,
+            reports,
+            unknown_senders,
+        }
+    }
+
+    /// Answers one step (`CON ...` or `END ...`); `phone` is the caller's number, normalised.
+    /// Returns whether a report was stored for the intake.
+    pub async fn answer(
+        &self,
+        channel: &str,
+        step: &UssdStep,
+        phone: &str,
+    ) -> Result<(String, bool), StoreError> {
+        let read = self.read(channel, step, phone).await?;
+        if let Some(screen) = read.replay {
+            return Ok((screen, false));
+        }
+        let (turn, resumed) = self.turn(&read, step);
+        let language = self.language_of(&turn.state);
+        let mut screen = turn.screen.clone();
+        if turn.action == Some(Action::ShowReports) {
+            screen.values["reports"] = json!(
+                read.last
+                    .iter()
+                    .map(|(r, c, s)| { json!({ "ref": r, "category": c, "status": s }) })
+                    .collect::<Vec<_>>()
+            );
+        }
+        let text = self
+            .reports
+            .ussd
+            .render(&language, &screen)
+            .map_err(|e| StoreError::Sqlite(format!("ussd screen: {e}")))?;
+        let filed = self.report_text(&turn, read.contact.as_ref(), &language);
+        let write = Write {
+            channel: channel.to_owned(),
+            step: step.clone(),
+            phone: phone.to_owned(),
+            state: serde_json::to_string(&turn.state).unwrap_or_default(),
+            screen: text,
+            ended: turn.screen.end,
+            filed: filed.clone(),
+            language: language.clone(),
+            set_language: match &turn.action {
+                Some(Action::Language(code)) if read.contact.is_some() => Some(code.clone()),
+                _ => None,
+            },
+            resumed,
+        };
+        let now = self.store.now_ms();
+        let answer = self
+            .store
+            .write(move |conn| write.commit(conn, now))
+            .await?;
+        Ok((answer, filed.is_some()))
+    }
+
+    async fn read(&self, channel: &str, step: &UssdStep, phone: &str) -> Result<Read, StoreError> {
+        let (channel, id, text, phone) = (
+            channel.to_owned(),
+            step.session_id.clone(),
+            step.text.clone(),
+            phone.to_owned(),
+        );
+        let since = self.store.now_ms() - RESUME_MS;
+        self.store
+            .read(move |c| {
+                let session = queries::session(c, &channel, &id)?;
+                let replay = match &session {
+                    Some(s) => queries::answered(c, s.id, &text)?,
+                    None => None,
+                };
+                let unfinished = match session {
+                    None => queries::unfinished(c, &phone, since, &id)?,
+                    Some(_) => None,
+                };
+                Ok(Read {
+                    contact: contacts::by_phone(c, &phone)?.filter(|c| c.active),
+                    last: queries::last_reports(c, &phone, LAST_REPORTS)?,
+                    session,
+                    replay,
+                    unfinished,
+                })
+            })
+            .await
+    }
+
+    /// The menu's answer: the first screen of a new session (an unfinished report offered
+    /// first), or the answer to the new input. Also returns the session taken up, if any.
+    fn turn(&self, read: &Read, step: &UssdStep) -> (Turn, Option<i64>) {
+        let gazetteer = &self.reports.gazetteer;
+        let home = read
+            .contact
+            .as_ref()
+            .and_then(|c| c.home.as_deref())
+            .and_then(|h| gazetteer.by_id(h));
+        let languages: Vec<(String, String)> = self
+            .reports
+            .vocabulary
+            .languages()
+            .iter()
+            .map(|l| (l.code.clone(), l.name.clone()))
+            .collect();
+        let menu = Menu {
+            gazetteer,
+            languages: &languages,
+            home,
+        };
+        let language = read.contact.as_ref().and_then(|c| c.language.clone());
+        let Some(session) = &read.session else {
+            if read.contact.is_none() && self.unknown_senders == UnknownSenders::Refuse {
+                return (refused(language), None);
+            }
+            let (state, resumed) = match unfinished_state(read, language.clone()) {
+                Some((id, state)) => (state, Some(id)),
+                None => (
+                    State {
+                        language,
+                        ..State::default()
+                    },
+                    None,
+                ),
+            };
+            return (menu.start(state), resumed);
+        };
+        let state: State = serde_json::from_str(&session.state).unwrap_or_default();
+        let input = new_input(&session.last_text, &step.text);
+        (menu.answer(&state, input), None)
+    }
+
+    fn language_of(&self, state: &State) -> String {
+        state
+            .language
+            .clone()
+            .unwrap_or_else(|| self.reports.vocabulary.default_language().code.clone())
+    }
+
+    /// The SMS text of the report the turn sends, if it sends one.
+    fn report_text(
+        &self,
+        turn: &Turn,
+        contact: Option<&Contact>,
+        language: &str,
+    ) -> Option<String> {
+        let vocabulary = &self.reports.vocabulary;
+        let words = vocabulary
+            .get(language)
+            .unwrap_or(vocabulary.default_language());
+        match turn.action {
+            Some(Action::File) => report::text(&turn.state.draft, words),
+            Some(Action::NothingToReport) => {
+                let home = contact.and_then(|c| c.home.as_deref());
+                Some(report::nothing_to_report(home, words))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A report left unfinished in another session, as the state that offers to take it up.
+fn unfinished_state(read: &Read, language: Option<String>) -> Option<(i64, State)> {
+    let (id, json) = read.unfinished.as_ref()?;
+    let mut state: State = serde_json::from_str(json).ok()?;
+    let at = state.step.resumable()?;
+    state.draft.category.as_ref()?;
+    state.step = Step::Resume { at };
+    state.language = state.language.or(language);
+    Some((*id, state))
+}
+
+/// The new answer in `text`: what follows the text seen last (all of it, `*` included:
+/// a place typed with one), else its last part.
+fn new_input<'t>(last: &str, text: &'t str) -> &'t str {
+    if last.is_empty() {
+        return text;
+    }
+    match text.strip_prefix(last).and_then(|t| t.strip_prefix('*')) {
+        Some(input) => input,
+        None => text.rsplit('*').next().unwrap_or(text),
+    }
+}
+
+fn refused(language: Option<String>) -> Turn {
+    Turn {
+        state: State {
+            language,
+            step: Step::Done,
+            ..State::default()
+        },
+        screen: menu::Screen {
+            name: "not_registered",
+            values: json!({}),
+            end: true,
+            error: None,
+        },
+        action: None,
+    }
+}
+
+/// What one step writes, together.
+struct Write {
+    channel: String,
+    step: UssdStep,
+    phone: String,
+    state: String,
+    screen: String,
+    ended: bool,
+    filed: Option<String>,
+    language: String,
+    set_language: Option<String>,
+    resumed: Option<i64>,
+}
+
+impl Write {
+    fn commit(&self, conn: &rusqlite::Connection, now: i64) -> Result<String, StoreError> {
+        let step = queries::Step {
+            channel: &self.channel,
+            session_id: &self.step.session_id,
+            phone: &self.phone,
+            text: &self.step.text,
+            state: &self.state,
+            screen: &self.screen,
+            ended: self.ended,
+        };
+        let answer = queries::record(conn, &step, now)?;
+        if answer != self.screen {
+            // A replay got here first: its answer stands, and what it did.
+            return Ok(answer);
+        }
+        if let Some(text) = &self.filed {
+            let report = MenuReport {
+                channel: &self.channel,
+                session_id: &self.step.session_id,
+                phone: &self.phone,
+                text,
+                language: &self.language,
+            };
+            queries::file(conn, &report, now)?;
+        }
+        if let Some(code) = &self.set_language {
+            contacts::set_language(conn, &self.phone, code, now)?;
+        }
+        if let Some(id) = self.resumed {
+            queries::taken_up(conn, id)?;
+        }
+        Ok(answer)
+    }
+}
