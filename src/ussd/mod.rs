@@ -297,3 +297,6 @@ impl Write {
         Ok(answer)
     }
 }
+
+#[cfg(test)]
+mod tests;
