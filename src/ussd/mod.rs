@@ -68,20 +68,7 @@ impl Ussd {
         }
         let (turn, resumed) = self.turn(&read, step);
         let language = self.language_of(&turn.state);
-        let mut screen = turn.screen.clone();
-        if turn.action == Some(Action::ShowReports) {
-            screen.values["reports"] = json!(
-                read.last
-                    .iter()
-                    .map(|(r, c, s)| { json!({ "ref": r, "category": c, "status": s }) })
-                    .collect::<Vec<_>>()
-            );
-        }
-        let text = self
-            .reports
-            .ussd
-            .render(&language, &screen)
-            .map_err(|e| StoreError::Sqlite(format!("ussd screen: {e}")))?;
+        let text = self.render(&turn, &read, &language)?;
         let filed = self.report_text(&turn, read.contact.as_ref(), &language);
         let write = Write {
             channel: channel.to_owned(),
@@ -177,6 +164,23 @@ impl Ussd {
         let state: State = serde_json::from_str(&session.state).unwrap_or_default();
         let input = new_input(&session.last_text, &step.text);
         (menu.answer(&state, input), None)
+    }
+
+    /// The turn's screen, with the caller's last reports when it lists them.
+    fn render(&self, turn: &Turn, read: &Read, language: &str) -> Result<String, StoreError> {
+        let mut screen = turn.screen.clone();
+        if turn.action == Some(Action::ShowReports) {
+            let last = read
+                .last
+                .iter()
+                .map(|(r, c, s)| json!({ "ref": r, "category": c, "status": s }));
+            screen.values["reports"] = json!(last.collect::<Vec<_>>());
+        }
+        // Every screen was rendered at start-up: a failure here is a bug, not input.
+        self.reports
+            .ussd
+            .render(language, &screen)
+            .map_err(|e| StoreError::Sqlite(format!("ussd screen: {e}")))
     }
 
     fn language_of(&self, state: &State) -> String {
