@@ -51,6 +51,14 @@ pub fn purge(
            AND recipient != 'purged'",
         [before],
     )?;
+    // USSD sessions hold the caller's number and what they typed; their reports live on
+    // as inbound messages and reports, purged above.
+    conn.execute(
+        "DELETE FROM ussd_steps WHERE session IN
+             (SELECT id FROM ussd_sessions WHERE updated_at < ?1)",
+        [before],
+    )?;
+    conn.execute("DELETE FROM ussd_sessions WHERE updated_at < ?1", [before])?;
     Ok(Purged {
         messages,
         reports: old.len(),

@@ -380,12 +380,14 @@ async fn a_coordinator_verifies_or_dismisses_incidents_in_their_zones() {
 #[tokio::test]
 async fn a_purge_forgets_old_texts_and_numbers_and_keeps_the_incidents() {
     let app = with_an_incident().await;
+    app.ussd("old", MONITOR, "").await;
     let three_days = 3 * 86_400_000;
     let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
     let aged = [
         ("inbound_messages", "received_at"),
         ("reports", "created_at"),
         ("outbound_messages", "created_at"),
+        ("ussd_sessions", "updated_at"),
     ];
     for (table, column) in aged {
         let sql = format!("UPDATE {table} SET {column} = {column} - ?1");
@@ -410,6 +412,7 @@ async fn a_purge_forgets_old_texts_and_numbers_and_keeps_the_incidents() {
         0
     );
     assert_eq!(app.count("reports WHERE reporter NOT LIKE 'R-%'"), 0);
+    assert_eq!(app.count("ussd_sessions") + app.count("ussd_steps"), 0);
     assert_eq!(
         app.count(
             "outbound_messages WHERE recipient != 'purged' AND status IN ('sent', 'delivered')"

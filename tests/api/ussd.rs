@@ -10,7 +10,7 @@ const STRANGER: &str = "+22376999999";
 
 impl TestApp {
     /// One step of session `session` from `phone`, answered `CON ...` or `END ...`.
-    async fn ussd(&self, session: &str, phone: &str, text: &str) -> String {
+    pub(crate) async fn ussd(&self, session: &str, phone: &str, text: &str) -> String {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
                 ("sessionId", session),
