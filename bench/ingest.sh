@@ -17,31 +17,14 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk..." >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+. bench/common.sh
+ensure_wrk
 cargo build --release --quiet --bin vigie --example minimal_sink
 
 work=$(mktemp -d)
 cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-# start NAME COMMAND...: runs a server in the background; sets SERVER_PID, and ADDR once it listens.
-start() {
-  local name=$1; shift
-  "$@" 2>"$work/$name.log" &
-  SERVER_PID=$!
-  ADDR=""
-  for _ in $(seq 200); do
-    ADDR=$(grep -o 'listening on http://[0-9.:]*' "$work/$name.log" | head -1 | sed 's|.*http://||' || true)
-    [ -n "$ADDR" ] && return 0
-    sleep 0.05
-  done
-  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
-}
-stop() { kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; }
 load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/ingest.lua "http://$ADDR"; }
 rows() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inbound_messages').fetchone()[0])" "$1"; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }

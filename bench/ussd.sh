@@ -18,11 +18,8 @@ CONNECTIONS=${CONNECTIONS:-250}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk..." >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
-fi
+. bench/common.sh
+ensure_wrk
 cargo build --release --quiet --bin vigie
 
 work=$(mktemp -d)
@@ -39,18 +36,10 @@ path = "$work/ussd-$round.db"
 id = "sim"
 kind = "sim"
 TOML
-  target/release/vigie serve --config "$work/vigie.toml" 2>"$work/vigie.log" &
-  pid=$!
-  addr=""
-  for _ in $(seq 400); do
-    addr=$(grep -o 'listening on http://[0-9.:]*' "$work/vigie.log" | head -1 | sed 's|.*http://||' || true)
-    [ -n "$addr" ] && break
-    sleep 0.05
-  done
-  [ -n "$addr" ] || { cat "$work/vigie.log" >&2; exit 1; }
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/ussd.lua "http://$addr" >/dev/null
-  result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/ussd.lua "http://$addr" | grep '^RESULT')
+  start vigie target/release/vigie serve --config "$work/vigie.toml"
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s bench/ussd.lua "http://$ADDR" >/dev/null
+  result=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s bench/ussd.lua "http://$ADDR" | grep '^RESULT')
   reports=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from inbound_messages where provider_message_id like 'ussd:%'\").fetchone()[0])" "$work/ussd-$round.db")
   echo "round $round: $result reports_sent=$reports"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  stop
 done

@@ -165,11 +165,10 @@ fn shown(i: &Incident) -> Value {
 }
 
 fn place_whereabouts(place: &CorrectedPlace) -> Whereabouts {
-    let mut parts = place.chain.splitn(3, '/').map(fold);
     Whereabouts {
         lat: place.spot.lat,
         lon: place.spot.lon,
-        chain: std::array::from_fn(|_| parts.next().unwrap_or_default()),
+        chain: crate::store::chain_of(&place.chain).map(|n| fold(&n)),
     }
 }
 

@@ -83,10 +83,7 @@ fn chain_of(conn: &Connection, incident: i64) -> Result<Option<[String; 3]>, Sto
                   ORDER BY precision DESC, id LIMIT 1))",
         )?
         .query_row([incident], |r| r.get(0))?;
-    Ok(chain.map(|chain| {
-        let mut parts = chain.splitn(3, '/').map(str::to_owned);
-        std::array::from_fn(|_| parts.next().unwrap_or_default())
-    }))
+    Ok(chain.as_deref().map(super::chain_of))
 }
 
 /// A contact attached to a zone, who may be alerted.
@@ -122,19 +119,12 @@ pub fn subscribers(conn: &Connection, zones: &[String]) -> Result<Vec<Subscriber
             contact_id: r.get(0)?,
             phone: r.get(1)?,
             language: r.get(2)?,
-            categories: split(&r.get::<_, String>(3)?),
+            categories: super::list_of(&r.get::<_, String>(3)?),
             min_severity: r.get(4)?,
             zone: r.get(5)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn split(list: &str) -> Vec<String> {
-    list.split(';')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Someone to send an alert to.

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::StoreError;
+use super::{StoreError, list_of};
 
 /// A broadcast as asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,19 +90,13 @@ pub fn pending(
              WHERE contact_id = ?1 AND status = 'pending' AND code = ?2 AND created_at >= ?3",
         )?
         .query_row(params![contact_id, code, since], |r| {
-            let list = |s: String| -> Vec<String> {
-                s.split(';')
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            };
             Ok((
                 r.get(0)?,
                 NewBroadcast {
                     zone: r.get(1)?,
                     text: r.get(2)?,
-                    roles: list(r.get(3)?),
-                    languages: list(r.get(4)?),
+                    roles: list_of(&r.get::<_, String>(3)?),
+                    languages: list_of(&r.get::<_, String>(4)?),
                     created_by: r.get(5)?,
                     contact_id: Some(contact_id),
                 },
@@ -127,26 +121,16 @@ pub fn reachable(conn: &Connection) -> Result<Vec<Reachable>, StoreError> {
         "SELECT phone, roles, language, home, zones FROM contacts
          WHERE active = 1 AND opted_out = 0",
     )?;
-    let list = |s: String, fold: bool| -> Vec<String> {
-        s.split(';')
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(|x| {
-                if fold {
-                    crate::text::fold(x)
-                } else {
-                    x.to_owned()
-                }
-            })
-            .collect()
-    };
     let rows = stmt.query_map([], |r| {
         Ok(Reachable {
             phone: r.get(0)?,
-            roles: list(r.get(1)?, false),
+            roles: list_of(&r.get::<_, String>(1)?),
             language: r.get(2)?,
             home: r.get(3)?,
-            zones: list(r.get(4)?, true),
+            zones: list_of(&r.get::<_, String>(4)?)
+                .iter()
+                .map(|z| crate::text::fold(z))
+                .collect(),
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

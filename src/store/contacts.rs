@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
-use super::StoreError;
+use super::{StoreError, list_of};
 
 /// A contact as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -38,28 +38,20 @@ impl Contact {
 const COLUMNS: &str = "id, phone, name, roles, language, home, zones, discreet, active, opted_out,
     pin_hash, categories, min_severity, pin_failures";
 
-fn split(list: &str) -> Vec<String> {
-    list.split(';')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
         id: r.get(0)?,
         phone: r.get(1)?,
         name: r.get(2)?,
-        roles: split(&r.get::<_, String>(3)?),
+        roles: list_of(&r.get::<_, String>(3)?),
         language: r.get(4)?,
         home: r.get(5)?,
-        zones: split(&r.get::<_, String>(6)?),
+        zones: list_of(&r.get::<_, String>(6)?),
         discreet: r.get(7)?,
         active: r.get(8)?,
         opted_out: r.get(9)?,
         pin_hash: r.get(10)?,
-        categories: split(&r.get::<_, String>(11)?),
+        categories: list_of(&r.get::<_, String>(11)?),
         min_severity: r.get(12)?,
         pin_failures: r.get(13)?,
     })
@@ -150,7 +142,7 @@ pub fn index_zones(conn: &Connection) -> Result<(), StoreError> {
     let all: Vec<(i64, String)> = rows.collect::<Result<_, _>>()?;
     conn.execute("DELETE FROM contact_zones", [])?;
     for (id, zones) in all {
-        set_zones(conn, id, &split(&zones))?;
+        set_zones(conn, id, &list_of(&zones))?;
     }
     Ok(())
 }

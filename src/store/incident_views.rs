@@ -58,7 +58,6 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
 
 fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
     let chain: String = r.get(8)?;
-    let mut parts = chain.splitn(3, '/').map(str::to_owned);
     let counts: String = r.get(12)?;
     Ok(IncidentView {
         id: r.get(0)?,
@@ -69,7 +68,7 @@ fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
         lat: r.get(5)?,
         lon: r.get(6)?,
         place_name: r.get(7)?,
-        chain: std::array::from_fn(|_| parts.next().unwrap_or_default()),
+        chain: super::chain_of(&chain),
         precision: r.get(9)?,
         sources: r.get(10)?,
         severity: r.get(11)?,

@@ -20,6 +20,22 @@ pub mod settings;
 pub mod tokens;
 pub mod ussd;
 pub mod zones;
+
+/// A `;`-separated list as stored (roles, zones, categories), without blanks.
+pub(crate) fn list_of(stored: &str) -> Vec<String> {
+    stored
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// An admin chain as stored, `region/cercle/commune` (parts may be empty).
+pub(crate) fn chain_of(stored: &str) -> [String; 3] {
+    let mut parts = stored.splitn(3, '/').map(str::to_owned);
+    std::array::from_fn(|_| parts.next().unwrap_or_default())
+}
 mod writer;
 
 use std::path::PathBuf;

@@ -35,14 +35,12 @@ pub struct Ussd {
     unknown_senders: UnknownSenders,
 }
 
-/// What one step read: the session, the caller, an unfinished session to offer, and the
-/// caller's last reports.
+/// What one step read: the session, the caller, an unfinished session to offer.
 struct Read {
     session: Option<Session>,
     replay: Option<String>,
     contact: Option<Contact>,
     unfinished: Option<(i64, String)>,
-    last: Vec<(i64, String, String)>,
 }
 
 impl Ussd {
@@ -68,7 +66,7 @@ impl Ussd {
         }
         let (turn, resumed) = self.turn(&read, step);
         let language = self.language_of(&turn.state);
-        let text = self.render(&turn, &read, &language)?;
+        let text = self.render(&turn, phone, &language).await?;
         let filed = self.report_text(&turn, read.contact.as_ref(), &language);
         let write = Write {
             channel: channel.to_owned(),
@@ -114,7 +112,6 @@ impl Ussd {
                 };
                 Ok(Read {
                     contact: contacts::by_phone(c, &phone)?.filter(|c| c.active),
-                    last: queries::last_reports(c, &phone, LAST_REPORTS)?,
                     session,
                     replay,
                     unfinished,
@@ -166,14 +163,16 @@ impl Ussd {
         (menu.answer(&state, input), None)
     }
 
-    /// The turn's screen, with the caller's last reports when it lists them.
-    fn render(&self, turn: &Turn, read: &Read, language: &str) -> Result<String, StoreError> {
+    /// The turn's screen, with the caller's last reports (read only then) when it lists
+    /// them.
+    async fn render(&self, turn: &Turn, phone: &str, language: &str) -> Result<String, StoreError> {
         let mut screen = turn.screen.clone();
         if turn.action == Some(Action::ShowReports) {
-            let last = read
-                .last
-                .iter()
-                .map(|(r, c, s)| json!({ "ref": r, "category": c, "status": s }));
+            let phone = phone.to_owned();
+            let read =
+                move |c: &rusqlite::Connection| queries::last_reports(c, &phone, LAST_REPORTS);
+            let last = self.store.read(read).await?.into_iter();
+            let last = last.map(|(r, c, s)| json!({ "ref": r, "category": c, "status": s }));
             screen.values["reports"] = json!(last.collect::<Vec<_>>());
         }
         // Every screen was rendered at start-up: a failure here is a bug, not input.
