@@ -37,16 +37,7 @@ impl BroadcastTemplates {
                 else {
                     continue;
                 };
-                let source = std::fs::read_to_string(&path).map_err(|e| ReplyError::Read {
-                    path: path.display().to_string(),
-                    reason: e.to_string(),
-                })?;
-                let key = format!("{code}/broadcasts/{name}");
-                env.add_template_owned(key.clone(), source.trim_end().to_owned())
-                    .map_err(|e| ReplyError::Template {
-                        name: key,
-                        reason: e.to_string(),
-                    })?;
+                super::add_template(&mut env, format!("{code}/broadcasts/{name}"), &path)?;
                 names.entry(name).or_default().push(code.clone());
             }
         }

@@ -74,6 +74,24 @@ pub const NAMES: [&str; 36] = [
 /// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.
 const PARTIALS: [&str; 1] = ["_counts"];
 
+/// Adds the template in `path` under `key`; what cannot be read or compiled is an error
+/// naming it. Replies, broadcast templates and USSD screens load alike.
+pub(crate) fn add_template(
+    env: &mut Environment<'static>,
+    key: String,
+    path: &Path,
+) -> Result<(), ReplyError> {
+    let source = std::fs::read_to_string(path).map_err(|e| ReplyError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    env.add_template_owned(key.clone(), source.trim_end().to_owned())
+        .map_err(|e| ReplyError::Template {
+            name: key,
+            reason: e.to_string(),
+        })
+}
+
 /// The loaded templates.
 #[derive(Debug)]
 pub struct Replies {
@@ -85,12 +103,6 @@ pub struct Replies {
 impl Replies {
     /// Reads `dir/<lang>/<name>.txt` for every language directory.
     pub fn load(dir: &Path, default: &str) -> Result<Self, ReplyError> {
-        let read = |path: &Path| {
-            std::fs::read_to_string(path).map_err(|e| ReplyError::Read {
-                path: path.display().to_string(),
-                reason: e.to_string(),
-            })
-        };
         let mut env = Environment::new();
         env.set_trim_blocks(true);
         // Words echoed from a message are cut, so a long one cannot push a reply past one SMS.
@@ -106,16 +118,9 @@ impl Replies {
             let language = entry.file_name().to_string_lossy().into_owned();
             for name in NAMES.iter().chain(&PARTIALS) {
                 let path = entry.path().join(format!("{name}.txt"));
-                if !path.exists() {
-                    continue;
+                if path.exists() {
+                    add_template(&mut env, format!("{language}/{name}"), &path)?;
                 }
-                let source = read(&path)?;
-                let key = format!("{language}/{name}");
-                env.add_template_owned(key.clone(), source.trim_end().to_owned())
-                    .map_err(|e| ReplyError::Template {
-                        name: key,
-                        reason: e.to_string(),
-                    })?;
             }
             languages.push(language);
         }

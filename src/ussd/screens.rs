@@ -136,16 +136,8 @@ fn add(env: &mut Environment<'static>, language: &str, path: &Path) -> Result<()
     else {
         return Ok(());
     };
-    let source = std::fs::read_to_string(path).map_err(|e| ReplyError::Read {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
     let key = format!("{language}/{}", name.to_string_lossy());
-    env.add_template_owned(key.clone(), source)
-        .map_err(|e| ReplyError::Template {
-            name: format!("ussd {key}"),
-            reason: e.to_string(),
-        })
+    crate::reply::add_template(env, key, path)
 }
 
 /// Each screen with the longest values it shows, with and without the error it can carry.
