@@ -4,7 +4,8 @@
 # Drives POST /webhooks/sim/sms with wrk (64 connections on loopback) against Vigie with its
 # embedded SQLite store at synchronous=FULL and, alternating in the same run, against a
 # minimal axum handler that stores nothing (examples/minimal_sink.rs). Durable messages/s
-# counts the rows actually in the database after each run, not the answers. Each server is
+# counts the rows actually in the database after each run, not the answers; the messages
+# the intake read (parsed, filed, answered) in the same time are counted too. Each server is
 # measured ROUNDS times, alternating, and the medians are reported: a shared 2-core machine
 # drifts by ±10% between runs.
 #
@@ -26,7 +27,9 @@ cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/ingest.lua "http://$ADDR"; }
-rows() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inbound_messages').fetchone()[0])" "$1"; }
+count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; }
+rows() { count "$1" "select count(*) from inbound_messages"; }
+read_rows() { count "$1" "select count(*) from inbound_messages where state != 'new'"; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 vigie_config() {
@@ -53,17 +56,17 @@ for round in $(seq "$ROUNDS"); do
   load 2s >/dev/null
   sink=$(load "$DURATION" | grep '^RESULT')
   stop
-  echo "sink $(field requests "$sink") $(field seconds "$sink") $(field p50_ms "$sink") $(field p99_ms "$sink") $(field errors "$sink")" >>"$work/results"
+  echo "sink $(field requests "$sink") $(field seconds "$sink") $(field p50_ms "$sink") $(field p99_ms "$sink") $(field errors "$sink") 0" >>"$work/results"
 
   db="$work/vigie-$round.db"
   vigie_config "$db" >"$work/vigie.toml"
   start vigie target/release/vigie serve --config "$work/vigie.toml"
   load 2s >/dev/null
-  before=$(rows "$db")
+  before=$(rows "$db"); read_before=$(read_rows "$db")
   vigie=$(load "$DURATION" | grep '^RESULT')
-  after=$(rows "$db")
+  after=$(rows "$db"); read_after=$(read_rows "$db")
   stop
-  echo "vigie $((after - before)) $(field seconds "$vigie") $(field p50_ms "$vigie") $(field p99_ms "$vigie") $(field errors "$vigie")" >>"$work/results"
+  echo "vigie $((after - before)) $(field seconds "$vigie") $(field p50_ms "$vigie") $(field p99_ms "$vigie") $(field errors "$vigie") $((read_after - read_before))" >>"$work/results"
   echo "round $round: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
 done
 
@@ -76,13 +79,16 @@ def summary(name):
     p50 = statistics.median(float(r[3]) for r in runs)
     p99 = statistics.median(float(r[4]) for r in runs)
     errors = sum(int(r[5]) for r in runs)
-    return rate, p50, p99, errors, [round(int(r[1]) / float(r[2])) for r in runs]
+    read = statistics.median(int(r[6]) / float(r[2]) for r in runs)
+    return rate, p50, p99, errors, [round(int(r[1]) / float(r[2])) for r in runs], read
 sink, vigie = summary("sink"), summary("vigie")
 print("| server | messages/s (median) | p50 ms | p99 ms | errors | runs |")
 print("| --- | --- | --- | --- | --- | --- |")
 print(f"| minimal axum handler (stores nothing) | {sink[0]:.0f} | {sink[1]:.2f} | {sink[2]:.2f} | {sink[3]} | {sink[4]} |")
 print(f"| vigie, durable (synchronous=FULL) | {vigie[0]:.0f} | {vigie[1]:.2f} | {vigie[2]:.2f} | {vigie[3]} | {vigie[4]} |")
 print()
+print(f"read by the intake in the same time (parsed, filed under the incident, answered): "
+      f"{vigie[5]:.0f} messages/s (median)")
 print(f"durable ingest = {100 * vigie[0] / sink[0]:.1f}% of the minimal handler "
       f"({sys.argv[2]} connections, {sys.argv[3]} wrk threads, {sys.argv[4]} cores)")
 PY

@@ -83,7 +83,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::incident::fuse::{ReportFacts, Spot};
+    use crate::incident::fuse::{ReportFacts, Source, Spot};
     use crate::keywords::Category;
     use crate::parse::Counts;
     use crate::reply::Replies;
@@ -115,7 +115,7 @@ mod tests {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let replies = Replies::load(&root.join("templates/sms"), "fr").unwrap();
         let mut incident = Incident::open(1042, report(1, "+22376000001", 3, Some(2)));
-        incident.absorb(report(2, "+22376000002", 3, None));
+        incident.absorb(report(2, "+22376000002", 3, None), Source::New);
         let tz = chrono_tz::Africa::Bamako;
         let cases = [
             (
@@ -136,7 +136,7 @@ mod tests {
             assert_eq!(text, expected);
             assert!(Replies::fits(&text));
         }
-        incident.absorb(report(3, "+22376000003", 5, None));
+        incident.absorb(report(3, "+22376000003", 5, None), Source::New);
         let update = replies
             .render("fr", "update", &values(&incident, tz, context! {}))
             .unwrap();
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn less_detail_says_less() {
         let mut incident = Incident::open(1, report(1, "+22376000001", 3, Some(2)));
-        incident.absorb(report(2, "+22376000002", 5, Some(4)));
+        incident.absorb(report(2, "+22376000002", 5, Some(4)), Source::New);
         let tz = chrono_tz::Africa::Bamako;
         let shown = |detail| {
             let values = values_with(&incident, tz, context! {}, detail);

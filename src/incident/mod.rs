@@ -11,7 +11,7 @@ use crate::config::SeverityRules;
 use crate::parse::severity;
 use crate::store::StoreError;
 use crate::store::incidents::{self as queries, Around};
-use fuse::{Correction, Fusion, FusionRules, Incident, ReportFacts, fuse};
+use fuse::{Correction, Fusion, FusionRules, Incident, ReportFacts, Source, fuse};
 
 /// Kilometres per degree of latitude.
 const KM_PER_DEGREE: f64 = 111.0;
@@ -42,7 +42,12 @@ pub fn place_report(
             let Some(mut incident) = queries::by_id(conn, id)? else {
                 return Err(StoreError::Sqlite(format!("incident {id} vanished")));
             };
-            incident.absorb(report);
+            let source = if queries::has_reported(conn, id, &report.reporter)? {
+                Source::Repeat
+            } else {
+                Source::New
+            };
+            incident.absorb(report, source);
             let (level, counts) = aggregates(&incident, severity_rules);
             queries::save(conn, &incident, level, &counts, now)?;
             Placed {
@@ -78,7 +83,7 @@ pub fn withdraw(
         return Ok(false);
     }
     if let Some(left) = queries::by_id(conn, incident)? {
-        let left = left.rebuilt();
+        let left = left.rebuilt(queries::reports_of(conn, incident)?);
         let (level, counts) = aggregates(&left, severity_rules);
         queries::save(conn, &left, level, &counts, now)?;
     }

@@ -34,7 +34,7 @@ type Planned = (i64, Option<Arc<Plan>>);
 /// An idle intake looks for unread messages this often (a wake-up comes sooner).
 const POLL: Duration = Duration::from_millis(500);
 /// Messages read per round.
-const BATCH: usize = 256;
+const BATCH: usize = 32;
 /// A message that fails this many times is set aside (`error`) so it stops nobody.
 const FAILURES_KEPT: u32 = 3;
 /// A flooding sender is told once in this long that their messages are ignored.

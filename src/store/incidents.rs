@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
-use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, Spot};
+use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, Spot, Tally};
 use crate::keywords::Category;
 use crate::parse::{Count, Counts};
 
@@ -16,12 +16,11 @@ pub struct Around {
     pub lon: (f64, f64),
 }
 
-/// Open incidents in the box, without their reports: fusion needs only their time, place
-/// and category, and the one a report joins is read whole (`by_id`).
+/// Open incidents in the box.
 pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
-                i.precision, i.place_name, i.corrected
+                i.precision, i.place_name, i.corrected, i.sources, i.counts_low, i.counts_high
          FROM incidents_where w JOIN incidents i ON i.id = w.id
          WHERE w.max_minute >= ?1 AND w.min_minute <= ?2
            AND w.max_lat >= ?3 AND w.min_lat <= ?4 AND w.max_lon >= ?5 AND w.min_lon <= ?6
@@ -41,27 +40,31 @@ pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, S
     let rows = stmt.query_map(area, incident_row)?;
     let mut incidents = Vec::new();
     for row in rows {
-        if let Some(incident) = incident_of(row?, Vec::new()) {
-            incidents.push(incident);
-        }
+        incidents.extend(row?);
     }
     Ok(incidents)
 }
 
-/// An incident row: id, category code, times, spot, corrections (columns 0 to 9).
-type IncidentRow = (i64, String, i64, i64, Spot, Correction);
-
-fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IncidentRow> {
+/// An incident of a row (columns as in `candidates`); `None` for an unknown category code.
+fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Incident>> {
     let corrected: Option<String> = r.get(9)?;
-    let correction = corrected.as_deref().map(correction_of).unwrap_or_default();
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        spot_at(r, 4)?,
-        correction,
-    ))
+    let category: String = r.get(1)?;
+    let Some(category) = category_of(&category) else {
+        return Ok(None);
+    };
+    Ok(Some(Incident {
+        id: r.get(0)?,
+        category,
+        first_time: r.get(2)?,
+        last_time: r.get(3)?,
+        spot: spot_at(r, 4)?,
+        tally: Tally {
+            sources: usize::try_from(r.get::<_, i64>(10)?).unwrap_or_default(),
+            low: counts_of(&r.get::<_, String>(11)?),
+            high: counts_of(&r.get::<_, String>(12)?),
+        },
+        correction: corrected.as_deref().map(correction_of).unwrap_or_default(),
+    }))
 }
 
 /// The place columns from `start`: lat, lon, commune, precision, name.
@@ -72,26 +75,6 @@ fn spot_at(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Spot> {
         commune: r.get(start + 2)?,
         precision: r.get(start + 3)?,
         name: r.get(start + 4)?,
-    })
-}
-
-/// The incident of a row, with its filed reports; `None` for an unknown category code.
-fn with_reports(conn: &Connection, row: IncidentRow) -> Result<Option<Incident>, StoreError> {
-    let reports = reports_of(conn, row.0)?;
-    Ok(incident_of(row, reports))
-}
-
-fn incident_of(row: IncidentRow, reports: Vec<ReportFacts>) -> Option<Incident> {
-    let (id, category, first_time, last_time, spot, correction) = row;
-    let category = category_of(&category)?;
-    Some(Incident {
-        id,
-        category,
-        first_time,
-        last_time,
-        spot,
-        reports,
-        correction,
     })
 }
 
@@ -107,6 +90,18 @@ pub fn reports_of(conn: &Connection, incident: i64) -> Result<Vec<ReportFacts>, 
         "WHERE incident_id = ?1 AND status = 'filed' ORDER BY id",
         incident,
     )
+}
+
+/// Whether `reporter` already has a filed report in the incident (so is no new source).
+pub fn has_reported(conn: &Connection, incident: i64, reporter: &str) -> Result<bool, StoreError> {
+    let found = conn
+        .prepare_cached(
+            "SELECT 1 FROM reports
+             WHERE reporter = ?2 AND incident_id = ?1 AND status = 'filed' LIMIT 1",
+        )?
+        .query_row(params![incident, reporter], |_| Ok(()))
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// One filed report, as fusion sees it.
@@ -183,7 +178,7 @@ pub fn save(
         "UPDATE incidents SET first_time = ?2, last_time = ?3, lat = ?4, lon = ?5, commune = ?6,
              precision = ?7, place_name = ?8, sources = ?9, severity = ?10, counts = ?11,
              status = CASE WHEN ?9 = 0 THEN 'withdrawn' ELSE status END, updated_at = ?12,
-             category = ?13, corrected = ?14
+             category = ?13, corrected = ?14, counts_low = ?15, counts_high = ?16
          WHERE id = ?1",
     )?
     .execute(params![
@@ -200,7 +195,9 @@ pub fn save(
         counts,
         now,
         incident.category.code(),
-        correction_json(&incident.correction)
+        correction_json(&incident.correction),
+        crate::reports::counts_json(&incident.tally.low).to_string(),
+        crate::reports::counts_json(&incident.tally.high).to_string(),
     ])?;
     index(conn, incident)
 }
@@ -221,20 +218,17 @@ pub fn withdraw(
     Ok(n)
 }
 
-/// An incident by id, with its filed reports.
+/// An incident by id.
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError> {
-    let row = conn
+    let incident = conn
         .prepare_cached(
             "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name,
-                    corrected
+                    corrected, sources, counts_low, counts_high
              FROM incidents WHERE id = ?1",
         )?
         .query_row([id], incident_row)
         .optional()?;
-    match row {
-        Some(row) => with_reports(conn, row),
-        None => Ok(None),
-    }
+    Ok(incident.flatten())
 }
 
 /// Keeps the incident's box in the R*Tree (and out of it once withdrawn).

@@ -161,8 +161,27 @@ pub struct Incident {
     pub last_time: i64,
     /// The most precise place reported.
     pub spot: Spot,
-    pub reports: Vec<ReportFacts>,
+    pub tally: Tally,
     pub correction: Correction,
+}
+
+/// What an incident's reports add up to, kept up to date as each report comes, so that
+/// filing one never re-reads the others (an incident may gather thousands).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    /// Distinct reporters: a repeat by the same monitor is not corroboration.
+    pub sources: usize,
+    /// The lowest of each count reported.
+    pub low: Counts,
+    /// The highest of each count reported.
+    pub high: Counts,
+}
+
+/// Whether a report's sender already has a report in the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    New,
+    Repeat,
 }
 
 /// What a new report does.
@@ -204,8 +223,12 @@ impl Incident {
             category: report.category,
             first_time: report.event_time,
             last_time: report.event_time,
-            spot: report.spot.clone(),
-            reports: vec![report],
+            spot: report.spot,
+            tally: Tally {
+                sources: 1,
+                low: report.counts,
+                high: report.counts,
+            },
             correction: Correction::default(),
         }
     }
@@ -221,51 +244,54 @@ impl Incident {
         }
     }
 
-    /// The incident as its reports tell it (after some left): times, place, counts.
-    pub fn rebuilt(self) -> Self {
-        let mut reports = self.reports.into_iter();
+    /// The incident as the reports left in it tell it (after some were withdrawn): times,
+    /// place, counts, sources; its corrections stand. With no report left it is empty.
+    pub fn rebuilt(self, reports: Vec<ReportFacts>) -> Self {
+        let mut reporters = BTreeSet::new();
+        let mut reports = reports.into_iter();
         let Some(first) = reports.next() else {
             return Self {
-                reports: Vec::new(),
+                tally: Tally::default(),
                 ..self
             };
         };
+        reporters.insert(first.reporter.clone());
         let mut incident = Self::open(self.id, first);
-        reports.for_each(|r| incident.absorb(r));
+        for report in reports {
+            let source = if reporters.insert(report.reporter.clone()) {
+                Source::New
+            } else {
+                Source::Repeat
+            };
+            incident.absorb(report, source);
+        }
         incident.correct(self.correction);
         incident
     }
 
     /// Takes in another account of the event; the most precise place stands.
-    pub fn absorb(&mut self, report: ReportFacts) {
+    pub fn absorb(&mut self, report: ReportFacts, source: Source) {
         self.first_time = self.first_time.min(report.event_time);
         self.last_time = self.last_time.max(report.event_time);
         if self.correction.place.is_none() && report.spot.precision > self.spot.precision {
-            self.spot = report.spot.clone();
+            self.spot = report.spot;
         }
-        self.reports.push(report);
-    }
-
-    /// `ANNULE`: the sender's own report leaves; `false` if it was not theirs or not here.
-    pub fn withdraw(&mut self, report_id: i64, reporter: &str) -> bool {
-        let before = self.reports.len();
-        self.reports
-            .retain(|r| !(r.id == report_id && r.reporter == reporter));
-        self.reports.len() < before
+        if source == Source::New {
+            self.tally.sources += 1;
+        }
+        let tally = &mut self.tally;
+        tally.low = merge(tally.low, report.counts, lower);
+        tally.high = merge(tally.high, report.counts, higher);
     }
 
     /// Nobody's account is left: the incident is withdrawn.
     pub fn is_empty(&self) -> bool {
-        self.reports.is_empty()
+        self.tally.sources == 0
     }
 
-    /// Distinct reporters: a repeat by the same monitor is not corroboration.
+    /// Distinct reporters.
     pub fn sources(&self) -> usize {
-        self.reports
-            .iter()
-            .map(|r| r.reporter.as_str())
-            .collect::<BTreeSet<_>>()
-            .len()
+        self.tally.sources
     }
 
     /// For each count, the lowest and highest reported (`3-5 morts`), or as corrected.
@@ -273,24 +299,28 @@ impl Incident {
         if let Some(corrected) = &self.correction.counts {
             return field(corrected).map(|c| (c, c));
         }
-        let mut known = self.reports.iter().filter_map(|r| field(&r.counts));
-        let first = known.next()?;
-        Some(known.fold((first, first), |(low, high), c| {
-            (lower(low, c), higher(high, c))
-        }))
+        Some((field(&self.tally.low)?, field(&self.tally.high)?))
     }
 
     /// The highest of each count: what severity and alerts go by.
     pub fn counts(&self) -> Counts {
-        let high = |field: CountOf| self.count_range(field).map(|(_, h)| h);
-        Counts {
-            killed: high(|c| c.killed),
-            injured: high(|c| c.injured),
-            abducted: high(|c| c.abducted),
-            displaced: high(|c| c.displaced),
-            households: high(|c| c.households),
-            livestock: high(|c| c.livestock),
-        }
+        self.correction.counts.unwrap_or(self.tally.high)
+    }
+}
+
+/// Each count of `a` and `b` as `pick` chooses when both are known, else the known one.
+fn merge(a: Counts, b: Counts, pick: fn(Count, Count) -> Count) -> Counts {
+    let one = |field: CountOf| match (field(&a), field(&b)) {
+        (Some(x), Some(y)) => Some(pick(x, y)),
+        (x, y) => x.or(y),
+    };
+    Counts {
+        killed: one(|c| c.killed),
+        injured: one(|c| c.injured),
+        abducted: one(|c| c.abducted),
+        displaced: one(|c| c.displaced),
+        households: one(|c| c.households),
+        livestock: one(|c| c.livestock),
     }
 }
 

@@ -39,10 +39,23 @@ fn report(
 fn run(reports: Vec<ReportFacts>) -> Vec<Incident> {
     let rules = FusionRules::default();
     let mut incidents: Vec<Incident> = Vec::new();
+    let mut reporters = BTreeSet::new();
     for (n, r) in reports.into_iter().enumerate() {
         match fuse(&r, &incidents, &rules) {
-            Fusion::Join(id) => incidents.iter_mut().find(|i| i.id == id).unwrap().absorb(r),
-            Fusion::Open => incidents.push(Incident::open(n as i64 + 1, r)),
+            Fusion::Join(id) => {
+                let source = if reporters.insert((id, r.reporter.clone())) {
+                    Source::New
+                } else {
+                    Source::Repeat
+                };
+                let incident = incidents.iter_mut().find(|i| i.id == id).unwrap();
+                incident.absorb(r, source);
+            }
+            Fusion::Open => {
+                let id = n as i64 + 1;
+                reporters.insert((id, r.reporter.clone()));
+                incidents.push(Incident::open(id, r));
+            }
         }
     }
     incidents
@@ -173,19 +186,17 @@ fn the_nearest_incident_in_space_and_time_wins() {
 }
 
 #[test]
-fn an_incident_keeps_the_precise_place_the_count_range_and_its_reports() {
+fn an_incident_keeps_the_precise_place_the_count_range_and_its_sources() {
     let cercle = spot(14.44, -2.83, "", 1);
     let town = spot(KORO.0, KORO.1, "Mopti/Koro/Koro", 3);
-    let mut incident = Incident::open(1, report(1, "a", Category::ATT, 0, cercle, Some(3)));
-    incident.absorb(report(2, "b", Category::ATT, 1, town.clone(), Some(5)));
-    incident.absorb(report(
-        3,
-        "c",
-        Category::ATT,
-        2,
-        spot(14.44, -2.83, "", 1),
-        Some(4),
-    ));
+    let reports = [
+        report(1, "a", Category::ATT, 0, cercle.clone(), Some(3)),
+        report(2, "b", Category::ATT, 1, town.clone(), Some(5)),
+        report(3, "c", Category::ATT, 2, cercle, Some(4)),
+    ];
+    let mut incident = Incident::open(1, reports[0].clone());
+    incident.absorb(reports[1].clone(), Source::New);
+    incident.absorb(reports[2].clone(), Source::New);
     assert_eq!(incident.spot, town, "the most precise place stands");
     assert_eq!(
         incident.count_range(|c| c.killed),
@@ -194,15 +205,25 @@ fn an_incident_keeps_the_precise_place_the_count_range_and_its_reports() {
     assert_eq!(incident.counts().killed, Some(Count::Exact(5)));
     assert_eq!((incident.first_time, incident.last_time), (0, 2 * HOUR));
 
-    assert!(
-        !incident.withdraw(2, "someone else"),
-        "only the sender's own report"
+    assert_eq!(incident.sources(), 3);
+    let mut repeated = incident.clone();
+    repeated.absorb(
+        report(4, "a", Category::ATT, 3, town.clone(), None),
+        Source::Repeat,
     );
-    assert!(incident.withdraw(2, "b"));
-    assert_eq!(incident.sources(), 2);
-    assert!(incident.withdraw(1, "a") && incident.withdraw(3, "c"));
+    assert_eq!(repeated.sources(), 3, "a repeat is no corroboration");
+
+    let left = incident
+        .clone()
+        .rebuilt(vec![reports[0].clone(), reports[2].clone()]);
+    assert_eq!(
+        (left.sources(), left.count_range(|c| c.killed)),
+        (2, Some((Count::Exact(3), Count::Exact(4)))),
+        "rebuilt from the reports left once one is withdrawn"
+    );
+    assert_eq!(left.spot.precision, 1);
     assert!(
-        incident.is_empty(),
+        incident.rebuilt(Vec::new()).is_empty(),
         "an incident with no report left is withdrawn"
     );
 }
@@ -267,7 +288,10 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
     );
 
     let exact = spot(14.1, -2.9, "Mopti/Koro/Bondo", 3);
-    incident.absorb(report(2, "b", Category::ENL, 1, exact, Some(9)));
+    incident.absorb(
+        report(2, "b", Category::ENL, 1, exact.clone(), Some(9)),
+        Source::New,
+    );
     assert_eq!(
         incident.spot, bondo,
         "a more precise report does not move a corrected place"
@@ -292,7 +316,18 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
     );
     assert_eq!(incident.counts().injured, None);
 
-    let rebuilt = incident.clone().rebuilt();
+    let reports = vec![
+        report(
+            1,
+            "a",
+            Category::ATT,
+            0,
+            spot(KORO.0, KORO.1, "", 1),
+            Some(3),
+        ),
+        report(2, "b", Category::ENL, 1, exact, Some(9)),
+    ];
+    let rebuilt = incident.clone().rebuilt(reports);
     assert_eq!(
         (rebuilt.category, rebuilt.spot.clone()),
         (Category::ENL, bondo)
