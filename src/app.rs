@@ -74,11 +74,7 @@ impl Application {
         let reports = Arc::new(Reports::load(&config.reports)?);
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
-        let ussd = Ussd::new(
-            store.clone(),
-            Arc::clone(&reports),
-            config.reports.unknown_senders,
-        );
+        let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports);
         let intake = Intake::new(
             store.clone(),
             reports,

@@ -32,6 +32,9 @@ pub struct ReportsConfig {
     pub unknown_senders: UnknownSenders,
     /// A report waiting for its sender's place choice expires after this.
     pub choice_timeout_secs: u64,
+    /// The USSD provider ends a session after this long; a session cut before its report
+    /// was sent is then closed, and its caller told by SMS how to finish the report.
+    pub ussd_session_timeout_secs: u64,
     pub severity: SeverityRules,
 }
 
@@ -101,6 +104,7 @@ impl Default for ReportsConfig {
             time_zone: "Africa/Bamako".into(),
             unknown_senders: UnknownSenders::Unverified,
             choice_timeout_secs: 30 * 60,
+            ussd_session_timeout_secs: 180,
             severity: SeverityRules::default(),
         }
     }
@@ -141,6 +145,12 @@ impl ReportsConfig {
             if !(1..=5).contains(level) {
                 return Err(ConfigError::invalid(field, "must be 1 to 5"));
             }
+        }
+        if !(10..=1800).contains(&self.ussd_session_timeout_secs) {
+            return Err(ConfigError::invalid(
+                "reports.ussd_session_timeout_secs",
+                "must be 10 to 1800 (a draft is kept 30 minutes)",
+            ));
         }
         if self.gazetteers.is_empty() && self.extra_gazetteers.is_empty() {
             return Err(ConfigError::invalid(

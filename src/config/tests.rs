@@ -108,6 +108,10 @@ fn bad_values_are_refused_naming_the_field() {
             "[reports]\nunknown_senders = \"maybe\"",
             "reports.unknown_senders",
         ),
+        (
+            "[reports]\nussd_session_timeout_secs = 0",
+            "reports.ussd_session_timeout_secs: must be 10 to 1800",
+        ),
         ("[incidents]\nwindow_hours = 0", "incidents.window_hours"),
         (
             "[incidents.windows_hours]\nXYZ = 3",

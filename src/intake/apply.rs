@@ -59,7 +59,16 @@ fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered
     };
     Ok(Some(match &plan.step {
         Step::Skip => return Ok(None),
-        Step::File { parsed, unverified } => file(out, plan, inbound_id, parsed, *unverified)?,
+        Step::File {
+            parsed,
+            unverified,
+            draft,
+        } => {
+            if let Some(session) = draft {
+                crate::store::ussd::taken_up(conn, *session)?;
+            }
+            file(out, plan, inbound_id, parsed, *unverified)?
+        }
         Step::Reply(parsed) => reply_to(parsed),
         Step::OptOut { out: stop, parsed } => {
             contacts::set_opted_out(conn, &plan.sender, *stop, now)?;
@@ -101,6 +110,7 @@ fn others(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Answered, Store
         Step::Refuse { language } => say("not_registered", language),
         Step::Throttled { language } => say("rate_limited", language),
         Step::Say { name, language } => say(name, language),
+        Step::Draft { language, .. } => say("draft_unknown", language),
         Step::Broadcast {
             pin,
             typed,
@@ -231,7 +241,7 @@ impl Out<'_> {
     }
 
     /// Queues a reply in this transaction; a sender we cannot write to gets none.
-    fn queue(
+    pub(super) fn queue(
         &self,
         to: &str,
         text: String,

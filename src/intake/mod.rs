@@ -8,6 +8,7 @@
 
 mod apply;
 mod broadcast;
+mod drafts;
 mod plan;
 pub(crate) mod record;
 
@@ -72,6 +73,7 @@ impl Intake {
             config: plan::Policy {
                 unknown_senders: config.unknown_senders,
                 choice_timeout: Duration::from_secs(config.choice_timeout_secs),
+                ussd_timeout: Duration::from_secs(config.ussd_session_timeout_secs),
             },
             fusion: Arc::new(fusion),
             fanout,
@@ -136,6 +138,7 @@ impl Intake {
             .zip(contacts)
             .map(|(message, contact)| (message.id, self.plan_one(message, contact)))
             .collect();
+        let plans = self.complete_drafts(&round, plans).await?;
         self.commit(plans).await?;
         Ok(round.len())
     }
@@ -265,14 +268,19 @@ impl Intake {
     }
 
     /// Pending place choices past their time expire, with a notice to their senders; so
-    /// do broadcasts by phone never confirmed.
+    /// do broadcasts by phone never confirmed, and USSD sessions the provider has ended
+    /// (a caller who left a report unfinished is sent its code).
     pub async fn expire_choices(&self) -> Result<(), StoreError> {
-        let timeout = i64::try_from(self.config.choice_timeout.as_millis()).unwrap_or(i64::MAX);
+        let millis = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let timeout = millis(self.config.choice_timeout);
+        let ussd_timeout = millis(self.config.ussd_timeout);
         self.carry_out(move |out| {
             let before = out.now.saturating_sub(timeout);
             crate::store::broadcasts::expire_pending(out.conn, before)?;
             let expired = queries::expire_pending(out.conn, before, out.now)?;
-            apply::notices(out, &expired)
+            let mut channels = apply::notices(out, &expired)?;
+            channels.extend(drafts::expire(out, ussd_timeout)?);
+            Ok(channels)
         })
         .await
     }

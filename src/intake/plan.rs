@@ -15,6 +15,8 @@ use crate::store::contacts::Contact;
 pub(super) struct Policy {
     pub unknown_senders: UnknownSenders,
     pub choice_timeout: Duration,
+    /// The USSD provider's session timeout.
+    pub ussd_timeout: Duration,
 }
 
 /// One message's plan.
@@ -34,10 +36,19 @@ pub(super) enum Step {
     Throttled {
         language: String,
     },
-    /// A report (or one waiting for a place choice) to store and acknowledge.
+    /// A report (or one waiting for a place choice) to store and acknowledge; `draft`: the
+    /// USSD session whose unfinished report it finishes.
     File {
         parsed: Parsed,
         unverified: bool,
+        draft: Option<i64>,
+    },
+    /// `SUITE <code> ...`: finishes the report left unfinished in USSD session `code`. The
+    /// intake reads the draft and plans the report it makes; one not found stays this.
+    Draft {
+        code: i64,
+        rest: String,
+        language: String,
     },
     /// An error or a command that only needs its reply.
     Reply(Parsed),
@@ -172,7 +183,17 @@ fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy
                 (registered, policy) => Step::File {
                     unverified: !registered && policy == UnknownSenders::Unverified,
                     parsed,
+                    draft: None,
                 },
+            }
+        }
+        // A report finished by SMS is refused to unknown numbers where reports are.
+        Parsed::Command(c) if matches!(c.kind, CommandKind::Draft { .. }) && !registered => {
+            match policy.unknown_senders {
+                UnknownSenders::Refuse => Step::Refuse {
+                    language: c.language,
+                },
+                _ => command_step(Parsed::Command(c), contact, reports),
             }
         }
         Parsed::Command(_) => command_step(parsed, contact, reports),
@@ -198,6 +219,18 @@ fn command_step(parsed: Parsed, contact: Option<&Contact>, reports: &Reports) ->
         &CommandKind::Info(Some(incident)) => Step::Info { incident, language },
         CommandKind::Broadcast { pin, rest } => broadcast_step(contact, pin, rest, language),
         CommandKind::Confirm(code) => confirm_step(contact, *code, language),
+        CommandKind::Draft {
+            code: Some(code),
+            rest,
+        } => Step::Draft {
+            code: i64::try_from(*code).unwrap_or(0),
+            rest: rest.clone(),
+            language,
+        },
+        CommandKind::Draft { code: None, .. } => Step::Say {
+            name: "draft_unknown",
+            language,
+        },
         _ => Step::Reply(parsed),
     }
 }

@@ -109,6 +109,8 @@ pub enum Command {
     Broadcast,
     /// `OUI 7`: sends the broadcast waiting for that code.
     Confirm,
+    /// `SUITE 12 ...`: finishes a report left unfinished in the USSD menu.
+    Draft,
 }
 
 #[derive(Debug, Deserialize)]

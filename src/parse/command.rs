@@ -1,6 +1,6 @@
 //! Commands (spec section 4): `AIDE`, `STOP`, `REPRISE`, `LANGUE EN`, `OK 1042`,
-//! `ANNULE 1042`, `INFO 1042`, `DIFF PIN ZONE TEXT`, `OUI 7`, and a lone digit answering a
-//! numbered place choice. The command word comes first; case and accents do not matter.
+//! `ANNULE 1042`, `INFO 1042`, `DIFF PIN ZONE TEXT`, `OUI 7`, `SUITE 12 ...`, and a lone
+//! digit answering a numbered place choice. The command word comes first; case and accents do not matter.
 
 use super::Words;
 use crate::keywords::{Command, Language};
@@ -31,6 +31,12 @@ pub enum CommandKind {
     },
     /// `OUI 7`: the code of the broadcast to send, if given.
     Confirm(Option<u64>),
+    /// `SUITE 12 Koro 3 morts`: the code of a report left unfinished in the USSD menu (none
+    /// for a bare `SUITE`), and what the sender adds to it, as typed.
+    Draft {
+        code: Option<u64>,
+        rest: String,
+    },
     /// A lone digit: the sender's pick in a numbered place choice.
     Choice(u32),
 }
@@ -55,7 +61,12 @@ pub(super) fn read(
     // `AIDE attaque a Koro 3 morts` is a report with a word in front, not a request for
     // help: a command is short (a broadcast carries its text).
     let short = words.len() - start <= 3;
-    if !short && !matches!(kind, CommandKind::Broadcast { .. }) {
+    if !short
+        && !matches!(
+            kind,
+            CommandKind::Broadcast { .. } | CommandKind::Draft { .. }
+        )
+    {
         return None;
     }
     Some(CommandMessage {
@@ -104,6 +115,18 @@ fn command(
             _ => return None,
         },
         Command::Broadcast => broadcast(text, words, next),
+        // Only `SUITE` or `SUITE 12 ...`: `Suite a l attaque de Koro` is a report.
+        Command::Draft => match (words.len() - next, reference()) {
+            (0, _) => CommandKind::Draft {
+                code: None,
+                rest: String::new(),
+            },
+            (_, Some(code)) => CommandKind::Draft {
+                code: Some(code),
+                rest: after(text, words, next + 1),
+            },
+            _ => return None,
+        },
     })
 }
 
@@ -113,14 +136,19 @@ fn broadcast(text: &str, words: &Words<'_>, next: usize) -> CommandKind {
         .tokens
         .get(next)
         .map_or(String::new(), |t| t.raw.to_owned());
-    let rest = words
+    let rest = after(text, words, next + 1);
+    CommandKind::Broadcast { pin, rest }
+}
+
+/// The text from word `from` on, as typed.
+fn after(text: &str, words: &Words<'_>, from: usize) -> String {
+    words
         .tokens
-        .get(next + 1)
+        .get(from)
         .and_then(|t| text.get(t.at..))
         .unwrap_or_default()
         .trim()
-        .to_owned();
-    CommandKind::Broadcast { pin, rest }
+        .to_owned()
 }
 
 impl CommandKind {
@@ -135,6 +163,7 @@ impl CommandKind {
                 | Self::Ok(Some(_))
                 | Self::Cancel(Some(_))
                 | Self::Info(Some(_))
+                | Self::Draft { code: Some(_), .. }
         )
     }
 }

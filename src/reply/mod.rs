@@ -32,7 +32,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 36] = [
+pub const NAMES: [&str; 38] = [
     "receipt",
     "receipt_discreet",
     "unknown_category",
@@ -69,6 +69,8 @@ pub const NAMES: [&str; 36] = [
     "broadcast_sent",
     "nothing_to_confirm",
     "cap_description",
+    "ussd_draft",
+    "draft_unknown",
 ];
 
 /// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.

@@ -103,6 +103,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0011_corrections.sql")),
         M::up(include_str!("migrations/0012_ussd.sql")),
         M::up(include_str!("migrations/0013_incident_tally.sql")),
+        M::up(include_str!("migrations/0014_ussd_expiry.sql")),
     ])
 }
 

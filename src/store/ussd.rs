@@ -13,6 +13,9 @@ pub struct Session {
     /// The menu's state, JSON.
     pub state: String,
     pub last_text: String,
+    /// `open`, `done`, `taken_up` or `expired`.
+    pub status: String,
+    pub updated_at: i64,
 }
 
 pub fn session(
@@ -22,7 +25,7 @@ pub fn session(
 ) -> Result<Option<Session>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT id, phone, state, last_text FROM ussd_sessions
+            "SELECT id, phone, state, last_text, status, updated_at FROM ussd_sessions
              WHERE channel = ?1 AND session_id = ?2",
         )?
         .query_row([channel, session_id], |r| {
@@ -31,6 +34,8 @@ pub fn session(
                 phone: r.get(1)?,
                 state: r.get(2)?,
                 last_text: r.get(3)?,
+                status: r.get(4)?,
+                updated_at: r.get(5)?,
             })
         })
         .optional()?)
@@ -44,8 +49,8 @@ pub fn answered(conn: &Connection, session: i64, text: &str) -> Result<Option<St
         .optional()?)
 }
 
-/// The caller's latest session left open (no report sent, not ended) since `since`, other
-/// than this one: (its id, its state).
+/// The caller's latest session left unfinished (no report sent, not ended by the menu)
+/// since `since`, other than this one: (its id, its state).
 pub fn unfinished(
     conn: &Connection,
     phone: &str,
@@ -55,7 +60,8 @@ pub fn unfinished(
     Ok(conn
         .prepare_cached(
             "SELECT id, state FROM ussd_sessions
-             WHERE phone = ?1 AND status = 'open' AND updated_at >= ?2 AND session_id != ?3
+             WHERE phone = ?1 AND status IN ('open', 'expired') AND updated_at >= ?2
+               AND session_id != ?3
              ORDER BY updated_at DESC LIMIT 1",
         )?
         .query_row(params![phone, since, not], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -104,6 +110,48 @@ pub fn record(conn: &Connection, step: &Step<'_>, now: i64) -> Result<String, St
     )?
     .execute(params![id, step.text, step.screen])?;
     Ok(answered(conn, id, step.text)?.unwrap_or_else(|| step.screen.to_owned()))
+}
+
+/// The state of the caller's unfinished session `id` (the code they were sent), if it is
+/// theirs and still may be taken up (touched since `since`).
+pub fn draft(
+    conn: &Connection,
+    id: i64,
+    phone: &str,
+    since: i64,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT state FROM ussd_sessions
+             WHERE id = ?1 AND phone = ?2 AND status IN ('open', 'expired') AND updated_at >= ?3",
+        )?
+        .query_row(params![id, phone, since], |r| r.get(0))
+        .optional()?)
+}
+
+/// A session the provider has ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub id: i64,
+    pub phone: String,
+    pub state: String,
+}
+
+/// Open sessions untouched since `before` are over at the provider: marked `expired`.
+pub fn expire(conn: &Connection, before: i64) -> Result<Vec<Expired>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE ussd_sessions SET status = 'expired'
+         WHERE status = 'open' AND updated_at < ?1
+         RETURNING id, phone, state",
+    )?;
+    let rows = stmt.query_map([before], |r| {
+        Ok(Expired {
+            id: r.get(0)?,
+            phone: r.get(1)?,
+            state: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// An unfinished session whose report was taken up in another.

@@ -5,6 +5,7 @@
 //! screen it got first and changes nothing. A sent report becomes an inbound message, so
 //! it goes the SMS way: filed, fused, alerted, receipted by SMS.
 
+pub mod draft;
 pub mod menu;
 pub mod report;
 pub mod screens;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::config::UnknownSenders;
+use crate::config::{ReportsConfig, UnknownSenders};
 use crate::provider::UssdStep;
 use crate::reports::Reports;
 use crate::store::contacts::{self, Contact};
@@ -23,7 +24,7 @@ use crate::store::{Store, StoreError};
 use menu::{Action, Menu, State, Step, Turn};
 
 /// An unfinished report may be taken up for this long after its session was cut.
-const RESUME_MS: i64 = 30 * 60 * 1000;
+pub const RESUME_MS: i64 = 30 * 60 * 1000;
 /// Reports listed under "my last reports".
 const LAST_REPORTS: u32 = 3;
 
@@ -33,6 +34,8 @@ pub struct Ussd {
     store: Store,
     reports: Arc<Reports>,
     unknown_senders: UnknownSenders,
+    /// After this long without a step the provider has ended the session (ms).
+    timeout_ms: i64,
 }
 
 /// What one step read: the session, the caller, an unfinished session to offer.
@@ -44,11 +47,13 @@ struct Read {
 }
 
 impl Ussd {
-    pub fn new(store: Store, reports: Arc<Reports>, unknown_senders: UnknownSenders) -> Self {
+    pub fn new(store: Store, reports: Arc<Reports>, config: &ReportsConfig) -> Self {
+        let timeout = config.ussd_session_timeout_secs.saturating_mul(1000);
         Self {
             store,
             reports,
-            unknown_senders,
+            unknown_senders: config.unknown_senders,
+            timeout_ms: i64::try_from(timeout).unwrap_or(i64::MAX),
         }
     }
 
@@ -63,6 +68,12 @@ impl Ussd {
         let read = self.read(channel, step, phone).await?;
         if let Some(screen) = read.replay {
             return Ok((screen, false));
+        }
+        if let Some(session) = read.session.as_ref().filter(|s| self.is_over(s)) {
+            // A step after the provider's timeout changes nothing: the draft stays as it was.
+            let turn = expired(session);
+            let language = self.language_of(&turn.state);
+            return Ok((self.render(&turn, phone, &language).await?, false));
         }
         let (turn, resumed) = self.turn(&read, step);
         let language = self.language_of(&turn.state);
@@ -182,6 +193,13 @@ impl Ussd {
             .map_err(|e| StoreError::Sqlite(format!("ussd screen: {e}")))
     }
 
+    /// The provider has ended the session: marked so, or no step for longer than its timeout.
+    fn is_over(&self, session: &Session) -> bool {
+        session.status == "expired"
+            || (session.status == "open"
+                && self.store.now_ms() - session.updated_at > self.timeout_ms)
+    }
+
     fn language_of(&self, state: &State) -> String {
         state
             .language
@@ -231,6 +249,22 @@ fn new_input<'t>(last: &str, text: &'t str) -> &'t str {
     match text.strip_prefix(last).and_then(|t| t.strip_prefix('*')) {
         Some(input) => input,
         None => text.rsplit('*').next().unwrap_or(text),
+    }
+}
+
+/// The answer to a step of an expired session: its draft's code, if it holds one.
+fn expired(session: &Session) -> Turn {
+    let state: State = serde_json::from_str(&session.state).unwrap_or_default();
+    let draft = state.step.resumable().and(state.draft.category.as_ref());
+    Turn {
+        screen: menu::Screen {
+            name: "expired",
+            values: json!({ "code": draft.map(|_| session.id) }),
+            end: true,
+            error: None,
+        },
+        state,
+        action: None,
     }
 }
 

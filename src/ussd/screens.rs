@@ -16,7 +16,7 @@ use crate::reply::ReplyError;
 pub const MAX_CHARS: usize = 182;
 
 /// Every screen the menu shows.
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 16] = [
     "language",
     "resume",
     "main",
@@ -32,6 +32,7 @@ pub const NAMES: [&str; 15] = [
     "nothing_sent",
     "cancelled",
     "not_registered",
+    "expired",
 ];
 
 /// The loaded screens.
@@ -147,6 +148,7 @@ pub fn longest_screens() -> Vec<Screen> {
     let values = [
         ("language", json!({ "languages": ["Francais", "English"] })),
         ("resume", json!({ "category": "CONF" })),
+        ("expired", json!({ "code": 99_999_999 })),
         (
             "place",
             json!({ "home": place, "word": "Koulikoro-Gare-Sud-Extension" }),
@@ -182,7 +184,7 @@ pub fn longest_screens() -> Vec<Screen> {
         );
         let end = matches!(
             name,
-            "sent" | "nothing_sent" | "cancelled" | "not_registered"
+            "sent" | "nothing_sent" | "cancelled" | "not_registered" | "expired"
         );
         // The error each screen can show after a wrong answer.
         let error = match name {

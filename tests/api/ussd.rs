@@ -1,11 +1,15 @@
 //! The USSD menu walked as Africa's Talking would (a POST per step, `text` growing), in
 //! French and English: a complete report creates exactly one report with the chosen
 //! values and an SMS receipt; wrong answers show the screen again; a replayed step
-//! answers the same and creates nothing; a dropped session is taken up again.
+//! answers the same and creates nothing; a dropped session is taken up again, or finished
+//! by SMS with the code its caller is sent once the provider has ended it.
+
+use std::time::Duration;
 
 use crate::helpers::{TestApp, spawn_app};
 
 const MONITOR: &str = "+22376123456";
+const OTHER: &str = "+22376000002";
 const STRANGER: &str = "+22376999999";
 
 impl TestApp {
@@ -259,4 +263,66 @@ async fn nothing_to_report_my_reports_language_and_help() {
     );
     let language: String = app.one("SELECT language FROM contacts");
     assert_eq!(language, "en", "the choice is kept for SMS too");
+}
+
+#[tokio::test]
+async fn a_session_the_provider_ended_is_finished_by_sms_with_its_code() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.register(OTHER, None, false);
+    app.execute("UPDATE contacts SET language = 'fr'");
+    let cut = app.walk("e1", MONITOR, &["1", "1"]).await;
+    assert!(cut[2].starts_with("CON Lieu"), "{}", cut[2]);
+    // Cut before choosing a category: nothing worth keeping.
+    app.walk("e2", OTHER, &["1"]).await;
+    app.clock.advance(Duration::from_secs(181));
+
+    let code = app.one::<i64>("SELECT id FROM ussd_sessions WHERE session_id = 'e1'");
+    let late = app.ussd("e1", MONITOR, "1*1*Koro").await;
+    assert!(
+        late.starts_with("END Session expiree.") && late.contains(&format!("SUITE {code} ")),
+        "a step after the provider's timeout: {late}"
+    );
+    let notice = app.replies(MONITOR, 1).await;
+    assert_eq!(
+        notice[0],
+        format!(
+            "Rapport USSD non envoye: ATT. Pour l envoyer, repondez SUITE {code} et ce qui \
+             manque (lieu, morts...), ou rappelez sous 30 min."
+        )
+    );
+    assert_eq!(
+        app.count("outbound_messages WHERE recipient = '+22376000002'"),
+        0
+    );
+
+    app.sms("76123456", "SUITE 999", "x1").await;
+    let replies = app.replies(MONITOR, 2).await;
+    assert!(
+        replies[1].starts_with("Aucun rapport USSD en attente"),
+        "{replies:?}"
+    );
+    assert_eq!(app.count("reports"), 0, "a wrong code files nothing");
+
+    app.sms("76123456", &format!("suite {code} Koro 2 morts"), "x2")
+        .await;
+    let replies = app.replies(MONITOR, 3).await;
+    assert!(
+        replies[2].starts_with("Recu 1: ATTAQUE Koro") && replies[2].contains("2 morts"),
+        "{replies:?}"
+    );
+    let (category, counts) = (
+        app.one::<String>("SELECT category FROM reports"),
+        app.one::<String>("SELECT counts FROM reports"),
+    );
+    assert_eq!(category, "ATT");
+    assert!(counts.contains("\"killed\":2"), "{counts}");
+
+    // Finished once: the code is spent, and dialling again starts afresh.
+    app.sms("76123456", &format!("SUITE {code}"), "x3").await;
+    let replies = app.replies(MONITOR, 4).await;
+    assert!(replies[3].starts_with("Aucun rapport USSD"), "{replies:?}");
+    assert_eq!(app.count("reports"), 1);
+    let again = app.ussd("e3", MONITOR, "").await;
+    assert!(again.starts_with("CON Vigie - alerte precoce"), "{again}");
 }

@@ -25,6 +25,27 @@ fn commands_are_recognised() {
             },
         ),
         (
+            "SUITE 12 Koro, 3 morts",
+            CommandKind::Draft {
+                code: Some(12),
+                rest: "Koro, 3 morts".into(),
+            },
+        ),
+        (
+            "finish 7",
+            CommandKind::Draft {
+                code: Some(7),
+                rest: String::new(),
+            },
+        ),
+        (
+            "suite",
+            CommandKind::Draft {
+                code: None,
+                rest: String::new(),
+            },
+        ),
+        (
             "bc 1234 Mopti-Ville  Road closed. ",
             CommandKind::Broadcast {
                 pin: "1234".into(),
@@ -47,6 +68,7 @@ fn words_of_a_report_are_not_taken_for_commands() {
         "OUI 2 morts a Koro ATT",
         "yes attack Koro",
         "resume ATT Koro",
+        "Suite a l attaque de Koro 3 morts",
     ] {
         assert!(
             matches!(parse_text(text, None), Parsed::Report(_)),
