@@ -146,10 +146,12 @@ impl ReportsConfig {
                 return Err(ConfigError::invalid(field, "must be 1 to 5"));
             }
         }
-        if !(10..=1800).contains(&self.ussd_session_timeout_secs) {
+        // A draft is kept 30 minutes from its last step: the code sent once the session is
+        // over must leave most of them.
+        if !(10..=600).contains(&self.ussd_session_timeout_secs) {
             return Err(ConfigError::invalid(
                 "reports.ussd_session_timeout_secs",
-                "must be 10 to 1800 (a draft is kept 30 minutes)",
+                "must be 10 to 600 (a draft is kept 30 minutes)",
             ));
         }
         if self.gazetteers.is_empty() && self.extra_gazetteers.is_empty() {

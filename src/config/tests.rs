@@ -110,7 +110,7 @@ fn bad_values_are_refused_naming_the_field() {
         ),
         (
             "[reports]\nussd_session_timeout_secs = 0",
-            "reports.ussd_session_timeout_secs: must be 10 to 1800",
+            "reports.ussd_session_timeout_secs: must be 10 to 600",
         ),
         ("[incidents]\nwindow_hours = 0", "incidents.window_hours"),
         (

@@ -63,12 +63,20 @@ fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered
             parsed,
             unverified,
             draft,
-        } => {
-            if let Some(session) = draft {
-                crate::store::ussd::taken_up(conn, *session)?;
+        } => match draft {
+            // Finished by dialling again, or by an earlier SMS, since it was read.
+            Some(session) if !crate::store::ussd::taken_up(conn, *session)? => {
+                let language = plan.language(parsed.language());
+                let values = minijinja::context! {};
+                just(
+                    reports
+                        .replies
+                        .render(&language, "draft_unknown", &values)
+                        .ok(),
+                )
             }
-            file(out, plan, inbound_id, parsed, *unverified)?
-        }
+            _ => file(out, plan, inbound_id, parsed, *unverified)?,
+        },
         Step::Reply(parsed) => reply_to(parsed),
         Step::OptOut { out: stop, parsed } => {
             contacts::set_opted_out(conn, &plan.sender, *stop, now)?;

@@ -6,13 +6,16 @@
 use super::apply::Out;
 use super::plan::{Plan, Step};
 use super::{Intake, Unread};
+use crate::parse::parse_report;
 use crate::store::StoreError;
 use crate::store::ussd::{self as sessions, Expired};
 use crate::ussd::{RESUME_MS, draft};
 
 impl Intake {
     /// Turns each `SUITE <code>` plan whose draft is found into the plan of the report it
-    /// finishes; the others stay as they are (and are told no such draft waits).
+    /// finishes. Without one (or with nothing in it), a message that reads as a report is
+    /// one (`Suite 2 morts a Koro ATT`); the others stay as they are (and are told no such
+    /// draft waits).
     pub(super) async fn complete_drafts(
         &self,
         round: &[Unread],
@@ -42,16 +45,29 @@ impl Intake {
                 Ok(found)
             })
             .await?;
-        for (i, code, state) in found {
-            let (message, plan) = (&round[i], &mut plans[i].1);
-            if let Some(finished) = plan
+        for (i, (_, plan)) in plans.iter_mut().enumerate() {
+            let Some(asked) = plan
                 .as_ref()
-                .and_then(|p| self.finish(message, p, code, &state))
-            {
-                *plan = Some(finished);
+                .filter(|p| matches!(p.step, Step::Draft { .. }))
+            else {
+                continue;
+            };
+            let draft = found.iter().find(|(at, _, _)| *at == i);
+            let replanned = draft
+                .and_then(|(_, code, state)| self.finish(&round[i], asked, *code, state))
+                .or_else(|| self.as_report(&round[i], asked));
+            if let Some(replanned) = replanned {
+                *plan = Some(replanned);
             }
         }
         Ok(plans)
+    }
+
+    /// A message that starts like `SUITE <code>` without such a draft, read as a report if
+    /// it is one.
+    fn as_report(&self, message: &Unread, plan: &Plan) -> Option<Plan> {
+        let report = self.plan_with(message, plan.contact.clone(), parse_report)?;
+        matches!(report.step, Step::File { .. }).then_some(report)
     }
 
     /// The plan of the report session `code`'s draft and the words added after the code
@@ -60,7 +76,9 @@ impl Intake {
         let Step::Draft { rest, .. } = &plan.step else {
             return None;
         };
-        let (text, language) = draft::finished(state, rest, &self.reports.vocabulary)?;
+        // Written in the language it will be read in: the sender's, else the session's.
+        let language = plan.contact.as_ref().and_then(|c| c.language.as_deref());
+        let (text, language) = draft::finished(state, rest, language, &self.reports.vocabulary)?;
         let message = Unread {
             text,
             language: Some(language),
@@ -84,12 +102,10 @@ pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>,
         else {
             continue;
         };
-        if let Ok(text) = out.reports.replies.render(
-            &language,
-            "ussd_draft",
-            &minijinja::Value::from_serialize(&values),
-        ) {
-            channels.extend(out.queue(&session.phone, text, None)?);
+        let values = minijinja::Value::from_serialize(&values);
+        match out.reports.replies.render(&language, "ussd_draft", &values) {
+            Ok(text) => channels.extend(out.queue(&session.phone, text, None)?),
+            Err(e) => tracing::warn!(error = %e, session = session.id, "draft notice not sent"),
         }
     }
     Ok(channels)

@@ -145,6 +145,16 @@ impl Intake {
 
     /// The message's plan; `None` if reading it failed (it is then set aside).
     fn plan_one(&self, message: &Unread, contact: Option<contacts::Contact>) -> Option<Plan> {
+        self.plan_with(message, contact, crate::parse::parse)
+    }
+
+    /// The message's plan as `parser` reads it; `None` if reading it failed.
+    fn plan_with(
+        &self,
+        message: &Unread,
+        contact: Option<contacts::Contact>,
+        parser: plan::Parser,
+    ) -> Option<Plan> {
         let received =
             DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
         let notice = message.throttled && self.first_flood_notice(&message.sender);
@@ -157,6 +167,7 @@ impl Intake {
                 &self.reports,
                 &self.config,
                 notice,
+                parser,
             )
         }));
         if planned.is_err() {

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::Unread;
 use crate::config::UnknownSenders;
-use crate::parse::{CommandKind, Input, Parsed, parse};
+use crate::parse::{CommandKind, Context, Input, Parsed};
+
+/// How a message is read: `parse`, or `parse_report` for one known not to be a command.
+pub(super) type Parser = fn(&Input<'_>, &Context<'_>) -> Parsed;
 use crate::reports::Reports;
 use crate::store::contacts::Contact;
 
@@ -133,6 +136,7 @@ pub(super) fn plan(
     reports: &Reports,
     policy: &Policy,
     notice_flood: bool,
+    parser: Parser,
 ) -> Plan {
     let contact = contact.filter(|c| c.active);
     let step = if message.is_loop || (message.throttled && !notice_flood) {
@@ -158,7 +162,7 @@ pub(super) fn plan(
             received,
         };
         step_for(
-            parse(&input, &reports.context()),
+            parser(&input, &reports.context()),
             contact.as_ref(),
             reports,
             policy,

@@ -115,18 +115,22 @@ fn command(
             _ => return None,
         },
         Command::Broadcast => broadcast(text, words, next),
-        // Only `SUITE` or `SUITE 12 ...`: `Suite a l attaque de Koro` is a report.
-        Command::Draft => match (words.len() - next, reference()) {
-            (0, _) => CommandKind::Draft {
-                code: None,
-                rest: String::new(),
-            },
-            (_, Some(code)) => CommandKind::Draft {
-                code: Some(code),
-                rest: after(text, words, next + 1),
-            },
-            _ => return None,
-        },
+        Command::Draft => draft(text, words, next)?,
+    })
+}
+
+/// Only `SUITE` or `SUITE 12 ...`: `Suite a l attaque de Koro` is a report.
+fn draft(text: &str, words: &Words<'_>, next: usize) -> Option<CommandKind> {
+    if next == words.len() {
+        return Some(CommandKind::Draft {
+            code: None,
+            rest: String::new(),
+        });
+    }
+    let code = words.tokens.get(next)?.digits()?;
+    Some(CommandKind::Draft {
+        code: Some(u64::from(code)),
+        rest: after(text, words, next + 1),
     })
 }
 

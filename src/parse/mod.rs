@@ -189,6 +189,16 @@ impl<'t> Words<'t> {
 
 /// Parses one message.
 pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
+    read(input, ctx, true)
+}
+
+/// Parses one message as a report even if it starts like a command: `Suite 2 morts a Koro
+/// ATT` from a sender with no unfinished USSD report 2.
+pub fn parse_report(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
+    read(input, ctx, false)
+}
+
+fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
     let text = input.text.trim();
     let tokens = tokenize(text);
     let language = pick_language(input, ctx, &tokens);
@@ -210,7 +220,7 @@ pub fn parse(input: &Input<'_>, ctx: &Context<'_>) -> Parsed {
     if start == words.len() {
         return error(ParseError::Empty);
     }
-    if let Some(command) = any_command(text, &words, start, language, ctx) {
+    if commands && let Some(command) = any_command(text, &words, start, language, ctx) {
         return Parsed::Command(command);
     }
     let Some(category) = category(&mut words, start, language) else {
@@ -330,7 +340,8 @@ fn first_word_category(
         return Some(category);
     }
     let word = words.folded(start).to_owned();
-    if word.chars().count() < 5 {
+    // A word of the language (`suite`) is no misspelt category (`fuite`).
+    if word.chars().count() < 5 || language.stop.contains(&word) {
         return None;
     }
     let close = language

@@ -154,11 +154,26 @@ pub fn expire(conn: &Connection, before: i64) -> Result<Vec<Expired>, StoreError
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// An unfinished session whose report was taken up in another.
-pub fn taken_up(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE ussd_sessions SET status = 'taken_up' WHERE id = ?1")?
+/// Whether the session still takes steps (not ended, expired or taken up since).
+pub fn open(conn: &Connection, channel: &str, session_id: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM ussd_sessions
+             WHERE channel = ?1 AND session_id = ?2 AND status = 'open'",
+        )?
+        .exists([channel, session_id])?)
+}
+
+/// An unfinished session whose report was taken up in another, or finished by SMS;
+/// `false` if it was already (a draft is finished once).
+pub fn taken_up(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE ussd_sessions SET status = 'taken_up'
+             WHERE id = ?1 AND status IN ('open', 'expired')",
+        )?
         .execute([id])?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// A report made in the menu, as the text of an SMS report, stored for the intake like

@@ -10,10 +10,19 @@ use super::report;
 use crate::gazetteer::Gazetteer;
 use crate::keywords::Vocabulary;
 
-/// The SMS report a draft and what its sender adds make, and the language it is written
-/// in; `None` if the draft has no category yet (nothing worth keeping).
-pub fn finished(state: &str, added: &str, vocabulary: &Vocabulary) -> Option<(String, String)> {
-    let (state, language) = read(state, vocabulary)?;
+/// The SMS report a draft and what its sender adds make, written in `language` (else the
+/// session's), and that language; `None` if the draft has no category yet (nothing worth
+/// keeping).
+pub fn finished(
+    state: &str,
+    added: &str,
+    language: Option<&str>,
+    vocabulary: &Vocabulary,
+) -> Option<(String, String)> {
+    let (state, session_language) = read(state, vocabulary)?;
+    let language = language
+        .filter(|l| vocabulary.get(l).is_some())
+        .map_or(session_language, str::to_owned);
     let words = vocabulary.get(&language)?;
     let text = report::text(&state.draft, words)?;
     Some((
@@ -107,7 +116,7 @@ mod tests {
             (
                 "en",
                 Step::Confirm,
-                placed,
+                placed.clone(),
                 " 2 injured ",
                 Some("ATT l:wof:123 k:3 yesterday 2 injured"),
             ),
@@ -120,11 +129,17 @@ mod tests {
             ),
         ];
         for (language, step, draft, added, expected) in cases {
-            let got = finished(&state(language, step, draft), added, &vocabulary);
+            let got = finished(&state(language, step, draft), added, None, &vocabulary);
             let expected = expected.map(|t| (t.to_owned(), language.to_owned()));
             assert_eq!(got, expected, "{language} {added:?}");
         }
-        assert_eq!(finished("not json", "Koro", &vocabulary), None);
+        assert_eq!(finished("not json", "Koro", None, &vocabulary), None);
+        let english = state("en", Step::When, placed);
+        assert_eq!(
+            finished(&english, "", Some("fr"), &vocabulary),
+            Some(("ATT l:wof:123 m:3 hier".into(), "fr".into())),
+            "written in the sender's language when it is known"
+        );
     }
 
     #[test]

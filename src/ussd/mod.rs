@@ -70,10 +70,7 @@ impl Ussd {
             return Ok((screen, false));
         }
         if let Some(session) = read.session.as_ref().filter(|s| self.is_over(s)) {
-            // A step after the provider's timeout changes nothing: the draft stays as it was.
-            let turn = expired(session);
-            let language = self.language_of(&turn.state);
-            return Ok((self.render(&turn, phone, &language).await?, false));
+            return Ok((self.over(session, phone).await?, false));
         }
         let (turn, resumed) = self.turn(&read, step);
         let language = self.language_of(&turn.state);
@@ -93,13 +90,28 @@ impl Ussd {
                 _ => None,
             },
             resumed,
+            was_open: read.session.is_some(),
         };
         let now = self.store.now_ms();
-        let answer = self
+        match self
             .store
             .write(move |conn| write.commit(conn, now))
-            .await?;
-        Ok((answer, filed.is_some()))
+            .await?
+        {
+            Some(answer) => Ok((answer, filed.is_some())),
+            None => match &read.session {
+                Some(session) => Ok((self.over(session, phone).await?, false)),
+                None => Err(StoreError::Sqlite("a new USSD session was over".into())),
+            },
+        }
+    }
+
+    /// The answer to a step of a session the provider has ended, or the menu closed: it
+    /// changes nothing, so a draft stays as its SMS code and a new dial find it.
+    async fn over(&self, session: &Session, phone: &str) -> Result<String, StoreError> {
+        let turn = expired(session);
+        let language = self.language_of(&turn.state);
+        self.render(&turn, phone, &language).await
     }
 
     async fn read(&self, channel: &str, step: &UssdStep, phone: &str) -> Result<Read, StoreError> {
@@ -193,11 +205,10 @@ impl Ussd {
             .map_err(|e| StoreError::Sqlite(format!("ussd screen: {e}")))
     }
 
-    /// The provider has ended the session: marked so, or no step for longer than its timeout.
+    /// Whether the session takes no more steps: the menu ended it, its draft was taken up
+    /// elsewhere, or the provider has (the sweep may not have marked it yet).
     fn is_over(&self, session: &Session) -> bool {
-        session.status == "expired"
-            || (session.status == "open"
-                && self.store.now_ms() - session.updated_at > self.timeout_ms)
+        session.status != "open" || self.store.now_ms() - session.updated_at > self.timeout_ms
     }
 
     fn language_of(&self, state: &State) -> String {
@@ -252,10 +263,13 @@ fn new_input<'t>(last: &str, text: &'t str) -> &'t str {
     }
 }
 
-/// The answer to a step of an expired session: its draft's code, if it holds one.
+/// The answer to a step of a session that is over: its draft's code, if it holds one that
+/// may still be finished.
 fn expired(session: &Session) -> Turn {
     let state: State = serde_json::from_str(&session.state).unwrap_or_default();
+    let unfinished = matches!(session.status.as_str(), "open" | "expired");
     let draft = state.step.resumable().and(state.draft.category.as_ref());
+    let draft = draft.filter(|_| unfinished);
     Turn {
         screen: menu::Screen {
             name: "expired",
@@ -297,10 +311,17 @@ struct Write {
     language: String,
     set_language: Option<String>,
     resumed: Option<i64>,
+    /// The session was open when read.
+    was_open: bool,
 }
 
 impl Write {
-    fn commit(&self, conn: &rusqlite::Connection, now: i64) -> Result<String, StoreError> {
+    /// Records the step and does what it calls for; `None` if the session was closed since
+    /// it was read (the sweep expired it, or its draft was finished by SMS).
+    fn commit(&self, conn: &rusqlite::Connection, now: i64) -> Result<Option<String>, StoreError> {
+        if self.was_open && !queries::open(conn, &self.channel, &self.step.session_id)? {
+            return Ok(None);
+        }
         let step = queries::Step {
             channel: &self.channel,
             session_id: &self.step.session_id,
@@ -313,7 +334,7 @@ impl Write {
         let answer = queries::record(conn, &step, now)?;
         if answer != self.screen {
             // A replay got here first: its answer stands, and what it did.
-            return Ok(answer);
+            return Ok(Some(answer));
         }
         if let Some(text) = &self.filed {
             let report = MenuReport {
@@ -331,7 +352,7 @@ impl Write {
         if let Some(id) = self.resumed {
             queries::taken_up(conn, id)?;
         }
-        Ok(answer)
+        Ok(Some(answer))
     }
 }
 

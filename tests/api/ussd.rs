@@ -325,4 +325,18 @@ async fn a_session_the_provider_ended_is_finished_by_sms_with_its_code() {
     assert_eq!(app.count("reports"), 1);
     let again = app.ussd("e3", MONITOR, "").await;
     assert!(again.starts_with("CON Vigie - alerte precoce"), "{again}");
+    let late = app.ussd("e1", MONITOR, "1*1*Bondo").await;
+    assert!(
+        late.starts_with("END Session expiree. Rappelez"),
+        "a finished draft offers no code: {late}"
+    );
+
+    // Words that start like the command, from someone with no such draft: a report.
+    app.sms("76000002", "Suite 2 morts a Koro ATT", "x4").await;
+    let replies = app.replies(OTHER, 1).await;
+    assert!(
+        replies[0].starts_with("Recu 1: ATTAQUE Koro"),
+        "{replies:?}"
+    );
+    assert_eq!(app.count("reports"), 2);
 }

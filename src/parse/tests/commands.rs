@@ -46,6 +46,13 @@ fn commands_are_recognised() {
             },
         ),
         (
+            "Suite 2 morts a Koro ATT",
+            CommandKind::Draft {
+                code: Some(2),
+                rest: "morts a Koro ATT".into(),
+            },
+        ),
+        (
             "bc 1234 Mopti-Ville  Road closed. ",
             CommandKind::Broadcast {
                 pin: "1234".into(),
@@ -75,5 +82,14 @@ fn words_of_a_report_are_not_taken_for_commands() {
             "{text}: {:?}",
             parse_text(text, None)
         );
+    }
+}
+
+#[test]
+fn a_word_of_the_language_is_not_taken_for_a_misspelt_category() {
+    // `suite` is one letter from `fuite` (displacement), but a French word of its own.
+    match parse_text("Suite a l attaque de Koro 3 morts", None) {
+        Parsed::Report(r) => assert_eq!(r.category, crate::keywords::Category::ATT),
+        other => panic!("{other:?}"),
     }
 }
