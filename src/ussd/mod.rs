@@ -107,7 +107,7 @@ impl Ussd {
     }
 
     /// The answer to a step of a session the provider has ended, or the menu closed: it
-    /// changes nothing, so a draft stays as its SMS code and a new dial find it.
+    /// changes nothing, so a draft stays for its SMS code and a new dial to find.
     async fn over(&self, session: &Session, phone: &str) -> Result<String, StoreError> {
         let turn = expired(session);
         let language = self.language_of(&turn.state);
