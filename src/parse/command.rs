@@ -3,7 +3,7 @@
 //! digit answering a numbered place choice. The command word comes first; case and accents do not matter.
 
 use super::Words;
-use crate::keywords::{Command, Language};
+use crate::keywords::{Command, Language, Vocabulary};
 
 /// A command message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,26 @@ pub(super) fn bare(text: &str, language: &Language) -> Option<CommandMessage> {
     (*command == Command::Help).then(|| CommandMessage {
         kind: CommandKind::Help,
         language: language.code.clone(),
+    })
+}
+
+/// The command in the sender's language, or a deliberate one in another (`YES 7` from a
+/// French speaker), answered in the sender's.
+pub(super) fn any(
+    text: &str,
+    words: &Words<'_>,
+    start: usize,
+    language: &Language,
+    vocabulary: &Vocabulary,
+) -> Option<CommandMessage> {
+    read(text, words, start, language).or_else(|| {
+        let others = vocabulary.languages().iter();
+        let mut found = others
+            .filter(|l| l.code != language.code)
+            .find_map(|l| read(text, words, start, l))
+            .filter(|c| c.kind.is_deliberate())?;
+        found.language.clone_from(&language.code);
+        Some(found)
     })
 }
 

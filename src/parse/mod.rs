@@ -220,7 +220,7 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
     if start == words.len() {
         return error(ParseError::Empty);
     }
-    if commands && let Some(command) = any_command(text, &words, start, language, ctx) {
+    if commands && let Some(command) = command::any(text, &words, start, language, ctx.vocabulary) {
         return Parsed::Command(command);
     }
     let Some(category) = category(&mut words, start, language) else {
@@ -269,26 +269,6 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
             words,
         },
     }
-}
-
-/// The command in the sender's language, or a deliberate one in another (`YES 7` from a
-/// French speaker), answered in the sender's.
-fn any_command(
-    text: &str,
-    words: &Words<'_>,
-    start: usize,
-    language: &Language,
-    ctx: &Context<'_>,
-) -> Option<command::CommandMessage> {
-    command::read(text, words, start, language).or_else(|| {
-        let others = ctx.vocabulary.languages().iter();
-        let mut found = others
-            .filter(|l| l.code != language.code)
-            .find_map(|l| command::read(text, words, start, l))
-            .filter(|c| c.kind.is_deliberate())?;
-        found.language.clone_from(&language.code);
-        Some(found)
-    })
 }
 
 fn pick_language<'v>(input: &Input<'_>, ctx: &Context<'v>, tokens: &[Token<'_>]) -> &'v Language {
