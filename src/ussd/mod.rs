@@ -99,10 +99,18 @@ impl Ussd {
             .await?
         {
             Some(answer) => Ok((answer, filed.is_some())),
-            None => match &read.session {
-                Some(session) => Ok((self.over(session, phone).await?, false)),
-                None => Err(StoreError::Sqlite("a new USSD session was over".into())),
-            },
+            None => {
+                let taken = || Session {
+                    id: 0,
+                    phone: phone.to_owned(),
+                    state: String::new(),
+                    last_text: String::new(),
+                    status: "taken_up".into(),
+                    updated_at: 0,
+                };
+                let session = read.session.unwrap_or_else(taken);
+                Ok((self.over(&session, phone).await?, false))
+            }
         }
     }
 
@@ -316,10 +324,20 @@ struct Write {
 }
 
 impl Write {
-    /// Records the step and does what it calls for; `None` if the session was closed since
-    /// it was read (the sweep expired it, or its draft was finished by SMS).
+    /// Records the step and does what it calls for; `None` if the session, or the draft it
+    /// takes up, was closed since it was read (the sweep expired it, or it was finished by
+    /// SMS).
     fn commit(&self, conn: &rusqlite::Connection, now: i64) -> Result<Option<String>, StoreError> {
-        if self.was_open && !queries::open(conn, &self.channel, &self.step.session_id)? {
+        let (channel, session_id) = (&self.channel, &self.step.session_id);
+        if self.was_open && !queries::open(conn, channel, session_id)? {
+            return Ok(None);
+        }
+        // The draft this new session takes up was finished by SMS since it was read. (If
+        // the session exists, a replay of this first step got here first, and took it.)
+        if let Some(id) = self.resumed
+            && queries::session(conn, channel, session_id)?.is_none()
+            && !queries::taken_up(conn, id)?
+        {
             return Ok(None);
         }
         let step = queries::Step {
@@ -348,9 +366,6 @@ impl Write {
         }
         if let Some(code) = &self.set_language {
             contacts::set_language(conn, &self.phone, code, now)?;
-        }
-        if let Some(id) = self.resumed {
-            queries::taken_up(conn, id)?;
         }
         Ok(Some(answer))
     }
