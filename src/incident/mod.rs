@@ -39,8 +39,9 @@ pub fn place_report(
     let (report_id, precision) = (report.id, report.spot.precision);
     let placed = match fuse(&report, &candidates, rules) {
         Fusion::Join(id) => {
-            let Some(mut incident) = queries::by_id(conn, id)? else {
-                return Err(StoreError::Sqlite(format!("incident {id} vanished")));
+            // Candidates are read whole (with their tally): the one joined is at hand.
+            let Some(mut incident) = candidates.into_iter().find(|i| i.id == id) else {
+                return Err(StoreError::Sqlite(format!("incident {id} is no candidate")));
             };
             let source = if queries::has_reported(conn, id, &report.reporter)? {
                 Source::Repeat

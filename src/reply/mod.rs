@@ -105,12 +105,7 @@ pub struct Replies {
 impl Replies {
     /// Reads `dir/<lang>/<name>.txt` for every language directory.
     pub fn load(dir: &Path, default: &str) -> Result<Self, ReplyError> {
-        let mut env = Environment::new();
-        env.set_trim_blocks(true);
-        // Words echoed from a message are cut, so a long one cannot push a reply past one SMS.
-        env.add_filter("truncate", |text: String, n: usize| -> String {
-            text.chars().take(n).collect()
-        });
+        let mut env = environment();
         let mut languages = Vec::new();
         let entries = std::fs::read_dir(dir).map_err(|e| ReplyError::Read {
             path: dir.display().to_string(),
@@ -126,13 +121,7 @@ impl Replies {
             }
             languages.push(language);
         }
-        for name in NAMES {
-            if env.get_template(&format!("{default}/{name}")).is_err() {
-                return Err(ReplyError::Missing {
-                    name: format!("{default}/{name}"),
-                });
-            }
-        }
+        require(&env, default, &NAMES, "")?;
         Ok(Self {
             env,
             languages,
@@ -142,12 +131,7 @@ impl Replies {
 
     /// Renders `name` in `language` (else the default language), folded to GSM-7.
     pub fn render(&self, language: &str, name: &str, values: &Value) -> Result<String, ReplyError> {
-        let key = format!("{language}/{name}");
-        let key = if self.env.get_template(&key).is_ok() {
-            key
-        } else {
-            format!("{}/{name}", self.default)
-        };
+        let key = key_for(&self.env, language, &self.default, name);
         let template = self
             .env
             .get_template(&key)
@@ -183,6 +167,45 @@ impl Replies {
             }
         }
         Ok(())
+    }
+}
+
+/// The template environment replies and USSD screens share.
+pub(crate) fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    // Words echoed from a message are cut, so a long one cannot push a text past its limit.
+    env.add_filter("truncate", |text: String, n: usize| -> String {
+        text.chars().take(n).collect()
+    });
+    env
+}
+
+/// The key of template `name` in `language`, else in the default language.
+pub(crate) fn key_for(env: &Environment<'_>, language: &str, default: &str, name: &str) -> String {
+    let key = format!("{language}/{name}");
+    if env.get_template(&key).is_ok() {
+        key
+    } else {
+        format!("{default}/{name}")
+    }
+}
+
+/// Fails naming the first of `names` the default language lacks (`kind`: which set).
+pub(crate) fn require(
+    env: &Environment<'_>,
+    default: &str,
+    names: &[&str],
+    kind: &str,
+) -> Result<(), ReplyError> {
+    match names
+        .iter()
+        .find(|name| env.get_template(&format!("{default}/{name}")).is_err())
+    {
+        Some(name) => Err(ReplyError::Missing {
+            name: format!("{kind}{default}/{name}"),
+        }),
+        None => Ok(()),
     }
 }
 

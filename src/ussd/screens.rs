@@ -46,11 +46,7 @@ pub struct Screens {
 impl Screens {
     /// Reads `dir/<lang>/*.txt`; every screen must exist in the default language.
     pub fn load(dir: &Path, default: &str) -> Result<Self, ReplyError> {
-        let mut env = Environment::new();
-        env.set_trim_blocks(true);
-        env.add_filter("truncate", |text: String, n: usize| -> String {
-            text.chars().take(n).collect()
-        });
+        let mut env = crate::reply::environment();
         let mut languages = Vec::new();
         let read_dir = |path: &Path| {
             std::fs::read_dir(path).map_err(|e| ReplyError::Read {
@@ -65,13 +61,7 @@ impl Screens {
             }
             languages.push(language);
         }
-        for name in NAMES {
-            if env.get_template(&format!("{default}/{name}")).is_err() {
-                return Err(ReplyError::Missing {
-                    name: format!("ussd {default}/{name}"),
-                });
-            }
-        }
+        crate::reply::require(&env, default, &NAMES, "ussd ")?;
         Ok(Self {
             env,
             languages,
@@ -81,12 +71,7 @@ impl Screens {
 
     /// The screen's text in `language`, with `CON ` or `END ` in front as the provider wants.
     pub fn render(&self, language: &str, screen: &Screen) -> Result<String, ReplyError> {
-        let key = format!("{language}/{}", screen.name);
-        let key = if self.env.get_template(&key).is_ok() {
-            key
-        } else {
-            format!("{}/{}", self.default, screen.name)
-        };
+        let key = crate::reply::key_for(&self.env, language, &self.default, screen.name);
         let mut values = screen.values.clone();
         if let Value::Object(map) = &mut values {
             map.insert("error".into(), json!(screen.error));
