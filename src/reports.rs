@@ -85,10 +85,15 @@ impl Reports {
             received,
         };
         let parsed = parse(&input, &self.context());
-        let reply = reply_for(&self.replies, &parsed, &self.gazetteer, 1042, false)
-            .unwrap_or_else(|e| format!("(no reply: {e})"));
+        let reply = reply_for(&self.replies, &parsed, &self.gazetteer, 1042, false);
         let mut out = self.describe(&parsed);
-        out["reply"] = reply.into();
+        // A reply that cannot be written is no reply: `null`, and why beside it.
+        let (reply, reply_error) = match reply {
+            Ok(text) => (Value::from(text), Value::Null),
+            Err(e) => (Value::Null, Value::from(e.to_string())),
+        };
+        out["reply"] = reply;
+        out["reply_error"] = reply_error;
         out
     }
 

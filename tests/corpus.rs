@@ -138,9 +138,7 @@ proptest! {
     #[test]
     fn any_text_gets_an_answer(text in "\\PC{0,2000}") {
         let got = reports().parse_json(&text, None, None, received());
-        let status = got["status"].as_str().unwrap_or_default();
-        prop_assert!(["ok", "error", "ambiguous"].contains(&status), "{}", got);
-        prop_assert!(got["reply"].as_str().is_some_and(|r| !r.is_empty()));
+        check_answer(&got)?;
     }
 
     /// Report-shaped noise: categories, places, numbers and punctuation in any order.
@@ -156,8 +154,22 @@ proptest! {
     )) {
         let text = words.join(" ");
         let got = reports().parse_json(&text, None, None, received());
-        prop_assert!(got["status"].is_string(), "{}", got);
+        check_answer(&got)?;
     }
+}
+
+/// A status from the allowed set and a reply of one GSM-7 segment.
+fn check_answer(got: &Value) -> Result<(), TestCaseError> {
+    let status = got["status"].as_str().unwrap_or_default();
+    prop_assert!(["ok", "error", "ambiguous"].contains(&status), "{}", got);
+    let reply = got["reply"].as_str().unwrap_or_default();
+    prop_assert!(!reply.is_empty(), "no reply: {}", got);
+    prop_assert!(
+        vigie::gsm7::is_gsm7(reply) && vigie::gsm7::segments(reply) == 1,
+        "reply `{}` is not one GSM-7 segment",
+        reply
+    );
+    Ok(())
 }
 
 #[test]

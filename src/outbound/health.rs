@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::provider::SendOutcome;
 
+/// Longest a throttling provider holds the channel; a longer ask is honoured by the
+/// throttled message's own retry time, while the rest of the queue goes on at a slower pace.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
 /// A change worth logging and exporting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -46,7 +50,8 @@ impl Health {
             SendOutcome::Retry(f) => {
                 if f.throttled {
                     self.throttled.store(true, Ordering::Relaxed);
-                    self.pause_until(now + f.retry_after.unwrap_or(Duration::from_secs(1)));
+                    let asked = f.retry_after.unwrap_or(Duration::from_secs(1));
+                    self.pause_until(now + asked.min(MAX_PAUSE));
                 }
                 f.transport
             }
@@ -141,5 +146,12 @@ mod tests {
         assert!(!health.take_throttled(), "taken once");
         assert_eq!(health.pause_left(now), Some(Duration::from_secs(5)));
         assert_eq!(health.pause_left(now + Duration::from_secs(6)), None);
+        let an_hour = SendOutcome::Retry(Failure {
+            throttled: true,
+            retry_after: Some(Duration::from_secs(3600)),
+            ..Failure::new("429", None)
+        });
+        health.record(&an_hour, now);
+        assert_eq!(health.pause_left(now), Some(MAX_PAUSE), "held at most 30 s");
     }
 }

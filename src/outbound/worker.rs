@@ -25,9 +25,6 @@ const POLL: Duration = Duration::from_millis(500);
 /// Most messages claimed at once; fewer on slow channels, so an alert queued meanwhile
 /// does not wait behind a long claimed batch.
 const CLAIM_MAX: usize = 256;
-/// Longest a throttling provider holds up the claimed batch; longer asks are honoured by
-/// the throttled message's own retry time, and the batch must not outlive its claim.
-const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// What became of a claimed message.
 pub(super) enum Done {
@@ -86,6 +83,15 @@ impl Worker {
             if tx.is_closed() {
                 tracing::error!(channel = %self.channel.id, "outcome recorder gone: sending stops");
                 return;
+            }
+            if let Some(pause) = self.pause_left() {
+                // Nothing is claimed while the provider asks us to hold off, so what is due
+                // when the pause ends goes out in priority order: alerts first.
+                tokio::select! {
+                    () = tokio::time::sleep(pause) => {}
+                    () = shutdown.cancelled() => {}
+                }
+                continue;
             }
             let limit = match self.capacity(pace.batch(CLAIM_MAX), &mut next_probe).await {
                 Some(limit) => limit,
@@ -197,8 +203,13 @@ impl Worker {
         }
     }
 
-    /// Starts a send for each message as capacity, pause and rate allow; on shutdown the
-    /// rest go back to the queue.
+    fn pause_left(&self) -> Option<Duration> {
+        self.lane()?.health.pause_left(Instant::now())
+    }
+
+    /// Starts a send for each message as capacity and rate allow. On shutdown, or when the
+    /// provider asks us to hold off, the rest go back to the queue unattempted: an alert
+    /// queued during a pause must not wait behind a batch claimed before it.
     async fn dispatch(&self, claimed: Vec<Claimed>, d: Dispatch<'_>) {
         let mut claimed = claimed.into_iter();
         while let Some(msg) = claimed.next() {
@@ -226,8 +237,8 @@ impl Worker {
         }
     }
 
-    /// Waits for a free in-flight slot, the end of any pause the provider asked for, and
-    /// the pace (slowed after throttling, relaxed after calm).
+    /// Waits for a free in-flight slot and the pace (slowed after throttling, relaxed after
+    /// calm); `None` if the provider asked us to hold off meanwhile.
     async fn ready(
         &self,
         in_flight: &Arc<Semaphore>,
@@ -235,8 +246,8 @@ impl Worker {
     ) -> Option<OwnedSemaphorePermit> {
         let permit = Arc::clone(in_flight).acquire_owned().await.ok()?;
         let lane = self.lane()?;
-        if let Some(pause) = lane.health.pause_left(Instant::now()) {
-            tokio::time::sleep(pause.min(MAX_PAUSE)).await;
+        if lane.health.pause_left(Instant::now()).is_some() {
+            return None;
         }
         let now = Instant::now();
         if lane.health.take_throttled() {

@@ -60,9 +60,12 @@ async fn the_messages_api_needs_the_admin_token() {
 #[tokio::test]
 async fn the_messages_api_pages_and_names_bad_parameters() {
     let app = spawn_app().await;
-    for i in 0..3 {
-        app.post_form("/webhooks/sim/sms", &format!("from=76123456&text=RAS+{i}"))
-            .await;
+    for i in 1..=3 {
+        app.post_form(
+            "/webhooks/sim/sms",
+            &format!("from=76123456&text=ATT+Koro+{i}+blesses"),
+        )
+        .await;
     }
     let get = |query: &'static str| {
         app.client
@@ -74,10 +77,34 @@ async fn the_messages_api_pages_and_names_bad_parameters() {
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
     assert_eq!(page["next_before"], 2);
     let rest: serde_json::Value = get("limit=2&before=2").await.unwrap().json().await.unwrap();
-    assert_eq!(rest["messages"][0]["text"], "RAS 0");
+    assert_eq!(rest["messages"][0]["text"], "ATT Koro 1 blesses");
+    app.replies("+22376123456", 3).await;
     let out: serde_json::Value = get("direction=out").await.unwrap().json().await.unwrap();
-    // Replies to the three messages, as the intake gets to them.
-    assert!(out["messages"].as_array().unwrap().len() <= 3);
+    let listed: Vec<_> = out["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let field = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+            (field("recipient"), field("purpose"), field("text"))
+        })
+        .collect();
+    let reply = |text: &str| {
+        (
+            "+22376123456".to_owned(),
+            "reply".to_owned(),
+            text.to_owned(),
+        )
+    };
+    assert_eq!(
+        listed,
+        [
+            reply("Recu 1: ATTAQUE Koro (Mopti), 3 blesses"),
+            reply("Recu 1: ATTAQUE Koro (Mopti), 2 blesses"),
+            reply("Recu 1: ATTAQUE Koro (Mopti), 1 blesse"),
+        ],
+        "newest first, one reply each"
+    );
     for (query, needle) in [
         ("limit=0", "limit"),
         ("direction=sideways", "direction"),
@@ -90,8 +117,48 @@ async fn the_messages_api_pages_and_names_bad_parameters() {
 }
 
 #[tokio::test]
-async fn the_sim_outbox_answers() {
+async fn the_sim_outbox_shows_what_was_sent_to_each_phone() {
     let app = spawn_app().await;
-    let body: serde_json::Value = app.get("/sim/outbox").await.json().await.unwrap();
-    assert_eq!(body["messages"].as_array().unwrap().len(), 0);
+    let outbox = |query: &'static str| {
+        let app = &app;
+        async move {
+            let url = format!("/sim/outbox{query}");
+            let body: serde_json::Value = app.get(&url).await.json().await.unwrap();
+            body["messages"].as_array().unwrap().clone()
+        }
+    };
+    assert_eq!(outbox("").await.len(), 0);
+    app.post_form("/webhooks/sim/sms", "from=76123456&text=AIDE")
+        .await;
+    app.queue_sms("+22370000001", "Reunion demain").await;
+    app.replies("+22376123456", 1).await;
+    app.replies("+22370000001", 1).await;
+    let all = outbox("").await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let mine = outbox("?to=76123456").await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["recipient"], "+22376123456");
+    assert_eq!(mine[0]["purpose"], "reply");
+    assert!(
+        mine[0]["text"].as_str().unwrap().starts_with("Format:"),
+        "{mine:?}"
+    );
+    let theirs = outbox("?to=%2B22370000001").await;
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["text"], "Reunion demain");
+    assert_eq!(outbox("?to=76000000").await.len(), 0);
+}
+
+#[tokio::test]
+async fn readiness_fails_while_the_database_takes_no_write() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // Another process holds the database's write lock past the writer's patience.
+    let lock = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.text().await.unwrap(), "database not writable");
+    lock.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(app.get("/readyz").await.status(), 200);
 }

@@ -316,10 +316,23 @@ async fn zones_are_managed_through_the_api_and_checked() {
         .api(
             reqwest::Method::PATCH,
             "/api/zones/konna",
-            Some(json!({ "name": "Konna" })),
+            Some(json!({ "name": "Konna et environs" })),
         )
         .await;
-    assert_eq!((status, &body["zone"]["name"]), (200, &json!("Konna")));
+    assert_eq!(
+        (status, &body["zone"]["name"]),
+        (200, &json!("Konna et environs"))
+    );
+    let (status, body) = app
+        .api(reqwest::Method::GET, "/api/zones/konna", None)
+        .await;
+    assert_eq!(status, 200);
+    let zone = &body["zone"];
+    assert_eq!(zone["name"], "Konna et environs", "stored: {body}");
+    assert_eq!(
+        zone["circles"][0]["radius_km"], 10.0,
+        "the rest kept: {body}"
+    );
     let polygon = json!({ "polygons": [{ "type": "Point", "coordinates": [0, 0] }] });
     let (status, body) = app
         .api(reqwest::Method::PATCH, "/api/zones/konna", Some(polygon))

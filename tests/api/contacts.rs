@@ -46,6 +46,16 @@ async fn contacts_are_created_changed_listed_and_deleted() {
     assert_eq!(body["contact"]["name"], "Awa", "untouched fields stay");
     let (_, list) = app.api(reqwest::Method::GET, "/api/contacts", None).await;
     assert_eq!(list["contacts"].as_array().unwrap().len(), 1);
+    let stored = &list["contacts"][0];
+    assert_eq!(
+        (&stored["roles"], &stored["language"], &stored["name"]),
+        (
+            &json!(["monitor", "responder"]),
+            &json!("en"),
+            &json!("Awa")
+        ),
+        "the change is stored, not only echoed: {stored}"
+    );
     let (status, _) = app
         .api(
             reqwest::Method::DELETE,

@@ -210,6 +210,18 @@ impl TestApp {
         }
     }
 
+    /// Waits until `SELECT count(*) FROM {rows}` finds one; panics after 20 s.
+    pub async fn wait_for_rows(&self, rows: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while self.count(rows) == 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no row within 20 s: {rows}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// An admin API call; the JSON answer (`null` when none).
     pub async fn api(
         &self,

@@ -151,6 +151,11 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = sim_only_config(dir.path());
     let (mut child, addr) = start_process(&config).await;
+    // Requests the server has begun (it asked for their bodies) when the signal comes.
+    let mut held = Vec::new();
+    for i in 0..HELD {
+        held.push(HeldRequest::begin(addr, &format!("held-{i}")).await);
+    }
     let pid = child.id().unwrap().to_string();
     let terminate = async {
         let sent = tokio::process::Command::new("kill")
@@ -159,11 +164,68 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0() {
             .await
             .unwrap();
         assert!(sent.success());
-        child.wait().await.unwrap()
+        let mut answers = Vec::new();
+        for request in held {
+            answers.push(request.finish().await);
+        }
+        (child.wait().await.unwrap(), answers)
     };
-    let (status, outcomes) = load_until_stopped(addr, 100, terminate).await;
+    let ((status, answers), outcomes) = load_until_stopped(addr, 100, terminate).await;
     assert!(status.success(), "vigie exited with {status}");
     let stored = stored_ids(&db);
+    for (i, answer) in answers.iter().enumerate() {
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "held request {i} answered: {answer:?}"
+        );
+        assert!(
+            stored.contains(&format!("held-{i}")),
+            "held request {i} not stored"
+        );
+    }
     let lost: Vec<_> = outcomes.acked.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
+
+/// Requests held open across the signal.
+const HELD: usize = 4;
+
+/// A webhook request whose body is sent only when asked: the server has read its headers
+/// and is waiting for the body (it answered `100 Continue`).
+struct HeldRequest {
+    stream: tokio::net::TcpStream,
+    body: String,
+}
+
+impl HeldRequest {
+    async fn begin(addr: SocketAddr, id: &str) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = format!("id={id}&from=%2B22376999999&text=ATT+Koro");
+        let head = format!(
+            "POST /webhooks/sim/sms HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nExpect: 100-continue\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        while !answer.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            let read = stream.read(&mut byte).await.unwrap();
+            assert_eq!(read, 1, "closed before 100 Continue: {answer:?}");
+            answer.push(byte[0]);
+        }
+        assert!(answer.starts_with(b"HTTP/1.1 100"), "{answer:?}");
+        Self { stream, body }
+    }
+
+    /// Sends the body; the server's whole answer.
+    async fn finish(mut self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // The server may have closed the connection: the answer read below tells.
+        let _ = self.stream.write_all(self.body.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = self.stream.read_to_end(&mut answer).await;
+        String::from_utf8_lossy(&answer).into_owned()
+    }
 }

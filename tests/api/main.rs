@@ -17,5 +17,6 @@ mod lifecycle;
 mod outbound;
 mod outbound_safety;
 mod refusals;
+mod sending_order;
 mod ussd;
 mod reports;

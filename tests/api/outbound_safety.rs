@@ -215,18 +215,40 @@ async fn a_report_for_an_attempt_we_thought_lost_stops_its_retry() {
     let double = Double::start(Kind::Twilio).await;
     double.script([Step::Hang]);
     let outbound = format!("send_timeout_secs = 2\n{}", route("+223", "tw", ""));
-    let app = gateway(&outbound, &channel("tw", Kind::Twilio, &double.base_url())).await;
+    let channels = channel("tw", Kind::Twilio, &double.base_url());
+    let retry = "base_secs = 60\nmax_delay_secs = 60";
+    let dir = tempfile::tempdir().unwrap();
+    let app = gateway_retrying(dir, &outbound, retry, &channels).await;
     let id = app.queue_sms("+22376123456", "Alerte").await;
-    double.wait_for(1, WAIT).await;
-    // Twilio took it and reports delivery; its answer to us never comes (we time out).
+    // Twilio took it, but its answer never comes: the attempt times out and is given up
+    // for lost, the message queued again for a minute later.
+    app.wait_for_rows(&format!(
+        "outbound_messages WHERE id = {id} AND attempts = 1 AND status = 'queued'"
+    ))
+    .await;
+    let message = app.outbound(id).await;
+    assert!(
+        message["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("timed out"),
+        "{message}"
+    );
     let path = format!("/webhooks/tw/status?token=s3cret&ref={id}");
     let report = "MessageSid=SM1&MessageStatus=delivered&AccountSid=AC123";
     assert_eq!(app.post_twilio(&path, report).await.status(), 200);
     let message = app.wait_status(id, "delivered", WAIT).await;
     assert_eq!(message["provider_message_id"], "SM1");
-    // Past the retry time: the SMS was not sent a second time.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(double.requests().len(), 1);
+    // Past the retry time, the sender sends what is due: a later message, not this one.
+    app.clock.advance(Duration::from_secs(61));
+    let later = app.queue_sms("+22376123456", "Plus tard").await;
+    app.wait_status(later, "sent", WAIT).await;
+    let bodies: Vec<_> = double
+        .requests()
+        .iter()
+        .map(|r| r.form_value("Body"))
+        .collect();
+    assert_eq!(bodies, [Some("Alerte".into()), Some("Plus tard".into())]);
     assert_eq!(app.outbound(id).await["status"], "delivered");
 }
 
@@ -260,4 +282,36 @@ async fn messages_not_sent_within_the_maximum_age_expire() {
         "expired messages were never sent"
     );
     assert!(sent < 10);
+}
+
+#[tokio::test]
+async fn a_send_error_never_carries_the_channels_credentials() {
+    // Kannel takes its username and password in the URL, which transport errors quote.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused = format!("http://{}/cgi-bin/sendsms", closed.local_addr().unwrap());
+    drop(closed);
+    let hanging = Double::start(Kind::Kannel).await;
+    hanging.script([Step::Hang]);
+    let channels =
+        channel("kr", Kind::Kannel, &refused) + &channel("kh", Kind::Kannel, &hanging.base_url());
+    let outbound = format!(
+        "send_timeout_secs = 1\n{}{}",
+        route("+22376", "kr", ""),
+        route("+22377", "kh", "")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let app = gateway_retrying(dir, &outbound, "max_attempts = 1", &channels).await;
+    for (to, cause) in [
+        ("+22376123456", "cannot connect"),
+        ("+22377123456", "timed out"),
+    ] {
+        let id = app.queue_sms(to, "Alerte").await;
+        let message = app.wait_status(id, "failed", WAIT).await;
+        let error = message["last_error"].as_str().unwrap();
+        assert!(error.starts_with(cause), "{error}");
+        assert!(
+            !error.contains("kn-pass") && !error.contains("kn-user"),
+            "{error}"
+        );
+    }
 }

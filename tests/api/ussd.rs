@@ -278,7 +278,8 @@ async fn a_session_the_provider_ended_is_finished_by_sms_with_its_code() {
     app.clock.advance(Duration::from_secs(181));
 
     let code = app.one::<i64>("SELECT id FROM ussd_sessions WHERE session_id = 'e1'");
-    let late = app.ussd("e1", MONITOR, "1*1*Koro").await;
+    // A place the SUITE below does not name, so a step that changed the draft would show.
+    let late = app.ussd("e1", MONITOR, "1*1*Bankass").await;
     assert!(
         late.starts_with("END Session expiree.") && late.contains(&format!("SUITE {code} ")),
         "a step after the provider's timeout: {late}"

@@ -113,6 +113,9 @@ struct Inner {
     others: Vec<Recorded>,
     /// Orange tokens issued and not revoked.
     valid_tokens: Vec<String>,
+    /// Send requests being answered now, and the most there ever were at once.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 #[derive(Debug)]
@@ -162,6 +165,11 @@ impl Double {
     /// Send requests received so far (not Orange token requests), in arrival order.
     pub fn requests(&self) -> Vec<Recorded> {
         self.shared.lock().sends.clone()
+    }
+
+    /// The most send requests this double was answering at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.shared.lock().most_in_flight
     }
 
     pub fn token_requests(&self) -> Vec<Recorded> {
@@ -309,6 +317,17 @@ async fn record(req: Request) -> Recorded {
 }
 
 async fn send(shared: &Shared, rec: Recorded) -> Response {
+    {
+        let mut inner = shared.lock();
+        inner.in_flight += 1;
+        inner.most_in_flight = inner.most_in_flight.max(inner.in_flight);
+    }
+    let answer = answer(shared, rec).await;
+    shared.lock().in_flight -= 1;
+    answer
+}
+
+async fn answer(shared: &Shared, rec: Recorded) -> Response {
     let (step, n) = shared.admit(&rec);
     let Some(step) = step else {
         return orange_expired();

@@ -1,0 +1,78 @@
+//! What the queue sends first and how many at once: alerts before replies before
+//! broadcasts, also when a channel the provider paused resumes; never more requests in
+//! flight than the channel allows.
+
+use std::time::Duration;
+
+use crate::doubles::{Double, Kind, Step};
+use crate::helpers::TestApp;
+use crate::outbound::{WAIT, channel, gateway, route};
+
+impl TestApp {
+    /// Queues an SMS of `purpose` through the admin API; returns its id.
+    async fn queue_for(&self, to: &str, text: &str, purpose: &str) -> i64 {
+        let response = self.send_sms(to, text, purpose).await;
+        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["messages"][0]["id"].as_i64().unwrap()
+    }
+}
+
+/// The channel `id` of `kind` at `double`, with at most `n` requests in flight.
+fn channel_in_flight(id: &str, kind: Kind, double: &Double, n: u32) -> String {
+    channel(id, kind, &double.base_url()).replace(
+        "send_per_second = 0",
+        &format!("send_per_second = 0\nmax_in_flight = {n}"),
+    )
+}
+
+#[tokio::test]
+async fn a_paused_channel_resumes_with_the_alert_then_the_reply_then_the_broadcast() {
+    let double = Double::start(Kind::AfricasTalking).await;
+    double.script([Step::Throttle(2)]);
+    let channels = channel_in_flight("at", Kind::AfricasTalking, &double, 1);
+    let app = gateway(&route("+223", "at", ""), &channels).await;
+    let first = app.queue_for("+22376000000", "Avant", "system").await;
+    // Throttled: the provider asks the channel to hold off for 2 s.
+    app.wait_for_rows(&format!(
+        "outbound_messages WHERE id = {first} AND attempts = 1 AND status = 'queued'"
+    ))
+    .await;
+    // Queued least urgent first, during the pause; a sender that claimed the broadcast
+    // while paused would send it first.
+    app.queue_for("+22376000001", "Diffusion", "broadcast")
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.queue_for("+22376000002", "Reponse", "reply").await;
+    app.queue_for("+22376000003", "Alerte", "alert").await;
+
+    let sent = double.wait_for(5, WAIT).await;
+    let texts: Vec<String> = sent[1..]
+        .iter()
+        .map(|r| r.form_value("message").unwrap())
+        .collect();
+    let at = |text: &str| texts.iter().position(|t| t == text).unwrap();
+    assert!(
+        at("Alerte") < at("Reponse") && at("Reponse") < at("Diffusion"),
+        "sent in this order after the pause: {texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn no_more_requests_in_flight_than_the_channel_allows() {
+    let double = Double::start(Kind::Infobip).await;
+    double.script(vec![Step::Delay(Duration::from_millis(300)); 6]);
+    let channels = channel_in_flight("ib", Kind::Infobip, &double, 2);
+    let app = gateway(&route("+223", "ib", ""), &channels).await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(
+            app.queue_for(&format!("+2237600000{i}"), "Alerte", "alert")
+                .await,
+        );
+    }
+    for id in ids {
+        app.wait_status(id, "sent", WAIT).await;
+    }
+    assert_eq!(double.most_in_flight(), 2, "two at once, never more");
+}
