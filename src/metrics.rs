@@ -85,6 +85,7 @@ pub struct Metrics {
     first_alert_seconds: Histogram,
     ack_seconds: Histogram,
     escalations: Counter,
+    alert_sweeps: Counter,
 }
 
 impl Default for Metrics {
@@ -193,6 +194,12 @@ impl Metrics {
                 "Unacknowledged alerts escalated a level",
                 Counter::default(),
             ),
+            alert_sweeps: registered(
+                &mut r,
+                "alert_sweeps",
+                "Sweeps for due updates and escalations completed: flat means none are sent",
+                Counter::default(),
+            ),
             registry: r,
         }
     }
@@ -219,6 +226,10 @@ impl Metrics {
 
     pub fn escalated(&self) {
         self.escalations.inc();
+    }
+
+    pub fn alerts_swept(&self) {
+        self.alert_sweeps.inc();
     }
 
     /// Sets the depth of every sending channel; statuses absent from `counts` are 0.

@@ -1,6 +1,6 @@
 //! Stage 4, fan-out: an incident that meets its zones' rules alerts every matching
 //! responder, in their language, in the same transaction as the report that tipped it;
-//! later reports bring updates (at most one per interval) or alerts to newly matching
+//! later reports bring updates (at most one per interval; a correction at once) or alerts to newly matching
 //! responders; an alert nobody acknowledges escalates (`escalate`); `OK` and `INFO` are
 //! answered (`answer`); `send` queues and records them. The pure parts: `zones` (which
 //! zones contain an incident), `policy` (when an update is due) and `message` (what an
@@ -28,7 +28,7 @@ use crate::store::alerts::{self as queries, AlertState, Recipient, Subscriber};
 use crate::store::incidents;
 use crate::text::fold;
 pub use answer::{Answered, Asker};
-use policy::{Said, Update, UpdateRules};
+use policy::{Cause, Said, Update, UpdateRules};
 pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
 
 /// The fan-out stage.
@@ -130,24 +130,43 @@ impl Fanout {
     /// After an incident changed: its first alert, an update, alerts to responders newly
     /// matching, or nothing. Returns the channels with messages waiting.
     pub fn after_change(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+        self.changed(tx, id, Cause::Event)
+    }
+
+    /// The same after a coordinator's correction: an update worth sending goes now.
+    pub fn after_correction(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+        self.changed(tx, id, Cause::Correction)
+    }
+
+    fn changed(&self, tx: &Tx<'_>, id: i64, cause: Cause) -> Result<Vec<String>, StoreError> {
         match incidents::by_id(tx.conn, id)? {
-            Some(incident) => self.after_filing(tx, incident),
+            Some(incident) => self.look_again(tx, incident, cause),
             None => Ok(Vec::new()),
         }
     }
 
     /// The same, for an incident just filed (as fusion left it, with its reports).
     pub fn after_filing(&self, tx: &Tx<'_>, incident: Incident) -> Result<Vec<String>, StoreError> {
+        self.look_again(tx, incident, Cause::Event)
+    }
+
+    fn look_again(
+        &self,
+        tx: &Tx<'_>,
+        incident: Incident,
+        cause: Cause,
+    ) -> Result<Vec<String>, StoreError> {
         let Some(loaded) = self.with_state(tx.conn, incident)? else {
             return Ok(Vec::new());
         };
         let (incident, state) = (&loaded.incident, &loaded.state);
         let recipients = self.recipients(tx.conn, &loaded)?;
-        let said = Said::new(state.severity, incident.sources(), &incident.counts());
+        let said = Said::new(state.severity, incident.sources(), &incident.counts())
+            .naming(incident.category.code(), &incident.spot.name);
         if state.version == 0 {
             return self.first_alert(tx, &loaded, &said, &recipients);
         }
-        self.follow_up(tx, &loaded, &said, &recipients)
+        self.follow_up(tx, &loaded, &said, &recipients, cause)
     }
 
     /// The incident now calls for an alert in some zone: version 1 to every recipient,
@@ -190,6 +209,7 @@ impl Fanout {
         loaded: &Loaded,
         said: &Said,
         recipients: &[Recipient],
+        cause: Cause,
     ) -> Result<Vec<String>, StoreError> {
         let (incident, state) = (&loaded.incident, &loaded.state);
         let last: Said = state
@@ -198,7 +218,7 @@ impl Fanout {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
         let since = tx.now - state.last_alert_at.unwrap_or(0);
-        let decision = policy::update(&last, said, since, &self.updates);
+        let decision = policy::update(&last, said, since, &self.updates, cause);
         let version = state.version + i64::from(decision == Update::Now);
         let alerted = queries::alerted(tx.conn, incident.id, 0)?;
         let known: BTreeSet<&str> = alerted.iter().map(|r| r.phone.as_str()).collect();

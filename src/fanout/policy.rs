@@ -1,5 +1,7 @@
 //! When an alerted incident is worth an update: its severity rose, a count grew by the
-//! step, or its sources passed the next step; and at most one update per interval. Pure.
+//! step, its sources passed the next step, or its category or place is no longer what the
+//! alert said; and at most one update per interval, unless a coordinator corrected it.
+//! Pure.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +17,12 @@ pub struct Said {
     pub sources: u32,
     /// Each count given, by field (`several` is 2).
     pub counts: BTreeMap<String, u32>,
+    /// The category code and the place as the alert named them; empty in what was stored
+    /// before they were kept (then no change of them is seen).
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub place: String,
 }
 
 impl Said {
@@ -26,6 +34,17 @@ impl Said {
                 .fields()
                 .filter_map(|(field, c)| Some((field.to_owned(), number(c?))))
                 .collect(),
+            category: String::new(),
+            place: String::new(),
+        }
+    }
+
+    /// The same, with the category and place the alert names.
+    pub fn naming(self, category: &str, place: &str) -> Self {
+        Self {
+            category: category.to_owned(),
+            place: place.to_owned(),
+            ..self
         }
     }
 }
@@ -67,12 +86,28 @@ pub enum Update {
     Later,
 }
 
+/// Why an alerted incident is looked at again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// A report joined, a review, or an update's interval ended.
+    Event,
+    /// A coordinator corrected it: responders acting on the wrong facts cannot wait for
+    /// the interval.
+    Correction,
+}
+
 /// Compares what was said with what is now known; `since_last_ms` is the time since the
 /// last alert or update.
-pub fn update(said: &Said, now: &Said, since_last_ms: i64, rules: &UpdateRules) -> Update {
+pub fn update(
+    said: &Said,
+    now: &Said,
+    since_last_ms: i64,
+    rules: &UpdateRules,
+    cause: Cause,
+) -> Update {
     if !worth_telling(said, now, rules) {
         Update::None
-    } else if since_last_ms >= rules.interval_ms {
+    } else if cause == Cause::Correction || since_last_ms >= rules.interval_ms {
         Update::Now
     } else {
         Update::Later
@@ -88,7 +123,9 @@ fn worth_telling(said: &Said, now: &Said, rules: &UpdateRules) -> bool {
         .source_steps
         .iter()
         .any(|&step| said.sources < step && now.sources >= step);
-    now.severity > said.severity || grew || passed_step
+    let changed = |before: &str, after: &str| !before.is_empty() && before != after;
+    let renamed = changed(&said.category, &now.category) || changed(&said.place, &now.place);
+    now.severity > said.severity || grew || passed_step || renamed
 }
 
 #[cfg(test)]
@@ -100,6 +137,8 @@ mod tests {
             severity,
             sources,
             counts: BTreeMap::from([("killed".to_owned(), killed)]),
+            category: "ATT".to_owned(),
+            place: "Koro (Mopti)".to_owned(),
         }
     }
 
@@ -184,7 +223,72 @@ mod tests {
             ),
         ];
         for (name, before, now, since, expected) in cases {
-            assert_eq!(update(&before, &now, since, &rules), expected, "{name}");
+            let got = update(&before, &now, since, &rules, Cause::Event);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_new_category_or_place_is_told_and_a_correction_at_once() {
+        let rules = UpdateRules {
+            count_step: 3,
+            source_steps: vec![3],
+            interval_ms: 30 * 60_000,
+        };
+        let before = said(4, 1, 3);
+        let to = |category: &str, place: &str| said(4, 1, 3).naming(category, place);
+        let unnamed = |s: Said| s.naming("", "");
+        let soon = 60_000;
+        let cases = [
+            (
+                "same",
+                before.clone(),
+                to("ATT", "Koro (Mopti)"),
+                Cause::Correction,
+                Update::None,
+            ),
+            (
+                "category",
+                before.clone(),
+                to("ENL", "Koro (Mopti)"),
+                Cause::Event,
+                Update::Later,
+            ),
+            (
+                "place",
+                before.clone(),
+                to("ATT", "Bondo (Mopti)"),
+                Cause::Event,
+                Update::Later,
+            ),
+            (
+                "corrected",
+                before.clone(),
+                to("ENL", "Bondo (Mopti)"),
+                Cause::Correction,
+                Update::Now,
+            ),
+            (
+                "count below the step, corrected",
+                before.clone(),
+                said(4, 1, 4),
+                Cause::Correction,
+                Update::None,
+            ),
+            (
+                "stored before names were kept",
+                unnamed(before),
+                to("ENL", "Bondo (Mopti)"),
+                Cause::Event,
+                Update::None,
+            ),
+        ];
+        for (name, before, now, cause, expected) in cases {
+            assert_eq!(
+                update(&before, &now, soon, &rules, cause),
+                expected,
+                "{name}"
+            );
         }
     }
 
@@ -197,7 +301,8 @@ mod tests {
         };
         let mut now = said(3, 2, 3);
         now.counts.insert("abducted".into(), 4);
-        assert_eq!(update(&said(3, 2, 3), &now, 0, &rules), Update::Now);
+        let got = update(&said(3, 2, 3), &now, 0, &rules, Cause::Event);
+        assert_eq!(got, Update::Now);
     }
 
     #[test]

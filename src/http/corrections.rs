@@ -125,7 +125,7 @@ fn apply(
         outbound,
         now,
     };
-    let channels = fanout.after_change(&tx, id)?;
+    let channels = fanout.after_correction(&tx, id)?;
     Ok(Ok((shown(&after), channels)))
 }
 

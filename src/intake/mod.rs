@@ -298,7 +298,9 @@ impl Intake {
 
     /// Updates that waited their interval, and escalations past their deadline.
     pub async fn sweep_alerts(&self) -> Result<(), StoreError> {
-        self.carry_out(|out| out.fanout.sweep(&out.tx())).await
+        self.carry_out(|out| out.fanout.sweep(&out.tx())).await?;
+        self.fanout.metrics().alerts_swept();
+        Ok(())
     }
 
     /// The fan-out stage (zones are changed through it).

@@ -30,6 +30,27 @@ impl TestApp {
             "SELECT recipient FROM outbound_messages WHERE purpose = 'alert' ORDER BY recipient",
         )
     }
+
+    /// Waits until `n` more sweeps for due updates and escalations have completed.
+    async fn sweeps_pass(&self, n: u64) {
+        let done = || async {
+            let metrics = self.get("/metrics").await.text().await.unwrap();
+            let line = metrics
+                .lines()
+                .find(|l| l.starts_with("vigie_alert_sweeps_total "));
+            line.and_then(|l| l.split(' ').nth(1)?.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let until = done().await + n;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while done().await < until {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no sweep within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 fn some(phones: &[&str]) -> Vec<Option<String>> {
@@ -249,7 +270,15 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
     let refused = app.replies(MONITOR, 4).await;
     assert_eq!(refused[3], "Aucune alerte 2 pour ce numero.");
 
-    app.clock.advance(Duration::from_secs(31 * 60));
+    // The deadline is 30 minutes: at 29, sweeps come and go and nobody is told.
+    app.clock.advance(Duration::from_secs(29 * 60));
+    app.sweeps_pass(2).await;
+    assert_eq!(
+        app.count("outbound_messages WHERE recipient = '+22370000007'"),
+        0,
+        "escalated before its deadline"
+    );
+    app.clock.advance(Duration::from_secs(2 * 60));
     let escalated = app.replies("+22370000007", 1).await;
     assert!(
         escalated[0].starts_with("ALERTE 2 SANS REPONSE: ATT Bankass (Mopti)"),

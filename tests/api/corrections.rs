@@ -10,14 +10,22 @@ use crate::helpers::spawn_app;
 
 const MONITOR: &str = "+22376123456";
 const SECOND: &str = "+22376123457";
+const RESPONDER: &str = "+22370000001";
 
 #[tokio::test]
 async fn a_coordinator_corrects_an_incident_and_the_reports_stay_as_sent() {
     let app = spawn_app().await;
     app.register(MONITOR, None, false);
     app.register(SECOND, None, false);
+    let responder = json!({ "phone": RESPONDER, "roles": ["responder"], "zones": ["Mopti"] });
+    let (status, _) = app
+        .api(Method::POST, "/api/contacts", Some(responder))
+        .await;
+    assert_eq!(status, 201);
     app.sms("76123456", "ATT Koro 3 morts", "r1").await;
     app.replies(MONITOR, 1).await;
+    let alert = app.replies(RESPONDER, 1).await;
+    assert!(alert[0].starts_with("ALERTE 1 ATT Koro"), "{alert:?}");
     let patch = |token: Option<String>, body: Value| {
         let app = &app;
         async move {
@@ -51,7 +59,7 @@ async fn a_coordinator_corrects_an_incident_and_the_reports_stay_as_sent() {
         assert!(body["message"].as_str().unwrap().contains(named), "{body}");
     }
     assert_eq!(
-        app.count("audit_log"),
+        app.count("audit_log WHERE action = 'incident.correct'"),
         0,
         "a refused correction changes nothing"
     );
@@ -59,6 +67,12 @@ async fn a_coordinator_corrects_an_incident_and_the_reports_stay_as_sent() {
     let (status, body) = patch(Some(mopti.clone()), fix).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["corrected"]["category"], "ENL");
+    // Responders are told at once: what they were sent is wrong.
+    let told = app.replies(RESPONDER, 2).await;
+    assert!(
+        told[1].starts_with("MAJ 1 ENL Bondo (Mopti) 4 morts 2 enleves"),
+        "{told:?}"
+    );
     let incident = app.api(Method::GET, "/api/incidents/1", None).await.1["incident"].take();
     assert_eq!(incident["category"], "ENL", "{incident}");
     assert!(

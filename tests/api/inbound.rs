@@ -1,6 +1,6 @@
 //! Every provider's documented inbound payload is stored once, however often it is posted.
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, channels, spawn_app, spawn_app_with, spawn_gateway};
 
 /// Posts `send` twice; both answers are 2xx and exactly one message is stored.
 async fn stored_once<F, Fut>(app: &TestApp, send: F)
@@ -17,6 +17,31 @@ where
         );
     }
     assert_eq!(app.count("inbound_messages"), 1);
+}
+
+#[tokio::test]
+async fn a_provider_retry_gets_the_first_answer_marked_duplicate() {
+    let app = spawn_app().await;
+    let answer = || async {
+        let response = app
+            .post_form("/webhooks/at/sms?token=s3cret", AT_INBOUND)
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json::<serde_json::Value>().await.unwrap()
+    };
+    let first = answer().await;
+    let retry = answer().await;
+    let id = app.one::<i64>("SELECT id FROM inbound_messages");
+    assert_eq!(
+        first,
+        serde_json::json!({"status": "accepted", "rejected": [],
+                           "messages": [{"id": id, "duplicate": false}]})
+    );
+    assert_eq!(
+        retry,
+        serde_json::json!({"status": "accepted", "rejected": [],
+                           "messages": [{"id": id, "duplicate": true}]})
+    );
 }
 
 const AT_INBOUND: &str = "linkId=03090445075804249226&text=Msg&to=21512&id=ec9adc86-51d5-4bc8-8eb0-d8ab0bb53dc3&date=2017-05-03T06%3A04%3A45Z&from=%2B254791541111";
@@ -338,14 +363,26 @@ async fn a_reassembled_message_over_the_limit_is_cut_and_flagged() {
 }
 
 #[tokio::test]
-async fn messages_from_our_own_numbers_are_flagged_as_loops() {
-    let app = spawn_app().await;
-    let body = "id=loop-1&from=21512&to=21512&text=Recu+1042&date=2026-11-02T08:00:00Z";
-    assert_eq!(
-        app.post_form("/webhooks/at/sms?token=s3cret", body)
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(app.one::<i64>("SELECT is_loop FROM inbound_messages"), 1);
+async fn messages_from_our_own_numbers_are_flagged_as_loops_and_get_no_reply() {
+    // A channel whose own number is a phone: a report from it would be filed and answered.
+    let own = "[[channels]]\nid = \"at2\"\nkind = \"africastalking\"\nsecret = \"s3cret\"\n\
+               sender = \"+22370000900\"\n";
+    let app = spawn_gateway(
+        &format!("{}{own}", channels()),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    for (i, from) in ["21512", "%2B22370000900"].iter().enumerate() {
+        let body = format!("id=loop-{i}&from={from}&to=21512&text=ATT+Koro+3+morts");
+        let response = app.post_form("/webhooks/at/sms?token=s3cret", &body).await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(app.count("inbound_messages WHERE is_loop = 1"), 2);
+    // Read, and answered by nothing: a reply would start a loop between two gateways.
+    app.wait_for_rows(
+        "inbound_messages WHERE state <> 'new' AND id = (SELECT max(id) FROM inbound_messages)",
+    )
+    .await;
+    assert_eq!(app.count("outbound_messages"), 0);
+    assert_eq!(app.count("reports"), 0);
 }
