@@ -33,12 +33,14 @@ impl Reports {
     pub fn load(config: &ReportsConfig) -> anyhow::Result<Self> {
         let vocabulary = Vocabulary::load(&config.keywords_dir, &config.default_language)?;
         let replies = Replies::load(&config.templates_dir, &config.default_language)?;
-        replies.check()?;
         let broadcasts = BroadcastTemplates::load(&config.templates_dir)?;
         let ussd = Screens::load(&config.ussd_templates_dir, &config.default_language)?;
-        ussd.check()?;
         let gazetteer = Gazetteer::load(&config.gazetteer_files(), config.boundaries.as_deref())
             .context("cannot load the gazetteer")?;
+        // Checked with the places loaded: a longer name in a network's own file counts.
+        let labels = gazetteer.longest_labels();
+        replies.check(&labels)?;
+        ussd.check(&labels)?;
         Ok(Self {
             vocabulary,
             gazetteer,

@@ -140,6 +140,19 @@ impl Gazetteer {
         self.longest_name
     }
 
+    /// The longest label at each depth (1 to 3) as a phone shows it (folded to GSM-7):
+    /// what templates are checked with, so no place in the loaded data can push a text
+    /// past its limit.
+    pub fn longest_labels(&self) -> [String; 3] {
+        [1, 2, 3].map(|depth| {
+            let labels = self
+                .places
+                .iter()
+                .map(|p| crate::gsm7::fold(&p.label(depth)).into_owned());
+            labels.max_by_key(|l| l.chars().count()).unwrap_or_default()
+        })
+    }
+
     /// Rows named `folded` (already folded words joined by one space). A single word also
     /// finds names written in several (`ntillit` is `N'Tillit`); several words never run
     /// together (`koro a` is not `Koroa`).

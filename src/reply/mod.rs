@@ -1,7 +1,7 @@
 //! Replies to monitors: `templates/sms/<lang>/<name>.txt` (minijinja), rendered with named
 //! values, folded to GSM-7 and held to one SMS segment. A language without a template
-//! uses the default language's. `check` renders every template with the longest
-//! realistic values and fails if any exceeds one segment.
+//! uses the default language's. `check` renders every template with the longest values
+//! the loaded places and a monitor's words can give, and fails if any exceeds one segment.
 
 mod broadcasts;
 mod compose;
@@ -11,6 +11,7 @@ use std::path::Path;
 use minijinja::{Environment, Value, context};
 
 use crate::gsm7;
+use crate::keywords::Category;
 pub use broadcasts::BroadcastTemplates;
 pub use compose::{receipt_for_choice, reply_for};
 
@@ -25,6 +26,15 @@ pub enum ReplyError {
     TooLong {
         name: String,
         length: usize,
+        text: String,
+    },
+    #[error(
+        "screen {name} can exceed one USSD message ({length} characters, {max} at most): {text}"
+    )]
+    ScreenTooLong {
+        name: String,
+        length: usize,
+        max: usize,
         text: String,
     },
     #[error("no template {name} for the default language")]
@@ -152,17 +162,20 @@ impl Replies {
         gsm7::segments(text) <= 1
     }
 
-    /// Renders every template in every language with the longest realistic values.
-    pub fn check(&self) -> Result<(), ReplyError> {
-        for language in &self.languages {
-            for name in NAMES {
-                let text = self.render(language, name, &longest_values())?;
-                if !Self::fits(&text) {
-                    return Err(ReplyError::TooLong {
-                        name: format!("{language}/{name}"),
-                        length: text.chars().count(),
-                        text,
-                    });
+    /// Renders every template in every language with the longest values: `labels`, the
+    /// longest place labels at depths 1 to 3 (`Gazetteer::longest_labels`).
+    pub fn check(&self, labels: &[String; 3]) -> Result<(), ReplyError> {
+        for values in longest_values(labels) {
+            for language in &self.languages {
+                for name in NAMES {
+                    let text = self.render(language, name, &values)?;
+                    if !Self::fits(&text) {
+                        return Err(ReplyError::TooLong {
+                            name: format!("{language}/{name}"),
+                            length: text.chars().count(),
+                            text,
+                        });
+                    }
                 }
             }
         }
@@ -178,7 +191,38 @@ pub(crate) fn environment() -> Environment<'static> {
     env.add_filter("truncate", |text: String, n: usize| -> String {
         text.chars().take(n).collect()
     });
+    env.add_filter("shorten", |label: String, n: usize| shorten(&label, n));
     env
+}
+
+/// A place label in at most `n` characters: whole if it fits, else its name cut at a word
+/// and the units in brackets kept if the name keeps `MIN_NAME` characters, else the name
+/// alone, cut.
+fn shorten(label: &str, n: usize) -> String {
+    const MIN_NAME: usize = 12;
+    if label.chars().count() <= n {
+        return label.to_owned();
+    }
+    let name = label.split(" (").next().unwrap_or(label);
+    let units = &label[name.len()..];
+    let room = n.saturating_sub(units.chars().count());
+    if room >= MIN_NAME {
+        return format!("{}{units}", cut_at_word(name, room));
+    }
+    cut_at_word(name, n).to_owned()
+}
+
+/// `text` in at most `n` characters, cut after a word if one ends in the second half.
+fn cut_at_word(text: &str, n: usize) -> &str {
+    let end = text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
+    let cut = &text[..end];
+    if end == text.len() {
+        return cut;
+    }
+    match cut.rfind(' ') {
+        Some(space) if space >= cut.len() / 2 => &cut[..space],
+        _ => cut,
+    }
 }
 
 /// The key of template `name` in `language`, else in the default language.
@@ -213,26 +257,34 @@ fn squash_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Values as long as real ones get: an eight-digit reference, a long place with its
-/// cercle, three counts, three choices, a long unknown word.
-fn longest_values() -> Value {
+/// Values as long as real ones get, for each category: an eight-digit reference, the
+/// longest place labels, three counts, two choices, words typed as long as a message.
+fn longest_values(labels: &[String; 3]) -> impl Iterator<Item = Value> + '_ {
+    Category::ALL
+        .into_iter()
+        .map(|category| longest_for(category.code(), labels))
+}
+
+fn longest_for(category: &str, labels: &[String; 3]) -> Value {
     let count = |field: &str| context! { n => 999, field => field };
-    let choice = |n: u32| context! { n => n, label => "Ouro Modi (Tombouctou, Goundam)" };
+    let choice = |n: u32| context! { n => n, label => &labels[2] };
+    let typed = "Koulikoro-Gare-Sud ".repeat(8);
     context! {
         ref => 99_999_999,
-        category => "CONF",
-        place => "Diallassagou (Mopti, Bankass)",
+        category => category,
+        place => &labels[0],
         counts => vec![count("displaced"), count("abducted"), count("households")],
-        word => "ENLEVEMENTSS",
-        words => "Koulikoro-Gare Sud",
+        word => &typed,
+        words => &typed,
         sources => 99,
         time => "23h59",
         level => 9,
         status => "withdrawn",
-        suggestion => "Koulikoro (Koulikoro)",
-        name => "Nampala",
-        choices => vec![choice(1), choice(2), choice(3)],
-        zone => "Diallassagou-Ouro-Modi-Bankass-",
+        suggestion => &labels[0],
+        name => &typed,
+        // A reply lists fewer choices until it fits, down to two.
+        choices => vec![choice(1), choice(2)],
+        zone => &typed,
         recipients => 999_999,
         broadcast => 99_999_999,
         code => 9,

@@ -1,7 +1,8 @@
 //! The menu's screens: `templates/ussd/<lang>/<screen>.txt` (minijinja), folded to GSM-7
 //! and held to 182 characters, what one USSD message shows. A language without a screen
-//! uses the default language's. `check` renders every screen with the longest realistic
-//! values, so a screen too long stops start-up rather than being cut on a phone.
+//! uses the default language's. `check` renders every screen with the longest values the
+//! loaded places and a caller's words can give, so a screen too long stops start-up rather
+//! than being cut on a phone.
 
 use std::path::Path;
 
@@ -95,17 +96,19 @@ impl Screens {
         Ok(format!("{head} {text}"))
     }
 
-    /// Renders every screen in every language with the longest realistic values and every
-    /// error; fails naming the first one over `MAX_CHARS`.
-    pub fn check(&self) -> Result<(), ReplyError> {
+    /// Renders every screen in every language with the longest values and every error;
+    /// fails naming the first one over `MAX_CHARS`. `labels`: the longest place labels at
+    /// depths 1 to 3 (`Gazetteer::longest_labels`).
+    pub fn check(&self, labels: &[String; 3]) -> Result<(), ReplyError> {
         for language in &self.languages {
-            for screen in longest_screens() {
+            for screen in longest_screens(&labels[1]) {
                 let text = self.render(language, &screen)?;
                 let shown = text.get(4..).unwrap_or_default();
                 if shown.chars().count() > MAX_CHARS || !gsm7::is_gsm7(shown) {
-                    return Err(ReplyError::TooLong {
+                    return Err(ReplyError::ScreenTooLong {
                         name: format!("ussd {language}/{}", screen.name),
                         length: shown.chars().count(),
+                        max: MAX_CHARS,
                         text: shown.to_owned(),
                     });
                 }
@@ -126,18 +129,16 @@ fn add(env: &mut Environment<'static>, language: &str, path: &Path) -> Result<()
     crate::reply::add_template(env, key, path)
 }
 
-/// Each screen with the longest values it shows, with and without the error it can carry.
-pub fn longest_screens() -> Vec<Screen> {
-    let place = "Diallassagou (Mopti, Bankass)";
+/// Each screen with the longest values it shows (`place`: the longest label the menu
+/// shows), with and without the error it can carry.
+pub fn longest_screens(place: &str) -> Vec<Screen> {
+    let typed = "Koulikoro-Gare-Sud ".repeat(8);
     let count = |field: &str| json!({ "field": field, "n": 99_999 });
     let values = [
         ("language", json!({ "languages": ["Francais", "English"] })),
         ("resume", json!({ "category": "CONF" })),
         ("expired", json!({ "code": 99_999_999 })),
-        (
-            "place",
-            json!({ "home": place, "word": "Koulikoro-Gare-Sud-Extension" }),
-        ),
+        ("place", json!({ "home": place, "word": typed })),
         (
             "choices",
             json!({ "choices": [place, place, place, place, place] }),
@@ -163,10 +164,10 @@ pub fn longest_screens() -> Vec<Screen> {
         });
     }
     for name in NAMES.into_iter().filter(|n| *n != "category") {
-        let shown = values.iter().find(|(n, _)| *n == name).map_or_else(
-            || json!({ "word": "Koulikoro-Gare-Sud-Extension" }),
-            |(_, v)| v.clone(),
-        );
+        let shown = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| json!({ "word": typed }), |(_, v)| v.clone());
         let end = matches!(
             name,
             "sent" | "nothing_sent" | "cancelled" | "not_registered" | "expired"
@@ -199,13 +200,20 @@ mod tests {
         Screens::load(&dir, "fr").unwrap()
     }
 
+    /// Longer than any label in the shipped gazetteer.
+    fn labels() -> [String; 3] {
+        std::array::from_fn(|_| {
+            "Hovratt ehl Cheikh Sid Elemine hfrt (Tombouctou, Goundam, Dire)".repeat(2)
+        })
+    }
+
     #[test]
     fn every_screen_fits_one_ussd_message_with_the_longest_values() {
         let screens = screens();
-        screens.check().unwrap();
+        screens.check(&labels()).unwrap();
         let mut longest = 0;
         for language in ["fr", "en"] {
-            for screen in longest_screens() {
+            for screen in longest_screens(&labels()[1]) {
                 let text = screens.render(language, &screen).unwrap();
                 assert!(text.starts_with(if screen.end { "END " } else { "CON " }));
                 longest = longest.max(text.chars().count() - 4);
@@ -227,7 +235,7 @@ mod tests {
         std::fs::write(fr.join("help.txt"), "x".repeat(183)).unwrap();
         let error = Screens::load(dir.path(), "fr")
             .unwrap()
-            .check()
+            .check(&labels())
             .unwrap_err();
         assert!(error.to_string().contains("ussd fr/help"), "{error}");
     }

@@ -342,13 +342,22 @@ pub fn sim_only_config(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// Runs the real `vigie serve` binary; returns once it logged the address it listens on.
 pub async fn start_process(config: &Path) -> (Child, SocketAddr) {
+    let (child, addr, _) = start_logged_process(config).await;
+    (child, addr)
+}
+
+/// Every line the process writes to stderr, as it comes.
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// The same, keeping what it logs (at `info`).
+pub async fn start_logged_process(config: &Path) -> (Child, SocketAddr, Log) {
     let started = tokio::time::timeout(std::time::Duration::from_secs(60), spawn_process(config));
     started
         .await
         .expect("vigie did not start listening within 60 s")
 }
 
-async fn spawn_process(config: &Path) -> (Child, SocketAddr) {
+async fn spawn_process(config: &Path) -> (Child, SocketAddr, Log) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["serve", "--config"])
         .arg(config)
@@ -359,12 +368,20 @@ async fn spawn_process(config: &Path) -> (Child, SocketAddr) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Log::default();
     while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(addr) = line.split("listening on http://").nth(1) {
+        let addr = line.split("listening on http://").nth(1).map(str::to_owned);
+        log.lock().unwrap().push(line);
+        if let Some(addr) = addr {
             let addr = addr.trim().parse().unwrap();
             // Keep draining the log so the child never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, addr);
+            let kept = log.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    kept.lock().unwrap().push(line);
+                }
+            });
+            return (child, addr, log);
         }
     }
     panic!("vigie exited before listening");
