@@ -279,7 +279,7 @@ async fn a_session_the_provider_ended_is_finished_by_sms_with_its_code() {
 
     let code = app.one::<i64>("SELECT id FROM ussd_sessions WHERE session_id = 'e1'");
     // A place the SUITE below does not name, so a step that changed the draft would show.
-    let late = app.ussd("e1", MONITOR, "1*1*Bankass").await;
+    let late = app.ussd("e1", MONITOR, "1*1*Bondo").await;
     assert!(
         late.starts_with("END Session expiree.") && late.contains(&format!("SUITE {code} ")),
         "a step after the provider's timeout: {late}"
