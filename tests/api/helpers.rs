@@ -346,6 +346,17 @@ pub async fn start_process(config: &Path) -> (Child, SocketAddr) {
     (child, addr)
 }
 
+/// Sends SIGTERM to the process, as a service manager stopping it would.
+pub async fn sigterm(child: &Child) {
+    let pid = child.id().expect("the process is running").to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(sent.success());
+}
+
 /// Every line the process writes to stderr, as it comes.
 pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 

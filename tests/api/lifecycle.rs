@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Mutex;
 
-use crate::helpers::{sim_only_config, start_process};
+use crate::helpers::{sigterm, sim_only_config, start_process};
 
 const WORKERS: usize = 32;
 /// Kill once this many messages were acknowledged: well inside the run.
@@ -156,14 +156,8 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0() {
     for i in 0..HELD {
         held.push(HeldRequest::begin(addr, &format!("held-{i}")).await);
     }
-    let pid = child.id().unwrap().to_string();
     let terminate = async {
-        let sent = tokio::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .await
-            .unwrap();
-        assert!(sent.success());
+        sigterm(&child).await;
         let mut answers = Vec::new();
         for request in held {
             answers.push(request.finish().await);

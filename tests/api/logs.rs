@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN, start_logged_process};
+use crate::helpers::{ADMIN, sigterm, start_logged_process};
 
 const MONITOR: &str = "+22376123456";
 const RESPONDER: &str = "+22370000001";
@@ -114,13 +114,7 @@ async fn no_number_and_no_text_reaches_a_log_line_at_info() {
     };
     drive_every_path(&app).await;
 
-    let pid = child.id().unwrap().to_string();
-    let sent = tokio::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(sent.success());
+    sigterm(&child).await;
     assert!(child.wait().await.unwrap().success());
     // The stderr reader gets the last lines after the exit.
     tokio::time::sleep(Duration::from_millis(200)).await;
