@@ -105,6 +105,7 @@ impl Application {
             metrics,
             admin_token: config.admin_token,
             public_url: config.server.public_url,
+            loopback_only: config.server.listen.ip().is_loopback(),
         });
         let listener = TcpListener::bind(config.server.listen)
             .await

@@ -22,7 +22,8 @@ const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
 pub struct Origin {
     /// A CAP identifier of the gateway (`vigie@example.org`): no spaces, `,`, `<` or `&`.
     pub sender: String,
-    /// The API's base URL (`https://vigie.example.org`), for the feed's links.
+    /// The API's base URL (`https://vigie.example.org`), for the feed's links; empty for
+    /// links relative to the feed.
     pub base_url: String,
 }
 
@@ -213,7 +214,13 @@ fn certainty(i: &IncidentView) -> &'static str {
 pub fn atom(origin: &Origin, incidents: &[IncidentView], updated: i64) -> String {
     let base = origin.base_url.trim_end_matches('/');
     document("feed", ATOM_NS, |w| {
-        text(w, "id", &format!("{base}/api/cap.atom"))?;
+        // An Atom id is an absolute IRI, whatever the links are.
+        let id = if base.is_empty() {
+            format!("urn:vigie:feed:{}", origin.sender)
+        } else {
+            format!("{base}/api/cap.atom")
+        };
+        text(w, "id", &id)?;
         text(w, "title", "Vigie: verified incidents (CAP 1.2)")?;
         text(w, "updated", &cap_time(updated))?;
         w.create_element("author")
@@ -357,5 +364,25 @@ mod tests {
     #[test]
     fn times_are_written_as_cap_wants_them() {
         assert_eq!(cap_time(1_767_225_600_123), "2026-01-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn feed_links_come_from_the_public_url_or_are_relative() {
+        let cases = [
+            (
+                "https://vigie.example.org",
+                "<id>https://vigie.example.org/api/cap.atom</id>",
+                "href=\"https://vigie.example.org/api/incidents/7/cap\"",
+            ),
+            ("", "<id>urn:vigie:feed:vigie@localhost</id>", "href=\"/api/incidents/7/cap\""),
+        ];
+        for (base_url, id, href) in cases {
+            let origin = Origin {
+                sender: "vigie@localhost".into(),
+                base_url: base_url.into(),
+            };
+            let feed = atom(&origin, &[incident(6_000, "verified", "open")], 6_000);
+            assert!(feed.contains(id) && feed.contains(href), "{base_url}: {feed}");
+        }
     }
 }

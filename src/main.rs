@@ -344,6 +344,7 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<(
     let mut config = Config::load(path)?;
     if let Some(listen) = listen {
         config.server.listen = listen;
+        config.validate()?;
     }
     let _log_guard = vigie::telemetry::init(&config.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

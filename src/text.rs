@@ -41,6 +41,7 @@ fn fold_letter(c: char) -> impl Iterator<Item = char> {
         'ɲ' | 'Ɲ' => Some("ny"),
         'ɛ' | 'Ɛ' => Some("e"),
         'ɔ' | 'Ɔ' => Some("o"),
+        'ƴ' | 'Ƴ' => Some("y"),
         _ => None,
     };
     let own = replaced.is_none().then_some(c);
@@ -73,6 +74,7 @@ mod tests {
             ("Ségou/Mopti", "segou mopti"),
             ("Œuvre", "oeuvre"),
             ("Mɔpti", "mopti"),
+            ("Ɲɛnɛ Ŋaana ƴ", "nyene ngaana y"),
             ("", ""),
             ("#!", ""),
         ];

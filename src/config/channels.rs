@@ -126,6 +126,31 @@ pub(super) fn parse_country(code: &str) -> Result<phonenumber::country::Id, Stri
         .map_err(|_| format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
 }
 
+/// A `sim` channel without a secret lets anyone who reaches the port file reports as any
+/// number: on this machine only.
+pub(super) fn validate_exposure(
+    channels: &[ChannelConfig],
+    listen: std::net::SocketAddr,
+) -> Result<(), ConfigError> {
+    if listen.ip().is_loopback() {
+        return Ok(());
+    }
+    match channels
+        .iter()
+        .position(|c| c.kind == ChannelKind::Sim && c.secret.is_none())
+    {
+        Some(i) => Err(ConfigError::invalid(
+            format!("channels[{i}].secret"),
+            format!(
+                "a sim channel without a secret on {listen}, which other machines reach, lets \
+                 anyone file reports as any number: set a secret, remove the channel, or \
+                 listen on 127.0.0.1"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn validate_all(
     channels: &[ChannelConfig],
     has_public_url: bool,

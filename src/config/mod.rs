@@ -285,6 +285,7 @@ impl Config {
             ));
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
+        channels::validate_exposure(&self.channels, self.server.listen)?;
         self.reports.validate()?;
         self.incidents.validate()?;
         self.alerts.validate()?;

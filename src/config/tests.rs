@@ -29,6 +29,16 @@ fn the_shipped_config_is_valid_and_serves_the_sim_channel() {
 }
 
 #[test]
+fn a_sim_channel_with_a_secret_or_on_loopback_may_serve() {
+    for toml in [
+        "[server]\nlisten = \"0.0.0.0:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"s\"",
+        "[server]\nlisten = \"[::1]:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+    ] {
+        Config::from_toml(toml).unwrap();
+    }
+}
+
+#[test]
 fn an_empty_file_takes_the_defaults() {
     let config = Config::from_toml("").unwrap();
     assert_eq!(config.inbound.max_text_chars, 1600);
@@ -58,6 +68,10 @@ fn bad_values_are_refused_naming_the_field() {
             "server.public_url",
         ),
         ("[server]\nworker_threads = 0", "server.worker_threads"),
+        (
+            "[server]\nlisten = \"0.0.0.0:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+            "channels[0].secret: a sim channel without a secret on 0.0.0.0:8080",
+        ),
         (
             "[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \" \"",
             "channels[0].secret",
@@ -185,7 +199,7 @@ fn environment_variables_override_the_file() {
     figment::Jail::expect_with(|jail| {
         jail.create_file(
             "vigie.toml",
-            "[server]\nlisten = \"127.0.0.1:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+            "[server]\nlisten = \"127.0.0.1:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"s\"",
         )?;
         jail.set_env("VIGIE_SERVER__LISTEN", "0.0.0.0:9000");
         jail.set_env("VIGIE_ADMIN_TOKEN", "012345");

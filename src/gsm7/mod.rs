@@ -242,6 +242,21 @@ fn typography(c: char) -> Option<&'static str> {
         '\u{2010}'..='\u{2015}' | '\u{2212}' => "-",
         'œ' => "oe",
         'Œ' => "OE",
+        // Bambara, Fulfulde and Songhay letters as their keyboards replace them.
+        'ɛ' => "e",
+        'Ɛ' => "E",
+        'ɔ' => "o",
+        'Ɔ' => "O",
+        'ɲ' => "ny",
+        'Ɲ' => "Ny",
+        'ŋ' => "ng",
+        'Ŋ' => "Ng",
+        'ɓ' => "b",
+        'Ɓ' => "B",
+        'ɗ' => "d",
+        'Ɗ' => "D",
+        'ƴ' => "y",
+        'Ƴ' => "Y",
         '\u{0085}' | '\u{2028}' | '\u{2029}' => "\n",
         // Invisible joiners and variation selectors would otherwise each
         // become a stray `?` (e.g. after every emoji).

@@ -108,6 +108,10 @@ fn fold_table() {
         ("a\tb", "a b"),
         ("Œ—Ÿ", "OE-Y"),
         ("❤\u{FE0F}", "?"),
+        ("Ɲɛ ka ɲi", "Nye ka nyi"),
+        ("Dɔgɔ Ŋaana", "Dogo Ngaana"),
+        ("ɓaŋɗi Ƴ ƴ Ɓ Ɗ Ɔ Ɛ", "bangdi Y y B D O E"),
+        ("ɛ\u{0300}", "e"),
     ];
     for (input, expected) in rows {
         assert_eq!(fold(input), expected, "{input:?}");

@@ -67,8 +67,7 @@ pub(super) async fn require(
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(bearer)
         .ok_or(ApiError::Unauthorized(
             "a token is required: Authorization: Bearer <token>",
         ))?;
@@ -93,6 +92,16 @@ pub(super) async fn require(
         )));
     }
     Ok(caller)
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme's name is
+/// case-insensitive (RFC 9110), so `bearer` and `BEARER` do too.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// `current` with the fields of a PATCH body replaced; 400 if the body is no object or

@@ -39,7 +39,7 @@ pub(super) async fn incident(
         )));
     }
     let seen = as_seen(&incident, &caller, &state.intake.reports().gazetteer);
-    let document = cap::alert(&origin(&state, &headers), &seen, &infos(&state, &seen));
+    let document = cap::alert(&origin(&state), &seen, &infos(&state, &seen));
     Ok(([(header::CONTENT_TYPE, "application/cap+xml")], document))
 }
 
@@ -63,28 +63,21 @@ pub(super) async fn feed(
         .map(cap::changed_at)
         .max()
         .unwrap_or_else(|| state.store.now_ms());
-    let document = cap::atom(&origin(&state, &headers), &seen, updated);
+    let document = cap::atom(&origin(&state), &seen, updated);
     Ok(([(header::CONTENT_TYPE, "application/atom+xml")], document))
 }
 
-/// The sender, from the configured public URL (partners match later messages to earlier
-/// ones by it, so it never comes from a request), and the base of links: the public URL,
-/// else the host asked for.
-fn origin(state: &AppState, headers: &HeaderMap) -> Origin {
+/// The sender and the base of links, from the configured public URL only: partners match
+/// later messages to earlier ones by the sender, and a `Host` header is whatever the caller
+/// wrote. Without a public URL, links are relative.
+fn origin(state: &AppState) -> Origin {
     let configured = state.public_url.as_deref().and_then(|u| {
         let url = reqwest::Url::parse(u).ok()?;
         Some((u.to_owned(), url.host_str()?.to_owned()))
     });
-    let asked = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|h| format!("http://{h}"));
     let (base_url, sender) = match configured {
         Some((url, host)) => (url, format!("vigie@{host}")),
-        None => (
-            asked.unwrap_or_else(|| "http://localhost".into()),
-            "vigie@localhost".into(),
-        ),
+        None => (String::new(), "vigie@localhost".into()),
     };
     Origin { sender, base_url }
 }

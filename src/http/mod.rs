@@ -60,6 +60,8 @@ pub struct Shared {
     pub pseudonyms: Pseudonyms,
     /// The base URL providers call (Twilio signs it).
     pub public_url: Option<String>,
+    /// Whether the listener takes connections from this machine only.
+    pub loopback_only: bool,
 }
 
 impl AppState {

@@ -31,6 +31,31 @@ pub(crate) fn twilio(url: &str, form: &Params<'_>, auth_token: &[u8]) -> String 
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
+/// The URL Twilio may have signed, and the same with the scheme's default port added, or
+/// taken away if it is there: Twilio's own validators accept either, as proxies and load
+/// balancers add or drop it.
+pub(crate) fn twilio_urls(url: &str) -> [String; 2] {
+    let other = (|| {
+        let (scheme, rest) = url.split_once("://")?;
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let host_end = authority.rfind(']').unwrap_or(0);
+        let other_authority = match authority[host_end..].rfind(':') {
+            Some(colon) => authority[..host_end + colon].to_owned(),
+            None => {
+                let port = match scheme {
+                    "https" => 443,
+                    "http" => 80,
+                    _ => return None,
+                };
+                format!("{authority}:{port}")
+            }
+        };
+        Some(format!("{scheme}://{other_authority}{tail}"))
+    })();
+    [url.to_owned(), other.unwrap_or_else(|| url.to_owned())]
+}
+
 fn hmac_sha1(key: &[u8]) -> Hmac<Sha1> {
     // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
     <Hmac<Sha1> as Mac>::new_from_slice(key)
@@ -102,6 +127,23 @@ mod tests {
             b"12345",
         );
         assert_eq!(sig, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
+    }
+
+    #[test]
+    fn twilio_urls_with_and_without_the_default_port() {
+        let cases = [
+            ("https://gw.example.org/webhooks/tw/sms?token=x", "https://gw.example.org:443/webhooks/tw/sms?token=x"),
+            ("https://gw.example.org:443/webhooks/tw/sms", "https://gw.example.org/webhooks/tw/sms"),
+            ("http://gw.example.org/a", "http://gw.example.org:80/a"),
+            ("http://gw.example.org:8080/a", "http://gw.example.org/a"),
+            ("https://gw.example.org?x=1", "https://gw.example.org:443?x=1"),
+            ("https://[2001:db8::1]/a", "https://[2001:db8::1]:443/a"),
+            ("https://[2001:db8::1]:443/a", "https://[2001:db8::1]/a"),
+            ("no-scheme/a", "no-scheme/a"),
+        ];
+        for (url, other) in cases {
+            assert_eq!(twilio_urls(url), [url.to_owned(), other.to_owned()], "{url}");
+        }
     }
 
     #[test]

@@ -470,3 +470,29 @@ async fn a_purge_forgets_old_texts_and_numbers_and_keeps_the_incidents() {
         r#"{"abducted":null,"displaced":null,"households":null,"injured":null,"killed":3,"livestock":null}"#
     );
 }
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let response = app
+            .client
+            .get(app.url("/api/zones"))
+            .header("authorization", format!("{scheme} {viewer}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+    }
+    for refused in [format!("Basic {viewer}"), format!("Bearer{viewer}"), "Bearer ".into()] {
+        let response = app
+            .client
+            .get(app.url("/api/zones"))
+            .header("authorization", refused.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{refused}");
+    }
+}

@@ -162,3 +162,28 @@ async fn readiness_fails_while_the_database_takes_no_write() {
     lock.execute_batch("ROLLBACK").unwrap();
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_sim_outbox_needs_the_admin_token_on_a_listener_others_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"0.0.0.0:0\"\n[storage]\npath = {:?}\n\
+         [reports]\ngazetteers = [\"tests/fixtures/gazetteer_mopti.csv\"]\n\
+         [[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"sim-secret\"\n",
+        dir.path().join("vigie.db")
+    );
+    let config = vigie::config::Config::from_toml(&text).unwrap();
+    let app = vigie::app::Application::build(config).await.unwrap();
+    let port = app.local_addr().unwrap().port();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let running = tokio::spawn(app.run(shutdown.clone()));
+    // Reached over loopback all the same: tests talk to this machine only.
+    let url = format!("http://127.0.0.1:{port}/sim/outbox?token=sim-secret");
+    let client = reqwest::Client::new();
+    let without = client.get(&url).send().await.unwrap();
+    assert_eq!(without.status(), 401, "the sim secret alone is not enough");
+    let with = client.get(&url).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(with.status(), 200);
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}

@@ -6,7 +6,7 @@ use oasiscap::v1dot2::{Alert, MessageType, Scope};
 use reqwest::Method;
 use vigie::access::Role;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, spawn_configured};
 
 const MONITOR: &str = "+22376123456";
 const SECOND: &str = "+22376123457";
@@ -165,4 +165,30 @@ async fn the_atom_feed_lists_verified_incidents_within_the_tokens_zones() {
     let feed = app.feed(&viewer).await;
     assert_eq!(feed.entries().len(), 1);
     assert!(feed.entries()[0].title().starts_with("Cancel"), "{feed:?}");
+}
+
+#[tokio::test]
+async fn links_never_come_from_the_host_the_caller_wrote() {
+    // No public URL: links are relative, never built from the `Host` header.
+    let sim = "[[channels]]\nid = \"sim\"\nkind = \"sim\"\n";
+    let app = spawn_configured("", "", sim, tempfile::tempdir().unwrap()).await;
+    app.register(MONITOR, None, false);
+    app.sms("76123456", "ATT Koro 3 morts", "h1").await;
+    app.replies(MONITOR, 1).await;
+    app.api(Method::POST, "/api/incidents/1/verify", Some(serde_json::json!({})))
+        .await;
+    let admin = app.token(Role::Admin, &[]);
+    for path in ["/api/cap.atom", "/api/incidents/1/cap"] {
+        let response = app
+            .client
+            .get(app.url(path))
+            .bearer_auth(&admin)
+            .header("host", "attacker.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("attacker.example"), "{path}: {body}");
+    }
 }

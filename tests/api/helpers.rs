@@ -105,9 +105,15 @@ pub async fn spawn_gateway(rest: &str, dir: TempDir) -> TestApp {
 
 /// The same, with more `[reports]` settings.
 pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) -> TestApp {
+    let public_url = format!("public_url = \"{PUBLIC_URL}\"\n");
+    spawn_configured(&public_url, reports, rest, dir).await
+}
+
+/// The same, with `server` settings (a public URL or none) after the listening address.
+pub async fn spawn_configured(server: &str, reports: &str, rest: &str, dir: TempDir) -> TestApp {
     let db = dir.path().join("vigie.db");
     let text = format!(
-        "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"{PUBLIC_URL}\"\n\
+        "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\n{server}\
          shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}{reports}\n{rest}"
     );
     let config = Config::from_toml(&text).unwrap();

@@ -120,6 +120,21 @@ async fn twilio_requests_need_a_valid_signature() {
             .status(),
         200
     );
+    // Signed with the scheme's default port in the URL, as Twilio may: its own validator
+    // accepts it, and so do we.
+    let body = body.replace("SM1", "SM2");
+    let url = "https://gateway.example.org:443/webhooks/tw/sms?token=s3cret";
+    let with_port = app
+        .client
+        .post(app.url("/webhooks/tw/sms?token=s3cret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", crate::helpers::twilio_signature(url, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_port.status(), 200);
+    assert_eq!(app.count("inbound_messages"), 2);
 }
 
 #[tokio::test]

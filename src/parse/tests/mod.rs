@@ -107,6 +107,13 @@ fn reports_are_read_as_the_spec_says() {
             Some(2),
         ),
         (
+            "ATT Mɔpti 2 morts",
+            Category::ATT,
+            "mopti (mopti)",
+            Some(2),
+            None,
+        ),
+        (
             "ATTACK Menaka 5 killed 3 injured",
             Category::ATT,
             "menaka (gao)",
