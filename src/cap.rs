@@ -374,7 +374,11 @@ mod tests {
                 "<id>https://vigie.example.org/api/cap.atom</id>",
                 "href=\"https://vigie.example.org/api/incidents/7/cap\"",
             ),
-            ("", "<id>urn:vigie:feed:vigie@localhost</id>", "href=\"/api/incidents/7/cap\""),
+            (
+                "",
+                "<id>urn:vigie:feed:vigie@localhost</id>",
+                "href=\"/api/incidents/7/cap\"",
+            ),
         ];
         for (base_url, id, href) in cases {
             let origin = Origin {
@@ -382,7 +386,10 @@ mod tests {
                 base_url: base_url.into(),
             };
             let feed = atom(&origin, &[incident(6_000, "verified", "open")], 6_000);
-            assert!(feed.contains(id) && feed.contains(href), "{base_url}: {feed}");
+            assert!(
+                feed.contains(id) && feed.contains(href),
+                "{base_url}: {feed}"
+            );
         }
     }
 }

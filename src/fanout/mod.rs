@@ -1,10 +1,10 @@
 //! Stage 4, fan-out: an incident that meets its zones' rules alerts every matching
 //! responder, in their language, in the same transaction as the report that tipped it;
-//! later reports bring updates (at most one per interval; a correction at once) or alerts to newly matching
-//! responders; an alert nobody acknowledges escalates (`escalate`); `OK` and `INFO` are
-//! answered (`answer`); `send` queues and records them. The pure parts: `zones` (which
-//! zones contain an incident), `policy` (when an update is due) and `message` (what an
-//! alert says).
+//! later reports bring updates (at most one per interval; a correction at once) or alerts
+//! to newly matching responders; an alert nobody acknowledges escalates (`escalate`); `OK`
+//! and `INFO` are answered (`answer`); `send` queues and records them. The pure parts:
+//! `zones` (which zones contain an incident), `policy` (when an update is due) and
+//! `message` (what an alert says).
 
 mod answer;
 mod escalate;

@@ -84,13 +84,7 @@ impl Worker {
                 tracing::error!(channel = %self.channel.id, "outcome recorder gone: sending stops");
                 return;
             }
-            if let Some(pause) = self.pause_left() {
-                // Nothing is claimed while the provider asks us to hold off, so what is due
-                // when the pause ends goes out in priority order: alerts first.
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    () = shutdown.cancelled() => {}
-                }
+            if self.wait_out_pause(&mut pace, shutdown).await {
                 continue;
             }
             let limit = match self.capacity(pace.batch(CLAIM_MAX), &mut next_probe).await {
@@ -203,8 +197,35 @@ impl Worker {
         }
     }
 
+    /// Nothing is claimed while the provider asks us to hold off, so what is due when the
+    /// pause ends goes out in priority order, alerts first; and the first claim after it
+    /// is sized for the slower pace. Says whether it waited.
+    async fn wait_out_pause(&self, pace: &mut Pace, shutdown: &CancellationToken) -> bool {
+        let Some(pause) = self.pause_left() else {
+            return false;
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = shutdown.cancelled() => {}
+        }
+        self.adjust_pace(pace);
+        true
+    }
+
     fn pause_left(&self) -> Option<Duration> {
         self.lane()?.health.pause_left(Instant::now())
+    }
+
+    /// Slower after a throttling answer, relaxed after calm.
+    fn adjust_pace(&self, pace: &mut Pace) {
+        let Some(lane) = self.lane() else { return };
+        let now = Instant::now();
+        if lane.health.take_throttled() {
+            pace.throttled(now);
+            tracing::info!(channel = %self.channel.id, rate = ?pace.rate(), "provider throttling: sending slower");
+        } else {
+            pace.relax(now);
+        }
     }
 
     /// Starts a send for each message as capacity and rate allow. On shutdown, or when the
@@ -237,27 +258,21 @@ impl Worker {
         }
     }
 
-    /// Waits for a free in-flight slot and the pace (slowed after throttling, relaxed after
-    /// calm); `None` if the provider asked us to hold off meanwhile.
+    /// Waits for a free in-flight slot and the pace; `None` if the provider asked us to
+    /// hold off meanwhile.
     async fn ready(
         &self,
         in_flight: &Arc<Semaphore>,
         pace: &mut Pace,
     ) -> Option<OwnedSemaphorePermit> {
         let permit = Arc::clone(in_flight).acquire_owned().await.ok()?;
-        let lane = self.lane()?;
-        if lane.health.pause_left(Instant::now()).is_some() {
+        if self.pause_left().is_some() {
             return None;
         }
-        let now = Instant::now();
-        if lane.health.take_throttled() {
-            pace.throttled(now);
-            tracing::info!(channel = %self.channel.id, rate = ?pace.rate(), "provider throttling: sending slower");
-        } else {
-            pace.relax(now);
-        }
+        self.adjust_pace(pace);
         pace.until_ready().await;
-        Some(permit)
+        // A throttling answer may have come while waiting for the pace.
+        self.pause_left().is_none().then_some(permit)
     }
 }
 
@@ -301,12 +316,14 @@ impl SendTask {
             outcome = self.out.client.send(&self.channel, &outgoing) => Some(outcome),
             () = deadline => None,
         };
+        // Observed before the slot is freed: a pause the provider asked for is in force
+        // before the next message can take the slot.
+        if let Some(outcome) = &outcome {
+            self.observe(outcome, started.elapsed());
+        }
         drop(permit);
         let done = match outcome {
-            Some(outcome) => {
-                self.observe(&outcome, started.elapsed());
-                Done::Attempted(msg, outcome)
-            }
+            Some(outcome) => Done::Attempted(msg, outcome),
             None => Done::Abandoned { msg, started: true },
         };
         let _ = self.tx.send(done).await;

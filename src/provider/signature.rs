@@ -132,17 +132,30 @@ mod tests {
     #[test]
     fn twilio_urls_with_and_without_the_default_port() {
         let cases = [
-            ("https://gw.example.org/webhooks/tw/sms?token=x", "https://gw.example.org:443/webhooks/tw/sms?token=x"),
-            ("https://gw.example.org:443/webhooks/tw/sms", "https://gw.example.org/webhooks/tw/sms"),
+            (
+                "https://gw.example.org/webhooks/tw/sms?token=x",
+                "https://gw.example.org:443/webhooks/tw/sms?token=x",
+            ),
+            (
+                "https://gw.example.org:443/webhooks/tw/sms",
+                "https://gw.example.org/webhooks/tw/sms",
+            ),
             ("http://gw.example.org/a", "http://gw.example.org:80/a"),
             ("http://gw.example.org:8080/a", "http://gw.example.org/a"),
-            ("https://gw.example.org?x=1", "https://gw.example.org:443?x=1"),
+            (
+                "https://gw.example.org?x=1",
+                "https://gw.example.org:443?x=1",
+            ),
             ("https://[2001:db8::1]/a", "https://[2001:db8::1]:443/a"),
             ("https://[2001:db8::1]:443/a", "https://[2001:db8::1]/a"),
             ("no-scheme/a", "no-scheme/a"),
         ];
         for (url, other) in cases {
-            assert_eq!(twilio_urls(url), [url.to_owned(), other.to_owned()], "{url}");
+            assert_eq!(
+                twilio_urls(url),
+                [url.to_owned(), other.to_owned()],
+                "{url}"
+            );
         }
     }
 

@@ -188,10 +188,13 @@ pub(crate) fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     // Words echoed from a message are cut, so a long one cannot push a text past its limit.
+    // Folded first: folding can lengthen a text (`œ` is `oe`), and it is what is counted.
     env.add_filter("truncate", |text: String, n: usize| -> String {
-        text.chars().take(n).collect()
+        gsm7::fold(&text).chars().take(n).collect()
     });
-    env.add_filter("shorten", |label: String, n: usize| shorten(&label, n));
+    env.add_filter("shorten", |label: String, n: usize| {
+        shorten(&gsm7::fold(&label), n)
+    });
     env
 }
 
@@ -216,7 +219,7 @@ fn shorten(label: &str, n: usize) -> String {
 fn cut_at_word(text: &str, n: usize) -> &str {
     let end = text.char_indices().nth(n).map_or(text.len(), |(i, _)| i);
     let cut = &text[..end];
-    if end == text.len() {
+    if end == text.len() || text[end..].starts_with(' ') {
         return cut;
     }
     match cut.rfind(' ') {
@@ -268,7 +271,7 @@ fn longest_values(labels: &[String; 3]) -> impl Iterator<Item = Value> + '_ {
 fn longest_for(category: &str, labels: &[String; 3]) -> Value {
     let count = |field: &str| context! { n => 999, field => field };
     let choice = |n: u32| context! { n => n, label => &labels[2] };
-    let typed = "Koulikoro-Gare-Sud ".repeat(8);
+    let typed = longest_typed();
     context! {
         ref => 99_999_999,
         category => category,
@@ -294,6 +297,19 @@ fn longest_for(category: &str, labels: &[String; 3]) -> Value {
         left => 9,
         event => "Affrontement intercommunautaire",
     }
+}
+
+/// Words a monitor typed, as long as a message can carry to a template that echoes them.
+pub(crate) fn longest_typed() -> String {
+    "Koulikoro-Gare-Sud ".repeat(8)
+}
+
+/// Labels longer than any in the shipped gazetteer, for the template checks' tests.
+#[cfg(test)]
+pub(crate) fn long_labels() -> [String; 3] {
+    std::array::from_fn(|_| {
+        "Hovratt ehl Cheikh Sid Elemine hfrt (Tombouctou, Goundam, Dire)".repeat(2)
+    })
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn add(env: &mut Environment<'static>, language: &str, path: &Path) -> Result<()
 /// Each screen with the longest values it shows (`place`: the longest label the menu
 /// shows), with and without the error it can carry.
 pub fn longest_screens(place: &str) -> Vec<Screen> {
-    let typed = "Koulikoro-Gare-Sud ".repeat(8);
+    let typed = crate::reply::longest_typed();
     let count = |field: &str| json!({ "field": field, "n": 99_999 });
     let values = [
         ("language", json!({ "languages": ["Francais", "English"] })),
@@ -200,20 +200,13 @@ mod tests {
         Screens::load(&dir, "fr").unwrap()
     }
 
-    /// Longer than any label in the shipped gazetteer.
-    fn labels() -> [String; 3] {
-        std::array::from_fn(|_| {
-            "Hovratt ehl Cheikh Sid Elemine hfrt (Tombouctou, Goundam, Dire)".repeat(2)
-        })
-    }
-
     #[test]
     fn every_screen_fits_one_ussd_message_with_the_longest_values() {
         let screens = screens();
-        screens.check(&labels()).unwrap();
+        screens.check(&crate::reply::long_labels()).unwrap();
         let mut longest = 0;
         for language in ["fr", "en"] {
-            for screen in longest_screens(&labels()[1]) {
+            for screen in longest_screens(&crate::reply::long_labels()[1]) {
                 let text = screens.render(language, &screen).unwrap();
                 assert!(text.starts_with(if screen.end { "END " } else { "CON " }));
                 longest = longest.max(text.chars().count() - 4);
@@ -235,7 +228,7 @@ mod tests {
         std::fs::write(fr.join("help.txt"), "x".repeat(183)).unwrap();
         let error = Screens::load(dir.path(), "fr")
             .unwrap()
-            .check(&labels())
+            .check(&crate::reply::long_labels())
             .unwrap_err();
         assert!(error.to_string().contains("ussd fr/help"), "{error}");
     }

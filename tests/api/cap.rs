@@ -175,8 +175,12 @@ async fn links_never_come_from_the_host_the_caller_wrote() {
     app.register(MONITOR, None, false);
     app.sms("76123456", "ATT Koro 3 morts", "h1").await;
     app.replies(MONITOR, 1).await;
-    app.api(Method::POST, "/api/incidents/1/verify", Some(serde_json::json!({})))
-        .await;
+    app.api(
+        Method::POST,
+        "/api/incidents/1/verify",
+        Some(serde_json::json!({})),
+    )
+    .await;
     let admin = app.token(Role::Admin, &[]);
     for path in ["/api/cap.atom", "/api/incidents/1/cap"] {
         let response = app

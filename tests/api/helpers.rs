@@ -1,16 +1,12 @@
 //! `spawn_app()`: the whole gateway on 127.0.0.1:0 with a temporary database.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rusqlite::types::FromSql;
 use sha1::Sha1;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::clock::Clock;
@@ -333,73 +329,15 @@ pub fn twilio_signature(url: &str, body: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// Writes a config with only the sim channel (no rate limit to speak of) into `dir`;
-/// returns its path and the database's.
-pub fn sim_only_config(dir: &Path) -> (PathBuf, PathBuf) {
-    let db = dir.join("vigie.db");
-    let config = dir.join("vigie.toml");
-    let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = {db:?}\nsynchronous = \"full\"\n\
-         [inbound.rate_limit]\nper_minute = 100000\nburst = 100000\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n"
-    );
-    std::fs::write(&config, text).unwrap();
-    (config, db)
-}
-
-/// Runs the real `vigie serve` binary; returns once it logged the address it listens on.
-pub async fn start_process(config: &Path) -> (Child, SocketAddr) {
-    let (child, addr, _) = start_logged_process(config).await;
-    (child, addr)
-}
-
-/// Sends SIGTERM to the process, as a service manager stopping it would.
-pub async fn sigterm(child: &Child) {
-    let pid = child.id().expect("the process is running").to_string();
-    let sent = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(sent.success());
-}
-
-/// Every line the process writes to stderr, as it comes.
-pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
-
-/// The same, keeping what it logs (at `info`).
-pub async fn start_logged_process(config: &Path) -> (Child, SocketAddr, Log) {
-    let started = tokio::time::timeout(std::time::Duration::from_secs(60), spawn_process(config));
-    started
-        .await
-        .expect("vigie did not start listening within 60 s")
-}
-
-async fn spawn_process(config: &Path) -> (Child, SocketAddr, Log) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let log = Log::default();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        let addr = line.split("listening on http://").nth(1).map(str::to_owned);
-        log.lock().unwrap().push(line);
-        if let Some(addr) = addr {
-            let addr = addr.trim().parse().unwrap();
-            // Keep draining the log so the child never blocks on a full pipe.
-            let kept = log.clone();
-            tokio::spawn(async move {
-                while let Ok(Some(line)) = lines.next_line().await {
-                    kept.lock().unwrap().push(line);
-                }
-            });
-            return (child, addr, log);
-        }
+/// Fails naming `what` if `text` holds one of `numbers` (E.164), in any usual writing:
+/// with or without the country code, spaces, dots or dashes.
+pub fn assert_no_number(text: &str, numbers: &[&str], what: &str) {
+    let squeezed: String = text.chars().filter(|c| !" .-".contains(*c)).collect();
+    for number in numbers {
+        let national = number.get(4..).unwrap_or(number);
+        assert!(
+            !squeezed.contains(national),
+            "{what} shows {number}: {text}"
+        );
     }
-    panic!("vigie exited before listening");
 }

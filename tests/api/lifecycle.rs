@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Mutex;
 
-use crate::helpers::{sigterm, sim_only_config, start_process};
+use crate::process::{
+    sigterm, sim_only_config, start_logged_process, start_process, wait_for_line,
+};
 
 const WORKERS: usize = 32;
 /// Kill once this many messages were acknowledged: well inside the run.
@@ -150,7 +152,7 @@ async fn every_message_read_once(db: &std::path::Path) {
 async fn sigterm_finishes_in_flight_requests_and_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let (config, db) = sim_only_config(dir.path());
-    let (mut child, addr) = start_process(&config).await;
+    let (mut child, addr, log) = start_logged_process(&config).await;
     // Requests the server has begun (it asked for their bodies) when the signal comes.
     let mut held = Vec::new();
     for i in 0..HELD {
@@ -158,6 +160,8 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0() {
     }
     let terminate = async {
         sigterm(&child).await;
+        // The bodies go only once the server is shutting down.
+        wait_for_line(&log, "shutdown requested").await;
         let mut answers = Vec::new();
         for request in held {
             answers.push(request.finish().await);

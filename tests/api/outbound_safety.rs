@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use crate::doubles::{Double, Kind, Step};
-use crate::helpers::{ADMIN, PUBLIC_URL, start_process};
+use crate::helpers::{ADMIN, PUBLIC_URL};
 use crate::outbound::{WAIT, channel, gateway, gateway_in, gateway_retrying, route};
+use crate::process::start_process;
 
 #[tokio::test]
 async fn a_delivery_report_before_the_send_answer_is_applied_when_the_id_is_known() {
@@ -287,13 +288,12 @@ async fn messages_not_sent_within_the_maximum_age_expire() {
 #[tokio::test]
 async fn a_send_error_never_carries_the_channels_credentials() {
     // Kannel takes its username and password in the URL, which transport errors quote.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let refused = format!("http://{}/cgi-bin/sendsms", closed.local_addr().unwrap());
-    drop(closed);
+    // Port 1 (tcpmux) is served by nothing here: the connection is refused.
+    let refused = "http://127.0.0.1:1/cgi-bin/sendsms";
     let hanging = Double::start(Kind::Kannel).await;
     hanging.script([Step::Hang]);
     let channels =
-        channel("kr", Kind::Kannel, &refused) + &channel("kh", Kind::Kannel, &hanging.base_url());
+        channel("kr", Kind::Kannel, refused) + &channel("kh", Kind::Kannel, &hanging.base_url());
     let outbound = format!(
         "send_timeout_secs = 1\n{}{}",
         route("+22376", "kr", ""),

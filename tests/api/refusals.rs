@@ -128,7 +128,10 @@ async fn twilio_requests_need_a_valid_signature() {
         .client
         .post(app.url("/webhooks/tw/sms?token=s3cret"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", crate::helpers::twilio_signature(url, &body))
+        .header(
+            "X-Twilio-Signature",
+            crate::helpers::twilio_signature(url, &body),
+        )
         .body(body)
         .send()
         .await

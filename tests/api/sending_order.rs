@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+use reqwest::Method;
+use serde_json::json;
+
 use crate::doubles::{Double, Kind, Step};
 use crate::helpers::TestApp;
 use crate::outbound::{WAIT, channel, gateway, route};
@@ -29,17 +32,18 @@ fn channel_in_flight(id: &str, kind: Kind, double: &Double, n: u32) -> String {
 #[tokio::test]
 async fn a_paused_channel_resumes_with_the_alert_then_the_reply_then_the_broadcast() {
     let double = Double::start(Kind::AfricasTalking).await;
-    double.script([Step::Throttle(2)]);
+    // Long enough for the three messages below to be queued during it on a loaded machine.
+    double.script([Step::Throttle(5)]);
     let channels = channel_in_flight("at", Kind::AfricasTalking, &double, 1);
     let app = gateway(&route("+223", "at", ""), &channels).await;
     let first = app.queue_for("+22376000000", "Avant", "system").await;
-    // Throttled: the provider asks the channel to hold off for 2 s.
+    // Throttled: the provider asks the channel to hold off for 5 s.
     app.wait_for_rows(&format!(
         "outbound_messages WHERE id = {first} AND attempts = 1 AND status = 'queued'"
     ))
     .await;
-    // Queued least urgent first, during the pause; a sender that claimed the broadcast
-    // while paused would send it first.
+    // Queued least urgent first, during the pause. The sleep only gives a sender that
+    // claims while paused the time to take the broadcast, which it would then send first.
     app.queue_for("+22376000001", "Diffusion", "broadcast")
         .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -56,6 +60,38 @@ async fn a_paused_channel_resumes_with_the_alert_then_the_reply_then_the_broadca
         at("Alerte") < at("Reponse") && at("Reponse") < at("Diffusion"),
         "sent in this order after the pause: {texts:?}"
     );
+}
+
+#[tokio::test]
+async fn a_batch_claimed_before_a_pause_goes_back_behind_an_alert() {
+    let double = Double::start(Kind::AfricasTalking).await;
+    double.script([Step::Throttle(5)]);
+    let channels = channel_in_flight("at", Kind::AfricasTalking, &double, 1);
+    let app = gateway(&route("+223", "at", ""), &channels).await;
+    for phone in ["+22376000001", "+22376000002"] {
+        let responder = json!({ "phone": phone, "roles": ["responder"], "zones": ["Koro"] });
+        let (status, _) = app
+            .api(Method::POST, "/api/contacts", Some(responder))
+            .await;
+        assert_eq!(status, 201);
+    }
+    // Both broadcast messages are queued in one transaction and claimed in one batch; the
+    // first is throttled, and the second must not wait out the pause at the head of the line.
+    let broadcast = json!({ "zone": "Koro", "text": "Diffusion", "roles": ["responder"] });
+    let (status, body) = app
+        .api(Method::POST, "/api/broadcasts", Some(broadcast))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    app.wait_for_rows("outbound_messages WHERE attempts = 1 AND status = 'queued'")
+        .await;
+    app.queue_for("+22376000003", "Alerte", "alert").await;
+
+    let sent = double.wait_for(4, WAIT).await;
+    let texts: Vec<String> = sent[1..]
+        .iter()
+        .map(|r| r.form_value("message").unwrap())
+        .collect();
+    assert_eq!(texts[0], "Alerte", "after the pause: {texts:?}");
 }
 
 #[tokio::test]
