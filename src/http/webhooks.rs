@@ -172,11 +172,16 @@ fn admit<'a>(
     Ok(channel)
 }
 
-/// Twilio wants TwiML (an empty response sends no auto-reply); the others ignore the body.
+/// Twilio wants TwiML (an empty response sends no auto-reply); Kannel may turn a body into
+/// an SMS to the monitor, so it gets none; the others ignore the body.
 fn sms_answer(kind: ChannelKind, accepted: &Accepted) -> Response {
-    if kind == ChannelKind::Twilio {
-        let twiml = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
-        return ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response();
+    match kind {
+        ChannelKind::Twilio => {
+            let twiml = r#"<?xml version="1.0" encoding="UTF-8"?><Response/>"#;
+            return ([(header::CONTENT_TYPE, "text/xml")], twiml).into_response();
+        }
+        ChannelKind::Kannel => return ([(header::CONTENT_TYPE, "text/plain")], "").into_response(),
+        _ => {}
     }
     let messages = accepted.stored.iter().map(|s| match *s {
         Stored::New(id) => MessageAnswer::Stored {

@@ -14,6 +14,7 @@ mod enqueue;
 mod exports;
 mod helpers;
 mod inbound;
+mod kannel;
 mod lifecycle;
 mod logs;
 mod outbound;

@@ -236,7 +236,7 @@ fn check_request(kind: Kind, r: &crate::doubles::Recorded, to: &str, id: i64) {
             let dlr = r.form_value("dlr-url").unwrap();
             assert_eq!(
                 dlr,
-                format!("{status_url}kn/status?token=s3cret&id={id}&status=%d&reply=%A")
+                format!("{status_url}kn/status?token=s3cret&id={id}&status=%d&fid=%F&reply=%A")
             );
         }
     }

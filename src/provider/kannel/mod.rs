@@ -1,6 +1,12 @@
-//! Kannel `sms-service` (`post-url` with `%p %P %b %I %T` in the query) and `dlr-url` reports.
+//! Kannel `sms-service` (`post-url` with `%p %P %I %T %c` in the query, the SMS body as the
+//! POST body) and `dlr-url` reports.
 //!
-//! The delivery-report URL we give Kannel carries our outbound id as `id` and `%d` as `status`.
+//! The delivery-report URL we give Kannel carries our outbound id as `id`, `%d` as `status`,
+//! `%F` (the SMSC's message id) as `fid` and `%A` (the SMSC's answer) as `reply`.
+
+mod text;
+
+use axum::http::header;
 
 use super::send::{self, Answer, Fault, SendOutcome, SendRequest};
 use super::{
@@ -9,16 +15,68 @@ use super::{
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
     let p = req.params();
+    let text = message(req)?;
     Ok(Batch::one(InboundDraft {
         provider_message_id: p.non_empty("id").map(str::to_owned),
         sender: p.require_non_empty("sender")?.to_owned(),
         recipient: p.non_empty("to").map(str::to_owned),
-        // With `omit-empty`, an empty SMS arrives without `message`.
-        text: p.get("message").unwrap_or_default().to_owned(),
+        text,
         provider_ts: p.non_empty("ts").map(|t| parse_time("ts", t)).transpose()?,
         raw: req.raw(),
         concat: None,
     }))
+}
+
+/// The SMS text: the POST body as Kannel's `post-url` sends it, else `message` (`%b`) in
+/// the form or query; decoded by `X-Kannel-Coding` (or `coding`, `%c`) and the charset of
+/// the `Content-Type` (or `charset`, `%C`). With `omit-empty`, an empty SMS has neither.
+fn message(req: &WebhookRequest) -> Result<String, PayloadError> {
+    let content_type = req
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let form = content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded");
+    let (bytes, body_charset) = if !req.body.is_empty() && !form {
+        (
+            Some(std::borrow::Cow::Borrowed(&req.body[..])),
+            charset_of(content_type),
+        )
+    } else {
+        let query = req.uri.query().unwrap_or_default().as_bytes();
+        let found =
+            text::raw_param(&req.body, "message").or_else(|| text::raw_param(query, "message"));
+        (found, None)
+    };
+    let Some(bytes) = bytes else {
+        return Ok(String::new());
+    };
+    let p = req.params();
+    let coding = req
+        .headers
+        .get("x-kannel-coding")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| p.non_empty("coding"))
+        .map_or(Ok(0), |c| c.trim().parse::<u8>())
+        .map_err(|_| unreadable(text::Unreadable::Coding))?;
+    let charset = body_charset.or_else(|| p.non_empty("charset"));
+    text::decode(&bytes, coding, charset).map_err(unreadable)
+}
+
+fn unreadable(why: text::Unreadable) -> PayloadError {
+    PayloadError::bad(why.field(), why.reason())
+}
+
+/// The `charset` parameter of a `Content-Type` value.
+fn charset_of(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim())
+    })
 }
 
 pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, PayloadError> {
@@ -27,12 +85,18 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
     let code: u32 = value
         .parse()
         .map_err(|_| PayloadError::bad("status", format!("`{value}` is not a DLR type")))?;
+    let status = map_status(code);
     Ok(Batch::one(StatusDraft {
-        provider_message_id: None,
+        // The SMSC's own id of the message (`%F`), when it gave one.
+        provider_message_id: p.non_empty("fid").map(str::to_owned),
         reference: Some(p.require_non_empty("id")?.to_owned()),
-        status: map_status(code),
+        status,
         provider_status: value.to_owned(),
-        error_code: p.non_empty("reply").map(str::to_owned),
+        // The SMSC's answer (`%A`) says why a message failed; on success it is no error.
+        error_code: p
+            .non_empty("reply")
+            .filter(|_| status == Some(DeliveryStatus::Failed))
+            .map(str::to_owned),
         raw: req.raw(),
     }))
 }
@@ -50,7 +114,7 @@ fn map_status(code: u32) -> Option<DeliveryStatus> {
 }
 
 /// `GET {sendsms}?username&password&from&to&text&dlr-mask&dlr-url`. The report URL carries
-/// our id and Kannel's `%d` (report type) and `%A` (SMSC answer). Unicode goes as UTF-16BE
+/// our id and Kannel's `%d` (report type), `%F` (SMSC id) and `%A` (SMSC answer). Unicode goes as UTF-16BE
 /// with `coding=2` and no `charset`: Kannel builds without iconv refuse `charset=utf8`.
 pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilder, SendOutcome> {
     let (http, msg, s) = (r.http, r.msg, &r.channel.send);
@@ -76,7 +140,7 @@ pub(super) fn send_request(r: &SendRequest<'_>) -> Result<reqwest::RequestBuilde
         query.push_str("&coding=2");
     }
     if let Some(url) = status_url {
-        let dlr = send::with_query(&url, &format!("id={}&status=%d&reply=%A", msg.id));
+        let dlr = send::with_query(&url, &format!("id={}&status=%d&fid=%F&reply=%A", msg.id));
         query.push_str(&format!("&dlr-mask=27&dlr-url={}", encode(dlr.as_bytes())));
     }
     Ok(http.get(send::with_query(&s.base_url, &query)))
