@@ -1,10 +1,11 @@
 //! Operations endpoints: liveness, readiness, metrics.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use crate::metrics::Format;
 
 /// `GET /healthz`: the process answers.
 pub(super) async fn healthz() -> &'static str {
@@ -22,15 +23,11 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text format.
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(state.store.size_bytes());
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
+/// `GET /metrics`: the classic Prometheus text format, or OpenMetrics when the scraper's
+/// `Accept` prefers it.
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = Format::negotiate(accept);
+    let body = state.metrics.render(state.store.size_bytes(), format);
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }

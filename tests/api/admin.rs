@@ -26,6 +26,59 @@ async fn health_readiness_and_metrics_answer() {
 }
 
 #[tokio::test]
+async fn metrics_come_in_the_format_the_scraper_asks_for() {
+    let app = spawn_app().await;
+    app.post_form("/webhooks/sim/sms", "from=76123456&text=AIDE")
+        .await;
+    let scrape = |accept: Option<&'static str>| {
+        let mut request = app.client.get(app.url("/metrics"));
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
+            (kind, response.text().await.unwrap())
+        }
+    };
+    let (kind, text) = scrape(None).await;
+    assert_eq!(kind, "text/plain; version=0.0.4; charset=utf-8");
+    assert!(!text.contains("# EOF"), "{text}");
+    assert!(text.contains("# TYPE vigie_inbound_messages_total counter"), "{text}");
+    let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
+                      version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+    let (kind, text) = scrape(Some(prometheus)).await;
+    assert!(kind.starts_with("application/openmetrics-text; version=1.0.0"), "{kind}");
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let (kind, _) = scrape(Some("text/plain;version=0.0.4")).await;
+    assert!(kind.starts_with("text/plain"), "{kind}");
+    check_with_promtool(&scrape(None).await.1);
+}
+
+/// `promtool check metrics`, where Prometheus is installed (`.ci/run` installs it).
+fn check_with_promtool(text: &str) {
+    use std::io::Write;
+    let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    else {
+        assert!(std::env::var_os("CI").is_none(), "promtool is missing in CI");
+        return;
+    };
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
 async fn the_messages_api_needs_the_admin_token() {
     let app = spawn_app().await;
     app.post_form("/webhooks/sim/sms", "from=76123456&text=ATT+Koro")

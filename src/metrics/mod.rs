@@ -7,6 +7,10 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
+mod exposition;
+
+pub use exposition::Format;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelOutcome {
     channel: String,
@@ -305,14 +309,17 @@ impl Metrics {
         self.batch_sizes.clone()
     }
 
-    /// The text exposition, with the database size read now.
-    pub fn render(&self, database_bytes: u64) -> String {
+    /// The exposition in `format`, with the database size read now.
+    pub fn render(&self, database_bytes: u64, format: Format) -> String {
         self.database_bytes
             .set(i64::try_from(database_bytes).unwrap_or(i64::MAX));
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
-        out
+        match format {
+            Format::OpenMetrics => out,
+            Format::Text004 => exposition::text_004(&out),
+        }
     }
 }
 
@@ -325,11 +332,13 @@ mod tests {
         let metrics = Metrics::new();
         metrics.inbound("sim", "stored");
         metrics.webhook_latency(WebhookRoute::Sms, 0.001);
-        let text = metrics.render(4096);
-        assert!(
-            text.contains(r#"vigie_inbound_messages_total{channel="sim",outcome="stored"} 1"#),
-            "{text}"
-        );
-        assert!(text.contains("vigie_database_size_bytes 4096"), "{text}");
+        for format in [Format::Text004, Format::OpenMetrics] {
+            let text = metrics.render(4096, format);
+            assert!(
+                text.contains(r#"vigie_inbound_messages_total{channel="sim",outcome="stored"} 1"#),
+                "{text}"
+            );
+            assert!(text.contains("vigie_database_size_bytes 4096"), "{text}");
+        }
     }
 }
