@@ -256,8 +256,9 @@ impl Intake {
     }
 
     /// A message could not be carried out: left unread to be tried again, and set aside
-    /// once it has failed too often (a storage fault fails every message alike, so
-    /// nothing is set aside while the database cannot be written).
+    /// with the error once it has failed too often (a storage fault fails every message
+    /// alike, so nothing is set aside while the database cannot be written), or at once if
+    /// it tripped a bug, which it would trip again.
     async fn failed(&self, id: i64, e: &StoreError) -> Result<(), StoreError> {
         let failures = {
             let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
@@ -266,9 +267,10 @@ impl Intake {
             *n
         };
         tracing::error!(error = %e, inbound_id = id, failures, "carrying the message out failed");
-        if failures >= FAILURES_KEPT {
+        if failures >= FAILURES_KEPT || matches!(e, StoreError::Panicked(_)) {
+            let error = e.to_string();
             self.store
-                .write(move |c| queries::mark_read(c, id, "error"))
+                .write(move |c| queries::set_aside(c, id, &error))
                 .await?;
             self.failures
                 .lock()

@@ -61,6 +61,9 @@ pub enum StoreError {
     Commit(String),
     #[error("storage is shut down")]
     Closed,
+    /// A bug, not the data: the job is undone and fails alone, the writer goes on.
+    #[error("write job panicked: {0}")]
+    Panicked(String),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -104,6 +107,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0012_ussd.sql")),
         M::up(include_str!("migrations/0013_incident_tally.sql")),
         M::up(include_str!("migrations/0014_ussd_expiry.sql")),
+        M::up(include_str!("migrations/0015_set_aside.sql")),
     ])
 }
 

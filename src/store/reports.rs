@@ -48,6 +48,16 @@ pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreE
     Ok(n == 1)
 }
 
+/// Sets an unread message aside, with why it could not be carried out.
+pub fn set_aside(conn: &Connection, id: i64, error: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE inbound_messages SET state = 'error', error = ?2 WHERE id = ?1 AND state = 'new'",
+        )?
+        .execute(params![id, error])?;
+    Ok(n == 1)
+}
+
 /// Hides a secret a message carried (a coordinator's PIN): replaced in its text and its
 /// parts', and the provider's raw payloads dropped.
 pub fn mask(conn: &Connection, id: i64, secret: &str) -> Result<(), StoreError> {

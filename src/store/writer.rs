@@ -9,7 +9,8 @@
 //! One failing job must not undo its neighbours. Savepoints around every job would cost as
 //! much as the jobs, so the batch runs optimistically; only if a job fails is the batch rolled
 //! back and replayed with a savepoint per job. Jobs are therefore `Fn`: they may run twice,
-//! and only the run that is committed counts.
+//! and only the run that is committed counts. A job that panics fails the same way, alone:
+//! the thread, and every write after it, must not die with one bug.
 
 use std::thread::JoinHandle;
 
@@ -41,7 +42,13 @@ where
     F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
 {
     fn run(&mut self, conn: &Connection) -> bool {
-        let result = (self.f)(conn);
+        let f = &self.f;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
+            .unwrap_or_else(|payload| {
+                let what = panic_message(payload.as_ref());
+                tracing::error!(panic = %what, "a write job panicked; it alone is undone");
+                Err(StoreError::Panicked(what))
+            });
         let ok = result.is_ok();
         self.result = Some(result);
         ok
@@ -52,6 +59,15 @@ where
         // The caller may have gone (client hung up); the write stands regardless.
         let _ = self.reply.send(commit.and(result));
     }
+}
+
+/// What a panic said, when it said it as text.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 enum Msg {
@@ -204,9 +220,10 @@ mod tests {
     use crate::config::{StorageConfig, Synchronous};
     use crate::store::Store;
 
-    /// A failing write answers an error and leaves its batch neighbours committed.
+    /// A failing or panicking write answers an error and leaves its batch neighbours
+    /// committed; the writer goes on.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_failing_job_is_undone_alone() {
+    async fn a_failing_or_panicking_job_is_undone_alone() {
         let dir = tempfile::tempdir().unwrap();
         let config = StorageConfig {
             path: dir.path().join("w.db"),
@@ -229,6 +246,7 @@ mod tests {
                         if i % 7 == 0 {
                             return Err(StoreError::Sqlite(format!("job {i} fails")));
                         }
+                        assert!(i % 11 != 0, "job {i} trips a bug");
                         Ok(i)
                     })
                     .await;
@@ -237,7 +255,18 @@ mod tests {
         }
         while let Some(done) = tasks.join_next().await {
             let (i, result) = done.unwrap();
-            assert_eq!(result.is_err(), i % 7 == 0, "job {i}: {result:?}");
+            let panicked = i % 11 == 0 && i % 7 != 0;
+            assert_eq!(
+                result.is_err(),
+                i % 7 == 0 || panicked,
+                "job {i}: {result:?}"
+            );
+            if panicked {
+                assert!(
+                    matches!(result, Err(StoreError::Panicked(_))),
+                    "job {i}: {result:?}"
+                );
+            }
         }
         let count = store
             .read(|c| {
@@ -247,7 +276,9 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(count, 200 - 29, "only the 171 successful jobs counted");
+        // 29 multiples of 7 fail, and 16 multiples of 11 that are not of 7 panic.
+        assert_eq!(count, 200 - 29 - 16, "only the successful jobs counted");
+        assert_eq!(store.write(|_| Ok(1)).await.unwrap(), 1, "still writing");
         tokio::task::spawn_blocking(move || writer.join())
             .await
             .unwrap();

@@ -37,18 +37,27 @@ async fn metrics_come_in_the_format_the_scraper_asks_for() {
         }
         async move {
             let response = request.send().await.unwrap();
-            let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
             (kind, response.text().await.unwrap())
         }
     };
     let (kind, text) = scrape(None).await;
     assert_eq!(kind, "text/plain; version=0.0.4; charset=utf-8");
     assert!(!text.contains("# EOF"), "{text}");
-    assert!(text.contains("# TYPE vigie_inbound_messages_total counter"), "{text}");
+    assert!(
+        text.contains("# TYPE vigie_inbound_messages_total counter"),
+        "{text}"
+    );
     let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;\
                       version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     let (kind, text) = scrape(Some(prometheus)).await;
-    assert!(kind.starts_with("application/openmetrics-text; version=1.0.0"), "{kind}");
+    assert!(
+        kind.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{kind}"
+    );
     assert!(text.ends_with("# EOF\n"), "{text}");
     let (kind, _) = scrape(Some("text/plain;version=0.0.4")).await;
     assert!(kind.starts_with("text/plain"), "{kind}");
@@ -65,10 +74,18 @@ fn check_with_promtool(text: &str) {
         .stderr(std::process::Stdio::piped())
         .spawn()
     else {
-        assert!(std::env::var_os("CI").is_none(), "promtool is missing in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is missing in CI"
+        );
         return;
     };
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),

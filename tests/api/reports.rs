@@ -276,3 +276,27 @@ async fn reports_of_one_attack_by_three_monitors_make_one_incident_with_three_so
         "withdrawn"
     );
 }
+
+#[tokio::test]
+async fn a_message_that_cannot_be_carried_out_is_set_aside_with_why() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    // A fault that strikes this one message only, every time it is tried.
+    app.execute(
+        "CREATE TRIGGER refuse_first BEFORE INSERT ON reports WHEN NEW.inbound_id = 1
+         BEGIN SELECT RAISE(ABORT, 'cannot file this one'); END",
+    );
+    app.sms("76123456", "ATT Koro 3 morts", "f1").await;
+    app.sms("76123456", "ENL Bankass 2 enleves", "f2").await;
+    let replies = app.replies(MONITOR, 1).await;
+    assert!(
+        replies[0].starts_with("Recu 1: ENLEVEMENT Bankass"),
+        "{replies:?}"
+    );
+    app.wait_for_rows("inbound_messages WHERE id = 1 AND state = 'error'")
+        .await;
+    let error: String = app.one("SELECT error FROM inbound_messages WHERE id = 1");
+    assert!(error.contains("cannot file this one"), "{error}");
+    assert_eq!(app.count("reports"), 1);
+    assert_eq!(app.get("/readyz").await.status(), 200, "the writer goes on");
+}
