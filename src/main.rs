@@ -60,7 +60,8 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
-    /// Checks the audit log's hash chain: `vigie audit verify` names the first broken entry.
+    /// The audit log's keyed hash chain: `vigie audit head` prints where it reaches, `vigie
+    /// audit verify [--head COUNT:HASH]` names the first broken entry or a removed tail.
     Audit {
         #[command(subcommand)]
         what: Audit,
@@ -103,8 +104,14 @@ enum Import {
 
 #[derive(Debug, Subcommand)]
 enum Audit {
-    /// Fails (exit 1) naming the first entry edited, inserted or removed.
-    Verify,
+    /// Fails (exit 1) naming the first entry edited, inserted or removed, or, given the
+    /// head an operator kept, a log that no longer reaches it.
+    Verify {
+        #[arg(long)]
+        head: Option<vigie::audit::Head>,
+    },
+    /// Prints the log's head (`COUNT:HASH`), for an operator to keep outside the gateway.
+    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,17 +196,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Audit {
-            what: Audit::Verify,
-            config,
-        } => {
-            let config = Config::load(&config)?;
-            let conn = vigie::store::migrate(&config.storage)?;
-            let entries = vigie::store::audit::all(&conn)?;
-            vigie::audit::verify(&entries).context("the audit chain is broken")?;
-            println!("audit chain intact: {} entries", entries.len());
-            Ok(())
-        }
+        Command::Audit { what, config } => audit(&what, &config),
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             vigie::store::migrate(&config.storage)?;
@@ -337,6 +334,24 @@ fn parse(
         None => chrono::Utc::now(),
     };
     println!("{}", reports.parse_json(text, lang, home, received));
+    Ok(())
+}
+
+fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::load(config)?;
+    let conn = vigie::store::migrate(&config.storage)?;
+    let key = vigie::store::audit::key(&conn, &config.storage.audit_key_path())?;
+    let entries = vigie::store::audit::all(&conn)?;
+    vigie::audit::verify(&entries, &key).context("the audit chain is broken")?;
+    match what {
+        Audit::Head => println!("{}", vigie::audit::head(&entries)),
+        Audit::Verify { head } => {
+            if let Some(kept) = head {
+                vigie::audit::check_head(&entries, kept).context("the audit log is not whole")?;
+            }
+            println!("audit chain intact: {} entries", entries.len());
+        }
+    }
     Ok(())
 }
 

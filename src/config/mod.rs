@@ -107,6 +107,20 @@ pub struct StorageConfig {
     /// Raw SMS texts and reporters' numbers older than this many days are purged (the
     /// incidents and their counts stay; reporters become pseudonyms). 0 keeps everything.
     pub retention_days: u64,
+    /// The audit log's key (made at first start); beside the database unless set. Kept
+    /// out of the database, so whoever can write it cannot recompute the log's chain.
+    pub audit_key_file: Option<PathBuf>,
+}
+
+impl StorageConfig {
+    /// Where the audit key is: `audit_key_file`, else `<path>.audit-key`.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| {
+            let mut path = self.path.clone().into_os_string();
+            path.push(".audit-key");
+            PathBuf::from(path)
+        })
+    }
 }
 
 impl Default for StorageConfig {
@@ -117,6 +131,7 @@ impl Default for StorageConfig {
             batch_max: 256,
             retention_days: 0,
             readers: 4,
+            audit_key_file: None,
         }
     }
 }

@@ -1,9 +1,19 @@
-//! Queries on `audit_log`.
+//! Queries on `audit_log`, and its key: kept in a file beside the database (never in it),
+//! installed on the connection as the SQL function `audit_mac`, so every write that appends
+//! an entry hashes it under the key without being handed it.
 
+use std::path::Path;
+
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
 
 use super::StoreError;
-use crate::audit::{Entry, hash_of};
+use crate::audit::{AuditKey, Entry, hash_of};
+
+/// The `settings` row that says the chain is keyed.
+const KEYED: &str = "audit_chain";
+const HMAC: &str = "hmac-sha256";
 
 /// Appends an entry chained to the last one; in the caller's transaction, so a change and
 /// its entry commit together.
@@ -21,7 +31,11 @@ pub fn append(
         .optional()?
         .unwrap_or_default();
     let detail = detail.to_string();
-    let hash = hash_of(&prev, now, actor, action, subject, &detail);
+    let hash: String = conn
+        .prepare_cached("SELECT audit_mac(?1, ?2, ?3, ?4, ?5, ?6)")?
+        .query_row(params![prev, now, actor, action, subject, detail], |r| {
+            r.get(0)
+        })?;
     conn.prepare_cached(
         "INSERT INTO audit_log (at, actor, action, subject, detail, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -48,4 +62,176 @@ pub fn all(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The key in `path`. Made there the first time, unless the log was keyed already: a lost
+/// key is said, never silently replaced by one that would show every entry as edited.
+pub fn key(conn: &Connection, path: &Path) -> Result<AuditKey, StoreError> {
+    let bad = |reason: String| StoreError::AuditKey(format!("{}: {reason}", path.display()));
+    match std::fs::read_to_string(path) {
+        Ok(text) => AuditKey::from_hex(&text)
+            .ok_or_else(|| bad("does not hold a key (64 hex digits)".into())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if keyed(conn)? && !all(conn)?.is_empty() {
+                return Err(bad(
+                    "is missing, and the audit log was keyed with it: restore it to check or \
+                     extend the log"
+                        .into(),
+                ));
+            }
+            let key = AuditKey::generate();
+            write_new(path, &key.to_hex()).map_err(|e| bad(e.to_string()))?;
+            Ok(key)
+        }
+        Err(e) => Err(bad(e.to_string())),
+    }
+}
+
+/// Writes a file readable by its owner only, failing if it exists.
+fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// Installs `audit_mac(prev, at, actor, action, subject, detail)` on `conn`, and keys a
+/// log written before the chain was (re-hashed once, if it held).
+pub fn install(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
+    let mac_key = key.clone();
+    conn.create_scalar_function("audit_mac", 6, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        let text = |i: usize| ctx.get::<String>(i);
+        let fields = [text(2)?, text(3)?, text(4)?, text(5)?];
+        let fields = [fields[0].as_str(), &fields[1], &fields[2], &fields[3]];
+        Ok(hash_of(&mac_key, &text(0)?, ctx.get::<i64>(1)?, fields))
+    })?;
+    if !keyed(conn)? {
+        rekey(conn, key)?;
+    }
+    Ok(())
+}
+
+fn keyed(conn: &Connection) -> Result<bool, StoreError> {
+    let found: Option<String> = conn
+        .prepare_cached("SELECT value FROM settings WHERE name = ?1")?
+        .query_row([KEYED], |r| r.get(0))
+        .optional()?;
+    Ok(found.as_deref() == Some(HMAC))
+}
+
+/// The unkeyed chain of earlier versions, re-hashed under the key if it holds; one that
+/// does not is left as it is, for `vigie audit verify` to name its first broken entry.
+fn rekey(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let entries = all(&tx)?;
+    let mut prev = String::new();
+    let held = entries.iter().all(|e| {
+        let ok = e.prev == prev && unkeyed_hash(e) == e.hash;
+        prev.clone_from(&e.hash);
+        ok
+    });
+    if held && !entries.is_empty() {
+        // The one rewrite the log ever gets, in the transaction that marks it keyed.
+        tx.execute_batch("DROP TRIGGER audit_log_no_update")?;
+        let mut prev = String::new();
+        for e in &entries {
+            let fields = [e.actor.as_str(), &e.action, &e.subject, &e.detail];
+            let hash = hash_of(key, &prev, e.at, fields);
+            tx.execute(
+                "UPDATE audit_log SET prev = ?2, hash = ?3 WHERE id = ?1",
+                params![e.id, prev, hash],
+            )?;
+            prev = hash;
+        }
+        tx.execute_batch(
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+             BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+        )?;
+    } else if !held {
+        tracing::error!("the audit log's chain was already broken; it is left as it is");
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
+        params![KEYED, HMAC],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The SHA-256 chain entries had before it was keyed.
+fn unkeyed_hash(e: &Entry) -> String {
+    let mut h = Sha256::new();
+    for field in [
+        &e.prev,
+        &e.at.to_string(),
+        &e.actor,
+        &e.action,
+        &e.subject,
+        &e.detail,
+    ] {
+        h.update((field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    crate::access::hex(&h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StorageConfig;
+
+    /// A log written by an earlier version (unkeyed) is keyed once at start-up.
+    #[test]
+    fn an_unkeyed_chain_is_keyed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StorageConfig {
+            path: dir.path().join("v.db"),
+            ..StorageConfig::default()
+        };
+        let conn = crate::store::migrate(&config).unwrap();
+        conn.execute_batch("DELETE FROM settings WHERE name = 'audit_chain'")
+            .unwrap();
+        let mut prev = String::new();
+        for id in 1..=3 {
+            let mut entry = Entry {
+                id,
+                at: id,
+                actor: "cli".into(),
+                action: "token.create".into(),
+                subject: format!("token {id}"),
+                detail: "{}".into(),
+                prev: prev.clone(),
+                hash: String::new(),
+            };
+            entry.hash = unkeyed_hash(&entry);
+            conn.execute(
+                "INSERT INTO audit_log (at, actor, action, subject, detail, prev, hash)
+                 VALUES (?1, 'cli', 'token.create', ?2, '{}', ?3, ?4)",
+                params![id, entry.subject, entry.prev, entry.hash],
+            )
+            .unwrap();
+            prev = entry.hash;
+        }
+        let key = key(&conn, &config.audit_key_path()).unwrap();
+        assert!(crate::audit::verify(&all(&conn).unwrap(), &key).is_err());
+        install(&conn, &key).unwrap();
+        assert_eq!(crate::audit::verify(&all(&conn).unwrap(), &key), Ok(()));
+        append(
+            &conn,
+            "cli",
+            "token.revoke",
+            "token 1",
+            &serde_json::json!({}),
+            9,
+        )
+        .unwrap();
+        assert_eq!(crate::audit::verify(&all(&conn).unwrap(), &key), Ok(()));
+        let edit = conn.execute("UPDATE audit_log SET subject = 'x' WHERE id = 1", []);
+        assert!(edit.is_err(), "append-only again");
+    }
 }

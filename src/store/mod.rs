@@ -61,6 +61,8 @@ pub enum StoreError {
     Commit(String),
     #[error("storage is shut down")]
     Closed,
+    #[error("storage.audit_key_file: {0}")]
+    AuditKey(String),
     /// A bug, not the data: the job is undone and fails alone, the writer goes on.
     #[error("write job panicked: {0}")]
     Panicked(String),
@@ -128,6 +130,8 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let key = audit::key(&conn, &config.audit_key_path())?;
+    audit::install(&conn, &key)?;
     Ok(conn)
 }
 

@@ -4,6 +4,7 @@
 mod access;
 mod admin;
 mod alerts;
+mod audit;
 mod broadcasts;
 mod cap;
 mod contacts;
