@@ -2,6 +2,7 @@
 //! token. Bad rows of an import are reported one by one; the good ones go in together.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -15,13 +16,23 @@ use crate::contacts::{Checks, ContactInput, check, read_csv};
 use crate::store::audit;
 use crate::store::contacts::{self as queries, Contact};
 
-fn checks(state: &AppState) -> Checks<'_> {
-    let reports = state.intake.reports();
-    Checks {
-        country: state.outbound.default_country(),
-        vocabulary: &reports.vocabulary,
-        gazetteer: &reports.gazetteer,
-    }
+/// Runs `f` with the contact checks off the request threads: a PIN is hashed with argon2,
+/// tens of milliseconds of CPU each, which would hold up every request on that thread.
+async fn checked<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Checks<'_>) -> T + Send + 'static,
+{
+    let reports = Arc::clone(state.intake.reports());
+    let country = state.outbound.default_country();
+    super::off_request_thread(move || {
+        f(&Checks {
+            country,
+            vocabulary: &reports.vocabulary,
+            gazetteer: &reports.gazetteer,
+        })
+    })
+    .await
 }
 
 /// `GET /api/contacts?limit=N&before=ID`
@@ -47,7 +58,9 @@ pub(super) async fn create(
     Json(input): Json<ContactInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller = require_admin(&state, &headers).await?;
-    let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
+    let contact = checked(&state, |checks| check(input, checks))
+        .await?
+        .map_err(ApiError::BadRequest)?;
     let phone = contact.phone.clone();
     if state
         .store
@@ -77,7 +90,9 @@ pub(super) async fn update(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
     let input: ContactInput = patched(&input_of(&current), &patch)?;
-    let contact = check(input, &checks(&state)).map_err(ApiError::BadRequest)?;
+    let contact = checked(&state, |checks| check(input, checks))
+        .await?
+        .map_err(ApiError::BadRequest)?;
     if contact.phone != current.phone {
         return Err(ApiError::BadRequest(
             "phone: a contact's number does not change; create another".into(),
@@ -117,7 +132,7 @@ pub(super) async fn import(
     body: String,
 ) -> Result<Json<Value>, ApiError> {
     let who = require_admin(&state, &headers).await?.who;
-    let (contacts, rejected) = read_csv(&body, &checks(&state));
+    let (contacts, rejected) = checked(&state, move |checks| read_csv(&body, checks)).await?;
     let count = contacts.len();
     let now = state.store.now_ms();
     state

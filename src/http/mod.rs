@@ -133,3 +133,27 @@ fn api_routes(state: AppState) -> Router<AppState> {
             api::authenticated,
         ))
 }
+
+/// Runs CPU-heavy work (hashing a PIN) on a blocking thread, so the request threads go on
+/// answering meanwhile.
+pub(super) async fn off_request_thread<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Store(crate::store::StoreError::Panicked(e.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test(flavor = "current_thread")]
+    async fn heavy_work_leaves_the_request_thread() {
+        let here = std::thread::current().id();
+        let there = super::off_request_thread(|| std::thread::current().id())
+            .await
+            .unwrap();
+        assert_ne!(here, there);
+    }
+}

@@ -229,10 +229,7 @@ pub(crate) fn parse_time(field: &str, value: &str) -> Result<i64, PayloadError> 
     {
         return Ok(secs * 1000);
     }
-    Err(PayloadError::bad(
-        field,
-        format!("`{value}` is not a date and time"),
-    ))
+    Err(PayloadError::bad(field, "is not a date and time"))
 }
 
 #[cfg(test)]

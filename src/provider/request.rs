@@ -77,6 +77,25 @@ impl<'a> Params<'a> {
     }
 }
 
+/// Why JSON did not read, without what the caller wrote: serde quotes the values it did
+/// not expect, and nothing a caller sends may reach a log line. A missing field is named
+/// (the name is ours).
+fn json_reason(e: &serde_json::Error) -> String {
+    let at = format!("at line {} column {}", e.line(), e.column());
+    let message = e.to_string();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return format!("missing field `{field}` {at}");
+    }
+    match e.classify() {
+        serde_json::error::Category::Data => format!("a value of the wrong kind {at}"),
+        serde_json::error::Category::Eof => format!("it ends too soon {at}"),
+        _ => format!("not JSON {at}"),
+    }
+}
+
 impl WebhookRequest {
     /// Parameters of the query string.
     pub fn query(&self) -> Params<'_> {
@@ -112,15 +131,15 @@ impl WebhookRequest {
 
     /// The body as JSON of shape `T`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
-        serde_json::from_slice(&self.body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => PayloadError::Syntax {
-                format: "provider JSON",
-                reason: e.to_string(),
-            },
-            _ => PayloadError::Syntax {
-                format: "JSON",
-                reason: e.to_string(),
-            },
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let format = match e.classify() {
+                serde_json::error::Category::Data => "provider JSON",
+                _ => "JSON",
+            };
+            PayloadError::Syntax {
+                format,
+                reason: json_reason(&e),
+            }
         })
     }
 

@@ -25,7 +25,7 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
     .ok_or_else(|| {
         PayloadError::bad(
             "status",
-            format!("`{value}` is not queued, sent, delivered, failed or expired"),
+            "is not queued, sent, delivered, failed or expired",
         )
     })?;
     Ok(Batch::one(StatusDraft {

@@ -71,7 +71,7 @@ fn concat_part(p: &Params<'_>) -> Result<Option<ConcatPart>, PayloadError> {
         let value = p.require_non_empty(name)?;
         value
             .parse()
-            .map_err(|_| PayloadError::bad(name, format!("`{value}` is not a whole number")))
+            .map_err(|_| PayloadError::bad(name, "is not a whole number"))
     };
     let (total, part) = (number("concat-total")?, number("concat-part")?);
     if total == 0 || part == 0 || part > total {

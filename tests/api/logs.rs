@@ -123,6 +123,7 @@ async fn no_number_and_no_text_reaches_a_log_line_at_info() {
     let numbers = [MONITOR, RESPONDER, STRANGER, CALLER, RECIPIENT];
     for line in &lines {
         assert_no_number(line, &numbers, "a log line");
+        assert!(!line.contains("forged"), "a forged line: {line}");
         for text in TEXTS {
             assert!(!line.contains(text), "`{text}` logged: {line}");
         }
@@ -164,6 +165,15 @@ async fn drive_every_path(app: &Running) {
     );
     let named = [("from", "Awa Traore"), ("text", "Texte-sans-numero")];
     assert_eq!(app.form("/webhooks/sim/sms", &named).await, 200);
+    // Caller values in fields that do not read, one with a line break to forge a line.
+    let bad_date = [
+        ("from", STRANGER),
+        ("text", "ATT Koro"),
+        ("date", "Dioura-zebu\nINFO forged"),
+    ];
+    assert_eq!(app.form("/webhooks/sim/sms", &bad_date).await, 400);
+    let bad_status = [("id", "1"), ("status", "Texte-sans-numero")];
+    assert_eq!(app.form("/webhooks/sim/status", &bad_status).await, 400);
     let path = format!("/webhooks/{}/sms", &STRANGER[1..]);
     assert!(
         app.form(&path, &[("from", STRANGER), ("text", "Tessit-inconnu")])

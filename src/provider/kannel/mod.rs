@@ -84,7 +84,7 @@ pub(super) fn status(req: &WebhookRequest) -> Result<Batch<StatusDraft>, Payload
     let value = p.require_non_empty("status")?;
     let code: u32 = value
         .parse()
-        .map_err(|_| PayloadError::bad("status", format!("`{value}` is not a DLR type")))?;
+        .map_err(|_| PayloadError::bad("status", "is not a DLR type (a number)"))?;
     let status = map_status(code);
     Ok(Batch::one(StatusDraft {
         // The SMSC's own id of the message (`%F`), when it gave one.
