@@ -37,6 +37,7 @@ pub struct Application {
     writer: WriterThread,
     retention: Arc<Retention>,
     request_timeout: Duration,
+    limits: http::Limits,
     shutdown_grace: Duration,
     housekeeping_every: Duration,
 }
@@ -116,6 +117,10 @@ impl Application {
             writer,
             retention: Arc::new(retention),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
+            limits: http::Limits {
+                header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
+                max_connections: config.server.max_connections,
+            },
             shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
             // Often enough that incomplete parts wait little longer than their timeout.
             housekeeping_every: Duration::from_secs(config.inbound.concat_timeout_secs / 2)
@@ -154,14 +159,18 @@ impl Application {
             shutdown.clone(),
         ));
         let app = http::router(self.state.clone(), self.request_timeout);
-        let serve = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+        let serve = http::serve(
+            self.listener,
+            app,
+            self.limits,
+            shutdown.clone().cancelled_owned(),
+        );
         let grace_over = async {
             shutdown.cancelled().await;
             tokio::time::sleep(self.shutdown_grace).await;
         };
         tokio::select! {
-            served = serve => served.context("server failed")?,
+            () = serve => {}
             () = grace_over => tracing::warn!("shutdown grace period over; closing open requests"),
         }
         shutdown.cancel();

@@ -66,6 +66,10 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Longest wait for in-flight requests and worker steps at shutdown.
     pub shutdown_grace_secs: u64,
+    /// A client that has not sent a request's headers within this is disconnected.
+    pub header_read_timeout_secs: u64,
+    /// Most connections open at once; more wait until one closes.
+    pub max_connections: usize,
     /// Threads serving requests. Unset: one per core but one, which the storage writer
     /// thread keeps for itself (on two cores, splitting both between the two halves makes
     /// them preempt each other; see BENCHMARKS.md).
@@ -89,6 +93,8 @@ impl Default for ServerConfig {
             public_url: None,
             request_timeout_secs: 30,
             shutdown_grace_secs: 20,
+            header_read_timeout_secs: 10,
+            max_connections: 1024,
             worker_threads: None,
         }
     }
@@ -284,6 +290,11 @@ impl Config {
             "server.request_timeout_secs",
             self.server.request_timeout_secs,
         )?;
+        positive(
+            "server.header_read_timeout_secs",
+            self.server.header_read_timeout_secs,
+        )?;
+        positive("server.max_connections", self.server.max_connections as u64)?;
         if self
             .admin_token
             .as_ref()

@@ -11,6 +11,7 @@ mod exports;
 mod incidents;
 mod ops;
 mod review;
+mod serve;
 mod sim;
 mod webhooks;
 mod zones;
@@ -79,6 +80,8 @@ impl std::ops::Deref for AppState {
 }
 
 /// Every route of the gateway.
+pub use serve::{Limits, serve};
+
 pub fn router(state: AppState, request_timeout: Duration) -> Router {
     Router::new()
         .route("/webhooks/{channel}/sms", get(webhooks::inbound_sms).post(webhooks::inbound_sms))

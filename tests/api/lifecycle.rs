@@ -227,3 +227,37 @@ impl HeldRequest {
         String::from_utf8_lossy(&answer).into_owned()
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_are_cut_off_and_webhooks_keep_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = "header_read_timeout_secs = 1\nmax_connections = 40\n";
+    let sim = "[[channels]]\nid = \"sim\"\nkind = \"sim\"\n";
+    let app = crate::helpers::spawn_configured(server, "", sim, tempfile::tempdir().unwrap()).await;
+    // 50 clients that start a request and never finish its headers.
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        stream
+            .write_all(b"POST /webhooks/sim/sms HTTP/1.1\r\nHost: vigie\r\nContent-Type: appl")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    // A provider's webhook gets through all the same.
+    let response = app
+        .post_form("/webhooks/sim/sms", "from=76123456&text=ATT+Koro&id=p1")
+        .await;
+    assert_eq!(response.status(), 200);
+    // Each slow client is disconnected (a bound for the test, not a speed target).
+    let closed = async {
+        for mut stream in slow {
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), closed)
+        .await
+        .expect("half-sent requests still open after 30 s");
+    assert_eq!(app.count("inbound_messages"), 1);
+}
