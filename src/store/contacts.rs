@@ -177,6 +177,9 @@ pub fn set_opted_out(
     opted_out: bool,
     now: i64,
 ) -> Result<(), StoreError> {
+    // A STOP kept as a pseudonym past retention gives way to the number's own row.
+    conn.prepare_cached("DELETE FROM contacts WHERE phone = pseudonym(?1)")?
+        .execute([phone])?;
     conn.prepare_cached(
         "INSERT INTO contacts (phone, opted_out, active, created_at, updated_at)
          VALUES (?1, ?2, 0, ?3, ?3)

@@ -47,6 +47,7 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::clock::Clock;
 use crate::config::{StorageConfig, Synchronous};
+use crate::privacy::Pseudonyms;
 use writer::WriterHandle;
 pub use writer::WriterThread;
 
@@ -132,7 +133,23 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     let key = audit::key(&conn, &config.audit_key_path())?;
     audit::install(&conn, &key)?;
+    install_pseudonyms(&conn)?;
     Ok(conn)
+}
+
+/// Installs `pseudonym(phone)` on `conn`: the keyed hash a number becomes once purged, so
+/// what must still hold of it (a STOP) holds without the number.
+fn install_pseudonyms(conn: &Connection) -> Result<(), StoreError> {
+    let key = settings::get_or_make(conn, "pseudonym_key", Pseudonyms::make_key)?;
+    let pseudonyms = Pseudonyms::new(&key);
+    conn.create_scalar_function(
+        "pseudonym",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+        move |ctx| Ok(pseudonyms.of(&ctx.get::<String>(0)?)),
+    )?;
+    Ok(())
 }
 
 impl Store {

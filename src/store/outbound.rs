@@ -33,8 +33,10 @@ pub fn insert(
     messages: &[NewOutbound],
     now: i64,
 ) -> Result<Vec<Option<i64>>, StoreError> {
-    let mut opted_out =
-        conn.prepare_cached("SELECT 1 FROM contacts WHERE phone = ?1 AND opted_out = 1")?;
+    // A number purged past retention is kept as its pseudonym, and its STOP still holds.
+    let mut opted_out = conn.prepare_cached(
+        "SELECT 1 FROM contacts WHERE phone IN (?1, pseudonym(?1)) AND opted_out = 1",
+    )?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO outbound_messages
             (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,

@@ -1,6 +1,8 @@
-//! Purging what a seized server should not hold: raw texts and reporters' numbers older
-//! than the retention period. Incidents, their counts and reports' facts stay; a report's
-//! reporter becomes their pseudonym, so distinct sources still count as distinct.
+//! Purging what a seized server should not hold: raw texts and every number older than the
+//! retention period. Incidents, their counts and reports' facts stay; a report's reporter,
+//! an alert's or acknowledgement's responder, and a number known only from its STOP become
+//! their pseudonym (`pseudonym()`, a keyed hash), so sources still count as distinct and a
+//! STOP still holds.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -16,6 +18,32 @@ pub struct Purged {
     pub sent: usize,
 }
 
+/// Numbers outside messages: in delivery reports' payloads, alerts and acknowledgements,
+/// and contacts that are nothing but a STOP.
+fn purge_numbers(conn: &Connection, before: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE delivery_reports SET raw = '' WHERE received_at < ?1 AND raw != ''",
+        [before],
+    )?;
+    conn.execute(
+        "UPDATE alerts SET phone = pseudonym(phone)
+         WHERE created_at < ?1 AND phone NOT LIKE 'R-%'",
+        [before],
+    )?;
+    conn.execute(
+        "UPDATE acknowledgements SET phone = pseudonym(phone)
+         WHERE at < ?1 AND phone NOT LIKE 'R-%'",
+        [before],
+    )?;
+    conn.execute(
+        "UPDATE contacts SET phone = pseudonym(phone)
+         WHERE opted_out = 1 AND active = 0 AND name = '' AND roles = ''
+           AND updated_at < ?1 AND phone NOT LIKE 'R-%'",
+        [before],
+    )?;
+    Ok(())
+}
+
 /// Empties what was received, filed or sent before `before` (unix ms). Messages not yet
 /// read and messages still to send are left alone.
 pub fn purge(
@@ -23,8 +51,9 @@ pub fn purge(
     before: i64,
     pseudonyms: &Pseudonyms,
 ) -> Result<Purged, StoreError> {
+    // The content hash covers the sender: with few numbers to try, it would give it back.
     let messages = conn.execute(
-        "UPDATE inbound_messages SET text = '', raw = '', sender = 'purged'
+        "UPDATE inbound_messages SET text = '', raw = '', sender = 'purged', content_hash = 0
          WHERE received_at < ?1 AND state != 'new' AND sender != 'purged'",
         [before],
     )?;
@@ -51,6 +80,7 @@ pub fn purge(
            AND recipient != 'purged'",
         [before],
     )?;
+    purge_numbers(conn, before)?;
     // USSD sessions hold the caller's number and what they typed; their reports live on
     // as inbound messages and reports, purged above.
     conn.execute(

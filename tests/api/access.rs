@@ -243,55 +243,6 @@ async fn a_coordinator_verifies_or_dismisses_incidents_in_their_zones() {
 }
 
 #[tokio::test]
-async fn a_purge_forgets_old_texts_and_numbers_and_keeps_the_incidents() {
-    let app = with_an_incident().await;
-    app.ussd("old", MONITOR, "").await;
-    let three_days = 3 * 86_400_000;
-    let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-    let aged = [
-        ("inbound_messages", "received_at"),
-        ("reports", "created_at"),
-        ("outbound_messages", "created_at"),
-        ("ussd_sessions", "updated_at"),
-    ];
-    for (table, column) in aged {
-        let sql = format!("UPDATE {table} SET {column} = {column} - ?1");
-        db.execute(&sql, [three_days]).unwrap();
-    }
-    let cli = app.cli();
-    let config = app.dir.path().join("cli.toml");
-    let text = std::fs::read_to_string(&config).unwrap();
-    std::fs::write(
-        &config,
-        text.replace("[storage]\n", "[storage]\nretention_days = 1\n"),
-    )
-    .unwrap();
-    let output = cli(&["purge"]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        app.count("inbound_messages WHERE text != '' OR sender != 'purged'"),
-        0
-    );
-    assert_eq!(app.count("reports WHERE reporter NOT LIKE 'R-%'"), 0);
-    assert_eq!(app.count("ussd_sessions") + app.count("ussd_steps"), 0);
-    assert_eq!(
-        app.count(
-            "outbound_messages WHERE recipient != 'purged' AND status IN ('sent', 'delivered')"
-        ),
-        0
-    );
-    assert_eq!(app.one::<i64>("SELECT sources FROM incidents"), 1);
-    assert_eq!(
-        app.one::<String>("SELECT counts FROM incidents"),
-        r#"{"abducted":null,"displaced":null,"households":null,"injured":null,"killed":3,"livestock":null}"#
-    );
-}
-
-#[tokio::test]
 async fn the_bearer_scheme_is_case_insensitive() {
     let app = spawn_app().await;
     let viewer = app.token(Role::Viewer, &[]);

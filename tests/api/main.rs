@@ -26,4 +26,5 @@ mod sending_order;
 mod startup;
 mod ussd;
 mod reports;
+mod retention;
 mod zones;
