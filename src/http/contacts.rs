@@ -13,8 +13,8 @@ use super::api::{page, patched, require_admin};
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::contacts::{Checks, ContactInput, check, read_csv};
-use crate::store::audit;
 use crate::store::contacts::{self as queries, Contact};
+use crate::store::{StoreError, audit, checkins};
 
 /// Runs `f` with the contact checks off the request threads: a PIN is hashed with argon2,
 /// tens of milliseconds of CPU each, which would hold up every request on that thread.
@@ -45,10 +45,42 @@ pub(super) async fn list(
     let (limit, before) = page(&query)?;
     let contacts = state
         .store
-        .read(move |c| queries::list(c, limit, before))
+        .read(move |c| {
+            let contacts = queries::list(c, limit, before)?;
+            let with_activity = contacts.into_iter().map(|contact| {
+                let activity = checkins::activity(c, contact.id)?;
+                Ok((contact, activity))
+            });
+            with_activity.collect::<Result<Vec<_>, StoreError>>()
+        })
         .await?;
-    let next = contacts.last().map(|c| c.id);
-    Ok(Json(json!({ "contacts": contacts, "next_before": next })))
+    let next = contacts.last().map(|(c, _)| c.id);
+    let shown: Vec<Value> = contacts
+        .into_iter()
+        .map(|(c, a)| with_activity(&c, &a))
+        .collect();
+    Ok(Json(json!({ "contacts": shown, "next_before": next })))
+}
+
+/// A contact as listed: its fields, its last report and its last check-in (`RAS`).
+fn with_activity(contact: &Contact, activity: &checkins::Activity) -> Value {
+    let mut shown = json!(contact);
+    let time = |ms: Option<i64>| ms.and_then(crate::clock::to_rfc3339);
+    if let Value::Object(fields) = &mut shown {
+        fields.insert(
+            "last_report_at".into(),
+            json!(time(activity.last_report_at)),
+        );
+        fields.insert(
+            "last_checkin_at".into(),
+            json!(time(activity.last_checkin_at)),
+        );
+        fields.insert(
+            "last_checkin_place".into(),
+            json!(activity.last_checkin_place),
+        );
+    }
+    shown
 }
 
 /// `POST /api/contacts` (JSON): 201 with the contact; 409 if the number is known.

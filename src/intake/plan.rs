@@ -46,6 +46,8 @@ pub(super) enum Step {
         unverified: bool,
         draft: Option<i64>,
     },
+    /// `RAS`: a check-in to store and acknowledge; no incident, no alert.
+    CheckIn(crate::parse::Report),
     /// `SUITE <code> ...`: finishes the report left unfinished in USSD session `code`. The
     /// intake reads the draft and plans the report it makes; one not found stays this.
     Draft {
@@ -176,6 +178,10 @@ pub(super) fn plan(
     }
 }
 
+fn is_check_in(parsed: &Parsed) -> bool {
+    matches!(parsed, Parsed::Report(r) if r.category == crate::keywords::Category::RAS)
+}
+
 fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy: &Policy) -> Step {
     let registered = contact.is_some();
     match parsed {
@@ -183,6 +189,10 @@ fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy
             match (registered, policy.unknown_senders) {
                 (false, UnknownSenders::Refuse) => Step::Refuse {
                     language: parsed.language().to_owned(),
+                },
+                (_, _) if is_check_in(&parsed) => match parsed {
+                    Parsed::Report(report) => Step::CheckIn(report),
+                    other => Step::Reply(other),
                 },
                 (registered, policy) => Step::File {
                     unverified: !registered && policy == UnknownSenders::Unverified,

@@ -255,6 +255,9 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
         event_time,
         description: String::new(),
     };
+    if category == Category::RAS {
+        return check_in(report, located, input.home, &words);
+    }
     let outcome = match located {
         Ok(place::Located::One(found)) => Ok(Some(found)),
         Ok(place::Located::Several(choices, words)) => Err((choices, words)),
@@ -269,6 +272,29 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
             words,
         },
     }
+}
+
+/// `RAS` is a check-in: never an error. A place is recorded when the words name one, else
+/// the sender's home, else none; the other words are a comment (`RAS calme ici`).
+fn check_in(
+    report: Report,
+    located: Result<place::Located, ParseError>,
+    home: Option<u32>,
+    words: &Words<'_>,
+) -> Parsed {
+    let place = match located {
+        Ok(place::Located::One(found)) => Some(found),
+        _ => home.map(|place| Found {
+            place,
+            found_by: crate::gazetteer::FoundBy::ReporterHome,
+            point: None,
+        }),
+    };
+    Parsed::Report(Report {
+        place,
+        description: words.rest(),
+        ..report
+    })
 }
 
 fn pick_language<'v>(input: &Input<'_>, ctx: &Context<'v>, tokens: &[Token<'_>]) -> &'v Language {

@@ -7,6 +7,7 @@ use minijinja::{Value, context};
 
 use super::{Replies, ReplyError};
 use crate::gazetteer::{Gazetteer, Place};
+use crate::keywords::Category;
 use crate::parse::{CommandKind, Count, Counts, ParseError, Parsed, Report};
 
 /// The reply to `parsed`, rendered. `reference` numbers a filed report.
@@ -20,6 +21,10 @@ pub fn reply_for(
     let language = parsed.language();
     let render = |name: &str, values: Value| replies.render(language, name, &values);
     match parsed {
+        // A check-in: acknowledged, with no incident to give a number of.
+        Parsed::Report(report) if report.category == Category::RAS => {
+            render("checkin", context! {})
+        }
         Parsed::Report(report) if !discreet => {
             let text = render("receipt", receipt(report, gazetteer, reference))?;
             if Replies::fits(&text) {

@@ -42,9 +42,10 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 38] = [
+pub const NAMES: [&str; 39] = [
     "receipt",
     "receipt_discreet",
+    "checkin",
     "unknown_category",
     "missing_place",
     "unknown_place",

@@ -8,6 +8,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod broadcasts;
+pub mod checkins;
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
@@ -111,6 +112,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0013_incident_tally.sql")),
         M::up(include_str!("migrations/0014_ussd_expiry.sql")),
         M::up(include_str!("migrations/0015_set_aside.sql")),
+        M::up(include_str!("migrations/0016_checkins.sql")),
     ])
 }
 
@@ -302,5 +304,35 @@ mod tests {
         );
         assert_eq!(json(&high), serde_json::json!({"killed": 5, "injured": 2}));
         assert_eq!(tally(2), ("{}".into(), "{}".into()), "no counts reported");
+    }
+
+    #[test]
+    fn ras_incidents_stored_before_check_ins_become_check_ins_and_are_withdrawn() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 15).unwrap();
+        conn.execute_batch(
+            "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
+                 sources, counts, created_at, updated_at)
+             VALUES (1, 'RAS', 0, 0, 14, -3, 3, 1, '{}', 0, 0), (2, 'ATT', 0, 0, 14, -3, 3, 1, '{}', 0, 0);
+             INSERT INTO incidents_where VALUES (1, 0, 0, 0, 0, 0, 0), (2, 0, 0, 0, 0, 0, 0);
+             INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
+             VALUES ('at', 'x', '', 0, 1, ''), ('at', 'y', '', 0, 2, '');
+             INSERT INTO reports (inbound_id, reporter, status, category, place_name, counts,
+                 event_time, description, language, created_at, updated_at, incident_id)
+             VALUES (1, '+22376123456', 'filed', 'RAS', 'Bankass', '{}', 7, 'calme', 'fr', 0, 0, 1),
+                    (2, '+22376123457', 'filed', 'ATT', 'Koro', '{}', 0, '', 'fr', 0, 0, 2);",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let one = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            one("SELECT group_concat(status, ',') FROM (SELECT status FROM incidents ORDER BY id)"),
+            "withdrawn,open"
+        );
+        assert_eq!(
+            one("SELECT phone || ' ' || at || ' ' || place_name || ' ' || comment FROM checkins"),
+            "+22376123456 7 Bankass calme"
+        );
+        assert_eq!(one("SELECT group_concat(id) FROM incidents_where"), "2");
     }
 }

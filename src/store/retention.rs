@@ -18,8 +18,8 @@ pub struct Purged {
     pub sent: usize,
 }
 
-/// Numbers outside messages: in delivery reports' payloads, alerts and acknowledgements,
-/// and contacts that are nothing but a STOP.
+/// Numbers outside messages: in delivery reports' payloads, alerts, acknowledgements and
+/// check-ins, and contacts that are nothing but a STOP.
 fn purge_numbers(conn: &Connection, before: i64) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE delivery_reports SET raw = '' WHERE received_at < ?1 AND raw != ''",
@@ -32,6 +32,11 @@ fn purge_numbers(conn: &Connection, before: i64) -> Result<(), StoreError> {
     )?;
     conn.execute(
         "UPDATE acknowledgements SET phone = pseudonym(phone)
+         WHERE at < ?1 AND phone NOT LIKE 'R-%'",
+        [before],
+    )?;
+    conn.execute(
+        "UPDATE checkins SET phone = pseudonym(phone), comment = ''
          WHERE at < ?1 AND phone NOT LIKE 'R-%'",
         [before],
     )?;

@@ -7,6 +7,7 @@ mod alerts;
 mod audit;
 mod broadcasts;
 mod cap;
+mod checkins;
 mod contacts;
 mod corrections;
 mod delivery;

@@ -111,7 +111,7 @@ async fn unknown_senders_are_filed_unverified_and_discreet_ones_get_the_referenc
     let replies = app.replies("+22376000001", 1).await;
     let id: i64 = app.one("SELECT id FROM reports");
     assert_eq!(replies, [format!("Recu {id}")], "discreet: no echo");
-    app.sms("76000002", "RAS Konna", "u1").await;
+    app.sms("76000002", "MEN Konna", "u1").await;
     app.replies("+22376000002", 1).await;
     assert_eq!(app.count("reports WHERE unverified = 1"), 1);
     assert_eq!(app.count("reports WHERE found_by = 'reporter_home'"), 1);
@@ -164,7 +164,7 @@ async fn stop_ends_alerts_and_reprise_resumes_them() {
     let body: serde_json::Value = alert.json().await.unwrap();
     assert!(body["messages"][0]["id"].is_i64(), "queued again: {body}");
     // Sending STOP registered nobody: a report from that number is still unverified.
-    app.sms("76123456", "RAS Konna", "s3").await;
+    app.sms("76123456", "MEN Konna", "s3").await;
     let replies = app.replies(MONITOR, 4).await;
     assert!(replies[3].starts_with("Recu "), "{replies:?}");
     assert_eq!(app.count("reports WHERE unverified = 1"), 1);
@@ -174,7 +174,7 @@ async fn stop_ends_alerts_and_reprise_resumes_them() {
 async fn a_contact_with_reports_can_be_deleted_and_the_reports_stay() {
     let app = spawn_app().await;
     app.register(MONITOR, None, false);
-    app.sms("76123456", "RAS Konna", "k1").await;
+    app.sms("76123456", "MEN Konna", "k1").await;
     app.replies(MONITOR, 1).await;
     let id: i64 = app.one("SELECT id FROM contacts");
     let response = app

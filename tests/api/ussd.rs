@@ -237,12 +237,19 @@ async fn nothing_to_report_my_reports_language_and_help() {
         "{}",
         screens[1]
     );
-    app.replies(MONITOR, 1).await;
+    let noted = app.replies(MONITOR, 1).await;
+    assert_eq!(
+        noted[0], "Bien recu, merci. RAS note.",
+        "a check-in, not a report"
+    );
+    assert_eq!(app.count("checkins WHERE place_id = 'wof:421184495'"), 1);
+    app.sms("76123456", "MEN Konna", "m1").await;
+    app.replies(MONITOR, 2).await;
     let screens = app
         .walk("n2", MONITOR, &["3", "0", "5", "0", "4", "2"])
         .await;
     assert!(
-        screens[1].starts_with("CON Vos rapports:\n1 RAS: recu"),
+        screens[1].starts_with("CON Vos rapports:\n1 MEN: recu"),
         "{}",
         screens[1]
     );
