@@ -134,6 +134,9 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawNumbers {
     several: Vec<String>,
+    /// Words for people that say nothing of what befell them (`personnes`, `people`).
+    #[serde(default)]
+    people: Vec<String>,
     words: BTreeMap<String, u32>,
 }
 
@@ -223,6 +226,7 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
         set("time.ago.days", &ago.days)?,
     );
     let several = set("numbers.several", &raw.numbers.several)?;
+    let people = set("numbers.people", &raw.numbers.people)?;
     let prepositions = set("words.prepositions", &raw.words.prepositions)?;
     let stop = set("words.stop", &raw.words.stop)?;
     let fillers = set("words.fillers", &raw.words.fillers)?;
@@ -249,6 +253,7 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
         keyed,
         numbers,
         several,
+        people,
         time_phrases,
         ago_before,
         ago_after,

@@ -40,6 +40,8 @@ pub struct Language {
     pub keyed: HashMap<char, KeyedField>,
     pub numbers: HashMap<String, u32>,
     pub several: HashSet<String>,
+    /// People named without what befell them: they count for the category's own field.
+    pub people: HashSet<String>,
     pub time_phrases: HashMap<String, TimePhrase>,
     pub ago_before: HashSet<String>,
     pub ago_after: HashSet<String>,
@@ -66,6 +68,7 @@ impl Language {
                 self.categories.contains_key(**w)
                     || self.counts.contains_key(**w)
                     || self.numbers.contains_key(**w)
+                    || self.people.contains(**w)
                     || self.time_phrases.contains_key(**w)
                     || self.stop.contains(**w)
                     || self.fillers.contains(**w)

@@ -1,12 +1,16 @@
 //! Counts: a number next to a marker word, either side (`3 morts`, `morts 3`,
-//! `blesses:2`), one word allowed between (`3 civils tues`); the shorthand glued to the
-//! number (`3M 2B`); the keyed form (`M:3`). Numbers in digits or words (`trois`,
-//! `vingt et un`); `plusieurs` is "more than one".
+//! `blesses:2`), up to three words between (`2 jeunes bergers tues`); a number of people
+//! said without a marker (`200 personnes ont fui`) for the category's own field; the
+//! shorthand glued to the number (`3M 2B`); the keyed form (`M:3`). Numbers in digits or
+//! words (`trois`, `vingt et un`); `plusieurs` is "more than one".
 
 use std::ops::Range;
 
 use super::Words;
-use crate::keywords::{CountField, KeyedField, Language};
+use crate::keywords::{Category, CountField, KeyedField, Language};
+
+/// Most words between a number and its marker: a noun phrase (`jeunes bergers`).
+const MAX_GAP: usize = 3;
 
 /// A counted number of people or animals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -76,6 +80,7 @@ pub(super) fn read(
     words: &mut Words<'_>,
     language: &Language,
     keyed: &[(KeyedField, Range<usize>)],
+    category: Category,
 ) -> Counts {
     let mut counts = Counts::default();
     for (field, range) in keyed {
@@ -93,9 +98,19 @@ pub(super) fn read(
     }
     let mut i = 0;
     while i < words.len() {
-        i += read_one(words, i, language, &mut counts).unwrap_or(1);
+        i += read_one(words, i, language, category, &mut counts).unwrap_or(1);
     }
     counts
+}
+
+/// The field a number of people counts for when nothing says what befell them.
+fn natural_field(category: Category) -> Option<CountField> {
+    match category {
+        Category::DEP => Some(CountField::Displaced),
+        Category::ASS => Some(CountField::Killed),
+        Category::ENL => Some(CountField::Abducted),
+        _ => None,
+    }
 }
 
 fn count_field(field: KeyedField) -> Option<CountField> {
@@ -113,6 +128,7 @@ fn read_one(
     words: &mut Words<'_>,
     i: usize,
     language: &Language,
+    category: Category,
     counts: &mut Counts,
 ) -> Option<usize> {
     if !words.free(i) {
@@ -137,19 +153,32 @@ fn read_one(
         words.tokens[j].colon
             || (marker(after).is_some() && number_at(words, after + 1, language).is_some())
     });
-    let between = || {
-        marker(after + 1)
-            .filter(|_| words.free(after) && number_at(words, after, language).is_none())
-            .map(|f| (f, after + 1))
+    // A marker after the number, past up to `MAX_GAP` free words that are no number (a
+    // marker after another number is that number's).
+    let ahead = || {
+        for j in after..=after + MAX_GAP {
+            if !words.free(j) || number_at(words, j, language).is_some() {
+                return None;
+            }
+            if let Some(field) = marker(j) {
+                return Some((field, j));
+            }
+        }
+        None
+    };
+    let people = || {
+        let field = natural_field(category)?;
+        (words.free(after) && language.people.contains(words.folded(after)))
+            .then_some((field, after))
     };
     let (field, at) = if left_first {
         left?
-    } else if let Some(field) = marker(after) {
-        (field, after)
-    } else if let Some(found) = between() {
+    } else if let Some(found) = ahead() {
+        found
+    } else if let Some(found) = left.or_else(people) {
         found
     } else {
-        left?
+        return None;
     };
     words.take(i, n);
     words.take(at, 1);

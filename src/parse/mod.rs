@@ -237,7 +237,7 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
     });
     let keyed = keyed_fields(&mut words, language);
     let event_time = time::read(&mut words, language, &keyed, input.received, ctx.time_zone);
-    let counts = counts::read(&mut words, language, &keyed);
+    let counts = counts::read(&mut words, language, &keyed, category);
     let located = place::find(
         &mut words,
         language,

@@ -116,3 +116,49 @@ fn what_monitors_really_type() {
         other => panic!("a typed place beats the home: {other:?}"),
     }
 }
+
+/// Counts in the words people use: every gender and number of a marker, a noun phrase of
+/// up to three words before it, and people named without a marker.
+#[test]
+fn counts_in_the_words_people_use() {
+    let c = |n: u32| Some(Count::Exact(n));
+    let cases = [
+        ("ATT Koro 2 jeunes bergers tues", [c(2), None, None, None]),
+        (
+            "ATT Koro 2 femmes tuees 3 blessees",
+            [c(2), c(3), None, None],
+        ),
+        ("ATT Koro 1 tuee", [c(1), None, None, None]),
+        ("ENL Koro 2 enlevees", [None, None, c(2), None]),
+        (
+            "ENL Koro 3 commercants kidnappees",
+            [None, None, c(3), None],
+        ),
+        (
+            "kidnapping Menaka 3 humanitarian staff abducted",
+            [None, None, c(3), None],
+        ),
+        ("DEP Ansongo 80 people fled", [None, None, None, c(80)]),
+        (
+            "DEP Ansongo 200 personnes ont fui",
+            [None, None, None, c(200)],
+        ),
+        ("DEP Koro 40 deplacees", [None, None, None, c(40)]),
+        ("ASS Koro 1 personne", [c(1), None, None, None]),
+        ("kidnapping Koro 3 persons", [None, None, c(3), None]),
+        ("ATT Koro 5 personnes", [None, None, None, None]),
+        ("ATT Koro 3 morts 2 blesses", [c(3), c(2), None, None]),
+        ("ATT Koro morts 2 blesses 3", [c(2), c(3), None, None]),
+        ("ATT Koro 3 hommes 2 blesses", [None, c(2), None, None]),
+    ];
+    for (text, [killed, injured, abducted, displaced]) in cases {
+        let r = report(text);
+        let got = [
+            r.counts.killed,
+            r.counts.injured,
+            r.counts.abducted,
+            r.counts.displaced,
+        ];
+        assert_eq!(got, [killed, injured, abducted, displaced], "{text}");
+    }
+}
