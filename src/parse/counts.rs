@@ -175,10 +175,8 @@ fn read_one(
         left?
     } else if let Some(found) = ahead() {
         found
-    } else if let Some(found) = left.or_else(people) {
-        found
     } else {
-        return None;
+        left.or_else(people)?
     };
     words.take(i, n);
     words.take(at, 1);
