@@ -68,6 +68,18 @@ impl Category {
             Self::RAS => "RAS",
         }
     }
+
+    /// Which category a sentence with several cues is read as: the lowest rank. Violent
+    /// acts outrank violence and conflict, which outrank flight, which outrank the words
+    /// naming actors or lesser acts (presence, banditry, threat).
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::ATT | Self::EEI | Self::ENL | Self::ASS => 0,
+            Self::VBG | Self::CONF => 1,
+            Self::DEP => 2,
+            _ => 3,
+        }
+    }
 }
 
 /// What a count marker counts.
@@ -128,6 +140,10 @@ struct RawFile {
     commands: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     names: BTreeMap<Category, String>,
+    /// Words naming an act (`ont enleve`, `killed`): anywhere in a sentence, they say the
+    /// category when no category word leads.
+    #[serde(default)]
+    acts: BTreeMap<Category, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -194,6 +210,12 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
             counts.insert(word(&format!("counts.{field}"), w)?, what);
         }
     }
+    let mut acts = HashMap::new();
+    for (category, words) in &raw.acts {
+        for w in words {
+            acts.insert(word(&format!("acts.{}", category.code()), w)?, *category);
+        }
+    }
     let shorthand = letters::<CountField>("shorthand", &raw.shorthand)?;
     let keyed = letters::<KeyedField>("keyed", &raw.keyed)?;
     let mut numbers = HashMap::new();
@@ -254,6 +276,7 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
         numbers,
         several,
         people,
+        acts,
         time_phrases,
         ago_before,
         ago_after,

@@ -42,6 +42,8 @@ pub struct Language {
     pub several: HashSet<String>,
     /// People named without what befell them: they count for the category's own field.
     pub people: HashSet<String>,
+    /// Words naming an act, and the category it makes.
+    pub acts: HashMap<String, Category>,
     pub time_phrases: HashMap<String, TimePhrase>,
     pub ago_before: HashSet<String>,
     pub ago_after: HashSet<String>,
@@ -69,6 +71,7 @@ impl Language {
                     || self.counts.contains_key(**w)
                     || self.numbers.contains_key(**w)
                     || self.people.contains(**w)
+                    || self.acts.contains_key(**w)
                     || self.time_phrases.contains_key(**w)
                     || self.stop.contains(**w)
                     || self.fillers.contains(**w)

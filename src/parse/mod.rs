@@ -117,6 +117,7 @@ impl Parsed {
 }
 
 /// Tokens of one message and which are used up.
+#[derive(Clone)]
 struct Words<'t> {
     tokens: Vec<Token<'t>>,
     used: Vec<bool>,
@@ -313,25 +314,54 @@ fn skip_fillers(words: &Words<'_>, language: &Language) -> usize {
 }
 
 /// The category: at `start` an alias, a code, or a word of 5+ letters one typo away;
-/// else an exact alias further on (`3 morts a Koro attaque`).
+/// else what the sentence says (`3 morts a Koro attaque`, `des bandits ont enleve 2
+/// commercants`).
 fn category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
-    first_word_category(words, start, language).or_else(|| {
-        // Further on, only words that cannot mean something else: `feu`, `vol`, `rien` or
-        // `accord` in a sentence are not a category.
-        let lookup = |p: &str| {
-            let category = language.categories.get(p).copied()?;
-            let plain =
-                p.len() >= 6 && !matches!(category, Category::RAS | Category::PAIX | Category::CAT);
-            (plain || p == category.code().to_lowercase()).then_some(category)
-        };
-        let (at, (category, n)) = (start + 1..words.len()).find_map(|i| {
-            words
-                .longest(i, language.longest_phrase, lookup)
-                .map(|found| (i, found))
-        })?;
+    let code = words.folded(start).to_owned();
+    match first_word_category(words, start, language) {
+        // Words naming actors or a lesser act (`hommes armes`) lead: an act named further
+        // on (`ont tue`) outranks them. A code (`PRES`) is the monitor's own choice.
+        Some(leading) if leading.rank() == LESSER && code != leading.code().to_lowercase() => {
+            let act = cued_category(&mut words.clone(), start, language);
+            Some(act.filter(|a| a.rank() < LESSER).unwrap_or(leading))
+        }
+        Some(leading) => Some(leading),
+        None => cued_category(words, start, language),
+    }
+}
+
+/// The rank of actors and lesser acts (`Category::rank`).
+const LESSER: u8 = 3;
+
+/// The category of a sentence: of every category word further on and every word naming an
+/// act anywhere, the one of the lowest rank (the act over the actors: `bandits` who
+/// `enleve` make an abduction), the first of those. A category word is taken; an act stays
+/// in the description.
+fn cued_category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
+    // Only category words that cannot mean something else: `feu`, `vol`, `rien` or
+    // `accord` in a sentence are not a category.
+    let alias = |p: &str| {
+        let category = language.categories.get(p).copied()?;
+        let plain =
+            p.len() >= 6 && !matches!(category, Category::RAS | Category::PAIX | Category::CAT);
+        (plain || p == category.code().to_lowercase()).then_some(category)
+    };
+    let act = |p: &str| language.acts.get(p).copied();
+    let cues = (start..words.len()).filter_map(|i| {
+        let named = (i > start)
+            .then(|| words.longest(i, language.longest_phrase, alias))
+            .flatten()
+            .map(|(category, n)| (category, i, Some(n)));
+        named.or_else(|| {
+            let (category, _) = words.longest(i, language.longest_phrase, act)?;
+            Some((category, i, None))
+        })
+    });
+    let (category, at, taken) = cues.min_by_key(|&(category, i, _)| (category.rank(), i))?;
+    if let Some(n) = taken {
         words.take(at, n);
-        Some(category)
-    })
+    }
+    Some(category)
 }
 
 fn first_word_category(

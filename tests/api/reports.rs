@@ -300,3 +300,17 @@ async fn a_message_that_cannot_be_carried_out_is_set_aside_with_why() {
     assert_eq!(app.count("reports"), 1);
     assert_eq!(app.get("/readyz").await.status(), 200, "the writer goes on");
 }
+
+#[tokio::test]
+async fn a_sentence_is_filed_by_its_act_and_the_receipt_says_which() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    app.sms(
+        "76123456",
+        "des bandits armes ont enleve 2 commercants pres de Tenenkou",
+        "s1",
+    )
+    .await;
+    let replies = app.replies(MONITOR, 1).await;
+    assert_eq!(replies[0], "Recu 1: ENLEVEMENT Tenenkou (Mopti), 2 enleves");
+}

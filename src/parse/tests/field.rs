@@ -95,11 +95,14 @@ fn what_monitors_really_type() {
         received(),
         "no overflow"
     );
+    // Read by the act it names since the December 2026 field trials (spec section 6).
+    let fired = report("Koro: des hommes ont ouvert le feu, 2 morts");
+    assert_eq!(
+        (fired.category, fired.counts.killed),
+        (Category::ATT, Some(Count::Exact(2)))
+    );
     let errors = [
-        (
-            "Koro: des hommes ont ouvert le feu, 2 morts",
-            "unknown_category",
-        ),
+        ("Koro: des hommes sont venus", "unknown_category"),
         ("Bonjour", "empty"),
     ];
     for (text, code) in errors {
@@ -161,4 +164,58 @@ fn counts_in_the_words_people_use() {
         ];
         assert_eq!(got, [killed, injured, abducted, displaced], "{text}");
     }
+}
+
+/// Sentences with no category word first: the act decides, over the actors.
+#[test]
+fn a_sentence_is_read_by_the_act_it_names() {
+    let cases = [
+        (
+            "des bandits armes ont enleve 2 commercants pres de Tenenkou",
+            Category::ENL,
+            "tenenkou (mopti)",
+        ),
+        (
+            "on a tue 4 villageois a Mondoro hier",
+            Category::ATT,
+            "mondoro (mopti)",
+        ),
+        (
+            "hommes armes ont tue 3 personnes a Koro",
+            Category::ATT,
+            "koro (mopti)",
+        ),
+        (
+            "armed men killed 3 people in Koro",
+            Category::ATT,
+            "koro (mopti)",
+        ),
+        (
+            "des hommes armes signales pres de Koro",
+            Category::PRES,
+            "koro (mopti)",
+        ),
+        (
+            "bandits ont pris 30 vaches a Koro",
+            Category::VOL,
+            "koro (mopti)",
+        ),
+        ("3 morts a Koro attaque", Category::ATT, "koro (mopti)"),
+    ];
+    for (text, category, place) in cases {
+        let r = report(text);
+        assert_eq!(r.category, category, "{text}");
+        assert_eq!(place_name(&r), place, "{text}");
+    }
+    let abducted = report("des bandits armes ont enleve 2 commercants pres de Tenenkou");
+    assert_eq!(abducted.counts.abducted, Some(Count::Exact(2)));
+    assert_eq!(
+        report("on a tue 4 villageois a Mondoro hier").counts.killed,
+        Some(Count::Exact(4))
+    );
+    assert_eq!(
+        report("PRES Koro hommes armes ont tue 3 personnes").category,
+        Category::PRES,
+        "a category first is the monitor's word"
+    );
 }
