@@ -36,7 +36,8 @@ impl Reports {
         let broadcasts = BroadcastTemplates::load(&config.templates_dir)?;
         let ussd = Screens::load(&config.ussd_templates_dir, &config.default_language)?;
         let gazetteer = Gazetteer::load(&config.gazetteer_files(), config.boundaries.as_deref())
-            .context("cannot load the gazetteer")?;
+            .context("cannot load the gazetteer")?
+            .preferring(&config.countries);
         // Checked with the places loaded: a longer name in a network's own file counts.
         let labels = gazetteer.longest_labels();
         replies.check(&labels)?;

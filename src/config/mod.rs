@@ -263,7 +263,10 @@ impl Config {
     }
 
     fn extract(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(from_figment)?;
+        let mut config: Config = figment.extract().map_err(from_figment)?;
+        if config.reports.countries.is_empty() {
+            config.reports.countries = vec![config.inbound.default_country.clone()];
+        }
         config.validate()?;
         Ok(config)
     }

@@ -36,6 +36,10 @@ pub struct ReportsConfig {
     /// was sent is then closed, and its caller told by SMS how to finish the report.
     pub ussd_session_timeout_secs: u64,
     pub severity: SeverityRules,
+    /// The deployment's countries, most preferred first (`["ML", "BF", "NE"]`): a place's
+    /// own name there outranks homonyms elsewhere and alternate names. Empty:
+    /// `inbound.default_country`.
+    pub countries: Vec<String>,
 }
 
 /// How severe a report is, 1 to 5: the category's base, raised by counts (spec section 3).
@@ -106,6 +110,7 @@ impl Default for ReportsConfig {
             choice_timeout_secs: 30 * 60,
             ussd_session_timeout_secs: 180,
             severity: SeverityRules::default(),
+            countries: Vec::new(),
         }
     }
 }
@@ -134,6 +139,11 @@ impl ReportsConfig {
 
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         self.time_zone()?;
+        for (i, country) in self.countries.iter().enumerate() {
+            super::channels::parse_country(country).map_err(|reason| {
+                ConfigError::invalid(format!("reports.countries[{i}]"), reason)
+            })?;
+        }
         for (code, level) in &self.severity.base {
             let field = format!("reports.severity.base.{code}");
             if !crate::keywords::Category::ALL

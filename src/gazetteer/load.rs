@@ -99,6 +99,7 @@ impl Gazetteer {
             longest_name,
             boundaries,
             suggestions: OnceLock::new(),
+            countries: Vec::new(),
         }
     }
 }

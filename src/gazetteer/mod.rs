@@ -112,6 +112,8 @@ pub struct Gazetteer {
     boundaries: Option<Boundaries>,
     /// Built on the first unknown place: most runs never need it.
     suggestions: OnceLock<Suggestions>,
+    /// The deployment's countries, most preferred first (ISO codes, as in the data).
+    countries: Vec<String>,
 }
 
 /// Known names by edit distance.
@@ -126,6 +128,23 @@ impl std::fmt::Debug for Suggestions {
 impl Gazetteer {
     pub fn place(&self, index: u32) -> &Place {
         &self.places[index as usize]
+    }
+
+    /// The same, preferring places in `countries` (in that order) among homonyms.
+    pub fn preferring(self, countries: &[String]) -> Self {
+        Self {
+            countries: countries.iter().map(|c| c.to_ascii_uppercase()).collect(),
+            ..self
+        }
+    }
+
+    /// Where a country stands in the deployment's preference; unlisted ones come last.
+    fn country_rank(&self, place: u32) -> usize {
+        let country = &*self.place(place).country;
+        self.countries
+            .iter()
+            .position(|c| c == country)
+            .unwrap_or(self.countries.len())
     }
 
     pub fn len(&self) -> usize {

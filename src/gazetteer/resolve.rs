@@ -54,6 +54,7 @@ impl Gazetteer {
         if let Some(home) = home.map(|h| self.place(h)) {
             narrow_to_home(self, &mut kept, home);
         }
+        self.narrow_to_countries(&mut kept, name);
         let groups = self.same_places(&kept);
         let with_units: Vec<&Vec<u32>> = groups
             .iter()
@@ -69,6 +70,8 @@ impl Gazetteer {
             .iter()
             .map(|g| self.representative(g, name))
             .collect();
+        // A choice lists the deployment's own country first.
+        chosen.sort_by_key(|&c| self.country_rank(c));
         match chosen.len() {
             0 => Resolution::None,
             1 => Resolution::One(chosen[0]),
@@ -76,6 +79,25 @@ impl Gazetteer {
                 chosen.truncate(MAX_CHOICES);
                 Resolution::Several(chosen)
             }
+        }
+    }
+
+    /// A name that is a place's own name in the deployment's first country that has one
+    /// means those places: not places elsewhere, nor places that only carry it as an
+    /// alternate name.
+    fn narrow_to_countries(&self, kept: &mut Vec<u32>, name: &str) {
+        let squeezed = squeeze(name);
+        let own = |c: u32| {
+            let folded = &*self.place(c).folded_name;
+            folded == name || squeeze(folded) == squeezed
+        };
+        let best = kept
+            .iter()
+            .filter(|&&c| own(c))
+            .map(|&c| self.country_rank(c))
+            .min();
+        if let Some(best) = best.filter(|&rank| rank < self.countries.len()) {
+            kept.retain(|&c| own(c) && self.country_rank(c) == best);
         }
     }
 
@@ -185,4 +207,59 @@ fn km_between(a: &Place, b: &Place) -> f64 {
     let (dlat, dlon) = ((b.lat - a.lat).to_radians(), (b.lon - a.lon).to_radians());
     let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Homonyms in Mali, Niger and Burkina Faso, and a Malian town that carries the name
+    /// as an alternate name.
+    fn gazetteer(countries: &[&str]) -> Gazetteer {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("places.csv");
+        std::fs::write(
+            &path,
+            "id,name,alt_names,kind,lat,lon,country,admin1,admin2,admin3,source\n\
+             ml:1,Tessit,,locality,15.93,0.33,ML,Gao,Ansongo,Tessit,t\n\
+             ne:1,Tessit,,locality,13.50,2.10,NE,Tillaberi,Tera,Tera,t\n\
+             ml:2,Kossaba,Tessit,locality,14.50,-4.50,ML,Mopti,Djenne,Djenne,t\n\
+             bf:1,Sebba,,locality,13.43,0.53,BF,Sahel,Yagha,Sebba,t\n\
+             ne:2,Sebba,,locality,14.90,3.90,NE,Tahoua,Tahoua,Tahoua,t\n\
+             ml:3,Sebbare,Sebba,locality,16.20,-2.00,ML,Tombouctou,Goundam,Goundam,t\n",
+        )
+        .unwrap();
+        let countries: Vec<String> = countries.iter().map(|c| (*c).to_owned()).collect();
+        Gazetteer::load(&[path], None)
+            .unwrap()
+            .preferring(&countries)
+    }
+
+    fn ids(g: &Gazetteer, resolution: Resolution) -> Vec<String> {
+        let rows = match resolution {
+            Resolution::One(row) => vec![row],
+            Resolution::Several(rows) => rows,
+            Resolution::None => Vec::new(),
+        };
+        rows.iter().map(|&r| g.place(r).id.to_string()).collect()
+    }
+
+    #[test]
+    fn the_deployments_countries_come_first() {
+        let cases: [(&[&str], &str, &[&str]); 7] = [
+            (&[], "tessit", &["ml:1", "ne:1", "ml:2"]),
+            (&["ML"], "tessit", &["ml:1"]),
+            (&["NE", "ML"], "tessit", &["ne:1"]),
+            (&["BF"], "tessit", &["ml:1", "ne:1", "ml:2"]),
+            (&["NE", "BF"], "sebba", &["ne:2"]),
+            (&["ML", "BF"], "sebba", &["bf:1"]),
+            // Only an alternate name in Mali: no narrowing, but Mali listed first.
+            (&["ML"], "sebba", &["ml:3", "bf:1", "ne:2"]),
+        ];
+        for (countries, name, expected) in cases {
+            let g = gazetteer(countries);
+            let got = ids(&g, g.resolve(name, None, None));
+            assert_eq!(got, expected, "{countries:?} {name}");
+        }
+    }
 }
