@@ -56,24 +56,86 @@ pub struct Reach<'a> {
 }
 
 impl Reach<'_> {
-    /// Whether a broadcast may name the zone.
+    /// Whether a broadcast may name the zone: a zone of the configuration, an admin unit's
+    /// name, or an admin unit's gazetteer id.
     pub fn knows(&self, zone: &str) -> bool {
-        self.fanout.knows_zone(zone)
+        self.fanout.knows_zone(zone) || self.unit_by_id(zone).is_some()
     }
 
-    /// A zone's name and, for an admin unit, the units above it: a coordinator limited to
-    /// Mopti covers Koro.
+    /// The admin units a name shared by several would mean, as `id (name, cercle, region)`:
+    /// such a zone is refused, to be named again by its id. Empty for a zone that means
+    /// one thing.
+    pub fn shared(&self, zone: &str) -> Vec<String> {
+        if self.fanout.is_defined_zone(zone) || self.unit_by_id(zone).is_some() {
+            return Vec::new();
+        }
+        let units = self.units_named(zone);
+        if units.len() < 2 {
+            return Vec::new();
+        }
+        let gazetteer = &self.reports.gazetteer;
+        units
+            .iter()
+            .map(|&row| {
+                let p = gazetteer.place(row);
+                format!("{} ({})", p.id, chain_of(gazetteer, row).join(", "))
+            })
+            .collect()
+    }
+
+    /// A zone's name and the units above it: a coordinator limited to Mopti covers Koro.
+    /// A unit is taken by its place in the tree, never by its name alone.
     pub fn zone_and_above(&self, zone: &str) -> Vec<String> {
         let gazetteer = &self.reports.gazetteer;
+        if let Some(row) = self.unit(zone) {
+            return chain_of(gazetteer, row).iter().map(|n| fold(n)).collect();
+        }
+        vec![fold(zone)]
+    }
+
+    /// The one admin unit a zone means: by its id, or by a name only one unit bears.
+    fn unit(&self, zone: &str) -> Option<u32> {
+        if let Some(row) = self.unit_by_id(zone) {
+            return Some(row);
+        }
+        if self.fanout.is_defined_zone(zone) {
+            return None;
+        }
+        match self.units_named(zone).as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+
+    fn unit_by_id(&self, zone: &str) -> Option<u32> {
+        let gazetteer = &self.reports.gazetteer;
+        let row = gazetteer.by_id(zone.trim())?;
+        (gazetteer.place(row).kind != Kind::Locality).then_some(row)
+    }
+
+    /// The admin units named `zone`, one row each: the data repeat some units, and a unit
+    /// named as the one above it (the commune of Koro in the cercle of Koro) is that one.
+    fn units_named(&self, zone: &str) -> Vec<u32> {
+        let gazetteer = &self.reports.gazetteer;
         let key = fold(zone);
-        let mut names = vec![key.clone()];
-        for &row in gazetteer.named(&key) {
-            let p = gazetteer.place(row);
-            if p.kind != Kind::Locality {
-                names.extend((1..p.kind.level()).map(|l| fold(p.admin(l))));
+        let mut units: Vec<(Vec<String>, u32)> = gazetteer
+            .named(&key)
+            .iter()
+            .copied()
+            .filter(|&row| {
+                let p = gazetteer.place(row);
+                p.kind != Kind::Locality && fold(&p.name) == key
+            })
+            .map(|row| (chain_of(gazetteer, row), row))
+            .collect();
+        units.sort();
+        let mut kept: Vec<(Vec<String>, u32)> = Vec::new();
+        for (chain, row) in units {
+            if !kept.iter().any(|(above, _)| chain.starts_with(above)) {
+                kept.push((chain, row));
             }
         }
-        names
+        kept.into_iter().map(|(_, row)| row).collect()
     }
 
     /// The active, not opted-out contacts of the audience.
@@ -97,15 +159,24 @@ impl Reach<'_> {
     }
 
     /// The contacts in the zone: attached to it or to a unit inside it, or living in it.
+    /// An admin unit contains what lies under it in the tree, whatever its name.
     fn in_zone(&self, zone: &str, contacts: Vec<Reachable>) -> Vec<Reachable> {
         let gazetteer = &self.reports.gazetteer;
+        let unit = self.unit(zone).map(|row| {
+            let chain: Vec<String> = chain_of(gazetteer, row).iter().map(|n| fold(n)).collect();
+            chain
+        });
         let mut inside: HashMap<String, bool> = HashMap::new();
         let mut place_inside = |key: &str, row: Option<u32>| -> bool {
             if let Some(&known) = inside.get(key) {
                 return known;
             }
             let at = row.map(|r| whereabouts_of(gazetteer, r));
-            let yes = key == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at));
+            let yes = match (&unit, &at) {
+                (Some(unit), Some(at)) => at.chain.starts_with(unit),
+                (Some(_), None) => false,
+                (None, _) => key == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at)),
+            };
             inside.insert(key.to_owned(), yes);
             yes
         };
@@ -120,6 +191,14 @@ impl Reach<'_> {
             })
             .collect()
     }
+}
+
+/// An admin unit's names from its region down to itself.
+fn chain_of(gazetteer: &Gazetteer, row: u32) -> Vec<String> {
+    let p = gazetteer.place(row);
+    (1..=p.kind.level())
+        .map(|l| p.admin(l).to_owned())
+        .collect()
 }
 
 fn whereabouts_of(gazetteer: &Gazetteer, row: u32) -> Whereabouts {

@@ -122,6 +122,11 @@ impl Fanout {
         self.zones().knows(given, &self.reports.gazetteer)
     }
 
+    /// Whether `given` is the code of a zone the configuration or the API defined.
+    pub fn is_defined_zone(&self, given: &str) -> bool {
+        self.zones().is_defined(given)
+    }
+
     /// Whether the zone a contact or a filter names (folded) contains the place.
     pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
         self.zones_of(at).iter().any(|k| k == zone)

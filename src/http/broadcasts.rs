@@ -82,6 +82,14 @@ fn checked(state: &AppState, caller: &Caller, input: &BroadcastInput) -> Result<
             input.zone
         )));
     }
+    let shared = reach.shared(&input.zone);
+    if !shared.is_empty() {
+        return Err(ApiError::Invalid(format!(
+            "zone: `{}` names several admin units; give one by its id: {}",
+            input.zone,
+            shared.join("; ")
+        )));
+    }
     if !caller.covers(reach.zone_and_above(&input.zone).into_iter()) {
         return Err(ApiError::Forbidden(format!(
             "zone `{}` is outside this token's zones",

@@ -71,6 +71,11 @@ fn checked(
         let zone = rest.split_whitespace().next().unwrap_or_default();
         return Err(("unknown_zone", context! { zone }));
     };
+    let shared = reach.shared(zone);
+    if !shared.is_empty() {
+        let ids: Vec<&str> = shared.iter().filter_map(|s| s.split(' ').next()).collect();
+        return Err(("zone_shared", context! { zone, ids => ids.join(" ") }));
+    }
     if !contact.zones.is_empty() && !covers(&reach, contact, zone) {
         return Err(("zone_not_yours", context! { zone }));
     }

@@ -42,9 +42,10 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 39] = [
+pub const NAMES: [&str; 40] = [
     "receipt",
     "receipt_discreet",
+    "zone_shared",
     "checkin",
     "unknown_category",
     "missing_place",
@@ -289,6 +290,7 @@ fn longest_for(category: &str, labels: &[String; 3]) -> Value {
         // A reply lists fewer choices until it fits, down to two.
         choices => vec![choice(1), choice(2)],
         zone => &typed,
+        ids => "gb:61693064B15532739326764 gb:61693064B87604266217182",
         recipients => 999_999,
         broadcast => 99_999_999,
         code => 9,

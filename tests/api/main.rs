@@ -24,6 +24,7 @@ mod outbound_safety;
 mod process;
 mod refusals;
 mod sending_order;
+mod shared_zones;
 mod startup;
 mod ussd;
 mod reports;

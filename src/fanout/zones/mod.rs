@@ -199,6 +199,10 @@ impl Zones {
         self.by_key.contains_key(&fold(given)) || !admin_units(given, gazetteer).is_empty()
     }
 
+    pub fn is_defined(&self, given: &str) -> bool {
+        self.by_key.contains_key(&fold(given))
+    }
+
     /// The rules of a zone that sets none: `[alerts]`'s.
     pub fn defaults(&self) -> &ZoneRule {
         &self.defaults
