@@ -107,7 +107,9 @@ impl std::str::FromStr for Head {
         const FORM: &str = "a head is COUNT:HASH, as `vigie audit head` prints it";
         let (count, hash) = text.trim().split_once(':').ok_or(FORM)?;
         let count = count.parse().map_err(|_| FORM)?;
-        let hex = hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        // An empty log's head is `0:`.
+        let empty = count == 0 && hash.is_empty();
+        let hex = empty || (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()));
         hex.then(|| Self {
             count,
             hash: hash.to_ascii_lowercase(),
