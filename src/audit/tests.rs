@@ -77,7 +77,11 @@ fn the_head_kept_names_a_removed_tail_or_a_rewritten_log() {
     for (name, entries, expected) in cases {
         assert_eq!(check_head(&entries, &kept), expected, "{name}");
     }
-    assert_eq!(head(&[]).to_string().parse::<Head>(), Ok(head(&[])), "an empty log");
+    assert_eq!(
+        head(&[]).to_string().parse::<Head>(),
+        Ok(head(&[])),
+        "an empty log"
+    );
     let written = kept.to_string();
     assert_eq!(written.parse::<Head>(), Ok(kept));
     for bad in ["", "4", "x:ab", "4:abc", &format!("4:{}", "zz".repeat(32))] {
