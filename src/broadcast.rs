@@ -93,6 +93,19 @@ impl Reach<'_> {
         vec![fold(zone)]
     }
 
+    /// The places a contact's attached zone may be: the unit of an id, the units of a name,
+    /// else the first place so named (a zone of the configuration has none).
+    fn attachments(&self, zone: &str) -> Vec<Option<u32>> {
+        if let Some(row) = self.unit_by_id(zone) {
+            return vec![Some(row)];
+        }
+        let units = self.units_named(zone);
+        if !units.is_empty() {
+            return units.into_iter().map(Some).collect();
+        }
+        vec![self.reports.gazetteer.named(&fold(zone)).first().copied()]
+    }
+
     /// The one admin unit a zone means: by its id, or by a name only one unit bears.
     fn unit(&self, zone: &str) -> Option<u32> {
         if let Some(row) = self.unit_by_id(zone) {
@@ -166,18 +179,19 @@ impl Reach<'_> {
             let chain: Vec<String> = chain_of(gazetteer, row).iter().map(|n| fold(n)).collect();
             chain
         });
-        let mut inside: HashMap<String, bool> = HashMap::new();
-        let mut place_inside = |key: &str, row: Option<u32>| -> bool {
-            if let Some(&known) = inside.get(key) {
+        let mut inside: HashMap<(String, Option<u32>), bool> = HashMap::new();
+        let mut place_inside = |name: &str, row: Option<u32>| -> bool {
+            let key = (name.to_owned(), row);
+            if let Some(&known) = inside.get(&key) {
                 return known;
             }
             let at = row.map(|r| whereabouts_of(gazetteer, r));
             let yes = match (&unit, &at) {
                 (Some(unit), Some(at)) => at.chain.starts_with(unit),
                 (Some(_), None) => false,
-                (None, _) => key == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at)),
+                (None, _) => name == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at)),
             };
-            inside.insert(key.to_owned(), yes);
+            inside.insert(key, yes);
             yes
         };
         contacts
@@ -185,9 +199,12 @@ impl Reach<'_> {
             .filter(|c| {
                 let home = c.home.as_deref().and_then(|h| gazetteer.by_id(h));
                 c.zones.iter().any(|z| {
-                    let unit = gazetteer.named(z).first().copied();
-                    place_inside(z, unit)
-                }) || home.is_some_and(|h| place_inside(&format!("home {h}"), Some(h)))
+                    // A contact attached to a shared name (`Bamba`) may be in either unit:
+                    // they hear from both rather than from neither.
+                    self.attachments(z)
+                        .into_iter()
+                        .any(|unit| place_inside(z, unit))
+                }) || home.is_some_and(|h| place_inside("", Some(h)))
             })
             .collect()
     }

@@ -340,7 +340,7 @@ fn parse(
 fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(config)?;
     let conn = vigie::store::migrate(&config.storage)?;
-    let key = vigie::store::audit::key(&conn, &config.storage.audit_key_path())?;
+    let (key, _) = vigie::store::audit::key(&conn, &config.storage.audit_key_path())?;
     let entries = vigie::store::audit::all(&conn)?;
     vigie::audit::verify(&entries, &key).context("the audit chain is broken")?;
     match what {
@@ -362,6 +362,14 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<(
         config.validate()?;
     }
     let _log_guard = vigie::telemetry::init(&config.log)?;
+    // A panic's message may quote the data it choked on (a reporter's text): the log says
+    // where it happened, never what it said.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(String::new, |l| format!("{}:{}", l.file(), l.line()));
+        tracing::error!(at = %at, "panic");
+    }));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.server.worker_threads())
         .enable_all()

@@ -34,7 +34,8 @@ pub async fn serve(
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only: no provider speaks h2c, and an HTTP/2 connection has no header timeout.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -46,19 +47,34 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let (stream, slot) = accepted;
-        let service = TowerToHyperService::new(router.clone());
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
+        let (builder, router) = (builder.clone(), router.clone());
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            // A connection's errors (a client gone, headers too slow) are its own.
-            let _ = conn.await;
+            // A client that sends nothing would hold its slot forever: the header timeout
+            // only starts with the first byte.
+            if let Some(stream) = first_byte_within(stream, limits.header_read_timeout).await {
+                let service = TowerToHyperService::new(router);
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                // A connection's errors (a client gone, headers too slow) are its own.
+                let _ = watcher.watch(conn.into_owned()).await;
+            }
             drop(slot);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The stream once its client has sent something, or `None` if it sent nothing in `limit`.
+async fn first_byte_within(
+    stream: tokio::net::TcpStream,
+    limit: Duration,
+) -> Option<tokio::net::TcpStream> {
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(limit, stream.peek(&mut byte)).await {
+        Ok(Ok(n)) if n > 0 => Some(stream),
+        _ => None,
+    }
 }
 
 /// The next connection, once a slot is free; accept errors (out of file descriptors) are

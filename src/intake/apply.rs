@@ -78,7 +78,7 @@ fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered
             _ => file(out, plan, inbound_id, parsed, *unverified)?,
         },
         Step::Reply(parsed) => reply_to(parsed),
-        Step::CheckIn(report) => check_in(out, plan, inbound_id, report)?,
+        Step::CheckIn(report) => super::checkin::store(out, plan, inbound_id, report)?,
         Step::OptOut { out: stop, parsed } => {
             contacts::set_opted_out(conn, &plan.sender, *stop, now)?;
             reply_to(parsed)
@@ -137,40 +137,7 @@ fn others(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Answered, Store
 }
 
 /// A reply and nothing else.
-/// Stores the check-in (the place said, else the sender's home) and acknowledges it.
-fn check_in(
-    out: &Out<'_>,
-    plan: &Plan,
-    inbound_id: i64,
-    report: &Report,
-) -> Result<Answered, StoreError> {
-    let place = report
-        .place
-        .as_ref()
-        .map(|f| out.reports.gazetteer.place(f.place));
-    let checkin = crate::store::checkins::NewCheckIn {
-        inbound_id,
-        phone: &plan.sender,
-        at: report.event_time.timestamp_millis(),
-        place_id: place.map(|p| &*p.id),
-        place_name: place.map(|p| &*p.name),
-        comment: &report.description,
-    };
-    crate::store::checkins::insert(out.conn, &checkin, out.now)?;
-    let parsed = Parsed::Report(report.clone());
-    Ok(just(
-        reply_for(
-            &out.reports.replies,
-            &parsed,
-            &out.reports.gazetteer,
-            0,
-            false,
-        )
-        .ok(),
-    ))
-}
-
-fn just(reply: Option<String>) -> Answered {
+pub(super) fn just(reply: Option<String>) -> Answered {
     Answered {
         reply,
         channels: Vec::new(),

@@ -8,6 +8,7 @@
 
 mod apply;
 mod broadcast;
+mod checkin;
 mod drafts;
 mod plan;
 pub(crate) mod record;

@@ -3,6 +3,7 @@
 //! text, the language, the sender's home place and the receive time (spec:
 //! `spec/sms-reports.md`, and `keywords/<lang>.toml` for the words).
 
+mod category;
 mod command;
 mod counts;
 mod place;
@@ -224,7 +225,7 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
     if commands && let Some(command) = command::any(text, &words, start, language, ctx.vocabulary) {
         return Parsed::Command(command);
     }
-    let Some(category) = category(&mut words, start, language) else {
+    let Some(category) = category::category(&mut words, start, language) else {
         let word = words
             .tokens
             .get(start)
@@ -311,85 +312,6 @@ fn skip_fillers(words: &Words<'_>, language: &Language) -> usize {
     (0..words.len())
         .find(|&i| !language.fillers.contains(words.folded(i)))
         .unwrap_or(words.len())
-}
-
-/// The category: at `start` an alias, a code, or a word of 5+ letters one typo away;
-/// else what the sentence says (`3 morts a Koro attaque`, `des bandits ont enleve 2
-/// commercants`).
-fn category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
-    let code = words.folded(start).to_owned();
-    match first_word_category(words, start, language) {
-        // Words naming actors or a lesser act (`hommes armes`) lead: an act named further
-        // on (`ont tue`) outranks them. A code (`PRES`) is the monitor's own choice.
-        Some(leading) if leading.rank() == LESSER && code != leading.code().to_lowercase() => {
-            let act = cued_category(&mut words.clone(), start, language);
-            Some(act.filter(|a| a.rank() < LESSER).unwrap_or(leading))
-        }
-        Some(leading) => Some(leading),
-        None => cued_category(words, start, language),
-    }
-}
-
-/// The rank of actors and lesser acts (`Category::rank`).
-const LESSER: u8 = 3;
-
-/// The category of a sentence: of every category word further on and every word naming an
-/// act anywhere, the one of the lowest rank (the act over the actors: `bandits` who
-/// `enleve` make an abduction), the first of those. A category word is taken; an act stays
-/// in the description.
-fn cued_category(words: &mut Words<'_>, start: usize, language: &Language) -> Option<Category> {
-    // Only category words that cannot mean something else: `feu`, `vol`, `rien` or
-    // `accord` in a sentence are not a category.
-    let alias = |p: &str| {
-        let category = language.categories.get(p).copied()?;
-        let plain =
-            p.len() >= 6 && !matches!(category, Category::RAS | Category::PAIX | Category::CAT);
-        (plain || p == category.code().to_lowercase()).then_some(category)
-    };
-    let act = |p: &str| language.acts.get(p).copied();
-    let cues = (start..words.len()).filter_map(|i| {
-        let named = (i > start)
-            .then(|| words.longest(i, language.longest_phrase, alias))
-            .flatten()
-            .map(|(category, n)| (category, i, Some(n)));
-        named.or_else(|| {
-            let (category, _) = words.longest(i, language.longest_phrase, act)?;
-            Some((category, i, None))
-        })
-    });
-    let (category, at, taken) = cues.min_by_key(|&(category, i, _)| (category.rank(), i))?;
-    if let Some(n) = taken {
-        words.take(at, n);
-    }
-    Some(category)
-}
-
-fn first_word_category(
-    words: &mut Words<'_>,
-    start: usize,
-    language: &Language,
-) -> Option<Category> {
-    if let Some((category, n)) = words.longest(start, language.longest_phrase, |p| {
-        language.categories.get(p).copied()
-    }) {
-        words.take(start, n);
-        return Some(category);
-    }
-    let word = words.folded(start).to_owned();
-    // A word of the language (`suite`) is no misspelt category (`fuite`).
-    if word.chars().count() < 5 || language.stop.contains(&word) {
-        return None;
-    }
-    let close = language
-        .categories
-        .iter()
-        .filter(|(alias, _)| !alias.contains(' ') && alias.chars().count() >= 4)
-        .find(|(alias, _)| strsim::osa_distance(alias, &word) <= 1)
-        .map(|(_, category)| *category);
-    if close.is_some() {
-        words.take(start, 1);
-    }
-    close
 }
 
 /// Keyed-form fields (`L:Koro M:3`): each value is the free words up to the next key.

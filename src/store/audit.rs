@@ -64,12 +64,14 @@ pub fn all(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The key in `path`. Made there the first time, unless the log was keyed already: a lost
-/// key is said, never silently replaced by one that would show every entry as edited.
-pub fn key(conn: &Connection, path: &Path) -> Result<AuditKey, StoreError> {
+/// The key in `path`, and whether it was made just now. Made there the first time, unless
+/// the log was keyed already: a lost key is said, never silently replaced by one that
+/// would show every entry as edited.
+pub fn key(conn: &Connection, path: &Path) -> Result<(AuditKey, bool), StoreError> {
     let bad = |reason: String| StoreError::AuditKey(format!("{}: {reason}", path.display()));
     match std::fs::read_to_string(path) {
         Ok(text) => AuditKey::from_hex(&text)
+            .map(|key| (key, false))
             .ok_or_else(|| bad("does not hold a key (64 hex digits)".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if keyed(conn)? && !all(conn)?.is_empty() {
@@ -81,7 +83,7 @@ pub fn key(conn: &Connection, path: &Path) -> Result<AuditKey, StoreError> {
             }
             let key = AuditKey::generate();
             write_new(path, &key.to_hex()).map_err(|e| bad(e.to_string()))?;
-            Ok(key)
+            Ok((key, true))
         }
         Err(e) => Err(bad(e.to_string())),
     }
@@ -97,22 +99,43 @@ fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(text.as_bytes())?;
-    file.sync_all()
+    file.sync_all()?;
+    // The file's name must survive a power loss too: the log is keyed with it at once.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// Installs `audit_mac(prev, at, actor, action, subject, detail)` on `conn`, and keys a
-/// log written before the chain was (re-hashed once, if it held).
-pub fn install(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
+/// log written before the chain was (re-hashed once, if it held). Only with a key made just
+/// now (`new_key`): with a key that already existed, an unkeyed log is a forgery (someone
+/// rewrote it and removed the mark), and it is left for `vigie audit verify` to name.
+pub fn install(conn: &Connection, key: &AuditKey, new_key: bool) -> Result<(), StoreError> {
     let mac_key = key.clone();
-    conn.create_scalar_function("audit_mac", 6, FunctionFlags::SQLITE_UTF8, move |ctx| {
+    // Direct calls only: a trigger or view planted in the database cannot use the key.
+    let flags = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DIRECTONLY;
+    conn.create_scalar_function("audit_mac", 6, flags, move |ctx| {
         let text = |i: usize| ctx.get::<String>(i);
         let fields = [text(2)?, text(3)?, text(4)?, text(5)?];
         let fields = [fields[0].as_str(), &fields[1], &fields[2], &fields[3]];
         Ok(hash_of(&mac_key, &text(0)?, ctx.get::<i64>(1)?, fields))
     })?;
     if !keyed(conn)? {
-        rekey(conn, key)?;
+        if new_key {
+            rekey(conn, key)?;
+        } else {
+            mark_keyed(conn)?;
+        }
     }
+    Ok(())
+}
+
+fn mark_keyed(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
+        params![KEYED, HMAC],
+    )?;
     Ok(())
 }
 
@@ -155,10 +178,7 @@ fn rekey(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
     } else if !held {
         tracing::error!("the audit log's chain was already broken; it is left as it is");
     }
-    tx.execute(
-        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
-        params![KEYED, HMAC],
-    )?;
+    mark_keyed(&tx)?;
     tx.commit()?;
     Ok(())
 }
@@ -217,9 +237,15 @@ mod tests {
             .unwrap();
             prev = entry.hash;
         }
-        let key = key(&conn, &config.audit_key_path()).unwrap();
+        let (key, _) = key(&conn, &config.audit_key_path()).unwrap();
         assert!(crate::audit::verify(&all(&conn).unwrap(), &key).is_err());
-        install(&conn, &key).unwrap();
+        // With the key that was already there, an unkeyed log is a forgery: left as it is.
+        install(&conn, &key, false).unwrap();
+        assert!(crate::audit::verify(&all(&conn).unwrap(), &key).is_err());
+        conn.execute_batch("DELETE FROM settings WHERE name = 'audit_chain'")
+            .unwrap();
+        // A key made at this start keys the log it finds, once.
+        install(&conn, &key, true).unwrap();
         assert_eq!(crate::audit::verify(&all(&conn).unwrap(), &key), Ok(()));
         append(
             &conn,

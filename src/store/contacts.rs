@@ -177,8 +177,9 @@ pub fn set_opted_out(
     opted_out: bool,
     now: i64,
 ) -> Result<(), StoreError> {
-    // A STOP kept as a pseudonym past retention gives way to the number's own row.
-    conn.prepare_cached("DELETE FROM contacts WHERE phone = pseudonym(?1)")?
+    // A STOP kept as a pseudonym past retention becomes the number's own row again (the
+    // row may be referenced by old reports: it is renamed, not deleted).
+    conn.prepare_cached("UPDATE OR IGNORE contacts SET phone = ?1 WHERE phone = pseudonym(?1)")?
         .execute([phone])?;
     conn.prepare_cached(
         "INSERT INTO contacts (phone, opted_out, active, created_at, updated_at)

@@ -133,8 +133,8 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
-    let key = audit::key(&conn, &config.audit_key_path())?;
-    audit::install(&conn, &key)?;
+    let (key, new_key) = audit::key(&conn, &config.audit_key_path())?;
+    audit::install(&conn, &key, new_key)?;
     install_pseudonyms(&conn)?;
     Ok(conn)
 }
@@ -148,7 +148,8 @@ fn install_pseudonyms(conn: &Connection) -> Result<(), StoreError> {
         "pseudonym",
         1,
         rusqlite::functions::FunctionFlags::SQLITE_UTF8
-            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC,
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC
+            | rusqlite::functions::FunctionFlags::SQLITE_DIRECTONLY,
         move |ctx| Ok(pseudonyms.of(&ctx.get::<String>(0)?)),
     )?;
     Ok(())

@@ -25,16 +25,17 @@ fn purge_numbers(conn: &Connection, before: i64) -> Result<(), StoreError> {
         "UPDATE delivery_reports SET raw = '' WHERE received_at < ?1 AND raw != ''",
         [before],
     )?;
-    conn.execute(
-        "UPDATE alerts SET phone = pseudonym(phone)
-         WHERE created_at < ?1 AND phone NOT LIKE 'R-%'",
-        [before],
-    )?;
-    conn.execute(
-        "UPDATE acknowledgements SET phone = pseudonym(phone)
-         WHERE at < ?1 AND phone NOT LIKE 'R-%'",
-        [before],
-    )?;
+    // Only for incidents quiet since: a live incident's alerts are still matched by number
+    // (updates, acknowledgements). A row a later one already stands for is dropped.
+    for table in ["alerts", "acknowledgements"] {
+        let quiet = "phone NOT LIKE 'R-%' AND incident_id IN
+                     (SELECT id FROM incidents WHERE updated_at < ?1)";
+        conn.execute(
+            &format!("UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE {quiet}"),
+            [before],
+        )?;
+        conn.execute(&format!("DELETE FROM {table} WHERE {quiet}"), [before])?;
+    }
     conn.execute(
         "UPDATE checkins SET phone = pseudonym(phone), comment = ''
          WHERE at < ?1 AND phone NOT LIKE 'R-%'",

@@ -43,6 +43,8 @@ impl TestApp {
             ("alerts", "created_at"),
             ("acknowledgements", "at"),
             ("contacts", "updated_at"),
+            ("incidents", "updated_at"),
+            ("checkins", "at"),
         ];
         for (table, column) in aged {
             let sql = format!("UPDATE {table} SET {column} = {column} - ?1");
@@ -57,6 +59,8 @@ async fn a_purge_leaves_no_number_and_keeps_the_incidents_and_stops() {
     app.ussd("old", MONITOR, "").await;
     app.sms("70000001", "OK 1", "k1").await;
     app.replies(RESPONDER, 2).await;
+    app.sms("76123456", "RAS calme ici", "c1").await;
+    app.replies(MONITOR, 2).await;
     app.sms("70000077", "STOP", "s1").await;
     app.replies(STOPPED, 1).await;
     let report =

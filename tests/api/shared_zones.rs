@@ -31,6 +31,12 @@ async fn two_bambas() -> TestApp {
         let (status, body) = app.api(Method::POST, "/api/contacts", Some(contact)).await;
         assert_eq!(status, 201, "{body}");
     }
+    // Attached rather than living there: to Gao's Bamba by its id, and to the shared name.
+    for (phone, zone) in [("+22370000001", GAO_BAMBA), ("+22370000002", "Bamba")] {
+        let contact = json!({ "phone": phone, "roles": ["responder"], "zones": [zone] });
+        let (status, body) = app.api(Method::POST, "/api/contacts", Some(contact)).await;
+        assert_eq!(status, 201, "{body}");
+    }
     app
 }
 
@@ -69,11 +75,16 @@ async fn a_shared_name_is_refused_with_its_candidates_and_an_id_keeps_to_its_pla
     assert_eq!(status, 403, "Gao's Bamba is outside Mopti: {body}");
     let (status, body) = app.broadcast_as(&mopti, KORO_BAMBA).await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!(body["recipients"], 1, "{body}");
+    assert_eq!(body["recipients"], 2, "{body}");
     assert_eq!(
-        app.column("SELECT recipient FROM outbound_messages WHERE purpose = 'broadcast'"),
-        [Some("+22376000001".to_owned())],
-        "only Koro's Bamba"
+        app.column(
+            "SELECT recipient FROM outbound_messages WHERE purpose = 'broadcast' ORDER BY recipient"
+        ),
+        [
+            Some("+22370000002".to_owned()),
+            Some("+22376000001".to_owned())
+        ],
+        "Koro's Bamba, and whoever is attached to the shared name; not Gao's"
     );
     // A name only one unit bears still works: Koro (a cercle, and its seat's commune).
     let (status, body) = app.broadcast_as(&mopti, "Koro").await;

@@ -219,3 +219,17 @@ fn a_sentence_is_read_by_the_act_it_names() {
         "a category first is the monitor's word"
     );
 }
+
+/// What an act word must not turn into an incident.
+#[test]
+fn an_act_mentioned_does_not_override_what_the_message_says_it_is() {
+    let cases = [
+        ("Calme a Koro depuis l attaque de lundi", Category::RAS),
+        ("Rien a signaler a Koro, personne tue", Category::RAS),
+        ("Menace d attaque sur Koro", Category::MEN),
+        ("des bandits ont enleve 50 boeufs a Koro", Category::VOL),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(report(text).category, expected, "{text}");
+    }
+}

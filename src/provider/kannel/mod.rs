@@ -14,7 +14,12 @@ use super::{
 };
 
 pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, PayloadError> {
-    let p = req.params();
+    // When the body is the SMS itself, its words are no parameters.
+    let p = if body_is_message(req) {
+        req.query()
+    } else {
+        req.params()
+    };
     let text = message(req)?;
     Ok(Batch::one(InboundDraft {
         provider_message_id: p.non_empty("id").map(str::to_owned),
@@ -30,16 +35,24 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
 /// The SMS text: the POST body as Kannel's `post-url` sends it, else `message` (`%b`) in
 /// the form or query; decoded by `X-Kannel-Coding` (or `coding`, `%c`) and the charset of
 /// the `Content-Type` (or `charset`, `%C`). With `omit-empty`, an empty SMS has neither.
-fn message(req: &WebhookRequest) -> Result<String, PayloadError> {
-    let content_type = req
-        .headers
+fn content_type(req: &WebhookRequest) -> &str {
+    req.headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let form = content_type
+        .unwrap_or_default()
+}
+
+/// Whether the body is the SMS as it came (`post-url`), not a form.
+fn body_is_message(req: &WebhookRequest) -> bool {
+    let form = content_type(req)
         .to_ascii_lowercase()
         .starts_with("application/x-www-form-urlencoded");
-    let (bytes, body_charset) = if !req.body.is_empty() && !form {
+    !req.body.is_empty() && !form
+}
+
+fn message(req: &WebhookRequest) -> Result<String, PayloadError> {
+    let content_type = content_type(req);
+    let (bytes, body_charset) = if body_is_message(req) {
         (
             Some(std::borrow::Cow::Borrowed(&req.body[..])),
             charset_of(content_type),
@@ -53,7 +66,11 @@ fn message(req: &WebhookRequest) -> Result<String, PayloadError> {
     let Some(bytes) = bytes else {
         return Ok(String::new());
     };
-    let p = req.params();
+    let p = if body_is_message(req) {
+        req.query()
+    } else {
+        req.params()
+    };
     let coding = req
         .headers
         .get("x-kannel-coding")

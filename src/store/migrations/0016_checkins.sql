@@ -18,7 +18,7 @@ CREATE INDEX checkins_phone ON checkins (phone, at);
 INSERT OR IGNORE INTO checkins (inbound_id, contact_id, phone, at, place_id, place_name, comment,
                                 created_at)
 SELECT inbound_id, contact_id, reporter, event_time, place_id, place_name, description, created_at
-FROM reports WHERE category = 'RAS';
-UPDATE reports SET status = 'withdrawn' WHERE category = 'RAS' AND status = 'filed';
+FROM reports WHERE category = 'RAS' AND status IN ('filed', 'pending');
+UPDATE reports SET status = 'withdrawn' WHERE category = 'RAS' AND status IN ('filed', 'pending');
 UPDATE incidents SET status = 'withdrawn' WHERE category = 'RAS' AND status = 'open';
 DELETE FROM incidents_where WHERE id IN (SELECT id FROM incidents WHERE category = 'RAS');
