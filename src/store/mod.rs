@@ -113,6 +113,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0014_ussd_expiry.sql")),
         M::up(include_str!("migrations/0015_set_aside.sql")),
         M::up(include_str!("migrations/0016_checkins.sql")),
+        M::up(include_str!("migrations/0017_purge_indexes.sql")),
     ])
 }
 
