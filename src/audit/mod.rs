@@ -54,11 +54,19 @@ pub fn hash_of(key: &AuditKey, prev: &str, at: i64, fields: [&str; 4]) -> String
         unreachable!("HMAC takes a key of any length")
     };
     let at = at.to_string();
-    for field in [prev, at.as_str()].into_iter().chain(fields) {
-        mac.update(&(field.len() as u64).to_be_bytes());
-        mac.update(field.as_bytes());
-    }
+    feed(&mut mac, [prev, at.as_str()].into_iter().chain(fields));
     hex(&mac.finalize().into_bytes())
+}
+
+/// Feeds `fields` length-prefixed, as every chain of the log hashes them.
+pub(crate) fn feed<'a, D: hmac::digest::Update>(
+    digest: &mut D,
+    fields: impl IntoIterator<Item = &'a str>,
+) {
+    for field in fields {
+        digest.update(&(field.len() as u64).to_be_bytes());
+        digest.update(field.as_bytes());
+    }
 }
 
 /// One entry as stored.

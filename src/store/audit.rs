@@ -186,17 +186,9 @@ fn rekey(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
 /// The SHA-256 chain entries had before it was keyed.
 fn unkeyed_hash(e: &Entry) -> String {
     let mut h = Sha256::new();
-    for field in [
-        &e.prev,
-        &e.at.to_string(),
-        &e.actor,
-        &e.action,
-        &e.subject,
-        &e.detail,
-    ] {
-        h.update((field.len() as u64).to_be_bytes());
-        h.update(field.as_bytes());
-    }
+    let at = e.at.to_string();
+    let fields = [&e.prev, &at, &e.actor, &e.action, &e.subject, &e.detail];
+    crate::audit::feed(&mut h, fields.map(String::as_str));
     crate::access::hex(&h.finalize())
 }
 

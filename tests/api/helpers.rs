@@ -171,7 +171,12 @@ impl TestApp {
 
     /// Queues an SMS and returns its outbound id.
     pub async fn queue_sms(&self, to: &str, text: &str) -> i64 {
-        let response = self.send_sms(to, text, "system").await;
+        self.queue_for(to, text, "system").await
+    }
+
+    /// Queues an SMS of `purpose` through the admin API and returns its outbound id.
+    pub async fn queue_for(&self, to: &str, text: &str, purpose: &str) -> i64 {
+        let response = self.send_sms(to, text, purpose).await;
         assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
         let body: serde_json::Value = response.json().await.unwrap();
         body["messages"][0]["id"].as_i64().unwrap()

@@ -2,8 +2,6 @@
 //! once a handset switched to UCS-2), gets an empty answer it cannot turn into an SMS, and
 //! reports delivery with the SMSC's id and answer.
 
-use reqwest::Method;
-
 use crate::helpers::{TestApp, spawn_app};
 
 /// The query our README's `post-url` asks Kannel for (`%p %P %I %T`).
@@ -31,6 +29,17 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+}
+
+impl TestApp {
+    /// A message queued, then marked sent on the Kannel channel as if Kannel took it.
+    async fn sent_on_kannel(&self, to: &str) -> i64 {
+        let id = self.queue_sms(to, "x").await;
+        self.execute(&format!(
+            "UPDATE outbound_messages SET channel = 'kn', status = 'sent' WHERE id = {id}"
+        ));
+        id
     }
 }
 
@@ -99,17 +108,7 @@ async fn seven_bit_text_and_the_body_in_the_query_are_read_too() {
 #[tokio::test]
 async fn a_delivery_report_keeps_the_smsc_id_and_its_answer_only_as_a_failure() {
     let app = spawn_app().await;
-    let (_, sent) = app
-        .api(
-            Method::POST,
-            "/api/messages",
-            Some(serde_json::json!({"to": "+22376123456", "text": "x"})),
-        )
-        .await;
-    let id = sent["messages"][0]["id"].as_i64().unwrap();
-    app.execute(&format!(
-        "UPDATE outbound_messages SET channel = 'kn', status = 'sent' WHERE id = {id}"
-    ));
+    let id = app.sent_on_kannel("+22376123456").await;
     let answer = "id%3A0123+sub%3A001+dlvrd%3A001+stat%3ADELIVRD+err%3A000";
     let path = format!("/webhooks/kn/status?token=s3cret&id={id}&status=1&fid=0123&reply={answer}");
     assert_eq!(app.get(&path).await.status(), 200);
@@ -118,17 +117,7 @@ async fn a_delivery_report_keeps_the_smsc_id_and_its_answer_only_as_a_failure() 
     assert_eq!(message["provider_message_id"], "0123");
     assert_eq!(message["error_code"], serde_json::Value::Null, "{message}");
 
-    let (_, sent) = app
-        .api(
-            Method::POST,
-            "/api/messages",
-            Some(serde_json::json!({"to": "+22376123457", "text": "y"})),
-        )
-        .await;
-    let failed = sent["messages"][0]["id"].as_i64().unwrap();
-    app.execute(&format!(
-        "UPDATE outbound_messages SET channel = 'kn', status = 'sent' WHERE id = {failed}"
-    ));
+    let failed = app.sent_on_kannel("+22376123457").await;
     let path = format!(
         "/webhooks/kn/status?token=s3cret&id={failed}&status=16&fid=0124&reply=NACK%2F0x0000000b"
     );

@@ -8,18 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::doubles::{Double, Kind, Step};
-use crate::helpers::TestApp;
 use crate::outbound::{WAIT, channel, gateway, route};
-
-impl TestApp {
-    /// Queues an SMS of `purpose` through the admin API; returns its id.
-    async fn queue_for(&self, to: &str, text: &str, purpose: &str) -> i64 {
-        let response = self.send_sms(to, text, purpose).await;
-        assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
-        let body: serde_json::Value = response.json().await.unwrap();
-        body["messages"][0]["id"].as_i64().unwrap()
-    }
-}
 
 /// The channel `id` of `kind` at `double`, with at most `n` requests in flight.
 fn channel_in_flight(id: &str, kind: Kind, double: &Double, n: u32) -> String {

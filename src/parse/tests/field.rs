@@ -233,3 +233,36 @@ fn an_act_mentioned_does_not_override_what_the_message_says_it_is() {
         assert_eq!(report(text).category, expected, "{text}");
     }
 }
+
+#[test]
+fn ras_is_a_check_in_whatever_follows() {
+    let cases = [
+        (
+            "RAS calme ici",
+            Some("Bankass"),
+            Some("bankass (mopti)"),
+            "calme ici",
+        ),
+        ("RAS Douentza", None, Some("douentza (mopti)"), ""),
+        (
+            "RAS Douentza tout est calme",
+            Some("Bankass"),
+            Some("douentza (mopti)"),
+            "tout est calme",
+        ),
+        ("RAS", None, None, ""),
+        ("RAS Xyzzyville", None, None, "Xyzzyville"),
+    ];
+    for (text, home, place, comment) in cases {
+        let Parsed::Report(r) = parse_text(text, home) else {
+            panic!("{text}: {:?}", parse_text(text, home));
+        };
+        assert_eq!(r.category, Category::RAS, "{text}");
+        assert_eq!(
+            r.place.is_some().then(|| place_name(&r)).as_deref(),
+            place,
+            "{text}"
+        );
+        assert_eq!(r.description, comment, "{text}");
+    }
+}
