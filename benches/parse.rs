@@ -55,6 +55,7 @@ fn parsing(c: &mut Criterion) {
                     text,
                     language: lang.as_deref(),
                     home: *home,
+                    country: None,
                     received,
                 };
                 black_box(parse(&input, &ctx));
@@ -76,6 +77,7 @@ fn parsing(c: &mut Criterion) {
                     text,
                     language: None,
                     home: None,
+                    country: None,
                     received,
                 };
                 black_box(parse(&input, &ctx))

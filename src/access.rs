@@ -37,7 +37,8 @@ pub struct Caller {
     /// Who, as the audit log names them: `admin token`, `token 3`.
     pub who: String,
     pub role: Role,
-    /// Folded zone names the caller is limited to; empty: everywhere.
+    /// The zones the caller is limited to, as stored; empty: everywhere. Compared once
+    /// `scoped` made them keys.
     pub zones: Vec<String>,
 }
 
@@ -55,7 +56,17 @@ impl Caller {
         self.role == Role::Admin
     }
 
-    /// Whether the caller may act on a place inside any of `zones` (folded names).
+    /// The caller with its zones as the keys `covers` compares (`ZoneNames::key`). A zone
+    /// that no longer means one place (a name another unit now shares) becomes a key that
+    /// matches nothing: the token sees less, never more.
+    pub fn scoped(mut self, key: impl Fn(&str) -> Option<String>) -> Self {
+        for zone in &mut self.zones {
+            *zone = key(zone).unwrap_or_else(|| format!("!{zone}"));
+        }
+        self
+    }
+
+    /// Whether the caller may act on a place inside any of `zones` (keys).
     pub fn covers(&self, mut zones: impl Iterator<Item = String>) -> bool {
         self.zones.is_empty() || zones.any(|z| self.zones.contains(&z))
     }
@@ -111,5 +122,18 @@ mod tests {
         assert!(!mopti.covers(["tombouctou".to_owned()].into_iter()));
         assert!(Caller::admin().covers(std::iter::empty()));
         assert!(!mopti.sees_numbers() && Caller::admin().sees_numbers());
+    }
+
+    #[test]
+    fn a_zone_that_means_no_one_place_covers_nothing() {
+        let shared = Caller {
+            who: "token 2".into(),
+            role: Role::Viewer,
+            zones: vec!["bamba".into(), "mopti".into()],
+        }
+        .scoped(|z| (z == "mopti").then(|| "gb 1".to_owned()));
+        assert_eq!(shared.zones, ["!bamba", "gb 1"]);
+        assert!(!shared.covers(["bamba".to_owned()].into_iter()));
+        assert!(shared.covers(["gb 1".to_owned()].into_iter()));
     }
 }

@@ -19,11 +19,10 @@ use crate::incident::fuse::FusionRules;
 use crate::intake::Intake;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
-use crate::privacy::Pseudonyms;
 use crate::provider::Channels;
 use crate::reports::Reports;
 use crate::retention::Retention;
-use crate::store::{Store, WriterThread, contacts, settings, zones};
+use crate::store::{Store, WriterThread, contacts, zones};
 use crate::ussd::Ussd;
 
 /// Housekeeping (expired concatenation parts, idle rate-limit keys) runs at least this often.
@@ -72,7 +71,7 @@ impl Application {
             )
             .context("cannot set up sending")?,
         );
-        let reports = Arc::new(Reports::load(&config.reports)?);
+        let reports = Arc::new(Reports::load(&config.reports)?.with_channels(&config.channels));
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
         let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports);
@@ -84,11 +83,8 @@ impl Application {
             fusion,
             fanout,
         );
-        let pseudonyms = store
-            .write(|c| settings::get_or_make(c, "pseudonym_key", Pseudonyms::make_key))
-            .await
-            .context("cannot read the pseudonym key")?;
-        let pseudonyms = Pseudonyms::new(&pseudonyms);
+        let pseudonyms =
+            crate::store::pseudonyms(&config.storage).context("cannot read the pseudonym key")?;
         let retention = Retention::new(
             store.clone(),
             pseudonyms.clone(),

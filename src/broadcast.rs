@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use rusqlite::Connection;
 use serde_json::json;
 
-use crate::fanout::{Fanout, Whereabouts};
-use crate::gazetteer::{Gazetteer, Kind};
+use crate::fanout::zones::names::{chain_of, whereabouts_of};
+use crate::fanout::{Fanout, ZoneNames};
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::reports::Reports;
 use crate::store::broadcasts::{self as queries, NewBroadcast, Reachable};
@@ -56,99 +56,9 @@ pub struct Reach<'a> {
 }
 
 impl Reach<'_> {
-    /// Whether a broadcast may name the zone: a zone of the configuration, an admin unit's
-    /// name, or an admin unit's gazetteer id.
-    pub fn knows(&self, zone: &str) -> bool {
-        self.fanout.knows_zone(zone) || self.unit_by_id(zone).is_some()
-    }
-
-    /// The admin units a name shared by several would mean, as `id (name, cercle, region)`:
-    /// such a zone is refused, to be named again by its id. Empty for a zone that means
-    /// one thing.
-    pub fn shared(&self, zone: &str) -> Vec<String> {
-        if self.fanout.is_defined_zone(zone) || self.unit_by_id(zone).is_some() {
-            return Vec::new();
-        }
-        let units = self.units_named(zone);
-        if units.len() < 2 {
-            return Vec::new();
-        }
-        let gazetteer = &self.reports.gazetteer;
-        units
-            .iter()
-            .map(|&row| {
-                let p = gazetteer.place(row);
-                format!("{} ({})", p.id, chain_of(gazetteer, row).join(", "))
-            })
-            .collect()
-    }
-
-    /// A zone's name and the units above it: a coordinator limited to Mopti covers Koro.
-    /// A unit is taken by its place in the tree, never by its name alone.
-    pub fn zone_and_above(&self, zone: &str) -> Vec<String> {
-        let gazetteer = &self.reports.gazetteer;
-        if let Some(row) = self.unit(zone) {
-            return chain_of(gazetteer, row).iter().map(|n| fold(n)).collect();
-        }
-        vec![fold(zone)]
-    }
-
-    /// The places a contact's attached zone may be: the unit of an id, the units of a name,
-    /// else the first place so named (a zone of the configuration has none).
-    fn attachments(&self, zone: &str) -> Vec<Option<u32>> {
-        if let Some(row) = self.unit_by_id(zone) {
-            return vec![Some(row)];
-        }
-        let units = self.units_named(zone);
-        if !units.is_empty() {
-            return units.into_iter().map(Some).collect();
-        }
-        vec![self.reports.gazetteer.named(&fold(zone)).first().copied()]
-    }
-
-    /// The one admin unit a zone means: by its id, or by a name only one unit bears.
-    fn unit(&self, zone: &str) -> Option<u32> {
-        if let Some(row) = self.unit_by_id(zone) {
-            return Some(row);
-        }
-        if self.fanout.is_defined_zone(zone) {
-            return None;
-        }
-        match self.units_named(zone).as_slice() {
-            [one] => Some(*one),
-            _ => None,
-        }
-    }
-
-    fn unit_by_id(&self, zone: &str) -> Option<u32> {
-        let gazetteer = &self.reports.gazetteer;
-        let row = gazetteer.by_id(zone.trim())?;
-        (gazetteer.place(row).kind != Kind::Locality).then_some(row)
-    }
-
-    /// The admin units named `zone`, one row each: the data repeat some units, and a unit
-    /// named as the one above it (the commune of Koro in the cercle of Koro) is that one.
-    fn units_named(&self, zone: &str) -> Vec<u32> {
-        let gazetteer = &self.reports.gazetteer;
-        let key = fold(zone);
-        let mut units: Vec<(Vec<String>, u32)> = gazetteer
-            .named(&key)
-            .iter()
-            .copied()
-            .filter(|&row| {
-                let p = gazetteer.place(row);
-                p.kind != Kind::Locality && fold(&p.name) == key
-            })
-            .map(|row| (chain_of(gazetteer, row), row))
-            .collect();
-        units.sort();
-        let mut kept: Vec<(Vec<String>, u32)> = Vec::new();
-        for (chain, row) in units {
-            if !kept.iter().any(|(above, _)| chain.starts_with(above)) {
-                kept.push((chain, row));
-            }
-        }
-        kept.into_iter().map(|(_, row)| row).collect()
+    /// What zone names mean now.
+    pub fn names(&self) -> ZoneNames<'_> {
+        self.fanout.zone_names()
     }
 
     /// The active, not opted-out contacts of the audience.
@@ -175,7 +85,8 @@ impl Reach<'_> {
     /// An admin unit contains what lies under it in the tree, whatever its name.
     fn in_zone(&self, zone: &str, contacts: Vec<Reachable>) -> Vec<Reachable> {
         let gazetteer = &self.reports.gazetteer;
-        let unit = self.unit(zone).map(|row| {
+        let names = self.names();
+        let unit = names.unit(zone).map(|row| {
             let chain: Vec<String> = chain_of(gazetteer, row).iter().map(|n| fold(n)).collect();
             chain
         });
@@ -189,7 +100,7 @@ impl Reach<'_> {
             let yes = match (&unit, &at) {
                 (Some(unit), Some(at)) => at.chain.starts_with(unit),
                 (Some(_), None) => false,
-                (None, _) => name == zone || at.is_some_and(|at| self.fanout.in_zone(zone, &at)),
+                (None, _) => name == zone || at.is_some_and(|at| names.contains(zone, &at)),
             };
             inside.insert(key, yes);
             yes
@@ -201,29 +112,13 @@ impl Reach<'_> {
                 c.zones.iter().any(|z| {
                     // A contact attached to a shared name (`Bamba`) may be in either unit:
                     // they hear from both rather than from neither.
-                    self.attachments(z)
+                    names
+                        .attachments(z)
                         .into_iter()
                         .any(|unit| place_inside(z, unit))
                 }) || home.is_some_and(|h| place_inside("", Some(h)))
             })
             .collect()
-    }
-}
-
-/// An admin unit's names from its region down to itself.
-fn chain_of(gazetteer: &Gazetteer, row: u32) -> Vec<String> {
-    let p = gazetteer.place(row);
-    (1..=p.kind.level())
-        .map(|l| p.admin(l).to_owned())
-        .collect()
-}
-
-fn whereabouts_of(gazetteer: &Gazetteer, row: u32) -> Whereabouts {
-    let p = gazetteer.place(row);
-    Whereabouts {
-        lat: p.lat,
-        lon: p.lon,
-        chain: [1, 2, 3].map(|l| fold(p.admin(l))),
     }
 }
 

@@ -5,7 +5,7 @@
 use phonenumber::country::Id as Country;
 use serde::Deserialize;
 
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Gazetteer, Near};
 use crate::keywords::Vocabulary;
 use crate::phone::Address;
 use crate::store::contacts::Contact;
@@ -133,7 +133,7 @@ fn home_id(given: &str, gazetteer: &Gazetteer) -> Result<String, String> {
     if let Some(row) = gazetteer.by_id(given) {
         return Ok(gazetteer.place(row).id.to_string());
     }
-    match gazetteer.resolve(&crate::text::fold(given), None, None) {
+    match gazetteer.resolve(&crate::text::fold(given), None, Near::default()) {
         crate::gazetteer::Resolution::One(row) => Ok(gazetteer.place(row).id.to_string()),
         crate::gazetteer::Resolution::Several(_) => Err(format!(
             "home: `{given}` is several places; give its gazetteer id"

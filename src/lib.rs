@@ -39,6 +39,8 @@ pub mod contacts;
 pub mod privacy;
 /// API tokens: roles, zones, what each may see.
 pub mod access;
+/// Making and revoking API tokens, their zones checked, audited.
+pub mod tokens;
 /// The audit log's hash chain: who changed what, tamper-evident.
 pub mod audit;
 /// CAP 1.2 documents and their Atom feed, for partners' systems.

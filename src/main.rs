@@ -187,8 +187,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                 anyhow::bail!("storage.retention_days is 0: set how many days to keep");
             }
             let mut conn = vigie::store::migrate(&config.storage)?;
+            let pseudonyms = vigie::store::pseudonyms(&config.storage)?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let purged = vigie::retention::purge_now(&tx, days, vigie::clock::now_ms())?;
+            let now = vigie::clock::now_ms();
+            let purged = vigie::retention::purge_now(&tx, &pseudonyms, days, now)?;
             tx.commit()?;
             println!(
                 "purged past {days} days: {}",
@@ -208,65 +210,39 @@ fn run(command: Command) -> anyhow::Result<()> {
 
 /// `vigie token ...`.
 fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
-    use vigie::access::{Caller, Role};
-    use vigie::store::{audit, tokens};
+    use vigie::tokens::{self, NewToken};
     let config = Config::load(path)?;
     let mut conn = vigie::store::migrate(&config.storage)?;
+    let now = vigie::clock::now_ms();
     match what {
         Token::Create { role, zones, name } => {
-            let role = Role::parse(&role).ok_or_else(|| {
-                anyhow::anyhow!("--role: `{role}` is not admin, coordinator or viewer")
-            })?;
-            if role == Role::Admin && !zones.is_empty() {
-                anyhow::bail!("--zone: an admin token acts everywhere; limit a coordinator's");
-            }
-            let zones = zones
-                .iter()
-                .map(|z| vigie::text::fold(z))
-                .filter(|z| !z.is_empty());
-            let caller = Caller {
-                who: String::new(),
-                role,
-                zones: zones.collect(),
+            let reports = Reports::load(&config.reports)?;
+            let mut definitions = vigie::store::zones::all(&conn)?;
+            definitions.extend(config.zones.iter().cloned());
+            let compiled =
+                vigie::fanout::Zones::compile(&definitions, &reports.gazetteer, &config.alerts)
+                    .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?;
+            let names = vigie::fanout::ZoneNames::new(&reports.gazetteer, compiled.into());
+            let new = NewToken {
+                role: &role,
+                zones: &zones,
+                name: &name,
+                by: "cli",
             };
-            let token = vigie::access::new_token();
-            let digest = vigie::access::digest(&token);
-            let now = vigie::clock::now_ms();
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let id = tokens::create(&tx, &name, &caller, &digest, now)?;
-            let detail = serde_json::json!({ "role": role.as_str(), "zones": caller.zones });
-            audit::append(
-                &tx,
-                "cli",
-                "token.create",
-                &format!("token {id}"),
-                &detail,
-                now,
-            )?;
+            let (id, token) = tokens::create(&tx, &names, &new, now)?;
             tx.commit()?;
             println!("{token}");
-            eprintln!("token {id} ({}) made; it is shown this once", role.as_str());
+            eprintln!("token {id} ({role}) made; it is shown this once");
         }
         Token::List => {
-            for t in tokens::list(&conn)? {
+            for t in vigie::store::tokens::list(&conn)? {
                 println!("{}", serde_json::to_string(&t)?);
             }
         }
         Token::Revoke { id } => {
-            let now = vigie::clock::now_ms();
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            if !tokens::revoke(&tx, id, now)? {
-                anyhow::bail!("no token {id} to revoke");
-            }
-            let detail = serde_json::json!({});
-            audit::append(
-                &tx,
-                "cli",
-                "token.revoke",
-                &format!("token {id}"),
-                &detail,
-                now,
-            )?;
+            tokens::revoke(&tx, id, "cli", now)?;
             tx.commit()?;
             println!("token {id} revoked");
         }

@@ -1,6 +1,6 @@
 //! Reporters' numbers shown to anyone but an admin as pseudonyms: a keyed hash, the same
 //! for one number every time, that cannot be turned back into the number without the key
-//! (made at first start and kept in the database).
+//! (made at first start and kept in a file beside the database, never in it).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;

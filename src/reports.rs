@@ -2,13 +2,15 @@
 //! gazetteer, the reply templates and the time zone; and a parse as one JSON object
 //! (`vigie parse --json`).
 
+use std::collections::HashMap;
+
 use anyhow::Context as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::config::{ReportsConfig, SeverityRules};
-use crate::gazetteer::{Found, Gazetteer, Resolution};
+use crate::config::{ChannelConfig, ReportsConfig, SeverityRules};
+use crate::gazetteer::{Found, Gazetteer, Near, Resolution};
 use crate::keywords::Vocabulary;
 use crate::parse::{Context, Count, Counts, Input, Parsed, parse};
 use crate::reply::{BroadcastTemplates, Replies, reply_for};
@@ -27,6 +29,8 @@ pub struct Reports {
     pub ussd: Screens,
     pub time_zone: Tz,
     pub severity: SeverityRules,
+    /// Each channel's country, where its configuration sets one.
+    channel_countries: HashMap<String, String>,
 }
 
 impl Reports {
@@ -50,7 +54,23 @@ impl Reports {
             ussd,
             time_zone: config.time_zone()?,
             severity: config.severity.clone(),
+            channel_countries: HashMap::new(),
         })
+    }
+
+    /// The same, knowing each channel's country: a message's places are looked for in
+    /// its channel's country first.
+    pub fn with_channels(mut self, channels: &[ChannelConfig]) -> Self {
+        self.channel_countries = channels
+            .iter()
+            .filter_map(|c| Some((c.id.clone(), c.country.clone()?.to_ascii_uppercase())))
+            .collect();
+        self
+    }
+
+    /// The country of a channel, if its configuration sets one.
+    pub fn country_of(&self, channel: &str) -> Option<&str> {
+        self.channel_countries.get(channel).map(String::as_str)
     }
 
     pub fn context(&self) -> Context<'_> {
@@ -67,7 +87,7 @@ impl Reports {
         if let Some(id) = self.gazetteer.by_id(given) {
             return Some(id);
         }
-        match self.gazetteer.resolve(&fold(given), None, None) {
+        match self.gazetteer.resolve(&fold(given), None, Near::default()) {
             Resolution::One(place) => Some(place),
             _ => None,
         }
@@ -85,6 +105,7 @@ impl Reports {
             text,
             language,
             home,
+            country: None,
             received,
         };
         let parsed = parse(&input, &self.context());

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::privacy::Pseudonyms;
 use crate::store::retention::{Purged, purge};
-use crate::store::{Store, StoreError, settings};
+use crate::store::{Store, StoreError};
 
 /// How often the gateway purges.
 const EVERY_MS: i64 = 3_600_000;
@@ -65,8 +65,12 @@ impl Retention {
 }
 
 /// `vigie purge`: the same on a database, now.
-pub fn purge_now(conn: &rusqlite::Connection, days: u64, now: i64) -> Result<Purged, StoreError> {
-    let key = settings::get_or_make(conn, "pseudonym_key", Pseudonyms::make_key)?;
+pub fn purge_now(
+    conn: &rusqlite::Connection,
+    pseudonyms: &Pseudonyms,
+    days: u64,
+    now: i64,
+) -> Result<Purged, StoreError> {
     let keep = i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
-    purge(conn, now.saturating_sub(keep), &Pseudonyms::new(&key))
+    purge(conn, now.saturating_sub(keep), pseudonyms)
 }

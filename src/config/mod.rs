@@ -116,14 +116,26 @@ pub struct StorageConfig {
     /// The audit log's key (made at first start); beside the database unless set. Kept
     /// out of the database, so whoever can write it cannot recompute the log's chain.
     pub audit_key_file: Option<PathBuf>,
+    /// The key of reporters' pseudonyms (made at first start); beside the database unless
+    /// set. Kept out of the database, so a copy of it cannot be searched for a number.
+    pub pseudonym_key_file: Option<PathBuf>,
 }
 
 impl StorageConfig {
     /// Where the audit key is: `audit_key_file`, else `<path>.audit-key`.
     pub fn audit_key_path(&self) -> PathBuf {
-        self.audit_key_file.clone().unwrap_or_else(|| {
+        self.key_path(self.audit_key_file.as_ref(), ".audit-key")
+    }
+
+    /// Where the pseudonym key is: `pseudonym_key_file`, else `<path>.pseudonym-key`.
+    pub fn pseudonym_key_path(&self) -> PathBuf {
+        self.key_path(self.pseudonym_key_file.as_ref(), ".pseudonym-key")
+    }
+
+    fn key_path(&self, set: Option<&PathBuf>, suffix: &str) -> PathBuf {
+        set.cloned().unwrap_or_else(|| {
             let mut path = self.path.clone().into_os_string();
-            path.push(".audit-key");
+            path.push(suffix);
             PathBuf::from(path)
         })
     }
@@ -138,6 +150,7 @@ impl Default for StorageConfig {
             retention_days: 0,
             readers: 4,
             audit_key_file: None,
+            pseudonym_key_file: None,
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::store::incidents;
 use crate::text::fold;
 pub use answer::{Answered, Asker};
 use policy::{Cause, Said, Update, UpdateRules};
+pub use zones::names::{NamingError, ZoneNames};
 pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
 
 /// The fan-out stage.
@@ -117,19 +118,9 @@ impl Fanout {
             .collect()
     }
 
-    /// Whether a broadcast may name this zone: a defined zone or an admin unit.
-    pub fn knows_zone(&self, given: &str) -> bool {
-        self.zones().knows(given, &self.reports.gazetteer)
-    }
-
-    /// Whether `given` is the code of a zone the configuration or the API defined.
-    pub fn is_defined_zone(&self, given: &str) -> bool {
-        self.zones().is_defined(given)
-    }
-
-    /// Whether the zone a contact or a filter names (folded) contains the place.
-    pub fn in_zone(&self, zone: &str, at: &Whereabouts) -> bool {
-        self.zones_of(at).iter().any(|k| k == zone)
+    /// What zone names mean with the zones in use now.
+    pub fn zone_names(&self) -> ZoneNames<'_> {
+        ZoneNames::new(&self.reports.gazetteer, self.zones())
     }
 
     /// After an incident changed: its first alert, an update, alerts to responders newly

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 pub use boundaries::{Boundaries, shape};
 pub use load::GazetteerError;
-pub use resolve::{Found, FoundBy, Resolution};
+pub use resolve::{Found, FoundBy, Near, Resolution};
 
 use crate::text::{fold, squeeze};
 
@@ -138,10 +138,15 @@ impl Gazetteer {
         }
     }
 
-    /// Where a country stands in the deployment's preference; unlisted ones come last.
-    fn country_rank(&self, place: u32) -> usize {
+    /// Where a place's country stands: the channel's own first (0), then the deployment's
+    /// in order (1..=n), then the rest (n + 1).
+    fn country_rank(&self, place: u32, first: Option<&str>) -> usize {
         let country = &*self.place(place).country;
-        self.countries
+        if first.is_some_and(|f| f.eq_ignore_ascii_case(country)) {
+            return 0;
+        }
+        1 + self
+            .countries
             .iter()
             .position(|c| c == country)
             .unwrap_or(self.countries.len())

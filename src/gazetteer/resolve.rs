@@ -28,6 +28,28 @@ pub struct Found {
     pub point: Option<(f64, f64)>,
 }
 
+/// Who is asking, as the rules weigh homonyms: the sender's home place, and the country of
+/// the channel the message came by (its places first, then `reports.countries`').
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Near<'a> {
+    pub home: Option<u32>,
+    pub country: Option<&'a str>,
+}
+
+impl Near<'_> {
+    pub fn home(home: Option<u32>) -> Self {
+        Self {
+            home,
+            country: None,
+        }
+    }
+
+    /// The same country, without the home.
+    pub fn country(self) -> Self {
+        Self { home: None, ..self }
+    }
+}
+
 /// What a name comes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution {
@@ -46,15 +68,15 @@ impl Gazetteer {
     }
 
     /// Applies the rules to the rows named `name` (folded words).
-    pub fn resolve(&self, name: &str, qualifier: Option<&str>, home: Option<u32>) -> Resolution {
+    pub fn resolve(&self, name: &str, qualifier: Option<&str>, near: Near<'_>) -> Resolution {
         let mut kept: Vec<u32> = self.named(name).to_vec();
         if let Some(q) = qualifier {
             kept.retain(|&c| is_under(self.place(c), q));
         }
-        if let Some(home) = home.map(|h| self.place(h)) {
+        if let Some(home) = near.home.map(|h| self.place(h)) {
             narrow_to_home(self, &mut kept, home);
         }
-        self.narrow_to_countries(&mut kept, name);
+        self.narrow_to_countries(&mut kept, name, near.country);
         let groups = self.same_places(&kept);
         let with_units: Vec<&Vec<u32>> = groups
             .iter()
@@ -71,7 +93,7 @@ impl Gazetteer {
             .map(|g| self.representative(g, name))
             .collect();
         // A choice lists the deployment's own country first.
-        chosen.sort_by_key(|&c| self.country_rank(c));
+        chosen.sort_by_key(|&c| self.country_rank(c, near.country));
         match chosen.len() {
             0 => Resolution::None,
             1 => Resolution::One(chosen[0]),
@@ -82,10 +104,10 @@ impl Gazetteer {
         }
     }
 
-    /// A name that is a place's own name in the deployment's first country that has one
-    /// means those places: not places elsewhere, nor places that only carry it as an
-    /// alternate name.
-    fn narrow_to_countries(&self, kept: &mut Vec<u32>, name: &str) {
+    /// A name that is a place's own name in the channel's country, else in the deployment's
+    /// first country that has one, means those places: not places elsewhere, nor places
+    /// that only carry it as an alternate name.
+    fn narrow_to_countries(&self, kept: &mut Vec<u32>, name: &str, first: Option<&str>) {
         let squeezed = squeeze(name);
         let own = |c: u32| {
             let folded = &*self.place(c).folded_name;
@@ -94,10 +116,10 @@ impl Gazetteer {
         let best = kept
             .iter()
             .filter(|&&c| own(c))
-            .map(|&c| self.country_rank(c))
+            .map(|&c| self.country_rank(c, first))
             .min();
-        if let Some(best) = best.filter(|&rank| rank < self.countries.len()) {
-            kept.retain(|&c| own(c) && self.country_rank(c) == best);
+        if let Some(best) = best.filter(|&rank| rank <= self.countries.len()) {
+            kept.retain(|&c| own(c) && self.country_rank(c, first) == best);
         }
     }
 
@@ -258,8 +280,30 @@ mod tests {
         ];
         for (countries, name, expected) in cases {
             let g = gazetteer(countries);
-            let got = ids(&g, g.resolve(name, None, None));
+            let got = ids(&g, g.resolve(name, None, Near::default()));
             assert_eq!(got, expected, "{countries:?} {name}");
+        }
+    }
+
+    #[test]
+    fn the_channels_country_comes_before_the_deployments() {
+        // The deployment's countries, the channel's, the name, the places it means.
+        type Case<'a> = (&'a [&'a str], Option<&'a str>, &'a str, &'a [&'a str]);
+        let cases: [Case<'_>; 5] = [
+            (&["ML"], Some("NE"), "tessit", &["ne:1"]),
+            (&["ML"], Some("ne"), "sebba", &["ne:2"]),
+            (&["ML", "BF"], Some("ML"), "sebba", &["bf:1"]),
+            (&["ML"], Some("BF"), "tessit", &["ml:1"]),
+            (&[], Some("NE"), "tessit", &["ne:1"]),
+        ];
+        for (countries, country, name, expected) in cases {
+            let g = gazetteer(countries);
+            let near = Near {
+                home: None,
+                country,
+            };
+            let got = ids(&g, g.resolve(name, None, near));
+            assert_eq!(got, expected, "{countries:?} {country:?} {name}");
         }
     }
 }

@@ -84,6 +84,8 @@ pub(super) async fn require(
                 .ok_or(ApiError::Unauthorized("unknown or revoked token"))?
         }
     };
+    let names = state.intake.fanout().zone_names();
+    let caller = caller.scoped(|zone| names.key(zone).ok());
     if caller.role < need {
         return Err(ApiError::Forbidden(format!(
             "this needs a {} token; this one is {}",

@@ -75,22 +75,11 @@ pub(super) async fn create(
 
 /// The broadcast's texts, once its zone, roles, languages and length are checked.
 fn checked(state: &AppState, caller: &Caller, input: &BroadcastInput) -> Result<Texts, ApiError> {
-    let reach = reach(state);
-    if !reach.knows(&input.zone) {
-        return Err(ApiError::Invalid(format!(
-            "zone: `{}` is no zone and no admin unit",
-            input.zone
-        )));
-    }
-    let shared = reach.shared(&input.zone);
-    if !shared.is_empty() {
-        return Err(ApiError::Invalid(format!(
-            "zone: `{}` names several admin units; give one by its id: {}",
-            input.zone,
-            shared.join("; ")
-        )));
-    }
-    if !caller.covers(reach.zone_and_above(&input.zone).into_iter()) {
+    let names = state.intake.fanout().zone_names();
+    names
+        .canonical(&input.zone)
+        .map_err(|e| ApiError::Invalid(format!("zone: {e}")))?;
+    if !caller.covers(names.keys_up(&input.zone).into_iter()) {
         return Err(ApiError::Forbidden(format!(
             "zone `{}` is outside this token's zones",
             input.zone
@@ -149,13 +138,6 @@ fn texts(state: &AppState, input: &BroadcastInput) -> Result<Texts, ApiError> {
     })
 }
 
-fn reach(state: &AppState) -> Reach<'_> {
-    Reach {
-        reports: state.intake.reports(),
-        fanout: state.intake.fanout(),
-    }
-}
-
 /// `GET /api/broadcasts/{id}`
 pub(super) async fn one(
     State(state): State<AppState>,
@@ -168,7 +150,8 @@ pub(super) async fn one(
         .read(move |c| queries::standing(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no broadcast {id}")))?;
-    if !caller.covers(reach(&state).zone_and_above(&zone).into_iter()) {
+    let names = state.intake.fanout().zone_names();
+    if !caller.covers(names.keys_up(&zone).into_iter()) {
         return Err(ApiError::Forbidden(format!(
             "broadcast {id} is outside this token's zones"
         )));

@@ -16,7 +16,7 @@ use super::incidents::whereabouts;
 use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
 use crate::fanout::{Fanout, Tx, Whereabouts};
-use crate::gazetteer::{Found, FoundBy, Resolution};
+use crate::gazetteer::{Found, FoundBy, Near, Resolution};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident};
 use crate::intake::Intake;
 use crate::intake::record::spot_of;
@@ -190,7 +190,7 @@ fn place(reports: &Reports, given: &str) -> Result<CorrectedPlace, ApiError> {
     let gazetteer = &reports.gazetteer;
     let row = match gazetteer.by_id(given.trim()) {
         Some(row) => row,
-        None => match gazetteer.resolve(&fold(given), None, None) {
+        None => match gazetteer.resolve(&fold(given), None, Near::default()) {
             Resolution::One(row) => row,
             Resolution::Several(rows) => {
                 let ids: Vec<String> = rows

@@ -52,8 +52,12 @@ pub(super) async fn select(
     let (limit, before) = page(query)?;
     let mut filter = filter(query)?;
     filter.before = before;
-    let zone = query.get("zone").map(|z| fold(z));
     let fanout = state.intake.fanout();
+    let zone = query
+        .get("zone")
+        .map(|z| fanout.zone_names().key(z))
+        .transpose()
+        .map_err(|e| ApiError::Invalid(format!("zone: {e}")))?;
     let wanted = |i: &IncidentView| {
         let around = fanout.zones_of(&whereabouts(i));
         zone.as_deref()

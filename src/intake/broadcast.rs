@@ -9,12 +9,11 @@ use serde_json::json;
 use super::apply::Out;
 use super::plan::{PIN_TRIES, Pin, Plan};
 use crate::broadcast::{Audience, Reach, Texts, send};
-use crate::fanout::Answered;
+use crate::fanout::{Answered, ZoneNames};
 use crate::outbound::{ComposeError, OutboundError, Purpose};
 use crate::store::broadcasts::{self as queries, NewBroadcast};
 use crate::store::contacts::{self, Contact};
 use crate::store::{StoreError, audit};
-use crate::text::fold;
 
 /// Words a zone's name may take (`Mopti Ville Nord`).
 const ZONE_WORDS: usize = 4;
@@ -66,17 +65,17 @@ fn checked(
     contact: &Contact,
     rest: &str,
 ) -> Result<(String, String), (&'static str, Value)> {
-    let reach = reach(out);
-    let Some((zone, text)) = split_zone(&reach, rest) else {
+    let names = out.fanout.zone_names();
+    let Some((zone, text)) = split_zone(&names, rest) else {
         let zone = rest.split_whitespace().next().unwrap_or_default();
         return Err(("unknown_zone", context! { zone }));
     };
-    let shared = reach.shared(zone);
+    let shared = names.shared(zone);
     if !shared.is_empty() {
         let ids: Vec<&str> = shared.iter().filter_map(|s| s.split(' ').next()).collect();
         return Err(("zone_shared", context! { zone, ids => ids.join(" ") }));
     }
-    if !contact.zones.is_empty() && !covers(&reach, contact, zone) {
+    if !contact.zones.is_empty() && !covers(&names, contact, zone) {
         return Err(("zone_not_yours", context! { zone }));
     }
     if let Err(OutboundError::Compose {
@@ -90,7 +89,7 @@ fn checked(
 }
 
 /// The longest run of first words that names a zone, and the text after it.
-fn split_zone<'r>(reach: &Reach<'_>, rest: &'r str) -> Option<(&'r str, &'r str)> {
+fn split_zone<'r>(names: &ZoneNames<'_>, rest: &'r str) -> Option<(&'r str, &'r str)> {
     let mut words = Vec::new();
     let mut start = None;
     for (i, c) in rest.char_indices().chain([(rest.len(), ' ')]) {
@@ -106,7 +105,7 @@ fn split_zone<'r>(reach: &Reach<'_>, rest: &'r str) -> Option<(&'r str, &'r str)
     (1..words.len().min(ZONE_WORDS + 1)).rev().find_map(|n| {
         let zone = rest.get(words[0].0..words[n - 1].1)?;
         let text = rest.get(words[n].0..)?.trim();
-        reach.knows(zone).then_some((zone, text))
+        names.knows(zone).then_some((zone, text))
     })
 }
 
@@ -185,13 +184,14 @@ fn wrong_pin(out: &Out<'_>, contact: &Contact, language: &str) -> Result<Answere
 }
 
 /// Whether a coordinator attached to zones may broadcast to this one: it is one of them
-/// or lies inside one.
-fn covers(reach: &Reach<'_>, contact: &Contact, zone: &str) -> bool {
-    let theirs: Vec<String> = contact.zones.iter().map(|z| fold(z)).collect();
-    reach
-        .zone_and_above(zone)
+/// or lies inside one. An attachment by a name several units share covers neither.
+fn covers(names: &ZoneNames<'_>, contact: &Contact, zone: &str) -> bool {
+    let theirs: Vec<String> = contact
+        .zones
         .iter()
-        .any(|z| theirs.contains(z))
+        .filter_map(|z| names.key(z).ok())
+        .collect();
+    names.keys_up(zone).iter().any(|z| theirs.contains(z))
 }
 
 /// Who the audit log names: the contact, never their number.

@@ -161,6 +161,7 @@ pub(super) fn plan(
                 .and_then(|c| c.language.as_deref())
                 .or(message.language.as_deref()),
             home,
+            country: reports.country_of(&message.channel),
             received,
         };
         step_for(

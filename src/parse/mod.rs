@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::SeverityRules;
-use crate::gazetteer::{Found, Gazetteer};
+use crate::gazetteer::{Found, Gazetteer, Near};
 use crate::keywords::{Category, KeyedField, Language, Vocabulary};
 pub use command::{CommandKind, CommandMessage};
 pub use counts::{COUNT_FIELDS, Count, CountOf, Counts};
@@ -40,6 +40,9 @@ pub struct Input<'a> {
     pub language: Option<&'a str>,
     /// The sender's registered home place (a gazetteer row).
     pub home: Option<u32>,
+    /// The country of the channel the message came by (ISO 3166-1 alpha-2), if set: its
+    /// places come first among homonyms.
+    pub country: Option<&'a str>,
     pub received: DateTime<Utc>,
 }
 
@@ -246,7 +249,10 @@ fn read(input: &Input<'_>, ctx: &Context<'_>, commands: bool) -> Parsed {
         ctx.gazetteer,
         &keyed,
         after_category,
-        input.home,
+        Near {
+            home: input.home,
+            country: input.country,
+        },
     );
     let mut report = Report {
         category,

@@ -8,7 +8,7 @@ use std::ops::Range;
 use super::counts::number_at;
 use super::tokens::Special;
 use super::{ParseError, Words};
-use crate::gazetteer::{Found, FoundBy, Gazetteer, Resolution};
+use crate::gazetteer::{Found, FoundBy, Gazetteer, Near, Resolution};
 use crate::keywords::{KeyedField, Language};
 
 /// Place names are not looked up beyond this many words.
@@ -27,12 +27,12 @@ pub(super) fn find(
     gazetteer: &Gazetteer,
     keyed: &[(KeyedField, Range<usize>)],
     after_category: usize,
-    home: Option<u32>,
+    near: Near<'_>,
 ) -> Result<Located, ParseError> {
     let finder = Finder {
         language,
         gazetteer,
-        home,
+        near,
     };
     for (field, range) in keyed {
         if matches!(field, KeyedField::Place | KeyedField::Coordinates)
@@ -67,7 +67,7 @@ pub(super) fn find(
         .chain([first])
         .chain((1..words.len()).filter(|&i| finder.preposition_ends_at(words, i)))
         .find(|&i| finder.eligible(words, i, true));
-    if let (Some(home), None) = (home, meant) {
+    if let (Some(home), None) = (near.home, meant) {
         return Ok(Located::One(Found {
             place: home,
             found_by: FoundBy::ReporterHome,
@@ -79,7 +79,7 @@ pub(super) fn find(
         Some(i) => {
             let folded = words.folded(i).to_owned();
             let suggestion = gazetteer.suggest(&folded).and_then(|name| {
-                match gazetteer.resolve(name, None, home) {
+                match gazetteer.resolve(name, None, near) {
                     Resolution::One(place) => Some(place),
                     Resolution::Several(places) => places.first().copied(),
                     Resolution::None => None,
@@ -98,7 +98,7 @@ pub(super) fn find(
 struct Finder<'a> {
     language: &'a Language,
     gazetteer: &'a Gazetteer,
-    home: Option<u32>,
+    near: Near<'a>,
 }
 
 impl Finder<'_> {
@@ -196,7 +196,10 @@ impl Finder<'_> {
                 let (_, n) = words.longest(j, max, |p| {
                     (!self.gazetteer.named(p).is_empty()).then_some(())
                 })?;
-                match self.gazetteer.resolve(&words.phrase(j, n)?, None, None) {
+                match self
+                    .gazetteer
+                    .resolve(&words.phrase(j, n)?, None, self.near.country())
+                {
                     Resolution::One(place) => Some(place),
                     _ => None,
                 }
@@ -244,12 +247,16 @@ impl Finder<'_> {
             words.take(i + n, *k);
         }
         let qualifier = qualifier.as_ref().map(|(p, _)| p.as_str());
-        let mut resolution = gazetteer.resolve(&name, qualifier, self.home);
+        let mut resolution = gazetteer.resolve(&name, qualifier, self.near);
         if matches!(resolution, Resolution::Several(_))
             && let Some(near) = self.other_place(words)
         {
             // `axe Boni Hombori`: the Boni near Hombori.
-            if let one @ Resolution::One(_) = gazetteer.resolve(&name, qualifier, Some(near)) {
+            let near = Near {
+                home: Some(near),
+                ..self.near
+            };
+            if let one @ Resolution::One(_) = gazetteer.resolve(&name, qualifier, near) {
                 resolution = one;
             }
         }

@@ -82,29 +82,11 @@ pub fn key(conn: &Connection, path: &Path) -> Result<(AuditKey, bool), StoreErro
                 ));
             }
             let key = AuditKey::generate();
-            write_new(path, &key.to_hex()).map_err(|e| bad(e.to_string()))?;
+            super::keys::write_new(path, &key.to_hex()).map_err(|e| bad(e.to_string()))?;
             Ok((key, true))
         }
         Err(e) => Err(bad(e.to_string())),
     }
-}
-
-/// Writes a file readable by its owner only, failing if it exists.
-fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    // The file's name must survive a power loss too: the log is keyed with it at once.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
 }
 
 /// Installs `audit_mac(prev, at, actor, action, subject, detail)` on `conn`, and keys a

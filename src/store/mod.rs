@@ -12,6 +12,7 @@ pub mod checkins;
 pub mod contacts;
 pub mod delivery;
 pub mod inbound;
+mod keys;
 pub mod incident_views;
 pub mod incidents;
 pub mod outbound;
@@ -65,6 +66,8 @@ pub enum StoreError {
     Closed,
     #[error("storage.audit_key_file: {0}")]
     AuditKey(String),
+    #[error("storage.pseudonym_key_file: {0}")]
+    PseudonymKey(String),
     /// A bug, not the data: the job is undone and fails alone, the writer goes on.
     #[error("write job panicked: {0}")]
     Panicked(String),
@@ -136,15 +139,23 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
         .map_err(|e| StoreError::Migration(e.to_string()))?;
     let (key, new_key) = audit::key(&conn, &config.audit_key_path())?;
     audit::install(&conn, &key, new_key)?;
-    install_pseudonyms(&conn)?;
+    let key = keys::pseudonym_key(&conn, &config.pseudonym_key_path())?;
+    install_pseudonyms(&conn, &key)?;
     Ok(conn)
+}
+
+/// The pseudonym key, from its file (made or moved there by `migrate`).
+pub fn pseudonyms(config: &StorageConfig) -> Result<Pseudonyms, StoreError> {
+    let path = config.pseudonym_key_path();
+    let key = std::fs::read_to_string(&path)
+        .map_err(|e| StoreError::PseudonymKey(format!("{}: {e}", path.display())))?;
+    Ok(Pseudonyms::new(key.trim()))
 }
 
 /// Installs `pseudonym(phone)` on `conn`: the keyed hash a number becomes once purged, so
 /// what must still hold of it (a STOP) holds without the number.
-fn install_pseudonyms(conn: &Connection) -> Result<(), StoreError> {
-    let key = settings::get_or_make(conn, "pseudonym_key", Pseudonyms::make_key)?;
-    let pseudonyms = Pseudonyms::new(&key);
+fn install_pseudonyms(conn: &Connection, key: &str) -> Result<(), StoreError> {
+    let pseudonyms = Pseudonyms::new(key);
     conn.create_scalar_function(
         "pseudonym",
         1,

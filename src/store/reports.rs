@@ -16,13 +16,14 @@ pub struct Unread {
     pub is_loop: bool,
     /// The language chosen in a USSD menu, for a report made there.
     pub language: Option<String>,
+    pub channel: String,
 }
 
 /// The oldest unread messages.
 pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop,
-                language
+                language, channel
          FROM inbound_messages WHERE state = 'new' ORDER BY id LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit as i64], |r| {
@@ -34,6 +35,7 @@ pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError
             throttled: r.get(4)?,
             is_loop: r.get(5)?,
             language: r.get(6)?,
+            channel: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::gazetteer::{Gazetteer, Resolution};
+use crate::gazetteer::{Gazetteer, Near, Resolution};
 use crate::keywords::Category;
 use crate::text::fold;
 
@@ -97,8 +97,8 @@ pub struct Menu<'a> {
     pub gazetteer: &'a Gazetteer,
     /// Language codes and names, as offered.
     pub languages: &'a [(String, String)],
-    /// The caller's home place.
-    pub home: Option<u32>,
+    /// The caller's home place and the channel's country.
+    pub near: Near<'a>,
 }
 
 /// A screen: its template, its values, whether it ends the session, and the error shown
@@ -182,7 +182,10 @@ impl Menu<'_> {
     }
 
     fn place(&self, mut next: State, input: &str) -> Turn {
-        let home = self.home.map(|h| self.gazetteer.place(h).id.to_string());
+        let home = self
+            .near
+            .home
+            .map(|h| self.gazetteer.place(h).id.to_string());
         match (input, home) {
             ("0", _) => next.step = Step::Category { page: 0 },
             ("1", Some(home)) => {
@@ -216,7 +219,7 @@ impl Menu<'_> {
         if folded.is_empty() || folded.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let resolved = |name: &str| match self.gazetteer.resolve(name, None, self.home) {
+        let resolved = |name: &str| match self.gazetteer.resolve(name, None, self.near) {
             Resolution::One(row) => Some(vec![row]),
             Resolution::Several(rows) => Some(rows),
             Resolution::None => None,

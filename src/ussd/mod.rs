@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::config::{ReportsConfig, UnknownSenders};
+use crate::gazetteer::Near;
 use crate::provider::UssdStep;
 use crate::reports::Reports;
 use crate::store::contacts::{self, Contact};
@@ -72,7 +73,7 @@ impl Ussd {
         if let Some(session) = read.session.as_ref().filter(|s| self.is_over(s)) {
             return Ok((self.over(session, phone).await?, false));
         }
-        let (turn, resumed) = self.turn(&read, step);
+        let (turn, resumed) = self.turn(&read, channel, step);
         let language = self.language_of(&turn.state);
         let text = self.render(&turn, phone, &language).await?;
         let filed = self.report_text(&turn, read.contact.as_ref(), &language);
@@ -153,7 +154,7 @@ impl Ussd {
 
     /// The menu's answer: the first screen of a new session (an unfinished report offered
     /// first), or the answer to the new input. Also returns the session taken up, if any.
-    fn turn(&self, read: &Read, step: &UssdStep) -> (Turn, Option<i64>) {
+    fn turn(&self, read: &Read, channel: &str, step: &UssdStep) -> (Turn, Option<i64>) {
         let gazetteer = &self.reports.gazetteer;
         let home = read
             .contact
@@ -170,7 +171,10 @@ impl Ussd {
         let menu = Menu {
             gazetteer,
             languages: &languages,
-            home,
+            near: Near {
+                home,
+                country: self.reports.country_of(channel),
+            },
         };
         let language = read.contact.as_ref().and_then(|c| c.language.clone());
         let Some(session) = &read.session else {

@@ -12,7 +12,10 @@ impl Menu<'_> {
             Step::Resume { .. } => ("resume", json!({ "category": state.draft.category })),
             Step::Main => ("main", json!({})),
             Step::Category { page } => ("category", category_values(page)),
-            Step::Place => ("place", json!({ "home": self.home.map(|h| self.label(h)) })),
+            Step::Place => (
+                "place",
+                json!({ "home": self.near.home.map(|h| self.label(h)) }),
+            ),
             Step::Choices => ("choices", json!({ "choices": self.choice_labels(&state) })),
             Step::Count { n } => ("count", json!({ "field": COUNTS.get(n) })),
             Step::When => ("when", json!({})),

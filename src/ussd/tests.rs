@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use super::menu::{Action, Draft, Menu, Resumable, State, Step, When};
 use super::new_input;
-use crate::gazetteer::Gazetteer;
+use crate::gazetteer::{Gazetteer, Near};
 
 fn gazetteer() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
@@ -40,7 +40,7 @@ fn walk_from(
     let menu = Menu {
         gazetteer: gazetteer(),
         languages: &languages,
-        home: home.and_then(|h| gazetteer().by_id(h)),
+        near: Near::home(home.and_then(|h| gazetteer().by_id(h))),
     };
     let mut turn = menu.start(state);
     for input in inputs {

@@ -12,12 +12,21 @@ pub(crate) const RESPONDER: &str = "+22370000001";
 
 impl TestApp {
     /// Runs `vigie ARGS --config` on this gateway's database.
-    pub(crate) fn cli(&self) -> impl Fn(&[&str]) -> std::process::Output {
+    pub(crate) fn cli(&self) -> impl Fn(&[&str]) -> std::process::Output + use<> {
+        self.cli_reporting("")
+    }
+
+    /// The same, with more `[reports]` settings.
+    pub(crate) fn cli_reporting(
+        &self,
+        reports: &str,
+    ) -> impl Fn(&[&str]) -> std::process::Output + use<> {
         let root = env!("CARGO_MANIFEST_DIR");
         let db = self.dir.path().join("vigie.db");
         let config = self.dir.path().join("cli.toml");
         let gazetteer = format!("{root}/tests/fixtures/gazetteer_mopti.csv");
-        let text = format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [{gazetteer:?}]\n");
+        let text =
+            format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [{gazetteer:?}]\n{reports}");
         std::fs::write(&config, text).unwrap();
         move |args| {
             std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))

@@ -314,3 +314,37 @@ async fn a_sentence_is_filed_by_its_act_and_the_receipt_says_which() {
     let replies = app.replies(MONITOR, 1).await;
     assert_eq!(replies[0], "Recu 1: ENLEVEMENT Tenenkou (Mopti), 2 enleves");
 }
+
+/// A place named alike in Mali and in Niger is the one in the channel's country; a channel
+/// that sets none keeps to `reports.countries` (Mali, the default country).
+#[tokio::test]
+async fn a_place_is_looked_for_in_the_channels_country_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let niger = dir.path().join("niger.csv");
+    std::fs::write(
+        &niger,
+        "id,name,alt_names,kind,lat,lon,country,admin1,admin2,admin3,source\n\
+         ne:1,Bankass,,locality,14.20,1.45,NE,Tillaberi,Tera,Tera,t\n",
+    )
+    .unwrap();
+    let reports = format!("extra_gazetteers = [{niger:?}]\n");
+    let rest = "[inbound]\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n\
+                [[channels]]\nid = \"ne\"\nkind = \"sim\"\ncountry = \"NE\"\n";
+    let app = crate::helpers::spawn_gateway_reporting(&reports, rest, dir).await;
+    let body = serde_urlencoded_pairs(&[
+        ("from", "+22790000001"),
+        ("text", "ATT Bankass 2 morts"),
+        ("id", "n1"),
+    ]);
+    let response = app.post_form("/webhooks/ne/sms", &body).await;
+    assert_eq!(response.status(), 200);
+    app.sms("+22376000009", "ATT Bankass 3 morts", "m1").await;
+    app.wait_for_rows("incidents WHERE id = 2").await;
+    assert_eq!(
+        app.column("SELECT commune FROM incidents ORDER BY id"),
+        [
+            Some("Tillaberi/Tera/Tera".to_owned()),
+            Some("Mopti/Bankass/Bankass".to_owned())
+        ]
+    );
+}

@@ -95,6 +95,14 @@ async fn a_purge_leaves_no_number_and_keeps_the_incidents_and_stops() {
         assert_no_number(&app.dump(&table), &[MONITOR, RESPONDER, STOPPED], &table);
     }
     assert_no_number(&app.dump("contacts"), &[STOPPED], "contacts");
+    // A pseudonym's key is kept outside the database: a copy of it cannot be searched for
+    // a number by hashing every number of a country.
+    assert_eq!(app.count("settings WHERE name = 'pseudonym_key'"), 0);
+    let key_file = app.dir.path().join("vigie.db.pseudonym-key");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
     assert_eq!(app.count("ussd_sessions") + app.count("ussd_steps"), 0);
     assert_eq!(app.one::<i64>("SELECT sources FROM incidents"), 1);
     assert_eq!(

@@ -90,3 +90,96 @@ async fn a_shared_name_is_refused_with_its_candidates_and_an_id_keeps_to_its_pla
     let (status, body) = app.broadcast_as(&mopti, "Koro").await;
     assert_eq!(status, 201, "{body}");
 }
+
+/// An attack reported in each Bamba, qualified by the cercle above it.
+async fn an_attack_in_each_bamba(app: &TestApp) {
+    app.sms("+22376000001", "ATT Bamba Koro 2 tues", "b1").await;
+    app.sms("+22376000002", "ATT Bamba Bourem 2 tues", "b2")
+        .await;
+    app.wait_for_rows("incidents WHERE id = 2").await;
+}
+
+impl TestApp {
+    /// The ids and communes of the incidents a token sees at `path`.
+    async fn seen_as(&self, token: &str, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn reads_keep_a_zone_limited_token_in_its_units_and_refuse_a_shared_filter() {
+    let app = two_bambas().await;
+    an_attack_in_each_bamba(&app).await;
+    let koro: i64 = app.one("SELECT id FROM incidents WHERE commune = 'Mopti/Koro/Bamba'");
+    let gao: i64 = app.one("SELECT id FROM incidents WHERE commune LIKE 'Gao/%'");
+
+    let mopti = app.token(Role::Viewer, &["Mopti"]);
+    let (_, body) = app.seen_as(&mopti, "/api/incidents").await;
+    assert!(body.contains(&format!("\"id\":{koro}")), "{body}");
+    assert!(
+        !body.contains(&format!("\"id\":{gao}")),
+        "Gao's Bamba: {body}"
+    );
+    let (status, _) = app.seen_as(&mopti, &format!("/api/incidents/{gao}")).await;
+    assert_eq!(status, 403);
+
+    // A filter by the shared name is refused with both units' ids; by an id, it is exact.
+    let admin = app.token(Role::Admin, &[]);
+    let (status, body) = app.seen_as(&admin, "/api/incidents?zone=Bamba").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains(KORO_BAMBA) && body.contains(GAO_BAMBA),
+        "{body}"
+    );
+    let path = format!("/api/incidents?zone={GAO_BAMBA}");
+    let (_, body) = app.seen_as(&admin, &path).await;
+    assert!(body.contains(&format!("\"id\":{gao}")), "{body}");
+    assert!(!body.contains(&format!("\"id\":{koro}")), "{body}");
+    let (status, body) = app
+        .seen_as(&admin, "/api/incidents.geojson?zone=Bamba")
+        .await;
+    assert_eq!(status, 422, "exports filter alike: {body}");
+
+    // A token limited by the shared name (stored before names were checked) sees neither.
+    let bamba = app.token(Role::Viewer, &["Bamba"]);
+    let (_, body) = app.seen_as(&bamba, "/api/incidents").await;
+    assert!(body.contains("\"incidents\":[]"), "{body}");
+    let (status, _) = app.seen_as(&bamba, &format!("/api/incidents/{koro}")).await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_token_limited_by_a_shared_name_and_stores_a_units_id() {
+    let app = two_bambas().await;
+    let gao = app.dir.path().join("gao.csv");
+    let cli = app.cli_reporting(&format!("extra_gazetteers = [{gao:?}]\n"));
+    let output = cli(&["token", "create", "--role", "viewer", "--zone", "Bamba"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("zone") && stderr.contains(KORO_BAMBA) && stderr.contains(GAO_BAMBA),
+        "{stderr}"
+    );
+    let output = cli(&["token", "create", "--role", "viewer", "--zone", GAO_BAMBA]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let listed = String::from_utf8_lossy(&cli(&["token", "list"]).stdout).into_owned();
+    assert!(listed.contains(GAO_BAMBA), "{listed}");
+
+    an_attack_in_each_bamba(&app).await;
+    let (_, body) = app.seen_as(&token, "/api/incidents").await;
+    let gao: i64 = app.one("SELECT id FROM incidents WHERE commune LIKE 'Gao/%'");
+    assert!(body.contains(&format!("\"id\":{gao}")), "{body}");
+    assert!(!body.contains("Koro"), "{body}");
+}

@@ -3,6 +3,8 @@
 //! circles and polygons; any gazetteer admin unit is a zone by its name or id, its parent
 //! the unit above it. Pure: built once from the definitions, asked per incident.
 
+pub mod names;
+
 use std::collections::HashMap;
 
 use geo::{Contains, MultiPolygon, Point};

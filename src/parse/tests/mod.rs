@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 
 use super::*;
-use crate::gazetteer::FoundBy;
+use crate::gazetteer::{FoundBy, Near};
 
 /// The shipped vocabulary and gazetteer, loaded once for all tests.
 fn context() -> Context<'static> {
@@ -36,16 +36,20 @@ fn received() -> DateTime<Utc> {
 
 fn parse_text(text: &str, home: Option<&str>) -> Parsed {
     let ctx = context();
-    let home = home.map(
-        |h| match ctx.gazetteer.resolve(&crate::text::fold(h), None, None) {
+    let home = home.map(|h| {
+        match ctx
+            .gazetteer
+            .resolve(&crate::text::fold(h), None, Near::default())
+        {
             crate::gazetteer::Resolution::One(p) => p,
             other => panic!("home {h}: {other:?}"),
-        },
-    );
+        }
+    });
     let input = Input {
         text,
         language: None,
         home,
+        country: None,
         received: received(),
     };
     parse(&input, &ctx)
