@@ -188,10 +188,8 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             let mut conn = vigie::store::migrate(&config.storage)?;
             let pseudonyms = vigie::store::pseudonyms(&config.storage)?;
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let now = vigie::clock::now_ms();
-            let purged = vigie::retention::purge_now(&tx, &pseudonyms, days, now)?;
-            tx.commit()?;
+            let purged = vigie::retention::purge_now(&mut conn, &pseudonyms, days, now)?;
             println!(
                 "purged past {days} days: {}",
                 serde_json::to_string(&purged)?

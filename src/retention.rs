@@ -6,6 +6,10 @@ use std::sync::Mutex;
 
 use crate::privacy::Pseudonyms;
 use crate::store::retention::{Purged, purge};
+
+/// Rows of each table a purge round touches: one short write job, so an alert's write
+/// waits for one round at most, never for a backlog of years.
+const ROUND_ROWS: usize = 500;
 use crate::store::{Store, StoreError};
 
 /// How often the gateway purges.
@@ -49,11 +53,18 @@ impl Retention {
             }
             *last = now;
         }
-        let pseudonyms = self.pseudonyms.clone();
-        let purged = self
-            .store
-            .write(move |c| purge(c, now - keep, &pseudonyms))
-            .await?;
+        let mut purged = Purged::default();
+        loop {
+            let pseudonyms = self.pseudonyms.clone();
+            let round = self
+                .store
+                .write(move |c| purge(c, now - keep, ROUND_ROWS, &pseudonyms))
+                .await?;
+            purged.add(round.purged);
+            if !round.more {
+                break;
+            }
+        }
         tracing::info!(
             messages = purged.messages,
             reports = purged.reports,
@@ -64,13 +75,23 @@ impl Retention {
     }
 }
 
-/// `vigie purge`: the same on a database, now.
+/// `vigie purge`: the same on a database, now, a round per transaction so a running
+/// gateway's writes go on between them.
 pub fn purge_now(
-    conn: &rusqlite::Connection,
+    conn: &mut rusqlite::Connection,
     pseudonyms: &Pseudonyms,
     days: u64,
     now: i64,
 ) -> Result<Purged, StoreError> {
     let keep = i64::try_from(days.saturating_mul(86_400_000)).unwrap_or(i64::MAX);
-    purge(conn, now.saturating_sub(keep), pseudonyms)
+    let mut purged = Purged::default();
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let round = purge(&tx, now.saturating_sub(keep), ROUND_ROWS, pseudonyms)?;
+        tx.commit()?;
+        purged.add(round.purged);
+        if !round.more {
+            return Ok(purged);
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //! retention period. Incidents, their counts and reports' facts stay; a report's reporter,
 //! an alert's or acknowledgement's responder, and a number known only from its STOP become
 //! their pseudonym (`pseudonym()`, a keyed hash), so sources still count as distinct and a
-//! STOP still holds.
+//! STOP still holds. A round touches at most `limit` rows of each table: a backlog of years
+//! is purged in many short write jobs, with alerts' writes between them.
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
@@ -18,86 +19,185 @@ pub struct Purged {
     pub sent: usize,
 }
 
+impl Purged {
+    pub fn add(&mut self, other: Self) {
+        self.messages += other.messages;
+        self.reports += other.reports;
+        self.sent += other.sent;
+    }
+}
+
+/// One round: what it emptied, and whether anything is left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub purged: Purged,
+    pub more: bool,
+}
+
+/// Runs statements over at most `limit` rows each (`?1` the cut-off, `?2` the limit),
+/// remembering whether one of them had more to do.
+struct Bounded<'c> {
+    conn: &'c Connection,
+    before: i64,
+    limit: usize,
+    more: bool,
+}
+
+impl Bounded<'_> {
+    fn run(&mut self, sql: &str) -> Result<usize, StoreError> {
+        let limit = i64::try_from(self.limit).unwrap_or(i64::MAX);
+        let n = self
+            .conn
+            .prepare_cached(sql)?
+            .execute(params![self.before, limit])?;
+        self.more |= n >= self.limit;
+        Ok(n)
+    }
+}
+
 /// Numbers outside messages: in delivery reports' payloads, alerts, acknowledgements and
 /// check-ins, and contacts that are nothing but a STOP.
-fn purge_numbers(conn: &Connection, before: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE delivery_reports SET raw = '' WHERE received_at < ?1 AND raw != ''",
-        [before],
+fn purge_numbers(bounded: &mut Bounded<'_>) -> Result<(), StoreError> {
+    bounded.run(
+        "UPDATE delivery_reports SET raw = '' WHERE rowid IN (SELECT rowid FROM delivery_reports
+         WHERE received_at < ?1 AND raw != '' LIMIT ?2)",
     )?;
     // Only for incidents quiet since: a live incident's alerts are still matched by number
     // (updates, acknowledgements). A row a later one already stands for is dropped.
     for table in ["alerts", "acknowledgements"] {
-        let quiet = "phone NOT LIKE 'R-%' AND incident_id IN
-                     (SELECT id FROM incidents WHERE updated_at < ?1)";
-        conn.execute(
-            &format!("UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE {quiet}"),
-            [before],
-        )?;
-        conn.execute(&format!("DELETE FROM {table} WHERE {quiet}"), [before])?;
+        let quiet = format!(
+            "rowid IN (SELECT rowid FROM {table} WHERE phone NOT LIKE 'R-%' AND incident_id IN
+             (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2)"
+        );
+        bounded.run(&format!(
+            "UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE {quiet}"
+        ))?;
+        bounded.run(&format!("DELETE FROM {table} WHERE {quiet}"))?;
     }
-    conn.execute(
-        "UPDATE checkins SET phone = pseudonym(phone), comment = ''
-         WHERE at < ?1 AND phone NOT LIKE 'R-%'",
-        [before],
+    bounded.run(
+        "UPDATE checkins SET phone = pseudonym(phone), comment = '' WHERE rowid IN
+         (SELECT rowid FROM checkins WHERE at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2)",
     )?;
-    conn.execute(
-        "UPDATE contacts SET phone = pseudonym(phone)
+    bounded.run(
+        "UPDATE contacts SET phone = pseudonym(phone) WHERE rowid IN (SELECT rowid FROM contacts
          WHERE opted_out = 1 AND active = 0 AND name = '' AND roles = ''
-           AND updated_at < ?1 AND phone NOT LIKE 'R-%'",
-        [before],
+           AND updated_at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2)",
     )?;
     Ok(())
 }
 
-/// Empties what was received, filed or sent before `before` (unix ms). Messages not yet
-/// read and messages still to send are left alone.
+/// Empties at most `limit` rows of each table of what was received, filed or sent before
+/// `before` (unix ms). Messages not yet read and messages still to send are left alone.
 pub fn purge(
     conn: &Connection,
     before: i64,
+    limit: usize,
     pseudonyms: &Pseudonyms,
-) -> Result<Purged, StoreError> {
+) -> Result<Round, StoreError> {
+    let mut bounded = Bounded {
+        conn,
+        before,
+        limit,
+        more: false,
+    };
     // The content hash covers the sender: with few numbers to try, it would give it back.
-    let messages = conn.execute(
+    let messages = bounded.run(
         "UPDATE inbound_messages SET text = '', raw = '', sender = 'purged', content_hash = 0
-         WHERE received_at < ?1 AND state != 'new' AND sender != 'purged'",
-        [before],
+         WHERE id IN (SELECT id FROM inbound_messages
+           WHERE received_at < ?1 AND state != 'new' AND sender != 'purged' LIMIT ?2)",
     )?;
-    conn.execute(
-        "UPDATE inbound_parts SET text = '', raw = '', sender = 'purged'
-         WHERE received_at < ?1 AND message_id IS NOT NULL AND sender != 'purged'",
-        [before],
+    bounded.run(
+        "UPDATE inbound_parts SET text = '', raw = '', sender = 'purged' WHERE rowid IN
+         (SELECT rowid FROM inbound_parts
+           WHERE received_at < ?1 AND message_id IS NOT NULL AND sender != 'purged' LIMIT ?2)",
     )?;
-    let old: Vec<(i64, String)> = conn
-        .prepare(
+    let reports = forget_reporters(&mut bounded, pseudonyms)?;
+    let sent = bounded.run(
+        "UPDATE outbound_messages SET text = '', recipient = 'purged' WHERE id IN
+         (SELECT id FROM outbound_messages
+           WHERE created_at < ?1 AND status IN ('sent', 'delivered', 'failed', 'expired')
+             AND recipient != 'purged' LIMIT ?2)",
+    )?;
+    purge_numbers(&mut bounded)?;
+    // USSD sessions hold the caller's number and what they typed; their reports live on
+    // as inbound messages and reports, purged above.
+    bounded.run(
+        "DELETE FROM ussd_steps WHERE (session, text) IN (SELECT session, text FROM ussd_steps
+         WHERE session IN (SELECT id FROM ussd_sessions WHERE updated_at < ?1) LIMIT ?2)",
+    )?;
+    bounded.run(
+        "DELETE FROM ussd_sessions WHERE id IN (SELECT id FROM ussd_sessions
+         WHERE updated_at < ?1
+           AND NOT EXISTS (SELECT 1 FROM ussd_steps WHERE session = ussd_sessions.id)
+         LIMIT ?2)",
+    )?;
+    Ok(Round {
+        purged: Purged {
+            messages,
+            reports,
+            sent,
+        },
+        more: bounded.more,
+    })
+}
+
+/// Reports' reporters become their pseudonyms and their free text goes.
+fn forget_reporters(
+    bounded: &mut Bounded<'_>,
+    pseudonyms: &Pseudonyms,
+) -> Result<usize, StoreError> {
+    let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
+    let old: Vec<(i64, String)> = bounded
+        .conn
+        .prepare_cached(
             "SELECT id, reporter FROM reports
-             WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%'",
+             WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%' LIMIT ?2",
         )?
-        .query_map([before], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![bounded.before, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
-    let mut forget =
-        conn.prepare_cached("UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1")?;
+    let mut forget = bounded
+        .conn
+        .prepare_cached("UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1")?;
     for (id, reporter) in &old {
         forget.execute(params![id, pseudonyms.of(reporter)])?;
     }
-    let sent = conn.execute(
-        "UPDATE outbound_messages SET text = '', recipient = 'purged'
-         WHERE created_at < ?1 AND status IN ('sent', 'delivered', 'failed', 'expired')
-           AND recipient != 'purged'",
-        [before],
-    )?;
-    purge_numbers(conn, before)?;
-    // USSD sessions hold the caller's number and what they typed; their reports live on
-    // as inbound messages and reports, purged above.
-    conn.execute(
-        "DELETE FROM ussd_steps WHERE session IN
-             (SELECT id FROM ussd_sessions WHERE updated_at < ?1)",
-        [before],
-    )?;
-    conn.execute("DELETE FROM ussd_sessions WHERE updated_at < ?1", [before])?;
-    Ok(Purged {
-        messages,
-        reports: old.len(),
-        sent,
-    })
+    bounded.more |= old.len() >= bounded.limit;
+    Ok(old.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backlog_is_purged_in_bounded_rounds() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        super::super::install_pseudonyms(&conn, "k").unwrap();
+        conn.execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1201)
+             INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw,
+                 state)
+             SELECT 'sim', '+22376123456', 'ATT Koro', 0, i, 'raw', 'done' FROM n;",
+        )
+        .unwrap();
+        let pseudonyms = Pseudonyms::new("k");
+        let rounds: Vec<(usize, bool)> = std::iter::repeat_with(|| {
+            let round = purge(&conn, 1, 500, &pseudonyms).unwrap();
+            (round.purged.messages, round.more)
+        })
+        .take(4)
+        .collect();
+        assert_eq!(rounds, [(500, true), (500, true), (201, false), (0, false)]);
+        let left: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM inbound_messages WHERE sender != 'purged'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+    }
 }

@@ -260,4 +260,18 @@ async fn half_sent_requests_are_cut_off_and_webhooks_keep_answering() {
         .await
         .expect("half-sent requests still open after 30 s");
     assert_eq!(app.count("inbound_messages"), 1);
+
+    // A kept-alive connection left idle after its answer is closed too: idle connections
+    // would otherwise fill `max_connections`.
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: vigie\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = idle.read_to_end(&mut answer);
+    tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        .await
+        .expect("an idle kept-alive connection still open after 30 s")
+        .unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
 }
