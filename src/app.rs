@@ -17,6 +17,7 @@ use crate::http::{self, AppState, Shared};
 use crate::inbound::Inbound;
 use crate::incident::fuse::FusionRules;
 use crate::intake::Intake;
+use crate::live::Live;
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::provider::Channels;
@@ -34,6 +35,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     writer: WriterThread,
+    live: Arc<Live>,
     retention: Arc<Retention>,
     request_timeout: Duration,
     limits: http::Limits,
@@ -90,6 +92,21 @@ impl Application {
             pseudonyms.clone(),
             config.storage.retention_days,
         );
+        let live = Live::new(store.clone());
+        let console = if config.console.enabled {
+            let public_url = config.server.public_url.as_deref();
+            Some(
+                http::ConsoleState::new(
+                    &config.console,
+                    public_url,
+                    &config.reports,
+                    Arc::clone(&live),
+                )
+                .context("cannot load the console")?,
+            )
+        } else {
+            None
+        };
         let state = AppState::new(Shared {
             pseudonyms,
             intake: Arc::new(intake),
@@ -103,6 +120,7 @@ impl Application {
             admin_token: config.admin_token,
             public_url: config.server.public_url,
             loopback_only: config.server.listen.ip().is_loopback(),
+            console,
         });
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -111,6 +129,7 @@ impl Application {
             listener,
             state,
             writer,
+            live,
             retention: Arc::new(retention),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             limits: http::Limits {
@@ -146,6 +165,7 @@ impl Application {
             .await
             .context("cannot start sending")?;
         workers.spawn(Arc::clone(&self.state.intake).run(shutdown.clone()));
+        workers.spawn(Arc::clone(&self.live).run(shutdown.clone()));
         workers.spawn(housekeeping(
             Arc::clone(&self.state.inbound),
             Arc::clone(&self.state.intake),

@@ -43,6 +43,12 @@ pub mod access;
 pub mod tokens;
 /// The audit log's hash chain: who changed what, tamper-evident.
 pub mod audit;
+/// Console sessions opened with a token: cookies, expiry, revocation.
+pub mod sessions;
+/// Live changes for consoles, read after each commit.
+pub mod live;
+/// The coordinators' console as pages: templates, assets and words, embedded.
+pub mod console;
 /// CAP 1.2 documents and their Atom feed, for partners' systems.
 pub mod cap;
 /// Purging raw texts and reporters' numbers past the retention period.

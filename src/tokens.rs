@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::access::{Caller, Role, digest, new_token};
 use crate::fanout::{NamingError, ZoneNames};
-use crate::store::{StoreError, audit, tokens};
+use crate::store::{StoreError, audit, sessions, tokens};
 
 /// Why a token cannot be made or revoked.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,7 @@ pub fn revoke(conn: &Connection, id: i64, by: &str, now: i64) -> Result<(), Toke
     if !tokens::revoke(conn, id, now)? {
         return Err(TokenError::NoSuchToken(id));
     }
+    sessions::end_for_token(conn, id, now)?;
     let subject = format!("token {id}");
     audit::append(conn, by, "token.revoke", &subject, &json!({}), now)?;
     Ok(())

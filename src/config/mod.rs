@@ -4,8 +4,9 @@
 //! environment or the file later. A bad value stops start-up with a message naming the field
 //! (`channels[1].auth_token: required for kind twilio`).
 
-mod channels;
 mod alerts;
+mod channels;
+mod console;
 mod incidents;
 mod outbound;
 mod reports;
@@ -20,6 +21,7 @@ use serde::Deserialize;
 
 pub use alerts::{AlertsConfig, Circle, Subscription, ZoneDefinition};
 pub use channels::{ChannelConfig, ChannelKind, SignatureMethod};
+pub use console::ConsoleConfig;
 pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
@@ -52,6 +54,8 @@ pub struct Config {
     pub zones: Vec<ZoneDefinition>,
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    #[serde(default)]
+    pub console: ConsoleConfig,
 }
 
 /// The HTTP listener.
@@ -327,6 +331,7 @@ impl Config {
             ));
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
+        self.console.validate()?;
         channels::validate_exposure(&self.channels, self.server.listen)?;
         self.reports.validate()?;
         self.incidents.validate()?;

@@ -4,101 +4,21 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use secrecy::ExposeSecret;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::auth::Admin;
 use super::{ApiError, AppState};
-use crate::access::{self, Caller, Role};
 use crate::clock;
 use crate::outbound::{NewMessage, Purpose};
-use crate::provider::signature_equal;
-use crate::store::{inbound, outbound, tokens};
+use crate::store::{inbound, outbound};
 
 const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 1000;
 
-/// Lets through only requests whose token has the role the route needs, before their
-/// body is read: reading needs any token, reviewing or correcting an incident and
-/// broadcasting a coordinator's, changing anything else an admin's, and messages and contacts (phone
-/// numbers) are for admins only.
-pub(super) async fn authenticated(
-    State(state): State<AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let path = request.uri().path();
-    let numbers = path.starts_with("/api/messages") || path.starts_with("/api/contacts");
-    let review = path.starts_with("/api/incidents/") && path.matches('/').count() == 4;
-    let broadcast = path.starts_with("/api/broadcasts");
-    let correction = path.starts_with("/api/incidents/")
-        && path.matches('/').count() == 3
-        && request.method() == axum::http::Method::PATCH;
-    let need = if broadcast || correction || (review && request.method() != axum::http::Method::GET)
-    {
-        Role::Coordinator
-    } else if request.method() == axum::http::Method::GET && !numbers {
-        Role::Viewer
-    } else {
-        Role::Admin
-    };
-    match require(&state, request.headers(), need).await {
-        Ok(_) => next.run(request).await,
-        Err(e) => axum::response::IntoResponse::into_response(e),
-    }
-}
-
-/// Refuses callers without an admin token.
-pub(super) async fn require_admin(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Caller, ApiError> {
-    require(state, headers, Role::Admin).await
-}
-
-/// The caller of a token with at least `need`: 401 without a token or with one unknown or
-/// revoked, 403 with one whose role is below `need`. The configured admin token is an
-/// admin everywhere; other tokens are stored by digest (`vigie token create`).
-pub(super) async fn require(
-    state: &AppState,
-    headers: &HeaderMap,
-    need: Role,
-) -> Result<Caller, ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-        .ok_or(ApiError::Unauthorized(
-            "a token is required: Authorization: Bearer <token>",
-        ))?;
-    let caller = match &state.admin_token {
-        Some(admin) if signature_equal(given.as_bytes(), admin.expose_secret().as_bytes()) => {
-            Caller::admin()
-        }
-        _ => {
-            let digest = access::digest(given);
-            state
-                .store
-                .read(move |c| tokens::caller(c, &digest))
-                .await?
-                .ok_or(ApiError::Unauthorized("unknown or revoked token"))?
-        }
-    };
-    let names = state.intake.fanout().zone_names();
-    let caller = caller.scoped(|zone| names.key(zone).ok());
-    if caller.role < need {
-        return Err(ApiError::Forbidden(format!(
-            "this needs a {} token; this one is {}",
-            need.as_str(),
-            caller.role.as_str()
-        )));
-    }
-    Ok(caller)
-}
-
 /// The token of an `Authorization: Bearer <token>` value; the scheme's name is
 /// case-insensitive (RFC 9110), so `bearer` and `BEARER` do too.
-fn bearer(value: &str) -> Option<&str> {
+pub(super) fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -125,10 +45,9 @@ where
 /// newest first; outbound ones can be filtered by status.
 pub(super) async fn messages(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
     let (limit, before) = page(&query)?;
     let messages = match query.get("direction").map_or("in", String::as_str) {
         "in" => {
@@ -249,10 +168,9 @@ pub(super) fn outbound_json(m: outbound::OutboundRow) -> Value {
 /// queues one SMS; 202 with its id, channel and segments, 422 if it may not be sent as is.
 pub(super) async fn send(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Admin,
     Json(body): Json<SendBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&state, &headers).await?;
     let purpose = match body.purpose.as_deref().unwrap_or("system") {
         "system" => Purpose::System,
         "reply" => Purpose::Reply,

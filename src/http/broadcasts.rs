@@ -8,13 +8,13 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::require;
+use super::auth::Coordinator;
 use super::{ApiError, AppState};
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::broadcast::{Reach, Texts, queue};
 use crate::contacts::ROLES;
 use crate::outbound::Purpose;
@@ -39,10 +39,9 @@ pub(super) struct BroadcastInput {
 /// `POST /api/broadcasts`: 201 with the id and the number of recipients.
 pub(super) async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Coordinator(caller): Coordinator,
     Json(input): Json<BroadcastInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = require(&state, &headers, Role::Coordinator).await?;
     let texts = checked(&state, &caller, &input)?;
     let broadcast = NewBroadcast {
         zone: input.zone,
@@ -141,10 +140,9 @@ fn texts(state: &AppState, input: &BroadcastInput) -> Result<Texts, ApiError> {
 /// `GET /api/broadcasts/{id}`
 pub(super) async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Coordinator(caller): Coordinator,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Coordinator).await?;
     let ((zone, text, recipients, at, status), counts) = state
         .store
         .read(move |c| queries::standing(c, id))

@@ -5,16 +5,15 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use minijinja::context;
 use serde_json::Value;
 
-use super::api::require;
+use super::auth::Viewer;
 use super::exports::as_seen;
 use super::incidents::{select, whereabouts};
 use super::{ApiError, AppState};
-use crate::access::Role;
 use crate::cap::{self, Info, Origin};
 use crate::keywords::Category;
 use crate::parse::COUNT_FIELDS;
@@ -23,10 +22,9 @@ use crate::store::incident_views::{self as queries, IncidentView};
 /// `GET /api/incidents/{id}/cap`
 pub(super) async fn incident(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Path(id): Path<i64>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
     let incident = state
         .store
         .read(move |c| queries::one(c, id))
@@ -47,10 +45,9 @@ pub(super) async fn incident(
 /// closed or dismissed since (their `Update` or `Cancel` is news to partners too).
 pub(super) async fn feed(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Query(mut query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
     query.insert("review".into(), "verified,closed,dismissed".into());
     let (found, _) = select(&state, &caller, &query).await?;
     let gazetteer = &state.intake.reports().gazetteer;

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::api::{page, patched, require_admin};
+use super::api::{page, patched};
+use super::auth::Admin;
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::contacts::{Checks, ContactInput, check, read_csv};
@@ -38,10 +39,9 @@ where
 /// `GET /api/contacts?limit=N&before=ID`
 pub(super) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    _: Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    require_admin(&state, &headers).await?;
     let (limit, before) = page(&query)?;
     let contacts = state
         .store
@@ -86,10 +86,9 @@ fn with_activity(contact: &Contact, activity: &checkins::Activity) -> Value {
 /// `POST /api/contacts` (JSON): 201 with the contact; 409 if the number is known.
 pub(super) async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(caller): Admin,
     Json(input): Json<ContactInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = require_admin(&state, &headers).await?;
     let contact = checked(&state, |checks| check(input, checks))
         .await?
         .map_err(ApiError::BadRequest)?;
@@ -111,11 +110,10 @@ pub(super) async fn create(
 /// `PATCH /api/contacts/{id}` (JSON, any fields): the contact as changed.
 pub(super) async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(caller): Admin,
     Path(id): Path<i64>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require_admin(&state, &headers).await?;
     let current = state
         .store
         .read(move |c| queries::by_id(c, id))
@@ -137,10 +135,9 @@ pub(super) async fn update(
 /// `DELETE /api/contacts/{id}`: 204, or 404.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(Caller { who, .. }): Admin,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let who = require_admin(&state, &headers).await?.who;
     let now = state.store.now_ms();
     let deleted = state.store.write(move |c| {
         let deleted = queries::delete(c, id)?;
@@ -160,10 +157,9 @@ pub(super) async fn delete(
 /// `POST /api/contacts/import` (CSV): how many were imported, and each refused row.
 pub(super) async fn import(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(Caller { who, .. }): Admin,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    let who = require_admin(&state, &headers).await?.who;
     let (contacts, rejected) = checked(&state, move |checks| read_csv(&body, checks)).await?;
     let count = contacts.len();
     let now = state.store.now_ms();

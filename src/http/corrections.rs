@@ -6,15 +6,14 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::api::require;
+use super::auth::Coordinator;
 use super::incidents::whereabouts;
 use super::{ApiError, AppState};
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::fanout::{Fanout, Tx, Whereabouts};
 use crate::gazetteer::{Found, FoundBy, Near, Resolution};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident};
@@ -41,11 +40,10 @@ pub(super) struct CorrectionInput {
 /// `PATCH /api/incidents/{id}`: the incident's corrected category, place and counts.
 pub(super) async fn correct(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Coordinator(caller): Coordinator,
     Path(id): Path<i64>,
     Json(input): Json<CorrectionInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Coordinator).await?;
     let reports = state.intake.reports();
     let correction = Correction {
         category: input.category.as_deref().map(category).transpose()?,

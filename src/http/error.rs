@@ -43,6 +43,9 @@ pub enum ApiError {
     Outbound(OutboundError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A bug (a page that does not render), logged where it happened.
+    #[error("{0}")]
+    Internal(&'static str),
 }
 
 impl From<OutboundError> for ApiError {
@@ -88,6 +91,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Outbound(OutboundError::Compose { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Outbound(_) | Self::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -104,6 +108,7 @@ impl ApiError {
             Self::BodyTooLarge(_) => "too_large",
             Self::Outbound(OutboundError::Compose { .. }) => "not_sendable",
             Self::Outbound(_) | Self::Store(_) => "unavailable",
+            Self::Internal(_) => "internal",
         }
     }
 }

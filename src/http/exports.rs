@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use super::api::require;
+use super::auth::Viewer;
 use super::incidents::select;
 use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
@@ -22,10 +22,10 @@ use crate::text::fold;
 /// `GET /api/incidents.geojson`: a FeatureCollection of points.
 pub(super) async fn geojson(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let features: Vec<Value> = seen(&state, &headers, &query)
+    let features: Vec<Value> = seen(&state, &caller, &query)
         .await?
         .iter()
         .map(feature)
@@ -40,10 +40,10 @@ pub(super) async fn geojson(
 /// `GET /api/incidents.csv`: one line per incident, counts in columns.
 pub(super) async fn csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let found = seen(&state, &headers, &query).await?;
+    let found = seen(&state, &caller, &query).await?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let counts = COUNT_FIELDS.iter().map(|(f, _)| *f);
     let head = [
@@ -84,15 +84,14 @@ pub(super) async fn csv(
 /// The incidents the query selects, as the caller may see them (any token).
 async fn seen(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Caller,
     query: &HashMap<String, String>,
 ) -> Result<Vec<IncidentView>, ApiError> {
-    let caller = require(state, headers, Role::Viewer).await?;
-    let (found, _) = select(state, &caller, query).await?;
+    let (found, _) = select(state, caller, query).await?;
     let gazetteer = &state.intake.reports().gazetteer;
     Ok(found
         .iter()
-        .map(|i| as_seen(i, &caller, gazetteer))
+        .map(|i| as_seen(i, caller, gazetteer))
         .collect())
 }
 

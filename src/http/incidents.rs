@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::api::{page, require};
+use super::api::page;
+use super::auth::Viewer;
 use super::exports::as_seen;
 use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
@@ -29,10 +29,9 @@ const ZONE_ROUNDS: usize = 20;
 /// (`review=verified,closed`: either)
 pub(super) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
     let (found, next) = select(&state, &caller, &query).await?;
     let gazetteer = &state.intake.reports().gazetteer;
     let incidents: Vec<Value> = found
@@ -92,10 +91,17 @@ pub(super) async fn select(
 /// `GET /api/incidents/{id}`
 pub(super) async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
+    Ok(Json(
+        json!({ "incident": detail(&state, &caller, id).await? }),
+    ))
+}
+
+/// The incident with its reports, alerts and acknowledgements, as the caller may see it:
+/// 404 if there is none, 403 outside the caller's zones.
+pub(super) async fn detail(state: &AppState, caller: &Caller, id: i64) -> Result<Value, ApiError> {
     let admin = caller.sees_numbers();
     let found = state
         .store
@@ -119,7 +125,7 @@ pub(super) async fn one(
     }
     let mut body = incident_json(&as_seen(
         &incident,
-        &caller,
+        caller,
         &state.intake.reports().gazetteer,
     ));
     let shown = Shown {
@@ -139,7 +145,7 @@ pub(super) async fn one(
             })
         })
         .collect();
-    Ok(Json(json!({ "incident": body })))
+    Ok(body)
 }
 
 /// How reporters are shown to this caller.
@@ -187,7 +193,7 @@ impl Shown<'_> {
     }
 }
 
-fn incident_json(i: &IncidentView) -> Value {
+pub(super) fn incident_json(i: &IncidentView) -> Value {
     json!({
         "id": i.id,
         "status": i.status,

@@ -2,6 +2,8 @@
 //! and stage results into responses.
 
 mod api;
+mod auth;
+mod console;
 mod broadcasts;
 mod contacts;
 mod error;
@@ -27,6 +29,7 @@ use secrecy::SecretString;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use console::ConsoleState;
 pub use error::ApiError;
 
 use crate::delivery::Delivery;
@@ -63,6 +66,8 @@ pub struct Shared {
     pub public_url: Option<String>,
     /// Whether the listener takes connections from this machine only.
     pub loopback_only: bool,
+    /// The console; `None` when `console.enabled` is off.
+    pub console: Option<ConsoleState>,
 }
 
 impl AppState {
@@ -88,7 +93,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/webhooks/{channel}/ussd", post(webhooks::ussd))
         .route("/webhooks/{channel}/status", get(webhooks::status).post(webhooks::status))
         .route("/sim/outbox", get(sim::outbox))
-        .merge(api_routes(state.clone()))
+        .merge(api_routes())
+        .merge(
+            console::routes()
+                .layer(axum::middleware::from_fn_with_state(state.clone(), console::frame))
+                // Pages and assets gzipped for slow links; the live stream is left alone.
+                .layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -102,10 +113,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .with_state(state)
 }
 
-/// The `/api` routes, behind a token check that runs before any body is read: a caller
-/// without a valid token learns nothing of what a route expects. Each handler then checks
-/// the role and zones it needs.
-fn api_routes(state: AppState) -> Router<AppState> {
+/// The `/api` routes; each handler's role extractor (`auth`) runs before its body is read.
+fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/api/messages", get(api::messages).post(api::send))
         .route("/api/contacts", get(contacts::list).post(contacts::create))
@@ -131,10 +140,6 @@ fn api_routes(state: AppState) -> Router<AppState> {
         .route("/api/incidents/{id}/{action}", post(review::review))
         .route("/api/broadcasts", post(broadcasts::create))
         .route("/api/broadcasts/{id}", get(broadcasts::one))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state,
-            api::authenticated,
-        ))
 }
 
 /// Runs CPU-heavy work (hashing a PIN) on a blocking thread, so the request threads go on

@@ -5,25 +5,37 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::api::require;
+use super::auth::Coordinator;
 use super::incidents::whereabouts;
 use super::{ApiError, AppState};
-use crate::access::Role;
+use crate::access::Caller;
 use crate::fanout::Tx;
 use crate::store::{alerts, audit, incident_views};
 
 /// `POST /api/incidents/{id}/{action}`
 pub(super) async fn review(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Coordinator(caller): Coordinator,
     Path((id, action)): Path<(i64, String)>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Coordinator).await?;
-    let review = match action.as_str() {
+    let note = note_of(&body)?;
+    let review = apply(&state, caller, id, &action, note).await?;
+    Ok(Json(json!({ "incident": id, "review": review })))
+}
+
+/// A coordinator's review of incident `id` (`verify`, `dismiss` or `close`), within their
+/// zones, audited; returns the review it came to.
+pub(super) async fn apply(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    action: &str,
+    note: String,
+) -> Result<&'static str, ApiError> {
+    let review = match action {
         "verify" => "verified",
         "dismiss" => "dismissed",
         "close" => "closed",
@@ -33,7 +45,6 @@ pub(super) async fn review(
             )));
         }
     };
-    let note = note_of(&body)?;
     let incident = state
         .store
         .read(move |c| incident_views::one(c, id))
@@ -47,6 +58,8 @@ pub(super) async fn review(
     }
     let (outbound, fanout, who) = (state.outbound.clone(), fanout.clone(), caller.who);
     let now = state.store.now_ms();
+    let action = action.to_owned();
+    let note: String = note.chars().take(1000).collect();
     let channels = state
         .store
         .write(move |conn| {
@@ -71,7 +84,7 @@ pub(super) async fn review(
     for channel in channels {
         state.outbound.wake(&channel);
     }
-    Ok(Json(json!({ "incident": id, "review": review })))
+    Ok(review)
 }
 
 /// The optional `{"note": "..."}` of a review.

@@ -4,16 +4,19 @@
 //! Shutdown is graceful: no new connection, idle ones closed, requests in flight finished.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
 /// What one client may hold.
 #[derive(Debug, Clone, Copy)]
@@ -46,13 +49,18 @@ pub async fn serve(
             accepted = accept(&listener, &slots) => accepted,
             () = &mut shutdown => break,
         };
-        let (stream, slot) = accepted;
+        let (stream, peer, slot) = accepted;
         let (builder, router) = (builder.clone(), router.clone());
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             // A client that sends nothing would hold its slot forever: the header timeout
             // only starts with the first byte.
             if let Some(stream) = first_byte_within(stream, limits.header_read_timeout).await {
+                // The client's address, for limits per client (console logins).
+                let router = router.map_request(move |mut request: http::Request<_>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
                 let service = TowerToHyperService::new(router);
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                 // A connection's errors (a client gone, headers too slow) are its own.
@@ -82,15 +90,19 @@ async fn first_byte_within(
 async fn accept(
     listener: &TcpListener,
     slots: &Arc<Semaphore>,
-) -> (tokio::net::TcpStream, tokio::sync::OwnedSemaphorePermit) {
+) -> (
+    tokio::net::TcpStream,
+    SocketAddr,
+    tokio::sync::OwnedSemaphorePermit,
+) {
     let Ok(slot) = Arc::clone(slots).acquire_owned().await else {
         unreachable!("the connection semaphore is never closed")
     };
     loop {
         match listener.accept().await {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                return (stream, slot);
+                return (stream, peer, slot);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot accept a connection");

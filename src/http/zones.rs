@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::api::{patched, require, require_admin};
+use super::api::patched;
+use super::auth::{Admin, Viewer};
 use super::{ApiError, AppState};
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::config::ZoneDefinition;
 use crate::store::audit;
 use crate::store::zones as queries;
@@ -17,9 +18,8 @@ use crate::text::fold;
 /// `GET /api/zones` (any token; numbers in definitions for admins only)
 pub(super) async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
     let zones = state.store.read(queries::all).await?;
     let shown: Vec<ZoneDefinition> = zones
         .into_iter()
@@ -32,10 +32,9 @@ pub(super) async fn list(
 /// `GET /api/zones/{code}` (any token)
 pub(super) async fn one(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Viewer(caller): Viewer,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require(&state, &headers, Role::Viewer).await?;
     let zone = current(&state, &code).await?;
     if !caller.covers(std::iter::once(fold(&zone.code))) {
         return Err(ApiError::Forbidden(format!(
@@ -60,10 +59,9 @@ fn as_seen(zone: ZoneDefinition, caller: &Caller) -> ZoneDefinition {
 /// `POST /api/zones` (JSON): 201 with the zone; 409 if the code is taken.
 pub(super) async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(caller): Admin,
     Json(zone): Json<ZoneDefinition>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let code = zone.code.clone();
     if state
@@ -84,11 +82,10 @@ pub(super) async fn create(
 /// `PATCH /api/zones/{code}` (JSON, any fields but the code): the zone as changed.
 pub(super) async fn update(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(caller): Admin,
     Path(code): Path<String>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     let changed: ZoneDefinition = patched(&zone, &patch)?;
@@ -104,10 +101,9 @@ pub(super) async fn update(
 /// `DELETE /api/zones/{code}`: 204, or 404.
 pub(super) async fn delete(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(caller): Admin,
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let caller = require_admin(&state, &headers).await?;
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
     let zone = current(&state, &code).await?;
     save(&state, Change::Delete(zone.code), &caller).await?;

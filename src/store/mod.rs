@@ -18,6 +18,8 @@ pub mod incidents;
 pub mod outbound;
 pub mod reports;
 pub mod retention;
+pub mod sessions;
+pub mod changes;
 pub mod settings;
 pub mod tokens;
 pub mod ussd;
@@ -117,6 +119,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0015_set_aside.sql")),
         M::up(include_str!("migrations/0016_checkins.sql")),
         M::up(include_str!("migrations/0017_purge_indexes.sql")),
+        M::up(include_str!("migrations/0018_console.sql")),
     ])
 }
 
@@ -209,6 +212,11 @@ impl Store {
         F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         self.writer.write(f).await
+    }
+
+    /// Changes each time a write batch is committed.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.writer.commits()
     }
 
     /// Runs a read-only query on the blocking pool.

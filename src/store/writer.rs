@@ -16,7 +16,7 @@ use std::thread::JoinHandle;
 
 use prometheus_client::metrics::histogram::Histogram;
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::StoreError;
 
@@ -70,6 +70,7 @@ enum Msg {
 #[derive(Clone, Debug)]
 pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Msg>,
+    commits: watch::Receiver<u64>,
 }
 
 /// Owns the writer thread; `join` waits for queued writes to be committed.
@@ -95,10 +96,11 @@ pub(crate) fn spawn(
 ) -> std::io::Result<(WriterHandle, WriterThread)> {
     // Bounded so a flood waits for the disk instead of filling memory.
     let (tx, rx) = mpsc::channel(batch_max * 4);
+    let (committed, commits) = watch::channel(0);
     let thread = std::thread::Builder::new()
         .name("vigie-writer".into())
-        .spawn(move || run(conn, rx, batch_max, batch_sizes))?;
-    let handle = WriterHandle { tx };
+        .spawn(move || run(conn, rx, batch_max, batch_sizes, &committed))?;
+    let handle = WriterHandle { tx, commits };
     Ok((
         handle.clone(),
         WriterThread {
@@ -110,6 +112,11 @@ pub(crate) fn spawn(
 
 impl WriterHandle {
     /// Runs `f` in the next batch and returns its result once the batch is committed.
+    /// A counter of commits: changes when a batch is committed (live consoles look then).
+    pub(crate) fn commits(&self) -> watch::Receiver<u64> {
+        self.commits.clone()
+    }
+
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -147,6 +154,7 @@ fn run(
     mut rx: mpsc::Receiver<Msg>,
     batch_max: usize,
     sizes: Option<Histogram>,
+    committed: &watch::Sender<u64>,
 ) {
     let mut stopping = false;
     while !stopping {
@@ -172,19 +180,24 @@ fn run(
         if let Some(sizes) = &sizes {
             sizes.observe(jobs.len() as f64);
         }
-        commit_batch(&mut conn, jobs);
+        if commit_batch(&mut conn, jobs) {
+            committed.send_modify(|n| *n += 1);
+        }
     }
     tracing::debug!("writer stopped");
 }
 
-fn commit_batch(conn: &mut Connection, mut jobs: Vec<Job>) {
+/// Whether the batch was committed.
+fn commit_batch(conn: &mut Connection, mut jobs: Vec<Job>) -> bool {
     let outcome = run_batch(conn, &mut jobs).map_err(|e| {
         tracing::error!(error = %e, "write batch failed to commit");
         StoreError::Commit(e.to_string())
     });
+    let committed = outcome.is_ok();
     for job in jobs {
         job.finish(outcome.clone());
     }
+    committed
 }
 
 /// Runs every job and commits; replays the batch job by job if one failed.

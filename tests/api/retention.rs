@@ -11,7 +11,7 @@ const STOPPED: &str = "+22370000077";
 
 impl TestApp {
     /// Every value of every row of `table`, as text.
-    fn dump(&self, table: &str) -> String {
+    pub(crate) fn dump(&self, table: &str) -> String {
         let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
         let mut stmt = db.prepare(&format!("SELECT * FROM {table}")).unwrap();
         let columns = stmt.column_count();

@@ -1,0 +1,211 @@
+//! The console's HTTP side: `/console` pages rendered on the server (`crate::console`),
+//! plain forms with a CSRF token, a session cookie, assets at hashed paths, and one live
+//! stream. The same role extractors as the API decide who sees what; every page works
+//! without JavaScript.
+
+mod assets;
+mod live;
+mod pages;
+mod session;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+pub(super) use session::session_caller;
+
+use super::{ApiError, AppState};
+use crate::config::{ConsoleConfig, ReportsConfig};
+use crate::console::{Console, Language};
+use crate::live::Live;
+use crate::sessions::Lifetimes;
+
+/// What the console needs besides the gateway's stages.
+#[derive(Debug)]
+pub struct ConsoleState {
+    pages: Console,
+    live: Arc<Live>,
+    lifetimes: Lifetimes,
+    /// Cookies are `Secure` when the console is reached over https.
+    secure: bool,
+    tiles_url: Option<String>,
+    csp: HeaderValue,
+    logins: DefaultKeyedRateLimiter<IpAddr>,
+    /// The admin boundaries drawn under the map (GeoJSON); empty without boundaries.
+    basemap: String,
+}
+
+impl ConsoleState {
+    pub fn new(
+        config: &ConsoleConfig,
+        public_url: Option<&str>,
+        reports: &ReportsConfig,
+        live: Arc<Live>,
+    ) -> anyhow::Result<Self> {
+        let basemap = match &reports.boundaries {
+            Some(path) => crate::console::basemap(path, &reports.countries)
+                .map_err(|e| anyhow::anyhow!("the console's basemap: {e}"))?,
+            None => r#"{"type":"FeatureCollection","features":[]}"#.to_owned(),
+        };
+        let minutes = |m: u64| i64::try_from(m.saturating_mul(60_000)).unwrap_or(i64::MAX);
+        let per_minute = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
+        let tiles = config
+            .tiles_origin()
+            .map_or(String::new(), |o| format!(" {o}"));
+        let csp = format!(
+            "default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; \
+             script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             form-action 'self'"
+        );
+        Ok(Self {
+            pages: Console::load(reports.time_zone()?)?,
+            live,
+            lifetimes: Lifetimes {
+                idle_ms: minutes(config.session_idle_mins),
+                max_ms: minutes(config.session_max_hours.saturating_mul(60)),
+            },
+            secure: public_url.is_some_and(|u| u.starts_with("https://")),
+            tiles_url: config.tiles_url.clone(),
+            csp: HeaderValue::from_str(&csp)?,
+            logins: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            basemap,
+        })
+    }
+}
+
+/// `/` and the `/console` routes.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/incidents") }),
+        )
+        .route(
+            "/console/login",
+            get(session::login_page).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route("/console/language/{code}", get(session::language))
+        .route("/console/incidents", get(pages::incidents))
+        .route("/console/incidents/rows", get(pages::rows))
+        .route("/console/incidents/{id}", get(pages::incident))
+        .route("/console/incidents/{id}/review", post(pages::review))
+        .route(
+            "/console/incidents/{id}/cap",
+            get(crate::http::cap::incident),
+        )
+        .route("/console/map/incidents.geojson", get(pages::points))
+        .route("/console/map/basemap.geojson", get(assets::basemap))
+        .route("/console/events", get(live::events))
+        .route("/console/assets/{hash}/{*path}", get(assets::asset))
+}
+
+/// Headers every console answer carries, and errors as pages: a request without a valid
+/// session goes to the login page; a refusal is shown, in the page's language.
+pub(super) async fn frame(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let language = language_of(request.headers());
+    let get = request.method() == axum::http::Method::GET;
+    let mut response = next.run(request).await;
+    let Some(console) = state.console.as_ref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if response.status() == StatusCode::UNAUTHORIZED && get {
+        response = Redirect::to("/console/login").into_response();
+    } else if response.status().is_client_error() || response.status().is_server_error() {
+        response = error_page(console, language, response).await;
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, console.csp.clone());
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A JSON refusal (`ApiError`) shown as a page with its message.
+async fn error_page(console: &ConsoleState, language: Language, response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let values = serde_json::json!({ "status": status.as_u16(), "message": message });
+    match console.pages.render("error.html", language, &values) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console error page not rendered");
+            status.into_response()
+        }
+    }
+}
+
+/// The console's state; 404 when the console is off.
+fn console(state: &AppState) -> Result<&ConsoleState, ApiError> {
+    state
+        .console
+        .as_ref()
+        .ok_or_else(|| ApiError::NotFound("the console is off".into()))
+}
+
+/// The page's language: the one chosen (cookie), else the browser's.
+fn language_of(headers: &HeaderMap) -> Language {
+    let chosen = session::cookie(headers, session::LANGUAGE_COOKIE);
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    Language::choose(chosen.as_deref(), accept)
+}
+
+/// A rendered page.
+struct Html(String);
+
+impl IntoResponse for Html {
+    fn into_response(self) -> Response {
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], self.0).into_response()
+    }
+}
+
+/// Renders a page or fails as a storage failure would (a template bug, logged).
+fn render<S: serde::Serialize>(
+    console: &ConsoleState,
+    name: &str,
+    language: Language,
+    values: &S,
+) -> Result<Html, ApiError> {
+    console
+        .pages
+        .render(name, language, values)
+        .map(Html)
+        .map_err(|e| {
+            tracing::error!(error = %e, "console page not rendered");
+            ApiError::Internal("the page could not be made")
+        })
+}

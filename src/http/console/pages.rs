@@ -1,0 +1,258 @@
+//! The incidents pages: the list with its filters and map, one incident with its timeline,
+//! and a coordinator's review. Each reads through the API's own selection and checks
+//! (`http::incidents`), so a page shows exactly what the caller's token may see.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::session::{csrf_of, require_csrf};
+use super::{Html, console, language_of, render};
+use crate::access::{Caller, Role};
+use crate::http::auth::{Coordinator, Viewer};
+use crate::http::exports::as_seen;
+use crate::http::incidents::{detail, incident_json, select};
+use crate::http::{ApiError, AppState, review};
+use crate::keywords::Category;
+
+/// Rows on a page of the list.
+const PAGE: u32 = 50;
+/// Points on the map: the newest, enough for a region, never a megabyte.
+const MAP_POINTS: u32 = 1000;
+/// The time windows offered, in hours.
+const WINDOWS: [(&str, i64); 4] = [("1h", 1), ("6h", 6), ("24h", 24), ("7d", 168)];
+
+/// The list's filters, as the page's form sends them.
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+pub(super) struct Filters {
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    review: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+impl Filters {
+    /// The API's query for these filters (an empty field filters nothing).
+    fn query(&self, now: i64, limit: u32) -> Result<HashMap<String, String>, ApiError> {
+        let mut query = HashMap::from([("limit".to_owned(), limit.to_string())]);
+        for (key, value) in [
+            ("zone", &self.zone),
+            ("category", &self.category),
+            ("status", &self.status),
+            ("review", &self.review),
+        ] {
+            if !value.trim().is_empty() {
+                query.insert(key.to_owned(), value.trim().to_owned());
+            }
+        }
+        if !self.window.is_empty() {
+            let (_, hours) = WINDOWS
+                .iter()
+                .find(|(name, _)| *name == self.window)
+                .ok_or_else(|| ApiError::BadRequest("window: 1h, 6h, 24h or 7d".into()))?;
+            query.insert("since".into(), (now - hours * 3_600_000).to_string());
+        }
+        if let Some(before) = self.before {
+            query.insert("before".into(), before.to_string());
+        }
+        Ok(query)
+    }
+
+    /// The same filters as a query string, for links and live refreshes.
+    fn encoded(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("zone", &self.zone),
+                ("category", &self.category),
+                ("status", &self.status),
+                ("review", &self.review),
+                ("window", &self.window),
+            ])
+            .finish()
+    }
+}
+
+/// `GET /console/incidents`: the list and the map, filtered.
+pub(super) async fn incidents(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let csrf = csrf_of(&state, &headers).await?;
+    let rows = rows_of(&state, &caller, &filters).await?;
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
+    let values = json!({
+        "page": "incidents",
+        "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
+        "filters": filters, "query": filters.encoded(),
+        "categories": categories, "windows": WINDOWS.map(|(w, _)| w),
+        "tiles_url": console.tiles_url,
+        "rows": rows,
+    });
+    render(console, "incidents.html", language_of(&headers), &values)
+}
+
+/// `GET /console/incidents/rows`: the list's rows alone (what a live update swaps in).
+pub(super) async fn rows(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    headers: HeaderMap,
+    Query(filters): Query<Filters>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let rows = rows_of(&state, &caller, &filters).await?;
+    let values = json!({ "rows": rows, "query": filters.encoded() });
+    render(
+        console,
+        "incident_rows.html",
+        language_of(&headers),
+        &values,
+    )
+}
+
+/// The rows of the list: the incidents as the caller may see them, times in the
+/// deployment's time zone.
+async fn rows_of(state: &AppState, caller: &Caller, filters: &Filters) -> Result<Value, ApiError> {
+    let query = filters.query(state.store.now_ms(), PAGE)?;
+    let (found, next) = select(state, caller, &query).await?;
+    let gazetteer = &state.intake.reports().gazetteer;
+    let zone = state.intake.reports().time_zone;
+    let incidents: Vec<Value> = found
+        .iter()
+        .map(|i| {
+            let seen = as_seen(i, caller, gazetteer);
+            let mut row = incident_json(&seen);
+            row["first"] = json!(local(seen.first_time, zone));
+            row["last"] = json!(local(seen.last_time, zone));
+            row["acked"] = json!(seen.acked_at.is_some());
+            row["alerted"] = json!(seen.first_alert_at.is_some());
+            row
+        })
+        .collect();
+    Ok(json!({ "incidents": incidents, "next_before": next }))
+}
+
+/// `GET /console/map/incidents.geojson`: the newest incidents with a place at least as
+/// precise as a commune, as points; `without_point` counts the others.
+pub(super) async fn points(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    Query(filters): Query<Filters>,
+) -> Result<Response, ApiError> {
+    let query = filters.query(state.store.now_ms(), MAP_POINTS)?;
+    let (found, _) = select(&state, &caller, &query).await?;
+    let gazetteer = &state.intake.reports().gazetteer;
+    let seen: Vec<_> = found
+        .iter()
+        .map(|i| as_seen(i, &caller, gazetteer))
+        .collect();
+    let features: Vec<Value> = seen
+        .iter()
+        .filter(|i| i.precision >= 2)
+        .map(|i| {
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "Point", "coordinates": [i.lon, i.lat] },
+                "properties": {
+                    "id": i.id, "category": i.category, "severity": i.severity,
+                    "place": i.place_name, "review": i.review,
+                },
+            })
+        })
+        .collect();
+    let without_point = seen.len() - features.len();
+    let body = json!({
+        "type": "FeatureCollection", "features": features, "without_point": without_point,
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// `GET /console/incidents/{id}`: the incident, its reports and its timeline.
+pub(super) async fn incident(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let csrf = csrf_of(&state, &headers).await?;
+    let incident = detail(&state, &caller, id).await?;
+    let values = json!({
+        "page": "incident",
+        "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
+        "reviews": caller.role >= Role::Coordinator,
+        "incident": incident,
+        "timeline": timeline(&incident),
+    });
+    render(console, "incident.html", language_of(&headers), &values)
+}
+
+/// Alerts, acknowledgements and the review in one list, oldest first.
+fn timeline(incident: &Value) -> Vec<Value> {
+    let mut events: Vec<Value> = Vec::new();
+    for alert in incident["alerts"].as_array().into_iter().flatten() {
+        events.push(json!({
+            "at": alert["created_at"], "what": alert["kind"], "level": alert["level"],
+            "to": alert["to"], "delivery": alert["delivery"],
+        }));
+    }
+    for ack in incident["acknowledgements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        events.push(json!({ "at": ack["at"], "what": "acknowledged", "to": ack["by"] }));
+    }
+    events.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
+    events
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ReviewForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    action: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /console/incidents/{id}/review` (`action=verify|dismiss|close&note=`): the API's
+/// review, then back to the incident.
+pub(super) async fn review(
+    State(state): State<AppState>,
+    Coordinator(caller): Coordinator,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Redirect, ApiError> {
+    require_csrf(&state, &headers, &form.csrf).await?;
+    review::apply(&state, caller, id, &form.action, form.note).await?;
+    Ok(Redirect::to(&format!("/console/incidents/{id}")))
+}
+
+/// A time as the deployment's clocks show it: `03/12 14:05`.
+fn local(ms: i64, zone: chrono_tz::Tz) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .map(|t| t.with_timezone(&zone).format("%d/%m %H:%M").to_string())
+        .unwrap_or_default()
+}

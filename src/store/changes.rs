@@ -1,0 +1,40 @@
+//! Queries on `changes`: what live consoles are told, after commit.
+
+use rusqlite::{Connection, params};
+
+use super::StoreError;
+
+/// One change: what kind of thing, which one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub id: i64,
+    pub kind: String,
+    pub subject: i64,
+}
+
+/// The changes after `after`, oldest first, at most `limit`.
+pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Change>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, kind, subject FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok(Change {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            subject: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The newest change's id (0 when there is none).
+pub fn last(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0))?)
+}
+
+/// Forgets changes older than `before` (unix ms): a console away that long reloads.
+pub fn prune(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM changes WHERE at < ?1")?
+        .execute([before])?)
+}

@@ -1,0 +1,74 @@
+//! Queries on `console_sessions`.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// A live session as a request finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: i64,
+    /// The digest of the token it was opened with.
+    pub token_digest: String,
+    pub csrf: String,
+    pub created_at: i64,
+    pub seen_at: i64,
+}
+
+pub fn create(
+    conn: &Connection,
+    digest: &str,
+    token_digest: &str,
+    csrf: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO console_sessions (digest, token_digest, csrf, created_at, seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+    )?
+    .execute(params![digest, token_digest, csrf, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The session of a cookie's digest, unless it ended.
+pub fn find(conn: &Connection, digest: &str) -> Result<Option<SessionRow>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, token_digest, csrf, created_at, seen_at FROM console_sessions
+             WHERE digest = ?1 AND ended_at IS NULL",
+        )?
+        .query_row([digest], |r| {
+            Ok(SessionRow {
+                id: r.get(0)?,
+                token_digest: r.get(1)?,
+                csrf: r.get(2)?,
+                created_at: r.get(3)?,
+                seen_at: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn touch(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE console_sessions SET seen_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
+pub fn end(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE console_sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+    )?
+    .execute(params![id, now])?;
+    Ok(())
+}
+
+/// Ends every session opened with token `token_id` (it was revoked).
+pub fn end_for_token(conn: &Connection, token_id: i64, now: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE console_sessions SET ended_at = ?2 WHERE ended_at IS NULL
+               AND token_digest = (SELECT digest FROM api_tokens WHERE id = ?1)",
+        )?
+        .execute(params![token_id, now])?)
+}

@@ -1,0 +1,186 @@
+//! The console in a real browser: Debian's headless Chromium driven through chromedriver.
+//! Log in, watch an SMS report appear on the list and the map without a reload, verify it.
+//! Screenshots are saved under `target/screenshots/` to be looked at. Without chromedriver
+//! (`CHROMEDRIVER`, else `/usr/bin/chromedriver`) the test says why and passes; `.ci/run`
+//! installs it, so in CI it runs.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::access::with_an_incident;
+use crate::helpers::ADMIN;
+
+/// chromedriver on a free loopback port, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMEDRIVER")
+        .map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
+    path.exists().then_some(path)
+}
+
+async fn start_driver(path: PathBuf) -> Driver {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver {
+        child,
+        port,
+        _profile: tempfile::tempdir().unwrap(),
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let profile = driver._profile.path().display().to_string();
+    let args = [
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--no-first-run".into(),
+        "--window-size=1280,900".into(),
+        format!("--user-data-dir={profile}"),
+    ];
+    let mut capabilities = serde_json::Map::new();
+    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({ "binary": binary, "args": args }),
+    );
+    ClientBuilder::rustls()
+        .expect("a TLS configuration")
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a browser session")
+}
+
+/// Waits until `check` holds of the page's HTML (a bound for the test, not a speed target).
+async fn until(client: &Client, what: &str, check: impl Fn(&str) -> bool) -> String {
+    for _ in 0..100 {
+        let html = client.source().await.unwrap();
+        if check(&html) {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    screenshot(client, "failure").await;
+    panic!("{what}: not seen within 10 s (target/screenshots/failure.png)");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
+    let Some(path) = chromedriver() else {
+        eprintln!("skipped: no chromedriver (apt-get install chromium chromium-driver)");
+        return;
+    };
+    let app = with_an_incident().await;
+    let driver = start_driver(path).await;
+    let client = browser(&driver).await;
+
+    client.goto(&app.url("/console")).await.unwrap();
+    let token = client.find(Locator::Id("token")).await.unwrap();
+    token.send_keys(ADMIN).await.unwrap();
+    client
+        .find(Locator::Css("form[action='/console/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "the incidents page", |html| {
+        html.contains("/console/incidents/1\"")
+    })
+    .await;
+    until(&client, "incident 1 on the map", |html| {
+        html.contains("leaflet-interactive")
+    })
+    .await;
+
+    // A new report, and the list and the map show it without a reload.
+    let before = client
+        .execute("return performance.timeOrigin", vec![])
+        .await
+        .unwrap();
+    app.sms("76123456", "ENL Douentza 2 enleves", "b1").await;
+    until(&client, "incident 2 on the list", |html| {
+        html.contains("/console/incidents/2\"")
+    })
+    .await;
+    let markers = "return document.querySelectorAll('#map .leaflet-interactive, #map .marker-cluster').length";
+    for _ in 0..100 {
+        let n = client.execute(markers, vec![]).await.unwrap();
+        if n.as_u64().unwrap_or(0) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = client
+        .execute("return performance.timeOrigin", vec![])
+        .await
+        .unwrap();
+    assert_eq!(before, after, "the page was not reloaded");
+    screenshot(&client, "console-incidents").await;
+
+    client.goto(&app.url("/console/incidents/2")).await.unwrap();
+    client
+        .find(Locator::Css("button[value='verify']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until(&client, "the review", |html| {
+        html.contains("vérifié") || html.contains("verified")
+    })
+    .await;
+    screenshot(&client, "console-incident").await;
+    assert_eq!(
+        app.one::<String>("SELECT review FROM incidents WHERE id = 2"),
+        "verified"
+    );
+    client.close().await.unwrap();
+}

@@ -1,0 +1,411 @@
+//! The console over HTTP: login and its cookie, the security headers, what each role sees
+//! (no number for a viewer, nothing outside a token's zones), CSRF, session expiry and
+//! revocation, the live stream, and assets at hashed paths.
+
+use reqwest::header::{self, HeaderMap};
+use reqwest::redirect::Policy;
+use vigie::access::Role;
+
+use crate::access::{MONITOR, RESPONDER, with_an_incident};
+use crate::helpers::{ADMIN, TestApp, assert_no_number};
+
+/// A browser's session: its cookie and the CSRF token of its forms.
+pub(crate) struct Session {
+    cookie: String,
+    pub(crate) csrf: String,
+}
+
+/// A page: status, headers, body.
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
+}
+
+impl TestApp {
+    fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// Logs in with `token`; the answer to the login form.
+    pub(crate) async fn login(&self, token: &str) -> (Page, Option<Session>) {
+        let response = self
+            .browser()
+            .post(self.url("/console/login"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        let page = page(response).await;
+        let Some(set) = page.headers.get(header::SET_COOKIE) else {
+            return (page, None);
+        };
+        let cookie = set.to_str().unwrap().split(';').next().unwrap().to_owned();
+        let mut session = Session {
+            cookie,
+            csrf: String::new(),
+        };
+        let incidents = self.page(&session, "/console/incidents").await;
+        session.csrf = csrf_of(&incidents.body);
+        (page, Some(session))
+    }
+
+    pub(crate) async fn page(&self, session: &Session, path: &str) -> Page {
+        let response = self
+            .browser()
+            .get(self.url(path))
+            .header(header::COOKIE, &session.cookie)
+            .send()
+            .await
+            .unwrap();
+        page(response).await
+    }
+
+    pub(crate) async fn submit(
+        &self,
+        session: &Session,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Page {
+        let response = self
+            .browser()
+            .post(self.url(path))
+            .header(header::COOKIE, &session.cookie)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        page(response).await
+    }
+}
+
+async fn page(response: reqwest::Response) -> Page {
+    Page {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.text().await.unwrap(),
+    }
+}
+
+fn csrf_of(body: &str) -> String {
+    let start = body
+        .find("name=\"_csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 20;
+    body[start..start + 64].to_owned()
+}
+
+fn location(page: &Page) -> &str {
+    page.headers
+        .get(header::LOCATION)
+        .map_or("", |v| v.to_str().unwrap())
+}
+
+#[tokio::test]
+async fn a_token_opens_a_session_with_a_safe_cookie_and_pages_carry_the_csp() {
+    let app = with_an_incident().await;
+    let anonymous = app.browser().get(app.url("/")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    let none = Session {
+        cookie: String::new(),
+        csrf: String::new(),
+    };
+    let page = app.page(&none, "/console/incidents").await;
+    assert_eq!((page.status, location(&page)), (303, "/console/login"));
+
+    let (refused, session) = app.login("vt_not_a_token").await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        session.is_none() && refused.body.contains("révoqué"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        app.count("audit_log WHERE action = 'console.login_failed'"),
+        1
+    );
+    assert!(!app.dump("audit_log").contains("vt_not_a_token"));
+
+    let (welcome, session) = app.login(ADMIN).await;
+    assert_eq!(
+        (welcome.status, location(&welcome)),
+        (303, "/console/incidents")
+    );
+    let cookie = welcome.headers[header::SET_COOKIE].to_str().unwrap();
+    for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/console"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let session = session.unwrap();
+    assert_eq!(app.count("console_sessions"), 1);
+    let stored: String = app.one("SELECT digest FROM console_sessions");
+    assert!(
+        !session.cookie.contains(&stored),
+        "only the cookie's hash is stored"
+    );
+
+    let page = app.page(&session, "/console/incidents").await;
+    assert_eq!(page.status, 200);
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.starts_with("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(
+        !page.body.contains("<script>") && !page.body.contains(" style="),
+        "no inline script or style"
+    );
+    assert!(page.body.contains("/console/incidents/1"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_number_and_cannot_review() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, session) = app.login(&viewer).await;
+    let session = session.unwrap();
+    for path in [
+        "/console/incidents",
+        "/console/incidents/1",
+        "/console/incidents/rows",
+    ] {
+        let page = app.page(&session, path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_no_number(&page.body, &[MONITOR, RESPONDER], path);
+    }
+    let incident = app.page(&session, "/console/incidents/1").await;
+    assert!(
+        incident.body.contains("R-"),
+        "a pseudonym: {}",
+        incident.body
+    );
+    assert!(
+        !incident
+            .body
+            .contains("action=\"/console/incidents/1/review\"")
+    );
+    let refused = app
+        .submit(
+            &session,
+            "/console/incidents/1/review",
+            &[("_csrf", &session.csrf), ("action", "verify")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.body.contains("<html"),
+        "a page, not JSON: {}",
+        refused.body
+    );
+    assert_eq!(
+        app.one::<String>("SELECT review FROM incidents WHERE id = 1"),
+        "new"
+    );
+}
+
+#[tokio::test]
+async fn a_review_needs_the_forms_csrf_token_and_stays_in_the_tokens_zones() {
+    let app = with_an_incident().await;
+    let bankass = app.token(Role::Coordinator, &["Bankass"]);
+    let (_, session) = app.login(&bankass).await;
+    let session = session.unwrap();
+    let outside = app.page(&session, "/console/incidents/1").await;
+    assert_eq!(outside.status, 403);
+    let list = app.page(&session, "/console/incidents").await;
+    assert!(
+        !list.body.contains("/console/incidents/1\""),
+        "{}",
+        list.body
+    );
+
+    let koro = app.token(Role::Coordinator, &["Koro"]);
+    let (_, session) = app.login(&koro).await;
+    let session = session.unwrap();
+    let forged = app
+        .submit(
+            &session,
+            "/console/incidents/1/review",
+            &[("action", "verify")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "no CSRF token");
+    let forged = app
+        .submit(
+            &session,
+            "/console/incidents/1/review",
+            &[("_csrf", &"0".repeat(64)), ("action", "verify")],
+        )
+        .await;
+    assert_eq!(forged.status, 403, "another CSRF token");
+    assert_eq!(
+        app.one::<String>("SELECT review FROM incidents WHERE id = 1"),
+        "new"
+    );
+
+    let done = app
+        .submit(
+            &session,
+            "/console/incidents/1/review",
+            &[
+                ("_csrf", &session.csrf),
+                ("action", "verify"),
+                ("note", "confirmé par le maire"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, location(&done)),
+        (303, "/console/incidents/1")
+    );
+    assert_eq!(
+        app.one::<String>("SELECT review FROM incidents WHERE id = 1"),
+        "verified"
+    );
+    assert_eq!(app.count("audit_log WHERE action = 'incident.verify'"), 1);
+}
+
+#[tokio::test]
+async fn a_session_ends_when_idle_too_long_at_logout_and_when_its_token_is_revoked() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, session) = app.login(&viewer).await;
+    let session = session.unwrap();
+    app.clock.advance(std::time::Duration::from_secs(13 * 3600));
+    let page = app.page(&session, "/console/incidents").await;
+    assert_eq!(
+        (page.status, location(&page)),
+        (303, "/console/login"),
+        "idle 13 h"
+    );
+
+    let (_, session) = app.login(&viewer).await;
+    let session = session.unwrap();
+    let cli = app.cli();
+    let output = cli(&["token", "revoke", "1"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let page = app.page(&session, "/console/incidents").await;
+    assert_eq!(
+        (page.status, location(&page)),
+        (303, "/console/login"),
+        "revoked"
+    );
+    assert_eq!(
+        app.count("console_sessions WHERE ended_at IS NULL"),
+        0,
+        "revoking a token ends each of its sessions"
+    );
+
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let out = app
+        .submit(&session, "/console/logout", &[("_csrf", &session.csrf)])
+        .await;
+    assert_eq!((out.status, location(&out)), (303, "/console/login"));
+    let page = app.page(&session, "/console/incidents").await;
+    assert_eq!(page.status, 303, "logged out");
+    assert_eq!(app.count("audit_log WHERE action = 'console.logout'"), 1);
+}
+
+#[tokio::test]
+async fn the_live_stream_names_changed_incidents_and_resumes_after_a_cut() {
+    let app = with_an_incident().await;
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let mut stream = app
+        .browser()
+        .get(app.url("/console/events"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.headers()[header::CONTENT_TYPE], "text/event-stream");
+    app.sms("76123456", "ENL Douentza 2 enleves", "l1").await;
+    let mut seen = String::new();
+    while !seen.contains("data: {\"id\":2}") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: incident"), "{seen}");
+    assert_no_number(&seen, &[MONITOR], "events");
+    assert!(!seen.contains("Douentza"), "ids only: {seen}");
+
+    // After a cut, what came after the last id seen is sent first.
+    let resumed = app
+        .browser()
+        .get(app.url("/console/events"))
+        .header(header::COOKIE, &session.cookie)
+        .header("Last-Event-ID", "1")
+        .send()
+        .await
+        .unwrap();
+    let mut resumed = resumed;
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), resumed.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("id: 2\n"), "{text}");
+}
+
+#[tokio::test]
+async fn assets_are_served_at_hashed_paths_for_a_year_and_pages_gzipped() {
+    let app = with_an_incident().await;
+    let (_, session) = app.login(ADMIN).await;
+    let page = app.page(&session.unwrap(), "/console/incidents").await;
+    let start = page.body.find("/console/assets/").unwrap();
+    let end = start + page.body[start..].find('"').unwrap();
+    let path = page.body[start..end].replace("&#x2f;", "/");
+    let asset = app.browser().get(app.url(&path)).send().await.unwrap();
+    assert_eq!(asset.status(), 200, "{path}");
+    assert_eq!(
+        asset.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let stale = path.replacen("/console/assets/", "/console/assets/0000000000000000", 1);
+    let stale = stale.replacen("0000000000000000/", "0000000000000000", 1);
+    let old = app.browser().get(app.url(&stale)).send().await.unwrap();
+    assert_ne!(
+        old.headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap()),
+        Some("public, max-age=31536000, immutable")
+    );
+
+    let zipped = app
+        .browser()
+        .get(app.url("/console/login"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip");
+}
+
+#[tokio::test]
+async fn login_attempts_are_limited_per_client() {
+    let app = with_an_incident().await;
+    for _ in 0..10 {
+        let (page, _) = app.login("vt_wrong").await;
+        assert_eq!(page.status, 401);
+    }
+    let (page, session) = app.login(ADMIN).await;
+    assert_eq!(
+        page.status, 429,
+        "even the right token waits: {}",
+        page.body
+    );
+    assert!(session.is_none());
+}
