@@ -53,7 +53,10 @@
           onEachFeature: function (f, layer) { layer.bindPopup(popup(f.properties)); }
         }).eachLayer(function (layer) { clusters.addLayer(layer); });
         var count = document.getElementById("without-point");
-        if (count) { count.textContent = String(g.without_point || 0); }
+        if (count) {
+          count.textContent = String(g.without_point || 0);
+          count.parentNode.hidden = false;
+        }
       })
       .catch(function (e) { el.dataset.error = String(e); })
       .finally(function () {

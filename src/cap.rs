@@ -314,6 +314,7 @@ mod tests {
             review: review.into(),
             review_note: String::new(),
             reviewed_at: (review != "new").then_some(5_000),
+            escalate_at: None,
         }
     }
 

@@ -70,8 +70,7 @@ impl Live {
             tokio::select! {
                 changed = commits.changed() => if changed.is_err() { break },
                 _ = prune.tick() => {
-                    let before = self.store.now_ms() - KEEP_MS;
-                    if let Err(e) = self.store.write(move |c| changes::prune(c, before)).await {
+                    if let Err(e) = self.store.write(|c| changes::prune(c, KEEP_MS)).await {
                         tracing::warn!(error = %e, "old live changes not pruned");
                     }
                     continue;
@@ -99,10 +98,20 @@ impl Live {
                 }
             };
             let full = found.len() == CATCH_UP as usize;
+            if let Some(newest) = found.last() {
+                last = newest.id;
+            }
+            // One event per thing changed in a round: a broadcast's thousand deliveries
+            // make one refresh, not a thousand.
+            let mut newest = std::collections::HashMap::new();
+            for change in &found {
+                newest.insert((change.kind.clone(), change.subject), change.id);
+            }
             for change in found {
-                last = change.id;
-                // Nobody listening is no error.
-                let _ = self.sender.send(change);
+                if newest.get(&(change.kind.clone(), change.subject)) == Some(&change.id) {
+                    // Nobody listening is no error.
+                    let _ = self.sender.send(change);
+                }
             }
             if !full {
                 return last;

@@ -36,7 +36,12 @@ macro_rules! role_extractor {
                 parts: &mut Parts,
                 state: &AppState,
             ) -> Result<Self, ApiError> {
-                authorize(state, &parts.headers, $role).await.map($name)
+                // Console sessions count on console routes only: `/api` takes bearer
+                // tokens, so no page elsewhere can make a browser act with its session.
+                let sessions = parts.uri.path().starts_with("/console/");
+                authorize(state, &parts.headers, $role, sessions)
+                    .await
+                    .map($name)
             }
         }
     };
@@ -52,6 +57,7 @@ pub(super) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     need: Role,
+    sessions: bool,
 ) -> Result<Caller, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
@@ -59,7 +65,12 @@ pub(super) async fn authorize(
         .and_then(bearer);
     let caller = match given {
         Some(token) => token_caller(state, token).await?,
-        None => super::console::session_caller(state, headers).await?,
+        None if sessions => super::console::session_caller(state, headers).await?,
+        None => {
+            return Err(ApiError::Unauthorized(
+                "a token is required: Authorization: Bearer <token>",
+            ));
+        }
     };
     if caller.role < need {
         return Err(ApiError::Forbidden(format!(

@@ -23,17 +23,17 @@ use crate::store::broadcasts::{self as queries, NewBroadcast};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BroadcastInput {
-    zone: String,
+    pub zone: String,
     /// The text, or a template (`templates/sms/<lang>/broadcasts/<name>.txt`) and its
     /// values, rendered in each recipient's language.
-    text: Option<String>,
-    template: Option<String>,
+    pub text: Option<String>,
+    pub template: Option<String>,
     #[serde(default)]
-    values: serde_json::Map<String, Value>,
+    pub values: serde_json::Map<String, Value>,
     #[serde(default)]
-    roles: Vec<String>,
+    pub roles: Vec<String>,
     #[serde(default)]
-    languages: Vec<String>,
+    pub languages: Vec<String>,
 }
 
 /// `POST /api/broadcasts`: 201 with the id and the number of recipients.
@@ -42,7 +42,21 @@ pub(super) async fn create(
     Coordinator(caller): Coordinator,
     Json(input): Json<BroadcastInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let texts = checked(&state, &caller, &input)?;
+    let (id, n) = send(&state, caller, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "recipients": n })),
+    ))
+}
+
+/// A coordinator's broadcast, checked, stored, queued and audited; its id and number of
+/// recipients.
+pub(super) async fn send(
+    state: &AppState,
+    caller: Caller,
+    input: BroadcastInput,
+) -> Result<(i64, usize), ApiError> {
+    let texts = checked(state, &caller, &input)?;
     let broadcast = NewBroadcast {
         zone: input.zone,
         text: texts.default.clone(),
@@ -66,10 +80,46 @@ pub(super) async fn create(
     for channel in channels {
         state.outbound.wake(&channel);
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "recipients": n })),
-    ))
+    Ok((id, n))
+}
+
+/// What a broadcast would be, without sending it: its text's segments and encoding, and
+/// how many contacts it would reach. Refused as `send` would refuse it.
+pub(super) async fn preview(
+    state: &AppState,
+    caller: &Caller,
+    input: &BroadcastInput,
+) -> Result<Value, ApiError> {
+    let texts = checked(state, caller, input)?;
+    let sms = state.outbound.measure(&texts.default);
+    let audience = (
+        input.zone.clone(),
+        input.roles.clone(),
+        input.languages.clone(),
+    );
+    let intake = state.intake.clone();
+    let recipients = state
+        .store
+        .read(move |conn| {
+            let reach = Reach {
+                reports: intake.reports(),
+                fanout: intake.fanout(),
+            };
+            let (zone, roles, languages) = &audience;
+            let audience = crate::broadcast::Audience {
+                zone,
+                roles,
+                languages,
+            };
+            Ok(reach.recipients(conn, &audience)?.len())
+        })
+        .await?;
+    Ok(json!({
+        "text": texts.default,
+        "segments": sms.segments,
+        "encoding": match sms.encoding { crate::gsm7::Encoding::Gsm7 => "GSM-7", crate::gsm7::Encoding::Ucs2 => "UCS-2" },
+        "recipients": recipients,
+    }))
 }
 
 /// The broadcast's texts, once its zone, roles, languages and length are checked.
@@ -143,6 +193,16 @@ pub(super) async fn one(
     Coordinator(caller): Coordinator,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(standing(&state, &caller, id).await?))
+}
+
+/// How broadcast `id`'s messages stand: 404 if there is none, 403 outside the caller's
+/// zones.
+pub(super) async fn standing(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Value, ApiError> {
     let ((zone, text, recipients, at, status), counts) = state
         .store
         .read(move |c| queries::standing(c, id))
@@ -156,10 +216,10 @@ pub(super) async fn one(
     }
     let counts: HashMap<String, i64> = counts.into_iter().collect();
     let count = |s: &str| counts.get(s).copied().unwrap_or(0);
-    Ok(Json(json!({
+    Ok(json!({
         "id": id, "zone": zone, "text": text, "recipients": recipients, "status": status,
         "created_at": crate::clock::to_rfc3339(at),
         "queued": count("queued") + count("sending"), "sent": count("sent"),
         "delivered": count("delivered"), "failed": count("failed") + count("expired"),
-    })))
+    }))
 }

@@ -33,7 +33,7 @@ pub(super) async fn outbox(
         body: Default::default(),
     };
     if !state.loopback_only {
-        super::auth::authorize(&state, &req.headers, Role::Admin).await?;
+        super::auth::authorize(&state, &req.headers, Role::Admin, false).await?;
     }
     provider::authenticate(&sim, &req, None)?;
     // `?to=76123456` finds what was sent to +22376123456.

@@ -112,6 +112,22 @@ pub fn compose(
 
 /// Folds to GSM-7 unless a character would become `?`: a text in N'Ko or Arabic is sent
 /// as UCS-2 (and may then need more segments) rather than as question marks.
+/// How `text` goes out where channels fold to GSM-7 (or not): the one taking the most
+/// SMS, which a coordinator sees before sending.
+pub fn measure(text: &str, folds: impl Iterator<Item = bool>) -> gsm7::SmsInfo {
+    folds
+        .map(|fold| {
+            let sent = if fold {
+                fold_lossless(text)
+            } else {
+                text.to_owned()
+            };
+            gsm7::analyze(&sent)
+        })
+        .max_by_key(|info| info.segments)
+        .unwrap_or_else(|| gsm7::analyze(text))
+}
+
 fn fold_lossless(text: &str) -> String {
     let folded = gsm7::fold(text);
     if folded.matches('?').count() > text.matches('?').count() {
@@ -123,6 +139,24 @@ fn fold_lossless(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_is_measured_on_the_channel_that_sends_it_in_the_most_sms() {
+        let cases: [(&str, &[bool], gsm7::Encoding, usize); 4] = [
+            ("Fête à 10h", &[true], gsm7::Encoding::Gsm7, 1),
+            ("Fête à 10h", &[false], gsm7::Encoding::Ucs2, 1),
+            ("Fête à 10h", &[true, false], gsm7::Encoding::Ucs2, 1),
+            (&"ب".repeat(80), &[true], gsm7::Encoding::Ucs2, 2),
+        ];
+        for (text, folds, encoding, segments) in cases {
+            let info = measure(text, folds.iter().copied());
+            assert_eq!(
+                (info.encoding, info.segments),
+                (encoding, segments),
+                "{text} {folds:?}"
+            );
+        }
+    }
 
     /// Encoding and segments, or a piece of the error.
     type Expected = Result<(Encoding, u32), &'static str>;

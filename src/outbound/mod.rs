@@ -274,6 +274,13 @@ impl Outbound {
         Ok(())
     }
 
+    /// How `text` would go out: its encoding and SMS count on the channel sending it in
+    /// the most SMS.
+    pub fn measure(&self, text: &str) -> crate::gsm7::SmsInfo {
+        let folds: BTreeSet<bool> = self.channels.iter().map(|c| c.send.fold_gsm7).collect();
+        compose::measure(text, folds.into_iter())
+    }
+
     /// The country of numbers written without a country code.
     pub fn default_country(&self) -> Country {
         self.default_country
@@ -289,6 +296,17 @@ impl Outbound {
     }
 
     /// Tells a channel's worker that messages are waiting.
+    /// Each sending channel and whether it is up, by id.
+    pub fn channels_up(&self) -> Vec<(String, bool)> {
+        let mut up: Vec<(String, bool)> = self
+            .lanes
+            .iter()
+            .map(|(id, lane)| (id.clone(), !lane.health.is_down()))
+            .collect();
+        up.sort();
+        up
+    }
+
     pub fn wake(&self, channel: &str) {
         if let Some(lane) = self.lanes.get(channel) {
             lane.wake.notify_one();

@@ -160,3 +160,33 @@ pub fn standing(conn: &Connection, id: i64) -> Result<Option<Standing>, StoreErr
         .collect::<Result<_, _>>()?;
     Ok(Some((head, counts)))
 }
+
+/// A broadcast as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Listed {
+    pub id: i64,
+    pub zone: String,
+    pub text: String,
+    pub recipients: i64,
+    pub created_at: i64,
+    pub status: String,
+}
+
+/// The newest broadcasts, newest first.
+pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Listed>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, zone, text, recipients, created_at, status FROM broadcasts
+         ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(Listed {
+            id: r.get(0)?,
+            zone: r.get(1)?,
+            text: r.get(2)?,
+            recipients: r.get(3)?,
+            created_at: r.get(4)?,
+            status: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

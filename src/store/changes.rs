@@ -32,9 +32,12 @@ pub fn last(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0))?)
 }
 
-/// Forgets changes older than `before` (unix ms): a console away that long reloads.
-pub fn prune(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+/// Forgets changes older than `keep_ms`, by the database's clock (the one that stamped
+/// them): a console away that long reloads its page.
+pub fn prune(conn: &Connection, keep_ms: i64) -> Result<usize, StoreError> {
     Ok(conn
-        .prepare_cached("DELETE FROM changes WHERE at < ?1")?
-        .execute([before])?)
+        .prepare_cached(
+            "DELETE FROM changes WHERE at < CAST(unixepoch('subsec') * 1000 AS INTEGER) - ?1",
+        )?
+        .execute([keep_ms])?)
 }

@@ -47,6 +47,8 @@ pub struct IncidentView {
     pub review: String,
     pub review_note: String,
     pub reviewed_at: Option<i64>,
+    /// When an unanswered alert escalates next.
+    pub escalate_at: Option<i64>,
 }
 
 const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
@@ -54,7 +56,8 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
         || coalesce(admin3, '') FROM reports r WHERE r.incident_id = i.id AND r.status = 'filed'
         ORDER BY precision DESC, id LIMIT 1), ''),
     i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,
-    i.escalation, i.created_at, i.updated_at, i.review, i.review_note, i.reviewed_at";
+    i.escalation, i.created_at, i.updated_at, i.review, i.review_note, i.reviewed_at,
+    i.escalate_at";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
     let chain: String = r.get(8)?;
@@ -82,6 +85,7 @@ fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
         review: r.get(19)?,
         review_note: r.get(20)?,
         reviewed_at: r.get(21)?,
+        escalate_at: r.get(22)?,
     })
 }
 
@@ -108,6 +112,22 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
         ],
         view,
     )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The responders' board: open incidents alerted and not yet acknowledged, the next to
+/// escalate first; then those acknowledged since `since`, newest first.
+pub fn board(conn: &Connection, since: i64, limit: u32) -> Result<Vec<IncidentView>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM incidents i
+         WHERE i.first_alert_at IS NOT NULL AND i.status = 'open'
+           AND i.review NOT IN ('dismissed', 'closed')
+           AND (i.acked_at IS NULL OR i.acked_at >= ?1)
+         ORDER BY i.acked_at IS NOT NULL, coalesce(i.escalate_at, 9e18), i.acked_at DESC
+         LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![since, limit], view)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -409,3 +409,149 @@ async fn login_attempts_are_limited_per_client() {
     );
     assert!(session.is_none());
 }
+
+#[tokio::test]
+async fn the_board_puts_unanswered_alerts_first_with_the_time_left_and_the_strip_shows_channels() {
+    let app = with_an_incident().await;
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let board = app.page(&session, "/console/board").await;
+    assert_eq!(board.status, 200);
+    let row = &board.body[board.body.find("<tbody id=\"board\"").unwrap()..];
+    assert!(row.contains("/console/incidents/1\""), "{row}");
+    assert!(
+        row.contains("escalade dans 29 min") || row.contains("escalade dans 30 min"),
+        "{row}"
+    );
+    assert!(
+        board.body.contains("class=\"channel up\""),
+        "{}",
+        board.body
+    );
+
+    app.sms("70000001", "OK 1", "k1").await;
+    app.replies(RESPONDER, 2).await;
+    let board = app.page(&session, "/console/board/rows").await;
+    assert!(board.body.contains("accusé"), "{}", board.body);
+    assert!(!board.body.contains("escalade dans"), "{}", board.body);
+}
+
+#[tokio::test]
+async fn a_form_from_another_site_is_refused_and_the_api_takes_no_session() {
+    let app = with_an_incident().await;
+    let forged = app
+        .browser()
+        .post(app.url("/console/login"))
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&[("token", ADMIN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "login CSRF");
+    assert!(forged.headers().get(header::SET_COOKIE).is_none());
+    let cross = app
+        .browser()
+        .post(app.url("/console/login"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("token", ADMIN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let api = app
+        .browser()
+        .get(app.url("/api/incidents"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "a session cookie is no API credential");
+
+    // A live refresh after logout sends the whole page to the login.
+    app.submit(&session, "/console/logout", &[("_csrf", &session.csrf)])
+        .await;
+    let refresh = app
+        .browser()
+        .get(app.url("/console/incidents/rows"))
+        .header(header::COOKIE, &session.cookie)
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refresh.status(), 401);
+    assert_eq!(refresh.headers()["hx-redirect"], "/console/login");
+}
+
+#[tokio::test]
+async fn a_broadcast_is_counted_as_typed_confirmed_with_its_recipients_then_followed() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, session) = app.login(&viewer).await;
+    let page = app.page(&session.unwrap(), "/console/broadcasts").await;
+    assert_eq!(page.status, 403, "broadcasting is a coordinator's");
+
+    let koro = app.token(Role::Coordinator, &["Koro"]);
+    let (_, session) = app.login(&koro).await;
+    let session = session.unwrap();
+    let page = app.page(&session, "/console/broadcasts").await;
+    assert_eq!(page.status, 200);
+    let count = app
+        .page(
+            &session,
+            "/console/broadcasts/count?text=R%C3%A9union%20%C3%A0%2010h",
+        )
+        .await;
+    assert!(count.body.starts_with("1 SMS · GSM-7"), "{}", count.body);
+    // Arabic script has no GSM-7 form: UCS-2, 70 characters an SMS.
+    let long = "%D8%A8".repeat(80);
+    let count = app
+        .page(&session, &format!("/console/broadcasts/count?text={long}"))
+        .await;
+    assert!(count.body.starts_with("2 SMS · UCS-2"), "{}", count.body);
+
+    let outside = app
+        .submit(
+            &session,
+            "/console/broadcasts/preview",
+            &[
+                ("_csrf", &session.csrf),
+                ("zone", "Bankass"),
+                ("text", "Reunion"),
+            ],
+        )
+        .await;
+    assert_eq!(outside.status, 403, "Bankass is outside Koro");
+    let form = [
+        ("_csrf", session.csrf.as_str()),
+        ("zone", "Koro"),
+        ("text", "Reunion a 10h"),
+        ("role", ""),
+    ];
+    let confirm = app
+        .submit(&session, "/console/broadcasts/preview", &form)
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("<strong>1</strong>"),
+        "one responder in Koro: {}",
+        confirm.body
+    );
+    assert_eq!(app.count("broadcasts"), 0, "nothing sent before confirming");
+
+    let sent = app.submit(&session, "/console/broadcasts", &form).await;
+    assert_eq!(
+        (sent.status, location(&sent)),
+        (303, "/console/broadcasts/1")
+    );
+    let progress = app.page(&session, "/console/broadcasts/1").await;
+    assert_eq!(progress.status, 200);
+    assert!(progress.body.contains("Reunion a 10h"), "{}", progress.body);
+    assert_no_number(&progress.body, &[RESPONDER], "broadcast page");
+    assert_eq!(
+        app.count("outbound_messages WHERE purpose = 'broadcast'"),
+        1
+    );
+}

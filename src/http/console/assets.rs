@@ -30,15 +30,16 @@ pub(super) async fn asset(
 }
 
 /// `GET /console/map/basemap.geojson`: the admin boundaries under the map. The same for
-/// everyone and for the life of the process: browsers keep it a day.
+/// everyone and for the life of the process: the browser keeps it a day.
 pub(super) async fn basemap(
     axum::extract::State(state): axum::extract::State<crate::http::AppState>,
+    _: crate::http::auth::Viewer,
 ) -> Result<Response, ApiError> {
     let console = super::console(&state)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/geo+json"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
         ],
         console.basemap.clone(),
     )

@@ -22,6 +22,8 @@ use crate::store::incident_views;
 
 /// Proxies cut streams that stay silent; a comment this often keeps them open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often an open stream checks that its session still holds (logout, revocation).
+const RECHECK: Duration = Duration::from_secs(30);
 
 /// `GET /console/events`
 pub(super) async fn events(
@@ -41,14 +43,36 @@ pub(super) async fn events(
         None => Vec::new(),
     };
     let mut last = last_seen.unwrap_or(0);
+    // A stream that fell behind is told to refresh everything (id 0), not left wrong.
+    let behind = |r: Result<Change, _>| async move {
+        Some(r.unwrap_or_else(|_| Change {
+            id: i64::MAX,
+            kind: "incident".into(),
+            subject: 0,
+        }))
+    };
+    let ended = {
+        let (state, headers) = (state.clone(), headers.clone());
+        async move {
+            loop {
+                tokio::time::sleep(RECHECK).await;
+                if super::session_caller(&state, &headers).await.is_err() {
+                    break;
+                }
+            }
+        }
+    };
     let changes = stream::iter(missed)
-        .chain(BroadcastStream::new(receiver).filter_map(|r| async move { r.ok() }))
+        .chain(BroadcastStream::new(receiver).filter_map(behind))
         .filter(move |change| {
-            let fresh = change.id > last;
-            last = last.max(change.id);
+            let fresh = change.id > last || change.id == i64::MAX;
+            if change.id != i64::MAX {
+                last = last.max(change.id);
+            }
             async move { fresh }
         })
-        .take_until(live.closed());
+        .take_until(live.closed())
+        .take_until(Box::pin(ended));
     let events = changes.filter_map(move |change| {
         let (state, caller) = (state.clone(), caller.clone());
         async move { event_for(&state, &caller, change).await.map(Ok) }
@@ -59,7 +83,7 @@ pub(super) async fn events(
 /// The event a change makes for this caller, or `None` if they may not see it.
 async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<Event> {
     let visible = match change.kind.as_str() {
-        "incident" if caller.zones.is_empty() => true,
+        "incident" if caller.zones.is_empty() || change.subject == 0 => true,
         "incident" => {
             let id = change.subject;
             let found = state.store.read(move |c| incident_views::one(c, id)).await;
@@ -68,14 +92,21 @@ async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<
                 caller.covers(zones.into_iter())
             })
         }
-        // Broadcasts are a coordinator's; their progress is theirs to watch.
-        "broadcast" => caller.role >= crate::access::Role::Coordinator,
+        // Broadcasts are a coordinator's, in their zones.
+        "broadcast" => crate::http::broadcasts::standing(state, caller, change.subject)
+            .await
+            .is_ok(),
         _ => false,
     };
     visible.then(|| {
-        Event::default()
+        let event = Event::default()
             .event(change.kind)
-            .id(change.id.to_string())
-            .data(format!("{{\"id\":{}}}", change.subject))
+            .data(format!("{{\"id\":{}}}", change.subject));
+        // A refresh-everything event has no place in the sequence to resume from.
+        if change.id == i64::MAX {
+            event
+        } else {
+            event.id(change.id.to_string())
+        }
     })
 }

@@ -4,6 +4,8 @@
 //! without JavaScript.
 
 mod assets;
+mod board;
+mod broadcasts;
 mod live;
 mod pages;
 mod session;
@@ -96,6 +98,19 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/logout", post(session::logout))
         .route("/console/language/{code}", get(session::language))
         .route("/console/incidents", get(pages::incidents))
+        .route("/console/board", get(board::board))
+        .route(
+            "/console/broadcasts",
+            get(broadcasts::page).post(broadcasts::create),
+        )
+        .route("/console/broadcasts/count", get(broadcasts::count))
+        .route("/console/broadcasts/preview", post(broadcasts::confirm))
+        .route("/console/broadcasts/{id}", get(broadcasts::one))
+        .route(
+            "/console/broadcasts/{id}/progress",
+            get(broadcasts::progress),
+        )
+        .route("/console/board/rows", get(board::rows))
         .route("/console/incidents/rows", get(pages::rows))
         .route("/console/incidents/{id}", get(pages::incident))
         .route("/console/incidents/{id}/review", post(pages::review))
@@ -110,15 +125,26 @@ pub(super) fn routes() -> Router<AppState> {
 }
 
 /// Headers every console answer carries, and errors as pages: a request without a valid
-/// session goes to the login page; a refusal is shown, in the page's language.
+/// session goes to the login page; a refusal is shown, in the page's language. A form
+/// posted from another site is refused before anything runs.
 pub(super) async fn frame(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let language = language_of(request.headers());
-    let get = request.method() == axum::http::Method::GET;
-    let mut response = next.run(request).await;
     let Some(console) = state.console.as_ref() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if response.status() == StatusCode::UNAUTHORIZED && get {
+    let language = language_of(request.headers());
+    let get = request.method() == axum::http::Method::GET;
+    let htmx = request.headers().contains_key("hx-request");
+    let mut response = if get || same_origin(request.headers()) {
+        next.run(request).await
+    } else {
+        ApiError::Forbidden("a form from another site".into()).into_response()
+    };
+    if response.status() == StatusCode::UNAUTHORIZED && htmx {
+        // A live refresh after the session ended: the whole page goes to the login.
+        response
+            .headers_mut()
+            .insert("hx-redirect", HeaderValue::from_static("/console/login"));
+    } else if response.status() == StatusCode::UNAUTHORIZED && get {
         response = Redirect::to("/console/login").into_response();
     } else if response.status().is_client_error() || response.status().is_server_error() {
         response = error_page(console, language, response).await;
@@ -138,6 +164,20 @@ pub(super) async fn frame(State(state): State<AppState>, request: Request, next:
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// Whether a POST comes from one of our own pages: browsers say where a request comes
+/// from (`Sec-Fetch-Site`, else `Origin`); a client that says neither is no browser.
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    host.is_some() && origin_host == host
 }
 
 /// A JSON refusal (`ApiError`) shown as a page with its message.
@@ -165,6 +205,19 @@ async fn error_page(console: &ConsoleState, language: Language, response: Respon
             status.into_response()
         }
     }
+}
+
+/// The strip atop every page: each sending channel up or down, and messages waiting.
+async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
+    let depth = state.store.read(crate::store::outbound::depth).await?;
+    let waiting: i64 = depth.iter().map(|(_, _, n)| n).sum();
+    let channels: Vec<serde_json::Value> = state
+        .outbound
+        .channels_up()
+        .into_iter()
+        .map(|(id, up)| serde_json::json!({ "id": id, "up": up }))
+        .collect();
+    Ok(serde_json::json!({ "channels": channels, "waiting": waiting }))
 }
 
 /// The console's state; 404 when the console is off.

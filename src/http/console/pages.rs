@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render};
+use super::{Html, console, language_of, render, status_strip};
 use crate::access::{Caller, Role};
 use crate::http::auth::{Coordinator, Viewer};
 use crate::http::exports::as_seen;
@@ -103,6 +103,7 @@ pub(super) async fn incidents(
         "filters": filters, "query": filters.encoded(),
         "categories": categories, "windows": WINDOWS.map(|(w, _)| w),
         "tiles_url": console.tiles_url,
+        "status": status_strip(&state).await?,
         "rows": rows,
     });
     render(console, "incidents.html", language_of(&headers), &values)
@@ -201,6 +202,7 @@ pub(super) async fn incident(
         "page": "incident",
         "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
         "reviews": caller.role >= Role::Coordinator,
+        "status": status_strip(&state).await?,
         "incident": incident,
         "timeline": timeline(&incident),
     });

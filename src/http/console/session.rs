@@ -13,7 +13,7 @@ use serde_json::json;
 use super::{ConsoleState, Html, console, language_of, render};
 use crate::access::{Caller, digest};
 use crate::console::Language;
-use crate::http::auth::{Viewer, token_caller};
+use crate::http::auth::token_caller;
 use crate::http::{ApiError, AppState};
 use crate::provider::signature_equal;
 use crate::sessions;
@@ -135,6 +135,7 @@ pub(super) async fn login(
 ) -> Result<Response, ApiError> {
     let console = console(&state)?;
     let language = language_of(&headers);
+    console.logins.retain_recent();
     if console.logins.check_key(&peer.ip()).is_err() {
         let page = render(
             console,
@@ -182,13 +183,21 @@ pub(super) struct CsrfForm {
 /// `POST /console/logout`: ends the session and forgets the cookie.
 pub(super) async fn logout(
     State(state): State<AppState>,
-    Viewer(caller): Viewer,
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
     let console = console(&state)?;
-    require_csrf(&state, &headers, &form.csrf).await?;
-    if let Some(cookie) = cookie(&headers, SESSION_COOKIE) {
+    // A session that already ended needs no CSRF token to forget its cookie.
+    let live = session(&state, &headers).await.ok();
+    if let Some((caller, csrf)) = live {
+        if form.csrf.is_empty() || !signature_equal(form.csrf.as_bytes(), csrf.as_bytes()) {
+            return Err(ApiError::Forbidden(
+                "this form has expired: reload the page and send it again".into(),
+            ));
+        }
+        let Some(cookie) = cookie(&headers, SESSION_COOKIE) else {
+            return Err(ApiError::Unauthorized("no session"));
+        };
         let (lifetimes, now, who) = (console.lifetimes, state.store.now_ms(), caller.who);
         state
             .store

@@ -24,7 +24,10 @@ CREATE INDEX changes_at ON changes (at);
 CREATE TRIGGER incident_added AFTER INSERT ON incidents BEGIN
     INSERT INTO changes (kind, subject) VALUES ('incident', NEW.id);
 END;
-CREATE TRIGGER incident_changed AFTER UPDATE ON incidents BEGIN
+-- Only what a console shows: not the bookkeeping columns fan-out updates on its own.
+CREATE TRIGGER incident_changed
+AFTER UPDATE OF status, category, sources, severity, counts, review, place_name, lat, lon,
+    last_time, first_alert_at, acked_at, escalation ON incidents BEGIN
     INSERT INTO changes (kind, subject) VALUES ('incident', NEW.id);
 END;
 CREATE TRIGGER alert_added AFTER INSERT ON alerts BEGIN
@@ -36,7 +39,7 @@ END;
 CREATE INDEX alerts_outbound ON alerts (outbound_id) WHERE outbound_id IS NOT NULL;
 -- A message's delivery: the incident an alert is about, the broadcast a message is part of.
 CREATE TRIGGER message_delivery AFTER UPDATE OF status ON outbound_messages
-WHEN NEW.purpose IN ('alert', 'broadcast') BEGIN
+WHEN NEW.purpose IN ('alert', 'broadcast') AND OLD.status IS NOT NEW.status BEGIN
     INSERT INTO changes (kind, subject)
         SELECT 'incident', incident_id FROM alerts WHERE outbound_id = NEW.id;
     INSERT INTO changes (kind, subject)
