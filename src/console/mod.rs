@@ -60,8 +60,17 @@ impl Console {
     pub fn load(time_zone: chrono_tz::Tz) -> Result<Self, ConsoleError> {
         let words = i18n::Words::load()?;
         let mut env = Environment::new();
-        // `{{ t | local }}`: an RFC 3339 time as the deployment's clocks show it.
-        env.add_filter("local", move |time: String| local(&time, time_zone));
+        // A field a page lacks shows as nothing, never as an error page for a coordinator.
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        // `{{ t | local }}`: an RFC 3339 time or unix ms as the deployment's clocks show it.
+        env.add_filter("local", move |time: minijinja::Value| {
+            if let Some(ms) = time.as_i64() {
+                return chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
+                    .map_or_else(String::new, |t| local(&t.to_rfc3339(), time_zone));
+            }
+            time.as_str()
+                .map_or_else(String::new, |t| local(t, time_zone))
+        });
         env.set_loader(|name| {
             Ok(Templates::get(name).map(|f| String::from_utf8_lossy(&f.data).into_owned()))
         });
@@ -152,5 +161,23 @@ fn content_type(path: &str) -> &'static str {
         Some("svg") => "image/svg+xml",
         Some("json" | "geojson") => "application/json",
         _ => "text/plain; charset=utf-8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page renders in both languages, even with nothing to show: a filter or a
+    /// function a template names that does not exist fails here, not on a coordinator.
+    #[test]
+    fn every_template_renders_in_every_language() {
+        let console = Console::load(chrono_tz::Africa::Bamako).unwrap();
+        for name in Templates::iter() {
+            for language in Language::ALL {
+                let html = console.render(&name, language, &serde_json::json!({}));
+                assert!(html.is_ok(), "{name} ({language:?}): {html:?}");
+            }
+        }
     }
 }

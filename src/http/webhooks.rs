@@ -218,3 +218,53 @@ enum MessageAnswer {
     Stored { id: i64, duplicate: bool },
     Part { part: &'static str },
 }
+
+/// What the console's phone simulator sends, as the `sim` channel would bring it: the
+/// form fields of an SMS (`from`, `text`) or of a USSD step (`sessionId`, `phoneNumber`,
+/// `text`). The admin playing the phone is authenticated already; the message is stored
+/// and read exactly as a provider's. Returns the USSD screen for a step.
+pub(super) async fn simulate(
+    state: &AppState,
+    ussd: bool,
+    fields: &[(&str, &str)],
+) -> Result<Option<String>, ApiError> {
+    let channel = state
+        .channels
+        .of_kind(ChannelKind::Sim)
+        .next()
+        .cloned()
+        .ok_or_else(|| ApiError::UnknownChannel("sim".into()))?;
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    let req = WebhookRequest {
+        method: Method::POST,
+        uri: axum::http::Uri::from_static("/webhooks/sim/sms"),
+        headers,
+        body: body.into(),
+    };
+    if !ussd {
+        let batch = provider::parse_inbound(channel.kind, &req)?;
+        state.inbound.accept(&channel, batch).await?;
+        state.intake.notify();
+        return Ok(None);
+    }
+    let step = provider::parse_ussd(channel.kind, &req)?;
+    let phone = state
+        .outbound
+        .address(&step.phone)
+        .map_err(|e| ApiError::BadRequest(format!("phone: {e}")))?;
+    let (screen, filed) = state
+        .ussd
+        .answer(&channel.id, &step, phone.as_str())
+        .await?;
+    if filed {
+        state.intake.notify();
+    }
+    Ok(Some(screen))
+}

@@ -91,9 +91,10 @@ async fn browser(driver: &Driver) -> Client {
         .expect("a browser session")
 }
 
-/// Waits until `check` holds of the page's HTML (a bound for the test, not a speed target).
+/// Waits until `check` holds of the page's HTML: a bound for the test (the other tests
+/// run beside it on two cores), not a speed target.
 async fn until(client: &Client, what: &str, check: impl Fn(&str) -> bool) -> String {
-    for _ in 0..100 {
+    for _ in 0..300 {
         let html = client.source().await.unwrap();
         if check(&html) {
             return html;
@@ -101,7 +102,7 @@ async fn until(client: &Client, what: &str, check: impl Fn(&str) -> bool) -> Str
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     screenshot(client, "failure").await;
-    panic!("{what}: not seen within 10 s (target/screenshots/failure.png)");
+    panic!("{what}: not seen within 30 s (target/screenshots/failure.png)");
 }
 
 async fn screenshot(client: &Client, name: &str) {
@@ -150,14 +151,24 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
         html.contains("/console/incidents/2\"")
     })
     .await;
-    let markers = "return document.querySelectorAll('#map .leaflet-interactive, #map .marker-cluster').length";
-    for _ in 0..100 {
-        let n = client.execute(markers, vec![]).await.unwrap();
-        if n.as_u64().unwrap_or(0) >= 2 {
+    // Incidents on the map: lone markers, and the numbers the clusters show.
+    let markers = "var n = document.querySelectorAll('#map .incident').length; \
+        document.querySelectorAll('#map .marker-cluster span').forEach(function (s) { \
+        n += parseInt(s.textContent, 10) || 0; }); return n;";
+    let mut shown = 0;
+    for _ in 0..300 {
+        shown = client
+            .execute(markers, vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(0);
+        if shown >= 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    assert_eq!(shown, 2, "both incidents on the map");
     let after = client
         .execute("return performance.timeOrigin", vec![])
         .await
@@ -182,5 +193,46 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
         app.one::<String>("SELECT review FROM incidents WHERE id = 2"),
         "verified"
     );
+
+    // A broadcast: its size shown as it is typed, confirmed with its recipients, followed.
+    client.goto(&app.url("/console/broadcasts")).await.unwrap();
+    let zone = client.find(Locator::Id("zone")).await.unwrap();
+    zone.send_keys("Koro").await.unwrap();
+    let text = client.find(Locator::Id("text")).await.unwrap();
+    text.send_keys("Reunion de securite demain 10h")
+        .await
+        .unwrap();
+    until(&client, "the live SMS count", |html| {
+        html.contains("1 SMS · GSM-7")
+    })
+    .await;
+    click(&client, "form.compose button").await;
+    until(&client, "the confirm step", |html| {
+        html.contains("<strong>1</strong>")
+    })
+    .await;
+    click(&client, "form[action='/console/broadcasts'] button").await;
+    until(&client, "the broadcast delivered", |html| {
+        html.contains("class=\"delivered\">1<")
+    })
+    .await;
+    screenshot(&client, "console-broadcast").await;
+
+    // The simulator: a phone's SMS, and the receipt it gets back.
+    let phone = app.url("/console/simulator?phone=76999002");
+    client.goto(&phone).await.unwrap();
+    let sms = client.find(Locator::Id("sms-text")).await.unwrap();
+    sms.send_keys("ATT Bankass 2 morts").await.unwrap();
+    click(&client, "form.compose button").await;
+    until(&client, "the receipt in the inbox", |html| {
+        html.contains("Recu ")
+    })
+    .await;
+    screenshot(&client, "console-simulator").await;
     client.close().await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    let button = client.find(Locator::Css(css)).await.unwrap();
+    button.click().await.unwrap();
 }

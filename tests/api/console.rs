@@ -358,6 +358,27 @@ async fn the_live_stream_names_changed_incidents_and_resumes_after_a_cut() {
         .unwrap();
     let text = String::from_utf8_lossy(&chunk);
     assert!(text.contains("id: 2\n"), "{text}");
+
+    // A page just loaded starts its stream where its data was read (`?after=`).
+    let page = app.page(&session, "/console/incidents").await;
+    assert!(
+        page.body.contains("/console/events?after="),
+        "{}",
+        page.body
+    );
+    let mut fresh = app
+        .browser()
+        .get(app.url("/console/events?after=1"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), fresh.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&chunk).contains("id: 2\n"));
 }
 
 #[tokio::test]
@@ -553,5 +574,65 @@ async fn a_broadcast_is_counted_as_typed_confirmed_with_its_recipients_then_foll
     assert_eq!(
         app.count("outbound_messages WHERE purpose = 'broadcast'"),
         1
+    );
+}
+
+#[tokio::test]
+async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
+    let app = with_an_incident().await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, session) = app.login(&viewer).await;
+    let page = app.page(&session.unwrap(), "/console/simulator").await;
+    assert_eq!(page.status, 403);
+
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let page = app
+        .page(&session, "/console/simulator?phone=76999001")
+        .await;
+    assert_eq!(page.status, 200);
+    let sent = app
+        .submit(
+            &session,
+            "/console/simulator",
+            &[
+                ("_csrf", &session.csrf),
+                ("phone", "76999001"),
+                ("via", "sms"),
+                ("text", "ATT Bankass 2 morts"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    app.replies("+22376999001", 1).await;
+    let inbox = app
+        .page(&session, "/console/simulator/inbox?phone=76999001")
+        .await;
+    assert!(
+        inbox.body.contains("Bankass"),
+        "the receipt: {}",
+        inbox.body
+    );
+
+    let dialled = app
+        .submit(
+            &session,
+            "/console/simulator",
+            &[
+                ("_csrf", &session.csrf),
+                ("phone", "76999001"),
+                ("via", "ussd"),
+                ("text", ""),
+            ],
+        )
+        .await;
+    assert!(
+        dialled.body.contains("class=\"screen\">CON"),
+        "{}",
+        dialled.body
+    );
+    assert!(
+        dialled.body.contains("name=\"session\""),
+        "the session goes on"
     );
 }

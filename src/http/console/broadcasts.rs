@@ -147,8 +147,9 @@ pub(super) async fn one(
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
+    let live_from = super::live::live_from(&state).await?;
     let values = json!({
-        "page": "broadcasts",
+        "page": "broadcasts", "live_from": live_from,
         "who": caller.who, "role": caller.role.as_str(),
         "csrf": csrf_of(&state, &headers).await?,
         "status": status_strip(&state).await?,

@@ -6,7 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
@@ -25,19 +25,34 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How often an open stream checks that its session still holds (logout, revocation).
 const RECHECK: Duration = Duration::from_secs(30);
 
-/// `GET /console/events`
+/// Where a page's stream starts.
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct From {
+    after: Option<i64>,
+}
+
+/// The last change before a page reads what it shows: its stream starts there.
+pub(super) async fn live_from(state: &AppState) -> Result<i64, ApiError> {
+    Ok(state.store.read(crate::store::changes::last).await?)
+}
+
+/// `GET /console/events?after=`
 pub(super) async fn events(
     State(state): State<AppState>,
     Viewer(caller): Viewer,
     headers: HeaderMap,
+    Query(from): Query<From>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let live = console(&state)?.live.clone();
     // Subscribed before catching up, so nothing falls between; repeats are skipped by id.
     let receiver = live.subscribe();
+    // After a cut the browser says the last id it saw; a page just loaded says the last
+    // change before it read what it shows (`?after=`), so nothing falls in between.
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or(from.after);
     let missed = match last_seen {
         Some(id) => live.since(id).await?,
         None => Vec::new(),

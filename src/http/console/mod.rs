@@ -9,6 +9,7 @@ mod broadcasts;
 mod live;
 mod pages;
 mod session;
+mod simulator;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -121,6 +122,11 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/map/incidents.geojson", get(pages::points))
         .route("/console/map/basemap.geojson", get(assets::basemap))
         .route("/console/events", get(live::events))
+        .route(
+            "/console/simulator",
+            get(simulator::page).post(simulator::send),
+        )
+        .route("/console/simulator/inbox", get(simulator::inbox_rows))
         .route("/console/assets/{hash}/{*path}", get(assets::asset))
 }
 
@@ -217,7 +223,12 @@ async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
         .into_iter()
         .map(|(id, up)| serde_json::json!({ "id": id, "up": up }))
         .collect();
-    Ok(serde_json::json!({ "channels": channels, "waiting": waiting }))
+    let sim = state
+        .channels
+        .of_kind(crate::config::ChannelKind::Sim)
+        .next()
+        .is_some();
+    Ok(serde_json::json!({ "channels": channels, "waiting": waiting, "sim": sim }))
 }
 
 /// The console's state; 404 when the console is off.

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::live::live_from;
 use super::session::{csrf_of, require_csrf};
 use super::{Html, console, language_of, render, status_strip};
 use crate::access::{Caller, Role};
@@ -95,6 +96,7 @@ pub(super) async fn incidents(
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
     let csrf = csrf_of(&state, &headers).await?;
+    let live_from = live_from(&state).await?;
     let rows = rows_of(&state, &caller, &filters).await?;
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
     let values = json!({
@@ -102,7 +104,7 @@ pub(super) async fn incidents(
         "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
         "filters": filters, "query": filters.encoded(),
         "categories": categories, "windows": WINDOWS.map(|(w, _)| w),
-        "tiles_url": console.tiles_url,
+        "tiles_url": console.tiles_url, "live_from": live_from,
         "status": status_strip(&state).await?,
         "rows": rows,
     });

@@ -1,0 +1,154 @@
+//! The phone simulator (only with a `sim` channel): play any number, send it SMS, dial the
+//! USSD menu, and see the replies and alerts it receives. It files real reports as that
+//! number, so it is an admin's.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::session::{csrf_of, require_csrf};
+use super::{Html, console, language_of, render, status_strip};
+use crate::http::auth::Admin;
+use crate::http::webhooks::simulate;
+use crate::http::{ApiError, AppState};
+use crate::store::outbound;
+
+/// Messages shown in the phone's inbox.
+const INBOX: u32 = 20;
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct Phone {
+    #[serde(default)]
+    phone: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Typed {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    phone: String,
+    #[serde(default)]
+    text: String,
+    /// `sms`, or `ussd` with the session it continues.
+    #[serde(default)]
+    via: String,
+    #[serde(default)]
+    session: String,
+    /// The USSD answers so far, `*`-joined as providers send them.
+    #[serde(default)]
+    path: String,
+}
+
+/// `GET /console/simulator?phone=`
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    headers: HeaderMap,
+    Query(Phone { phone }): Query<Phone>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let values = json!({
+        "page": "simulator",
+        "who": caller.who, "role": caller.role.as_str(),
+        "csrf": csrf_of(&state, &headers).await?,
+        "status": status_strip(&state).await?,
+        "phone": phone,
+        "inbox": inbox(&state, &phone).await?,
+    });
+    render(console, "simulator.html", language_of(&headers), &values)
+}
+
+/// `GET /console/simulator/inbox?phone=`: the phone's inbox alone (polled while open).
+pub(super) async fn inbox_rows(
+    State(state): State<AppState>,
+    _: Admin,
+    headers: HeaderMap,
+    Query(Phone { phone }): Query<Phone>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let values = json!({ "phone": phone, "inbox": inbox(&state, &phone).await? });
+    render(
+        console,
+        "simulator_inbox.html",
+        language_of(&headers),
+        &values,
+    )
+}
+
+/// `POST /console/simulator`: the phone sends an SMS or a USSD answer.
+pub(super) async fn send(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    headers: HeaderMap,
+    Form(form): Form<Typed>,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    require_csrf(&state, &headers, &form.csrf).await?;
+    let screen = if form.via == "ussd" {
+        let session = if form.session.is_empty() {
+            format!("console-{}", state.store.now_ms())
+        } else {
+            form.session.clone()
+        };
+        let path = match (form.path.is_empty(), form.text.trim()) {
+            (true, typed) => typed.to_owned(),
+            (false, typed) => format!("{}*{typed}", form.path),
+        };
+        let fields = [
+            ("sessionId", session.as_str()),
+            ("phoneNumber", form.phone.as_str()),
+            ("text", path.as_str()),
+        ];
+        let screen = simulate(&state, true, &fields).await?.unwrap_or_default();
+        Some(json!({ "session": session, "path": path, "screen": screen }))
+    } else {
+        let id = format!("console-{}", state.store.now_ms());
+        let fields = [
+            ("from", form.phone.as_str()),
+            ("text", form.text.as_str()),
+            ("id", id.as_str()),
+        ];
+        simulate(&state, false, &fields).await?;
+        None
+    };
+    let values = json!({
+        "page": "simulator",
+        "who": caller.who, "role": caller.role.as_str(), "csrf": form.csrf,
+        "status": status_strip(&state).await?,
+        "phone": form.phone, "ussd": screen,
+        "inbox": inbox(&state, &form.phone).await?,
+    });
+    render(console, "simulator.html", language_of(&headers), &values)
+}
+
+/// What the sim channel sent to the phone, newest first.
+async fn inbox(state: &AppState, phone: &str) -> Result<Vec<outbound::OutboundRow>, ApiError> {
+    if phone.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(sim) = state
+        .channels
+        .of_kind(crate::config::ChannelKind::Sim)
+        .next()
+        .cloned()
+    else {
+        return Err(ApiError::NotFound(
+            "the simulator needs a sim channel".into(),
+        ));
+    };
+    let recipient = state
+        .outbound
+        .address(phone)
+        .map_err(|e| ApiError::BadRequest(format!("phone: {e}")))?;
+    let filter = outbound::Filter {
+        channel: Some(sim.id.clone()),
+        recipient: Some(recipient.as_str().to_owned()),
+        ..Default::default()
+    };
+    Ok(state
+        .store
+        .read(move |c| outbound::list(c, &filter, INBOX))
+        .await?)
+}
