@@ -234,3 +234,31 @@ fn yes_no(value: &str) -> Result<bool, String> {
         other => Err(format!("discreet: `{other}` is not yes or no")),
     }
 }
+
+/// Imports a contacts CSV into the configured database, the good rows in one
+/// transaction; returns how many were imported and the rows refused, with why.
+pub fn import_file(
+    config: &crate::config::Config,
+    text: &str,
+) -> anyhow::Result<(usize, Vec<Rejected>)> {
+    let reports = crate::reports::Reports::load(&config.reports)?;
+    let country = config
+        .inbound
+        .default_country
+        .parse()
+        .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?;
+    let checks = Checks {
+        country,
+        vocabulary: &reports.vocabulary,
+        gazetteer: &reports.gazetteer,
+    };
+    let (contacts, rejected) = read_csv(text, &checks);
+    let mut conn = crate::store::migrate(&config.storage)?;
+    let tx = conn.transaction()?;
+    let now = crate::clock::now_ms();
+    for contact in &contacts {
+        crate::store::contacts::upsert(&tx, contact, now)?;
+    }
+    tx.commit()?;
+    Ok((contacts.len(), rejected))
+}

@@ -69,5 +69,7 @@ pub mod store;
 pub mod metrics;
 /// Logging.
 pub mod telemetry;
+/// `vigie serve --demo`: demo contacts and what to try.
+pub mod demo;
 /// Time as stored.
 pub mod clock;

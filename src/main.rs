@@ -25,10 +25,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the gateway.
+    /// Run the gateway (`--demo`: with `config/demo.toml` and demo contacts).
     Serve {
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
+        /// `config/vigie.toml`, or `config/demo.toml` with `--demo`.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Demo monitors, responders and a zone, for a first look (loopback only).
+        #[arg(long)]
+        demo: bool,
         /// Listen here instead of `server.listen` (`127.0.0.1:0` picks a free port).
         #[arg(long)]
         listen: Option<SocketAddr>,
@@ -146,7 +150,18 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { config, listen } => serve(&config, listen),
+        Command::Serve {
+            config,
+            listen,
+            demo,
+        } => {
+            let default = if demo {
+                "config/demo.toml"
+            } else {
+                "config/vigie.toml"
+            };
+            serve(&config.unwrap_or_else(|| default.into()), listen, demo)
+        }
         Command::Check { config } => {
             let config = Config::load(&config)?;
             vigie::provider::Channels::from_config(&config)?;
@@ -251,28 +266,10 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
 /// `vigie import contacts FILE.csv`: one transaction for the good rows.
 fn import_contacts(path: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
-    let reports = Reports::load(&config.reports)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let country = config
-        .inbound
-        .default_country
-        .parse()
-        .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?;
-    let checks = vigie::contacts::Checks {
-        country,
-        vocabulary: &reports.vocabulary,
-        gazetteer: &reports.gazetteer,
-    };
-    let (contacts, rejected) = vigie::contacts::read_csv(&text, &checks);
-    let mut conn = vigie::store::migrate(&config.storage)?;
-    let tx = conn.transaction()?;
-    let now = vigie::clock::now_ms();
-    for contact in &contacts {
-        vigie::store::contacts::upsert(&tx, contact, now)?;
-    }
-    tx.commit()?;
-    println!("imported {} contact(s)", contacts.len());
+    let (imported, rejected) = vigie::contacts::import_file(&config, &text)?;
+    println!("imported {imported} contact(s)");
     for row in &rejected {
         println!("line {}: {}", row.line, row.reason);
     }
@@ -329,11 +326,14 @@ fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(path: &std::path::Path, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+fn serve(path: &std::path::Path, listen: Option<SocketAddr>, demo: bool) -> anyhow::Result<()> {
     let mut config = Config::load(path)?;
     if let Some(listen) = listen {
         config.server.listen = listen;
         config.validate()?;
+    }
+    if demo {
+        eprintln!("{}", vigie::demo::prepare(&config)?);
     }
     let _log_guard = vigie::telemetry::init(&config.log)?;
     // A panic's message may quote the data it choked on (a reporter's text): the log says

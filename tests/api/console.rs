@@ -636,3 +636,44 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
         "the session goes on"
     );
 }
+
+/// `vigie serve --demo`: the demo contacts are there, the newcomer is told what to try,
+/// and one SMS alerts the zone's responders.
+#[tokio::test]
+async fn the_demo_shows_the_whole_loop() {
+    use crate::process::{start_logged_process_with, wait_for_line};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("demo.toml");
+    let text = std::fs::read_to_string("config/demo.toml").unwrap();
+    let db = dir.path().join("demo.db");
+    let text = text
+        .replace("path = \"demo.db\"", &format!("path = {db:?}"))
+        .replace("127.0.0.1:8080", "127.0.0.1:0");
+    std::fs::write(&config, text).unwrap();
+    let (_child, addr, log) = start_logged_process_with(&config, &["--demo"]).await;
+    wait_for_line(&log, "log in with the token `demo`").await;
+    let client = reqwest::Client::new();
+    let sms = client
+        .post(format!("http://{addr}/webhooks/sim/sms"))
+        .form(&[("from", "76000001"), ("text", "ATT Koro 3 morts")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sms.status(), 200);
+    let outbox = format!("http://{addr}/sim/outbox?to=70000001");
+    for _ in 0..300 {
+        let body = client
+            .get(&outbox)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if body.contains("ALERTE 1") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("responder 70000001 was not alerted within 30 s");
+}

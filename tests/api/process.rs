@@ -55,16 +55,25 @@ pub async fn wait_for_line(log: &Log, needle: &str) {
 
 /// The same, keeping what it logs (at `info`).
 pub async fn start_logged_process(config: &Path) -> (Child, SocketAddr, Log) {
-    let started = tokio::time::timeout(std::time::Duration::from_secs(60), spawn_process(config));
+    start_logged_process_with(config, &[]).await
+}
+
+/// The same, with more arguments to `serve` (`--demo`).
+pub async fn start_logged_process_with(config: &Path, args: &[&str]) -> (Child, SocketAddr, Log) {
+    let started = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        spawn_process(config, args),
+    );
     started
         .await
         .expect("vigie did not start listening within 60 s")
 }
 
-async fn spawn_process(config: &Path) -> (Child, SocketAddr, Log) {
+async fn spawn_process(config: &Path, args: &[&str]) -> (Child, SocketAddr, Log) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["serve", "--config"])
         .arg(config)
+        .args(args)
         .env("RUST_LOG", "info")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
