@@ -677,3 +677,54 @@ async fn the_demo_shows_the_whole_loop() {
     }
     panic!("responder 70000001 was not alerted within 30 s");
 }
+
+#[tokio::test]
+async fn an_admin_makes_a_token_shown_once_and_revokes_it_from_the_console() {
+    let app = with_an_incident().await;
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let refused = app
+        .submit(
+            &session,
+            "/console/tokens",
+            &[
+                ("_csrf", &session.csrf),
+                ("role", "viewer"),
+                ("zones", "Atlantis"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let made = app
+        .submit(
+            &session,
+            "/console/tokens",
+            &[
+                ("_csrf", &session.csrf),
+                ("role", "viewer"),
+                ("zones", "Koro"),
+                ("name", "partner"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let start = made.body.find("<code>").unwrap() + 6;
+    let token = &made.body[start..start + 67];
+    assert!(token.starts_with("vt_"), "{token}");
+    let listed = app.page(&session, "/console/tokens").await;
+    assert!(!listed.body.contains(token), "shown once");
+    let (_, theirs) = app.login(token).await;
+    let theirs = theirs.unwrap();
+
+    let revoked = app
+        .submit(
+            &session,
+            "/console/tokens/1/revoke",
+            &[("_csrf", &session.csrf)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    let page = app.page(&theirs, "/console/incidents").await;
+    assert_eq!((page.status, location(&page)), (303, "/console/login"));
+    assert_eq!(app.count("audit_log WHERE action = 'token.revoke'"), 1);
+}

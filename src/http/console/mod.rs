@@ -10,6 +10,7 @@ mod live;
 mod pages;
 mod session;
 mod simulator;
+mod tokens;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -127,6 +128,8 @@ pub(super) fn routes() -> Router<AppState> {
             get(simulator::page).post(simulator::send),
         )
         .route("/console/simulator/inbox", get(simulator::inbox_rows))
+        .route("/console/tokens", get(tokens::page).post(tokens::create))
+        .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route("/console/assets/{hash}/{*path}", get(assets::asset))
 }
 
