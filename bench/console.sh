@@ -74,19 +74,29 @@ base="http://$ADDR"
 curl -s -o /dev/null -c "$work/jar" -d token=bench "$base/console/login"
 cookie="vigie_session=$(awk '/vigie_session/ {print $7}' "$work/jar")"
 
-echo "== bytes on the wire (gzip)"
+echo "== bytes on the wire (gzip; bodies and headers)"
+# wire PATH [HEADER...]: the bytes one request brings back, headers included.
+wire() {
+  local path=$1; shift
+  local args=()
+  for h in "$@"; do args+=(-H "$h"); done
+  curl -s -o /dev/null -w '%{size_download} %{size_header}' -H 'Accept-Encoding: gzip' \
+    -H "Cookie: $cookie" "${args[@]}" "$base$path" | awk '{print $1 + $2}'
+}
 page=$(curl -s --compressed -H "Cookie: $cookie" "$base/console/incidents")
-html=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -H "Cookie: $cookie" "$base/console/incidents")
+html=$(wire /console/incidents)
 assets=0
 for path in $(grep -o '/console/assets/[^"]*' <<<"$page" | sed 's|&#x2f;|/|g' | sort -u); do
-  n=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' "$base$path")
-  assets=$((assets + n))
+  assets=$((assets + $(wire "$path")))
 done
 points_path=$(grep -o 'data-points="[^"]*"' <<<"$page" | sed 's/data-points="//; s/"$//; s/&amp;/\&/g; s|&#x2f;|/|g')
-points=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -H "Cookie: $cookie" "$base$points_path")
-basemap=$(curl -s -o /dev/null -w '%{size_download}' -H 'Accept-Encoding: gzip' -H "Cookie: $cookie" "$base/console/map/basemap.geojson")
-echo "page $html, assets $assets, basemap $basemap, map points $points (bytes)"
-echo "first visit: $((html + assets + basemap + points)) bytes; repeat visit: $((html + points)) bytes"
+points=$(wire "$points_path")
+basemap=$(wire /console/map/basemap.geojson)
+etag=$(curl -s -D - -o /dev/null -H "Cookie: $cookie" "$base$points_path" | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+points_again=$(wire "$points_path" "If-None-Match: $etag")
+echo "page $html, assets $assets, basemap $basemap, map points $points (again, unchanged: $points_again)"
+# A repeat visit: assets (immutable) and the basemap (a day) come from the browser's cache.
+echo "first visit: $((html + assets + basemap + points)) bytes; repeat visit: $((html + points_again)) bytes"
 
 echo "== render time with $INCIDENTS incidents (wrk, 4 connections, $DURATION)"
 for path in /console/incidents /console/incidents/rows; do

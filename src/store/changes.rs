@@ -37,7 +37,8 @@ pub fn last(conn: &Connection) -> Result<i64, StoreError> {
 pub fn prune(conn: &Connection, keep_ms: i64) -> Result<usize, StoreError> {
     Ok(conn
         .prepare_cached(
-            "DELETE FROM changes WHERE at < CAST(unixepoch('subsec') * 1000 AS INTEGER) - ?1",
+            "DELETE FROM changes
+             WHERE at < CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ?1",
         )?
         .execute([keep_ms])?)
 }

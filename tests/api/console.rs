@@ -728,3 +728,34 @@ async fn an_admin_makes_a_token_shown_once_and_revokes_it_from_the_console() {
     assert_eq!((page.status, location(&page)), (303, "/console/login"));
     assert_eq!(app.count("audit_log WHERE action = 'token.revoke'"), 1);
 }
+
+#[tokio::test]
+async fn the_maps_points_are_a_304_until_something_changes() {
+    let app = with_an_incident().await;
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let path = "/console/map/incidents.geojson?zone=&category=&status=&review=&window=";
+    let first = app.page(&session, path).await;
+    assert!(first.body.contains("\"id\":1"), "{}", first.body);
+    let tag = first.headers[header::ETAG].to_str().unwrap().to_owned();
+    let again = app
+        .browser()
+        .get(app.url(path))
+        .header(header::COOKIE, &session.cookie)
+        .header(header::IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    app.sms("76123456", "ENL Douentza 2 enleves", "p1").await;
+    app.wait_for_rows("incidents WHERE id = 2").await;
+    let changed = app
+        .browser()
+        .get(app.url(path))
+        .header(header::COOKIE, &session.cookie)
+        .header(header::IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200, "a new incident: the points again");
+}

@@ -17,7 +17,8 @@ CREATE TABLE changes (
     id       INTEGER PRIMARY KEY AUTOINCREMENT,
     kind     TEXT    NOT NULL,                   -- incident | broadcast
     subject  INTEGER NOT NULL,
-    at       INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER))
+    -- Unix ms by the database's clock (julianday: every SQLite version has it).
+    at       INTEGER NOT NULL DEFAULT (CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))
 );
 CREATE INDEX changes_at ON changes (at);
 
