@@ -43,10 +43,23 @@ pub(super) async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let (limit, before) = page(&query)?;
+    let (shown, next) = listing(&state, "", limit, before).await?;
+    Ok(Json(json!({ "contacts": shown, "next_before": next })))
+}
+
+/// Contacts whose name or number contains `words`, newest first, each with its last
+/// report and check-in; and the id to go on below.
+pub(super) async fn listing(
+    state: &AppState,
+    words: &str,
+    limit: u32,
+    before: Option<i64>,
+) -> Result<(Vec<Value>, Option<i64>), ApiError> {
+    let words = words.to_owned();
     let contacts = state
         .store
         .read(move |c| {
-            let contacts = queries::list(c, limit, before)?;
+            let contacts = queries::search(c, &words, limit, before)?;
             let with_activity = contacts.into_iter().map(|contact| {
                 let activity = checkins::activity(c, contact.id)?;
                 Ok((contact, activity))
@@ -59,7 +72,7 @@ pub(super) async fn list(
         .into_iter()
         .map(|(c, a)| with_activity(&c, &a))
         .collect();
-    Ok(Json(json!({ "contacts": shown, "next_before": next })))
+    Ok((shown, next))
 }
 
 /// A contact as listed: its fields, its last report and its last check-in (`RAS`).
@@ -89,7 +102,17 @@ pub(super) async fn create(
     Admin(caller): Admin,
     Json(input): Json<ContactInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let contact = checked(&state, |checks| check(input, checks))
+    let saved = add(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "contact": saved }))))
+}
+
+/// A new contact, checked, stored and audited; 409 if the number is known.
+pub(super) async fn add(
+    state: &AppState,
+    caller: &Caller,
+    input: ContactInput,
+) -> Result<Contact, ApiError> {
+    let contact = checked(state, |checks| check(input, checks))
         .await?
         .map_err(ApiError::BadRequest)?;
     let phone = contact.phone.clone();
@@ -103,8 +126,7 @@ pub(super) async fn create(
             "a contact with this number exists; PATCH it".into(),
         ));
     }
-    let saved = save(&state, contact, (&caller, "contact.create")).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "contact": saved }))))
+    save(state, contact, (caller, "contact.create")).await
 }
 
 /// `PATCH /api/contacts/{id}` (JSON, any fields): the contact as changed.
@@ -114,13 +136,24 @@ pub(super) async fn update(
     Path(id): Path<i64>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    let saved = change(&state, &caller, id, &patch).await?;
+    Ok(Json(json!({ "contact": saved })))
+}
+
+/// Contact `id` with the fields of `patch` changed, checked, stored and audited.
+pub(super) async fn change(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    patch: &Value,
+) -> Result<Contact, ApiError> {
     let current = state
         .store
         .read(move |c| queries::by_id(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
-    let input: ContactInput = patched(&input_of(&current), &patch)?;
-    let contact = checked(&state, |checks| check(input, checks))
+    let input: ContactInput = patched(&input_of(&current), patch)?;
+    let contact = checked(state, |checks| check(input, checks))
         .await?
         .map_err(ApiError::BadRequest)?;
     if contact.phone != current.phone {
@@ -128,8 +161,7 @@ pub(super) async fn update(
             "phone: a contact's number does not change; create another".into(),
         ));
     }
-    let saved = save(&state, contact, (&caller, "contact.update")).await?;
-    Ok(Json(json!({ "contact": saved })))
+    save(state, contact, (caller, "contact.update")).await
 }
 
 /// `DELETE /api/contacts/{id}`: 204, or 404.
@@ -160,7 +192,17 @@ pub(super) async fn import(
     Admin(Caller { who, .. }): Admin,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
-    let (contacts, rejected) = checked(&state, move |checks| read_csv(&body, checks)).await?;
+    let (count, rejected) = import_csv(&state, who, body).await?;
+    Ok(Json(json!({ "imported": count, "rejected": rejected })))
+}
+
+/// A contacts CSV: the good rows stored together and audited, each bad row with why.
+pub(super) async fn import_csv(
+    state: &AppState,
+    who: String,
+    body: String,
+) -> Result<(usize, Vec<crate::contacts::Rejected>), ApiError> {
+    let (contacts, rejected) = checked(state, move |checks| read_csv(&body, checks)).await?;
     let count = contacts.len();
     let now = state.store.now_ms();
     state
@@ -173,7 +215,7 @@ pub(super) async fn import(
             audit::append(c, &who, "contact.import", "contacts", &detail, now)
         })
         .await?;
-    Ok(Json(json!({ "imported": count, "rejected": rejected })))
+    Ok((count, rejected))
 }
 
 /// Stores the contact and its audit entry (roles and zones; never the number) together.

@@ -79,9 +79,26 @@ pub fn list(
     limit: u32,
     before: Option<i64>,
 ) -> Result<Vec<Contact>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM contacts WHERE id < ?1 ORDER BY id DESC LIMIT ?2");
+    search(conn, "", limit, before)
+}
+
+/// Newest first, those whose name or number contains `words` (any case).
+pub fn search(
+    conn: &Connection,
+    words: &str,
+    limit: u32,
+    before: Option<i64>,
+) -> Result<Vec<Contact>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contacts WHERE id < ?1
+           AND (?3 = '' OR instr(lower(name), lower(?3)) > 0 OR instr(phone, ?3) > 0)
+         ORDER BY id DESC LIMIT ?2"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], from_row)?;
+    let rows = stmt.query_map(
+        params![before.unwrap_or(i64::MAX), limit, words.trim()],
+        from_row,
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -759,3 +759,79 @@ async fn the_maps_points_are_a_304_until_something_changes() {
         .unwrap();
     assert_eq!(changed.status(), 200, "a new incident: the points again");
 }
+
+#[tokio::test]
+async fn contacts_are_searched_added_edited_and_imported_by_admins_only() {
+    let app = with_an_incident().await;
+    let koro = app.token(Role::Coordinator, &[]);
+    let (_, session) = app.login(&koro).await;
+    let page = app.page(&session.unwrap(), "/console/contacts").await;
+    assert_eq!(page.status, 403, "numbers are an admin's");
+
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let added = app
+        .submit(
+            &session,
+            "/console/contacts",
+            &[
+                ("_csrf", &session.csrf),
+                ("phone", "76555001"),
+                ("name", "Fatoumata"),
+                ("roles", "monitor"),
+                ("home", "Bankass"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let found = app.page(&session, "/console/contacts?q=fatou").await;
+    assert!(found.body.contains("+22376555001"), "{}", found.body);
+    assert!(
+        !found.body.contains(RESPONDER),
+        "the search keeps to its words"
+    );
+    let id: i64 = app.one("SELECT id FROM contacts WHERE phone = '+22376555001'");
+
+    let edited = app
+        .submit(
+            &session,
+            &format!("/console/contacts/{id}"),
+            &[
+                ("_csrf", &session.csrf),
+                ("name", "Fatoumata D."),
+                ("roles", "monitor, responder"),
+                ("zones", "Bankass"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    assert_eq!(
+        app.one::<String>(&format!("SELECT roles FROM contacts WHERE id = {id}")),
+        "monitor;responder"
+    );
+    assert_eq!(
+        app.one::<i64>(&format!("SELECT active FROM contacts WHERE id = {id}")),
+        0,
+        "unchecked: inactive"
+    );
+
+    let csv = "phone,name,roles,language,home,zones,discreet\n76555002,Ali,monitor,fr,Koro,,false\nnot-a-number,Bad,monitor,,,,false\n";
+    let imported = app
+        .submit(
+            &session,
+            "/console/contacts/import",
+            &[("_csrf", &session.csrf), ("csv", csv)],
+        )
+        .await;
+    assert_eq!(imported.status, 200);
+    assert!(
+        imported.body.contains("1 contact(s) importé(s)"),
+        "{}",
+        imported.body
+    );
+    assert!(
+        imported.body.contains("ligne 3"),
+        "the bad line named: {}",
+        imported.body
+    );
+}

@@ -6,6 +6,7 @@
 mod assets;
 mod board;
 mod broadcasts;
+mod contacts;
 mod live;
 mod pages;
 mod session;
@@ -129,6 +130,15 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/console/simulator/inbox", get(simulator::inbox_rows))
         .route("/console/tokens", get(tokens::page).post(tokens::create))
+        .route(
+            "/console/contacts",
+            get(contacts::page).post(contacts::create),
+        )
+        .route("/console/contacts/import", post(contacts::import))
+        .route(
+            "/console/contacts/{id}",
+            get(contacts::edit).post(contacts::update),
+        )
         .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route("/console/assets/{hash}/{*path}", get(assets::asset))
 }
