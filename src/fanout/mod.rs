@@ -30,7 +30,7 @@ use crate::text::fold;
 pub use answer::{Answered, Asker};
 use policy::{Cause, Said, Update, UpdateRules};
 pub use zones::names::{NamingError, ZoneNames};
-pub use zones::{Whereabouts, ZoneError, ZoneMatch, Zones};
+pub use zones::{Whereabouts, ZoneError, ZoneMatch, ZoneRule, Zones};
 
 /// The fan-out stage.
 #[derive(Debug)]
@@ -116,6 +116,11 @@ impl Fanout {
             .into_iter()
             .flat_map(|z| z.keys)
             .collect()
+    }
+
+    /// The rules of a zone that sets none (`[alerts]`'s).
+    pub fn defaults(&self) -> ZoneRule {
+        self.zones().defaults().clone()
     }
 
     /// What zone names mean with the zones in use now.

@@ -20,13 +20,20 @@ pub(super) async fn list(
     State(state): State<AppState>,
     Viewer(caller): Viewer,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "zones": visible(&state, &caller).await? })))
+}
+
+/// The zones the caller may see, as they may see them.
+pub(super) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<ZoneDefinition>, ApiError> {
     let zones = state.store.read(queries::all).await?;
-    let shown: Vec<ZoneDefinition> = zones
+    Ok(zones
         .into_iter()
         .filter(|z| caller.covers(std::iter::once(fold(&z.code))))
-        .map(|z| as_seen(z, &caller))
-        .collect();
-    Ok(Json(json!({ "zones": shown })))
+        .map(|z| as_seen(z, caller))
+        .collect())
 }
 
 /// `GET /api/zones/{code}` (any token)
@@ -86,16 +93,29 @@ pub(super) async fn update(
     Path(code): Path<String>,
     Json(patch): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({ "zone": change(&state, &caller, &code, &patch).await? }),
+    ))
+}
+
+/// Zone `code` with the fields of `patch` changed, checked with every other zone, stored,
+/// audited and used by fan-out at once.
+pub(super) async fn change(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    patch: &Value,
+) -> Result<ZoneDefinition, ApiError> {
     let _one_at_a_time = state.intake.fanout().changing_zones().await;
-    let zone = current(&state, &code).await?;
-    let changed: ZoneDefinition = patched(&zone, &patch)?;
+    let zone = current(state, code).await?;
+    let changed: ZoneDefinition = patched(&zone, patch)?;
     if fold(&changed.code) != fold(&zone.code) {
         return Err(ApiError::BadRequest(
             "code: a zone's code does not change; create another".into(),
         ));
     }
-    save(&state, Change::Put(Box::new(changed.clone())), &caller).await?;
-    Ok(Json(json!({ "zone": changed })))
+    save(state, Change::Put(Box::new(changed.clone())), caller).await?;
+    Ok(changed)
 }
 
 /// `DELETE /api/zones/{code}`: 204, or 404.

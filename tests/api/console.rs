@@ -835,3 +835,50 @@ async fn contacts_are_searched_added_edited_and_imported_by_admins_only() {
         imported.body
     );
 }
+
+#[tokio::test]
+async fn zones_are_listed_with_their_rules_and_an_admin_changes_them() {
+    let zone = "[[zones]]\ncode = \"koro-z\"\nunits = [\"Koro\"]\n";
+    let app = crate::helpers::spawn_gateway(
+        &format!("{zone}\n{}", crate::helpers::channels()),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let viewer = app.token(Role::Viewer, &[]);
+    let (_, session) = app.login(&viewer).await;
+    let page = app.page(&session.unwrap(), "/console/zones").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("koro-z") && !page.body.contains("class=\"rules\""),
+        "read only"
+    );
+
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    let bad = app
+        .submit(
+            &session,
+            "/console/zones/koro-z",
+            &[("_csrf", &session.csrf), ("sources", "deux")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let saved = app
+        .submit(
+            &session,
+            "/console/zones/koro-z",
+            &[
+                ("_csrf", &session.csrf),
+                ("sources", "1"),
+                ("deadline_mins", "10"),
+            ],
+        )
+        .await;
+    assert_eq!((saved.status, location(&saved)), (303, "/console/zones"));
+    let stored: String = app.one("SELECT definition FROM zones");
+    assert!(
+        stored.contains("\"sources\":1") && stored.contains("\"deadline_mins\":10"),
+        "{stored}"
+    );
+    assert_eq!(app.count("audit_log WHERE action LIKE 'zone.%'"), 1);
+}

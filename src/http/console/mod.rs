@@ -12,6 +12,7 @@ mod pages;
 mod session;
 mod simulator;
 mod tokens;
+mod zones;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -135,6 +136,8 @@ pub(super) fn routes() -> Router<AppState> {
             get(contacts::page).post(contacts::create),
         )
         .route("/console/contacts/import", post(contacts::import))
+        .route("/console/zones", get(zones::page))
+        .route("/console/zones/{code}", post(zones::update))
         .route(
             "/console/contacts/{id}",
             get(contacts::edit).post(contacts::update),

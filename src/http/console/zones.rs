@@ -1,0 +1,84 @@
+//! Zones: each defined zone with what it is made of and the rules it alerts by; an admin
+//! changes the rules here, through the API's own change (checked with every other zone,
+//! audited, used by fan-out at once).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Redirect;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::session::{csrf_of, require_csrf};
+use super::{Html, console, language_of, render, status_strip};
+use crate::access::Role;
+use crate::http::auth::{Admin, Viewer};
+use crate::http::zones::{change, visible};
+use crate::http::{ApiError, AppState};
+
+/// `GET /console/zones`
+pub(super) async fn page(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+    headers: HeaderMap,
+) -> Result<Html, ApiError> {
+    let console = console(&state)?;
+    let zones = visible(&state, &caller).await?;
+    let defaults = state.intake.fanout().defaults();
+    let values = json!({
+        "page": "zones",
+        "who": caller.who, "role": caller.role.as_str(),
+        "csrf": csrf_of(&state, &headers).await?,
+        "status": status_strip(&state).await?,
+        "edits": caller.role == Role::Admin,
+        "zones": zones,
+        "defaults": {
+            "severity_threshold": defaults.severity_threshold,
+            "sources": defaults.sources,
+            "deadline_mins": defaults.deadline_ms / 60_000,
+        },
+    });
+    render(console, "zones.html", language_of(&headers), &values)
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Rules {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    severity_threshold: String,
+    #[serde(default)]
+    sources: String,
+    #[serde(default)]
+    deadline_mins: String,
+    #[serde(default)]
+    verify_low_severity: Option<String>,
+}
+
+/// `POST /console/zones/{code}`: the zone's rules as the form says (empty: `[alerts]`'s).
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Form(form): Form<Rules>,
+) -> Result<Redirect, ApiError> {
+    require_csrf(&state, &headers, &form.csrf).await?;
+    let number = |field: &str, text: &str| -> Result<Option<u64>, ApiError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse()
+            .map(Some)
+            .map_err(|_| ApiError::Invalid(format!("{field}: `{text}` is not a number")))
+    };
+    let patch = json!({
+        "severity_threshold": number("severity_threshold", &form.severity_threshold)?,
+        "sources": number("sources", &form.sources)?,
+        "deadline_mins": number("deadline_mins", &form.deadline_mins)?,
+        "verify_low_severity": form.verify_low_severity.is_some(),
+    });
+    change(&state, &caller, &code, &patch).await?;
+    Ok(Redirect::to("/console/zones"))
+}
