@@ -29,12 +29,12 @@ use crate::text::fold;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CorrectionInput {
-    category: Option<String>,
+    pub category: Option<String>,
     /// A gazetteer id or a name that resolves to one place.
-    place: Option<String>,
+    pub place: Option<String>,
     /// Every count as it should read: a number or `"several"`; a count left out is unknown.
-    counts: Option<Map<String, Value>>,
-    note: Option<String>,
+    pub counts: Option<Map<String, Value>>,
+    pub note: Option<String>,
 }
 
 /// `PATCH /api/incidents/{id}`: the incident's corrected category, place and counts.
@@ -44,6 +44,18 @@ pub(super) async fn correct(
     Path(id): Path<i64>,
     Json(input): Json<CorrectionInput>,
 ) -> Result<Json<Value>, ApiError> {
+    let after = corrected(&state, caller, id, input).await?;
+    Ok(Json(json!({ "incident": id, "corrected": after })))
+}
+
+/// A coordinator's correction of incident `id`, checked, stored, audited; what the
+/// incident says after it.
+pub(super) async fn corrected(
+    state: &AppState,
+    caller: Caller,
+    id: i64,
+    input: CorrectionInput,
+) -> Result<Value, ApiError> {
     let reports = state.intake.reports();
     let correction = Correction {
         category: input.category.as_deref().map(category).transpose()?,
@@ -74,7 +86,7 @@ pub(super) async fn correct(
     for channel in channels {
         state.outbound.wake(&channel);
     }
-    Ok(Json(json!({ "incident": id, "corrected": after })))
+    Ok(after)
 }
 
 /// A correction as asked for, checked.

@@ -229,6 +229,16 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
     })
     .await;
     screenshot(&client, "console-simulator").await;
+
+    // On a phone's 360 px screen the list stays usable: nothing wider than the screen.
+    client.set_window_size(360, 740).await.unwrap();
+    client.goto(&app.url("/console/incidents")).await.unwrap();
+    let width = client
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    screenshot(&client, "console-phone").await;
+    assert!(width.as_u64().unwrap_or(0) <= 360, "page {width} px wide");
     client.close().await.unwrap();
 }
 

@@ -882,3 +882,38 @@ async fn zones_are_listed_with_their_rules_and_an_admin_changes_them() {
     );
     assert_eq!(app.count("audit_log WHERE action LIKE 'zone.%'"), 1);
 }
+
+#[tokio::test]
+async fn a_coordinator_corrects_an_incident_from_its_page() {
+    let app = with_an_incident().await;
+    let koro = app.token(Role::Coordinator, &["Koro"]);
+    let (_, session) = app.login(&koro).await;
+    let session = session.unwrap();
+    let page = app.page(&session, "/console/incidents/1").await;
+    assert!(
+        page.body.contains("/console/incidents/1/correct"),
+        "{}",
+        page.body
+    );
+    let done = app
+        .submit(
+            &session,
+            "/console/incidents/1/correct",
+            &[
+                ("_csrf", &session.csrf),
+                ("category", "ENL"),
+                ("abducted", "4"),
+                ("note", "appel du maire"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (done.status, location(&done)),
+        (303, "/console/incidents/1")
+    );
+    assert_eq!(
+        app.one::<String>("SELECT category FROM incidents WHERE id = 1"),
+        "ENL"
+    );
+    assert_eq!(app.count("audit_log WHERE action = 'incident.correct'"), 1);
+}

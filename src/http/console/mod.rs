@@ -118,6 +118,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/console/incidents/rows", get(pages::rows))
         .route("/console/incidents/{id}", get(pages::incident))
         .route("/console/incidents/{id}/review", post(pages::review))
+        .route("/console/incidents/{id}/correct", post(pages::correct))
         .route(
             "/console/incidents/{id}/cap",
             get(crate::http::cap::incident),

@@ -17,6 +17,7 @@ use super::session::{csrf_of, require_csrf};
 use super::{Html, console, language_of, render, status_strip};
 use crate::access::{Caller, Role};
 use crate::http::auth::{Coordinator, Viewer};
+use crate::http::corrections::{CorrectionInput, corrected};
 use crate::http::exports::as_seen;
 use crate::http::incidents::{detail, incident_json, select};
 use crate::http::{ApiError, AppState, review};
@@ -244,6 +245,7 @@ pub(super) async fn incident(
         "page": "incident",
         "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
         "reviews": caller.role >= Role::Coordinator,
+        "categories": Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>(),
         "status": status_strip(&state).await?,
         "incident": incident,
         "timeline": timeline(&incident),
@@ -299,4 +301,60 @@ fn local(ms: i64, zone: chrono_tz::Tz) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)
         .map(|t| t.with_timezone(&zone).format("%d/%m %H:%M").to_string())
         .unwrap_or_default()
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct CorrectionForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    killed: String,
+    #[serde(default)]
+    injured: String,
+    #[serde(default)]
+    abducted: String,
+    #[serde(default)]
+    displaced: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /console/incidents/{id}/correct`: the API's correction (an empty field changes
+/// nothing; counts, when one is given, are the whole tally), then back to the incident.
+pub(super) async fn correct(
+    State(state): State<AppState>,
+    Coordinator(caller): Coordinator,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<CorrectionForm>,
+) -> Result<Redirect, ApiError> {
+    require_csrf(&state, &headers, &form.csrf).await?;
+    let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let counts: serde_json::Map<String, Value> = [
+        ("killed", &form.killed),
+        ("injured", &form.injured),
+        ("abducted", &form.abducted),
+        ("displaced", &form.displaced),
+    ]
+    .into_iter()
+    .filter_map(|(field, text)| {
+        let text = given(text)?;
+        Some((
+            field.to_owned(),
+            text.parse::<u64>().map_or(json!(text), |n| json!(n)),
+        ))
+    })
+    .collect();
+    let input = CorrectionInput {
+        category: given(&form.category),
+        place: given(&form.place),
+        counts: (!counts.is_empty()).then_some(counts),
+        note: given(&form.note),
+    };
+    corrected(&state, caller, id, input).await?;
+    Ok(Redirect::to(&format!("/console/incidents/{id}")))
 }
