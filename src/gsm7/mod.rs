@@ -75,6 +75,16 @@ pub enum Encoding {
     Ucs2,
 }
 
+impl Encoding {
+    /// As people write it: `GSM-7`, `UCS-2`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Gsm7 => "GSM-7",
+            Self::Ucs2 => "UCS-2",
+        }
+    }
+}
+
 /// The encoding, length in units (septets for GSM-7 with extension chars
 /// counting 2, UTF-16 code units for UCS-2) and segment count of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

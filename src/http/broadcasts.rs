@@ -117,7 +117,7 @@ pub(super) async fn preview(
     Ok(json!({
         "text": texts.default,
         "segments": sms.segments,
-        "encoding": match sms.encoding { crate::gsm7::Encoding::Gsm7 => "GSM-7", crate::gsm7::Encoding::Ucs2 => "UCS-2" },
+        "encoding": sms.encoding.label(),
         "recipients": recipients,
     }))
 }

@@ -67,17 +67,7 @@ pub(super) async fn ussd(
         let req = webhook_request(request).await?;
         let channel = admit(&state, &channel, &req, WebhookRoute::Ussd)?;
         let step = provider::parse_ussd(channel.kind, &req)?;
-        let phone = state
-            .outbound
-            .address(&step.phone)
-            .map_err(|e| ApiError::BadRequest(format!("phoneNumber: {e}")))?;
-        let (screen, filed) = state
-            .ussd
-            .answer(&channel.id, &step, phone.as_str())
-            .await?;
-        if filed {
-            state.intake.notify();
-        }
+        let screen = answer_ussd(&state, &channel.id, &step).await?;
         Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             screen,
@@ -255,16 +245,22 @@ pub(super) async fn simulate(
         return Ok(None);
     }
     let step = provider::parse_ussd(channel.kind, &req)?;
+    Ok(Some(answer_ussd(state, &channel.id, &step).await?))
+}
+
+/// The screen answering a USSD step, committed; a report the step filed is read at once.
+async fn answer_ussd(
+    state: &AppState,
+    channel: &str,
+    step: &provider::UssdStep,
+) -> Result<String, ApiError> {
     let phone = state
         .outbound
         .address(&step.phone)
-        .map_err(|e| ApiError::BadRequest(format!("phone: {e}")))?;
-    let (screen, filed) = state
-        .ussd
-        .answer(&channel.id, &step, phone.as_str())
-        .await?;
+        .map_err(|e| ApiError::BadRequest(format!("phoneNumber: {e}")))?;
+    let (screen, filed) = state.ussd.answer(channel, step, phone.as_str()).await?;
     if filed {
         state.intake.notify();
     }
-    Ok(Some(screen))
+    Ok(screen)
 }

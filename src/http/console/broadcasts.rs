@@ -90,10 +90,7 @@ pub(super) async fn count(
     let sms = state.outbound.measure(&text);
     let values = json!({
         "segments": sms.segments, "units": sms.units,
-        "encoding": match sms.encoding {
-            crate::gsm7::Encoding::Gsm7 => "GSM-7",
-            crate::gsm7::Encoding::Ucs2 => "UCS-2",
-        },
+        "encoding": sms.encoding.label(),
     });
     render(
         console,
