@@ -315,6 +315,8 @@ mod tests {
             review_note: String::new(),
             reviewed_at: (review != "new").then_some(5_000),
             escalate_at: None,
+            counts_low: serde_json::Value::Null,
+            counts_high: serde_json::Value::Null,
         }
     }
 

@@ -214,9 +214,32 @@ pub(super) fn incident_json(i: &IncidentView) -> Value {
         "escalation_level": i.escalation,
         "review": i.review,
         "review_note": i.review_note,
+        "counts_range": counts_range(i),
+        "reviewed_at": i.reviewed_at.and_then(to_rfc3339),
         "created_at": to_rfc3339(i.created_at),
         "updated_at": to_rfc3339(i.updated_at),
     })
+}
+
+/// Each count the reports disagree on, as `low–high` (`3–5`): the fused count is the
+/// highest, and a coordinator should see that another said less.
+fn counts_range(i: &IncidentView) -> Value {
+    let (Some(low), Some(high)) = (i.counts_low.as_object(), i.counts_high.as_object()) else {
+        return json!({});
+    };
+    let ranges: serde_json::Map<String, Value> = high
+        .iter()
+        .filter_map(|(field, high)| {
+            let low = low.get(field)?;
+            (low != high && !low.is_null() && !high.is_null()).then(|| {
+                (
+                    field.clone(),
+                    json!(format!("{low}–{high}").replace('"', "")),
+                )
+            })
+        })
+        .collect();
+    Value::Object(ranges)
 }
 
 pub(super) fn whereabouts(i: &IncidentView) -> Whereabouts {

@@ -49,6 +49,9 @@ pub struct IncidentView {
     pub reviewed_at: Option<i64>,
     /// When an unanswered alert escalates next.
     pub escalate_at: Option<i64>,
+    /// The lowest and highest each count was reported (the fused count is the highest).
+    pub counts_low: Value,
+    pub counts_high: Value,
 }
 
 const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.lat, i.lon,
@@ -57,7 +60,7 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
         ORDER BY precision DESC, id LIMIT 1), ''),
     i.precision, i.sources, i.severity, i.counts, i.version, i.first_alert_at, i.acked_at,
     i.escalation, i.created_at, i.updated_at, i.review, i.review_note, i.reviewed_at,
-    i.escalate_at";
+    i.escalate_at, i.counts_low, i.counts_high";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
     let chain: String = r.get(8)?;
@@ -86,7 +89,14 @@ fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
         review_note: r.get(20)?,
         reviewed_at: r.get(21)?,
         escalate_at: r.get(22)?,
+        counts_low: json_of(r.get(23)?),
+        counts_high: json_of(r.get(24)?),
     })
+}
+
+fn json_of(text: Option<String>) -> Value {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null)
 }
 
 /// Newest first.

@@ -247,6 +247,13 @@ async fn reports_of_one_attack_by_three_monitors_make_one_incident_with_three_so
         counts.contains("\"killed\":5"),
         "the highest count: {counts}"
     );
+    let (_, body) = app
+        .api(reqwest::Method::GET, "/api/incidents/1", None)
+        .await;
+    assert_eq!(
+        body["incident"]["counts_range"]["killed"], "3–5",
+        "the reports disagreed: {body}"
+    );
     for m in monitors {
         let replies = app.replies(m, 1).await;
         assert!(

@@ -269,6 +269,12 @@ fn timeline(incident: &Value) -> Vec<Value> {
     {
         events.push(json!({ "at": ack["at"], "what": "acknowledged", "to": ack["by"] }));
     }
+    if incident["reviewed_at"].is_string() {
+        events.push(json!({
+            "at": incident["reviewed_at"], "what": "review",
+            "review": incident["review"], "note": incident["review_note"],
+        }));
+    }
     events.sort_by(|a, b| a["at"].as_str().cmp(&b["at"].as_str()));
     events
 }

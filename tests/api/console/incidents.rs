@@ -111,6 +111,12 @@ async fn a_review_needs_the_forms_csrf_token_and_stays_in_the_tokens_zones() {
         app.one::<String>("SELECT review FROM incidents WHERE id = 1"),
         "verified"
     );
+    let page = app.page(&session, "/console/incidents/1").await;
+    assert!(
+        page.body.contains("vérifié : confirmé par le maire"),
+        "the review in the timeline: {}",
+        page.body
+    );
     assert_eq!(app.count("audit_log WHERE action = 'incident.verify'"), 1);
 }
 
