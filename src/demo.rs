@@ -2,7 +2,7 @@
 //! (`config/demo.toml`: a sim channel, a zone, one report enough to alert) gets the demo
 //! contacts (`data/demo_contacts.csv`), and the newcomer is told what to try.
 
-use crate::config::Config;
+use crate::config::{ChannelKind, Config};
 
 /// The demo's contacts, shipped with the binary's sources.
 const CONTACTS: &str = include_str!("../data/demo_contacts.csv");
@@ -11,6 +11,12 @@ const CONTACTS: &str = include_str!("../data/demo_contacts.csv");
 pub fn prepare(config: &Config) -> anyhow::Result<String> {
     if !config.server.listen.ip().is_loopback() {
         anyhow::bail!("--demo: the demo's admin token is public; listen on 127.0.0.1 only");
+    }
+    if config.channels.iter().any(|c| c.kind != ChannelKind::Sim) {
+        anyhow::bail!(
+            "--demo: the demo contacts would get real SMS; use it with sim channels only \
+             (config/demo.toml)"
+        );
     }
     let (imported, rejected) = crate::contacts::import_file(config, CONTACTS)?;
     if let Some(row) = rejected.first() {

@@ -36,6 +36,8 @@ pub use zones::{Whereabouts, ZoneError, ZoneMatch, ZoneRule, Zones};
 #[derive(Debug)]
 pub struct Fanout {
     zones: RwLock<Arc<Zones>>,
+    /// Grows each time the zones change (what a zone-limited caller may see changes too).
+    zones_version: std::sync::atomic::AtomicU64,
     /// Held while the zones are changed (read, checked, stored, swapped) through the API.
     changes: tokio::sync::Mutex<()>,
     reports: Arc<Reports>,
@@ -70,6 +72,7 @@ impl Fanout {
         let zones = Zones::compile(definitions, &reports.gazetteer, config)?;
         Ok(Self {
             zones: RwLock::new(Arc::new(zones)),
+            zones_version: std::sync::atomic::AtomicU64::new(0),
             changes: tokio::sync::Mutex::new(()),
             reports,
             updates: UpdateRules::from_config(config),
@@ -96,6 +99,14 @@ impl Fanout {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *current = Arc::new(zones);
+        self.zones_version
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many times the zones changed since start.
+    pub fn zones_version(&self) -> u64 {
+        self.zones_version
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -27,9 +27,13 @@ pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Change>, S
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The newest change's id (0 when there is none).
+/// The newest change's id, pruned or not (0 before the first): ids only ever grow.
 pub fn last(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM changes", [], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// Forgets changes older than `keep_ms`, by the database's clock (the one that stamped

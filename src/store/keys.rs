@@ -23,6 +23,13 @@ pub(super) fn pseudonym_key(conn: &Connection, path: &Path) -> Result<String, St
     let check = settings::get(conn, CHECK)?;
     let key = match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => return Err(bad("is empty")),
+        Ok(text) if stored.as_deref().is_some_and(|db| db != text.trim()) => {
+            return Err(bad(
+                "differs from the key this database kept until now: pseudonyms made with \
+                 one would not match the other (a STOP would no longer hold); point \
+                 storage.pseudonym_key_file at a new file to move the database's key there",
+            ));
+        }
         Ok(text) => text.trim().to_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if stored.is_none() && check.is_some() {
@@ -109,5 +116,19 @@ mod tests {
         std::fs::write(&path, "another key").unwrap();
         let wrong = pseudonym_key(&conn, &path).unwrap_err().to_string();
         assert!(wrong.contains("not the key"), "{wrong}");
+    }
+
+    #[test]
+    fn a_key_file_that_differs_from_the_databases_key_is_refused() {
+        let (dir, conn) = database();
+        let path = dir.path().join("shared.key");
+        std::fs::write(&path, "someone else's key").unwrap();
+        settings::set(&conn, IN_DATABASE, "old-key").unwrap();
+        let refused = pseudonym_key(&conn, &path).unwrap_err().to_string();
+        assert!(refused.contains("differs"), "{refused}");
+        assert_eq!(
+            settings::get(&conn, IN_DATABASE).unwrap().as_deref(),
+            Some("old-key")
+        );
     }
 }

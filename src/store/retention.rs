@@ -65,14 +65,7 @@ fn purge_numbers(bounded: &mut Bounded<'_>) -> Result<(), StoreError> {
     // Only for incidents quiet since: a live incident's alerts are still matched by number
     // (updates, acknowledgements). A row a later one already stands for is dropped.
     for table in ["alerts", "acknowledgements"] {
-        let quiet = format!(
-            "rowid IN (SELECT rowid FROM {table} WHERE phone NOT LIKE 'R-%' AND incident_id IN
-             (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2)"
-        );
-        bounded.run(&format!(
-            "UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE {quiet}"
-        ))?;
-        bounded.run(&format!("DELETE FROM {table} WHERE {quiet}"))?;
+        forget_responders(bounded, table)?;
     }
     bounded.run(
         "UPDATE checkins SET phone = pseudonym(phone), comment = '' WHERE rowid IN
@@ -141,6 +134,33 @@ pub fn purge(
     })
 }
 
+/// A batch of a table's rows about incidents quiet since the cut-off: each number becomes
+/// its pseudonym, or the row goes when another already stands for that pseudonym. The batch
+/// is chosen once, so the rows dropped are the ones just tried, never the next ones.
+fn forget_responders(bounded: &mut Bounded<'_>, table: &str) -> Result<(), StoreError> {
+    let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
+    let batch: Vec<i64> = bounded
+        .conn
+        .prepare_cached(&format!(
+            "SELECT rowid FROM {table} WHERE phone NOT LIKE 'R-%' AND incident_id IN
+             (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2"
+        ))?
+        .query_map(params![bounded.before, limit], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut forget = bounded.conn.prepare_cached(&format!(
+        "UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE rowid = ?1"
+    ))?;
+    let mut drop = bounded.conn.prepare_cached(&format!(
+        "DELETE FROM {table} WHERE rowid = ?1 AND phone NOT LIKE 'R-%'"
+    ))?;
+    for rowid in &batch {
+        forget.execute([rowid])?;
+        drop.execute([rowid])?;
+    }
+    bounded.more |= batch.len() >= bounded.limit;
+    Ok(())
+}
+
 /// Reports' reporters become their pseudonyms and their free text goes.
 fn forget_reporters(
     bounded: &mut Bounded<'_>,
@@ -199,5 +219,33 @@ mod tests {
             )
             .unwrap();
         assert_eq!(left, 0);
+    }
+
+    /// Alerts of a quiet incident become pseudonyms round after round: none is dropped
+    /// for lack of being tried.
+    #[test]
+    fn every_alert_of_a_long_backlog_keeps_its_row_as_a_pseudonym() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        super::super::install_pseudonyms(&conn, "k").unwrap();
+        conn.execute_batch(
+            "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
+                 sources, counts, created_at, updated_at)
+             VALUES (1, 'ATT', 0, 0, 14, -3, 3, 1, '{}', 0, 0);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+             INSERT INTO alerts (incident_id, version, phone, language, kind, created_at)
+             SELECT 1, 1, '+2237000' || printf('%04d', i), 'fr', 'alert', 0 FROM n;",
+        )
+        .unwrap();
+        let pseudonyms = Pseudonyms::new("k");
+        while purge(&conn, 1, 500, &pseudonyms).unwrap().more {}
+        let (rows, numbers): (i64, i64) = conn
+            .query_row(
+                "SELECT count(*), count(*) FILTER (WHERE phone NOT LIKE 'R-%') FROM alerts",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((rows, numbers), (1200, 0));
     }
 }

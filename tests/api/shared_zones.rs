@@ -183,3 +183,18 @@ async fn the_cli_refuses_a_token_limited_by_a_shared_name_and_stores_a_units_id(
     assert!(body.contains(&format!("\"id\":{gao}")), "{body}");
     assert!(!body.contains("Koro"), "{body}");
 }
+
+/// A defined zone whose code is a unit's name (`mopti`, made of Bankass only) is that zone:
+/// a token limited to it does not cover the rest of the Mopti region.
+#[tokio::test]
+async fn a_defined_zone_named_like_a_region_covers_only_itself() {
+    let zone = "[[zones]]\ncode = \"mopti\"\nunits = [\"Bankass\"]\n";
+    let app = crate::helpers::spawn_gateway(
+        &format!("{zone}\n{}", channels()),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let limited = app.token(Role::Coordinator, &["mopti"]);
+    let (status, body) = app.broadcast_as(&limited, "Koro").await;
+    assert_eq!(status, 403, "Koro is not in the zone `mopti`: {body}");
+}

@@ -95,8 +95,11 @@ impl<'a> ZoneNames<'a> {
             return vec![fold(zone)];
         };
         let at = whereabouts_of(self.gazetteer, row);
+        // A unit's name that a defined zone took as its code means that zone, not this
+        // unit: a limit to the defined zone `mopti` does not cover the region's Koro.
         (1..=self.gazetteer.place(row).kind.level())
             .flat_map(|level| unit_keys(&at, level, self.gazetteer))
+            .filter(|key| !self.zones.is_defined(key))
             .collect()
     }
 

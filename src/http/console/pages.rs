@@ -162,12 +162,11 @@ pub(super) async fn points(
 ) -> Result<Response, ApiError> {
     // Unchanged since the browser's copy (no change, the same minute for a time window):
     // a repeat visit on a slow link gets a 304, not the points again.
-    let tag = points_tag(
-        &filters,
-        &caller,
+    let version = (
         live_from(&state).await?,
-        state.store.now_ms(),
+        state.intake.fanout().zones_version(),
     );
+    let tag = points_tag(&filters, &caller, version, state.store.now_ms());
     let cache = [
         (header::CACHE_CONTROL, "private, no-cache".to_owned()),
         (header::ETAG, tag.clone()),
@@ -211,9 +210,14 @@ pub(super) async fn points(
         .into_response())
 }
 
-/// The points' version: the last change, the minute when a time window moves, and what
-/// the caller asked for and may see.
-fn points_tag(filters: &Filters, caller: &Caller, last_change: i64, now: i64) -> String {
+/// The points' version: the last change, the zones' version, the minute when a time
+/// window moves, and what the caller asked for and may see.
+fn points_tag(
+    filters: &Filters,
+    caller: &Caller,
+    (last_change, zones): (i64, u64),
+    now: i64,
+) -> String {
     use sha2::{Digest, Sha256};
     let minute = if filters.window.is_empty() {
         0
@@ -228,7 +232,7 @@ fn points_tag(filters: &Filters, caller: &Caller, last_change: i64, now: i64) ->
     );
     let digest = Sha256::digest(asked.as_bytes());
     let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("W/\"{last_change}-{minute}-{hash}\"")
+    format!("W/\"{last_change}-{zones}-{minute}-{hash}\"")
 }
 
 /// `GET /console/incidents/{id}`: the incident, its reports and its timeline.

@@ -86,9 +86,19 @@ pub(super) async fn send(
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
     require_csrf(&state, &headers, &form.csrf).await?;
+    // What a simulated phone does is real (an `OK` stops an escalation): it is audited,
+    // without the number.
+    let (who, now, via) = (caller.who.clone(), state.store.now_ms(), form.via.clone());
+    state
+        .store
+        .write(move |c| {
+            let action = format!("simulator.{}", if via == "ussd" { "ussd" } else { "sms" });
+            crate::store::audit::append(c, &who, &action, "sim", &json!({}), now)
+        })
+        .await?;
     let screen = if form.via == "ussd" {
         let session = if form.session.is_empty() {
-            format!("console-{}", state.store.now_ms())
+            format!("console-{:016x}", fastrand::u64(..))
         } else {
             form.session.clone()
         };
@@ -104,7 +114,7 @@ pub(super) async fn send(
         let screen = simulate(&state, true, &fields).await?.unwrap_or_default();
         Some(json!({ "session": session, "path": path, "screen": screen }))
     } else {
-        let id = format!("console-{}", state.store.now_ms());
+        let id = format!("console-{:016x}", fastrand::u64(..));
         let fields = [
             ("from", form.phone.as_str()),
             ("text", form.text.as_str()),
