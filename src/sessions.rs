@@ -34,13 +34,16 @@ pub struct Found {
     pub touch: bool,
 }
 
-/// Opens a session for the token with `token_digest`, audited as `who`.
+/// Opens a session for the token with `token_digest`, audited as `who`. Sessions past
+/// their lifetime are forgotten then: the table holds no more than a lifetime of logins.
 pub fn open(
     conn: &Connection,
     token_digest: &str,
     who: &str,
+    lifetimes: Lifetimes,
     now: i64,
 ) -> Result<Opened, StoreError> {
+    queries::forget_before(conn, now.saturating_sub(lifetimes.max_ms))?;
     let (cookie, csrf) = (random(), random());
     let id = queries::create(conn, &digest(&cookie), token_digest, &csrf, now)?;
     let subject = format!("session {id}");

@@ -72,3 +72,10 @@ pub fn end_for_token(conn: &Connection, token_id: i64, now: i64) -> Result<usize
         )?
         .execute(params![token_id, now])?)
 }
+
+/// Forgets the sessions opened before `before` (unix ms): past their lifetime anyway.
+pub fn forget_before(conn: &Connection, before: i64) -> Result<usize, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM console_sessions WHERE created_at < ?1")?
+        .execute([before])?)
+}

@@ -162,9 +162,10 @@ pub(super) async fn login(
         Err(other) => return Err(other),
     };
     let (token_digest, who) = (digest(&token), caller.who.clone());
+    let lifetimes = console.lifetimes;
     let opened = state
         .store
-        .write(move |c| sessions::open(c, &token_digest, &who, now))
+        .write(move |c| sessions::open(c, &token_digest, &who, lifetimes, now))
         .await?;
     let cookie = session_cookie(console, &opened.cookie, console.lifetimes.max_ms / 1000);
     Ok((

@@ -209,6 +209,12 @@ async fn a_session_ends_when_idle_too_long_at_logout_and_when_its_token_is_revok
     let page = app.page(&session, "/console/incidents").await;
     assert_eq!(page.status, 303, "logged out");
     assert_eq!(app.count("audit_log WHERE action = 'console.logout'"), 1);
+
+    // Sessions past their lifetime (7 days) are forgotten at the next login.
+    app.clock
+        .advance(std::time::Duration::from_secs(8 * 86_400));
+    app.login(ADMIN).await;
+    assert_eq!(app.count("console_sessions"), 1);
 }
 
 #[tokio::test]
