@@ -31,6 +31,8 @@ pub mod incident;
 pub mod fanout;
 /// The parser's resources (words, places, templates), loaded once; a parse as JSON.
 pub mod reports;
+/// Reviews: a coordinator verifies, dismisses or closes an incident, audited.
+pub mod review;
 /// Broadcasts: a coordinator's text to a zone's contacts, by API or by phone.
 pub mod broadcast;
 /// Contacts as coordinators enter them (CSV import, admin API), checked.

@@ -12,9 +12,10 @@ use serde_json::Value;
 
 use super::auth::Viewer;
 use super::exports::as_seen;
-use super::incidents::{select, whereabouts};
+use super::incidents::select;
 use super::{ApiError, AppState};
 use crate::cap::{self, Info, Origin};
+use crate::fanout::Whereabouts;
 use crate::keywords::Category;
 use crate::parse::COUNT_FIELDS;
 use crate::store::incident_views::{self as queries, IncidentView};
@@ -30,7 +31,10 @@ pub(super) async fn incident(
         .read(move |c| queries::one(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
-    let zones = state.intake.fanout().zones_of(&whereabouts(&incident));
+    let zones = state
+        .intake
+        .fanout()
+        .zones_of(&Whereabouts::of_incident(&incident));
     if !caller.covers(zones.into_iter()) {
         return Err(ApiError::Forbidden(format!(
             "incident {id} is outside this token's zones"

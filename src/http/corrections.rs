@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::Coordinator;
-use super::incidents::whereabouts;
 use super::{ApiError, AppState};
 use crate::access::Caller;
 use crate::fanout::{Fanout, Tx, Whereabouts};
@@ -155,7 +154,7 @@ fn refusal(
         return Ok(Some(ApiError::Conflict(reason)));
     }
     let new_place = asked.correction.place.as_ref().map(place_whereabouts);
-    let outside = std::iter::once(whereabouts(&view))
+    let outside = std::iter::once(Whereabouts::of_incident(&view))
         .chain(new_place)
         .any(|at| !asked.caller.covers(fanout.zones_of(&at).into_iter()));
     Ok(outside.then(|| {

@@ -18,7 +18,6 @@ use crate::clock::to_rfc3339;
 use crate::fanout::Whereabouts;
 use crate::privacy::Pseudonyms;
 use crate::store::incident_views::{self as queries, AlertView, Filter, IncidentView, ReportView};
-use crate::text::fold;
 
 /// Rows read per round while filtering by zone...
 const ZONE_SCAN: u32 = 500;
@@ -58,7 +57,7 @@ pub(super) async fn select(
         .transpose()
         .map_err(|e| ApiError::Invalid(format!("zone: {e}")))?;
     let wanted = |i: &IncidentView| {
-        let around = fanout.zones_of(&whereabouts(i));
+        let around = fanout.zones_of(&Whereabouts::of_incident(i));
         zone.as_deref()
             .is_none_or(|z| around.iter().any(|k| k == z))
             && caller.covers(around.into_iter())
@@ -117,7 +116,10 @@ pub(super) async fn detail(state: &AppState, caller: &Caller, id: i64) -> Result
         .await?;
     let (incident, reports, alerts, acks) =
         found.ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
-    let zones = state.intake.fanout().zones_of(&whereabouts(&incident));
+    let zones = state
+        .intake
+        .fanout()
+        .zones_of(&Whereabouts::of_incident(&incident));
     if !caller.covers(zones.into_iter()) {
         return Err(ApiError::Forbidden(format!(
             "incident {id} is outside this token's zones"
@@ -240,14 +242,6 @@ fn counts_range(i: &IncidentView) -> Value {
         })
         .collect();
     Value::Object(ranges)
-}
-
-pub(super) fn whereabouts(i: &IncidentView) -> Whereabouts {
-    Whereabouts {
-        lat: i.lat,
-        lon: i.lon,
-        chain: i.chain.clone().map(|name| fold(&name)),
-    }
 }
 
 fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {

@@ -1,6 +1,5 @@
-//! `POST /api/incidents/{id}/verify|dismiss|close` (`{"note": "..."}` optional): a
-//! coordinator's review, within the token's zones, audited. Verifying lets an incident
-//! alert in zones that wait for it; dismissing or closing stops its escalation.
+//! `POST /api/incidents/{id}/verify|dismiss|close` (`{"note": "..."}` optional): the
+//! review use case (`crate::review`) over HTTP.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -8,11 +7,21 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::auth::Coordinator;
-use super::incidents::whereabouts;
 use super::{ApiError, AppState};
 use crate::access::Caller;
-use crate::fanout::Tx;
-use crate::store::{alerts, audit, incident_views};
+use crate::review::{Review, ReviewError, Reviews};
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::UnknownAction(_) | ReviewError::NoIncident(_) => {
+                Self::NotFound(e.to_string())
+            }
+            ReviewError::OutsideZones(_) => Self::Forbidden(e.to_string()),
+            ReviewError::Store(e) => Self::Store(e),
+        }
+    }
+}
 
 /// `POST /api/incidents/{id}/{action}`
 pub(super) async fn review(
@@ -22,65 +31,25 @@ pub(super) async fn review(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let note = note_of(&body)?;
-    let review = apply(&state, caller, id, &action, note).await?;
-    Ok(Json(json!({ "incident": id, "review": review })))
+    let review = apply(&state, &caller, id, &action, &note).await?;
+    Ok(Json(json!({ "incident": id, "review": review.as_str() })))
 }
 
-/// A coordinator's review of incident `id` (`verify`, `dismiss` or `close`), within their
-/// zones, audited; returns the review it came to.
+/// The review use case (`crate::review`) with this gateway's stages; the messages it
+/// released are sent at once.
 pub(super) async fn apply(
     state: &AppState,
-    caller: Caller,
+    caller: &Caller,
     id: i64,
     action: &str,
-    note: String,
-) -> Result<&'static str, ApiError> {
-    let review = match action {
-        "verify" => "verified",
-        "dismiss" => "dismissed",
-        "close" => "closed",
-        other => {
-            return Err(ApiError::NotFound(format!(
-                "no action `{other}`: verify, dismiss or close"
-            )));
-        }
+    note: &str,
+) -> Result<Review, ApiError> {
+    let reviews = Reviews {
+        store: state.store.clone(),
+        fanout: state.intake.fanout().clone(),
+        outbound: state.outbound.clone(),
     };
-    let incident = state
-        .store
-        .read(move |c| incident_views::one(c, id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no incident {id}")))?;
-    let fanout = state.intake.fanout();
-    if !caller.covers(fanout.zones_of(&whereabouts(&incident)).into_iter()) {
-        return Err(ApiError::Forbidden(format!(
-            "incident {id} is outside this token's zones"
-        )));
-    }
-    let (outbound, fanout, who) = (state.outbound.clone(), fanout.clone(), caller.who);
-    let now = state.store.now_ms();
-    let action = action.to_owned();
-    let note: String = note.chars().take(1000).collect();
-    let channels = state
-        .store
-        .write(move |conn| {
-            alerts::review(conn, id, review, &note, now)?;
-            let detail = json!({ "review": review, "note": note });
-            audit::append(
-                conn,
-                &who,
-                &format!("incident.{action}"),
-                &format!("incident {id}"),
-                &detail,
-                now,
-            )?;
-            let tx = Tx {
-                conn,
-                outbound: &outbound,
-                now,
-            };
-            fanout.after_change(&tx, id)
-        })
-        .await?;
+    let (review, channels) = reviews.review(caller, id, action, note).await?;
     for channel in channels {
         state.outbound.wake(&channel);
     }

@@ -53,6 +53,17 @@ pub struct Whereabouts {
     pub chain: [String; 3],
 }
 
+impl Whereabouts {
+    /// Where a stored incident is: its point and its admin chain, folded.
+    pub fn of_incident(i: &crate::store::incident_views::IncidentView) -> Self {
+        Self {
+            lat: i.lat,
+            lon: i.lon,
+            chain: i.chain.clone().map(|name| fold(&name)),
+        }
+    }
+}
+
 /// A zone containing an incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ZoneMatch {

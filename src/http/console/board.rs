@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use super::session::csrf_of;
 use super::{Html, console, language_of, render, status_strip};
 use crate::access::Caller;
+use crate::fanout::Whereabouts;
 use crate::http::auth::Viewer;
 use crate::http::exports::as_seen;
-use crate::http::incidents::{incident_json, whereabouts};
+use crate::http::incidents::incident_json;
 use crate::http::{ApiError, AppState};
 use crate::store::incident_views;
 
@@ -62,7 +63,7 @@ async fn board_rows(state: &AppState, caller: &Caller) -> Result<Vec<Value>, Api
     let gazetteer = &state.intake.reports().gazetteer;
     Ok(found
         .iter()
-        .filter(|i| caller.covers(fanout.zones_of(&whereabouts(i)).into_iter()))
+        .filter(|i| caller.covers(fanout.zones_of(&Whereabouts::of_incident(i)).into_iter()))
         .map(|i| {
             let mut row = incident_json(&as_seen(i, caller, gazetteer));
             row["acked"] = json!(i.acked_at.is_some());

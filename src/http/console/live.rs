@@ -14,8 +14,8 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::console;
 use crate::access::Caller;
+use crate::fanout::Whereabouts;
 use crate::http::auth::Viewer;
-use crate::http::incidents::whereabouts;
 use crate::http::{ApiError, AppState};
 use crate::store::changes::Change;
 use crate::store::incident_views;
@@ -103,7 +103,10 @@ async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<
             let id = change.subject;
             let found = state.store.read(move |c| incident_views::one(c, id)).await;
             found.ok().flatten().is_some_and(|i| {
-                let zones = state.intake.fanout().zones_of(&whereabouts(&i));
+                let zones = state
+                    .intake
+                    .fanout()
+                    .zones_of(&Whereabouts::of_incident(&i));
                 caller.covers(zones.into_iter())
             })
         }

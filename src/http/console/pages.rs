@@ -302,7 +302,7 @@ pub(super) async fn review(
     Form(form): Form<ReviewForm>,
 ) -> Result<Redirect, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
-    review::apply(&state, caller, id, &form.action, form.note).await?;
+    review::apply(&state, &caller, id, &form.action, &form.note).await?;
     Ok(Redirect::to(&format!("/console/incidents/{id}")))
 }
 
