@@ -33,6 +33,8 @@ pub mod fanout;
 pub mod reports;
 /// Reviews: a coordinator verifies, dismisses or closes an incident, audited.
 pub mod review;
+/// Corrections: a coordinator corrects an incident's category, place or counts, audited.
+pub mod correction;
 /// Broadcasts: a coordinator's text to a zone's contacts, by API or by phone.
 pub mod broadcast;
 /// Contacts as coordinators enter them (CSV import, admin API), checked.

@@ -365,6 +365,6 @@ pub(super) async fn correct(
         counts: (!counts.is_empty()).then_some(counts),
         note: given(&form.note),
     };
-    corrected(&state, caller, id, input).await?;
+    corrected(&state, &caller, id, input).await?;
     Ok(Redirect::to(&format!("/console/incidents/{id}")))
 }
