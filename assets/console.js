@@ -4,6 +4,7 @@
   "use strict";
   var el = document.getElementById("map");
   if (!el || !window.L) { return; }
+  if (el.dataset.zones) { zonesMap(el); return; }
   // A maxZoom of its own: without tiles the map has none, and clustering needs one.
   var map = L.map(el, { minZoom: 4, maxZoom: 14 }).setView([15.5, -2.5], 5);
   if (el.dataset.tiles) {
@@ -69,4 +70,31 @@
   document.body.addEventListener("htmx:sseMessage", function (e) {
     if (e.detail && e.detail.type === "incident") { load(); }
   });
+
+  // The zones page: each zone's units, circles and polygons over the boundaries.
+  function zonesMap(el) {
+    var map = L.map(el, { minZoom: 4, maxZoom: 14 }).setView([15.5, -2.5], 5);
+    fetch(el.dataset.basemap, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (g) {
+        L.geoJSON(g, { interactive: false, style: { color: "#9a988f", weight: 0.6, fill: false } }).addTo(map);
+      });
+    fetch(el.dataset.zones, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (g) {
+        var style = { color: "#8a2d0f", weight: 2, fillOpacity: 0.15 };
+        var layer = L.geoJSON(g, {
+          style: style,
+          pointToLayer: function (f, at) {
+            return L.circle(at, Object.assign({ radius: (f.properties.radius_km || 1) * 1000 }, style));
+          },
+          onEachFeature: function (f, shape) {
+            var name = document.createElement("span");
+            name.textContent = f.properties.zone;
+            shape.bindTooltip(name);
+          }
+        }).addTo(map);
+        if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { maxZoom: 9 }); }
+      });
+  }
 })();

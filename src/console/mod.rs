@@ -14,7 +14,7 @@ use minijinja::Environment;
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
-pub use basemap::basemap;
+pub use basemap::{Boundaries, boundaries};
 pub use i18n::Language;
 
 #[derive(RustEmbed)]

@@ -41,7 +41,7 @@ pub(super) async fn basemap(
             (header::CONTENT_TYPE, "application/geo+json"),
             (header::CACHE_CONTROL, "private, max-age=86400"),
         ],
-        console.basemap.clone(),
+        console.boundaries.basemap.clone(),
     )
         .into_response())
 }

@@ -30,7 +30,7 @@ pub(super) use session::session_caller;
 
 use super::{ApiError, AppState};
 use crate::config::{ConsoleConfig, ReportsConfig};
-use crate::console::{Console, Language};
+use crate::console::{Boundaries, Console, Language};
 use crate::live::Live;
 use crate::sessions::Lifetimes;
 
@@ -45,8 +45,8 @@ pub struct ConsoleState {
     tiles_url: Option<String>,
     csp: HeaderValue,
     logins: DefaultKeyedRateLimiter<IpAddr>,
-    /// The admin boundaries drawn under the map (GeoJSON); empty without boundaries.
-    basemap: String,
+    /// The admin boundaries drawn under the map, and each unit's outline.
+    boundaries: Boundaries,
 }
 
 impl ConsoleState {
@@ -56,10 +56,13 @@ impl ConsoleState {
         reports: &ReportsConfig,
         live: Arc<Live>,
     ) -> anyhow::Result<Self> {
-        let basemap = match &reports.boundaries {
-            Some(path) => crate::console::basemap(path, &reports.countries)
+        let boundaries = match &reports.boundaries {
+            Some(path) => crate::console::boundaries(path, &reports.countries)
                 .map_err(|e| anyhow::anyhow!("the console's basemap: {e}"))?,
-            None => r#"{"type":"FeatureCollection","features":[]}"#.to_owned(),
+            None => Boundaries {
+                basemap: r#"{"type":"FeatureCollection","features":[]}"#.to_owned(),
+                ..Boundaries::default()
+            },
         };
         let minutes = |m: u64| i64::try_from(m.saturating_mul(60_000)).unwrap_or(i64::MAX);
         let per_minute = NonZeroU32::new(config.logins_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -82,7 +85,7 @@ impl ConsoleState {
             tiles_url: config.tiles_url.clone(),
             csp: HeaderValue::from_str(&csp)?,
             logins: RateLimiter::keyed(Quota::per_minute(per_minute)),
-            basemap,
+            boundaries,
         })
     }
 }
@@ -138,6 +141,7 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/console/contacts/import", post(contacts::import))
         .route("/console/zones", get(zones::page))
+        .route("/console/map/zones.geojson", get(zones::shapes))
         .route("/console/zones/{code}", post(zones::update))
         .route(
             "/console/contacts/{id}",

@@ -82,3 +82,47 @@ pub(super) async fn update(
     change(&state, &caller, &code, &patch).await?;
     Ok(Redirect::to("/console/zones"))
 }
+
+/// `GET /console/map/zones.geojson`: the zones the caller may see, drawn: the outline of
+/// each unit they are made of, their circles (a centre and `radius_km`) and polygons.
+pub(super) async fn shapes(
+    State(state): State<AppState>,
+    Viewer(caller): Viewer,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let console = console(&state)?;
+    let names = state.intake.fanout().zone_names();
+    let gazetteer = &state.intake.reports().gazetteer;
+    let mut features = Vec::new();
+    for zone in visible(&state, &caller).await? {
+        let properties = json!({ "zone": zone.code });
+        for unit in &zone.units {
+            let outline = names
+                .unit(unit)
+                .map(|row| crate::text::fold(&gazetteer.place(row).id))
+                .and_then(|id| console.boundaries.units.get(&id));
+            if let Some(geometry) = outline {
+                features.push(
+                    json!({ "type": "Feature", "properties": properties, "geometry": geometry }),
+                );
+            }
+        }
+        for c in &zone.circles {
+            features.push(json!({
+                "type": "Feature",
+                "properties": { "zone": zone.code, "radius_km": c.radius_km },
+                "geometry": { "type": "Point", "coordinates": [c.lon, c.lat] },
+            }));
+        }
+        for geometry in &zone.polygons {
+            features
+                .push(json!({ "type": "Feature", "properties": properties, "geometry": geometry }));
+        }
+    }
+    let body = json!({ "type": "FeatureCollection", "features": features });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}

@@ -351,4 +351,11 @@ async fn zones_are_listed_with_their_rules_and_an_admin_changes_them() {
         "{stored}"
     );
     assert_eq!(app.count("audit_log WHERE action LIKE 'zone.%'"), 1);
+
+    // On the map: the outline of the cercle of Koro the zone is made of.
+    let shapes = app.page(&session, "/console/map/zones.geojson").await;
+    let shapes: serde_json::Value = serde_json::from_str(&shapes.body).unwrap();
+    let feature = &shapes["features"][0];
+    assert_eq!(feature["properties"]["zone"], "koro-z", "{shapes}");
+    assert_eq!(feature["geometry"]["type"], "MultiPolygon", "{shapes}");
 }
