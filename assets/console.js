@@ -94,7 +94,7 @@
             shape.bindTooltip(name);
           }
         }).addTo(map);
-        if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { maxZoom: 9 }); }
+        if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { maxZoom: 9, animate: false }); }
       });
   }
 })();

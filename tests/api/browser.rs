@@ -230,6 +230,20 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
     .await;
     screenshot(&client, "console-simulator").await;
 
+    // The zones page draws a zone made of the cercle of Koro.
+    let zone = json!({ "code": "koro-z", "units": ["Koro"], "circles": [
+        { "lat": 14.5, "lon": -4.2, "radius_km": 20.0 }] });
+    let (status, _) = app
+        .api(reqwest::Method::POST, "/api/zones", Some(zone))
+        .await;
+    assert_eq!(status, 201);
+    client.goto(&app.url("/console/zones")).await.unwrap();
+    until(&client, "the zone on the map", |html| {
+        html.contains("leaflet-interactive")
+    })
+    .await;
+    screenshot(&client, "console-zones").await;
+
     // On a phone's 360 px screen the list stays usable: nothing wider than the screen.
     client.set_window_size(360, 740).await.unwrap();
     client.goto(&app.url("/console/incidents")).await.unwrap();
