@@ -10,9 +10,10 @@ mod console;
 mod incidents;
 mod outbound;
 mod reports;
+mod storage;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -26,6 +27,7 @@ pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
 pub use reports::{ReportsConfig, SeverityRules, UnknownSenders};
+pub use storage::{StorageConfig, Synchronous};
 
 /// The whole configuration, as loaded and validated.
 #[derive(Debug, Deserialize)]
@@ -102,70 +104,6 @@ impl Default for ServerConfig {
             worker_threads: None,
         }
     }
-}
-
-/// SQLite storage.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StorageConfig {
-    pub path: PathBuf,
-    pub synchronous: Synchronous,
-    /// Most writes committed together in one transaction (group commit).
-    pub batch_max: usize,
-    /// Read connections kept open for API queries.
-    pub readers: usize,
-    /// Raw SMS texts and reporters' numbers older than this many days are purged (the
-    /// incidents and their counts stay; reporters become pseudonyms). 0 keeps everything.
-    pub retention_days: u64,
-    /// The audit log's key (made at first start); beside the database unless set. Kept
-    /// out of the database, so whoever can write it cannot recompute the log's chain.
-    pub audit_key_file: Option<PathBuf>,
-    /// The key of reporters' pseudonyms (made at first start); beside the database unless
-    /// set. Kept out of the database, so a copy of it cannot be searched for a number.
-    pub pseudonym_key_file: Option<PathBuf>,
-}
-
-impl StorageConfig {
-    /// Where the audit key is: `audit_key_file`, else `<path>.audit-key`.
-    pub fn audit_key_path(&self) -> PathBuf {
-        self.key_path(self.audit_key_file.as_ref(), ".audit-key")
-    }
-
-    /// Where the pseudonym key is: `pseudonym_key_file`, else `<path>.pseudonym-key`.
-    pub fn pseudonym_key_path(&self) -> PathBuf {
-        self.key_path(self.pseudonym_key_file.as_ref(), ".pseudonym-key")
-    }
-
-    fn key_path(&self, set: Option<&PathBuf>, suffix: &str) -> PathBuf {
-        set.cloned().unwrap_or_else(|| {
-            let mut path = self.path.clone().into_os_string();
-            path.push(suffix);
-            PathBuf::from(path)
-        })
-    }
-}
-
-impl Default for StorageConfig {
-    fn default() -> Self {
-        Self {
-            path: PathBuf::from("vigie.db"),
-            synchronous: Synchronous::Full,
-            batch_max: 256,
-            retention_days: 0,
-            readers: 4,
-            audit_key_file: None,
-            pseudonym_key_file: None,
-        }
-    }
-}
-
-/// SQLite's `synchronous` pragma. `full` survives power loss; `normal` may lose the last
-/// commits on power loss (never on a process crash).
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Synchronous {
-    Full,
-    Normal,
 }
 
 /// Logging.

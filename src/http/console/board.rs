@@ -6,8 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
-use super::session::csrf_of;
-use super::{Html, console, language_of, render, status_strip};
+use super::{Html, console, language_of, render, whole_page};
 use crate::access::Caller;
 use crate::fanout::Whereabouts;
 use crate::http::auth::Viewer;
@@ -27,16 +26,18 @@ pub(super) async fn board(
     Viewer(caller): Viewer,
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let live_from = super::live::live_from(&state).await?;
-    let values = json!({
-        "page": "board", "live_from": live_from,
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "rows": board_rows(&state, &caller).await?,
-    });
-    render(console, "board.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("board.html", "board"),
+        json!({
+            "live_from": live_from,
+            "rows": board_rows(&state, &caller).await?,
+        }),
+    )
+    .await
 }
 
 /// `GET /console/board/rows`: the board's rows alone, for live updates.

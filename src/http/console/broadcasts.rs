@@ -9,8 +9,8 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::session::require_csrf;
+use super::{Html, console, language_of, render, whole_page};
 use crate::http::auth::Coordinator;
 use crate::http::broadcasts::{BroadcastInput, preview, send, standing};
 use crate::http::{ApiError, AppState};
@@ -56,21 +56,22 @@ pub(super) async fn page(
     Coordinator(caller): Coordinator,
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let recent = state.store.read(|c| queries::recent(c, RECENT)).await?;
     let names = state.intake.fanout().zone_names();
     let recent: Vec<_> = recent
         .into_iter()
         .filter(|b| caller.covers(names.keys_up(&b.zone).into_iter()))
         .collect();
-    let values = json!({
-        "page": "broadcasts",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "roles": ROLES, "recent": recent,
-    });
-    render(console, "broadcasts.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("broadcasts.html", "broadcasts"),
+        json!({
+            "roles": ROLES, "recent": recent,
+        }),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,21 +108,19 @@ pub(super) async fn confirm(
     headers: HeaderMap,
     Form(form): Form<Compose>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     require_csrf(&state, &headers, &form.csrf).await?;
     let preview = preview(&state, &caller, &form.input()).await?;
-    let values = json!({
-        "page": "broadcasts",
-        "who": caller.who, "role": caller.role.as_str(), "csrf": form.csrf,
-        "zone": form.zone, "text": form.text, "chosen_role": form.role,
-        "preview": preview,
-    });
-    render(
-        console,
-        "broadcast_confirm.html",
-        language_of(&headers),
-        &values,
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("broadcast_confirm.html", "broadcasts"),
+        json!({
+            "zone": form.zone, "text": form.text, "chosen_role": form.role,
+            "preview": preview,
+        }),
     )
+    .await
 }
 
 /// `POST /console/broadcasts`: sends the confirmed broadcast, then shows its progress.
@@ -143,16 +142,18 @@ pub(super) async fn one(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let live_from = super::live::live_from(&state).await?;
-    let values = json!({
-        "page": "broadcasts", "live_from": live_from,
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "broadcast": standing(&state, &caller, id).await?,
-    });
-    render(console, "broadcast.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("broadcast.html", "broadcasts"),
+        json!({
+            "live_from": live_from,
+            "broadcast": standing(&state, &caller, id).await?,
+        }),
+    )
+    .await
 }
 
 /// `GET /console/broadcasts/{id}/progress`: the counts alone, for live updates.

@@ -9,8 +9,8 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::session::require_csrf;
+use super::{Html, whole_page};
 use crate::access::Caller;
 use crate::contacts::ContactInput;
 use crate::http::auth::Admin;
@@ -45,16 +45,17 @@ async fn show(
     search: &Search,
     done: Value,
 ) -> Result<Html, ApiError> {
-    let console = console(state)?;
     let (contacts, next) = listing(state, &search.q, PAGE, search.before).await?;
-    let values = json!({
-        "page": "contacts",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(state, headers).await?,
-        "status": status_strip(state).await?,
-        "q": search.q, "contacts": contacts, "next_before": next, "done": done,
-    });
-    render(console, "contacts.html", language_of(headers), &values)
+    whole_page(
+        state,
+        caller,
+        headers,
+        ("contacts.html", "contacts"),
+        json!({
+            "q": search.q, "contacts": contacts, "next_before": next, "done": done,
+        }),
+    )
+    .await
 }
 
 /// A contact as the form gives it: lists written with commas.
@@ -118,20 +119,21 @@ pub(super) async fn edit(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let contact = state
         .store
         .read(move |c| crate::store::contacts::by_id(c, id))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
-    let values = json!({
-        "page": "contacts",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "contact": contact,
-    });
-    render(console, "contact.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("contact.html", "contacts"),
+        json!({
+            "contact": contact,
+        }),
+    )
+    .await
 }
 
 /// `POST /console/contacts/{id}`: the contact as the form says.

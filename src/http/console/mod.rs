@@ -29,6 +29,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub(super) use session::session_caller;
 
 use super::{ApiError, AppState};
+use crate::access::Caller;
 use crate::config::{ConsoleConfig, ReportsConfig};
 use crate::console::{Boundaries, Console, Language};
 use crate::live::Live;
@@ -232,6 +233,28 @@ async fn error_page(console: &ConsoleState, language: Language, response: Respon
             status.into_response()
         }
     }
+}
+
+/// A whole page: the page's own values in the frame every page shows (which page, who
+/// is logged in and their role, the CSRF token of its forms, the status strip), rendered
+/// from `template`.
+async fn whole_page(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    (template, page): (&str, &str),
+    own: serde_json::Value,
+) -> Result<Html, ApiError> {
+    let console = console(state)?;
+    let mut values = serde_json::json!({
+        "page": page, "who": caller.who, "role": caller.role.as_str(),
+        "csrf": session::csrf_of(state, headers).await?,
+        "status": status_strip(state).await?,
+    });
+    if let (Some(values), serde_json::Value::Object(own)) = (values.as_object_mut(), own) {
+        values.extend(own);
+    }
+    render(console, template, language_of(headers), &values)
 }
 
 /// The strip atop every page: each sending channel up or down, and messages waiting.

@@ -8,13 +8,12 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::live::live_from;
 use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::{Html, console, language_of, render, whole_page};
 use crate::access::{Caller, Role};
 use crate::http::auth::{Coordinator, Viewer};
 use crate::http::corrections::{CorrectionInput, corrected};
@@ -96,20 +95,23 @@ pub(super) async fn incidents(
     Query(filters): Query<Filters>,
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
-    let csrf = csrf_of(&state, &headers).await?;
+    let _csrf = csrf_of(&state, &headers).await?;
     let live_from = live_from(&state).await?;
     let rows = rows_of(&state, &caller, &filters).await?;
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.code()).collect();
-    let values = json!({
-        "page": "incidents",
-        "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
-        "filters": filters, "query": filters.encoded(),
-        "categories": categories, "windows": WINDOWS.map(|(w, _)| w),
-        "tiles_url": console.tiles_url, "live_from": live_from,
-        "status": status_strip(&state).await?,
-        "rows": rows,
-    });
-    render(console, "incidents.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("incidents.html", "incidents"),
+        json!({
+            "filters": filters, "query": filters.encoded(),
+            "categories": categories, "windows": WINDOWS.map(|(w, _)| w),
+            "tiles_url": console.tiles_url, "live_from": live_from,
+            "rows": rows,
+        }),
+    )
+    .await
 }
 
 /// `GET /console/incidents/rows`: the list's rows alone (what a live update swaps in).
@@ -130,20 +132,16 @@ pub(super) async fn rows(
     )
 }
 
-/// The rows of the list: the incidents as the caller may see them, times in the
-/// deployment's time zone.
+/// The rows of the list: the incidents as the caller may see them.
 async fn rows_of(state: &AppState, caller: &Caller, filters: &Filters) -> Result<Value, ApiError> {
     let query = filters.query(state.store.now_ms(), PAGE)?;
     let (found, next) = select(state, caller, &query).await?;
     let gazetteer = &state.intake.reports().gazetteer;
-    let zone = state.intake.reports().time_zone;
     let incidents: Vec<Value> = found
         .iter()
         .map(|i| {
             let seen = as_seen(i, caller, gazetteer);
             let mut row = incident_json(&seen);
-            row["first"] = json!(local(seen.first_time, zone));
-            row["last"] = json!(local(seen.last_time, zone));
             row["acked"] = json!(seen.acked_at.is_some());
             row["alerted"] = json!(seen.first_alert_at.is_some());
             row
@@ -242,19 +240,21 @@ pub(super) async fn incident(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
-    let csrf = csrf_of(&state, &headers).await?;
+    let _csrf = csrf_of(&state, &headers).await?;
     let incident = detail(&state, &caller, id).await?;
-    let values = json!({
-        "page": "incident",
-        "who": caller.who, "role": caller.role.as_str(), "csrf": csrf,
-        "reviews": caller.role >= Role::Coordinator,
-        "categories": Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>(),
-        "status": status_strip(&state).await?,
-        "incident": incident,
-        "timeline": timeline(&incident),
-    });
-    render(console, "incident.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("incident.html", "incident"),
+        json!({
+            "reviews": caller.role >= Role::Coordinator,
+            "categories": Category::ALL.iter().map(|c| c.code()).collect::<Vec<_>>(),
+            "incident": incident,
+            "timeline": timeline(&incident),
+        }),
+    )
+    .await
 }
 
 /// Alerts, acknowledgements and the review in one list, oldest first.
@@ -304,13 +304,6 @@ pub(super) async fn review(
     require_csrf(&state, &headers, &form.csrf).await?;
     review::apply(&state, &caller, id, &form.action, &form.note).await?;
     Ok(Redirect::to(&format!("/console/incidents/{id}")))
-}
-
-/// A time as the deployment's clocks show it: `03/12 14:05`.
-fn local(ms: i64, zone: chrono_tz::Tz) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&zone).format("%d/%m %H:%M").to_string())
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize)]

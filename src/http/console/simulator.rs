@@ -8,8 +8,8 @@ use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::session::require_csrf;
+use super::{Html, console, language_of, render, whole_page};
 use crate::http::auth::Admin;
 use crate::http::webhooks::simulate;
 use crate::http::{ApiError, AppState};
@@ -48,16 +48,17 @@ pub(super) async fn page(
     headers: HeaderMap,
     Query(Phone { phone }): Query<Phone>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
-    let values = json!({
-        "page": "simulator",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "phone": phone,
-        "inbox": inbox(&state, &phone).await?,
-    });
-    render(console, "simulator.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("simulator.html", "simulator"),
+        json!({
+            "phone": phone,
+            "inbox": inbox(&state, &phone).await?,
+        }),
+    )
+    .await
 }
 
 /// `GET /console/simulator/inbox?phone=`: the phone's inbox alone (polled while open).
@@ -84,7 +85,6 @@ pub(super) async fn send(
     headers: HeaderMap,
     Form(form): Form<Typed>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     require_csrf(&state, &headers, &form.csrf).await?;
     // What a simulated phone does is real (an `OK` stops an escalation): it is audited,
     // without the number.
@@ -123,14 +123,17 @@ pub(super) async fn send(
         simulate(&state, false, &fields).await?;
         None
     };
-    let values = json!({
-        "page": "simulator",
-        "who": caller.who, "role": caller.role.as_str(), "csrf": form.csrf,
-        "status": status_strip(&state).await?,
-        "phone": form.phone, "ussd": screen,
-        "inbox": inbox(&state, &form.phone).await?,
-    });
-    render(console, "simulator.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("simulator.html", "simulator"),
+        json!({
+            "phone": form.phone, "ussd": screen,
+            "inbox": inbox(&state, &form.phone).await?,
+        }),
+    )
+    .await
 }
 
 /// What the sim channel sent to the phone, newest first.

@@ -8,8 +8,8 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::session::require_csrf;
+use super::{Html, whole_page};
 use crate::http::auth::Admin;
 use crate::http::{ApiError, AppState};
 use crate::tokens::{self, NewToken, TokenError};
@@ -20,16 +20,17 @@ pub(super) async fn page(
     Admin(caller): Admin,
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let listed = state.store.read(crate::store::tokens::list).await?;
-    let values = json!({
-        "page": "tokens",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "tokens": listed,
-    });
-    render(console, "tokens.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("tokens.html", "tokens"),
+        json!({
+            "tokens": listed,
+        }),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,7 +53,6 @@ pub(super) async fn create(
     headers: HeaderMap,
     Form(form): Form<Made>,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     require_csrf(&state, &headers, &form.csrf).await?;
     let zones: Vec<String> = form
         .zones
@@ -81,13 +81,16 @@ pub(super) async fn create(
         .await?;
     let (id, token) = made.map_err(refusal)?;
     let listed = state.store.read(crate::store::tokens::list).await?;
-    let values = json!({
-        "page": "tokens",
-        "who": caller.who, "role": caller.role.as_str(), "csrf": form.csrf,
-        "status": status_strip(&state).await?,
-        "tokens": listed, "made": { "id": id, "token": token },
-    });
-    render(console, "tokens.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("tokens.html", "tokens"),
+        json!({
+            "tokens": listed, "made": { "id": id, "token": token },
+        }),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]

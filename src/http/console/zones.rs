@@ -9,8 +9,8 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::session::{csrf_of, require_csrf};
-use super::{Html, console, language_of, render, status_strip};
+use super::session::require_csrf;
+use super::{Html, console, whole_page};
 use crate::access::Role;
 use crate::http::auth::{Admin, Viewer};
 use crate::http::zones::{change, visible};
@@ -22,23 +22,24 @@ pub(super) async fn page(
     Viewer(caller): Viewer,
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
-    let console = console(&state)?;
     let zones = visible(&state, &caller).await?;
     let defaults = state.intake.fanout().defaults();
-    let values = json!({
-        "page": "zones",
-        "who": caller.who, "role": caller.role.as_str(),
-        "csrf": csrf_of(&state, &headers).await?,
-        "status": status_strip(&state).await?,
-        "edits": caller.role == Role::Admin,
-        "zones": zones,
-        "defaults": {
-            "severity_threshold": defaults.severity_threshold,
-            "sources": defaults.sources,
-            "deadline_mins": defaults.deadline_ms / 60_000,
-        },
-    });
-    render(console, "zones.html", language_of(&headers), &values)
+    whole_page(
+        &state,
+        &caller,
+        &headers,
+        ("zones.html", "zones"),
+        json!({
+            "edits": caller.role == Role::Admin,
+            "zones": zones,
+            "defaults": {
+                "severity_threshold": defaults.severity_threshold,
+                "sources": defaults.sources,
+                "deadline_mins": defaults.deadline_ms / 60_000,
+            },
+        }),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
