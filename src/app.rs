@@ -94,11 +94,10 @@ impl Application {
         );
         let live = Live::new(store.clone());
         let console = if config.console.enabled {
-            let public_url = config.server.public_url.as_deref();
             Some(
                 http::ConsoleState::new(
                     &config.console,
-                    public_url,
+                    &config.server,
                     &config.reports,
                     Arc::clone(&live),
                 )

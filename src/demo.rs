@@ -18,7 +18,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<String> {
              (config/demo.toml)"
         );
     }
-    let (imported, rejected) = crate::contacts::import_file(config, CONTACTS)?;
+    let (imported, rejected) = crate::contacts::import_file(config, "demo", CONTACTS)?;
     if let Some(row) = rejected.first() {
         anyhow::bail!("demo contacts, line {}: {}", row.line, row.reason);
     }

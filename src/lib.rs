@@ -35,10 +35,14 @@ pub mod reports;
 pub mod review;
 /// Corrections: a coordinator corrects an incident's category, place or counts, audited.
 pub mod correction;
-/// Broadcasts: a coordinator's text to a zone's contacts, by API or by phone.
+/// Broadcasts: a coordinator's text to a zone's contacts, by API, console or phone.
 pub mod broadcast;
-/// Contacts as coordinators enter them (CSV import, admin API), checked.
+/// Contacts as admins enter them (API, console, CSV import), checked and audited.
 pub mod contacts;
+/// Zones as admins define them, checked against every other zone, audited.
+pub mod zoning;
+/// Partial edits: the fields given replace the current ones, read again as a whole.
+pub mod patch;
 /// Reporters' numbers as pseudonyms for anyone but an admin.
 pub mod privacy;
 /// API tokens: roles, zones, what each may see.

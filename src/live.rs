@@ -105,10 +105,10 @@ impl Live {
             // make one refresh, not a thousand.
             let mut newest = std::collections::HashMap::new();
             for change in &found {
-                newest.insert((change.kind.clone(), change.subject), change.id);
+                newest.insert((change.kind, change.subject), change.id);
             }
             for change in found {
-                if newest.get(&(change.kind.clone(), change.subject)) == Some(&change.id) {
+                if newest.get(&(change.kind, change.subject)) == Some(&change.id) {
                     // Nobody listening is no error.
                     let _ = self.sender.send(change);
                 }

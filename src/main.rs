@@ -268,7 +268,7 @@ fn import_contacts(path: &std::path::Path, file: &std::path::Path) -> anyhow::Re
     let config = Config::load(path)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let (imported, rejected) = vigie::contacts::import_file(&config, &text)?;
+    let (imported, rejected) = vigie::contacts::import_file(&config, "cli", &text)?;
     println!("imported {imported} contact(s)");
     for row in &rejected {
         println!("line {}: {}", row.line, row.reason);

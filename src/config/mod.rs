@@ -80,9 +80,32 @@ pub struct ServerConfig {
     /// thread keeps for itself (on two cores, splitting both between the two halves makes
     /// them preempt each other; see BENCHMARKS.md).
     pub worker_threads: Option<usize>,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the
+    /// client; unset, every client is the address that connected.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ServerConfig {
+    /// The trusted proxies, read; the error names the entry.
+    pub fn proxies(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, given)| {
+                let given = given.trim();
+                given
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| given.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::invalid(
+                            format!("server.trusted_proxies[{i}]"),
+                            format!("`{given}` is not an address or a CIDR range"),
+                        )
+                    })
+            })
+            .collect()
+    }
+
     /// The request threads to start.
     pub fn worker_threads(&self) -> usize {
         self.worker_threads.unwrap_or_else(|| {
@@ -102,6 +125,7 @@ impl Default for ServerConfig {
             header_read_timeout_secs: 10,
             max_connections: 1024,
             worker_threads: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -253,6 +277,7 @@ impl Config {
             self.server.header_read_timeout_secs,
         )?;
         positive("server.max_connections", self.server.max_connections as u64)?;
+        self.server.proxies()?;
         if self
             .admin_token
             .as_ref()

@@ -26,21 +26,6 @@ pub(super) fn bearer(value: &str) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// `current` with the fields of a PATCH body replaced; 400 if the body is no object or
-/// a field is of the wrong kind.
-pub(super) fn patched<T>(current: &T, patch: &Value) -> Result<T, ApiError>
-where
-    T: serde::Serialize + serde::de::DeserializeOwned,
-{
-    let bad = |e: serde_json::Error| ApiError::BadRequest(e.to_string());
-    let mut merged = serde_json::to_value(current).map_err(bad)?;
-    let (Some(fields), Some(patch)) = (merged.as_object_mut(), patch.as_object()) else {
-        return Err(ApiError::BadRequest("send a JSON object".into()));
-    };
-    fields.extend(patch.clone());
-    serde_json::from_value(merged).map_err(bad)
-}
-
 /// `GET /api/messages?direction=in|out&limit=N&before=ID[&status=S]`: stored messages,
 /// newest first; outbound ones can be filtered by status.
 pub(super) async fn messages(

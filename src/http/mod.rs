@@ -3,6 +3,7 @@
 
 mod api;
 mod auth;
+mod client;
 mod console;
 mod broadcasts;
 mod contacts;
@@ -44,6 +45,9 @@ use crate::store::Store;
 /// Largest webhook body accepted; larger ones are answered 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Largest contacts CSV imported at once: some 50,000 contacts.
+const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
+
 /// What handlers share. One `Arc`, so the per-request clone is one atomic increment.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Shared>);
@@ -73,6 +77,33 @@ pub struct Shared {
 impl AppState {
     pub fn new(shared: Shared) -> Self {
         Self(Arc::new(shared))
+    }
+
+    /// The contacts use case with this gateway's parts.
+    fn contacts(&self) -> crate::contacts::Contacts {
+        crate::contacts::Contacts {
+            store: self.store.clone(),
+            reports: self.intake.reports().clone(),
+            country: self.outbound.default_country(),
+        }
+    }
+
+    /// The zoning use case with this gateway's parts.
+    fn zoning(&self) -> crate::zoning::Zoning {
+        crate::zoning::Zoning {
+            store: self.store.clone(),
+            fanout: self.intake.fanout().clone(),
+        }
+    }
+
+    /// The broadcasts use case with this gateway's parts.
+    fn broadcasts(&self) -> crate::broadcast::Broadcasts {
+        crate::broadcast::Broadcasts {
+            store: self.store.clone(),
+            reports: self.intake.reports().clone(),
+            fanout: self.intake.fanout().clone(),
+            outbound: self.outbound.clone(),
+        }
     }
 }
 
@@ -118,7 +149,10 @@ fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/api/messages", get(api::messages).post(api::send))
         .route("/api/contacts", get(contacts::list).post(contacts::create))
-        .route("/api/contacts/import", post(contacts::import))
+        .route(
+            "/api/contacts/import",
+            post(contacts::import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+        )
         .route(
             "/api/contacts/{id}",
             patch(contacts::update).delete(contacts::delete),
@@ -140,28 +174,4 @@ fn api_routes() -> Router<AppState> {
         .route("/api/incidents/{id}/{action}", post(review::review))
         .route("/api/broadcasts", post(broadcasts::create))
         .route("/api/broadcasts/{id}", get(broadcasts::one))
-}
-
-/// Runs CPU-heavy work (hashing a PIN) on a blocking thread, so the request threads go on
-/// answering meanwhile.
-pub(super) async fn off_request_thread<T, F>(f: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> T + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::Store(crate::store::StoreError::Panicked(e.to_string())))
-}
-
-#[cfg(test)]
-mod tests {
-    #[tokio::test(flavor = "current_thread")]
-    async fn heavy_work_leaves_the_request_thread() {
-        let here = std::thread::current().id();
-        let there = super::off_request_thread(|| std::thread::current().id())
-            .await
-            .unwrap();
-        assert_ne!(here, there);
-    }
 }

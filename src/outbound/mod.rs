@@ -11,28 +11,28 @@ pub mod compose;
 pub mod decide;
 pub mod health;
 pub mod pace;
+mod lane;
 mod recorder;
 pub mod retry;
 pub mod routing;
+mod upkeep;
 mod worker;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressCache, AddressError};
 use crate::provider::{Channels, ProviderClient};
-use crate::store::delivery;
 use crate::store::outbound::{self as queries, NewOutbound};
 use crate::store::{Store, StoreError};
 pub use compose::{ComposeError, Purpose};
 use health::Health;
+use lane::Lane;
 use phonenumber::country::Id as Country;
 use retry::RetryPolicy;
 use routing::{Route, RoutingTable};
@@ -91,43 +91,6 @@ pub enum OutboundError {
     NoChannel,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// One channel's queue state in memory.
-#[derive(Debug)]
-struct Lane {
-    wake: Notify,
-    health: Health,
-    /// Ids its worker has claimed and not yet recorded: a claim held by a live worker is
-    /// never released by the claim timeout, however long its batch waits.
-    held: Mutex<HashSet<i64>>,
-}
-
-impl Lane {
-    fn hold(&self, ids: impl Iterator<Item = i64>) {
-        if let Ok(mut held) = self.held.lock() {
-            held.extend(ids);
-        }
-    }
-
-    fn let_go(&self, ids: impl Iterator<Item = i64>) {
-        if let Ok(mut held) = self.held.lock() {
-            for id in ids {
-                held.remove(&id);
-            }
-        }
-    }
-
-    /// Its worker stopped: nothing is held any more.
-    fn let_go_all(&self) {
-        if let Ok(mut held) = self.held.lock() {
-            held.clear();
-        }
-    }
-
-    fn holds(&self, id: i64) -> bool {
-        self.held.lock().is_ok_and(|held| held.contains(&id))
-    }
 }
 
 /// The outbound stage.
@@ -311,76 +274,6 @@ impl Outbound {
         if let Some(lane) = self.lanes.get(channel) {
             lane.wake.notify_one();
         }
-    }
-
-    /// Puts back what a previous run left claimed, then starts one worker per channel that
-    /// can send. Workers stop when `shutdown` is cancelled, releasing what they hold.
-    pub async fn start(
-        self: &Arc<Self>,
-        tasks: &TaskTracker,
-        shutdown: &CancellationToken,
-    ) -> Result<(), StoreError> {
-        let now = self.store.now_ms();
-        let released = self
-            .store
-            .write(move |c| queries::release_all(c, now))
-            .await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "messages left sending by the last run are queued again"
-            );
-        }
-        for id in self.lanes.keys() {
-            if let Some(channel) = self.channels.get(id) {
-                tasks.spawn(worker::supervise(
-                    Arc::clone(self),
-                    Arc::clone(channel),
-                    shutdown.clone(),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Periodic upkeep: claims no live worker holds and older than the claim timeout go
-    /// back to the queue (a worker that died); messages too old to matter expire; the
-    /// queue-depth gauge is refreshed.
-    pub async fn housekeeping(&self) -> Result<(), StoreError> {
-        let now = self.store.now_ms();
-        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        let before = now - ms(self.claim_timeout);
-        let stale = self
-            .store
-            .read(move |c| queries::stale_claims(c, before))
-            .await?;
-        let orphans: Vec<(i64, i64)> = stale
-            .into_iter()
-            .filter(|(id, _, channel)| !self.lanes.get(channel).is_some_and(|l| l.holds(*id)))
-            .map(|(id, claimed_at, _)| (id, claimed_at))
-            .collect();
-        let created_before = now - ms(self.policy.max_age);
-        let reports_before = now - ms(UNMATCHED_REPORTS_KEPT);
-        let (released, expired) = self
-            .store
-            .write(move |c| {
-                let mut released = 0;
-                for (id, claimed_at) in &orphans {
-                    released += usize::from(queries::unclaim(c, *id, *claimed_at, false, now)?);
-                }
-                delivery::give_up_unmatched(c, reports_before)?;
-                Ok((released, queries::expire_old(c, created_before, now)?))
-            })
-            .await?;
-        if released > 0 {
-            tracing::warn!(released, "claims no worker holds are queued again");
-        }
-        if expired > 0 {
-            tracing::warn!(expired, "messages not sent within the maximum age expired");
-        }
-        let depth = self.store.read(queries::depth).await?;
-        self.metrics.queue_depth(self.lanes.keys(), &depth);
-        Ok(())
     }
 }
 

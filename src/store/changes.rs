@@ -4,11 +4,39 @@ use rusqlite::{Connection, params};
 
 use super::StoreError;
 
+/// What kind of thing changed, as the triggers name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Incident,
+    Broadcast,
+    /// A kind this version does not know (a newer node's); shown to nobody.
+    Other,
+}
+
+impl Kind {
+    /// The name an SSE event carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Incident => "incident",
+            Self::Broadcast => "broadcast",
+            Self::Other => "other",
+        }
+    }
+
+    fn of(name: &str) -> Self {
+        match name {
+            "incident" => Self::Incident,
+            "broadcast" => Self::Broadcast,
+            _ => Self::Other,
+        }
+    }
+}
+
 /// One change: what kind of thing, which one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     pub id: i64,
-    pub kind: String,
+    pub kind: Kind,
     pub subject: i64,
 }
 
@@ -20,7 +48,7 @@ pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Change>, S
     let rows = stmt.query_map(params![after, limit], |r| {
         Ok(Change {
             id: r.get(0)?,
-            kind: r.get(1)?,
+            kind: Kind::of(&r.get::<_, String>(1)?),
             subject: r.get(2)?,
         })
     })?;

@@ -163,9 +163,21 @@ async fn the_import_command_reads_a_file() {
         stdout.contains("imported 1 contact(s)") && stdout.contains("line 3: phone"),
         "{stdout}"
     );
-    let count: i64 = rusqlite::Connection::open(&db)
-        .unwrap()
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let count: i64 = conn
         .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
         .unwrap();
     assert_eq!(count, 1);
+    let audited: (String, String) = conn
+        .query_row(
+            "SELECT actor, detail FROM audit_log WHERE action = 'contact.import'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        audited,
+        ("cli".into(), r#"{"imported":1}"#.into()),
+        "the CLI's import audited as the API's"
+    );
 }

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use super::session::require_csrf;
 use super::{Html, console, language_of, render, whole_page};
+use crate::broadcast::BroadcastInput;
 use crate::http::auth::Coordinator;
-use crate::http::broadcasts::{BroadcastInput, preview, send, standing};
 use crate::http::{ApiError, AppState};
 use crate::store::broadcasts as queries;
 
@@ -109,7 +109,7 @@ pub(super) async fn confirm(
     Form(form): Form<Compose>,
 ) -> Result<Html, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
-    let preview = preview(&state, &caller, &form.input()).await?;
+    let preview = state.broadcasts().preview(&caller, &form.input()).await?;
     whole_page(
         &state,
         &caller,
@@ -131,7 +131,7 @@ pub(super) async fn create(
     Form(form): Form<Compose>,
 ) -> Result<Redirect, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
-    let (id, _) = send(&state, caller, form.input()).await?;
+    let (id, _) = state.broadcasts().send(&caller, form.input()).await?;
     Ok(Redirect::to(&format!("/console/broadcasts/{id}")))
 }
 
@@ -150,7 +150,7 @@ pub(super) async fn one(
         ("broadcast.html", "broadcasts"),
         json!({
             "live_from": live_from,
-            "broadcast": standing(&state, &caller, id).await?,
+            "broadcast": state.broadcasts().standing(&caller, id).await?,
         }),
     )
     .await
@@ -164,7 +164,7 @@ pub(super) async fn progress(
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
-    let values = json!({ "broadcast": standing(&state, &caller, id).await? });
+    let values = json!({ "broadcast": state.broadcasts().standing(&caller, id).await? });
     render(
         console,
         "broadcast_progress.html",

@@ -1,10 +1,11 @@
 //! Contacts, for admins (they hold numbers): search, add, edit, import a CSV with each
 //! refused line and why; each contact's STOP, last report and last check-in. Each step is
-//! the API's own (`http::contacts`): the same checks and audit.
+//! the contacts use case's (`crate::contacts::Contacts`), as the API's: the same checks
+//! and audit.
 
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, header};
 use axum::response::Redirect;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,7 +15,6 @@ use super::{Html, whole_page};
 use crate::access::Caller;
 use crate::contacts::ContactInput;
 use crate::http::auth::Admin;
-use crate::http::contacts::{add, change, import_csv, listing};
 use crate::http::{ApiError, AppState};
 
 /// Contacts on a page.
@@ -45,7 +45,10 @@ async fn show(
     search: &Search,
     done: Value,
 ) -> Result<Html, ApiError> {
-    let (contacts, next) = listing(state, &search.q, PAGE, search.before).await?;
+    let (contacts, next) = state
+        .contacts()
+        .listing(&search.q, PAGE, search.before)
+        .await?;
     whole_page(
         state,
         caller,
@@ -107,7 +110,7 @@ pub(super) async fn create(
         zones: list(&form.zones),
         ..ContactInput::default()
     };
-    let saved = add(&state, &caller, input).await?;
+    let saved = state.contacts().add(&caller, input).await?;
     let done = json!({ "added": saved.id });
     show(&state, &caller, &headers, &Search::default(), done).await
 }
@@ -119,11 +122,7 @@ pub(super) async fn edit(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Html, ApiError> {
-    let contact = state
-        .store
-        .read(move |c| crate::store::contacts::by_id(c, id))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no contact {id}")))?;
+    let contact = state.contacts().get(id).await?;
     whole_page(
         &state,
         &caller,
@@ -150,27 +149,64 @@ pub(super) async fn update(
         "language": given(&form.language), "home": given(&form.home),
         "zones": list(&form.zones), "active": form.active.is_some(),
     });
-    change(&state, &caller, id, &patch).await?;
+    state.contacts().change(&caller, id, &patch).await?;
     Ok(Redirect::to("/console/contacts"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(super) struct Import {
     #[serde(default, rename = "_csrf")]
     csrf: String,
+    /// The CSV pasted.
     #[serde(default)]
     csv: String,
 }
 
-/// `POST /console/contacts/import`: the CSV pasted; each refused line with why.
+/// `POST /console/contacts/import`: a CSV file chosen (multipart) or pasted (a plain
+/// form); each refused line with why.
 pub(super) async fn import(
     State(state): State<AppState>,
     Admin(caller): Admin,
     headers: HeaderMap,
-    Form(form): Form<Import>,
+    request: Request,
 ) -> Result<Html, ApiError> {
+    let form = import_form(&headers, request).await?;
     require_csrf(&state, &headers, &form.csrf).await?;
-    let (imported, rejected) = import_csv(&state, caller.who.clone(), form.csv).await?;
+    let (imported, rejected) = state.contacts().import(&caller, form.csv).await?;
     let done = json!({ "imported": imported, "rejected": rejected });
     show(&state, &caller, &headers, &Search::default(), done).await
+}
+
+/// The import form, as a browser sends it with a file (multipart: the file, else the
+/// text pasted) or without (urlencoded).
+async fn import_form(headers: &HeaderMap, request: Request) -> Result<Import, ApiError> {
+    let multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let bad = |e: &dyn std::fmt::Display| ApiError::BadRequest(format!("the import form: {e}"));
+    if !multipart {
+        let Form(form) = Form::<Import>::from_request(request, &())
+            .await
+            .map_err(|e| bad(&e))?;
+        return Ok(form);
+    }
+    let mut parts = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| bad(&e))?;
+    let (mut form, mut file) = (Import::default(), String::new());
+    while let Some(field) = parts.next_field().await.map_err(|e| bad(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let text = field.text().await.map_err(|e| bad(&e))?;
+        match name.as_str() {
+            "_csrf" => form.csrf = text,
+            "csv" => form.csv = text,
+            "file" => file = text,
+            _ => {}
+        }
+    }
+    if !file.trim().is_empty() {
+        form.csv = file;
+    }
+    Ok(form)
 }

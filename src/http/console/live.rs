@@ -17,7 +17,7 @@ use crate::access::Caller;
 use crate::fanout::Whereabouts;
 use crate::http::auth::Viewer;
 use crate::http::{ApiError, AppState};
-use crate::store::changes::Change;
+use crate::store::changes::{Change, Kind};
 use crate::store::incident_views;
 
 /// Proxies cut streams that stay silent; a comment this often keeps them open.
@@ -60,9 +60,9 @@ pub(super) async fn events(
     let mut last = last_seen.unwrap_or(0);
     // A stream that fell behind is told to refresh everything (id 0), not left wrong.
     let behind = |r: Result<Change, _>| async move {
-        Some(r.unwrap_or_else(|_| Change {
+        Some(r.unwrap_or(Change {
             id: i64::MAX,
-            kind: "incident".into(),
+            kind: Kind::Incident,
             subject: 0,
         }))
     };
@@ -97,9 +97,9 @@ pub(super) async fn events(
 
 /// The event a change makes for this caller, or `None` if they may not see it.
 async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<Event> {
-    let visible = match change.kind.as_str() {
-        "incident" if caller.zones.is_empty() || change.subject == 0 => true,
-        "incident" => {
+    let visible = match change.kind {
+        Kind::Incident if caller.zones.is_empty() || change.subject == 0 => true,
+        Kind::Incident => {
             let id = change.subject;
             let found = state.store.read(move |c| incident_views::one(c, id)).await;
             found.ok().flatten().is_some_and(|i| {
@@ -111,14 +111,16 @@ async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<
             })
         }
         // Broadcasts are a coordinator's, in their zones.
-        "broadcast" => crate::http::broadcasts::standing(state, caller, change.subject)
+        Kind::Broadcast => state
+            .broadcasts()
+            .standing(caller, change.subject)
             .await
             .is_ok(),
-        _ => false,
+        Kind::Other => false,
     };
     visible.then(|| {
         let event = Event::default()
-            .event(change.kind)
+            .event(change.kind.as_str())
             .data(format!("{{\"id\":{}}}", change.subject));
         // A refresh-everything event has no place in the sequence to resume from.
         if change.id == i64::MAX {

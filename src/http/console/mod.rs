@@ -19,7 +19,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,9 +28,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 pub(super) use session::session_caller;
 
+use super::client::Proxies;
 use super::{ApiError, AppState};
 use crate::access::Caller;
-use crate::config::{ConsoleConfig, ReportsConfig};
+use crate::config::{ConsoleConfig, ReportsConfig, ServerConfig};
 use crate::console::{Boundaries, Console, Language};
 use crate::live::Live;
 use crate::sessions::Lifetimes;
@@ -46,6 +47,8 @@ pub struct ConsoleState {
     tiles_url: Option<String>,
     csp: HeaderValue,
     logins: DefaultKeyedRateLimiter<IpAddr>,
+    /// Whose `X-Forwarded-For` names the client logging in.
+    proxies: Proxies,
     /// The admin boundaries drawn under the map, and each unit's outline.
     boundaries: Boundaries,
 }
@@ -53,7 +56,7 @@ pub struct ConsoleState {
 impl ConsoleState {
     pub fn new(
         config: &ConsoleConfig,
-        public_url: Option<&str>,
+        server: &ServerConfig,
         reports: &ReportsConfig,
         live: Arc<Live>,
     ) -> anyhow::Result<Self> {
@@ -82,10 +85,14 @@ impl ConsoleState {
                 idle_ms: minutes(config.session_idle_mins),
                 max_ms: minutes(config.session_max_hours.saturating_mul(60)),
             },
-            secure: public_url.is_some_and(|u| u.starts_with("https://")),
+            secure: server
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
             tiles_url: config.tiles_url.clone(),
             csp: HeaderValue::from_str(&csp)?,
             logins: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            proxies: Proxies::new(server.proxies()?),
             boundaries,
         })
     }
@@ -140,7 +147,10 @@ pub(super) fn routes() -> Router<AppState> {
             "/console/contacts",
             get(contacts::page).post(contacts::create),
         )
-        .route("/console/contacts/import", post(contacts::import))
+        .route(
+            "/console/contacts/import",
+            post(contacts::import).layer(DefaultBodyLimit::max(super::MAX_IMPORT_BYTES)),
+        )
         .route("/console/zones", get(zones::page))
         .route("/console/map/zones.geojson", get(zones::shapes))
         .route("/console/zones/{code}", post(zones::update))

@@ -136,7 +136,8 @@ pub(super) async fn login(
     let console = console(&state)?;
     let language = language_of(&headers);
     console.logins.retain_recent();
-    if console.logins.check_key(&peer.ip()).is_err() {
+    let client = console.proxies.client(peer.ip(), &headers);
+    if console.logins.check_key(&client).is_err() {
         let page = render(
             console,
             "login.html",

@@ -1,6 +1,6 @@
 //! Zones: each defined zone with what it is made of and the rules it alerts by; an admin
-//! changes the rules here, through the API's own change (checked with every other zone,
-//! audited, used by fan-out at once).
+//! changes the rules here, through the zoning use case as the API does (checked with every
+//! other zone, audited, used by fan-out at once).
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -13,7 +13,6 @@ use super::session::require_csrf;
 use super::{Html, console, whole_page};
 use crate::access::Role;
 use crate::http::auth::{Admin, Viewer};
-use crate::http::zones::{change, visible};
 use crate::http::{ApiError, AppState};
 
 /// `GET /console/zones`
@@ -22,7 +21,7 @@ pub(super) async fn page(
     Viewer(caller): Viewer,
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
-    let zones = visible(&state, &caller).await?;
+    let zones = state.zoning().visible(&caller).await?;
     let defaults = state.intake.fanout().defaults();
     whole_page(
         &state,
@@ -80,7 +79,7 @@ pub(super) async fn update(
         "deadline_mins": number("deadline_mins", &form.deadline_mins)?,
         "verify_low_severity": form.verify_low_severity.is_some(),
     });
-    change(&state, &caller, &code, &patch).await?;
+    state.zoning().change(&caller, &code, &patch).await?;
     Ok(Redirect::to("/console/zones"))
 }
 
@@ -95,7 +94,7 @@ pub(super) async fn shapes(
     let names = state.intake.fanout().zone_names();
     let gazetteer = &state.intake.reports().gazetteer;
     let mut features = Vec::new();
-    for zone in visible(&state, &caller).await? {
+    for zone in state.zoning().visible(&caller).await? {
         let properties = json!({ "zone": zone.code });
         for unit in &zone.units {
             let outline = names

@@ -304,6 +304,33 @@ async fn contacts_are_searched_added_edited_and_imported_by_admins_only() {
         "the bad line named: {}",
         imported.body
     );
+
+    // A file chosen in the form, sent as a browser sends it.
+    let file = reqwest::multipart::Part::text("phone,name,roles\n76555003,Oumou,responder\n")
+        .file_name("contacts.csv")
+        .mime_str("text/csv")
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", session.csrf.clone())
+        .text("csv", "phone,name,roles,language,home,zones,discreet\n")
+        .part("file", file);
+    let uploaded = app
+        .browser()
+        .post(app.url("/console/contacts/import"))
+        .header(reqwest::header::COOKIE, &session.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 200);
+    let body = uploaded.text().await.unwrap();
+    assert!(body.contains("1 contact(s) importé(s)"), "{body}");
+    assert_eq!(app.count("contacts WHERE name = 'Oumou'"), 1);
+    assert_eq!(
+        app.count("audit_log WHERE action = 'contact.import'"),
+        2,
+        "each import audited"
+    );
 }
 
 #[tokio::test]

@@ -268,6 +268,47 @@ async fn login_attempts_are_limited_per_client() {
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_limited_alone() {
+    let app = crate::helpers::spawn_configured(
+        "trusted_proxies = [\"127.0.0.0/8\"]\n",
+        "",
+        "",
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let login = |client: &'static str, token: &'static str| {
+        app.browser()
+            .post(app.url("/console/login"))
+            .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+            .form(&[("token", token)])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            login("198.51.100.7", "vt_wrong").await.unwrap().status(),
+            401
+        );
+    }
+    let limited = login("198.51.100.7", ADMIN).await.unwrap();
+    assert_eq!(limited.status(), 429, "the guesser waits");
+    let other = login("203.0.113.20", ADMIN).await.unwrap();
+    assert_eq!(
+        other.status(),
+        303,
+        "a colleague behind the same proxy logs in"
+    );
+
+    let bad = vigie::config::Config::from_toml(
+        "[server]\ntrusted_proxies = [\"10.0.0.1\", \"proxy.local\"]\n",
+    );
+    let message = bad.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("server.trusted_proxies[1]"),
+        "the entry named: {message}"
+    );
+}
+
+#[tokio::test]
 async fn a_form_from_another_site_is_refused_and_the_api_takes_no_session() {
     let app = with_an_incident().await;
     let forged = app

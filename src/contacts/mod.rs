@@ -2,6 +2,10 @@
 //! import or the admin API), checked before anything is stored. Each bad row is named
 //! with its line and what is wrong with it; the good rows go in together.
 
+mod manage;
+
+pub use manage::{ContactError, Contacts, Listed, import_file};
+
 use phonenumber::country::Id as Country;
 use serde::Deserialize;
 
@@ -233,32 +237,4 @@ fn yes_no(value: &str) -> Result<bool, String> {
         "1" | "yes" | "oui" | "true" | "y" | "o" => Ok(true),
         other => Err(format!("discreet: `{other}` is not yes or no")),
     }
-}
-
-/// Imports a contacts CSV into the configured database, the good rows in one
-/// transaction; returns how many were imported and the rows refused, with why.
-pub fn import_file(
-    config: &crate::config::Config,
-    text: &str,
-) -> anyhow::Result<(usize, Vec<Rejected>)> {
-    let reports = crate::reports::Reports::load(&config.reports)?;
-    let country = config
-        .inbound
-        .default_country
-        .parse()
-        .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?;
-    let checks = Checks {
-        country,
-        vocabulary: &reports.vocabulary,
-        gazetteer: &reports.gazetteer,
-    };
-    let (contacts, rejected) = read_csv(text, &checks);
-    let mut conn = crate::store::migrate(&config.storage)?;
-    let tx = conn.transaction()?;
-    let now = crate::clock::now_ms();
-    for contact in &contacts {
-        crate::store::contacts::upsert(&tx, contact, now)?;
-    }
-    tx.commit()?;
-    Ok((contacts.len(), rejected))
 }

@@ -2,6 +2,10 @@
 //! a phone (`DIFF <PIN> <ZONE> <TEXT>`, sent after `OUI <code>`). Who a broadcast reaches,
 //! and its messages queued in the caller's transaction, with broadcast priority.
 
+mod compose;
+
+pub use compose::{BroadcastError, BroadcastInput, Broadcasts, Preview, Standing};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::Connection;
