@@ -266,6 +266,7 @@ async fn store_messages(store: &Store, round: u64, n: u64) {
                     provider_ts: None,
                     received_at: (round * 2 * n + event) as i64 * 3_600_000,
                     raw: String::new(),
+                    may_alert: true,
                 };
                 insert(conn, &message, &limits)?;
             }

@@ -65,6 +65,7 @@ fn message(n: u64) -> NewInbound {
         provider_ts: None,
         received_at: 0,
         raw: "from=%2B22376123456&text=ATT+Koro".into(),
+        may_alert: true,
     }
 }
 

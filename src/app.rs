@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::delivery::Delivery;
 use crate::fanout::Fanout;
 use crate::http::{self, AppState, Shared};
-use crate::inbound::Inbound;
+use crate::inbound::{Inbound, Triage};
 use crate::incident::fuse::FusionRules;
 use crate::intake::Intake;
 use crate::live::Live;
@@ -58,12 +58,6 @@ impl Application {
             })?;
         let store = store.with_clock(clock);
         let channels = Arc::new(Channels::from_config(&config)?);
-        let inbound = Inbound::new(
-            store.clone(),
-            Arc::clone(&channels),
-            Arc::clone(&metrics),
-            &config.inbound,
-        );
         let outbound = Arc::new(
             Outbound::new(
                 &config,
@@ -74,6 +68,13 @@ impl Application {
             .context("cannot set up sending")?,
         );
         let reports = Arc::new(Reports::load(&config.reports)?.with_channels(&config.channels));
+        let inbound = Inbound::new(
+            store.clone(),
+            Arc::clone(&channels),
+            Arc::clone(&metrics),
+            &config.inbound,
+            Triage::new(&reports.vocabulary),
+        );
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
         let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports);

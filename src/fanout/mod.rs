@@ -20,7 +20,7 @@ use rusqlite::Connection;
 
 use crate::config::{AlertsConfig, ZoneDefinition};
 use crate::incident::fuse::Incident;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Until};
 use crate::outbound::Outbound;
 use crate::reports::Reports;
 use crate::store::StoreError;
@@ -197,7 +197,7 @@ impl Fanout {
         };
         let (incident, id) = (&loaded.incident, loaded.incident.id);
         let sent = self.send(tx, incident, "alert", (1, 0), recipients)?;
-        let escalate_at = if sent.queued == 0 {
+        let escalate_at = if sent.queued.is_empty() {
             tracing::warn!(
                 incident = id,
                 "alerting incident with nobody to alert: escalating"
@@ -206,6 +206,12 @@ impl Fanout {
         } else {
             self.metrics
                 .first_alert(tx.now.saturating_sub(loaded.state.created_at));
+            // Observed in the write: a batch replayed after a failure counts it twice.
+            if let Some(arrived) = crate::store::reports::arrival_of_newest(tx.conn, id)? {
+                crate::store::outbound::stamp_arrival(tx.conn, &sent.queued, arrived)?;
+                let latency = tx.now.saturating_sub(arrived);
+                self.metrics.flood().alert_latency(Until::Queued, latency);
+            }
             tx.now + deadline
         };
         let said = serde_json::to_string(said).unwrap_or_default();

@@ -92,7 +92,7 @@ impl Fanout {
         let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
         Ok(Sending {
             channels: channels.into_iter().collect(),
-            queued: sent.len(),
+            queued: sent.iter().filter_map(|s| s.outbound_id).collect(),
         })
     }
 
@@ -133,5 +133,6 @@ impl Fanout {
 #[derive(Default)]
 pub(super) struct Sending {
     pub channels: Vec<String>,
-    pub queued: usize,
+    /// The messages queued.
+    pub queued: Vec<i64>,
 }

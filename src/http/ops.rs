@@ -28,6 +28,16 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(accept);
+    match state.store.read(crate::store::unread::backlog).await {
+        Ok((unread, oldest)) => {
+            let now = state.store.now_ms();
+            state
+                .metrics
+                .flood()
+                .backlog(unread, oldest.map(|at| now - at));
+        }
+        Err(e) => tracing::warn!(error = %e, "intake backlog not read"),
+    }
     let body = state.metrics.render(state.store.size_bytes(), format);
     ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }

@@ -5,6 +5,10 @@
 //! stores each message exactly once. `accept` returns only after the write is committed,
 //! so the webhook can answer 2xx knowing nothing acknowledged can be lost.
 
+mod triage;
+
+pub use triage::{Triage, Urgency};
+
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -47,6 +51,7 @@ pub struct Inbound {
     addresses: AddressCache,
     limits: Limits,
     concat_timeout_ms: i64,
+    triage: Triage,
 }
 
 /// A message ready for the writer.
@@ -62,6 +67,7 @@ impl Inbound {
         channels: Arc<Channels>,
         metrics: Arc<Metrics>,
         config: &InboundConfig,
+        triage: Triage,
     ) -> Self {
         let per_minute = NonZeroU32::new(config.rate_limit.per_minute).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(config.rate_limit.burst).unwrap_or(NonZeroU32::MIN);
@@ -78,6 +84,7 @@ impl Inbound {
                 max_chars: config.max_text_chars,
             },
             concat_timeout_ms: secs_to_ms(config.concat_timeout_secs),
+            triage,
         }
     }
 
@@ -147,6 +154,7 @@ impl Inbound {
         });
         let (text, truncated) = queries::cut(draft.text, self.limits.max_chars);
         let is_loop = self.channels.is_own_number(&sender);
+        let may_alert = self.triage.look(&text) == Urgency::MayAlert;
         let message = NewInbound {
             channel: channel.id.clone(),
             provider_message_id: draft.provider_message_id,
@@ -161,6 +169,7 @@ impl Inbound {
             provider_ts: draft.provider_ts,
             received_at,
             raw: draft.raw,
+            may_alert,
         };
         Ok(match draft.concat {
             None => Record::Whole(message),

@@ -22,6 +22,7 @@ use crate::store::contacts;
 use crate::store::incidents;
 use crate::store::outbound as queued;
 use crate::store::reports::{self as queries, Expired, NewReport};
+use crate::store::unread;
 
 /// Marks a message read and carries out its plan (one whose reading failed is set aside).
 pub(super) fn one(
@@ -31,11 +32,11 @@ pub(super) fn one(
 ) -> Result<Vec<String>, StoreError> {
     let state = plan.map_or("error", Plan::state);
     match plan {
-        Some(plan) if queries::mark_read(out.conn, inbound_id, state)? => {
+        Some(plan) if unread::mark_read(out.conn, inbound_id, state)? => {
             apply(out, plan, inbound_id)
         }
         Some(_) => Ok(Vec::new()),
-        None => queries::mark_read(out.conn, inbound_id, state).map(|_| Vec::new()),
+        None => unread::mark_read(out.conn, inbound_id, state).map(|_| Vec::new()),
     }
 }
 

@@ -26,7 +26,7 @@ use crate::fanout::Fanout;
 use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
 use crate::reports::Reports;
-use crate::store::reports::{self as queries, Unread};
+use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
 
@@ -111,16 +111,14 @@ impl Intake {
         }
     }
 
-    /// Reads the oldest unread messages, at most one per sender (a sender's next message
-    /// may hang on this one: a place choice, a language), and commits them together in one
-    /// transaction; returns how many.
+    /// Reads the next unread messages (the most urgent first, at most one per sender: a
+    /// sender's next message may hang on this one, a place choice, a language) and commits
+    /// them together in one transaction; returns how many.
     async fn round(&self) -> Result<usize, StoreError> {
-        let unread = self.store.read(|c| queries::unread(c, BATCH)).await?;
-        let mut senders = HashSet::new();
-        let round: Vec<Unread> = unread
-            .into_iter()
-            .take_while(|m| senders.insert(m.sender.clone()))
-            .collect();
+        let round = self
+            .store
+            .read(|c| unread::next_round(c, BATCH, &HashSet::new()))
+            .await?;
         if round.is_empty() {
             return Ok(0);
         }
@@ -271,7 +269,7 @@ impl Intake {
         if failures >= FAILURES_KEPT || matches!(e, StoreError::Panicked(_)) {
             let error = e.to_string();
             self.store
-                .write(move |c| queries::set_aside(c, id, &error))
+                .write(move |c| unread::set_aside(c, id, &error))
                 .await?;
             self.failures
                 .lock()
@@ -291,7 +289,7 @@ impl Intake {
         self.carry_out(move |out| {
             let before = out.now.saturating_sub(timeout);
             crate::store::broadcasts::expire_pending(out.conn, before)?;
-            let expired = queries::expire_pending(out.conn, before, out.now)?;
+            let expired = crate::store::reports::expire_pending(out.conn, before, out.now)?;
             let mut channels = apply::notices(out, &expired)?;
             channels.extend(drafts::expire(out, ussd_timeout)?);
             Ok(channels)

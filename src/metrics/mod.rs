@@ -8,8 +8,10 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
 mod exposition;
+mod flood;
 
 pub use exposition::Format;
+pub use flood::{Flood, Until};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelOutcome {
@@ -90,6 +92,7 @@ pub struct Metrics {
     ack_seconds: Histogram,
     escalations: Counter,
     alert_sweeps: Counter,
+    flood: Flood,
 }
 
 impl Default for Metrics {
@@ -181,7 +184,8 @@ impl Metrics {
             first_alert_seconds: registered(
                 &mut r,
                 "first_alert_seconds",
-                "Time from an incident's first report to its first alert queued",
+                "Time from an incident being opened (its first report filed by the intake, \
+                 not received: see alert_latency_seconds) to its first alert queued",
                 // 10 ms to about 12 hours.
                 Histogram::new(exponential_buckets(0.01, 4.0, 16)),
             ),
@@ -204,8 +208,14 @@ impl Metrics {
                 "Sweeps for due updates and escalations completed: flat means none are sent",
                 Counter::default(),
             ),
+            flood: Flood::register(&mut r),
             registry: r,
         }
+    }
+
+    /// The alert latency and the intake's backlog.
+    pub fn flood(&self) -> &Flood {
+        &self.flood
     }
 
     /// A filed report opened an incident (`opened`) or joined one (`fused`).

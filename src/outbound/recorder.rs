@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use super::Outbound;
 use super::decide::{Attempt, decide};
 use super::worker::Done;
+use crate::metrics::Until;
 use crate::provider::SendOutcome;
 use crate::store::StoreError;
 use crate::store::delivery::apply_pending;
@@ -60,12 +61,16 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
                 .filter(|((_, step), ok)| **ok || step.releasable());
             lane.let_go(done.map(|((msg, _), _)| msg.id));
         }
-        for ((_, step), ok) in outcomes {
+        for ((msg, step), ok) in outcomes {
             let (Step::Finish(t), true) = (step, ok) else {
                 continue;
             };
             let (outcome, code) = label(t);
             out.metrics.send_outcome(&channel, outcome, code);
+            if let (Transition::Sent { .. }, Some(arrived)) = (t, msg.arrived_at) {
+                let latency = now.saturating_sub(arrived);
+                out.metrics.flood().alert_latency(Until::Accepted, latency);
+            }
             if let Transition::Reroute { channel: next, .. } = t {
                 out.wake(next);
             }

@@ -21,6 +21,8 @@ pub struct NewInbound {
     pub received_at: i64,
     pub content_hash: i64,
     pub raw: String,
+    /// Its first words may alert (`inbound::Triage`): read early if its sender is known.
+    pub may_alert: bool,
 }
 
 /// The rules a stored message follows.
@@ -70,8 +72,12 @@ pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<St
     let changed = conn
         .prepare_cached(
             "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
-                truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw,
+                priority)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                CASE WHEN NOT ?14 OR ?7 THEN 2
+                     WHEN EXISTS (SELECT 1 FROM contacts WHERE phone = ?3 AND active = 1) THEN 0
+                     ELSE 1 END)
              ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING",
         )?
         .execute(
@@ -88,7 +94,8 @@ pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<St
                 msg.provider_ts,
                 msg.received_at,
                 msg.content_hash,
-                msg.raw
+                msg.raw,
+                msg.may_alert
             ])?;
     // No RETURNING: SQLite buffers RETURNING rows in a temporary table, which costs more than
     // the insert on this hot path.
@@ -146,7 +153,7 @@ pub fn content_hash(sender: &str, recipient: Option<&str>, text: &str) -> i64 {
 
 /// Flags a stored message as over its sender's rate limit: it will get no reply.
 pub fn mark_throttled(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE inbound_messages SET throttled = 1 WHERE id = ?1")?
+    conn.prepare_cached("UPDATE inbound_messages SET throttled = 1, priority = 2 WHERE id = ?1")?
         .execute([id])?;
     Ok(())
 }
@@ -167,8 +174,8 @@ pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<St
     let inserted = conn
         .prepare_cached(
             "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref, part, total,
-                text, provider_ts, received_at, raw, is_loop)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                text, provider_ts, received_at, raw, is_loop, may_alert)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (channel, provider_message_id) DO NOTHING",
         )?
         .execute(params![
@@ -183,7 +190,8 @@ pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<St
             m.provider_ts,
             m.received_at,
             m.raw,
-            m.is_loop
+            m.is_loop,
+            m.may_alert
         ])?;
     if inserted == 0 {
         let message_id: Option<i64> = conn
@@ -216,7 +224,7 @@ fn pending_group(
 ) -> Result<Vec<PartRow>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, part, total, channel, provider_message_id, sender, recipient, text, provider_ts,
-                received_at, raw, is_loop
+                received_at, raw, is_loop, may_alert
          FROM inbound_parts
          WHERE channel = ?1 AND sender = ?2 AND concat_ref = ?3 AND total = ?4 AND message_id IS NULL
          ORDER BY part, id",
@@ -243,6 +251,7 @@ fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
             received_at: row.get(9)?,
             content_hash: 0,
             raw: row.get(10)?,
+            may_alert: row.get(12)?,
         },
     })
 }

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod changes;
 pub mod settings;
 pub mod tokens;
+pub mod unread;
 pub mod ussd;
 pub mod zones;
 
@@ -120,6 +121,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0016_checkins.sql")),
         M::up(include_str!("migrations/0017_purge_indexes.sql")),
         M::up(include_str!("migrations/0018_console.sql")),
+        M::up(include_str!("migrations/0019_reading_order.sql")),
     ])
 }
 

@@ -92,6 +92,8 @@ pub struct Claimed {
     pub priority: i64,
     /// When it was claimed: later steps check the claim is still this one.
     pub claimed_at: i64,
+    /// A first alert: when the SMS that raised it reached the webhook.
+    pub arrived_at: Option<i64>,
 }
 
 /// Whether `channel` has a message due (a read, so idle workers never take the writer).
@@ -101,6 +103,16 @@ pub fn has_due(conn: &Connection, channel: &str, now: i64) -> Result<bool, Store
          WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2 LIMIT 1",
     )?;
     Ok(stmt.exists(params![channel, now])?)
+}
+
+/// Notes on alerts just queued when the SMS that raised them reached the webhook.
+pub fn stamp_arrival(conn: &Connection, ids: &[i64], arrived_at: i64) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE outbound_messages SET arrived_at = ?2 WHERE id = ?1")?;
+    for id in ids {
+        stmt.execute(params![id, arrived_at])?;
+    }
+    Ok(())
 }
 
 /// Marks up to `limit` due messages of `channel` as `sending`, most urgent first.
@@ -116,7 +128,8 @@ pub fn claim(
          WHERE id IN (SELECT id FROM outbound_messages
                       WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2
                       ORDER BY priority, next_attempt_at, id LIMIT ?3)
-         RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority",
+         RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority,
+                   arrived_at",
     )?;
     let rows = stmt.query_map(params![channel, now, limit as i64], |r| {
         let fallbacks: String = r.get(6)?;
@@ -130,6 +143,7 @@ pub fn claim(
             fallbacks: split(&fallbacks),
             priority: r.get(7)?,
             claimed_at: now,
+            arrived_at: r.get(8)?,
         })
     })?;
     let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;

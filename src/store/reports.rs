@@ -1,63 +1,18 @@
-//! Queries on `reports`, and the intake's view of `inbound_messages` (what is still to
-//! read, and marking it read in the same transaction as its report and reply).
+//! Queries on `reports`.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StoreError;
 
-/// A stored inbound message the intake has not read yet.
-#[derive(Debug, Clone)]
-pub struct Unread {
-    pub id: i64,
-    pub sender: String,
-    pub text: String,
-    pub received_at: i64,
-    pub throttled: bool,
-    pub is_loop: bool,
-    /// The language chosen in a USSD menu, for a report made there.
-    pub language: Option<String>,
-    pub channel: String,
-}
-
-/// The oldest unread messages.
-pub fn unread(conn: &Connection, limit: usize) -> Result<Vec<Unread>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop,
-                language, channel
-         FROM inbound_messages WHERE state = 'new' ORDER BY id LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit as i64], |r| {
-        Ok(Unread {
-            id: r.get(0)?,
-            sender: r.get(1)?,
-            text: r.get(2)?,
-            received_at: r.get(3)?,
-            throttled: r.get(4)?,
-            is_loop: r.get(5)?,
-            language: r.get(6)?,
-            channel: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Marks a message read (`done`, or `skipped` for floods and loops); `false` if it was
-/// already, so a second reader changes nothing.
-pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached("UPDATE inbound_messages SET state = ?2 WHERE id = ?1 AND state = 'new'")?
-        .execute(params![id, state])?;
-    Ok(n == 1)
-}
-
-/// Sets an unread message aside, with why it could not be carried out.
-pub fn set_aside(conn: &Connection, id: i64, error: &str) -> Result<bool, StoreError> {
-    let n = conn
+/// When the SMS of an incident's newest report reached the webhook (unix ms).
+pub fn arrival_of_newest(conn: &Connection, incident_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn
         .prepare_cached(
-            "UPDATE inbound_messages SET state = 'error', error = ?2 WHERE id = ?1 AND state = 'new'",
+            "SELECT m.received_at FROM reports r JOIN inbound_messages m ON m.id = r.inbound_id
+             WHERE r.incident_id = ?1 ORDER BY r.id DESC LIMIT 1",
         )?
-        .execute(params![id, error])?;
-    Ok(n == 1)
+        .query_row([incident_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Hides a secret a message carried (a coordinator's PIN): replaced in its text and its

@@ -187,13 +187,17 @@ pub struct MenuReport<'a> {
     pub language: &'a str,
 }
 
+/// Files a report made in the menu as an inbound message, for the intake to read like an
+/// SMS; a finished menu report names its category, so it is read early (`priority`).
 pub fn file(conn: &Connection, r: &MenuReport<'_>, now: i64) -> Result<(), StoreError> {
     let id = format!("ussd:{}", r.session_id);
     let hash = super::inbound::content_hash(r.phone, None, r.text);
     conn.prepare_cached(
         "INSERT INTO inbound_messages (channel, provider_message_id, sender, text, received_at,
-                                       content_hash, raw, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)
+                                       content_hash, raw, language, priority)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7,
+                 CASE WHEN EXISTS (SELECT 1 FROM contacts WHERE phone = ?3 AND active = 1)
+                      THEN 0 ELSE 1 END)
          ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL
          DO NOTHING",
     )?

@@ -15,6 +15,7 @@ mod corrections;
 mod delivery;
 mod doubles;
 mod enqueue;
+mod flood;
 mod exports;
 mod helpers;
 mod inbound;

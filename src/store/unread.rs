@@ -1,0 +1,249 @@
+//! The intake's view of `inbound_messages`: what is still to read and in which order, and
+//! marking it read in the same transaction as its report and reply.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::StoreError;
+
+/// A stored inbound message the intake has not read yet.
+#[derive(Debug, Clone)]
+pub struct Unread {
+    pub id: i64,
+    pub sender: String,
+    pub text: String,
+    pub received_at: i64,
+    pub throttled: bool,
+    pub is_loop: bool,
+    /// The language chosen in a USSD menu, for a report made there.
+    pub language: Option<String>,
+    pub channel: String,
+    /// When it reached the webhook (unix ms, our clock), however the provider dated it.
+    pub arrived_at: i64,
+}
+
+/// Rows of the reading order looked at per message wanted: enough to find other senders
+/// past one sender's run of messages.
+const SCAN_PER_MESSAGE: usize = 8;
+
+/// The next messages to read, at most `limit`: the most urgent first (`priority`, then
+/// arrival), one per sender, and each its sender's oldest unread message, so a sender's
+/// messages are read in their order (a digit after the report it answers). A flood's
+/// throttled messages are only skipped, so several of one sender may come together.
+/// Senders in `busy` (a message of theirs is still being carried out) wait.
+pub fn next_round(
+    conn: &Connection,
+    limit: usize,
+    busy: &HashSet<String>,
+) -> Result<Vec<Unread>, StoreError> {
+    let mut walk = conn.prepare_cached(&format!(
+        "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages WHERE state = 'new'
+         ORDER BY priority, id LIMIT ?1"
+    ))?;
+    let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
+    let rows = walk.query_map([scan], |r| Ok((unread_row(r)?, r.get::<_, i64>(9)?)))?;
+    let mut senders = HashSet::new();
+    let mut round = Vec::with_capacity(limit);
+    for row in rows {
+        let (message, priority) = row?;
+        if round.len() == limit {
+            break;
+        }
+        if message.throttled {
+            round.push(message);
+            continue;
+        }
+        if busy.contains(&message.sender) || !senders.insert(message.sender.clone()) {
+            continue;
+        }
+        // Urgent messages are walked first: the sender may have older routine ones.
+        let head = match priority {
+            2 => Some(message),
+            _ => head_of(conn, &message.sender)?,
+        };
+        round.extend(head);
+    }
+    Ok(round)
+}
+
+const UNREAD_COLUMNS: &str = "id, sender, text, coalesce(provider_ts, received_at), throttled, \
+                              is_loop, language, channel, received_at";
+
+fn unread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unread> {
+    Ok(Unread {
+        id: r.get(0)?,
+        sender: r.get(1)?,
+        text: r.get(2)?,
+        received_at: r.get(3)?,
+        throttled: r.get(4)?,
+        is_loop: r.get(5)?,
+        language: r.get(6)?,
+        channel: r.get(7)?,
+        arrived_at: r.get(8)?,
+    })
+}
+
+/// A sender's oldest unread message.
+fn head_of(conn: &Connection, sender: &str) -> Result<Option<Unread>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {UNREAD_COLUMNS} FROM inbound_messages WHERE state = 'new' AND sender = ?1
+             ORDER BY id LIMIT 1"
+        ))?
+        .query_row([sender], unread_row)
+        .optional()?)
+}
+
+/// How many messages are unread, and when the oldest of them arrived (unix ms).
+pub fn backlog(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
+    let count = conn
+        .prepare_cached("SELECT count(*) FROM inbound_messages WHERE state = 'new'")?
+        .query_row([], |r| r.get(0))?;
+    // The oldest of each priority's oldest: each one step down the reading-order index.
+    let oldest = conn
+        .prepare_cached(
+            "SELECT min(received_at) FROM inbound_messages WHERE id IN (
+                SELECT (SELECT min(id) FROM inbound_messages WHERE state = 'new' AND priority = p)
+                FROM (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2))",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok((count, oldest))
+}
+
+/// Marks a message read (`done`, or `skipped` for floods and loops); `false` if it was
+/// already, so a second reader changes nothing.
+pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE inbound_messages SET state = ?2 WHERE id = ?1 AND state = 'new'")?
+        .execute(params![id, state])?;
+    Ok(n == 1)
+}
+
+/// Sets an unread message aside, with why it could not be carried out.
+pub fn set_aside(conn: &Connection, id: i64, error: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE inbound_messages SET state = 'error', error = ?2 WHERE id = ?1 AND state = 'new'",
+        )?
+        .execute(params![id, error])?;
+    Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unread message: sender, priority, throttled.
+    type Message = (&'static str, i64, bool);
+
+    /// A case: its name, the unread messages in arrival order, the round's size, the busy
+    /// senders, and the texts read.
+    type Case = (
+        &'static str,
+        Vec<Message>,
+        usize,
+        Vec<&'static str>,
+        Vec<&'static str>,
+    );
+
+    /// A database with these unread messages, in arrival order.
+    fn with(messages: &[Message]) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        for (i, (sender, priority, throttled)) in messages.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash,
+                    raw, priority, throttled)
+                 VALUES ('sim', ?1, ?2, ?3, ?3, '', ?4, ?5)",
+                params![sender, format!("m{i}"), i as i64, priority, throttled],
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    fn read(conn: &Connection, limit: usize, busy: &[&str]) -> Vec<String> {
+        let busy = busy.iter().map(|s| (*s).to_owned()).collect();
+        next_round(conn, limit, &busy)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
+    }
+
+    #[test]
+    fn the_urgent_come_first_each_sender_in_order_and_no_flood_holds_anyone_up() {
+        let routine = |s| (s, 2, false);
+        let cases: Vec<Case> = vec![
+            (
+                "arrival order when nothing is urgent",
+                vec![routine("a"), routine("b"), routine("c")],
+                10,
+                vec![],
+                vec!["m0", "m1", "m2"],
+            ),
+            (
+                "a known monitor's attack before a backlog",
+                vec![routine("a"), routine("b"), routine("c"), ("m", 0, false)],
+                2,
+                vec![],
+                vec!["m3", "m0"],
+            ),
+            (
+                "a known sender before an unknown one",
+                vec![routine("a"), ("u", 1, false), ("m", 0, false)],
+                2,
+                vec![],
+                vec!["m2", "m1"],
+            ),
+            (
+                "a sender's older message first: the digit before the next report",
+                vec![routine("a"), routine("m"), ("m", 0, false)],
+                2,
+                vec![],
+                vec!["m1", "m0"],
+            ),
+            (
+                "one message per sender a round",
+                vec![routine("a"), routine("a"), routine("b")],
+                10,
+                vec![],
+                vec!["m0", "m2"],
+            ),
+            (
+                "a flooder's throttled repeats are skipped together, others still read",
+                vec![("f", 2, true), ("f", 2, true), ("f", 2, true), routine("b")],
+                10,
+                vec![],
+                vec!["m0", "m1", "m2", "m3"],
+            ),
+            (
+                "a sender still being carried out waits",
+                vec![("m", 0, false), routine("a")],
+                10,
+                vec!["m"],
+                vec!["m1"],
+            ),
+        ];
+        for (name, messages, limit, busy, expected) in cases {
+            let conn = with(&messages);
+            assert_eq!(read(&conn, limit, &busy), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_backlog_counts_the_unread_and_dates_the_oldest() {
+        let conn = with(&[("a", 2, false), ("b", 0, false), ("c", 1, false)]);
+        assert_eq!(backlog(&conn).unwrap(), (3, Some(0)));
+        conn.execute(
+            "UPDATE inbound_messages SET state = 'done' WHERE id = 1",
+            [],
+        )
+        .unwrap();
+        assert_eq!(backlog(&conn).unwrap(), (2, Some(1)));
+        conn.execute("UPDATE inbound_messages SET state = 'done'", [])
+            .unwrap();
+        assert_eq!(backlog(&conn).unwrap(), (0, None));
+    }
+}
