@@ -157,11 +157,6 @@ impl Fanout {
         }
     }
 
-    /// The same, for an incident just filed (as fusion left it, with its reports).
-    pub fn after_filing(&self, tx: &Tx<'_>, incident: Incident) -> Result<Vec<String>, StoreError> {
-        self.look_again(tx, incident, Cause::Event)
-    }
-
     fn look_again(
         &self,
         tx: &Tx<'_>,

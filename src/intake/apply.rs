@@ -2,6 +2,9 @@
 //! its incident (alerting if it now calls for it), a contact updated, an `OK` or `INFO`
 //! answered, a reply queued.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
 use rusqlite::Connection;
 
 use super::broadcast;
@@ -223,9 +226,23 @@ pub(super) struct Out<'a> {
     pub fusion: &'a FusionRules,
     pub fanout: &'a Fanout,
     pub now: i64,
+    /// Incidents reports joined in this transaction, looked at again by fan-out once at
+    /// its end (`settle`): a round of 32 reports of one attack is one look, not 32.
+    pub touched: RefCell<BTreeSet<i64>>,
 }
 
 impl Out<'_> {
+    /// Fan-out's look at each incident reports joined: alerts and updates queued, in this
+    /// transaction; the channels with messages waiting.
+    pub(super) fn settle(&self) -> Result<Vec<String>, StoreError> {
+        let touched = std::mem::take(&mut *self.touched.borrow_mut());
+        let mut channels = Vec::new();
+        for id in touched {
+            channels.extend(self.fanout.after_change(&self.tx(), id)?);
+        }
+        Ok(channels)
+    }
+
     pub(super) fn tx(&self) -> Tx<'_> {
         Tx {
             conn: self.conn,
@@ -234,7 +251,8 @@ impl Out<'_> {
         }
     }
 
-    /// Files a report under its incident, and alerts if the incident now calls for it.
+    /// Files a report under its incident; fan-out looks at the incident when the
+    /// transaction settles.
     fn place(&self, facts: ReportFacts) -> Result<(i64, Vec<String>), StoreError> {
         let placed = incident::place_report(
             self.conn,
@@ -246,8 +264,8 @@ impl Out<'_> {
         let metrics = self.fanout.metrics();
         metrics.incident(if placed.opened { "opened" } else { "fused" });
         let id = placed.incident.id;
-        let channels = self.fanout.after_filing(&self.tx(), placed.incident)?;
-        Ok((id, channels))
+        self.touched.borrow_mut().insert(id);
+        Ok((id, Vec::new()))
     }
 
     /// Queues a reply in this transaction; a sender we cannot write to gets none.

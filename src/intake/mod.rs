@@ -238,14 +238,18 @@ impl Intake {
         let channels = self
             .store
             .write(move |conn| {
-                f(&apply::Out {
+                let out = apply::Out {
                     conn,
                     reports: &reports,
                     outbound: &outbound,
                     fusion: &fusion,
                     fanout: &fanout,
                     now,
-                })
+                    touched: Default::default(),
+                };
+                let mut channels: Vec<String> = f(&out)?.into_iter().collect();
+                channels.extend(out.settle()?);
+                Ok(channels)
             })
             .await?;
         for channel in channels {

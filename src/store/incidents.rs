@@ -239,18 +239,31 @@ fn index(conn: &Connection, incident: &Incident) -> Result<(), StoreError> {
         return Ok(());
     }
     let (lat, lon) = (micro(incident.spot.lat), micro(incident.spot.lon));
+    let (first, last) = (minute(incident.first_time), minute(incident.last_time));
+    // Most reports joining an incident move neither its place nor its times: an R-tree
+    // row replaced costs a delete and an insert, a look costs one lookup.
+    let indexed = conn
+        .prepare_cached(
+            "SELECT min_minute, max_minute, min_lat, min_lon FROM incidents_where WHERE id = ?1",
+        )?
+        .query_row([incident.id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .optional()?;
+    if indexed == Some((first, last, lat, lon)) {
+        return Ok(());
+    }
     conn.prepare_cached(
         "INSERT OR REPLACE INTO incidents_where
              (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)",
     )?
-    .execute(params![
-        incident.id,
-        minute(incident.first_time),
-        minute(incident.last_time),
-        lat,
-        lon
-    ])?;
+    .execute(params![incident.id, first, last, lat, lon])?;
     Ok(())
 }
 
