@@ -3,7 +3,7 @@
 
 use std::sync::atomic::AtomicU64;
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -12,7 +12,7 @@ use prometheus_client::registry::Registry;
 use super::registered;
 
 /// Up to which step an alert's latency is measured.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Until {
     /// The alert is in the durable outbound queue.
     Queued,
@@ -20,9 +20,18 @@ pub enum Until {
     Accepted,
 }
 
+impl Until {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Accepted => "accepted",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UntilLabel {
-    until: Until,
+    until: &'static str,
 }
 
 /// The alert latency and the intake's backlog.
@@ -46,7 +55,12 @@ impl Flood {
                 Histogram::new(exponential_buckets(0.01, 2.0, 17))
             }),
         );
-        let of = |until| latency.get_or_create(&UntilLabel { until }).clone();
+        let of = |until: Until| {
+            let label = UntilLabel {
+                until: until.label(),
+            };
+            latency.get_or_create(&label).clone()
+        };
         let (queued, accepted) = (of(Until::Queued), of(Until::Accepted));
         Self {
             queued,

@@ -64,7 +64,7 @@ async fn an_attack_is_alerted_before_a_backlog_delivered_ahead_of_it_is_read() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("vigie_alert_latency_seconds_count{until=\"Queued\"} 1"),
+        metrics.contains("vigie_alert_latency_seconds_count{until=\"queued\"} 1"),
         "{metrics}"
     );
     assert!(metrics.contains("vigie_intake_backlog "), "{metrics}");
