@@ -33,6 +33,27 @@ use plan::Plan;
 /// A message and its plan (`None`: reading it failed).
 type Planned = (i64, Option<Arc<Plan>>);
 
+/// A round read and planned, to carry out.
+struct Round {
+    senders: HashSet<String>,
+    plans: Vec<(i64, Option<Plan>)>,
+}
+
+/// A round being carried out.
+struct Committing {
+    senders: HashSet<String>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Waits for the round being carried out, if any.
+async fn finish(committing: Option<Committing>) {
+    if let Some(Committing { task, .. }) = committing
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "an intake round stopped");
+    }
+}
+
 /// An idle intake looks for unread messages this often (a wake-up comes sooner).
 const POLL: Duration = Duration::from_millis(500);
 /// Messages read per round.
@@ -94,13 +115,24 @@ impl Intake {
         self.wake.notify_one();
     }
 
-    /// Reads messages until shutdown; a round in progress is finished first.
+    /// Reads messages until shutdown; a round in progress is finished first. Rounds
+    /// overlap: the next is read and planned while the last commits, without the last's
+    /// senders (their next message may hang on it: a place choice, a language).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
+        let mut committing: Option<Committing> = None;
         while !shutdown.is_cancelled() {
-            let read = self.round().await;
-            match read {
-                Ok(0) => {}
-                Ok(_) => continue,
+            let busy = committing.as_ref().map(|c| c.senders.clone());
+            match self.prepare(busy.unwrap_or_default()).await {
+                Ok(Some(next)) => {
+                    finish(committing.take()).await;
+                    committing = Some(self.start_commit(next));
+                    continue;
+                }
+                Ok(None) if committing.is_some() => {
+                    finish(committing.take()).await;
+                    continue;
+                }
+                Ok(None) => {}
                 Err(e) => tracing::error!(error = %e, "intake round failed"),
             }
             tokio::select! {
@@ -109,37 +141,44 @@ impl Intake {
                 () = shutdown.cancelled() => {}
             }
         }
+        finish(committing.take()).await;
     }
 
-    /// Reads the next unread messages (the most urgent first, at most one per sender: a
-    /// sender's next message may hang on this one, a place choice, a language) and commits
-    /// them together in one transaction; returns how many.
-    async fn round(&self) -> Result<usize, StoreError> {
-        let round = self
-            .store
-            .read(|c| unread::next_round(c, BATCH, &HashSet::new()))
-            .await?;
-        if round.is_empty() {
-            return Ok(0);
-        }
-        let phones: Vec<String> = round.iter().map(|m| m.sender.clone()).collect();
-        let contacts = self
+    /// Reads the next unread messages (the most urgent first, at most one per sender, none
+    /// of `busy`'s) and plans them, off the request threads; `None` when there is none.
+    async fn prepare(self: &Arc<Self>, busy: HashSet<String>) -> Result<Option<Round>, StoreError> {
+        let me = Arc::clone(self);
+        let (round, plans) = self
             .store
             .read(move |c| {
-                phones
+                let round = unread::next_round(c, BATCH, &busy)?;
+                let plans = round
                     .iter()
-                    .map(|p| contacts::by_phone(c, p))
-                    .collect::<Result<Vec<_>, _>>()
+                    .map(|m| Ok((m.id, me.plan_one(m, contacts::by_phone(c, &m.sender)?))))
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok((round, plans))
             })
             .await?;
-        let plans: Vec<(i64, Option<Plan>)> = round
-            .iter()
-            .zip(contacts)
-            .map(|(message, contact)| (message.id, self.plan_one(message, contact)))
-            .collect();
+        if round.is_empty() {
+            return Ok(None);
+        }
         let plans = self.complete_drafts(&round, plans).await?;
-        self.commit(plans).await?;
-        Ok(round.len())
+        let senders = round.into_iter().map(|m| m.sender).collect();
+        Ok(Some(Round { senders, plans }))
+    }
+
+    /// Carries the round out in the background; its senders are busy until it is done.
+    fn start_commit(self: &Arc<Self>, round: Round) -> Committing {
+        let me = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            if let Err(e) = me.commit(round.plans).await {
+                tracing::error!(error = %e, "intake round failed");
+            }
+        });
+        Committing {
+            senders: round.senders,
+            task,
+        }
     }
 
     /// The message's plan; `None` if reading it failed (it is then set aside).

@@ -31,7 +31,8 @@ const SCAN_PER_MESSAGE: usize = 8;
 /// arrival), one per sender, and each its sender's oldest unread message, so a sender's
 /// messages are read in their order (a digit after the report it answers). A flood's
 /// throttled messages are only skipped, so several of one sender may come together.
-/// Senders in `busy` (a message of theirs is still being carried out) wait.
+/// Senders in `busy` (a round with a message of theirs is still being carried out) wait,
+/// whatever their messages.
 pub fn next_round(
     conn: &Connection,
     limit: usize,
@@ -50,11 +51,14 @@ pub fn next_round(
         if round.len() == limit {
             break;
         }
+        if busy.contains(&message.sender) {
+            continue;
+        }
         if message.throttled {
             round.push(message);
             continue;
         }
-        if busy.contains(&message.sender) || !senders.insert(message.sender.clone()) {
+        if !senders.insert(message.sender.clone()) {
             continue;
         }
         // Urgent messages are walked first: the sender may have older routine ones.
@@ -224,6 +228,13 @@ mod tests {
                 10,
                 vec!["m"],
                 vec!["m1"],
+            ),
+            (
+                "a flooder still being carried out waits, repeats and all",
+                vec![("f", 2, true), ("f", 2, true), routine("b")],
+                10,
+                vec!["f"],
+                vec!["m2"],
             ),
         ];
         for (name, messages, limit, busy, expected) in cases {
