@@ -48,9 +48,16 @@ pub fn place_report(
             } else {
                 Source::New
             };
+            let before = incident.clone();
             incident.absorb(report, source);
-            let (level, counts) = aggregates(&incident, severity_rules);
-            queries::save(conn, &incident, level, &counts, now)?;
+            if incident == before {
+                // A repeat that changes nothing (same sender, counts within the range, no
+                // better place): its time is noted, and consoles are told of no change.
+                queries::touch(conn, id, now)?;
+            } else {
+                let (level, counts) = aggregates(&incident, severity_rules);
+                queries::save(conn, &incident, level, &counts, now)?;
+            }
             Placed {
                 incident,
                 opened: false,

@@ -166,6 +166,13 @@ pub fn open(
     Ok(id)
 }
 
+/// Notes that a report joined an incident without changing it.
+pub fn touch(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE incidents SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id, now])?;
+    Ok(())
+}
+
 /// Writes an incident's aggregates after a report joined or left it.
 pub fn save(
     conn: &Connection,

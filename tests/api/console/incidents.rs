@@ -278,3 +278,29 @@ async fn a_coordinator_corrects_an_incident_from_its_page() {
     );
     assert_eq!(app.count("audit_log WHERE action = 'incident.correct'"), 1);
 }
+
+#[tokio::test]
+async fn a_repeat_that_changes_nothing_tells_no_console_and_a_new_count_does() {
+    let app = with_an_incident().await;
+    let report = "ATT Bankass 3 morts hier 14h00";
+    app.sms("76123456", report, "first").await;
+    app.replies(MONITOR, 2).await;
+    let incident: i64 = app.one("SELECT max(id) FROM incidents");
+    let changes = || app.count(&format!("changes WHERE subject = {incident}"));
+    let before = changes();
+
+    app.sms("76123456", report, "again").await;
+    app.replies(MONITOR, 3).await;
+    assert_eq!(
+        changes(),
+        before,
+        "the same monitor, the same account: no change"
+    );
+    let filed = format!("reports WHERE incident_id = {incident}");
+    assert_eq!(app.count(&filed), 2, "the repeat is filed");
+
+    app.sms("76123456", "ATT Bankass 5 morts hier 14h00", "more")
+        .await;
+    app.replies(MONITOR, 4).await;
+    assert!(changes() > before, "a new count is a change");
+}
