@@ -10,6 +10,35 @@ ensure_wrk() {
   fi
 }
 
+# workdir: a temporary folder in $work; at exit, the background jobs are stopped and it is
+# removed.
+workdir() {
+  work=$(mktemp -d)
+  trap 'jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"' EXIT
+}
+
+# flood_config DB [EXTRA]: Vigie's shipped defaults (SQLite, synchronous=FULL, log level
+# info) on a sim channel, with the per-sender rate limit raised so the 10,000 senders of
+# bench/ingest.lua are not throttled; EXTRA is TOML added before the channel.
+flood_config() {
+  cat <<TOML
+[server]
+listen = "127.0.0.1:0"
+[storage]
+path = "$1"
+synchronous = "full"
+[log]
+level = "info"
+[inbound.rate_limit]
+per_minute = 1000000
+burst = 1000000
+${2:-}
+[[channels]]
+id = "sim"
+kind = "sim"
+TOML
+}
+
 # start NAME COMMAND...: runs a server in the background, its log in $work/NAME.log; sets
 # SERVER_PID, and ADDR once it listens.
 start() {

@@ -20,9 +20,7 @@ DURATION=${DURATION:-10s}
 ensure_wrk
 cargo build --release --quiet --bin vigie
 
-work=$(mktemp -d)
-cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+workdir
 
 cat >"$work/vigie.toml" <<TOML
 admin_token = "bench"

@@ -21,9 +21,7 @@ THREADS=${THREADS:-2}
 ensure_wrk
 cargo build --release --quiet --bin vigie
 
-work=$(mktemp -d)
-cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+workdir
 
 places=(Ansongo Bandiagara Bankass Bla Bourem Djenné Douentza Gao Goundam Kidal Macina
   Menaka Niafunke Niono San Ségou Tombouctou Tominian Ténenkou Youwarou)
@@ -37,23 +35,7 @@ printf '%s\n' "${places[@]}" >"$work/places"
 } >"$work/contacts.csv"
 
 db="$work/vigie.db"
-cat >"$work/vigie.toml" <<TOML
-[server]
-listen = "127.0.0.1:0"
-[storage]
-path = "$db"
-synchronous = "full"
-[log]
-level = "info"
-[inbound.rate_limit]
-per_minute = 1000000
-burst = 1000000
-[alerts]
-sources = 1
-[[channels]]
-id = "sim"
-kind = "sim"
-TOML
+flood_config "$db" "$(printf '[alerts]\nsources = 1')" >"$work/vigie.toml"
 
 target/release/vigie import contacts "$work/contacts.csv" --config "$work/vigie.toml" >&2
 start vigie target/release/vigie serve --config "$work/vigie.toml"

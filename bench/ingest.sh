@@ -22,9 +22,7 @@ ROUNDS=${ROUNDS:-3}
 ensure_wrk
 cargo build --release --quiet --bin vigie --example minimal_sink
 
-work=$(mktemp -d)
-cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+workdir
 
 load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/ingest.lua "http://$ADDR"; }
 count() { python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; }
@@ -32,23 +30,6 @@ rows() { count "$1" "select count(*) from inbound_messages"; }
 read_rows() { count "$1" "select count(*) from inbound_messages where state != 'new'"; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-vigie_config() {
-  cat <<TOML
-[server]
-listen = "127.0.0.1:0"
-[storage]
-path = "$1"
-synchronous = "full"
-[log]
-level = "info"
-[inbound.rate_limit]
-per_minute = 1000000
-burst = 1000000
-[[channels]]
-id = "sim"
-kind = "sim"
-TOML
-}
 
 : >"$work/results"
 for round in $(seq "$ROUNDS"); do
@@ -59,7 +40,7 @@ for round in $(seq "$ROUNDS"); do
   echo "sink $(field requests "$sink") $(field seconds "$sink") $(field p50_ms "$sink") $(field p99_ms "$sink") $(field errors "$sink") 0" >>"$work/results"
 
   db="$work/vigie-$round.db"
-  vigie_config "$db" >"$work/vigie.toml"
+  flood_config "$db" >"$work/vigie.toml"
   start vigie target/release/vigie serve --config "$work/vigie.toml"
   load 2s >/dev/null
   before=$(rows "$db"); read_before=$(read_rows "$db")

@@ -22,9 +22,7 @@ ROUNDS=${ROUNDS:-3}
 ensure_wrk
 cargo build --release --quiet --bin vigie
 
-work=$(mktemp -d)
-cleanup() { jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+workdir
 
 for round in $(seq "$ROUNDS"); do
   cat >"$work/vigie.toml" <<TOML
