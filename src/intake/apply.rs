@@ -2,28 +2,19 @@
 //! its incident (alerting if it now calls for it), a contact updated, an `OK` or `INFO`
 //! answered, a reply queued.
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
-
-use rusqlite::Connection;
-
 use super::broadcast;
+pub(super) use super::out::Out;
 use super::plan::{Plan, Step};
 use super::record::{record, spot_of};
-use crate::fanout::{Answered, Asker, Fanout, Tx};
+use crate::fanout::{Answered, Asker};
 use crate::gazetteer::{Found, FoundBy};
-use crate::incident::{
-    self,
-    fuse::{FusionRules, ReportFacts},
-};
-use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::incident::{self, fuse::ReportFacts};
 use crate::parse::{Parsed, Report};
 use crate::reply::{receipt_for_choice, reply_for};
 use crate::reports::Reports;
 use crate::store::StoreError;
 use crate::store::contacts;
 use crate::store::incidents;
-use crate::store::outbound as queued;
 use crate::store::reports::{self as queries, Expired, NewReport};
 use crate::store::unread;
 
@@ -218,81 +209,6 @@ pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>,
     Ok(channels)
 }
 
-/// What writing in the intake's transaction needs.
-pub(super) struct Out<'a> {
-    pub conn: &'a Connection,
-    pub reports: &'a Reports,
-    pub outbound: &'a Outbound,
-    pub fusion: &'a FusionRules,
-    pub fanout: &'a Fanout,
-    pub now: i64,
-    /// Incidents reports joined in this transaction, looked at again by fan-out once at
-    /// its end (`settle`): a round of 32 reports of one attack is one look, not 32.
-    pub touched: RefCell<BTreeSet<i64>>,
-}
-
-impl Out<'_> {
-    /// Fan-out's look at each incident reports joined: alerts and updates queued, in this
-    /// transaction; the channels with messages waiting.
-    pub(super) fn settle(&self) -> Result<Vec<String>, StoreError> {
-        let touched = std::mem::take(&mut *self.touched.borrow_mut());
-        let mut channels = Vec::new();
-        for id in touched {
-            channels.extend(self.fanout.after_change(&self.tx(), id)?);
-        }
-        Ok(channels)
-    }
-
-    pub(super) fn tx(&self) -> Tx<'_> {
-        Tx {
-            conn: self.conn,
-            outbound: self.outbound,
-            now: self.now,
-        }
-    }
-
-    /// Files a report under its incident; fan-out looks at the incident when the
-    /// transaction settles.
-    fn place(&self, facts: ReportFacts) -> Result<(i64, Vec<String>), StoreError> {
-        let placed = incident::place_report(
-            self.conn,
-            facts,
-            self.fusion,
-            &self.reports.severity,
-            self.now,
-        )?;
-        let metrics = self.fanout.metrics();
-        metrics.incident(if placed.opened { "opened" } else { "fused" });
-        let id = placed.incident.id;
-        self.touched.borrow_mut().insert(id);
-        Ok((id, Vec::new()))
-    }
-
-    /// Queues a reply in this transaction; a sender we cannot write to gets none.
-    pub(super) fn queue(
-        &self,
-        to: &str,
-        text: String,
-        inbound_id: Option<i64>,
-    ) -> Result<Vec<String>, StoreError> {
-        let Ok(address) = self.outbound.address(to) else {
-            tracing::info!("no reply: the sender is not a phone number");
-            return Ok(Vec::new());
-        };
-        let mut message = NewMessage::new(address, text, Purpose::Reply);
-        message.inbound_id = inbound_id;
-        let row = match self.outbound.prepare_one(&message) {
-            Ok(row) => row,
-            Err(e) => {
-                tracing::warn!(error = %e, "reply not queued");
-                return Ok(Vec::new());
-            }
-        };
-        queued::insert(self.conn, std::slice::from_ref(&row), self.now)?;
-        Ok(vec![row.channel])
-    }
-}
-
 fn file(
     out: &Out<'_>,
     plan: &Plan,
@@ -332,7 +248,7 @@ fn file(
     };
     // A filed report joins its incident, whose number is the reference; a pending one
     // waits for its place.
-    let (reference, channels) = match &report.place {
+    let reference = match &report.place {
         Some(found) if choices.is_empty() => out.place(ReportFacts {
             id,
             reporter: plan.sender.clone(),
@@ -341,14 +257,13 @@ fn file(
             spot: spot_of(out.reports, found),
             counts: report.counts,
         })?,
-        _ => (id, Vec::new()),
+        _ => id,
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(reference).unwrap_or_default();
-    Ok(Answered {
-        reply: reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
-        channels,
-    })
+    Ok(just(
+        reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
+    ))
 }
 
 /// What a report row holds of the parsed report.
@@ -388,9 +303,9 @@ fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answere
     if !queries::file_pending(out.conn, pending.id, &record(out.reports, &found), out.now)? {
         return Ok(Answered::default());
     }
-    let (incident, channels) = match incidents::report_facts(out.conn, pending.id)? {
+    let incident = match incidents::report_facts(out.conn, pending.id)? {
         Some(facts) => out.place(facts)?,
-        None => (pending.id, Vec::new()),
+        None => pending.id,
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(incident).unwrap_or_default();
@@ -402,8 +317,5 @@ fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answere
         gazetteer.place(place),
         discreet,
     );
-    Ok(Answered {
-        reply: text.ok(),
-        channels,
-    })
+    Ok(just(text.ok()))
 }

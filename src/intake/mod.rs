@@ -10,6 +10,7 @@ mod apply;
 mod broadcast;
 mod checkin;
 mod drafts;
+mod out;
 mod plan;
 pub(crate) mod record;
 

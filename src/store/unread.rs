@@ -19,8 +19,6 @@ pub struct Unread {
     /// The language chosen in a USSD menu, for a report made there.
     pub language: Option<String>,
     pub channel: String,
-    /// When it reached the webhook (unix ms, our clock), however the provider dated it.
-    pub arrived_at: i64,
 }
 
 /// Rows of the reading order looked at per message wanted: enough to find other senders
@@ -43,8 +41,8 @@ pub fn next_round(
          ORDER BY priority, id LIMIT ?1"
     ))?;
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
-    let rows = walk.query_map([scan], |r| Ok((unread_row(r)?, r.get::<_, i64>(9)?)))?;
-    let mut senders = HashSet::new();
+    let rows = walk.query_map([scan], |r| Ok((unread_row(r)?, r.get::<_, i64>(8)?)))?;
+    let (mut senders, mut taken) = (HashSet::new(), HashSet::new());
     let mut round = Vec::with_capacity(limit);
     for row in rows {
         let (message, priority) = row?;
@@ -54,25 +52,24 @@ pub fn next_round(
         if busy.contains(&message.sender) {
             continue;
         }
-        if message.throttled {
-            round.push(message);
-            continue;
-        }
-        if !senders.insert(message.sender.clone()) {
-            continue;
-        }
-        // Urgent messages are walked first: the sender may have older routine ones.
-        let head = match priority {
-            2 => Some(message),
-            _ => head_of(conn, &message.sender)?,
+        let head = if message.throttled {
+            Some(message)
+        } else if !senders.insert(message.sender.clone()) {
+            None
+        } else if priority == 2 {
+            Some(message)
+        } else {
+            // Urgent messages are walked first: the sender may have older routine ones.
+            head_of(conn, &message.sender)?
         };
-        round.extend(head);
+        // A sender's oldest may be a throttled repeat the walk meets again later.
+        round.extend(head.filter(|m| taken.insert(m.id)));
     }
     Ok(round)
 }
 
-const UNREAD_COLUMNS: &str = "id, sender, text, coalesce(provider_ts, received_at), throttled, \
-                              is_loop, language, channel, received_at";
+const UNREAD_COLUMNS: &str =
+    "id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop, language, channel";
 
 fn unread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unread> {
     Ok(Unread {
@@ -84,7 +81,6 @@ fn unread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unread> {
         is_loop: r.get(5)?,
         language: r.get(6)?,
         channel: r.get(7)?,
-        arrived_at: r.get(8)?,
     })
 }
 
@@ -228,6 +224,13 @@ mod tests {
                 10,
                 vec!["m"],
                 vec!["m1"],
+            ),
+            (
+                "a throttled oldest brought forward is read once",
+                vec![("m", 2, true), ("m", 0, false)],
+                10,
+                vec![],
+                vec!["m0"],
             ),
             (
                 "a flooder still being carried out waits, repeats and all",

@@ -1,0 +1,93 @@
+//! What writing in the intake's transaction needs, and what every plan does there: file a
+//! report under its incident, queue a reply, and, once the round's plans are carried out,
+//! let fan-out look at each incident they touched.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use rusqlite::Connection;
+
+use crate::fanout::{Fanout, Tx};
+use crate::incident::{
+    self,
+    fuse::{FusionRules, ReportFacts},
+};
+use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::reports::Reports;
+use crate::store::StoreError;
+use crate::store::outbound as queued;
+
+/// What writing in the intake's transaction needs.
+pub(super) struct Out<'a> {
+    pub conn: &'a Connection,
+    pub reports: &'a Reports,
+    pub outbound: &'a Outbound,
+    pub fusion: &'a FusionRules,
+    pub fanout: &'a Fanout,
+    pub now: i64,
+    /// Incidents reports joined in this transaction, looked at again by fan-out once at
+    /// its end (`settle`): a round of 32 reports of one attack is one look, not 32.
+    pub touched: RefCell<BTreeSet<i64>>,
+}
+
+impl Out<'_> {
+    /// Fan-out's look at each incident reports joined: alerts and updates queued, in this
+    /// transaction; the channels with messages waiting.
+    pub(super) fn settle(&self) -> Result<Vec<String>, StoreError> {
+        let touched = std::mem::take(&mut *self.touched.borrow_mut());
+        let mut channels = Vec::new();
+        for id in touched {
+            channels.extend(self.fanout.after_change(&self.tx(), id)?);
+        }
+        Ok(channels)
+    }
+
+    pub(super) fn tx(&self) -> Tx<'_> {
+        Tx {
+            conn: self.conn,
+            outbound: self.outbound,
+            now: self.now,
+        }
+    }
+
+    /// Files a report under its incident; fan-out looks at the incident when the
+    /// transaction settles.
+    pub(super) fn place(&self, facts: ReportFacts) -> Result<i64, StoreError> {
+        let placed = incident::place_report(
+            self.conn,
+            facts,
+            self.fusion,
+            &self.reports.severity,
+            self.now,
+        )?;
+        let metrics = self.fanout.metrics();
+        metrics.incident(if placed.opened { "opened" } else { "fused" });
+        let id = placed.incident.id;
+        self.touched.borrow_mut().insert(id);
+        Ok(id)
+    }
+
+    /// Queues a reply in this transaction; a sender we cannot write to gets none.
+    pub(super) fn queue(
+        &self,
+        to: &str,
+        text: String,
+        inbound_id: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let Ok(address) = self.outbound.address(to) else {
+            tracing::info!("no reply: the sender is not a phone number");
+            return Ok(Vec::new());
+        };
+        let mut message = NewMessage::new(address, text, Purpose::Reply);
+        message.inbound_id = inbound_id;
+        let row = match self.outbound.prepare_one(&message) {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, "reply not queued");
+                return Ok(Vec::new());
+            }
+        };
+        queued::insert(self.conn, std::slice::from_ref(&row), self.now)?;
+        Ok(vec![row.channel])
+    }
+}
