@@ -244,6 +244,23 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
     .await;
     screenshot(&client, "console-zones").await;
 
+    // An admin imports contacts by choosing a CSV file, as from a laptop's disk.
+    let csv = app.dir.path().join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "phone,name,roles\n76555010,Fanta,monitor\nbad,Nobody,monitor\n",
+    )
+    .unwrap();
+    client.goto(&app.url("/console/contacts")).await.unwrap();
+    let file = client.find(Locator::Id("file")).await.unwrap();
+    file.send_keys(csv.to_str().unwrap()).await.unwrap();
+    click(&client, "form[action='/console/contacts/import'] button").await;
+    until(&client, "the import's outcome", |html| {
+        html.contains("1 contact(s)") && (html.contains("line 3") || html.contains("ligne 3"))
+    })
+    .await;
+    screenshot(&client, "console-contacts").await;
+
     // On a phone's 360 px screen the list stays usable: nothing wider than the screen.
     client.set_window_size(360, 740).await.unwrap();
     client.goto(&app.url("/console/incidents")).await.unwrap();
