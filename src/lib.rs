@@ -57,6 +57,8 @@ pub mod sessions;
 pub mod live;
 /// The coordinators' console as pages: templates, assets and words, embedded.
 pub mod console;
+/// Silence as a signal: monitors overdue, zones gone quiet, their likely cause (pure cores).
+pub mod silence;
 /// CAP 1.2 documents and their Atom feed, for partners' systems.
 pub mod cap;
 /// Purging raw texts and reporters' numbers past the retention period.

@@ -1,0 +1,21 @@
+//! Silence as a signal: a monitor overdue for news, a zone gone quiet, a network cut. In the
+//! central Sahel a dashboard with no new incidents may mean calm or a cercle cut off; these
+//! pure cores tell them apart from what Vigie knows: who normally writes from where, and
+//! whether its SMS to them are delivered.
+//!
+//! - `cadence`: when a monitor is overdue, and what follows (a reminder, then their
+//!   coordinators told, once each);
+//! - `baseline`: whether a zone's silence is unusual for its own monitors' recent history;
+//! - `cause`: the likely cause of a silence, from the delivery of SMS to the zone's
+//!   numbers by operator.
+//!
+//! The sweep that feeds them (signs of life, zones, deliveries) is the shell still to come.
+
+pub mod baseline;
+pub mod cadence;
+pub mod cause;
+
+/// One hour, in the milliseconds every time here is counted in.
+pub const HOUR_MS: i64 = 3_600_000;
+/// One day.
+pub const DAY_MS: i64 = 24 * HOUR_MS;
