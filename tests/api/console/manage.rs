@@ -306,10 +306,12 @@ async fn contacts_are_searched_added_edited_and_imported_by_admins_only() {
     );
 
     // A file chosen in the form, sent as a browser sends it.
-    let file = reqwest::multipart::Part::text("phone,name,roles\n76555003,Oumou,responder\n")
-        .file_name("contacts.csv")
-        .mime_str("text/csv")
-        .unwrap();
+    // Saved as "CSV UTF-8" by a spreadsheet: a byte-order mark first.
+    let file =
+        reqwest::multipart::Part::text("\u{feff}phone,name,roles\n76555003,Oumou,responder\n")
+            .file_name("contacts.csv")
+            .mime_str("text/csv")
+            .unwrap();
     let form = reqwest::multipart::Form::new()
         .text("_csrf", session.csrf.clone())
         .text("csv", "phone,name,roles,language,home,zones,discreet\n")
