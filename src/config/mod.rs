@@ -7,6 +7,7 @@
 mod alerts;
 mod channels;
 mod console;
+mod silence;
 mod incidents;
 mod outbound;
 mod reports;
@@ -27,6 +28,7 @@ pub use incidents::IncidentsConfig;
 pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
 pub use reports::{ReportsConfig, SeverityRules, UnknownSenders};
+pub use silence::SilenceConfig;
 pub use storage::{StorageConfig, Synchronous};
 
 /// The whole configuration, as loaded and validated.
@@ -58,6 +60,8 @@ pub struct Config {
     pub channels: Vec<ChannelConfig>,
     #[serde(default)]
     pub console: ConsoleConfig,
+    #[serde(default)]
+    pub silence: SilenceConfig,
 }
 
 /// The HTTP listener.
@@ -295,6 +299,7 @@ impl Config {
         }
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
         self.console.validate()?;
+        self.silence.validate()?;
         channels::validate_exposure(&self.channels, self.server.listen)?;
         self.reports.validate()?;
         self.incidents.validate()?;

@@ -127,6 +127,17 @@ fn bad_values_are_refused_naming_the_field() {
             "reports.ussd_session_timeout_secs: must be 10 to 600",
         ),
         ("[incidents]\nwindow_hours = 0", "incidents.window_hours"),
+        ("[silence]\nhistory_days = 0", "silence.history_days"),
+        ("[silence]\nseveral = 0", "silence.several"),
+        ("[silence]\nmin_monitors = 0", "silence.min_monitors"),
+        (
+            "[silence.operators]\n\"2237\" = \"Orange\"",
+            "silence.operators.\"2237\": an E.164 prefix",
+        ),
+        (
+            "[silence.operators]\n\"+2237\" = \" \"",
+            "silence.operators.\"+2237\": the operator's name is empty",
+        ),
         (
             "[incidents.windows_hours]\nXYZ = 3",
             "incidents.windows_hours.XYZ",

@@ -7,15 +7,26 @@
 //!   coordinators told, once each);
 //! - `baseline`: whether a zone's silence is unusual for its own monitors' recent history;
 //! - `cause`: the likely cause of a silence, from the delivery of SMS to the zone's
-//!   numbers by operator.
+//!   numbers by operator;
+//! - `operators`: which operator a number is on, by its prefix.
 //!
 //! The sweep that feeds them (signs of life, zones, deliveries) is the shell still to come.
 
 pub mod baseline;
 pub mod cadence;
 pub mod cause;
+pub mod operators;
 
 /// One hour, in the milliseconds every time here is counted in.
 pub const HOUR_MS: i64 = 3_600_000;
 /// One day.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
+
+/// A zone's silence rules, from `[silence]`.
+pub fn rules(config: &crate::config::SilenceConfig) -> baseline::Rules {
+    baseline::Rules {
+        min_monitors: config.min_monitors,
+        history_ms: i64::from(config.history_days) * DAY_MS,
+        several: config.several,
+    }
+}
