@@ -13,7 +13,7 @@ use crate::access::Role;
 use crate::config::ChannelKind;
 use crate::phone::Address;
 use crate::provider::{self, WebhookRequest};
-use crate::store::outbound;
+use crate::store::outbound_views as outbound;
 
 /// `GET /sim/outbox[?to=NUMBER]`: newest first. Guarded by the sim channel's secret, if
 /// any; on a listener other machines reach, by the admin token too: it shows numbers.

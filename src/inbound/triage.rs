@@ -58,13 +58,22 @@ impl Triage {
     pub fn look(&self, text: &str) -> Urgency {
         let head: String = text.chars().take(FIRST_CHARS).collect();
         let folded = fold(&head);
-        let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-        let starts = words.len().min(FIRST_WORDS);
-        for start in 0..starts {
-            for end in start + 1..=(start + self.longest).min(words.len()) {
-                if self.phrases.contains(&words[start..end].join(" ")) {
-                    return Urgency::MayAlert;
-                }
+        // Folded words are one space apart, so a phrase of them is a slice of `folded`:
+        // each word's span, and phrases looked up without building them.
+        let spans: Vec<(usize, usize)> = folded
+            .split(' ')
+            .scan(0, |at, word| {
+                let span = (*at, *at + word.len());
+                *at = span.1 + 1;
+                Some(span)
+            })
+            .filter(|(from, to)| to > from)
+            .collect();
+        let starts = spans.len().min(FIRST_WORDS);
+        for (i, &(from, _)) in spans.iter().enumerate().take(starts) {
+            let mut ends = spans.iter().skip(i).take(self.longest);
+            if ends.any(|&(_, to)| self.phrases.contains(&folded[from..to])) {
+                return Urgency::MayAlert;
             }
         }
         Urgency::Routine

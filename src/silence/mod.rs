@@ -21,12 +21,3 @@ pub mod operators;
 pub const HOUR_MS: i64 = 3_600_000;
 /// One day.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
-
-/// A zone's silence rules, from `[silence]`.
-pub fn rules(config: &crate::config::SilenceConfig) -> baseline::Rules {
-    baseline::Rules {
-        min_monitors: config.min_monitors,
-        history_ms: i64::from(config.history_days) * DAY_MS,
-        several: config.several,
-    }
-}

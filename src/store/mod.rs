@@ -16,6 +16,7 @@ mod keys;
 pub mod incident_views;
 pub mod incidents;
 pub mod outbound;
+pub mod outbound_views;
 pub mod reports;
 pub mod retention;
 pub mod sessions;

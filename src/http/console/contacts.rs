@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::session::require_csrf;
-use super::{Html, whole_page};
+use super::{Html, items, whole_page};
 use crate::access::Caller;
 use crate::contacts::ContactInput;
 use crate::http::auth::Admin;
@@ -82,13 +82,6 @@ pub(super) struct Fields {
     active: Option<String>,
 }
 
-fn list(text: &str) -> Vec<String> {
-    text.split([',', ';'])
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 fn given(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
@@ -104,10 +97,10 @@ pub(super) async fn create(
     let input = ContactInput {
         phone: form.phone.trim().to_owned(),
         name: form.name.trim().to_owned(),
-        roles: list(&form.roles),
+        roles: items(&form.roles),
         language: given(&form.language),
         home: given(&form.home),
-        zones: list(&form.zones),
+        zones: items(&form.zones),
         ..ContactInput::default()
     };
     let saved = state.contacts().add(&caller, input).await?;
@@ -145,9 +138,9 @@ pub(super) async fn update(
 ) -> Result<Redirect, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
     let patch = json!({
-        "name": form.name.trim(), "roles": list(&form.roles),
+        "name": form.name.trim(), "roles": items(&form.roles),
         "language": given(&form.language), "home": given(&form.home),
-        "zones": list(&form.zones), "active": form.active.is_some(),
+        "zones": items(&form.zones), "active": form.active.is_some(),
     });
     state.contacts().change(&caller, id, &patch).await?;
     Ok(Redirect::to("/console/contacts"))

@@ -286,6 +286,14 @@ async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
 }
 
 /// The console's state; 404 when the console is off.
+/// A list as typed in one form field: items separated by commas or semicolons.
+fn items(text: &str) -> Vec<String> {
+    text.split([',', ';'])
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 fn console(state: &AppState) -> Result<&ConsoleState, ApiError> {
     state
         .console

@@ -13,7 +13,7 @@ use super::{Html, console, language_of, render, whole_page};
 use crate::http::auth::Admin;
 use crate::http::webhooks::simulate;
 use crate::http::{ApiError, AppState};
-use crate::store::outbound;
+use crate::store::outbound_views as outbound;
 
 /// Messages shown in the phone's inbox.
 const INBOX: u32 = 20;

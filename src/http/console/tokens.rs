@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::session::require_csrf;
-use super::{Html, whole_page};
+use super::{Html, items, whole_page};
 use crate::http::auth::Admin;
 use crate::http::{ApiError, AppState};
 use crate::tokens::{self, NewToken, TokenError};
@@ -54,12 +54,7 @@ pub(super) async fn create(
     Form(form): Form<Made>,
 ) -> Result<Html, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
-    let zones: Vec<String> = form
-        .zones
-        .split([',', ';'])
-        .map(|z| z.trim().to_owned())
-        .filter(|z| !z.is_empty())
-        .collect();
+    let zones = items(&form.zones);
     let (intake, now, who) = (
         state.intake.clone(),
         state.store.now_ms(),
