@@ -23,6 +23,7 @@ use crate::outbound::Outbound;
 use crate::provider::Channels;
 use crate::reports::Reports;
 use crate::retention::Retention;
+use crate::silence::{self, Sweeper, operators::Operators};
 use crate::store::{Store, WriterThread, contacts, zones};
 use crate::ussd::Ussd;
 
@@ -37,6 +38,7 @@ pub struct Application {
     writer: WriterThread,
     live: Arc<Live>,
     retention: Arc<Retention>,
+    silence: Arc<Sweeper>,
     request_timeout: Duration,
     limits: http::Limits,
     shutdown_grace: Duration,
@@ -77,17 +79,31 @@ impl Application {
         );
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
-        let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports);
+        let operators = Arc::new(Operators::new(&config.silence.operators));
+        let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports)
+            .with_operators(Arc::clone(&operators));
         let intake = Intake::new(
             store.clone(),
             reports,
             Arc::clone(&outbound),
             &config.reports,
             fusion,
-            fanout,
-        );
+            Arc::clone(&fanout),
+        )
+        .with_operators(Arc::clone(&operators));
         let pseudonyms =
             crate::store::pseudonyms(&config.storage).context("cannot read the pseudonym key")?;
+        let silence = Arc::new(Sweeper::new(
+            silence::Parts {
+                store: store.clone(),
+                outbound: Arc::clone(&outbound),
+                fanout,
+                pseudonyms: pseudonyms.clone(),
+                operators: Arc::clone(&operators),
+                metrics: Arc::clone(&metrics),
+            },
+            &config.silence,
+        ));
         let retention = Retention::new(
             store.clone(),
             pseudonyms.clone(),
@@ -114,13 +130,14 @@ impl Application {
             outbound,
             channels,
             inbound: Arc::new(inbound),
-            delivery: Delivery::new(store.clone(), Arc::clone(&metrics)),
+            delivery: Delivery::new(store.clone(), Arc::clone(&metrics), operators),
             store,
             metrics,
             admin_token: config.admin_token,
             public_url: config.server.public_url,
             loopback_only: config.server.listen.ip().is_loopback(),
             console,
+            silence: Arc::clone(&silence),
         });
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -131,6 +148,7 @@ impl Application {
             writer,
             live,
             retention: Arc::new(retention),
+            silence,
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
             limits: http::Limits {
                 header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
@@ -166,6 +184,7 @@ impl Application {
             .context("cannot start sending")?;
         workers.spawn(Arc::clone(&self.state.intake).run(shutdown.clone()));
         workers.spawn(Arc::clone(&self.live).run(shutdown.clone()));
+        workers.spawn(Arc::clone(&self.silence).run(shutdown.clone()));
         workers.spawn(housekeeping(
             Arc::clone(&self.state.inbound),
             Arc::clone(&self.state.intake),

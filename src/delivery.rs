@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use crate::metrics::Metrics;
 use crate::provider::{Batch, Channel, PayloadError, StatusDraft};
+use crate::silence::operators::Operators;
 use crate::store::delivery::{self as queries, NewReport};
+use crate::store::signs::{self, Sign, Via};
 use crate::store::{Store, StoreError};
 
 /// Why a delivery-report request was not stored.
@@ -28,11 +30,17 @@ pub enum DeliveryError {
 pub struct Delivery {
     store: Store,
     metrics: Arc<Metrics>,
+    /// Which operator each number is on, for the sign of life a delivery is.
+    operators: Arc<Operators>,
 }
 
 impl Delivery {
-    pub fn new(store: Store, metrics: Arc<Metrics>) -> Self {
-        Self { store, metrics }
+    pub fn new(store: Store, metrics: Arc<Metrics>, operators: Arc<Operators>) -> Self {
+        Self {
+            store,
+            metrics,
+            operators,
+        }
     }
 
     /// Stores the reports of one request; returns how many were new.
@@ -60,13 +68,25 @@ impl Delivery {
             .iter()
             .map(|r| r.status.unwrap_or("unknown"))
             .collect();
+        let operators = Arc::clone(&self.operators);
         let new = self
             .store
             .write(move |conn| {
-                reports
-                    .iter()
-                    .map(|r| queries::insert(conn, r))
-                    .collect::<Result<Vec<bool>, _>>()
+                let mut new = Vec::with_capacity(reports.len());
+                for r in &reports {
+                    let stored = queries::insert(conn, r)?;
+                    // An SMS delivered means their phone is on and in reach.
+                    if let Some(to) = &stored.delivered_to {
+                        let sign = Sign {
+                            at: r.received_at,
+                            via: Via::Delivery,
+                            operator: operators.of(to),
+                        };
+                        signs::record_by_phone(conn, to, &sign)?;
+                    }
+                    new.push(stored.new);
+                }
+                Ok(new)
             })
             .await?;
         for status in statuses {

@@ -57,7 +57,7 @@ pub mod sessions;
 pub mod live;
 /// The coordinators' console as pages: templates, assets and words, embedded.
 pub mod console;
-/// Silence as a signal: monitors overdue, zones gone quiet, their likely cause (pure cores).
+/// Silence as a signal: monitors overdue, zones gone quiet, their likely cause; the sweep.
 pub mod silence;
 /// CAP 1.2 documents and their Atom feed, for partners' systems.
 pub mod cap;

@@ -100,6 +100,9 @@ pub struct ZoneDefinition {
     /// verified it (`POST /api/incidents/{id}/verify`), however many sources it has.
     #[serde(default)]
     pub verify_low_severity: bool,
+    /// Hours between its monitors' expected signs of life, unless their own setting says
+    /// otherwise (`[silence]`'s when unset; 0: none).
+    pub checkin_every_hours: Option<u32>,
 }
 
 /// A number subscribed to a zone's alerts, with what it wants.

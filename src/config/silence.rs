@@ -24,6 +24,9 @@ pub struct SilenceConfig {
     pub history_days: u32,
     /// Messages a zone would usually have sent during a silence before it counts.
     pub several: f64,
+    /// Seconds between sweeps (1 to 60): overdue monitors and quiet zones are looked for
+    /// at start-up and then this often.
+    pub sweep_every_secs: u64,
     /// Mobile operators by E.164 prefix (`"+2237" = "Orange"`); the longest prefix wins.
     pub operators: BTreeMap<String, String>,
 }
@@ -37,6 +40,7 @@ impl Default for SilenceConfig {
             min_monitors: 3,
             history_days: 14,
             several: 4.0,
+            sweep_every_secs: 60,
             operators: mali(),
         }
     }
@@ -82,6 +86,12 @@ impl SilenceConfig {
             return Err(ConfigError::invalid(
                 "silence.min_monitors",
                 "must be at least 1",
+            ));
+        }
+        if !(1..=60).contains(&self.sweep_every_secs) {
+            return Err(ConfigError::invalid(
+                "silence.sweep_every_secs",
+                "must be 1 to 60: a silence is looked for at least once a minute",
             ));
         }
         if !(self.several.is_finite() && self.several > 0.0) {

@@ -262,6 +262,7 @@ fn input_of(c: &Contact) -> ContactInput {
         active: Some(c.active),
         categories: c.categories.clone(),
         min_severity: c.min_severity,
+        checkin_every_hours: c.checkin_every_hours,
         pin: None,
     }
 }

@@ -14,8 +14,8 @@ use crate::keywords::Vocabulary;
 use crate::phone::Address;
 use crate::store::contacts::Contact;
 
-/// The roles a contact may have.
-pub const ROLES: [&str; 3] = ["monitor", "responder", "coordinator"];
+/// The roles a contact may have. `safety` contacts hear a monitor's duress word.
+pub const ROLES: [&str; 4] = ["monitor", "responder", "coordinator", "safety"];
 
 /// A contact as given, before checks.
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -39,6 +39,8 @@ pub struct ContactInput {
     pub categories: Vec<String>,
     /// The least severity (1 to 5) a responder wants alerts for.
     pub min_severity: Option<u8>,
+    /// Hours between a monitor's expected signs of life (0: none); unset: their zones'.
+    pub checkin_every_hours: Option<u32>,
     /// Coordinators' PIN for SMS commands; stored as an argon2 hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pin: Option<String>,
@@ -66,7 +68,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         .collect();
     if let Some(bad) = roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
         return Err(format!(
-            "roles: `{bad}` is not monitor, responder or coordinator"
+            "roles: `{bad}` is not monitor, responder, coordinator or safety"
         ));
     }
     let language = given(input.language.as_deref())
@@ -100,6 +102,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         min_severity: input.min_severity,
         pin_hash,
         pin_failures: 0,
+        checkin_every_hours: input.checkin_every_hours,
     })
 }
 
@@ -179,7 +182,7 @@ pub struct Rejected {
 }
 
 /// Reads a contacts CSV (`phone,name,roles,language,home,zones,discreet`, and optionally
-/// `categories,min_severity`; roles, zones and categories separated by `;`): the checked
+/// `categories,min_severity,checkin_every_hours`; roles, zones and categories separated by `;`): the checked
 /// contacts, and the rows refused with why.
 pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>) {
     #[derive(Deserialize)]
@@ -193,6 +196,7 @@ pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>
         discreet: Option<String>,
         categories: Option<String>,
         min_severity: Option<u8>,
+        checkin_every_hours: Option<u32>,
     }
     let list = |s: Option<String>| {
         s.unwrap_or_default()
@@ -219,6 +223,7 @@ pub fn read_csv(text: &str, checks: &Checks<'_>) -> (Vec<Contact>, Vec<Rejected>
                 active: None,
                 categories: list(row.categories),
                 min_severity: row.min_severity,
+                checkin_every_hours: row.checkin_every_hours,
                 pin: None,
             };
             check(input, checks)

@@ -113,11 +113,17 @@ impl Fanout {
         &self.metrics
     }
 
-    fn zones(&self) -> Arc<Zones> {
+    /// The zones in use now.
+    pub fn zones(&self) -> Arc<Zones> {
         self.zones.read().map_or_else(
             |poisoned| Arc::clone(&poisoned.into_inner()),
             |z| Arc::clone(&z),
         )
+    }
+
+    /// The parser's resources (templates, gazetteer) alerts are written with.
+    pub fn reports(&self) -> &Arc<Reports> {
+        &self.reports
     }
 
     /// The names (folded) of every zone containing the place.

@@ -15,6 +15,7 @@ mod incidents;
 mod ops;
 mod review;
 mod serve;
+mod silence;
 mod sim;
 mod webhooks;
 mod zones;
@@ -72,6 +73,8 @@ pub struct Shared {
     pub loopback_only: bool,
     /// The console; `None` when `console.enabled` is off.
     pub console: Option<ConsoleState>,
+    /// Overdue monitors and quiet zones.
+    pub silence: Arc<crate::silence::Sweeper>,
 }
 
 impl AppState {
@@ -174,4 +177,6 @@ fn api_routes() -> Router<AppState> {
         .route("/api/incidents/{id}/{action}", post(review::review))
         .route("/api/broadcasts", post(broadcasts::create))
         .route("/api/broadcasts/{id}", get(broadcasts::one))
+        .route("/api/monitors", get(silence::monitors))
+        .route("/api/silences", get(silence::silences))
 }

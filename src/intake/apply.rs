@@ -27,6 +27,7 @@ pub(super) fn one(
     let state = plan.map_or("error", Plan::state);
     match plan {
         Some(plan) if unread::mark_read(out.conn, inbound_id, state)? => {
+            out.sign_of_life(plan)?;
             apply(out, plan, inbound_id)
         }
         Some(_) => Ok(Vec::new()),

@@ -27,6 +27,7 @@ use crate::fanout::Fanout;
 use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
 use crate::reports::Reports;
+use crate::silence::operators::Operators;
 use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
@@ -73,6 +74,8 @@ pub struct Intake {
     config: plan::Policy,
     fusion: Arc<FusionRules>,
     fanout: Arc<Fanout>,
+    /// Which operator each sender is on, for their signs of life.
+    operators: Arc<Operators>,
     wake: Notify,
     /// How often each message failed to be carried out.
     failures: Mutex<HashMap<i64, u32>>,
@@ -100,10 +103,17 @@ impl Intake {
             },
             fusion: Arc::new(fusion),
             fanout,
+            operators: Arc::default(),
             wake: Notify::new(),
             failures: Mutex::new(HashMap::new()),
             flood_noticed: quick_cache::sync::Cache::new(10_000),
         }
+    }
+
+    /// Names each sender's operator in their signs of life.
+    pub fn with_operators(mut self, operators: Arc<Operators>) -> Self {
+        self.operators = operators;
+        self
     }
 
     /// The parser's resources (vocabulary, gazetteer, templates).
@@ -274,6 +284,7 @@ impl Intake {
     {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
         let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
+        let operators = Arc::clone(&self.operators);
         let now = self.store.now_ms();
         let channels = self
             .store
@@ -284,6 +295,7 @@ impl Intake {
                     outbound: &outbound,
                     fusion: &fusion,
                     fanout: &fanout,
+                    operators: &operators,
                     now,
                     touched: Default::default(),
                 };

@@ -14,8 +14,10 @@ use crate::incident::{
 };
 use crate::outbound::{NewMessage, Outbound, Purpose};
 use crate::reports::Reports;
+use crate::silence::operators::Operators;
 use crate::store::StoreError;
 use crate::store::outbound as queued;
+use crate::store::signs::{self, Sign};
 
 /// What writing in the intake's transaction needs.
 pub(super) struct Out<'a> {
@@ -24,6 +26,7 @@ pub(super) struct Out<'a> {
     pub outbound: &'a Outbound,
     pub fusion: &'a FusionRules,
     pub fanout: &'a Fanout,
+    pub operators: &'a Operators,
     pub now: i64,
     /// Incidents reports joined in this transaction, looked at again by fan-out once at
     /// its end (`settle`): a round of 32 reports of one attack is one look, not 32.
@@ -48,6 +51,19 @@ impl Out<'_> {
             outbound: self.outbound,
             now: self.now,
         }
+    }
+
+    /// Notes the message as a sign of life of its sender's contact.
+    pub(super) fn sign_of_life(&self, plan: &super::plan::Plan) -> Result<(), StoreError> {
+        let (Some((at, via)), Some(contact)) = (plan.sign, plan.contact.as_ref()) else {
+            return Ok(());
+        };
+        let sign = Sign {
+            at,
+            via,
+            operator: self.operators.of(&plan.sender),
+        };
+        signs::record(self.conn, contact.id, &sign)
     }
 
     /// Files a report under its incident; fan-out looks at the incident when the

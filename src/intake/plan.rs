@@ -13,6 +13,7 @@ use crate::parse::{CommandKind, Context, Input, Parsed};
 pub(super) type Parser = fn(&Input<'_>, &Context<'_>) -> Parsed;
 use crate::reports::Reports;
 use crate::store::contacts::Contact;
+use crate::store::signs::Via;
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Policy {
@@ -29,6 +30,10 @@ pub(super) struct Plan {
     pub contact: Option<Contact>,
     pub step: Step,
     pub choice_timeout: Duration,
+    /// The message as a sign of life of its sender's contact: when the provider says it
+    /// was sent, and how; `None` for a loop, a sender no contact has, or a report made in
+    /// the USSD menu (its session was the sign).
+    pub sign: Option<(i64, Via)>,
 }
 
 #[derive(Debug)]
@@ -171,11 +176,16 @@ pub(super) fn plan(
             policy,
         )
     };
+    // A report made in the USSD menu (it carries the menu's language) was a sign when the
+    // session began.
+    let by_sms = !message.is_loop && message.language.is_none();
+    let sign = (contact.is_some() && by_sms).then_some((message.received_at, Via::Sms));
     Plan {
         sender: message.sender.clone(),
         contact,
         step,
         choice_timeout: policy.choice_timeout,
+        sign,
     }
 }
 

@@ -9,9 +9,11 @@ use prometheus_client::registry::{Metric, Registry};
 
 mod exposition;
 mod flood;
+mod silence;
 
 pub use exposition::Format;
 pub use flood::{Flood, Until};
+pub use silence::Silence;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ChannelOutcome {
@@ -93,6 +95,7 @@ pub struct Metrics {
     escalations: Counter,
     alert_sweeps: Counter,
     flood: Flood,
+    silence: Silence,
 }
 
 impl Default for Metrics {
@@ -209,8 +212,14 @@ impl Metrics {
                 Counter::default(),
             ),
             flood: Flood::register(&mut r),
+            silence: Silence::register(&mut r),
             registry: r,
         }
+    }
+
+    /// Monitors overdue, zones quiet.
+    pub fn silence(&self) -> &Silence {
+        &self.silence
     }
 
     /// The alert latency and the intake's backlog.

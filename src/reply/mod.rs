@@ -42,7 +42,7 @@ pub enum ReplyError {
 }
 
 /// Every template a reply may use.
-pub const NAMES: [&str; 40] = [
+pub const NAMES: [&str; 45] = [
     "receipt",
     "receipt_discreet",
     "zone_shared",
@@ -83,6 +83,11 @@ pub const NAMES: [&str; 40] = [
     "cap_description",
     "ussd_draft",
     "draft_unknown",
+    "silence_reminder",
+    "silence_overdue",
+    "silence_open",
+    "silence_closed",
+    "duress",
 ];
 
 /// Partials templates include (`{% include "fr/_counts" %}`), loaded when present.
@@ -299,6 +304,14 @@ fn longest_for(category: &str, labels: &[String; 3]) -> Value {
         max => 9,
         left => 9,
         event => "Affrontement intercommunautaire",
+        hours => 99_999,
+        usual => "999",
+        count => 9_999,
+        cause => "Moov Africa Malitel, Orange, Telecel",
+        monitor => "R-0123456789ab",
+        // A notice lists fewer monitors until it fits, down to one.
+        monitors => vec![context! { ref => "R-0123456789ab", zone => &typed, hours => 99_999 }],
+        more => 9_999,
     }
 }
 

@@ -29,12 +29,32 @@ impl Default for Rules {
 }
 
 /// What is known of a zone.
-#[derive(Debug, Clone, Copy)]
-pub struct Zone<'a> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Zone {
     /// Its active monitors.
     pub monitors: usize,
-    /// Its monitors' signs of life (unix ms, any order), by the providers' clocks.
-    pub signs: &'a [i64],
+    /// Its monitors' last sign of life (unix ms, by the providers' clocks); `None`: never.
+    pub last: Option<i64>,
+    /// Their messages over the history before `last`.
+    pub pace: Pace,
+}
+
+/// A zone's messages over its recent history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pace {
+    pub messages: u64,
+    /// The first of them.
+    pub first: Option<i64>,
+}
+
+impl Pace {
+    /// Messages a day: the intervals over the time they cover, so one message alone says
+    /// no pace at all.
+    pub fn per_day(&self, last: i64) -> f64 {
+        let first = self.first.unwrap_or(last);
+        let span_days = (last - first).max(DAY_MS) as f64 / DAY_MS as f64;
+        self.messages.saturating_sub(1) as f64 / span_days
+    }
 }
 
 /// A zone gone quiet.
@@ -47,20 +67,14 @@ pub struct Silence {
     pub monitors: usize,
 }
 
-/// Whether `zone` is silent at `now`.
-pub fn judge(zone: &Zone<'_>, rules: &Rules, now: i64) -> Option<Silence> {
+/// Whether `zone` is silent at `now`. The usual pace is read before the silence, so the
+/// silence itself cannot lower what is usual.
+pub fn judge(zone: &Zone, rules: &Rules, now: i64) -> Option<Silence> {
     if zone.monitors < rules.min_monitors {
         return None;
     }
-    let past = zone.signs.iter().copied().filter(|&t| t <= now);
-    let last = past.clone().max()?;
-    // The rate before the silence: the silence itself must not lower what is usual.
-    let from = last.saturating_sub(rules.history_ms);
-    let history: Vec<i64> = past.filter(|&t| t >= from).collect();
-    let first = history.iter().copied().min().unwrap_or(last);
-    // Intervals over the time they cover: one message alone says no pace at all.
-    let span_days = (last - first).max(DAY_MS) as f64 / DAY_MS as f64;
-    let usual_per_day = history.len().saturating_sub(1) as f64 / span_days;
+    let last = zone.last.filter(|&t| t <= now)?;
+    let usual_per_day = zone.pace.per_day(last);
     let expected = usual_per_day * (now - last) as f64 / DAY_MS as f64;
     (expected >= rules.several).then_some(Silence {
         since: last,
@@ -73,6 +87,25 @@ pub fn judge(zone: &Zone<'_>, rules: &Rules, now: i64) -> Option<Silence> {
 mod tests {
     use super::super::HOUR_MS;
     use super::*;
+
+    /// A zone of `monitors` with these messages, as the sweep reads it at `now`.
+    fn zone(monitors: usize, signs: &[i64], now: i64) -> Zone {
+        let rules = Rules::default();
+        let last = signs.iter().copied().filter(|&t| t <= now).max();
+        let from = last.map_or(0, |l| l - rules.history_ms);
+        let history = signs
+            .iter()
+            .copied()
+            .filter(|&t| t >= from && Some(t) <= last);
+        Zone {
+            monitors,
+            last,
+            pace: Pace {
+                messages: history.clone().count() as u64,
+                first: history.min(),
+            },
+        }
+    }
 
     /// `per_day` signs a day, evenly, for `days` days ending at `last`.
     fn history(per_day: i64, days: i64, last: i64) -> Vec<i64> {
@@ -124,8 +157,7 @@ mod tests {
             ("nobody ever wrote", 5, &[], last + 30 * DAY_MS, false),
         ];
         for (name, monitors, signs, now, silent) in cases {
-            let zone = Zone { monitors, signs };
-            let judged = judge(&zone, &rules, now);
+            let judged = judge(&zone(monitors, signs, now), &rules, now);
             assert_eq!(judged.is_some(), silent, "{name}: {judged:?}");
             if let Some(silence) = judged {
                 assert_eq!(silence.since, last, "{name}");
@@ -139,10 +171,7 @@ mod tests {
         let signs = history(4, 14, last);
         let rules = Rules::default();
         let silence = judge(
-            &Zone {
-                monitors: 5,
-                signs: &signs,
-            },
+            &zone(5, &signs, last + 2 * DAY_MS),
             &rules,
             last + 2 * DAY_MS,
         );
@@ -150,10 +179,7 @@ mod tests {
         assert_eq!(usual, Some(4.0), "55 intervals over 13.75 days");
         let mut back = signs.clone();
         back.push(last + 2 * DAY_MS);
-        let zone = Zone {
-            monitors: 5,
-            signs: &back,
-        };
-        assert_eq!(judge(&zone, &rules, last + 2 * DAY_MS + HOUR_MS), None);
+        let now = last + 2 * DAY_MS + HOUR_MS;
+        assert_eq!(judge(&zone(5, &back, now), &rules, now), None);
     }
 }

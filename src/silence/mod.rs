@@ -10,12 +10,20 @@
 //!   numbers by operator;
 //! - `operators`: which operator a number is on, by its prefix.
 //!
-//! The sweep that feeds them (signs of life, zones, deliveries) is the shell still to come.
+//! The shell around them is the sweep (`sweep`): it looks on a reader (`look`), then writes
+//! what is due and queues its SMS in one transaction (`notices`).
 
 pub mod baseline;
 pub mod cadence;
 pub mod cause;
+mod look;
+mod notices;
 pub mod operators;
+mod sweep;
+mod views;
+
+pub use sweep::{Parts, Sweeper, Swept};
+pub use views::{Filter, MonitorView};
 
 /// One hour, in the milliseconds every time here is counted in.
 pub const HOUR_MS: i64 = 3_600_000;

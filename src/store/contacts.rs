@@ -22,6 +22,8 @@ pub struct Contact {
     pub categories: Vec<String>,
     /// The least severity they want alerts for; `None`: their zones' rules decide.
     pub min_severity: Option<u8>,
+    /// A monitor's expected cadence in hours; `None`: their zones', else the default.
+    pub checkin_every_hours: Option<u32>,
     #[serde(skip)]
     pub pin_hash: Option<String>,
     /// Wrong PINs in a row (three lock the contact out of phone broadcasts).
@@ -36,7 +38,7 @@ impl Contact {
 }
 
 const COLUMNS: &str = "id, phone, name, roles, language, home, zones, discreet, active, opted_out,
-    pin_hash, categories, min_severity, pin_failures";
+    pin_hash, categories, min_severity, pin_failures, checkin_every_hours";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
@@ -54,6 +56,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         categories: list_of(&r.get::<_, String>(11)?),
         min_severity: r.get(12)?,
         pin_failures: r.get(13)?,
+        checkin_every_hours: r.get(14)?,
     })
 }
 
@@ -107,12 +110,13 @@ pub fn search(
 pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreError> {
     conn.prepare_cached(
         "INSERT INTO contacts (phone, name, roles, language, home, zones, discreet, active,
-                               pin_hash, categories, min_severity, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)
+                               pin_hash, categories, min_severity, created_at, updated_at,
+                               checkin_every_hours)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)
          ON CONFLICT (phone) DO UPDATE SET name = ?2, roles = ?3, language = ?4, home = ?5,
              zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, pin_hash),
              pin_failures = CASE WHEN ?9 IS NULL THEN pin_failures ELSE 0 END,
-             categories = ?10, min_severity = ?11, updated_at = ?12",
+             categories = ?10, min_severity = ?11, updated_at = ?12, checkin_every_hours = ?13",
     )?
     .execute(params![
         c.phone,
@@ -126,7 +130,8 @@ pub fn upsert(conn: &Connection, c: &Contact, now: i64) -> Result<i64, StoreErro
         c.pin_hash,
         c.categories.join(";"),
         c.min_severity,
-        now
+        now,
+        c.checkin_every_hours
     ])?;
     let id = conn
         .prepare_cached("SELECT id FROM contacts WHERE phone = ?1")?

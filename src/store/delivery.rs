@@ -20,10 +20,19 @@ pub struct NewReport {
     pub received_at: i64,
 }
 
+/// What storing a report did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored {
+    /// It was not received before.
+    pub new: bool,
+    /// It told us an SMS was delivered, to this number.
+    pub delivered_to: Option<String>,
+}
+
 /// Stores a report and applies it to its message when that message's send call has
 /// returned; otherwise it waits, unapplied, for [`apply_pending`]. The same report received
-/// again is kept once. Returns whether it was new.
-pub fn insert(conn: &Connection, r: &NewReport) -> Result<bool, StoreError> {
+/// again is kept once.
+pub fn insert(conn: &Connection, r: &NewReport) -> Result<Stored, StoreError> {
     let n = conn
         .prepare_cached(
             "INSERT OR IGNORE INTO delivery_reports
@@ -41,7 +50,7 @@ pub fn insert(conn: &Connection, r: &NewReport) -> Result<bool, StoreError> {
             r.received_at
         ])?;
     if n == 0 {
-        return Ok(false);
+        return Ok(Stored::default());
     }
     let report = Report {
         channel: &r.channel,
@@ -51,10 +60,28 @@ pub fn insert(conn: &Connection, r: &NewReport) -> Result<bool, StoreError> {
         provider_status: &r.provider_status,
         error_code: r.error_code.as_deref(),
     };
-    if apply_report(conn, &report, r.received_at)? {
-        mark_applied(conn, conn.last_insert_rowid())?;
+    let id = conn.last_insert_rowid();
+    let applied = apply_report(conn, &report, r.received_at)?;
+    if applied != Applied::Later {
+        mark_applied(conn, id)?;
     }
-    Ok(true)
+    Ok(Stored {
+        new: true,
+        delivered_to: match applied {
+            Applied::Delivered(to) => Some(to),
+            _ => None,
+        },
+    })
+}
+
+/// What applying a report did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Applied {
+    /// Its message is unknown, or its send call has not returned.
+    Later,
+    Done,
+    /// It made its message delivered, to this number.
+    Delivered(String),
 }
 
 fn mark_applied(conn: &Connection, id: i64) -> Result<(), StoreError> {
@@ -108,7 +135,7 @@ pub fn apply_pending(
             provider_status,
             error_code: error_code.as_deref(),
         };
-        if apply_report(conn, &report, now)? {
+        if apply_report(conn, &report, now)? != Applied::Later {
             mark_applied(conn, *report_id)?;
         }
     }
@@ -136,21 +163,21 @@ struct Report<'a> {
     error_code: Option<&'a str>,
 }
 
-/// Applies a report to its message; `false` leaves it for later: the message is unknown,
-/// or its send call has not returned (the sender applies it then).
-fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, StoreError> {
+/// Applies a report to its message, unless it is unknown or its send call has not
+/// returned (the sender applies it then).
+fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<Applied, StoreError> {
     let Some((id, current)) = find_reported(conn, r)? else {
-        return Ok(false);
+        return Ok(Applied::Later);
     };
     if current == "sending" {
-        return Ok(false);
+        return Ok(Applied::Later);
     }
     let next = r
         .status
         .and_then(|reported| after_report(&current, reported));
     if next.is_none() && ["delivered", "failed", "expired"].contains(&current.as_str()) {
         // A late report about a message already final changes nothing of it.
-        return Ok(true);
+        return Ok(Applied::Done);
     }
     conn.prepare_cached(
         "UPDATE outbound_messages SET
@@ -172,7 +199,13 @@ fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<bool, Sto
         now,
         r.provider_message_id
     ])?;
-    Ok(true)
+    if next != Some("delivered") {
+        return Ok(Applied::Done);
+    }
+    let to = conn
+        .prepare_cached("SELECT recipient FROM outbound_messages WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    Ok(Applied::Delivered(to))
 }
 
 /// What a report makes of a message's status; `None` leaves it. `delivered` is the truth

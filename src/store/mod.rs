@@ -22,6 +22,8 @@ pub mod retention;
 pub mod sessions;
 pub mod changes;
 pub mod settings;
+pub mod signs;
+pub mod silence;
 pub mod tokens;
 pub mod unread;
 pub mod ussd;
@@ -123,6 +125,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0017_purge_indexes.sql")),
         M::up(include_str!("migrations/0018_console.sql")),
         M::up(include_str!("migrations/0019_reading_order.sql")),
+        M::up(include_str!("migrations/0020_silence.sql")),
     ])
 }
 

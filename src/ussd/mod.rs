@@ -19,7 +19,9 @@ use crate::config::{ReportsConfig, UnknownSenders};
 use crate::gazetteer::Near;
 use crate::provider::UssdStep;
 use crate::reports::Reports;
+use crate::silence::operators::Operators;
 use crate::store::contacts::{self, Contact};
+use crate::store::signs::{self, Sign, Via};
 use crate::store::ussd::{self as queries, MenuReport, Session};
 use crate::store::{Store, StoreError};
 use menu::{Action, Menu, State, Step, Turn};
@@ -37,6 +39,8 @@ pub struct Ussd {
     unknown_senders: UnknownSenders,
     /// After this long without a step the provider has ended the session (ms).
     timeout_ms: i64,
+    /// Which operator each caller is on, for their signs of life.
+    operators: Arc<Operators>,
 }
 
 /// What one step read: the session, the caller, an unfinished session to offer.
@@ -55,7 +59,14 @@ impl Ussd {
             reports,
             unknown_senders: config.unknown_senders,
             timeout_ms: i64::try_from(timeout).unwrap_or(i64::MAX),
+            operators: Arc::default(),
         }
+    }
+
+    /// Names each caller's operator in their signs of life.
+    pub fn with_operators(mut self, operators: Arc<Operators>) -> Self {
+        self.operators = operators;
+        self
     }
 
     /// Answers one step (`CON ...` or `END ...`); `phone` is the caller's number, normalised.
@@ -92,6 +103,11 @@ impl Ussd {
             },
             resumed,
             was_open: read.session.is_some(),
+            sign: read
+                .contact
+                .as_ref()
+                .filter(|_| read.session.is_none())
+                .map(|c| (c.id, self.operators.of(phone).map(str::to_owned))),
         };
         let now = self.store.now_ms();
         match self
@@ -325,6 +341,8 @@ struct Write {
     resumed: Option<i64>,
     /// The session was open when read.
     was_open: bool,
+    /// A session begun by a contact: their sign of life (their id, their operator).
+    sign: Option<(i64, Option<String>)>,
 }
 
 impl Write {
@@ -370,6 +388,14 @@ impl Write {
         }
         if let Some(code) = &self.set_language {
             contacts::set_language(conn, &self.phone, code, now)?;
+        }
+        if let Some((contact, operator)) = &self.sign {
+            let sign = Sign {
+                at: now,
+                via: Via::Ussd,
+                operator: operator.as_deref(),
+            };
+            signs::record(conn, *contact, &sign)?;
         }
         Ok(Some(answer))
     }

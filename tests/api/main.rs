@@ -28,6 +28,7 @@ mod process;
 mod refusals;
 mod sending_order;
 mod shared_zones;
+mod silence;
 mod startup;
 mod ussd;
 mod reports;

@@ -87,6 +87,9 @@ struct Defined {
     escalation: Vec<String>,
     rule: ZoneRule,
     subscribers: Vec<Subscription>,
+    /// As shown: its name, else its code.
+    label: String,
+    checkin_every_hours: Option<u32>,
 }
 
 /// Every defined zone, compiled, and the rules of the others.
@@ -216,6 +219,32 @@ impl Zones {
         self.by_key.contains_key(&fold(given))
     }
 
+    /// A zone as contacts name it (`key`, folded), as people read it: a defined zone's
+    /// name, an admin unit's.
+    pub fn label(&self, key: &str, gazetteer: &Gazetteer) -> String {
+        if let Some(&i) = self.by_key.get(key) {
+            return self.defined[i].label.clone();
+        }
+        let row = gazetteer
+            .by_id(key)
+            .or_else(|| gazetteer.named(key).first().copied());
+        row.map_or_else(|| key.to_owned(), |r| gazetteer.place(r).name.to_string())
+    }
+
+    /// A defined zone's own cadence for its monitors (`checkin_every_hours`).
+    pub fn checkin_every_hours(&self, key: &str) -> Option<u32> {
+        self.by_key
+            .get(key)
+            .and_then(|&i| self.defined[i].checkin_every_hours)
+    }
+
+    /// A defined zone's escalation numbers, by its key.
+    pub fn escalation_of(&self, key: &str) -> &[String] {
+        self.by_key
+            .get(key)
+            .map_or(&[], |&i| &self.defined[i].escalation)
+    }
+
     /// The rules of a zone that sets none: `[alerts]`'s.
     pub fn defaults(&self) -> &ZoneRule {
         &self.defaults
@@ -321,6 +350,12 @@ fn compile_one(
         parent: d.parent.as_deref().map(fold).filter(|p| !p.is_empty()),
         escalation: d.escalation.clone(),
         subscribers: d.subscribers.clone(),
+        label: if d.name.trim().is_empty() {
+            d.code.clone()
+        } else {
+            d.name.trim().to_owned()
+        },
+        checkin_every_hours: d.checkin_every_hours,
         rule: ZoneRule {
             severity_threshold: d.severity_threshold.unwrap_or(defaults.severity_threshold),
             sources: d.sources.unwrap_or(defaults.sources),

@@ -1,0 +1,262 @@
+//! A sweep's look, on a reader: which monitors are overdue and what is due for each, which
+//! zones have gone quiet or come back, and what the evidence says of the cause. Nothing is
+//! written here; the write that follows checks again that each silence is still the same.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::Connection;
+
+use super::baseline::{self, Pace};
+use super::cadence::{Cadences, Quiet, Step};
+use super::cause::{self, Deliveries};
+use super::{HOUR_MS, Sweeper};
+use crate::store::StoreError;
+use crate::store::silence::{self as queries, Monitor};
+
+/// A monitor due a reminder, or whose coordinators are due a word.
+#[derive(Debug, Clone)]
+pub(super) struct Due {
+    pub id: i64,
+    /// The sign (or registration) the silence runs from.
+    pub since: i64,
+    pub phone: String,
+    pub language: Option<String>,
+    pub zones: Vec<String>,
+    pub hours: i64,
+}
+
+/// A zone to open a silence for.
+#[derive(Debug, Clone)]
+pub(super) struct Opening {
+    pub zone: String,
+    pub label: String,
+    pub silence: baseline::Silence,
+    pub cause: Vec<String>,
+}
+
+/// An open silence to close: a sign of life came (`back_at`), or the zone has too few
+/// monitors left to tell (`None`).
+#[derive(Debug, Clone)]
+pub(super) struct Closing {
+    pub silence: queries::Silence,
+    pub back_at: Option<i64>,
+}
+
+/// What a sweep found.
+#[derive(Debug, Default)]
+pub(super) struct Look {
+    pub remind: Vec<Due>,
+    pub tell: Vec<Due>,
+    pub open: Vec<Opening>,
+    pub close: Vec<Closing>,
+    /// Open silences whose probable cause the evidence now names otherwise.
+    pub causes: Vec<(i64, Vec<String>)>,
+    pub overdue: usize,
+    pub open_after: usize,
+}
+
+/// What the sweep knows of a zone from its monitors.
+#[derive(Debug, Default)]
+struct ZoneNow<'a> {
+    monitors: usize,
+    last: Option<i64>,
+    phones: HashSet<&'a str>,
+}
+
+/// A zone's pace as last read: still right while its last sign and monitors are the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Cached {
+    last: i64,
+    monitors: usize,
+    pace: Pace,
+}
+
+impl Sweeper {
+    pub(super) fn look(&self, conn: &Connection, now: i64) -> Result<Look, StoreError> {
+        let monitors = queries::monitors(conn)?;
+        let mut look = Look::default();
+        self.monitors_due(&monitors, now, &mut look);
+        let mut zones: BTreeMap<&str, ZoneNow<'_>> = BTreeMap::new();
+        for m in &monitors {
+            for zone in &m.zones {
+                let z = zones.entry(zone.as_str()).or_default();
+                z.monitors += 1;
+                z.last = z.last.max(m.last_sign_at);
+                z.phones.insert(m.phone.as_str());
+            }
+        }
+        self.zones_now(conn, &zones, now, &mut look)?;
+        Ok(look)
+    }
+
+    /// Each monitor's step: a reminder, their coordinators told, or nothing.
+    fn monitors_due(&self, monitors: &[Monitor], now: i64, look: &mut Look) {
+        for m in monitors {
+            let Some(quiet) = self.quiet_of(m) else {
+                continue;
+            };
+            if now >= quiet.overdue_at() {
+                look.overdue += 1;
+            }
+            let due = || Due {
+                id: m.id,
+                since: quiet.since,
+                phone: m.phone.clone(),
+                language: m.language.clone(),
+                zones: m.zones.clone(),
+                hours: (now - quiet.since) / HOUR_MS,
+            };
+            match quiet.step(now) {
+                Step::Remind => look.remind.push(due()),
+                Step::TellCoordinators => look.tell.push(due()),
+                Step::OnTime | Step::Waiting => {}
+            }
+        }
+    }
+
+    /// A monitor's silence as the sweep judges it; `None`: no cadence expected.
+    pub(super) fn quiet_of(&self, m: &Monitor) -> Option<Quiet> {
+        let zones = self.fanout.zones();
+        let own: Vec<Option<u32>> = m
+            .zones
+            .iter()
+            .map(|z| zones.checkin_every_hours(z))
+            .collect();
+        let cadence_ms = Cadences {
+            contact: m.checkin_every_hours,
+            zones: &own,
+            default: self.settings.checkin_every_hours,
+        }
+        .resolve()?;
+        let since = m.since();
+        Some(Quiet {
+            since,
+            cadence_ms,
+            grace_ms: self.settings.grace_ms,
+            reminded: m.reminded_for == Some(since),
+            escalated: m.told_for == Some(since),
+            // Who said STOP is sent nothing, whatever the setting.
+            discreet: m.discreet || m.opted_out,
+            remind_discreet: self.settings.remind_discreet && !m.opted_out,
+        })
+    }
+
+    /// Zones gone quiet, and open silences ended.
+    fn zones_now(
+        &self,
+        conn: &Connection,
+        zones: &BTreeMap<&str, ZoneNow<'_>>,
+        now: i64,
+        look: &mut Look,
+    ) -> Result<(), StoreError> {
+        let rules = &self.settings.rules;
+        let mut silent = BTreeMap::new();
+        for (&key, z) in zones {
+            if z.monitors < rules.min_monitors {
+                continue;
+            }
+            let Some(last) = z.last else { continue };
+            let zone = baseline::Zone {
+                monitors: z.monitors,
+                last: Some(last),
+                pace: self.pace(conn, key, z.monitors, last)?,
+            };
+            if let Some(silence) = baseline::judge(&zone, rules, now) {
+                silent.insert(key, silence);
+            }
+        }
+        let open = queries::open_ones(conn)?;
+        let already: HashSet<String> = open.iter().map(|s| s.zone.clone()).collect();
+        for s in open {
+            let back = zones.get(s.zone.as_str()).and_then(|z| z.last);
+            if back.is_some_and(|b| b > s.since) || !silent.contains_key(s.zone.as_str()) {
+                let back_at = back.filter(|&b| b > s.since);
+                look.close.push(Closing {
+                    silence: s,
+                    back_at,
+                });
+                continue;
+            }
+            let cause = self.cause(conn, &zones[s.zone.as_str()].phones, s.since)?;
+            if cause != s.cause {
+                look.causes.push((s.id, cause));
+            }
+            look.open_after += 1;
+        }
+        let labels = self.fanout.zones();
+        for (key, silence) in silent {
+            if already.contains(key) {
+                continue;
+            }
+            look.open.push(Opening {
+                zone: key.to_owned(),
+                label: labels.label(key, &self.fanout.reports().gazetteer),
+                cause: self.cause(conn, &zones[key].phones, silence.since)?,
+                silence,
+            });
+            look.open_after += 1;
+        }
+        Ok(())
+    }
+
+    /// A zone's messages over the history before its last sign, read again only when
+    /// that sign or its monitors changed.
+    fn pace(
+        &self,
+        conn: &Connection,
+        zone: &str,
+        monitors: usize,
+        last: i64,
+    ) -> Result<Pace, StoreError> {
+        let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = paces
+            .get(zone)
+            .filter(|c| c.last == last && c.monitors == monitors)
+        {
+            return Ok(c.pace);
+        }
+        let from = last.saturating_sub(self.settings.rules.history_ms);
+        let (messages, first) = queries::pace(conn, zone, from, last)?;
+        let pace = Pace { messages, first };
+        paces.insert(
+            zone.to_owned(),
+            Cached {
+                last,
+                monitors,
+                pace,
+            },
+        );
+        Ok(pace)
+    }
+
+    /// The operators probably cut in a zone (numbers `phones`) since `since`.
+    fn cause(
+        &self,
+        conn: &Connection,
+        phones: &HashSet<&str>,
+        since: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut zone: HashMap<&str, Deliveries> = HashMap::new();
+        let mut elsewhere: HashMap<&str, Deliveries> = HashMap::new();
+        let outcomes = queries::outcomes_since(conn, since)?;
+        for (phone, delivered, undelivered) in &outcomes {
+            let Some(operator) = self.operators.of(phone) else {
+                continue;
+            };
+            let side = if phones.contains(phone.as_str()) {
+                &mut zone
+            } else {
+                &mut elsewhere
+            };
+            let d = side.entry(operator).or_default();
+            d.delivered += delivered;
+            d.undelivered += undelivered;
+        }
+        let zone: Vec<(&str, Deliveries)> = zone.into_iter().collect();
+        let elsewhere: Vec<(&str, Deliveries)> = elsewhere.into_iter().collect();
+        Ok(cause::probable_cuts(&zone, &elsewhere)
+            .into_iter()
+            .map(str::to_owned)
+            .collect())
+    }
+}

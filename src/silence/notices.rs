@@ -1,0 +1,259 @@
+//! The sweep's write: each silence answered once, and its SMS queued in the same
+//! transaction: a reminder to the monitor, a word to their coordinators (one SMS each,
+//! listing as many monitors as fit), a zone's silence opened or closed to its coordinators
+//! and escalation numbers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::{Value, context};
+use rusqlite::Connection;
+
+use super::HOUR_MS;
+use super::look::{Closing, Due, Look, Opening};
+use super::sweep::{Sweeper, Swept};
+use crate::outbound::{NewMessage, Purpose};
+use crate::reply::Replies;
+use crate::store::StoreError;
+use crate::store::alerts::Recipient;
+use crate::store::outbound as queued;
+use crate::store::silence::{self as queries, Silence, State};
+
+/// A monitor as a coordinator's SMS names them: by pseudonym, never by number.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Named {
+    #[serde(rename = "ref")]
+    reference: String,
+    zone: String,
+    hours: i64,
+}
+
+impl Sweeper {
+    /// Writes what `look` found due; returns what was done and the channels to wake.
+    pub(super) fn write(
+        &self,
+        conn: &Connection,
+        look: &Look,
+        now: i64,
+    ) -> Result<(Swept, Vec<String>), StoreError> {
+        let mut swept = Swept::default();
+        let mut channels = BTreeSet::new();
+        for due in &look.remind {
+            if queries::set_reminded(conn, due.id, due.since)? {
+                let to = Recipient {
+                    phone: due.phone.clone(),
+                    contact_id: Some(due.id),
+                    language: due.language.clone(),
+                };
+                let values = context! { hours => due.hours };
+                channels.extend(self.queue(conn, &[to], "silence_reminder", &values, now)?);
+                swept.reminded += 1;
+            }
+        }
+        swept.told = self.tell(conn, &look.tell, now, &mut channels)?;
+        for opening in &look.open {
+            swept.opened += usize::from(self.open(conn, opening, now, &mut channels)?);
+        }
+        for closing in &look.close {
+            self.close(conn, closing, now, &mut channels)?;
+            swept.closed += 1;
+        }
+        for (id, cause) in &look.causes {
+            queries::set_cause(conn, *id, cause)?;
+        }
+        Ok((swept, channels.into_iter().collect()))
+    }
+
+    /// Tells each coordinator of the overdue monitors' zones, in one SMS each.
+    fn tell(
+        &self,
+        conn: &Connection,
+        due: &[Due],
+        now: i64,
+        channels: &mut BTreeSet<String>,
+    ) -> Result<usize, StoreError> {
+        let zones = self.fanout.zones();
+        let gazetteer = &self.fanout.reports().gazetteer;
+        let mut by_coordinator: BTreeMap<String, (Recipient, Vec<Named>)> = BTreeMap::new();
+        let mut told = 0;
+        for d in due {
+            if !queries::set_told(conn, d.id, d.since)? {
+                continue;
+            }
+            told += 1;
+            let named = Named {
+                reference: self.pseudonyms.of(&d.phone),
+                zone: d
+                    .zones
+                    .first()
+                    .map(|z| zones.label(z, gazetteer))
+                    .unwrap_or_default(),
+                hours: d.hours,
+            };
+            for c in queries::with_role(conn, &d.zones, "coordinator")? {
+                let entry = by_coordinator
+                    .entry(c.phone.clone())
+                    .or_insert_with(|| (c, Vec::new()));
+                entry.1.push(named.clone());
+            }
+        }
+        for (to, monitors) in by_coordinator.into_values() {
+            let Some(text) = self.fitting(to.language.as_deref(), &monitors) else {
+                continue;
+            };
+            channels.extend(self.queue_text(conn, &to, text, Purpose::System, now)?);
+        }
+        Ok(told)
+    }
+
+    /// The overdue notice naming as many of `monitors` as fit one SMS.
+    fn fitting(&self, language: Option<&str>, monitors: &[Named]) -> Option<String> {
+        (1..=monitors.len()).rev().find_map(|n| {
+            let values = context! { monitors => &monitors[..n], more => monitors.len() - n };
+            self.render(language, "silence_overdue", &values)
+                .filter(|t| Replies::fits(t))
+        })
+    }
+
+    /// Opens a zone's silence, unless a sign came since the look; `true` if opened.
+    fn open(
+        &self,
+        conn: &Connection,
+        o: &Opening,
+        now: i64,
+        channels: &mut BTreeSet<String>,
+    ) -> Result<bool, StoreError> {
+        if queries::zone_last(conn, &o.zone)? != Some(o.silence.since) {
+            return Ok(false);
+        }
+        let silence = Silence {
+            id: 0,
+            zone: o.zone.clone(),
+            name: o.label.clone(),
+            state: State::Open,
+            since: o.silence.since,
+            monitors: u32::try_from(o.silence.monitors).unwrap_or(u32::MAX),
+            usual_per_day: o.silence.usual_per_day,
+            cause: o.cause.clone(),
+            opened_at: now,
+            closed_at: None,
+            back_at: None,
+        };
+        let Some(id) = queries::open(conn, &silence)? else {
+            return Ok(false);
+        };
+        tracing::info!(silence = id, "a zone has gone quiet");
+        let values = context! {
+            zone => &o.label,
+            count => o.silence.monitors,
+            hours => (now - o.silence.since) / HOUR_MS,
+            usual => usual(o.silence.usual_per_day),
+            cause => o.cause.join(", "),
+        };
+        let to = self.zone_recipients(conn, &o.zone)?;
+        channels.extend(self.queue(conn, &to, "silence_open", &values, now)?);
+        Ok(true)
+    }
+
+    fn close(
+        &self,
+        conn: &Connection,
+        c: &Closing,
+        now: i64,
+        channels: &mut BTreeSet<String>,
+    ) -> Result<(), StoreError> {
+        let s = &c.silence;
+        queries::close(conn, s.id, c.back_at, now)?;
+        tracing::info!(silence = s.id, "a quiet zone is heard again");
+        let back = c.back_at.unwrap_or(now);
+        let values = context! { zone => &s.name, hours => (back - s.since) / HOUR_MS };
+        let to = self.zone_recipients(conn, &s.zone)?;
+        channels.extend(self.queue(conn, &to, "silence_closed", &values, now)?);
+        Ok(())
+    }
+
+    /// Who hears of a zone's silence: its coordinators and its escalation numbers.
+    fn zone_recipients(&self, conn: &Connection, zone: &str) -> Result<Vec<Recipient>, StoreError> {
+        let mut to = queries::with_role(conn, &[zone.to_owned()], "coordinator")?;
+        let zones = self.fanout.zones();
+        to.extend(zones.escalation_of(zone).iter().map(|phone| Recipient {
+            phone: phone.clone(),
+            contact_id: None,
+            language: None,
+        }));
+        let mut seen = BTreeSet::new();
+        to.retain(|r| seen.insert(r.phone.clone()));
+        Ok(to)
+    }
+
+    /// Renders `template` in each recipient's language and queues it to them.
+    fn queue(
+        &self,
+        conn: &Connection,
+        to: &[Recipient],
+        template: &str,
+        values: &Value,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut channels = Vec::new();
+        for r in to {
+            let Some(text) = self.render(r.language.as_deref(), template, values) else {
+                continue;
+            };
+            channels.extend(self.queue_text(conn, r, text, Purpose::System, now)?);
+        }
+        Ok(channels)
+    }
+
+    pub(super) fn queue_text(
+        &self,
+        conn: &Connection,
+        to: &Recipient,
+        text: String,
+        purpose: Purpose,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let Ok(address) = self.outbound.address(&to.phone) else {
+            tracing::warn!("a silence notice has no valid number to go to");
+            return Ok(Vec::new());
+        };
+        let row = match self
+            .outbound
+            .prepare_one(&NewMessage::new(address, text, purpose))
+        {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, "silence notice not queued");
+                return Ok(Vec::new());
+            }
+        };
+        queued::insert(conn, std::slice::from_ref(&row), now)?;
+        Ok(vec![row.channel])
+    }
+
+    /// A template in `language` (else the default), if it renders.
+    pub(super) fn render(
+        &self,
+        language: Option<&str>,
+        template: &str,
+        values: &Value,
+    ) -> Option<String> {
+        let reports = self.fanout.reports();
+        let language = language.unwrap_or(&reports.vocabulary.default_language().code);
+        match reports.replies.render(language, template, values) {
+            Ok(text) => Some(text),
+            Err(e) => {
+                tracing::error!(error = %e, template, "silence notice not rendered");
+                None
+            }
+        }
+    }
+}
+
+/// A usual rate as people read it: whole above one a day, else to a tenth.
+fn usual(per_day: f64) -> String {
+    if per_day >= 1.0 {
+        format!("{}", per_day.round())
+    } else {
+        format!("{per_day:.1}")
+    }
+}
