@@ -80,6 +80,8 @@ impl Application {
         let fusion = FusionRules::from_config(&config.incidents);
         let fanout = Arc::new(fanout(&config, &store, &reports, &metrics).await?);
         let operators = Arc::new(Operators::new(&config.silence.operators));
+        let pseudonyms =
+            crate::store::pseudonyms(&config.storage).context("cannot read the pseudonym key")?;
         let ussd = Ussd::new(store.clone(), Arc::clone(&reports), &config.reports)
             .with_operators(Arc::clone(&operators));
         let intake = Intake::new(
@@ -90,9 +92,8 @@ impl Application {
             fusion,
             Arc::clone(&fanout),
         )
-        .with_operators(Arc::clone(&operators));
-        let pseudonyms =
-            crate::store::pseudonyms(&config.storage).context("cannot read the pseudonym key")?;
+        .with_operators(Arc::clone(&operators))
+        .with_pseudonyms(pseudonyms.clone());
         let silence = Arc::new(Sweeper::new(
             silence::Parts {
                 store: store.clone(),

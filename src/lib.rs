@@ -37,6 +37,8 @@ pub mod review;
 pub mod correction;
 /// Broadcasts: a coordinator's text to a zone's contacts, by API, console or phone.
 pub mod broadcast;
+/// Duress words: set by coordinators, kept hashed, said by monitors under threat.
+pub mod duress;
 /// Contacts as admins enter them (API, console, CSV import), checked and audited.
 pub mod contacts;
 /// Zones as admins define them, checked against every other zone, audited.

@@ -34,6 +34,16 @@ impl Pseudonyms {
         hex(&key)
     }
 
+    /// The keyed hash of `text`, as hex: what is kept of a secret that must be recognised
+    /// but never read back (a duress word).
+    pub fn keyed(&self, text: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {
+            return String::new();
+        };
+        mac.update(text.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
     /// `R-` and 12 hex digits of the keyed hash of the number.
     pub fn of(&self, phone: &str) -> String {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.key) else {

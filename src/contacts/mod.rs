@@ -103,6 +103,8 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         pin_hash,
         pin_failures: 0,
         checkin_every_hours: input.checkin_every_hours,
+        duress_hash: None,
+        duress_since: None,
     })
 }
 

@@ -1,5 +1,6 @@
 //! `/api/contacts`: list, create, change, delete and import (CSV) contacts, for the admin
-//! token: the contacts use case (`crate::contacts::Contacts`) over HTTP.
+//! token: the contacts use case (`crate::contacts::Contacts`) over HTTP; and a monitor's
+//! duress word (`crate::duress`), which coordinators may set too.
 
 use std::collections::HashMap;
 
@@ -9,9 +10,10 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::api::page;
-use super::auth::Admin;
+use super::auth::{Admin, Coordinator};
 use super::{ApiError, AppState};
 use crate::contacts::{ContactError, ContactInput};
+use crate::duress::DuressError;
 
 impl From<ContactError> for ApiError {
     fn from(e: ContactError) -> Self {
@@ -76,4 +78,45 @@ pub(super) async fn import(
 ) -> Result<Json<Value>, ApiError> {
     let (count, rejected) = state.contacts().import(&caller, body).await?;
     Ok(Json(json!({ "imported": count, "rejected": rejected })))
+}
+
+impl From<DuressError> for ApiError {
+    fn from(e: DuressError) -> Self {
+        match e {
+            DuressError::Invalid(_) => Self::BadRequest(e.to_string()),
+            DuressError::NoContact(_) => Self::NotFound(e.to_string()),
+            DuressError::NotAdmin => Self::Forbidden(e.to_string()),
+            DuressError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+/// The body of `PUT /api/contacts/{id}/duress`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DuressWord {
+    word: String,
+}
+
+/// `PUT /api/contacts/{id}/duress` (`{"word": ...}`, coordinators and admins): 204. The
+/// word is kept as a keyed hash, never shown again.
+pub(super) async fn set_duress(
+    State(state): State<AppState>,
+    Coordinator(caller): Coordinator,
+    Path(id): Path<i64>,
+    Json(body): Json<DuressWord>,
+) -> Result<StatusCode, ApiError> {
+    state.duress().set(&caller, id, &body.word).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/contacts/{id}/duress/clear` (admins): 204; the monitor's next reports are
+/// not marked.
+pub(super) async fn clear_duress(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.duress().clear(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -191,6 +191,8 @@ impl Shown<'_> {
             "event_time": to_rfc3339(r.event_time),
             "severity": r.severity,
             "received_at": to_rfc3339(r.created_at),
+            // Coordinators weigh such a report; a viewer is not told who is threatened.
+            "under_duress": self.places.then_some(r.duress),
         })
     }
 }
@@ -313,6 +315,7 @@ mod tests {
             counts: json!({}),
             event_time: 0,
             severity: Some(3),
+            duress: false,
             created_at: 0,
         };
         let viewer = Shown {

@@ -26,7 +26,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use secrecy::SecretString;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -88,6 +88,14 @@ impl AppState {
             store: self.store.clone(),
             reports: self.intake.reports().clone(),
             country: self.outbound.default_country(),
+        }
+    }
+
+    /// The duress words use case with this gateway's parts.
+    fn duress(&self) -> crate::duress::Duress {
+        crate::duress::Duress {
+            store: self.store.clone(),
+            pseudonyms: self.pseudonyms.clone(),
         }
     }
 
@@ -159,6 +167,11 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/api/contacts/{id}",
             patch(contacts::update).delete(contacts::delete),
+        )
+        .route("/api/contacts/{id}/duress", put(contacts::set_duress))
+        .route(
+            "/api/contacts/{id}/duress/clear",
+            post(contacts::clear_duress),
         )
         .route("/api/zones", get(zones::list).post(zones::create))
         .route(

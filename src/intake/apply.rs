@@ -28,7 +28,19 @@ pub(super) fn one(
     match plan {
         Some(plan) if unread::mark_read(out.conn, inbound_id, state)? => {
             out.sign_of_life(plan)?;
-            apply(out, plan, inbound_id)
+            let mut channels = match &plan.duress {
+                Some(said) => super::duress::raise(out, plan, said, inbound_id)?,
+                None => Vec::new(),
+            };
+            channels.extend(apply(out, plan, inbound_id)?);
+            let marked = plan
+                .contact
+                .as_ref()
+                .is_some_and(|c| c.duress_since.is_some());
+            if marked || plan.duress.is_some() {
+                queries::mark_duress(out.conn, inbound_id)?;
+            }
+            Ok(channels)
         }
         Some(_) => Ok(Vec::new()),
         None => unread::mark_read(out.conn, inbound_id, state).map(|_| Vec::new()),

@@ -10,6 +10,7 @@ mod apply;
 mod broadcast;
 mod checkin;
 mod drafts;
+mod duress;
 mod out;
 mod plan;
 pub(crate) mod record;
@@ -26,6 +27,7 @@ use crate::config::ReportsConfig;
 use crate::fanout::Fanout;
 use crate::incident::fuse::FusionRules;
 use crate::outbound::Outbound;
+use crate::privacy::Pseudonyms;
 use crate::reports::Reports;
 use crate::silence::operators::Operators;
 use crate::store::unread::{self, Unread};
@@ -76,6 +78,8 @@ pub struct Intake {
     fanout: Arc<Fanout>,
     /// Which operator each sender is on, for their signs of life.
     operators: Arc<Operators>,
+    /// The key duress words are hashed with; `None`: none are looked for.
+    pseudonyms: Option<Pseudonyms>,
     wake: Notify,
     /// How often each message failed to be carried out.
     failures: Mutex<HashMap<i64, u32>>,
@@ -104,6 +108,7 @@ impl Intake {
             fusion: Arc::new(fusion),
             fanout,
             operators: Arc::default(),
+            pseudonyms: None,
             wake: Notify::new(),
             failures: Mutex::new(HashMap::new()),
             flood_noticed: quick_cache::sync::Cache::new(10_000),
@@ -113,6 +118,12 @@ impl Intake {
     /// Names each sender's operator in their signs of life.
     pub fn with_operators(mut self, operators: Arc<Operators>) -> Self {
         self.operators = operators;
+        self
+    }
+
+    /// Looks for contacts' duress words, hashed with this key.
+    pub fn with_pseudonyms(mut self, pseudonyms: Pseudonyms) -> Self {
+        self.pseudonyms = Some(pseudonyms);
         self
     }
 
@@ -193,8 +204,45 @@ impl Intake {
     }
 
     /// The message's plan; `None` if reading it failed (it is then set aside).
+    /// A duress word in it is taken out before it is read, so it is read, and answered,
+    /// as if the word had never been there.
     fn plan_one(&self, message: &Unread, contact: Option<contacts::Contact>) -> Option<Plan> {
-        self.plan_with(message, contact, crate::parse::parse)
+        let Some(said) = self.duress_in(message, contact.as_ref()) else {
+            return self.plan_with(message, contact, crate::parse::parse);
+        };
+        let cleaned = Unread {
+            text: said.cleaned.clone(),
+            ..message.clone()
+        };
+        let mut plan = self.plan_with(&cleaned, contact, crate::parse::parse)?;
+        plan.duress = Some(said);
+        Some(plan)
+    }
+
+    /// The sender's duress word, if the message says it.
+    fn duress_in(
+        &self,
+        message: &Unread,
+        contact: Option<&contacts::Contact>,
+    ) -> Option<duress::Said> {
+        let (keys, contact) = (self.pseudonyms.as_ref()?, contact.filter(|c| c.active)?);
+        let hash = contact.duress_hash.as_deref()?;
+        let range = crate::duress::find(&message.text, keys, contact.id, hash)?;
+        let zones = self.fanout.zones();
+        let at =
+            DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
+        Some(duress::Said {
+            typed: message.text[range.0..range.1].to_owned(),
+            cleaned: crate::duress::without(&message.text, range),
+            monitor: keys.of(&contact.phone),
+            zone: contact.zones.first().map_or_else(String::new, |z| {
+                zones.label(&crate::text::fold(z), &self.reports.gazetteer)
+            }),
+            time: at
+                .with_timezone(&self.reports.time_zone)
+                .format("%Hh%M")
+                .to_string(),
+        })
     }
 
     /// The message's plan as `parser` reads it; `None` if reading it failed.

@@ -34,6 +34,8 @@ pub(super) struct Plan {
     /// was sent, and how; `None` for a loop, a sender no contact has, or a report made in
     /// the USSD menu (its session was the sign).
     pub sign: Option<(i64, Via)>,
+    /// The sender's duress word, said in this message.
+    pub duress: Option<super::duress::Said>,
 }
 
 #[derive(Debug)]
@@ -186,6 +188,7 @@ pub(super) fn plan(
         step,
         choice_timeout: policy.choice_timeout,
         sign,
+        duress: None,
     }
 }
 

@@ -29,6 +29,11 @@ pub struct Contact {
     /// Wrong PINs in a row (three lock the contact out of phone broadcasts).
     #[serde(skip)]
     pub pin_failures: u32,
+    /// Their duress word's keyed hash (`crate::duress`).
+    #[serde(skip)]
+    pub duress_hash: Option<String>,
+    /// Since when their reports are marked: they said their duress word.
+    pub duress_since: Option<i64>,
 }
 
 impl Contact {
@@ -38,7 +43,7 @@ impl Contact {
 }
 
 const COLUMNS: &str = "id, phone, name, roles, language, home, zones, discreet, active, opted_out,
-    pin_hash, categories, min_severity, pin_failures, checkin_every_hours";
+    pin_hash, categories, min_severity, pin_failures, checkin_every_hours, duress_hash, duress_since";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
     Ok(Contact {
@@ -57,6 +62,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Contact> {
         min_severity: r.get(12)?,
         pin_failures: r.get(13)?,
         checkin_every_hours: r.get(14)?,
+        duress_hash: r.get(15)?,
+        duress_since: r.get(16)?,
     })
 }
 
@@ -222,4 +229,36 @@ pub fn set_language(
     conn.prepare_cached("UPDATE contacts SET language = ?2, updated_at = ?3 WHERE phone = ?1")?
         .execute(params![phone, language, now])?;
     Ok(())
+}
+
+/// Sets contact `id`'s duress word (its keyed hash); `false` if there is no such contact.
+pub fn set_duress_hash(conn: &Connection, id: i64, hash: &str) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE contacts SET duress_hash = ?2 WHERE id = ?1")?
+        .execute(params![id, hash])?;
+    Ok(n == 1)
+}
+
+/// Contact `id` said their duress word at `at`: their reports are marked from then on.
+pub fn mark_duress(conn: &Connection, id: i64, at: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE contacts SET duress_since = coalesce(duress_since, ?2) WHERE id = ?1",
+    )?
+    .execute(params![id, at])?;
+    Ok(())
+}
+
+/// Clears contact `id`'s duress mark; `false` if there is no such contact.
+pub fn clear_duress(conn: &Connection, id: i64) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("UPDATE contacts SET duress_since = NULL WHERE id = ?1")?
+        .execute([id])?;
+    Ok(n == 1)
+}
+
+/// Contact `id`'s zones, as the keys other tables use (folded).
+pub fn zone_keys(conn: &Connection, id: i64) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT zone FROM contact_zones WHERE contact_id = ?1")?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -162,12 +162,14 @@ pub struct ReportView {
     pub event_time: i64,
     pub severity: Option<u8>,
     pub created_at: i64,
+    /// Written by a monitor who had said their duress word.
+    pub duress: bool,
 }
 
 pub fn reports(conn: &Connection, incident: i64) -> Result<Vec<ReportView>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, reporter, status, unverified, category, place_name, counts, event_time,
-                severity, created_at
+                severity, created_at, duress
          FROM reports WHERE incident_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([incident], |r| {
@@ -183,6 +185,7 @@ pub fn reports(conn: &Connection, incident: i64) -> Result<Vec<ReportView>, Stor
             event_time: r.get(7)?,
             severity: r.get(8)?,
             created_at: r.get(9)?,
+            duress: r.get(10)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -33,6 +33,26 @@ pub fn mask(conn: &Connection, id: i64, secret: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
+/// Takes a duress word out of stored message `id`: its text becomes `cleaned`, its raw
+/// form is dropped, and the word is taken out of its parts.
+pub fn strip(conn: &Connection, id: i64, cleaned: &str, typed: &str) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE inbound_messages SET text = ?2, raw = '' WHERE id = ?1")?
+        .execute(params![id, cleaned])?;
+    conn.prepare_cached(
+        "UPDATE inbound_parts SET text = trim(replace(text, ?2, '')), raw = ''
+         WHERE message_id = ?1",
+    )?
+    .execute(params![id, typed])?;
+    Ok(())
+}
+
+/// Marks the report of message `id`, if it made one, as written under duress.
+pub fn mark_duress(conn: &Connection, inbound_id: i64) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE reports SET duress = 1 WHERE inbound_id = ?1")?
+        .execute([inbound_id])?;
+    Ok(())
+}
+
 /// Where a report happened, as recorded.
 #[derive(Debug, Clone, Default)]
 pub struct PlaceRecord {

@@ -14,6 +14,7 @@ mod contacts;
 mod corrections;
 mod delivery;
 mod doubles;
+mod duress;
 mod enqueue;
 mod flood;
 mod exports;

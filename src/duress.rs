@@ -1,0 +1,163 @@
+//! A monitor's duress word. Said in a report or `RAS`, it means "I am forced to write
+//! this": the message is answered exactly as if the word were not there (nothing on the
+//! phone may differ), filed without it, and raises an urgent alert to the safety contacts
+//! of the monitor's zones only. The word is kept as a keyed hash (the pseudonym key, which
+//! is never in the database), so neither the database nor an export can tell it.
+//!
+//! An admin or coordinator sets the word; the monitor's reports are marked from the first
+//! time it is said until an admin clears the mark. Both are audited, without the word.
+
+use serde_json::json;
+
+use crate::access::{Caller, Role};
+use crate::privacy::Pseudonyms;
+use crate::store::{Store, StoreError, audit, contacts};
+use crate::text::fold;
+
+/// Why a duress word was not set or cleared.
+#[derive(Debug, thiserror::Error)]
+pub enum DuressError {
+    #[error("word: {0}")]
+    Invalid(&'static str),
+    #[error("no contact {0}")]
+    NoContact(i64),
+    #[error("only an admin clears a duress mark")]
+    NotAdmin,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The keyed hash of a word as contact `id` would type it (folded).
+pub fn hash(pseudonyms: &Pseudonyms, contact_id: i64, word: &str) -> String {
+    pseudonyms.keyed(&format!("duress:{contact_id}:{}", fold(word)))
+}
+
+/// Where in `text` a word with `hash` stands: the byte range of the word as typed, with
+/// any punctuation stuck to it.
+pub fn find(
+    text: &str,
+    pseudonyms: &Pseudonyms,
+    contact_id: i64,
+    hash_of_word: &str,
+) -> Option<(usize, usize)> {
+    let mut at = 0;
+    for token in text.split_whitespace() {
+        let start = at + text[at..].find(token)?;
+        at = start + token.len();
+        let word = token.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        if hash(pseudonyms, contact_id, word) == hash_of_word {
+            return Some((start, at));
+        }
+    }
+    None
+}
+
+/// `text` without the word at `range`, its spaces closed up.
+pub fn without(text: &str, (start, end): (usize, usize)) -> String {
+    let (before, after) = (text[..start].trim_end(), text[end..].trim_start());
+    match (before.is_empty(), after.is_empty()) {
+        (true, _) => after.to_owned(),
+        (_, true) => before.to_owned(),
+        _ => format!("{before} {after}"),
+    }
+}
+
+/// Setting and clearing duress words, audited.
+#[derive(Debug, Clone)]
+pub struct Duress {
+    pub store: Store,
+    pub pseudonyms: Pseudonyms,
+}
+
+impl Duress {
+    /// Sets (or replaces) contact `id`'s duress word: one word of 4 to 30 letters.
+    pub async fn set(&self, caller: &Caller, id: i64, word: &str) -> Result<(), DuressError> {
+        let word = word.trim();
+        if !(4..=30).contains(&word.chars().count()) {
+            return Err(DuressError::Invalid("one word of 4 to 30 letters"));
+        }
+        if !word.chars().all(char::is_alphabetic) {
+            return Err(DuressError::Invalid("letters only, one word"));
+        }
+        let hashed = hash(&self.pseudonyms, id, word);
+        let (now, who) = (self.store.now_ms(), caller.who.clone());
+        let set = self.store.write(move |c| {
+            let set = contacts::set_duress_hash(c, id, &hashed)?;
+            if set {
+                audit::append(
+                    c,
+                    &who,
+                    "contact.duress_word",
+                    &format!("contact {id}"),
+                    &json!({}),
+                    now,
+                )?;
+            }
+            Ok(set)
+        });
+        if set.await? {
+            Ok(())
+        } else {
+            Err(DuressError::NoContact(id))
+        }
+    }
+
+    /// Clears contact `id`'s duress mark: their next reports are not marked (admins only).
+    pub async fn clear(&self, caller: &Caller, id: i64) -> Result<(), DuressError> {
+        if caller.role != Role::Admin {
+            return Err(DuressError::NotAdmin);
+        }
+        let (now, who) = (self.store.now_ms(), caller.who.clone());
+        let cleared = self.store.write(move |c| {
+            let cleared = contacts::clear_duress(c, id)?;
+            if cleared {
+                audit::append(
+                    c,
+                    &who,
+                    "contact.duress_clear",
+                    &format!("contact {id}"),
+                    &json!({}),
+                    now,
+                )?;
+            }
+            Ok(cleared)
+        });
+        if cleared.await? {
+            Ok(())
+        } else {
+            Err(DuressError::NoContact(id))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_word_is_found_as_typed_and_taken_out() {
+        let keys = Pseudonyms::new("key");
+        let word = hash(&keys, 7, "soleil");
+        let cases = [
+            ("RAS soleil", Some("RAS")),
+            ("RAS Soleil.", Some("RAS")),
+            ("SOLEIL ATT Koro 2 morts", Some("ATT Koro 2 morts")),
+            ("ATT Koro soleil 2 morts", Some("ATT Koro 2 morts")),
+            ("ATT Koro 2 morts", None),
+            ("RAS soleils", None),
+            ("RAS", None),
+        ];
+        for (text, expected) in cases {
+            let found = find(text, &keys, 7, &word).map(|range| without(text, range));
+            assert_eq!(found.as_deref(), expected, "{text}");
+        }
+        assert_eq!(
+            find("RAS soleil", &keys, 8, &word),
+            None,
+            "another contact's word"
+        );
+    }
+}
