@@ -66,6 +66,25 @@
       });
   }
 
+  // Zones gone quiet: a dashed ring at each, under the incidents.
+  if (el.dataset.silences) {
+    fetch(el.dataset.silences, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (g) {
+        L.geoJSON(g, {
+          pointToLayer: function (f, at) {
+            return L.circleMarker(at, { radius: 18, className: "silence", dashArray: "4 4" });
+          },
+          onEachFeature: function (f, layer) {
+            var p = f.properties;
+            var text = el.dataset.silence + ": " + p.zone + (p.cause ? " (" + p.cause + ")" : "");
+            layer.bindTooltip(text);
+          }
+        }).addTo(map);
+      })
+      .catch(function (e) { el.dataset.error = String(e); });
+  }
+
   load();
   document.body.addEventListener("htmx:sseMessage", function (e) {
     if (e.detail && e.detail.type === "incident") { load(); }

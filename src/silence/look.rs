@@ -49,8 +49,9 @@ pub(super) struct Look {
     pub tell: Vec<Due>,
     pub open: Vec<Opening>,
     pub close: Vec<Closing>,
-    /// Open silences whose probable cause the evidence now names otherwise.
-    pub causes: Vec<(i64, Vec<String>)>,
+    /// Open silences as they now read (the cause, the usual pace, the monitors), where
+    /// that changed: a replayed history or new evidence.
+    pub changed: Vec<queries::Silence>,
     pub overdue: usize,
     pub open_after: usize,
 }
@@ -63,9 +64,17 @@ struct ZoneNow<'a> {
     phones: HashSet<&'a str>,
 }
 
-/// A zone's pace as last read: still right while its last sign and monitors are the same.
+/// Zones' paces as last read, each still right until a sign of one of its monitors is
+/// recorded (whenever it is dated) or its monitors change.
+#[derive(Debug, Default)]
+pub(super) struct Paces {
+    by_zone: HashMap<String, Cached>,
+    /// The last sign (rowid) taken into account.
+    seen: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Cached {
+struct Cached {
     last: i64,
     monitors: usize,
     pace: Pace,
@@ -73,6 +82,7 @@ pub(super) struct Cached {
 
 impl Sweeper {
     pub(super) fn look(&self, conn: &Connection, now: i64) -> Result<Look, StoreError> {
+        self.forget_changed_paces(conn)?;
         let monitors = queries::monitors(conn)?;
         let mut look = Look::default();
         self.monitors_due(&monitors, now, &mut look);
@@ -178,8 +188,18 @@ impl Sweeper {
                 continue;
             }
             let cause = self.cause(conn, &zones[s.zone.as_str()].phones, s.since)?;
-            if cause != s.cause {
-                look.causes.push((s.id, cause));
+            let judged = silent[s.zone.as_str()];
+            let usual_per_day = (judged.usual_per_day * 100.0).round() / 100.0;
+            let monitors = u32::try_from(judged.monitors).unwrap_or(u32::MAX);
+            if (cause.as_slice(), usual_per_day, monitors)
+                != (&s.cause[..], s.usual_per_day, s.monitors)
+            {
+                look.changed.push(queries::Silence {
+                    cause,
+                    usual_per_day,
+                    monitors,
+                    ..s
+                });
             }
             look.open_after += 1;
         }
@@ -199,8 +219,23 @@ impl Sweeper {
         Ok(())
     }
 
+    /// Forgets the paces of zones with signs recorded since the last look.
+    fn forget_changed_paces(&self, conn: &Connection) -> Result<(), StoreError> {
+        let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
+        let (zones, seen) = crate::store::signs::zones_since(conn, paces.seen)?;
+        if seen < paces.seen {
+            // Every sign was forgotten and numbering started again.
+            paces.by_zone.clear();
+        }
+        for zone in zones {
+            paces.by_zone.remove(&zone);
+        }
+        paces.seen = seen;
+        Ok(())
+    }
+
     /// A zone's messages over the history before its last sign, read again only when
-    /// that sign or its monitors changed.
+    /// a sign came or its monitors changed.
     fn pace(
         &self,
         conn: &Connection,
@@ -210,6 +245,7 @@ impl Sweeper {
     ) -> Result<Pace, StoreError> {
         let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(c) = paces
+            .by_zone
             .get(zone)
             .filter(|c| c.last == last && c.monitors == monitors)
         {
@@ -218,7 +254,7 @@ impl Sweeper {
         let from = last.saturating_sub(self.settings.rules.history_ms);
         let (messages, first) = queries::pace(conn, zone, from, last)?;
         let pace = Pace { messages, first };
-        paces.insert(
+        paces.by_zone.insert(
             zone.to_owned(),
             Cached {
                 last,

@@ -57,8 +57,8 @@ impl Sweeper {
             self.close(conn, closing, now, &mut channels)?;
             swept.closed += 1;
         }
-        for (id, cause) in &look.causes {
-            queries::set_cause(conn, *id, cause)?;
+        for s in &look.changed {
+            queries::update(conn, s)?;
         }
         Ok((swept, channels.into_iter().collect()))
     }
@@ -132,7 +132,7 @@ impl Sweeper {
             state: State::Open,
             since: o.silence.since,
             monitors: u32::try_from(o.silence.monitors).unwrap_or(u32::MAX),
-            usual_per_day: o.silence.usual_per_day,
+            usual_per_day: (o.silence.usual_per_day * 100.0).round() / 100.0,
             cause: o.cause.clone(),
             opened_at: now,
             closed_at: None,

@@ -4,14 +4,13 @@
 //! the durable queue. Each write checks again that the silence it answers is the one
 //! looked at, so a sign of life that came meanwhile is never answered with a reminder.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
 use super::baseline::Rules;
-use super::look::{Cached, Look};
+use super::look::{Look, Paces};
 use super::operators::Operators;
 use super::{DAY_MS, HOUR_MS};
 use crate::config::SilenceConfig;
@@ -70,7 +69,7 @@ pub struct Sweeper {
     pub(super) settings: Settings,
     metrics: Arc<Metrics>,
     /// Each zone's pace as last read.
-    pub(super) paces: Mutex<HashMap<String, Cached>>,
+    pub(super) paces: Mutex<Paces>,
 }
 
 /// What the sweep needs from the rest of the gateway.
@@ -94,7 +93,7 @@ impl Sweeper {
             operators: parts.operators,
             settings: Settings::from_config(config),
             metrics: parts.metrics,
-            paces: Mutex::new(HashMap::new()),
+            paces: Mutex::new(Paces::default()),
         }
     }
 
@@ -180,6 +179,6 @@ impl Look {
             && self.tell.is_empty()
             && self.open.is_empty()
             && self.close.is_empty()
-            && self.causes.is_empty()
+            && self.changed.is_empty()
     }
 }

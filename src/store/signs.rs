@@ -85,3 +85,21 @@ pub fn latest(
         .query_row([contact_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))),
     )?)
 }
+
+/// The zones (folded) of contacts with signs recorded after sign `after` (a rowid), and
+/// the last sign's rowid: what a cached pace must be read again for. A replayed history
+/// brings signs older than a zone's last, so the time of a sign cannot tell this.
+pub fn zones_since(conn: &Connection, after: i64) -> Result<(Vec<String>, i64), StoreError> {
+    let last: i64 = conn
+        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM signs")?
+        .query_row([], |r| r.get(0))?;
+    if last <= after {
+        return Ok((Vec::new(), last));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT z.zone FROM signs s JOIN contact_zones z ON z.contact_id = s.contact_id
+         WHERE s.rowid > ?1 AND s.rowid <= ?2",
+    )?;
+    let zones = stmt.query_map([after, last], |r| r.get(0))?;
+    Ok((zones.collect::<Result<_, _>>()?, last))
+}

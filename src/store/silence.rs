@@ -257,10 +257,18 @@ fn cause_text(cause: &[String]) -> Option<String> {
     (!cause.is_empty()).then(|| cause.join(", "))
 }
 
-/// The cause as the evidence now names it.
-pub fn set_cause(conn: &Connection, id: i64, cause: &[String]) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE silences SET cause = ?2 WHERE id = ?1")?
-        .execute(params![id, cause_text(cause)])?;
+/// An open silence as it now reads: its cause, usual pace and monitors.
+pub fn update(conn: &Connection, s: &Silence) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE silences SET cause = ?2, usual_per_day = ?3, monitors = ?4
+         WHERE id = ?1 AND state = 'open'",
+    )?
+    .execute(params![
+        s.id,
+        cause_text(&s.cause),
+        s.usual_per_day,
+        s.monitors
+    ])?;
     Ok(())
 }
 

@@ -261,6 +261,24 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
     .await;
     screenshot(&client, "console-contacts").await;
 
+    // A zone gone quiet: on the board's list, and a dashed ring on the map.
+    app.execute(
+        "INSERT INTO silences (zone, name, state, since, monitors, usual_per_day, cause, opened_at)
+         VALUES ('koro', 'Koro', 'open', 0, 5, 4.2, 'Orange', 0)",
+    );
+    client.goto(&app.url("/console/board")).await.unwrap();
+    until(&client, "the silence on the board", |html| {
+        html.contains("<strong>Koro</strong>") && html.contains("Orange</strong>")
+    })
+    .await;
+    screenshot(&client, "console-board").await;
+    client.goto(&app.url("/console/incidents")).await.unwrap();
+    until(&client, "the silence on the map", |html| {
+        html.contains("silence leaflet-interactive") || html.contains("leaflet-interactive silence")
+    })
+    .await;
+    screenshot(&client, "console-silence-map").await;
+
     // On a phone's 360 px screen the list stays usable: nothing wider than the screen.
     client.set_window_size(360, 740).await.unwrap();
     client.goto(&app.url("/console/incidents")).await.unwrap();

@@ -1,6 +1,6 @@
-//! The responders' board: alerted incidents nobody has acknowledged yet, the next to
-//! escalate first, with the time left before it does; then those acknowledged in the last
-//! day. Kept live like the list.
+//! The responders' board: zones gone quiet first (`silences`), then alerted incidents
+//! nobody has acknowledged yet, the next to escalate first, with the time left before it
+//! does; then those acknowledged in the last day. Kept live like the list.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -35,6 +35,7 @@ pub(super) async fn board(
         json!({
             "live_from": live_from,
             "rows": board_rows(&state, &caller).await?,
+            "silences": super::silences::listed(&state, &caller).await?,
         }),
     )
     .await

@@ -11,6 +11,7 @@ mod live;
 mod pages;
 mod session;
 mod simulator;
+mod silences;
 mod tokens;
 mod zones;
 
@@ -126,6 +127,8 @@ pub(super) fn routes() -> Router<AppState> {
             get(broadcasts::progress),
         )
         .route("/console/board/rows", get(board::rows))
+        .route("/console/board/silences", get(silences::rows))
+        .route("/console/map/silences.geojson", get(silences::points))
         .route("/console/incidents/rows", get(pages::rows))
         .route("/console/incidents/{id}", get(pages::incident))
         .route("/console/incidents/{id}/review", post(pages::review))
