@@ -9,6 +9,9 @@ CREATE TABLE signs (
 CREATE INDEX signs_contact ON signs (contact_id, at);
 CREATE INDEX signs_at ON signs (at);
 
+-- A contact's zones, found from the contact (the primary key finds a zone's contacts).
+CREATE INDEX contact_zones_contact ON contact_zones (contact_id);
+
 -- A contact's latest sign, kept with it so a sweep reads one row per monitor; their own
 -- cadence (NULL: their zones', else the default; 0: none); and, for the latest sign, the
 -- silence already answered: a reminder sent, their coordinators told (each holds the sign
