@@ -7,9 +7,13 @@
 //! An admin or coordinator sets the word; the monitor's reports are marked from the first
 //! time it is said until an admin clears the mark. Both are audited, without the word.
 
+use std::sync::Arc;
+
 use serde_json::json;
 
 use crate::access::{Caller, Role};
+use crate::fanout::Fanout;
+use crate::keywords::Category;
 use crate::privacy::Pseudonyms;
 use crate::store::{Store, StoreError, audit, contacts};
 use crate::text::fold;
@@ -21,6 +25,10 @@ pub enum DuressError {
     Invalid(&'static str),
     #[error("no contact {0}")]
     NoContact(i64),
+    #[error("contact {0} is not a monitor")]
+    NotMonitor(i64),
+    #[error("contact {0} is outside your zones")]
+    OutsideZones(i64),
     #[error("only an admin clears a duress mark")]
     NotAdmin,
     #[error(transparent)]
@@ -70,18 +78,17 @@ pub fn without(text: &str, (start, end): (usize, usize)) -> String {
 pub struct Duress {
     pub store: Store,
     pub pseudonyms: Pseudonyms,
+    /// Zones (a coordinator's limits) and the words and places a report may use.
+    pub fanout: Arc<Fanout>,
 }
 
 impl Duress {
-    /// Sets (or replaces) contact `id`'s duress word: one word of 4 to 30 letters.
+    /// Sets (or replaces) monitor `id`'s duress word: one word of 4 to 30 letters that
+    /// no report would use otherwise (a report word, a command, a place).
     pub async fn set(&self, caller: &Caller, id: i64, word: &str) -> Result<(), DuressError> {
         let word = word.trim();
-        if !(4..=30).contains(&word.chars().count()) {
-            return Err(DuressError::Invalid("one word of 4 to 30 letters"));
-        }
-        if !word.chars().all(char::is_alphabetic) {
-            return Err(DuressError::Invalid("letters only, one word"));
-        }
+        self.check_word(word)?;
+        self.check_contact(caller, id).await?;
         let hashed = hash(&self.pseudonyms, id, word);
         let (now, who) = (self.store.now_ms(), caller.who.clone());
         let set = self.store.write(move |c| {
@@ -103,6 +110,53 @@ impl Duress {
         } else {
             Err(DuressError::NoContact(id))
         }
+    }
+
+    /// A word that could not be mistaken for anything else in a message.
+    fn check_word(&self, word: &str) -> Result<(), DuressError> {
+        if !(4..=30).contains(&word.chars().count()) {
+            return Err(DuressError::Invalid("one word of 4 to 30 letters"));
+        }
+        if !word.chars().all(char::is_alphabetic) {
+            return Err(DuressError::Invalid("letters only, one word"));
+        }
+        let folded = fold(word);
+        let reports = self.fanout.reports();
+        let known = reports.vocabulary.languages().iter().any(|l| {
+            l.familiarity(&[folded.as_str()]) > 0
+                || l.commands.contains_key(&folded)
+                || l.several.contains(&folded)
+        });
+        if known || Category::ALL.iter().any(|c| fold(c.code()) == folded) {
+            return Err(DuressError::Invalid(
+                "a word reports use: it would be taken out of every report",
+            ));
+        }
+        if !reports.gazetteer.named(&folded).is_empty() {
+            return Err(DuressError::Invalid(
+                "a place name: choose a word no report needs",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Contact `id` is a monitor in the caller's zones.
+    async fn check_contact(&self, caller: &Caller, id: i64) -> Result<(), DuressError> {
+        let found = self
+            .store
+            .read(move |c| Ok((contacts::by_id(c, id)?, contacts::zone_keys(c, id)?)))
+            .await?;
+        let (Some(contact), zones) = found else {
+            return Err(DuressError::NoContact(id));
+        };
+        if !contact.has_role("monitor") {
+            return Err(DuressError::NotMonitor(id));
+        }
+        let names = self.fanout.zone_names();
+        if !caller.covers(zones.iter().flat_map(|z| names.keys_up(z))) {
+            return Err(DuressError::OutsideZones(id));
+        }
+        Ok(())
     }
 
     /// Clears contact `id`'s duress mark: their next reports are not marked (admins only).

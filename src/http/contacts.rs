@@ -83,9 +83,9 @@ pub(super) async fn import(
 impl From<DuressError> for ApiError {
     fn from(e: DuressError) -> Self {
         match e {
-            DuressError::Invalid(_) => Self::BadRequest(e.to_string()),
+            DuressError::Invalid(_) | DuressError::NotMonitor(_) => Self::BadRequest(e.to_string()),
             DuressError::NoContact(_) => Self::NotFound(e.to_string()),
-            DuressError::NotAdmin => Self::Forbidden(e.to_string()),
+            DuressError::NotAdmin | DuressError::OutsideZones(_) => Self::Forbidden(e.to_string()),
             DuressError::Store(e) => Self::Store(e),
         }
     }

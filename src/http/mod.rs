@@ -96,6 +96,7 @@ impl AppState {
         crate::duress::Duress {
             store: self.store.clone(),
             pseudonyms: self.pseudonyms.clone(),
+            fanout: self.intake.fanout().clone(),
         }
     }
 

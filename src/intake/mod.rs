@@ -214,35 +214,19 @@ impl Intake {
             text: said.cleaned.clone(),
             ..message.clone()
         };
-        let mut plan = self.plan_with(&cleaned, contact, crate::parse::parse)?;
+        // Even a message the parser chokes on raises its alert and loses its word.
+        let mut plan = self
+            .plan_with(&cleaned, contact.clone(), crate::parse::parse)
+            .unwrap_or_else(|| Plan {
+                sender: message.sender.clone(),
+                contact,
+                step: plan::Step::Skip,
+                choice_timeout: self.config.choice_timeout,
+                sign: Some((message.received_at, crate::store::signs::Via::Sms)),
+                duress: None,
+            });
         plan.duress = Some(said);
         Some(plan)
-    }
-
-    /// The sender's duress word, if the message says it.
-    fn duress_in(
-        &self,
-        message: &Unread,
-        contact: Option<&contacts::Contact>,
-    ) -> Option<duress::Said> {
-        let (keys, contact) = (self.pseudonyms.as_ref()?, contact.filter(|c| c.active)?);
-        let hash = contact.duress_hash.as_deref()?;
-        let range = crate::duress::find(&message.text, keys, contact.id, hash)?;
-        let zones = self.fanout.zones();
-        let at =
-            DateTime::<Utc>::from_timestamp_millis(message.received_at).unwrap_or_else(Utc::now);
-        Some(duress::Said {
-            typed: message.text[range.0..range.1].to_owned(),
-            cleaned: crate::duress::without(&message.text, range),
-            monitor: keys.of(&contact.phone),
-            zone: contact.zones.first().map_or_else(String::new, |z| {
-                zones.label(&crate::text::fold(z), &self.reports.gazetteer)
-            }),
-            time: at
-                .with_timezone(&self.reports.time_zone)
-                .format("%Hh%M")
-                .to_string(),
-        })
     }
 
     /// The message's plan as `parser` reads it; `None` if reading it failed.

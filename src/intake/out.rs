@@ -19,6 +19,9 @@ use crate::store::StoreError;
 use crate::store::outbound as queued;
 use crate::store::signs::{self, Sign};
 
+/// How far ahead of ours a provider's clock may be before its dates count as now.
+const MAX_AHEAD_MS: i64 = 10 * 60_000;
+
 /// What writing in the intake's transaction needs.
 pub(super) struct Out<'a> {
     pub conn: &'a Connection,
@@ -58,8 +61,10 @@ impl Out<'_> {
         let (Some((at, via)), Some(contact)) = (plan.sign, plan.contact.as_ref()) else {
             return Ok(());
         };
+        // A provider's clock ahead of ours counts as now: one date in 2100 must not hide a
+        // monitor's silence for ever.
         let sign = Sign {
-            at,
+            at: at.min(self.now + MAX_AHEAD_MS),
             via,
             operator: self.operators.of(&plan.sender),
         };

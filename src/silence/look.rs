@@ -159,13 +159,41 @@ impl Sweeper {
         now: i64,
         look: &mut Look,
     ) -> Result<(), StoreError> {
+        let silent = self.silent_zones(conn, zones, now)?;
+        let open = queries::open_ones(conn)?;
+        let already: HashSet<String> = open.iter().map(|s| s.zone.clone()).collect();
+        for s in open {
+            self.review(conn, s, zones, &silent, look)?;
+        }
+        let labels = self.fanout.zones();
+        for (key, silence) in silent {
+            let Some(zone) = zones.get(key).filter(|_| !already.contains(key)) else {
+                continue;
+            };
+            look.open.push(Opening {
+                zone: key.to_owned(),
+                label: labels.label(key, &self.fanout.reports().gazetteer),
+                cause: self.cause(conn, &zone.phones, silence.since)?,
+                silence,
+            });
+            look.open_after += 1;
+        }
+        Ok(())
+    }
+
+    /// The zones judged silent now.
+    fn silent_zones<'z>(
+        &self,
+        conn: &Connection,
+        zones: &BTreeMap<&'z str, ZoneNow<'_>>,
+        now: i64,
+    ) -> Result<BTreeMap<&'z str, baseline::Silence>, StoreError> {
         let rules = &self.settings.rules;
         let mut silent = BTreeMap::new();
         for (&key, z) in zones {
-            if z.monitors < rules.min_monitors {
+            let Some(last) = z.last.filter(|_| z.monitors >= rules.min_monitors) else {
                 continue;
-            }
-            let Some(last) = z.last else { continue };
+            };
             let zone = baseline::Zone {
                 monitors: z.monitors,
                 last: Some(last),
@@ -175,47 +203,42 @@ impl Sweeper {
                 silent.insert(key, silence);
             }
         }
-        let open = queries::open_ones(conn)?;
-        let already: HashSet<String> = open.iter().map(|s| s.zone.clone()).collect();
-        for s in open {
-            let back = zones.get(s.zone.as_str()).and_then(|z| z.last);
-            if back.is_some_and(|b| b > s.since) || !silent.contains_key(s.zone.as_str()) {
-                let back_at = back.filter(|&b| b > s.since);
-                look.close.push(Closing {
-                    silence: s,
-                    back_at,
-                });
-                continue;
-            }
-            let cause = self.cause(conn, &zones[s.zone.as_str()].phones, s.since)?;
-            let judged = silent[s.zone.as_str()];
-            let usual_per_day = (judged.usual_per_day * 100.0).round() / 100.0;
-            let monitors = u32::try_from(judged.monitors).unwrap_or(u32::MAX);
-            if (cause.as_slice(), usual_per_day, monitors)
-                != (&s.cause[..], s.usual_per_day, s.monitors)
-            {
-                look.changed.push(queries::Silence {
-                    cause,
-                    usual_per_day,
-                    monitors,
-                    ..s
-                });
-            }
-            look.open_after += 1;
-        }
-        let labels = self.fanout.zones();
-        for (key, silence) in silent {
-            if already.contains(key) {
-                continue;
-            }
-            look.open.push(Opening {
-                zone: key.to_owned(),
-                label: labels.label(key, &self.fanout.reports().gazetteer),
-                cause: self.cause(conn, &zones[key].phones, silence.since)?,
-                silence,
+        Ok(silent)
+    }
+
+    /// An open silence: closed if a sign came or the zone is no longer silent, else kept
+    /// with its cause, pace and monitors as they now read.
+    fn review(
+        &self,
+        conn: &Connection,
+        s: queries::Silence,
+        zones: &BTreeMap<&str, ZoneNow<'_>>,
+        silent: &BTreeMap<&str, baseline::Silence>,
+        look: &mut Look,
+    ) -> Result<(), StoreError> {
+        let zone = zones.get(s.zone.as_str());
+        let back_at = zone.and_then(|z| z.last).filter(|&b| b > s.since);
+        let (Some(zone), Some(judged), None) = (zone, silent.get(s.zone.as_str()), back_at) else {
+            look.close.push(Closing {
+                silence: s,
+                back_at,
             });
-            look.open_after += 1;
+            return Ok(());
+        };
+        let cause = self.cause(conn, &zone.phones, s.since)?;
+        let usual_per_day = (judged.usual_per_day * 100.0).round() / 100.0;
+        let monitors = u32::try_from(judged.monitors).unwrap_or(u32::MAX);
+        if (cause.as_slice(), usual_per_day, monitors)
+            != (&s.cause[..], s.usual_per_day, s.monitors)
+        {
+            look.changed.push(queries::Silence {
+                cause,
+                usual_per_day,
+                monitors,
+                ..s
+            });
         }
+        look.open_after += 1;
         Ok(())
     }
 
@@ -223,14 +246,11 @@ impl Sweeper {
     fn forget_changed_paces(&self, conn: &Connection) -> Result<(), StoreError> {
         let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
         let (zones, seen) = crate::store::signs::zones_since(conn, paces.seen)?;
-        if seen < paces.seen {
-            // Every sign was forgotten and numbering started again.
-            paces.by_zone.clear();
-        }
         for zone in zones {
             paces.by_zone.remove(&zone);
         }
-        paces.seen = seen;
+        // Ids only grow (AUTOINCREMENT): after a purge the highest left may be lower.
+        paces.seen = paces.seen.max(seen);
         Ok(())
     }
 

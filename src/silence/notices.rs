@@ -54,8 +54,7 @@ impl Sweeper {
             swept.opened += usize::from(self.open(conn, opening, now, &mut channels)?);
         }
         for closing in &look.close {
-            self.close(conn, closing, now, &mut channels)?;
-            swept.closed += 1;
+            swept.closed += usize::from(self.close(conn, closing, now, &mut channels)?);
         }
         for s in &look.changed {
             queries::update(conn, s)?;
@@ -154,21 +153,32 @@ impl Sweeper {
         Ok(true)
     }
 
+    /// Closes a silence; its coordinators hear of it only when a sign of life ended it
+    /// (a zone left with too few monitors to judge closes without a word). `true` if
+    /// closed.
     fn close(
         &self,
         conn: &Connection,
         c: &Closing,
         now: i64,
         channels: &mut BTreeSet<String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let s = &c.silence;
-        queries::close(conn, s.id, c.back_at, now)?;
+        if !queries::close(conn, s.id, c.back_at, now)? {
+            return Ok(false);
+        }
+        let Some(back) = c.back_at else {
+            tracing::info!(
+                silence = s.id,
+                "a silence closed: too few monitors to judge"
+            );
+            return Ok(true);
+        };
         tracing::info!(silence = s.id, "a quiet zone is heard again");
-        let back = c.back_at.unwrap_or(now);
         let values = context! { zone => &s.name, hours => (back - s.since) / HOUR_MS };
         let to = self.zone_recipients(conn, &s.zone)?;
         channels.extend(self.queue(conn, &to, "silence_closed", &values, now)?);
-        Ok(())
+        Ok(true)
     }
 
     /// Who hears of a zone's silence: its coordinators and its escalation numbers.

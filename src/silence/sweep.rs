@@ -119,12 +119,18 @@ impl Sweeper {
     }
 
     /// Signs older than twice the history a zone's pace is read from serve no judgement
-    /// (each contact keeps their latest as `last_sign_at`).
+    /// (each contact keeps their latest message as `last_sign_at`), unless an open
+    /// silence's pace still needs them.
     async fn forget_old_signs(&self) -> Result<(), StoreError> {
-        let before = self.store.now_ms() - 2 * self.settings.rules.history_ms;
+        let history = self.settings.rules.history_ms;
+        let before = self.store.now_ms() - 2 * history;
         let n = self
             .store
-            .write(move |conn| crate::store::signs::purge(conn, before))
+            .write(move |conn| {
+                let needed = crate::store::silence::oldest_needed(conn, history)?;
+                let before = needed.map_or(before, |n| n.min(before));
+                crate::store::signs::purge(conn, before)
+            })
             .await?;
         if n > 0 {
             tracing::info!(signs = n, "old signs of life forgotten");

@@ -21,11 +21,16 @@ pub struct MonitorView {
     pub reference: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
-    pub name: String,
+    /// For coordinators and admins: a viewer (a partner's system) is not told who.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub zones: Vec<String>,
     pub operator: Option<String>,
+    /// Their latest message (an SMS or a USSD session).
+    pub last_heard_at: Option<String>,
+    /// Their latest sign of life, a delivered SMS included, and how it came: `sms`,
+    /// `ussd` or `delivery`.
     pub last_sign_at: Option<String>,
-    /// How that sign came: `sms`, `ussd` or `delivery`.
     pub last_sign_via: Option<String>,
     /// `None`: no cadence expected.
     pub cadence_hours: Option<i64>,
@@ -108,8 +113,9 @@ impl Sweeper {
             phone: caller.sees_numbers().then(|| m.phone.clone()),
             zones: m.zones.iter().map(|z| zones.label(z, gazetteer)).collect(),
             operator: self.operators.of(&m.phone).map(str::to_owned),
-            name: m.name,
-            last_sign_at: m.last_sign_at.and_then(to_rfc3339),
+            name: (caller.role >= crate::access::Role::Coordinator).then_some(m.name),
+            last_heard_at: m.last_sign_at.and_then(to_rfc3339),
+            last_sign_at: latest.as_ref().and_then(|l| to_rfc3339(l.0)),
             last_sign_via: latest.map(|l| l.1),
             cadence_hours: quiet.map(|q| q.cadence_ms / super::HOUR_MS),
             overdue: overdue_at.is_some(),

@@ -135,7 +135,18 @@ pub fn apply_pending(
             provider_status,
             error_code: error_code.as_deref(),
         };
-        if apply_report(conn, &report, now)? != Applied::Later {
+        let applied = apply_report(conn, &report, now)?;
+        if let Applied::Delivered(to) = &applied {
+            // A sign of life, as when the delivery stage applies it; its operator unnamed
+            // here, where no operator table is at hand.
+            let sign = super::signs::Sign {
+                at: now,
+                via: super::signs::Via::Delivery,
+                operator: None,
+            };
+            super::signs::record_by_phone(conn, to, &sign)?;
+        }
+        if applied != Applied::Later {
             mark_applied(conn, *report_id)?;
         }
     }

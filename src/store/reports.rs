@@ -33,16 +33,16 @@ pub fn mask(conn: &Connection, id: i64, secret: &str) -> Result<(), StoreError> 
     Ok(())
 }
 
-/// Takes a duress word out of stored message `id`: its text becomes `cleaned`, its raw
-/// form is dropped, and the word is taken out of its parts.
-pub fn strip(conn: &Connection, id: i64, cleaned: &str, typed: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE inbound_messages SET text = ?2, raw = '' WHERE id = ?1")?
-        .execute(params![id, cleaned])?;
+/// Takes a duress word out of stored message `id`: its text becomes `cleaned`; its raw
+/// form and its parts' texts are dropped (a word may straddle two parts); its content
+/// hash, which a dictionary could turn back into the word, becomes one no text has.
+pub fn strip(conn: &Connection, id: i64, cleaned: &str) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE inbound_parts SET text = trim(replace(text, ?2, '')), raw = ''
-         WHERE message_id = ?1",
+        "UPDATE inbound_messages SET text = ?2, raw = '', content_hash = -id WHERE id = ?1",
     )?
-    .execute(params![id, typed])?;
+    .execute(params![id, cleaned])?;
+    conn.prepare_cached("UPDATE inbound_parts SET text = '', raw = '' WHERE message_id = ?1")?
+        .execute([id])?;
     Ok(())
 }
 

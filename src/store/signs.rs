@@ -34,7 +34,7 @@ pub struct Sign<'a> {
     pub operator: Option<&'a str>,
 }
 
-/// Records a sign of contact `contact_id`.
+/// Records a sign of contact `contact_id`; one they sent is also their latest message.
 pub fn record(conn: &Connection, contact_id: i64, sign: &Sign<'_>) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO signs (contact_id, at, channel, operator) VALUES (?1, ?2, ?3, ?4)",
@@ -45,6 +45,9 @@ pub fn record(conn: &Connection, contact_id: i64, sign: &Sign<'_>) -> Result<(),
         sign.via.as_str(),
         sign.operator
     ])?;
+    if sign.via == Via::Delivery {
+        return Ok(());
+    }
     conn.prepare_cached(
         "UPDATE contacts SET last_sign_at = ?2
          WHERE id = ?1 AND (last_sign_at IS NULL OR last_sign_at < ?2)",
@@ -65,7 +68,8 @@ pub fn record_by_phone(conn: &Connection, phone: &str, sign: &Sign<'_>) -> Resul
     }
 }
 
-/// Forgets signs older than `before` (they only serve the recent history).
+/// Forgets signs older than `before` (they only serve the recent history); the latest
+/// id is kept by AUTOINCREMENT, so ids never go back.
 pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
     Ok(conn
         .prepare_cached("DELETE FROM signs WHERE at < ?1")?
@@ -86,19 +90,19 @@ pub fn latest(
     )?)
 }
 
-/// The zones (folded) of contacts with signs recorded after sign `after` (a rowid), and
-/// the last sign's rowid: what a cached pace must be read again for. A replayed history
+/// The zones (folded) of contacts with signs recorded after sign `after`, and the last
+/// sign's id: what a cached pace must be read again for. A replayed history
 /// brings signs older than a zone's last, so the time of a sign cannot tell this.
 pub fn zones_since(conn: &Connection, after: i64) -> Result<(Vec<String>, i64), StoreError> {
     let last: i64 = conn
-        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM signs")?
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM signs")?
         .query_row([], |r| r.get(0))?;
     if last <= after {
         return Ok((Vec::new(), last));
     }
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT z.zone FROM signs s JOIN contact_zones z ON z.contact_id = s.contact_id
-         WHERE s.rowid > ?1 AND s.rowid <= ?2",
+         WHERE s.id > ?1 AND s.id <= ?2",
     )?;
     let zones = stmt.query_map([after, last], |r| r.get(0))?;
     Ok((zones.collect::<Result<_, _>>()?, last))

@@ -215,10 +215,16 @@ fn silence_row(r: &Row<'_>) -> rusqlite::Result<Silence> {
         id: r.get(0)?,
         zone: r.get(1)?,
         name: r.get(2)?,
-        state: if r.get::<_, String>(3)? == "open" {
-            State::Open
-        } else {
-            State::Closed
+        state: match r.get_ref(3)?.as_str()? {
+            "open" => State::Open,
+            "closed" => State::Closed,
+            other => {
+                return Err(rusqlite::Error::FromSqlConversionFailure(
+                    3,
+                    rusqlite::types::Type::Text,
+                    format!("no silence state `{other}`").into(),
+                ));
+            }
         },
         since: r.get(4)?,
         monitors: r.get(5)?,
@@ -272,14 +278,27 @@ pub fn update(conn: &Connection, s: &Silence) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Closes silence `id`: a sign of life came at `back_at`.
-pub fn close(conn: &Connection, id: i64, back_at: Option<i64>, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE silences SET state = 'closed', closed_at = ?3, back_at = ?2
-         WHERE id = ?1 AND state = 'open'",
-    )?
-    .execute(params![id, back_at, now])?;
-    Ok(())
+/// Closes silence `id`: a sign of life came at `back_at`; `false` if it was not open.
+pub fn close(
+    conn: &Connection,
+    id: i64,
+    back_at: Option<i64>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE silences SET state = 'closed', closed_at = ?3, back_at = ?2
+             WHERE id = ?1 AND state = 'open'",
+        )?
+        .execute(params![id, back_at, now])?;
+    Ok(n == 1)
+}
+
+/// The oldest sign an open silence's pace still needs: its start less the history.
+pub fn oldest_needed(conn: &Connection, history_ms: i64) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT min(since) - ?1 FROM silences WHERE state = 'open'")?
+        .query_row([history_ms], |r| r.get(0))?)
 }
 
 /// The open silences.

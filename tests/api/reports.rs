@@ -7,13 +7,13 @@ use crate::helpers::{TestApp, spawn_app};
 const MONITOR: &str = "+22376123456";
 
 impl TestApp {
-    /// Registers a monitor directly in the database.
+    /// Registers a monitor directly in the database, now.
     pub(crate) fn register(&self, phone: &str, home: Option<&str>, discreet: bool) {
         let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
         db.execute(
             "INSERT INTO contacts (phone, name, roles, home, discreet, created_at, updated_at)
-             VALUES (?1, 'Moussa', 'monitor', ?2, ?3, 0, 0)",
-            rusqlite::params![phone, home, discreet],
+             VALUES (?1, 'Moussa', 'monitor', ?2, ?3, ?4, ?4)",
+            rusqlite::params![phone, home, discreet, self.clock.now_ms()],
         )
         .unwrap();
     }

@@ -300,6 +300,18 @@ async fn a_replayed_fortnight_opens_one_silence_with_its_cause_and_closes_it() {
     assert_eq!(map["features"].as_array().map(Vec::len), Some(1), "{map}");
     assert_eq!(map["features"][0]["properties"]["zone"], "Koro");
 
+    // An SMS delivered to one of them: their phone is on, but nobody is heard. The silence
+    // stays open; the network is no longer the likely cause.
+    app.reported(&koro[3], "Success").await;
+    app.silence_sweeps(2).await;
+    let (_, body) = app.api(Method::GET, "/api/silences", None).await;
+    assert_eq!(body["silences"][0]["state"], "open", "{body}");
+    assert_eq!(
+        body["silences"][0]["probable_cut"],
+        serde_json::json!([]),
+        "{body}"
+    );
+
     // They write again: the silence closes, and the coordinator hears so.
     app.sms(&koro[2], "RAS", "back").await;
     let told = app.replies("+22390000101", 2).await;

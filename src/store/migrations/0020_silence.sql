@@ -1,6 +1,8 @@
 -- Silence as a signal. Every message from a contact, and every SMS delivered to one, is a
--- sign of life: when (by the provider's clock), by which channel, on which operator.
+-- sign of life: when (by the provider's clock), by which channel, on which operator. Ids
+-- only grow (AUTOINCREMENT), so "signs since the last look" survives purges.
 CREATE TABLE signs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     contact_id  INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     at          INTEGER NOT NULL,                -- unix ms, the provider's time
     channel     TEXT    NOT NULL,                -- sms | ussd | delivery
@@ -12,7 +14,9 @@ CREATE INDEX signs_at ON signs (at);
 -- A contact's zones, found from the contact (the primary key finds a zone's contacts).
 CREATE INDEX contact_zones_contact ON contact_zones (contact_id);
 
--- A contact's latest sign, kept with it so a sweep reads one row per monitor; their own
+-- A contact's latest message (a delivery shows a phone on, not a monitor heard: it does
+-- not end a silence, or a delivered reminder would), kept with them so a sweep reads one
+-- row per monitor; their own
 -- cadence (NULL: their zones', else the default; 0: none); and, for the latest sign, the
 -- silence already answered: a reminder sent, their coordinators told (each holds the sign
 -- it was about, so a new sign starts the count again without a reset).
@@ -26,11 +30,18 @@ ALTER TABLE contacts ADD COLUMN duress_hash TEXT;
 ALTER TABLE contacts ADD COLUMN duress_since INTEGER;
 ALTER TABLE reports ADD COLUMN duress INTEGER NOT NULL DEFAULT 0;
 
--- What was read before: each contact's latest message.
+-- What was read before: each contact's latest message (a provider's clock ahead of ours
+-- counts as now), and their messages of the last four weeks, so zones are judged at once.
 UPDATE contacts SET last_sign_at = m.at
-FROM (SELECT sender, max(coalesce(provider_ts, received_at)) AS at FROM inbound_messages
-      WHERE is_loop = 0 GROUP BY sender) AS m
+FROM (SELECT sender,
+             min(max(coalesce(provider_ts, received_at)), received_at + 600000) AS at
+      FROM inbound_messages WHERE is_loop = 0 GROUP BY sender) AS m
 WHERE m.sender = contacts.phone;
+INSERT INTO signs (contact_id, at, channel)
+SELECT c.id, min(coalesce(i.provider_ts, i.received_at), i.received_at + 600000), 'sms'
+FROM inbound_messages i JOIN contacts c ON c.phone = i.sender
+WHERE i.is_loop = 0 AND i.received_at >= (SELECT coalesce(max(received_at), 0) FROM inbound_messages) - 28 * 86400000
+ORDER BY i.id;
 
 -- A zone gone quiet: open until a sign of life returns.
 CREATE TABLE silences (
