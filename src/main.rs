@@ -214,6 +214,15 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Audit { what, config } => audit(&what, &config),
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
+            if let vigie::config::Backend::Postgres(url) = config.storage.backend() {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the async runtime")?;
+                let applied = runtime.block_on(vigie::store::postgres::migrate(url))?;
+                println!("PostgreSQL is up to date (applied now: {applied:?})");
+                return Ok(());
+            }
             vigie::store::migrate(&config.storage)?;
             println!("database {} is up to date", config.storage.path.display());
             Ok(())

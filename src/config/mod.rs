@@ -29,6 +29,7 @@ pub(crate) use outbound::missing_send_setting;
 pub use outbound::{DefaultRoute, OutboundConfig, RetryConfig, RouteConfig, SegmentLimits};
 pub use reports::{ReportsConfig, SeverityRules, UnknownSenders};
 pub use silence::SilenceConfig;
+pub use storage::Backend;
 pub use storage::{StorageConfig, Synchronous};
 
 /// The whole configuration, as loaded and validated.
@@ -250,6 +251,7 @@ impl Config {
         if config.reports.countries.is_empty() {
             config.reports.countries = vec![config.inbound.default_country.clone()];
         }
+        config.storage.resolve_url()?;
         config.validate()?;
         Ok(config)
     }

@@ -2,12 +2,16 @@
 
 use std::path::PathBuf;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// SQLite storage.
+/// Storage: SQLite (the embedded default) or PostgreSQL (several nodes).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StorageConfig {
+    /// `sqlite:PATH` (the same as `path`) or `postgres://user:password@host/db`; secret,
+    /// since it may hold a password.
+    pub url: Option<SecretString>,
     pub path: PathBuf,
     pub synchronous: Synchronous,
     /// Most writes committed together in one transaction (group commit).
@@ -25,7 +29,48 @@ pub struct StorageConfig {
     pub pseudonym_key_file: Option<PathBuf>,
 }
 
+/// Which database the gateway keeps its data in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend<'a> {
+    Sqlite(&'a std::path::Path),
+    /// A PostgreSQL connection URL.
+    Postgres(&'a str),
+}
+
 impl StorageConfig {
+    /// `url`'s database: a `sqlite:` URL becomes `path`; anything but it or a PostgreSQL
+    /// URL is refused, naming the field.
+    pub(super) fn resolve_url(&mut self) -> Result<(), super::ConfigError> {
+        let Some(url) = self.url.as_ref().map(ExposeSecret::expose_secret) else {
+            return Ok(());
+        };
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            if path.is_empty() {
+                return Err(super::ConfigError::invalid(
+                    "storage.url",
+                    "sqlite: needs a file",
+                ));
+            }
+            self.path = PathBuf::from(path);
+            return Ok(());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(());
+        }
+        Err(super::ConfigError::invalid(
+            "storage.url",
+            "sqlite:PATH or postgres://user:password@host/database",
+        ))
+    }
+
+    /// The database in use.
+    pub fn backend(&self) -> Backend<'_> {
+        match self.url.as_ref().map(ExposeSecret::expose_secret) {
+            Some(url) if !url.starts_with("sqlite:") => Backend::Postgres(url),
+            _ => Backend::Sqlite(&self.path),
+        }
+    }
+
     /// Where the audit key is: `audit_key_file`, else `<path>.audit-key`.
     pub fn audit_key_path(&self) -> PathBuf {
         self.key_path(self.audit_key_file.as_ref(), ".audit-key")
@@ -48,6 +93,7 @@ impl StorageConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
+            url: None,
             path: PathBuf::from("vigie.db"),
             synchronous: Synchronous::Full,
             batch_max: 256,

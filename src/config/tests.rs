@@ -55,6 +55,8 @@ fn bad_values_are_refused_naming_the_field() {
             "storage.synchronous",
         ),
         ("[inbound]\nmax_text_chars = 0", "inbound.max_text_chars"),
+        ("[storage]\nurl = \"mysql://db/vigie\"", "storage.url"),
+        ("[storage]\nurl = \"sqlite:\"", "storage.url"),
         (
             "[inbound]\ndefault_country = \"XX\"",
             "inbound.default_country",
@@ -238,10 +240,29 @@ fn environment_variables_override_the_file() {
 
 #[test]
 fn secrets_never_reach_debug_output() {
-    let config = Config::from_toml("admin_token = \"hunter2\"\n[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \"sesame\"").unwrap();
+    let config = Config::from_toml("admin_token = \"hunter2\"\n[storage]\nurl = \"postgres://vigie:opensesame@db/vigie\"\n[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \"sesame\"").unwrap();
     let debug = format!("{config:?}");
     assert!(
         !debug.contains("hunter2") && !debug.contains("sesame"),
         "{debug}"
+    );
+}
+
+#[test]
+fn a_storage_url_names_sqlite_or_postgres() {
+    let config = Config::from_toml("[storage]\nurl = \"sqlite:/var/lib/vigie/v.db\"").unwrap();
+    assert_eq!(
+        config.storage.backend(),
+        Backend::Sqlite(Path::new("/var/lib/vigie/v.db"))
+    );
+    let config = Config::from_toml("[storage]\nurl = \"postgres://u:p@db/vigie\"").unwrap();
+    assert_eq!(
+        config.storage.backend(),
+        Backend::Postgres("postgres://u:p@db/vigie")
+    );
+    let config = Config::from_toml("").unwrap();
+    assert_eq!(
+        config.storage.backend(),
+        Backend::Sqlite(Path::new("vigie.db"))
     );
 }

@@ -17,6 +17,7 @@ pub mod incident_views;
 pub mod incidents;
 pub mod outbound;
 pub mod outbound_views;
+pub mod postgres;
 pub mod reports;
 pub mod retention;
 pub mod sessions;
@@ -77,6 +78,11 @@ pub enum StoreError {
     /// A bug, not the data: the job is undone and fails alone, the writer goes on.
     #[error("write job panicked: {0}")]
     Panicked(String),
+    #[error(
+        "storage.url: serving from PostgreSQL is being built (issue 18); for now `vigie \
+         migrate` prepares its schema, and the gateway runs on SQLite"
+    )]
+    NotYetOnPostgres,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -131,6 +137,9 @@ fn migrations() -> Migrations<'static> {
 
 /// Opens (creating if needed) the database and brings its schema up to date.
 pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
+    if let crate::config::Backend::Postgres(_) = config.backend() {
+        return Err(StoreError::NotYetOnPostgres);
+    }
     let mut conn = Connection::open(&config.path)?;
     let sync = match config.synchronous {
         Synchronous::Full => "FULL",

@@ -25,6 +25,7 @@ mod lifecycle;
 mod logs;
 mod outbound;
 mod outbound_safety;
+mod postgres;
 mod process;
 mod refusals;
 mod sending_order;

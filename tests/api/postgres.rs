@@ -1,0 +1,170 @@
+//! PostgreSQL (issue 18, under way): `vigie migrate` prepares a database, two nodes
+//! migrating at once included, and leaves the very tables and columns SQLite's migrations
+//! make. Runs when `POSTGRES_TEST_URL` names a server and a role that may create
+//! databases (`.ci/run` starts one); each test makes its own database and drops it.
+
+use std::collections::BTreeMap;
+
+use tokio_postgres::{Client, NoTls};
+
+/// A fresh database on the test server, dropped with it.
+struct Fresh {
+    admin: Client,
+    name: String,
+    url: String,
+}
+
+impl Fresh {
+    async fn new() -> Option<Self> {
+        let Ok(server) = std::env::var("POSTGRES_TEST_URL") else {
+            eprintln!("skipped: POSTGRES_TEST_URL is not set (.ci/run sets it)");
+            return None;
+        };
+        let admin = connect(&server).await;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("vigie_t{}_{nanos}", std::process::id());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        let url = format!("{base}/{name}");
+        Some(Self { admin, name, url })
+    }
+
+    async fn drop_it(self) {
+        let sql = format!("DROP DATABASE {} WITH (FORCE)", self.name);
+        self.admin.batch_execute(&sql).await.unwrap();
+    }
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// `vigie migrate` against `url`, as a node would run it.
+async fn migrate(dir: &std::path::Path, url: &str) -> std::process::Output {
+    let config = dir.join(format!("pg-{}.toml", rand_suffix()));
+    std::fs::write(
+        &config,
+        format!("[storage]\nurl = \"{url}\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n"),
+    )
+    .unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .output()
+        .await
+        .unwrap()
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+/// Each table's columns, by name.
+type Columns = BTreeMap<String, Vec<String>>;
+
+fn sqlite_columns(path: &std::path::Path) -> Columns {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = db
+        .prepare(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+               AND m.name NOT LIKE 'incidents_where_%'
+             ORDER BY m.name, p.name",
+        )
+        .unwrap();
+    let mut columns = Columns::new();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    for row in rows {
+        let (table, column) = row.unwrap();
+        columns.entry(table).or_default().push(column);
+    }
+    columns
+}
+
+async fn postgres_columns(client: &Client) -> Columns {
+    let rows = client
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name <> 'schema_migrations'
+             ORDER BY table_name, column_name",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut columns = Columns::new();
+    for row in rows {
+        columns
+            .entry(row.get::<_, String>(0))
+            .or_default()
+            .push(row.get(1));
+    }
+    columns
+}
+
+#[tokio::test]
+async fn two_nodes_migrate_at_once_to_the_tables_sqlite_has() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = tokio::join!(
+        migrate(dir.path(), &fresh.url),
+        migrate(dir.path(), &fresh.url)
+    );
+    for out in [&a, &b] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            !stderr.contains(&fresh.url),
+            "the URL, password and all, was printed"
+        );
+    }
+    let client = connect(&fresh.url).await;
+    let versions: i64 = client
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        versions, 1,
+        "each migration once, whichever node applied it"
+    );
+    let again = migrate(dir.path(), &fresh.url).await;
+    assert!(String::from_utf8_lossy(&again.stdout).contains("applied now: []"));
+
+    let sqlite = dir.path().join("same.db");
+    let config: vigie::config::Config = vigie::config::Config::from_toml(&format!(
+        "[storage]\npath = {sqlite:?}\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n"
+    ))
+    .unwrap();
+    drop(vigie::store::migrate(&config.storage).unwrap());
+    assert_eq!(postgres_columns(&client).await, sqlite_columns(&sqlite));
+
+    // The audit log stays append-only.
+    client
+        .batch_execute(
+            "INSERT INTO audit_log (at, actor, action, subject, prev, hash)
+             VALUES (0, 'cli', 'test', 'test', '', 'h')",
+        )
+        .await
+        .unwrap();
+    let refused = client
+        .batch_execute("UPDATE audit_log SET actor = 'x'")
+        .await;
+    assert!(refused.is_err(), "an audit entry was changed");
+    drop(client);
+    fresh.drop_it().await;
+}
