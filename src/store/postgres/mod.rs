@@ -6,6 +6,8 @@
 //! recorded in `schema_migrations`. Nodes started together may migrate at once: an
 //! advisory lock makes them take turns, and each applies only what is missing.
 
+pub mod inbound;
+
 use tokio_postgres::NoTls;
 
 /// The migrations, in order: (version, SQL).
@@ -27,6 +29,19 @@ pub enum PostgresError {
     },
     #[error("PostgreSQL: {0}")]
     Query(#[from] tokio_postgres::Error),
+}
+
+/// A connection to the database at `url`, driven on its own task.
+pub async fn connect(url: &str) -> Result<tokio_postgres::Client, PostgresError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(PostgresError::Connect)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::error!(error = %e, "a PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
 }
 
 /// Brings the database at `url` up to date; returns the migrations applied now.
