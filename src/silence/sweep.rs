@@ -21,7 +21,7 @@ use crate::privacy::Pseudonyms;
 use crate::store::{Store, StoreError};
 
 /// Old signs of life are forgotten this often.
-const PURGE_EVERY: Duration = Duration::from_secs(3600);
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// The settings a sweep judges by.
 #[derive(Debug, Clone)]
@@ -98,7 +98,7 @@ impl Sweeper {
     }
 
     /// Sweeps now, then every `sweep_every_secs`, until shutdown; forgets old signs of life
-    /// hourly.
+    /// every ten minutes, a bounded batch each time.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut purged: Option<std::time::Instant> = None;
         loop {

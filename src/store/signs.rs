@@ -68,13 +68,19 @@ pub fn record_by_phone(conn: &Connection, phone: &str, sign: &Sign<'_>) -> Resul
     }
 }
 
-/// Forgets signs older than `before` (they only serve the recent history); the latest
-/// id is kept by AUTOINCREMENT, so ids never go back.
+/// Forgets signs older than `before` (they only serve the recent history), at most
+/// `PURGE_BATCH` at a time: the writer is not held up; the rest goes at the next purge.
+/// Ids never go back (AUTOINCREMENT).
 pub fn purge(conn: &Connection, before: i64) -> Result<usize, StoreError> {
     Ok(conn
-        .prepare_cached("DELETE FROM signs WHERE at < ?1")?
-        .execute([before])?)
+        .prepare_cached(
+            "DELETE FROM signs WHERE id IN (SELECT id FROM signs WHERE at < ?1 LIMIT ?2)",
+        )?
+        .execute(params![before, PURGE_BATCH])?)
 }
+
+/// Signs forgotten in one purge.
+const PURGE_BATCH: i64 = 50_000;
 
 /// A contact's latest sign: when, how, on which operator.
 pub fn latest(
