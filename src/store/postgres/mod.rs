@@ -7,11 +7,15 @@
 //! advisory lock makes them take turns, and each applies only what is missing.
 
 pub mod inbound;
+pub mod unread;
 
 use tokio_postgres::NoTls;
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: [(i32, &str); 1] = [(1, include_str!("0001_schema.sql"))];
+const MIGRATIONS: [(i32, &str); 2] = [
+    (1, include_str!("0001_schema.sql")),
+    (2, include_str!("0002_claims.sql")),
+];
 
 /// The advisory lock nodes take while migrating (any number: every node uses this one).
 const MIGRATION_LOCK: i64 = 0x5649_4749_4500_0001;
