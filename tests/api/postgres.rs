@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tokio_postgres::{Client, NoTls};
 use vigie::store::inbound::{Limits, NewInbound, Stored};
 use vigie::store::postgres::inbound as postgres_inbound;
-use vigie::store::postgres::unread;
+use vigie::store::postgres::{owners, unread};
 
 /// A fresh database on the test server, dropped with it.
 struct Fresh {
@@ -109,7 +109,8 @@ async fn postgres_columns(client: &Client) -> Columns {
     let rows = client
         .query(
             "SELECT table_name::text, column_name::text FROM information_schema.columns
-             WHERE table_schema = 'public' AND table_name <> 'schema_migrations'
+             WHERE table_schema = 'public'
+               AND table_name NOT IN ('schema_migrations', 'channel_owners')
              ORDER BY table_name, column_name",
             &[],
         )
@@ -150,7 +151,7 @@ async fn two_nodes_migrate_at_once_to_the_tables_sqlite_has() {
         .unwrap()
         .get(0);
     assert_eq!(
-        versions, 2,
+        versions, 3,
         "each migration once, whichever node applied it"
     );
     let again = migrate(dir.path(), &fresh.url).await;
@@ -345,5 +346,71 @@ async fn nodes_claim_disjoint_messages_a_sender_at_a_time_and_take_over_a_dead_o
     assert!(!unread::mark_read(&one, b1, b_holder, "done").await.unwrap());
     assert!(unread::mark_read(&one, b1, "node-3", "done").await.unwrap());
     drop((one, two));
+    fresh.drop_it().await;
+}
+
+#[tokio::test]
+async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
+    let one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let (now, lease) = (1_000, 10_000);
+
+    // A channel: the first node takes it and renews it; the second waits out the lease.
+    assert!(
+        owners::own_channel(&one, "orange", "node-1", now, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !owners::own_channel(&two, "orange", "node-2", now + 1, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        owners::own_channel(&one, "orange", "node-1", now + 5_000, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !owners::own_channel(&two, "orange", "node-2", now + 12_000, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        owners::own_channel(&two, "orange", "node-2", now + 15_000, lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !owners::own_channel(&one, "orange", "node-1", now + 16_000, lease)
+            .await
+            .unwrap()
+    );
+
+    // A sweep: one node leads; when its connection dies, the other takes over.
+    assert!(owners::leads(&one, owners::Sweep::Silence).await.unwrap());
+    assert!(!owners::leads(&two, owners::Sweep::Silence).await.unwrap());
+    assert!(
+        owners::leads(&two, owners::Sweep::Alerts).await.unwrap(),
+        "each sweep its own"
+    );
+    drop(one);
+    let mut took_over = false;
+    for _ in 0..50 {
+        if owners::leads(&two, owners::Sweep::Silence).await.unwrap() {
+            took_over = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        took_over,
+        "the survivor leads the sweep once the dead node's session ends"
+    );
+    drop(two);
     fresh.drop_it().await;
 }

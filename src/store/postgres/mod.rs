@@ -7,14 +7,16 @@
 //! advisory lock makes them take turns, and each applies only what is missing.
 
 pub mod inbound;
+pub mod owners;
 pub mod unread;
 
 use tokio_postgres::NoTls;
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: [(i32, &str); 2] = [
+const MIGRATIONS: [(i32, &str); 3] = [
     (1, include_str!("0001_schema.sql")),
     (2, include_str!("0002_claims.sql")),
+    (3, include_str!("0003_owners.sql")),
 ];
 
 /// The advisory lock nodes take while migrating (any number: every node uses this one).
