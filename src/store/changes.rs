@@ -23,7 +23,7 @@ impl Kind {
         }
     }
 
-    fn of(name: &str) -> Self {
+    pub(in crate::store) fn of(name: &str) -> Self {
         match name {
             "incident" => Self::Incident,
             "broadcast" => Self::Broadcast,

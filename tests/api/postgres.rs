@@ -414,3 +414,41 @@ async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
     drop(two);
     fresh.drop_it().await;
 }
+
+#[tokio::test]
+async fn a_change_on_one_node_is_heard_on_the_others() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
+    let mut heard = vigie::store::postgres::changes::listen(&fresh.url)
+        .await
+        .unwrap();
+    let other = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let id: i64 = other
+        .query_one(
+            "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
+                                    created_at, updated_at)
+             VALUES ('ATT', 0, 0, 14.5, -3.1, 3, 0, 0) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv()).await;
+    assert_eq!(
+        next.ok().flatten(),
+        Some((vigie::store::changes::Kind::Incident, id))
+    );
+    let noted: i64 = other
+        .query_one("SELECT count(*) FROM changes WHERE subject = $1", &[&id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        noted, 1,
+        "noted in `changes` too, for a console to catch up from"
+    );
+    drop((heard, other));
+    fresh.drop_it().await;
+}

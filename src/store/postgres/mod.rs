@@ -6,6 +6,7 @@
 //! recorded in `schema_migrations`. Nodes started together may migrate at once: an
 //! advisory lock makes them take turns, and each applies only what is missing.
 
+pub mod changes;
 pub mod inbound;
 pub mod owners;
 pub mod unread;
