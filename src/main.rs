@@ -47,6 +47,14 @@ enum Command {
         #[arg(long, default_value = "config/vigie.toml")]
         config: PathBuf,
     },
+    /// Copy this SQLite database into an empty PostgreSQL database (migrated first):
+    /// `vigie copy-to postgres://user:password@host/database`. Stop the gateway first.
+    CopyTo {
+        /// The PostgreSQL database's URL.
+        url: String,
+        #[arg(long, default_value = "config/vigie.toml")]
+        config: PathBuf,
+    },
     /// Import data: `vigie import contacts FILE.csv`.
     Import {
         #[command(subcommand)]
@@ -212,6 +220,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit { what, config } => audit(&what, &config),
+        Command::CopyTo { url, config } => copy_to(&url, &config),
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             if let vigie::config::Backend::Postgres(url) = config.storage.backend() {
@@ -228,6 +237,23 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `vigie copy-to URL`: the SQLite database, brought up to date, copied into PostgreSQL.
+fn copy_to(url: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let config = Config::load(path)?;
+    let conn = vigie::store::migrate(&config.storage)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let copied = runtime.block_on(vigie::store::postgres::copy::from_sqlite(&conn, url))?;
+    let total: u64 = copied.iter().map(|(_, n)| n).sum();
+    for (table, n) in &copied {
+        println!("{table}: {n}");
+    }
+    println!("copied {total} rows from {}", config.storage.path.display());
+    Ok(())
 }
 
 /// `vigie token ...`.

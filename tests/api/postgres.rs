@@ -452,3 +452,73 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
     drop((heard, other));
     fresh.drop_it().await;
 }
+
+#[tokio::test]
+async fn a_sqlite_gateway_is_copied_into_postgres_whole() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    // A gateway that has lived: contacts, a report, its incident and alert, a check-in.
+    let app = crate::helpers::spawn_app().await;
+    app.register("+22376123456", None, false);
+    app.sms("+22376123456", "ATT Koro 3 morts", "c1").await;
+    app.sms("+22376123456", "RAS", "c2").await;
+    app.replies("+22376123456", 2).await;
+    let dir = app.stop().await;
+    let db = dir.path().join("vigie.db");
+    let config = dir.path().join("copy.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\npath = {db:?}\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n"),
+    )
+    .unwrap();
+    let copy = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(["copy-to", &fresh.url, "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let first = copy();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    // Every table holds what SQLite held.
+    let sqlite = rusqlite::Connection::open(&db).unwrap();
+    let client = connect(&fresh.url).await;
+    for table in sqlite_columns(&db).keys() {
+        let sql = format!("SELECT count(*) FROM {table}");
+        let on_sqlite: i64 = sqlite.query_row(&sql, [], |r| r.get(0)).unwrap();
+        let on_postgres: i64 = client.query_one(&sql, &[]).await.unwrap().get(0);
+        assert_eq!(on_postgres, on_sqlite, "{table}");
+    }
+    let reports: i64 = client
+        .query_one("SELECT count(*) FROM reports WHERE category = 'ATT'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reports, 1);
+
+    // New rows take ids after the copied ones; a second copy is refused.
+    let next: i64 = client
+        .query_one(
+            "INSERT INTO contacts (phone, created_at, updated_at) VALUES ('+22376999999', 0, 0)
+             RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let copied: i64 = sqlite
+        .query_row("SELECT max(id) FROM contacts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(next, copied + 1);
+    let again = copy();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("copy into an empty one"));
+    drop(client);
+    fresh.drop_it().await;
+}

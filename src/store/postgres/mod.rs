@@ -7,6 +7,7 @@
 //! advisory lock makes them take turns, and each applies only what is missing.
 
 pub mod changes;
+pub mod copy;
 pub mod inbound;
 pub mod owners;
 pub mod unread;
