@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tokio_postgres::{Client, NoTls};
 use vigie::store::inbound::{Limits, NewInbound, Stored};
 use vigie::store::postgres::inbound as postgres_inbound;
-use vigie::store::postgres::{owners, unread};
+use vigie::store::postgres::{fusion, owners, unread};
 
 /// A fresh database on the test server, dropped with it.
 struct Fresh {
@@ -520,5 +520,50 @@ async fn a_sqlite_gateway_is_copied_into_postgres_whole() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("copy into an empty one"));
     drop(client);
+    fresh.drop_it().await;
+}
+
+#[tokio::test]
+async fn reports_that_could_fuse_are_fused_one_node_at_a_time() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
+    let mut one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let mut two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let radius = 15.0;
+    let first = one.transaction().await.unwrap();
+    fusion::lock_area(&first, 14.35, -3.60, radius)
+        .await
+        .unwrap();
+
+    // Another node fusing a report 10 km away waits (here: gives up after 200 ms).
+    let near = two.transaction().await.unwrap();
+    near.batch_execute("SET LOCAL lock_timeout = '200ms'")
+        .await
+        .unwrap();
+    let waited = fusion::lock_area(&near, 14.44, -3.60, radius).await;
+    assert!(waited.is_err(), "a report that could fuse went ahead");
+    near.rollback().await.unwrap();
+
+    // One in Gao, 400 km away, does not wait.
+    let far = two.transaction().await.unwrap();
+    far.batch_execute("SET LOCAL lock_timeout = '200ms'")
+        .await
+        .unwrap();
+    fusion::lock_area(&far, 16.27, -0.04, radius).await.unwrap();
+    far.commit().await.unwrap();
+
+    // Once the first commits, the near one goes ahead.
+    first.commit().await.unwrap();
+    let near = two.transaction().await.unwrap();
+    near.batch_execute("SET LOCAL lock_timeout = '200ms'")
+        .await
+        .unwrap();
+    fusion::lock_area(&near, 14.44, -3.60, radius)
+        .await
+        .unwrap();
+    near.commit().await.unwrap();
+    drop((one, two));
     fresh.drop_it().await;
 }

@@ -8,6 +8,7 @@
 
 pub mod changes;
 pub mod copy;
+pub mod fusion;
 pub mod inbound;
 pub mod owners;
 pub mod unread;

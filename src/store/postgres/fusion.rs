@@ -1,0 +1,78 @@
+//! Fusion serialised per area across nodes: two reports of one event reaching two nodes at
+//! once must make one incident, so a node fusing a report first locks the area it could
+//! fuse in. The map is cut into cells at least a fusion radius wide; a report locks its
+//! cell and the eight around it, in one order everywhere (no deadlock). Two reports close
+//! enough to fuse are in the same or neighbouring cells, so their blocks overlap and the
+//! second waits for the first to commit. Far-apart reports never wait for each other.
+
+use tokio_postgres::Transaction;
+
+use super::PostgresError;
+
+/// Kilometres in a degree of longitude at 63° of latitude (less nearer the equator): cells
+/// this conservative are wide enough wherever Vigie serves.
+const KM_PER_DEGREE_AT_WORST: f64 = 50.0;
+
+/// The advisory-lock class of fusion areas (the two-key form: its own key space).
+const FUSION_CLASS: i32 = 0x5647;
+
+/// The cells a report at (`lat`, `lon`) locks when fusing within `radius_km`: its own and
+/// its neighbours', as lock keys, sorted.
+pub fn cells(lat: f64, lon: f64, radius_km: f64) -> Vec<i32> {
+    let size = (radius_km.max(0.1) / KM_PER_DEGREE_AT_WORST).max(1e-3);
+    let row = ((lat + 90.0) / size).floor() as i64;
+    let col = ((lon + 180.0) / size).floor() as i64;
+    let mut keys: Vec<i32> = (-1..=1)
+        .flat_map(|dr| (-1..=1).map(move |dc| key(row + dr, col + dc)))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// A cell's lock key; two cells may share one (they then wait for each other: safe).
+fn key(row: i64, col: i64) -> i32 {
+    let mixed = (row.wrapping_mul(73_856_093)) ^ (col.wrapping_mul(19_349_663));
+    (mixed & 0x7fff_ffff) as i32
+}
+
+/// Locks the area a report at (`lat`, `lon`) may fuse in, until `tx` ends.
+pub async fn lock_area(
+    tx: &Transaction<'_>,
+    lat: f64,
+    lon: f64,
+    radius_km: f64,
+) -> Result<(), PostgresError> {
+    let keys = cells(lat, lon, radius_km);
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k ORDER BY k",
+        &[&FUSION_CLASS, &keys],
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_close_enough_to_fuse_share_a_cell_and_far_ones_do_not() {
+        let radius = 15.0;
+        // (a, b, whether their blocks overlap)
+        let cases = [
+            ((14.35, -3.60), (14.35, -3.60), true),
+            ((14.35, -3.60), (14.44, -3.60), true),
+            ((14.299, -3.60), (14.301, -3.60), true),
+            ((14.35, -3.60), (14.35, -3.47), true),
+            ((14.35, -3.60), (16.27, -0.04), false),
+            ((14.35, -3.60), (15.50, -3.60), false),
+        ];
+        for (a, b, overlap) in cases {
+            let (ca, cb) = (cells(a.0, a.1, radius), cells(b.0, b.1, radius));
+            let shared = ca.iter().any(|k| cb.contains(k));
+            assert_eq!(shared, overlap, "{a:?} {b:?}");
+        }
+        assert_eq!(cells(14.35, -3.60, radius).len(), 9);
+    }
+}
