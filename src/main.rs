@@ -1,11 +1,10 @@
 //! The `vigie` command line.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
@@ -16,135 +15,9 @@ use vigie::reports::Reports;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[derive(Debug, Parser)]
-#[command(name = "vigie", version, about = "SMS/USSD early-warning gateway")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
+mod cli;
 
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run the gateway (`--demo`: with `config/demo.toml` and demo contacts).
-    Serve {
-        /// `config/vigie.toml`, or `config/demo.toml` with `--demo`.
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// Demo monitors, responders and a zone, for a first look (loopback only).
-        #[arg(long)]
-        demo: bool,
-        /// Listen here instead of `server.listen` (`127.0.0.1:0` picks a free port).
-        #[arg(long)]
-        listen: Option<SocketAddr>,
-    },
-    /// Validate the configuration and exit.
-    Check {
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-    },
-    /// Create or upgrade the database schema and exit.
-    Migrate {
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-    },
-    /// Copy this SQLite database into an empty PostgreSQL database (migrated first):
-    /// `vigie copy-to postgres://user:password@host/database`. Stop the gateway first.
-    CopyTo {
-        /// The PostgreSQL database's URL.
-        url: String,
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-    },
-    /// Import data: `vigie import contacts FILE.csv`.
-    Import {
-        #[command(subcommand)]
-        what: Import,
-    },
-    /// API tokens: `vigie token create --role viewer --zone Mopti`, `list`, `revoke ID`.
-    Token {
-        #[command(subcommand)]
-        what: Token,
-        #[arg(long, default_value = "config/vigie.toml", global = true)]
-        config: PathBuf,
-    },
-    /// Purges raw texts and reporters' numbers older than `storage.retention_days` now.
-    Purge {
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-    },
-    /// The audit log's keyed hash chain: `vigie audit head` prints where it reaches, `vigie
-    /// audit verify [--head COUNT:HASH]` names the first broken entry or a removed tail.
-    Audit {
-        #[command(subcommand)]
-        what: Audit,
-        #[arg(long, default_value = "config/vigie.toml", global = true)]
-        config: PathBuf,
-    },
-    /// Parse one SMS as the gateway would and print the outcome as one JSON object.
-    Parse {
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-        /// Print JSON (the only format).
-        #[arg(long)]
-        json: bool,
-        /// The sender's language (`fr`, `en`); detected when not given.
-        #[arg(long)]
-        lang: Option<String>,
-        /// The sender's home place: a gazetteer id or a place name.
-        #[arg(long)]
-        home: Option<String>,
-        /// When the message was received (RFC 3339); now when not given.
-        #[arg(long)]
-        at: Option<String>,
-        /// The message.
-        #[arg(last = true, num_args = 0..)]
-        text: Vec<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum Import {
-    /// Contacts from a CSV file with the header `phone,name,roles,language,home,zones,discreet`
-    /// (roles and zones separated by `;`). Good rows are imported together; bad rows are
-    /// listed with their line and the reason.
-    Contacts {
-        file: PathBuf,
-        #[arg(long, default_value = "config/vigie.toml")]
-        config: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum Audit {
-    /// Fails (exit 1) naming the first entry edited, inserted or removed, or, given the
-    /// head an operator kept, a log that no longer reaches it.
-    Verify {
-        #[arg(long)]
-        head: Option<vigie::audit::Head>,
-    },
-    /// Prints the log's head (`COUNT:HASH`), for an operator to keep outside the gateway.
-    Head,
-}
-
-#[derive(Debug, Subcommand)]
-enum Token {
-    /// Makes a token and prints it once (only its digest is stored).
-    Create {
-        /// admin, coordinator or viewer.
-        #[arg(long)]
-        role: String,
-        /// Limits the token to these zones (zone codes, or admin units by name or id).
-        #[arg(long = "zone")]
-        zones: Vec<String>,
-        /// A note to recognise it by in `vigie token list`.
-        #[arg(long, default_value = "")]
-        name: String,
-    },
-    /// Lists tokens (never the tokens themselves).
-    List,
-    /// Revokes a token: it is refused from the next request on.
-    Revoke { id: i64 },
-}
+use cli::{Audit, Cli, Command, Import, Token};
 
 fn main() -> ExitCode {
     match run(Cli::parse().command) {
@@ -224,11 +97,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate { config } => {
             let config = Config::load(&config)?;
             if let vigie::config::Backend::Postgres(url) = config.storage.backend() {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .context("cannot start the async runtime")?;
-                let applied = runtime.block_on(vigie::store::postgres::migrate(url))?;
+                let applied = on_one_thread(vigie::store::postgres::migrate(url))??;
                 println!("PostgreSQL is up to date (applied now: {applied:?})");
                 return Ok(());
             }
@@ -243,17 +112,22 @@ fn run(command: Command) -> anyhow::Result<()> {
 fn copy_to(url: &str, path: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(path)?;
     let conn = vigie::store::migrate(&config.storage)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let copied = runtime.block_on(vigie::store::postgres::copy::from_sqlite(&conn, url))?;
+    let copied = on_one_thread(vigie::store::postgres::copy::from_sqlite(&conn, url))??;
     let total: u64 = copied.iter().map(|(_, n)| n).sum();
     for (table, n) in &copied {
         println!("{table}: {n}");
     }
     println!("copied {total} rows from {}", config.storage.path.display());
     Ok(())
+}
+
+/// Runs one task to its end on this thread (a command talking to PostgreSQL).
+fn on_one_thread<T>(task: impl std::future::Future<Output = T>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(runtime.block_on(task))
 }
 
 /// `vigie token ...`.

@@ -9,10 +9,9 @@ use minijinja::context;
 use super::Intake;
 use super::apply::Out;
 use super::plan::Plan;
-use crate::outbound::{NewMessage, Purpose};
+use crate::outbound::Purpose;
 use crate::store::alerts::Recipient;
 use crate::store::contacts::Contact;
-use crate::store::outbound as queued;
 use crate::store::unread::Unread;
 use crate::store::{StoreError, audit, contacts, silence};
 
@@ -88,22 +87,8 @@ fn alert(
         tracing::error!("the duress alert was not rendered");
         return Ok(None);
     };
-    let Ok(address) = out.outbound.address(&to.phone) else {
-        return Ok(None);
-    };
-    match out
-        .outbound
-        .prepare_one(&NewMessage::new(address, text, Purpose::Alert))
-    {
-        Ok(row) => {
-            queued::insert(out.conn, std::slice::from_ref(&row), out.now)?;
-            Ok(Some(row.channel))
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "the duress alert was not queued");
-            Ok(None)
-        }
-    }
+    let message = (to.phone.as_str(), text, Purpose::Alert);
+    out.outbound.queue_in(out.conn, message, None, out.now)
 }
 
 impl Intake {

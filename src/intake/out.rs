@@ -12,11 +12,10 @@ use crate::incident::{
     self,
     fuse::{FusionRules, ReportFacts},
 };
-use crate::outbound::{NewMessage, Outbound, Purpose};
+use crate::outbound::{Outbound, Purpose};
 use crate::reports::Reports;
 use crate::silence::operators::Operators;
 use crate::store::StoreError;
-use crate::store::outbound as queued;
 use crate::store::signs::{self, Sign};
 
 /// How far ahead of ours a provider's clock may be before its dates count as now.
@@ -95,20 +94,10 @@ impl Out<'_> {
         text: String,
         inbound_id: Option<i64>,
     ) -> Result<Vec<String>, StoreError> {
-        let Ok(address) = self.outbound.address(to) else {
-            tracing::info!("no reply: the sender is not a phone number");
-            return Ok(Vec::new());
-        };
-        let mut message = NewMessage::new(address, text, Purpose::Reply);
-        message.inbound_id = inbound_id;
-        let row = match self.outbound.prepare_one(&message) {
-            Ok(row) => row,
-            Err(e) => {
-                tracing::warn!(error = %e, "reply not queued");
-                return Ok(Vec::new());
-            }
-        };
-        queued::insert(self.conn, std::slice::from_ref(&row), self.now)?;
-        Ok(vec![row.channel])
+        let message = (to, text, Purpose::Reply);
+        let queued = self
+            .outbound
+            .queue_in(self.conn, message, inbound_id, self.now)?;
+        Ok(queued.into_iter().collect())
     }
 }

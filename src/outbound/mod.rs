@@ -203,6 +203,34 @@ impl Outbound {
         self.prepare(m).map_err(|e| e.at(0))
     }
 
+    /// Queues one SMS to `to` in the caller's open transaction (`inbound_id`: the message
+    /// it answers); the channel to wake after commit, or `None` when it cannot be sent (a
+    /// bad number, no route, too long: logged, never with the number or text). The
+    /// caller's other writes stand.
+    pub fn queue_in(
+        &self,
+        conn: &rusqlite::Connection,
+        (to, text, purpose): (&str, String, Purpose),
+        inbound_id: Option<i64>,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let Ok(address) = self.address(to) else {
+            tracing::info!(what = purpose.as_str(), "not queued: not a phone number");
+            return Ok(None);
+        };
+        let mut message = NewMessage::new(address, text, purpose);
+        message.inbound_id = inbound_id;
+        let row = match self.prepare_one(&message) {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!(error = %e, what = purpose.as_str(), "not queued");
+                return Ok(None);
+            }
+        };
+        queries::insert(conn, std::slice::from_ref(&row), now)?;
+        Ok(Some(row.channel))
+    }
+
     fn prepare(&self, m: &NewMessage) -> Result<NewOutbound, ComposeOrRoute> {
         let route = self.route(&m.to).ok_or(ComposeOrRoute::NoChannel)?;
         let fold = self

@@ -11,11 +11,10 @@ use rusqlite::Connection;
 use super::HOUR_MS;
 use super::look::{Closing, Due, Look, Opening};
 use super::sweep::{Sweeper, Swept};
-use crate::outbound::{NewMessage, Purpose};
+use crate::outbound::Purpose;
 use crate::reply::Replies;
 use crate::store::StoreError;
 use crate::store::alerts::Recipient;
-use crate::store::outbound as queued;
 use crate::store::silence::{self as queries, Silence, State};
 
 /// A monitor as a coordinator's SMS names them: by pseudonym, never by number.
@@ -222,22 +221,9 @@ impl Sweeper {
         purpose: Purpose,
         now: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let Ok(address) = self.outbound.address(&to.phone) else {
-            tracing::warn!("a silence notice has no valid number to go to");
-            return Ok(Vec::new());
-        };
-        let row = match self
-            .outbound
-            .prepare_one(&NewMessage::new(address, text, purpose))
-        {
-            Ok(row) => row,
-            Err(e) => {
-                tracing::warn!(error = %e, "silence notice not queued");
-                return Ok(Vec::new());
-            }
-        };
-        queued::insert(conn, std::slice::from_ref(&row), now)?;
-        Ok(vec![row.channel])
+        let message = (to.phone.as_str(), text, purpose);
+        let queued = self.outbound.queue_in(conn, message, None, now)?;
+        Ok(queued.into_iter().collect())
     }
 
     /// A template in `language` (else the default), if it renders.

@@ -71,25 +71,18 @@ impl Sweeper {
         shown.sort_by_key(|(m, _)| (m.since(), m.id));
         shown.truncate(filter.limit);
         let ids: Vec<i64> = shown.iter().map(|(m, _)| m.id).collect();
-        let (latest, duress) = self
+        let latest = self
             .store
             .read(move |c| {
-                let latest = ids
-                    .iter()
+                ids.iter()
                     .map(|&id| signs::latest(c, id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let duress = ids
-                    .iter()
-                    .map(|&id| queries::duress_since(c, id))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((latest, duress))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .await?;
         let views = shown
             .into_iter()
             .zip(latest)
-            .zip(duress)
-            .map(|(((m, quiet), latest), duress)| self.view(caller, m, quiet, latest, duress, now))
+            .map(|((m, quiet), latest)| self.view(caller, m, quiet, latest, now))
             .collect();
         Ok(views)
     }
@@ -100,7 +93,6 @@ impl Sweeper {
         m: Monitor,
         quiet: Option<Quiet>,
         latest: Option<(i64, String, Option<String>)>,
-        duress: Option<i64>,
         now: i64,
     ) -> MonitorView {
         let overdue_at = quiet.map(|q| q.overdue_at()).filter(|&at| now >= at);
@@ -122,7 +114,8 @@ impl Sweeper {
             overdue_since: overdue_at.and_then(to_rfc3339),
             reminded: m.reminded_for == Some(since),
             coordinators_told: m.told_for == Some(since),
-            duress_since: duress
+            duress_since: m
+                .duress_since
                 .filter(|_| caller.role >= crate::access::Role::Coordinator)
                 .and_then(to_rfc3339),
         }

@@ -25,6 +25,8 @@ pub struct Monitor {
     pub told_for: Option<i64>,
     /// Their zones, folded.
     pub zones: Vec<String>,
+    /// Since when a duress word marks their reports.
+    pub duress_since: Option<i64>,
 }
 
 impl Monitor {
@@ -41,7 +43,8 @@ pub fn monitors(conn: &Connection) -> Result<Vec<Monitor>, StoreError> {
     let sql = format!(
         "SELECT c.id, c.phone, c.name, c.language, c.discreet, c.opted_out,
                 c.checkin_every_hours, c.last_sign_at, c.created_at, c.reminded_for, c.told_for,
-                (SELECT group_concat(z.zone, ';') FROM contact_zones z WHERE z.contact_id = c.id)
+                (SELECT group_concat(z.zone, ';') FROM contact_zones z WHERE z.contact_id = c.id),
+                c.duress_since
          FROM contacts c WHERE {MONITOR} ORDER BY c.id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -63,6 +66,7 @@ fn monitor_row(r: &Row<'_>) -> rusqlite::Result<Monitor> {
         reminded_for: r.get(9)?,
         told_for: r.get(10)?,
         zones: super::list_of(&r.get::<_, Option<String>>(11)?.unwrap_or_default()),
+        duress_since: r.get(12)?,
     })
 }
 
@@ -97,15 +101,6 @@ pub fn zone_last(conn: &Connection, zone: &str) -> Result<Option<i64>, StoreErro
          WHERE z.zone = ?1 AND {MONITOR}"
     );
     Ok(conn.prepare_cached(&sql)?.query_row([zone], |r| r.get(0))?)
-}
-
-/// Since when a duress word marks monitor `id`'s reports.
-pub fn duress_since(conn: &Connection, id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT duress_since FROM contacts WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?
-        .flatten())
 }
 
 /// A zone's messages (not deliveries) from its active monitors from `from` to `to`: how

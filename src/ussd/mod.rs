@@ -10,6 +10,7 @@ pub mod menu;
 pub mod report;
 pub mod screens;
 mod show;
+mod write;
 
 use std::sync::Arc;
 
@@ -21,10 +22,10 @@ use crate::provider::UssdStep;
 use crate::reports::Reports;
 use crate::silence::operators::Operators;
 use crate::store::contacts::{self, Contact};
-use crate::store::signs::{self, Sign, Via};
-use crate::store::ussd::{self as queries, MenuReport, Session};
+use crate::store::ussd::{self as queries, Session};
 use crate::store::{Store, StoreError};
 use menu::{Action, Menu, State, Step, Turn};
+use write::Write;
 
 /// An unfinished report may be taken up for this long after its session was cut.
 pub const RESUME_MS: i64 = 30 * 60 * 1000;
@@ -324,80 +325,6 @@ fn refused(language: Option<String>) -> Turn {
             error: None,
         },
         action: None,
-    }
-}
-
-/// What one step writes, together.
-struct Write {
-    channel: String,
-    step: UssdStep,
-    phone: String,
-    state: String,
-    screen: String,
-    ended: bool,
-    filed: Option<String>,
-    language: String,
-    set_language: Option<String>,
-    resumed: Option<i64>,
-    /// The session was open when read.
-    was_open: bool,
-    /// A session begun by a contact: their sign of life (their id, their operator).
-    sign: Option<(i64, Option<String>)>,
-}
-
-impl Write {
-    /// Records the step and does what it calls for; `None` if the session, or the draft it
-    /// takes up, was closed since it was read (the sweep expired it, or it was finished by
-    /// SMS).
-    fn commit(&self, conn: &rusqlite::Connection, now: i64) -> Result<Option<String>, StoreError> {
-        let (channel, session_id) = (&self.channel, &self.step.session_id);
-        if self.was_open && !queries::open(conn, channel, session_id)? {
-            return Ok(None);
-        }
-        // The draft this new session takes up was finished by SMS since it was read. (If
-        // the session exists, a replay of this first step got here first, and took it.)
-        if let Some(id) = self.resumed
-            && queries::session(conn, channel, session_id)?.is_none()
-            && !queries::taken_up(conn, id)?
-        {
-            return Ok(None);
-        }
-        let step = queries::Step {
-            channel: &self.channel,
-            session_id: &self.step.session_id,
-            phone: &self.phone,
-            text: &self.step.text,
-            state: &self.state,
-            screen: &self.screen,
-            ended: self.ended,
-        };
-        let answer = queries::record(conn, &step, now)?;
-        if answer != self.screen {
-            // A replay got here first: its answer stands, and what it did.
-            return Ok(Some(answer));
-        }
-        if let Some(text) = &self.filed {
-            let report = MenuReport {
-                channel: &self.channel,
-                session_id: &self.step.session_id,
-                phone: &self.phone,
-                text,
-                language: &self.language,
-            };
-            queries::file(conn, &report, now)?;
-        }
-        if let Some(code) = &self.set_language {
-            contacts::set_language(conn, &self.phone, code, now)?;
-        }
-        if let Some((contact, operator)) = &self.sign {
-            let sign = Sign {
-                at: now,
-                via: Via::Ussd,
-                operator: operator.as_deref(),
-            };
-            signs::record(conn, *contact, &sign)?;
-        }
-        Ok(Some(answer))
     }
 }
 
