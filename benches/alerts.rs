@@ -242,7 +242,7 @@ fn pipeline(c: &mut Criterion) {
 /// of each incident, incidents an hour apart, each place again ten hours later.
 async fn store_messages(store: &Store, round: u64, n: u64) {
     store
-        .write(move |conn| {
+        .write_db(move |db| {
             let limits = Limits {
                 window_ms: 0,
                 max_chars: 1600,
@@ -268,7 +268,7 @@ async fn store_messages(store: &Store, round: u64, n: u64) {
                     raw: String::new(),
                     may_alert: true,
                 };
-                insert(conn, &message, &limits)?;
+                insert(db, &message, &limits)?;
             }
             Ok(())
         })

@@ -94,7 +94,7 @@ fn group_commit(c: &mut Criterion) {
                     next += 1;
                     let (store, msg) = (store.clone(), message(next));
                     tasks.spawn(async move {
-                        store.write(move |conn| insert(conn, &msg, &LIMITS)).await
+                        store.write_db(move |db| insert(db, &msg, &LIMITS)).await
                     });
                 }
                 while let Some(done) = tasks.join_next().await {

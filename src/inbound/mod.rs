@@ -18,6 +18,7 @@ use crate::config::InboundConfig;
 use crate::metrics::Metrics;
 use crate::phone::AddressCache;
 use crate::provider::{Batch, Channel, Channels, InboundDraft, PayloadError, sender_field};
+use crate::store::db::Db;
 use crate::store::inbound::{self as queries, Limits, NewInbound, NewPart, Stored};
 use crate::store::{Store, StoreError};
 
@@ -116,10 +117,10 @@ impl Inbound {
         let (limits, limiter) = (self.limits, Arc::clone(&self.limiter));
         let results = self
             .store
-            .write(move |conn| {
+            .write_db(move |db| {
                 records
                     .iter()
-                    .map(|r| r.store(conn, &limits, &limiter))
+                    .map(|r| r.store(db, &limits, &limiter))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
@@ -188,7 +189,7 @@ impl Inbound {
         let limits = self.limits;
         let ids = self
             .store
-            .write(move |conn| queries::flush_expired_parts(conn, older_than, &limits))
+            .write_db(move |db| queries::flush_expired_parts(db, older_than, &limits))
             .await?;
         if !ids.is_empty() {
             tracing::info!(
@@ -211,20 +212,20 @@ impl Record {
     /// which errs towards throttling a flood, never towards losing a message.
     fn store(
         &self,
-        conn: &rusqlite::Connection,
+        db: &Db<'_>,
         limits: &Limits,
         limiter: &DefaultKeyedRateLimiter<String>,
     ) -> Result<(Stored, &'static str), StoreError> {
         let (stored, message) = match self {
-            Self::Whole(m) => (queries::insert(conn, m, limits)?, m),
-            Self::Part(p) => (queries::insert_part(conn, p, limits)?, &p.message),
+            Self::Whole(m) => (queries::insert(db, m, limits)?, m),
+            Self::Part(p) => (queries::insert_part(db, p, limits)?, &p.message),
         };
         let outcome = match stored {
             Stored::Duplicate(_) => "duplicate",
             Stored::PartPending => "part",
             Stored::New(_) if message.is_loop => "loop",
             Stored::New(id) if limiter.check_key(&message.sender).is_err() => {
-                queries::mark_throttled(conn, id)?;
+                queries::mark_throttled(db, id)?;
                 "throttled"
             }
             Stored::New(_) => "stored",

@@ -1,9 +1,9 @@
 //! Queries on `inbound_messages` and `inbound_parts`.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::StoreError;
+use super::db::{Db, Dialect, Row, args};
 
 /// A normalised inbound message, ready to store.
 #[derive(Debug, Clone)]
@@ -63,78 +63,78 @@ impl Stored {
 }
 
 /// Stores `msg` once: by provider id when there is one, else by content within `window_ms`.
-pub fn insert(conn: &Connection, msg: &NewInbound, limits: &Limits) -> Result<Stored, StoreError> {
-    if msg.provider_message_id.is_none()
-        && let Some(id) = find_same_content(conn, msg, limits.window_ms)?
-    {
-        return Ok(Stored::Duplicate(id));
+pub fn insert(db: &Db<'_>, msg: &NewInbound, limits: &Limits) -> Result<Stored, StoreError> {
+    if msg.provider_message_id.is_none() {
+        if db.dialect() == Dialect::Postgres {
+            // Two nodes given the same id-less message at once would both find nothing:
+            // they take turns on its content.
+            db.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(?1, ?2))",
+                args![msg.channel, msg.content_hash],
+            )?;
+        }
+        if let Some(id) = find_same_content(db, msg, limits.window_ms)? {
+            return Ok(Stored::Duplicate(id));
+        }
     }
-    let changed = conn
-        .prepare_cached(
-            "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
-                truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw,
-                priority)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                CASE WHEN NOT ?14 OR ?7 THEN 2
-                     WHEN EXISTS (SELECT 1 FROM contacts WHERE phone = ?3 AND active = 1) THEN 0
-                     ELSE 1 END)
-             ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL DO NOTHING",
-        )?
-        .execute(
-            params![
-                msg.channel,
-                msg.provider_message_id,
-                msg.sender,
-                msg.recipient,
-                msg.text,
-                msg.truncated,
-                msg.is_loop,
-                msg.parts,
-                msg.incomplete,
-                msg.provider_ts,
-                msg.received_at,
-                msg.content_hash,
-                msg.raw,
-                msg.may_alert
-            ])?;
-    // No RETURNING: SQLite buffers RETURNING rows in a temporary table, which costs more than
-    // the insert on this hot path.
-    match changed {
-        1 => Ok(Stored::New(conn.last_insert_rowid())),
-        _ => by_provider_id(conn, &msg.channel, msg.provider_message_id.as_deref())
+    let inserted = db.insert_id(
+        "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
+            truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw,
+            priority)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+            CASE WHEN ?14 = 0 OR CAST(?7 AS BIGINT) = 1 THEN 2
+                 WHEN EXISTS (SELECT 1 FROM contacts WHERE phone = ?3 AND active = 1) THEN 0
+                 ELSE 1 END)
+         ON CONFLICT (channel, provider_message_id) WHERE provider_message_id IS NOT NULL
+         DO NOTHING",
+        args![
+            msg.channel,
+            msg.provider_message_id,
+            msg.sender,
+            msg.recipient,
+            msg.text,
+            msg.truncated,
+            msg.is_loop,
+            msg.parts,
+            msg.incomplete,
+            msg.provider_ts,
+            msg.received_at,
+            msg.content_hash,
+            msg.raw,
+            msg.may_alert
+        ],
+    )?;
+    match inserted {
+        Some(id) => Ok(Stored::New(id)),
+        None => by_provider_id(db, &msg.channel, msg.provider_message_id.as_deref())
             .map(Stored::Duplicate),
     }
 }
 
-fn by_provider_id(conn: &Connection, channel: &str, id: Option<&str>) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM inbound_messages WHERE channel = ?1 AND provider_message_id = ?2",
-        )?
-        .query_row(params![channel, id], |row| row.get(0))?)
+fn by_provider_id(db: &Db<'_>, channel: &str, id: Option<&str>) -> Result<i64, StoreError> {
+    db.value(
+        "SELECT id FROM inbound_messages WHERE channel = ?1 AND provider_message_id = ?2",
+        args![channel, id],
+    )
 }
 
 /// The same sender, recipient and text around the same time, from a provider that gives no id.
 /// The provider's own timestamp is compared when it gave one, so a replayed day of messages
 /// keeps messages that were minutes apart when sent.
 fn find_same_content(
-    conn: &Connection,
+    db: &Db<'_>,
     msg: &NewInbound,
     window_ms: i64,
 ) -> Result<Option<i64>, StoreError> {
     let at = msg.provider_ts.unwrap_or(msg.received_at);
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM inbound_messages
-             WHERE channel = ?1 AND content_hash = ?2 AND provider_message_id IS NULL
-               AND abs(coalesce(provider_ts, received_at) - ?3) <= ?4
-             LIMIT 1",
-        )?
-        .query_row(
-            params![msg.channel, msg.content_hash, at, window_ms],
-            |row| row.get(0),
-        )
-        .optional()?)
+    db.query_opt(
+        "SELECT id FROM inbound_messages
+         WHERE channel = ?1 AND content_hash = ?2 AND provider_message_id IS NULL
+           AND abs(coalesce(provider_ts, received_at) - ?3) <= ?4
+         LIMIT 1",
+        args![msg.channel, msg.content_hash, at, window_ms],
+        |row| row.get(0),
+    )
 }
 
 /// The key of id-less dedupe: the first 8 bytes of SHA-256 over sender, recipient and text.
@@ -152,9 +152,11 @@ pub fn content_hash(sender: &str, recipient: Option<&str>, text: &str) -> i64 {
 }
 
 /// Flags a stored message as over its sender's rate limit: it will get no reply.
-pub fn mark_throttled(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE inbound_messages SET throttled = 1, priority = 2 WHERE id = ?1")?
-        .execute([id])?;
+pub fn mark_throttled(db: &Db<'_>, id: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE inbound_messages SET throttled = 1, priority = 2 WHERE id = ?1",
+        args![id],
+    )?;
     Ok(())
 }
 
@@ -169,16 +171,14 @@ pub struct NewPart {
 }
 
 /// Keeps a part; once every part of its message is in, stores the whole message.
-pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<Stored, StoreError> {
+pub fn insert_part(db: &Db<'_>, p: &NewPart, limits: &Limits) -> Result<Stored, StoreError> {
     let m = &p.message;
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref, part, total,
-                text, provider_ts, received_at, raw, is_loop, may_alert)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT (channel, provider_message_id) DO NOTHING",
-        )?
-        .execute(params![
+    let inserted = db.execute(
+        "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref,
+            part, total, text, provider_ts, received_at, raw, is_loop, may_alert)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+         ON CONFLICT (channel, provider_message_id) DO NOTHING",
+        args![
             m.channel,
             m.provider_message_id,
             m.sender,
@@ -192,19 +192,21 @@ pub fn insert_part(conn: &Connection, p: &NewPart, limits: &Limits) -> Result<St
             m.raw,
             m.is_loop,
             m.may_alert
-        ])?;
+        ],
+    )?;
     if inserted == 0 {
-        let message_id: Option<i64> = conn
-            .prepare_cached("SELECT message_id FROM inbound_parts WHERE channel = ?1 AND provider_message_id = ?2")?
-            .query_row(params![m.channel, m.provider_message_id], |row| row.get(0))?;
+        let message_id: Option<i64> = db.value(
+            "SELECT message_id FROM inbound_parts WHERE channel = ?1 AND provider_message_id = ?2",
+            args![m.channel, m.provider_message_id],
+        )?;
         return Ok(message_id.map_or(Stored::PartPending, Stored::Duplicate));
     }
-    let group = pending_group(conn, &m.channel, &m.sender, &p.concat_ref, p.total)?;
+    let group = pending_group(db, &m.channel, &m.sender, &p.concat_ref, p.total)?;
     let distinct: std::collections::BTreeSet<u32> = group.iter().map(|g| g.part).collect();
     if distinct.len() < p.total as usize {
         return Ok(Stored::PartPending);
     }
-    assemble(conn, &group, false, limits)
+    assemble(db, &group, false, limits)
 }
 
 /// A stored, not yet assembled part.
@@ -216,24 +218,25 @@ struct PartRow {
 }
 
 fn pending_group(
-    conn: &Connection,
+    db: &Db<'_>,
     channel: &str,
     sender: &str,
     concat_ref: &str,
     total: u32,
 ) -> Result<Vec<PartRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, part, total, channel, provider_message_id, sender, recipient, text, provider_ts,
-                received_at, raw, is_loop, may_alert
+    db.query_map(
+        "SELECT id, part, total, channel, provider_message_id, sender, recipient, text,
+                provider_ts, received_at, raw, is_loop, may_alert
          FROM inbound_parts
-         WHERE channel = ?1 AND sender = ?2 AND concat_ref = ?3 AND total = ?4 AND message_id IS NULL
+         WHERE channel = ?1 AND sender = ?2 AND concat_ref = ?3 AND total = ?4
+           AND message_id IS NULL
          ORDER BY part, id",
-    )?;
-    let rows = stmt.query_map(params![channel, sender, concat_ref, total], part_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![channel, sender, concat_ref, total],
+        part_row,
+    )
 }
 
-fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
+fn part_row(row: &Row<'_>) -> Result<PartRow, StoreError> {
     Ok(PartRow {
         row_id: row.get(0)?,
         part: row.get(1)?,
@@ -258,7 +261,7 @@ fn part_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PartRow> {
 
 /// Joins the parts (in order, each part number once) into one message and links them to it.
 fn assemble(
-    conn: &Connection,
+    db: &Db<'_>,
     group: &[PartRow],
     incomplete: bool,
     limits: &Limits,
@@ -280,12 +283,13 @@ fn assemble(
     msg.parts = parts.len() as u32;
     msg.incomplete = incomplete;
     msg.content_hash = content_hash(&msg.sender, msg.recipient.as_deref(), &msg.text);
-    let stored = insert(conn, &msg, limits)?;
+    let stored = insert(db, &msg, limits)?;
     if let Some(id) = stored.id() {
-        let mut link =
-            conn.prepare_cached("UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2")?;
         for row in group {
-            link.execute(params![id, row.row_id])?;
+            db.execute(
+                "UPDATE inbound_parts SET message_id = ?1 WHERE id = ?2",
+                args![id, row.row_id],
+            )?;
         }
     }
     Ok(stored)
@@ -294,23 +298,20 @@ fn assemble(
 /// Stores, as they are, the parts still incomplete after `older_than` (unix ms).
 /// Returns the ids of the messages stored.
 pub fn flush_expired_parts(
-    conn: &Connection,
+    db: &Db<'_>,
     older_than: i64,
     limits: &Limits,
 ) -> Result<Vec<i64>, StoreError> {
-    let groups: Vec<(String, String, String, u32)> = conn
-        .prepare_cached(
-            "SELECT DISTINCT channel, sender, concat_ref, total FROM inbound_parts
-             WHERE message_id IS NULL AND received_at < ?1",
-        )?
-        .query_map([older_than], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<_, _>>()?;
+    let groups: Vec<(String, String, String, u32)> = db.query_map(
+        "SELECT DISTINCT channel, sender, concat_ref, total FROM inbound_parts
+         WHERE message_id IS NULL AND received_at < ?1",
+        args![older_than],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     let mut stored = Vec::new();
     for (channel, sender, concat_ref, total) in groups {
-        let group = pending_group(conn, &channel, &sender, &concat_ref, total)?;
-        if let Some(id) = assemble(conn, &group, true, limits)?.id() {
+        let group = pending_group(db, &channel, &sender, &concat_ref, total)?;
+        if let Some(id) = assemble(db, &group, true, limits)?.id() {
             stored.push(id);
         }
     }
@@ -338,17 +339,11 @@ pub struct InboundRow {
 }
 
 /// The newest messages first, below `before` when given.
-pub fn list(
-    conn: &Connection,
-    limit: u32,
-    before: Option<i64>,
-) -> Result<Vec<InboundRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, channel, provider_message_id, sender, recipient, text, truncated, throttled, is_loop,
-                parts, incomplete, provider_ts, received_at, state
-         FROM inbound_messages WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), limit], |r| {
+pub fn list(db: &Db<'_>, limit: u32, before: Option<i64>) -> Result<Vec<InboundRow>, StoreError> {
+    let sql = "SELECT id, channel, provider_message_id, sender, recipient, text, truncated,
+                throttled, is_loop, parts, incomplete, provider_ts, received_at, state
+         FROM inbound_messages WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
+    db.query_map(sql, args![before.unwrap_or(i64::MAX), limit], |r| {
         Ok(InboundRow {
             id: r.get(0)?,
             channel: r.get(1)?,
@@ -365,8 +360,7 @@ pub fn list(
             received_at: r.get(12)?,
             state: r.get(13)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 #[cfg(test)]

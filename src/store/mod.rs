@@ -10,6 +10,7 @@ pub mod audit;
 pub mod broadcasts;
 pub mod checkins;
 pub mod contacts;
+pub mod db;
 pub mod delivery;
 pub mod inbound;
 mod keys;
@@ -46,6 +47,8 @@ pub(crate) fn chain_of(stored: &str) -> [String; 3] {
     std::array::from_fn(|_| parts.next().unwrap_or_default())
 }
 mod writer;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -65,6 +68,18 @@ pub use writer::WriterThread;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(String),
+    #[error("PostgreSQL error: {0}")]
+    Postgres(String),
+    /// Another transaction (perhaps on another node) touched the same rows at once; the
+    /// write is tried again.
+    #[error("write conflicted with another")]
+    Conflict,
+    /// The database could not be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query that must return a row returned none.
+    #[error("no such row")]
+    NoRow,
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error("write batch not committed: {0}")]
@@ -94,10 +109,19 @@ impl From<rusqlite::Error> for StoreError {
 /// Handle to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    writer: WriterHandle,
-    readers: Arc<ReaderPool>,
+    engine: Engine,
     /// Every stage stamps what it stores with this clock.
     clock: Clock,
+}
+
+/// Where queries run: SQLite's writer thread and readers, or a PostgreSQL pool.
+#[derive(Clone, Debug)]
+enum Engine {
+    Sqlite {
+        writer: WriterHandle,
+        readers: Arc<ReaderPool>,
+    },
+    Postgres(Arc<postgres::engine::Pool>),
 }
 
 #[derive(Debug)]
@@ -199,14 +223,38 @@ impl Store {
             idle: Mutex::new(Vec::new()),
             keep: config.readers,
         };
+        let engine = Engine::Sqlite {
+            writer,
+            readers: Arc::new(readers),
+        };
         Ok((
             Self {
-                writer,
-                readers: Arc::new(readers),
+                engine,
                 clock: Clock::system(),
             },
             thread,
         ))
+    }
+
+    /// Opens the PostgreSQL database at `url`, bringing its schema up to date; keeps up
+    /// to `keep` connections.
+    pub async fn open_postgres(url: &str, keep: usize) -> Result<Self, StoreError> {
+        postgres::migrate(url)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let pool = postgres::engine::Pool::new(url, keep)?;
+        Ok(Self {
+            engine: Engine::Postgres(Arc::new(pool)),
+            clock: Clock::system(),
+        })
+    }
+
+    /// Which engine the queries run on.
+    pub fn dialect(&self) -> db::Dialect {
+        match self.engine {
+            Engine::Sqlite { .. } => db::Dialect::Sqlite,
+            Engine::Postgres(_) => db::Dialect::Postgres,
+        }
     }
 
     /// The same store, its times read from `clock` (a test's, moved forward at will).
@@ -226,12 +274,38 @@ impl Store {
         T: Send + 'static,
         F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.writer.write(f).await
+        match &self.engine {
+            Engine::Sqlite { writer, .. } => writer.write(f).await,
+            Engine::Postgres(_) => Err(StoreError::NotYetOnPostgres),
+        }
+    }
+
+    /// Runs `f` in a transaction of its own on PostgreSQL, or in the next write batch on
+    /// SQLite; `Ok` means committed (on PostgreSQL's primary, and its synchronous standby
+    /// where there is one). `f` may run more than once (a neighbour in its batch failed,
+    /// another transaction touched the same rows); only the committed run counts.
+    pub async fn write_db<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite { writer, .. } => {
+                writer.write(move |conn| f(&db::Db::sqlite(conn))).await
+            }
+            Engine::Postgres(pool) => {
+                let pool = Arc::clone(pool);
+                blocking(move || pool.write(f)).await
+            }
+        }
     }
 
     /// Changes each time a write batch is committed.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.writer.commits()
+        match &self.engine {
+            Engine::Sqlite { writer, .. } => writer.commits(),
+            Engine::Postgres(pool) => pool.commits(),
+        }
     }
 
     /// Runs a read-only query on the blocking pool.
@@ -240,22 +314,51 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let pool = Arc::clone(&self.readers);
-        tokio::task::spawn_blocking(move || {
+        let Engine::Sqlite { readers, .. } = &self.engine else {
+            return Err(StoreError::NotYetOnPostgres);
+        };
+        let pool = Arc::clone(readers);
+        blocking(move || {
             let conn = pool.take()?;
             let result = f(&conn);
             pool.put(conn);
             result
         })
         .await
-        .map_err(|e| StoreError::Sqlite(format!("read task failed: {e}")))?
+    }
+
+    /// Runs a read-only query, seeing one moment, on the blocking pool.
+    pub async fn read_db<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite { readers, .. } => {
+                let pool = Arc::clone(readers);
+                blocking(move || {
+                    let conn = pool.take()?;
+                    let result = f(&db::Db::sqlite(&conn));
+                    pool.put(conn);
+                    result
+                })
+                .await
+            }
+            Engine::Postgres(pool) => {
+                let pool = Arc::clone(pool);
+                blocking(move || pool.read(f)).await
+            }
+        }
     }
 
     /// Proves the database takes writes: rewrites the heartbeat row through the writer.
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         let now = self.now_ms();
-        self.write(move |conn| {
-            conn.execute("UPDATE heartbeat SET checked_at = ?1 WHERE id = 1", [now])?;
+        self.write_db(move |db| {
+            db.execute(
+                "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
+                db::args![now],
+            )?;
             Ok(())
         })
         .await
@@ -263,7 +366,11 @@ impl Store {
 
     /// Size on disk of the database and its write-ahead log, in bytes.
     pub fn size_bytes(&self) -> u64 {
-        let path = &self.readers.path;
+        let Engine::Sqlite { readers, .. } = &self.engine else {
+            // PostgreSQL's size is its server's to report.
+            return 0;
+        };
+        let path = &readers.path;
         let wal = PathBuf::from(format!("{}-wal", path.display()));
         [path.as_path(), wal.as_path()]
             .iter()
@@ -271,6 +378,15 @@ impl Store {
             .map(|m| m.len())
             .sum()
     }
+}
+
+/// Runs blocking work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Sqlite(format!("blocking task failed: {e}")))?
 }
 
 impl ReaderPool {

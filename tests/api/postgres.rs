@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use tokio_postgres::{Client, NoTls};
-use vigie::store::inbound::{Limits, NewInbound, Stored};
-use vigie::store::postgres::inbound as postgres_inbound;
+use vigie::store::Store;
+use vigie::store::inbound::{self, Limits, NewInbound, Stored};
 use vigie::store::postgres::{fusion, owners, unread};
 
 /// A fresh database on the test server, dropped with it.
@@ -211,23 +211,28 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
     let Some(fresh) = Fresh::new().await else {
         return;
     };
-    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
     let limits = Limits {
         window_ms: 120_000,
         max_chars: 1600,
     };
-    // Two nodes, each with its connection, given the same message at the same moment.
-    let mut one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let mut two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    // Two nodes, each with its store, given the same message at the same moment.
+    let one = Store::open_postgres(&fresh.url, 2).await.unwrap();
+    let two = Store::open_postgres(&fresh.url, 2).await.unwrap();
+    let insert = |store: &Store, msg: &NewInbound| {
+        let (store, msg) = (store.clone(), msg.clone());
+        async move {
+            store
+                .write_db(move |db| inbound::insert(db, &msg, &limits))
+                .await
+                .unwrap()
+        }
+    };
     for msg in [
         message(Some("p-1"), "ATT Koro 3 morts", None),
         message(None, "ATT Bankass 2 morts", Some(5_000_000)),
     ] {
-        let (a, b) = tokio::join!(
-            postgres_inbound::insert(&mut one, &msg, &limits),
-            postgres_inbound::insert(&mut two, &msg, &limits)
-        );
-        let mut outcomes = [a.unwrap(), b.unwrap()];
+        let (a, b) = tokio::join!(insert(&one, &msg), insert(&two, &msg));
+        let mut outcomes = [a, b];
         outcomes.sort_by_key(|s| matches!(s, Stored::Duplicate(_)));
         let [Stored::New(id), Stored::Duplicate(again)] = outcomes else {
             panic!("stored twice or not at all: {outcomes:?}");
@@ -243,34 +248,33 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
         message(Some("p-2"), "RAS", None),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = rusqlite::Connection::open(dir.path().join("v.db")).unwrap();
     let config = vigie::config::Config::from_toml(&format!(
         "[storage]\npath = {:?}\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\n",
         dir.path().join("v.db")
     ))
     .unwrap();
-    drop(vigie::store::migrate(&config.storage).unwrap());
+    let (sqlite, writer) = Store::open(&config.storage, None).unwrap();
     for first in [
         message(Some("p-1"), "ATT Koro 3 morts", None),
         message(None, "ATT Bankass 2 morts", Some(5_000_000)),
     ] {
-        vigie::store::inbound::insert(&sqlite, &first, &limits).unwrap();
+        insert(&sqlite, &first).await;
     }
     // Ids may differ (a sequence skips the values a conflict used); what happened may not.
     let kind = |s: Stored| std::mem::discriminant(&s);
     for msg in &cases {
-        let on_sqlite = vigie::store::inbound::insert(&sqlite, msg, &limits).unwrap();
-        let on_postgres = postgres_inbound::insert(&mut one, msg, &limits)
-            .await
-            .unwrap();
+        let on_sqlite = insert(&sqlite, msg).await;
+        let on_postgres = insert(&one, msg).await;
         assert_eq!(kind(on_postgres), kind(on_sqlite), "{}", msg.text);
     }
-    let rows: i64 = one
-        .query_one("SELECT count(*) FROM inbound_messages", &[])
+    let rows = one
+        .read_db(|db| inbound::list(db, 100, None))
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(rows, 4, "p-1, Bankass twice (an hour apart), p-2");
+        .unwrap();
+    assert_eq!(rows.len(), 4, "p-1, Bankass twice (an hour apart), p-2");
+    tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .unwrap();
     drop((one, two));
     fresh.drop_it().await;
 }

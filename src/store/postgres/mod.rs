@@ -8,8 +8,8 @@
 
 pub mod changes;
 pub mod copy;
+pub mod engine;
 pub mod fusion;
-pub mod inbound;
 pub mod owners;
 pub mod unread;
 

@@ -1,0 +1,308 @@
+//! One way for the store's queries to run on either backend: `Db` is an open transaction on
+//! SQLite (the writer's batch, or a reader) or on PostgreSQL (one node's pooled connection).
+//!
+//! The schema is the same on both, so most queries are written once, in SQLite's spelling
+//! with numbered parameters; PostgreSQL gets them renumbered (`dialect`) and prepared once
+//! per connection. Where the engines truly differ (claims that other nodes must skip, an
+//! R-tree against a GiST index), a query asks `Db::dialect` and says each its own way.
+//! Only `store` sees this type's queries; stages call the table modules.
+
+mod dialect;
+mod value;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+pub use value::{Arg, FromCol, ToArg};
+
+use super::StoreError;
+pub use super::postgres::engine::Isolation;
+
+/// Which engine a query runs on, for the few that must be said differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Parameters for a query: `args![a, b]` (any mix of `ToArg` values).
+macro_rules! args {
+    () => { &[] as &[&dyn $crate::store::db::ToArg] };
+    ($($e:expr),+ $(,)?) => { &[$(&$e as &dyn $crate::store::db::ToArg),+] as &[&dyn $crate::store::db::ToArg] };
+}
+pub(crate) use args;
+
+/// An open transaction on one of the backends.
+pub struct Db<'c> {
+    inner: Inner<'c>,
+}
+
+enum Inner<'c> {
+    Sqlite(&'c rusqlite::Connection),
+    Postgres(RefCell<&'c mut PgConn>),
+}
+
+impl std::fmt::Debug for Db<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Db({:?})", self.dialect())
+    }
+}
+
+/// A PostgreSQL connection with the statements it has prepared.
+pub struct PgConn {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl std::fmt::Debug for PgConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PgConn({} statements)", self.statements.len())
+    }
+}
+
+/// One row of a result, read by column index.
+pub enum Row<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
+}
+
+impl std::fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Row")
+    }
+}
+
+impl Row<'_> {
+    /// Column `i` as a `T`; a NULL needs an `Option`.
+    pub fn get<T: FromCol>(&self, i: usize) -> Result<T, StoreError> {
+        match self {
+            Row::Sqlite(row) => Ok(row.get(i)?),
+            Row::Postgres(row) => {
+                let value = row.try_get::<_, T::Pg>(i)?;
+                T::from_pg(value).map_err(|e| StoreError::Postgres(format!("column {i}: {e}")))
+            }
+        }
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        if let Some(code) = e.code()
+            && (*code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED)
+        {
+            return Self::Conflict;
+        }
+        // The driver's own words ("error deserializing column 3") hide the cause.
+        let mut said = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            said.push_str(": ");
+            said.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        Self::Postgres(said)
+    }
+}
+
+impl PgConn {
+    /// Connects to the database at `url` (blocking: call from a blocking thread).
+    pub fn connect(url: &str) -> Result<Self, StoreError> {
+        let config = url
+            .parse()
+            .map_err(|e| StoreError::Postgres(format!("storage.url: {e}")))?;
+        Self::connect_with(&config)
+    }
+
+    pub(crate) fn connect_with(config: &postgres::Config) -> Result<Self, StoreError> {
+        let client = config
+            .connect(postgres::NoTls)
+            .map_err(|e| StoreError::Unavailable(StoreError::from(e).to_string()))?;
+        Ok(Self {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    /// Runs `f` in one transaction, committed if `f` returns `Ok`, else rolled back.
+    pub fn transaction<T>(
+        &mut self,
+        isolation: Isolation,
+        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.client.batch_execute(match isolation {
+            Isolation::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            Isolation::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        })?;
+        let result = f(&Db::postgres(self));
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        match (result, self.client.batch_execute(end)) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => match StoreError::from(e) {
+                StoreError::Conflict => Err(StoreError::Conflict),
+                e => Err(StoreError::Commit(e.to_string())),
+            },
+        }
+    }
+
+    /// Whether the connection has been closed (the server went away).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&dialect::numbered(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn query(&mut self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<postgres::Row>, StoreError> {
+        let statement = self.statement(sql)?;
+        let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
+            .iter()
+            .map(|a| a as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        Ok(self.client.query(&statement, &params)?)
+    }
+
+    fn execute(&mut self, sql: &str, args: &[&dyn ToArg]) -> Result<usize, StoreError> {
+        let statement = self.statement(sql)?;
+        let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
+            .iter()
+            .map(|a| a as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let changed = self.client.execute(&statement, &params)?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+}
+
+impl<'c> Db<'c> {
+    /// SQLite's connection (the writer's open batch, or a reader).
+    pub fn sqlite(conn: &'c rusqlite::Connection) -> Self {
+        Self {
+            inner: Inner::Sqlite(conn),
+        }
+    }
+
+    fn postgres(conn: &'c mut PgConn) -> Self {
+        Self {
+            inner: Inner::Postgres(RefCell::new(conn)),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Sqlite(_) => Dialect::Sqlite,
+            Inner::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs a statement; how many rows it changed.
+    pub fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<usize, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => {
+                let args = args.iter().map(|a| a.arg());
+                Ok(conn
+                    .prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(args))?)
+            }
+            Inner::Postgres(conn) => conn.borrow_mut().execute(sql, args),
+        }
+    }
+
+    /// Runs statements separated by `;`, without parameters.
+    pub fn execute_batch(&self, sql: &str) -> Result<(), StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Inner::Postgres(conn) => Ok(conn.borrow_mut().client.batch_execute(sql)?),
+        }
+    }
+
+    /// Runs an `INSERT` and gives the new row's `id`, or `None` when a conflict clause left
+    /// it out. (On SQLite without `RETURNING`, which buffers its rows in a temporary
+    /// table: on the ingest path that cost more than the insert.)
+    pub fn insert_id(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Option<i64>, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => {
+                let changed = self.execute(sql, args)?;
+                Ok((changed == 1).then(|| conn.last_insert_rowid()))
+            }
+            Inner::Postgres(conn) => {
+                let sql = format!("{sql} RETURNING id");
+                let rows = conn.borrow_mut().query(&sql, args)?;
+                rows.first().map(|r| Row::Postgres(r).get(0)).transpose()
+            }
+        }
+    }
+
+    /// Every row of a query, each made a `T` by `f`.
+    pub fn query_map<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        mut f: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows =
+                    statement.query(rusqlite::params_from_iter(args.iter().map(|a| a.arg())))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    out.push(f(&Row::Sqlite(row))?);
+                }
+                Ok(out)
+            }
+            Inner::Postgres(conn) => {
+                let rows = conn.borrow_mut().query(sql, args)?;
+                rows.iter().map(|row| f(&Row::Postgres(row))).collect()
+            }
+        }
+    }
+
+    /// The first row of a query, if any.
+    pub fn query_opt<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows =
+                    statement.query(rusqlite::params_from_iter(args.iter().map(|a| a.arg())))?;
+                rows.next()?.map(|row| f(&Row::Sqlite(row))).transpose()
+            }
+            Inner::Postgres(conn) => {
+                let rows = conn.borrow_mut().query(sql, args)?;
+                rows.first().map(|row| f(&Row::Postgres(row))).transpose()
+            }
+        }
+    }
+
+    /// The first row of a query that always has one (an aggregate, `RETURNING`).
+    pub fn query_one<T>(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        f: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.query_opt(sql, args, f)?.ok_or(StoreError::NoRow)
+    }
+
+    /// The first column of the first row of a query that always has one.
+    pub fn value<T: FromCol>(&self, sql: &str, args: &[&dyn ToArg]) -> Result<T, StoreError> {
+        self.query_one(sql, args, |r| r.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests;
