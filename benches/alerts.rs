@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rusqlite::params;
 use tokio_util::sync::CancellationToken;
 use vigie::config::Config;
 use vigie::fanout::{Fanout, Tx};
@@ -27,6 +26,7 @@ use vigie::provider::Channels;
 use vigie::reports::Reports;
 use vigie::store::Store;
 use vigie::store::broadcasts::NewBroadcast;
+use vigie::store::db::{Db, ToArg};
 use vigie::store::inbound::{Limits, NewInbound, content_hash, insert};
 
 /// Places monitors report from: cercles and communes of the Mopti region.
@@ -95,50 +95,51 @@ fn stages(runtime: &tokio::runtime::Runtime) -> Stages {
 }
 
 /// `n` responders attached to `zone`, numbered from `first`.
-fn responders(conn: &rusqlite::Connection, zone: &str, first: u64, n: u64) {
-    let mut contact = conn
-        .prepare(
-            "INSERT INTO contacts (phone, roles, zones, language, created_at, updated_at)
-             VALUES (?1, 'responder', ?2, 'fr', 0, 0)",
+fn responders(db: &Db<'_>, zone: &str, first: u64, n: u64) {
+    let folded = vigie::text::fold(zone);
+    for i in first..first + n {
+        let phone = format!("+2236{i:07}");
+        let contact = db
+            .insert_id(
+                "INSERT INTO contacts (phone, roles, zones, language, created_at, updated_at)
+                 VALUES (?1, 'responder', ?2, 'fr', 0, 0)",
+                &[&phone as &dyn ToArg, &zone],
+            )
+            .unwrap();
+        db.execute(
+            "INSERT INTO contact_zones (contact_id, zone) VALUES (?1, ?2)",
+            &[&contact as &dyn ToArg, &folded],
         )
         .unwrap();
-    let mut attach = conn
-        .prepare("INSERT INTO contact_zones (contact_id, zone) VALUES (?1, ?2)")
-        .unwrap();
-    for i in first..first + n {
-        contact
-            .execute(params![format!("+2236{i:07}"), zone])
-            .unwrap();
-        attach
-            .execute(params![conn.last_insert_rowid(), vigie::text::fold(zone)])
-            .unwrap();
     }
 }
 
 /// A new attack incident in Koro with one filed report; its id.
-fn incident(conn: &rusqlite::Connection, n: i64) -> i64 {
-    conn.execute(
-        "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision, place_name,
-                                severity, counts, created_at, updated_at)
-         VALUES ('ATT', 0, 0, 14.44, -2.83, 1, 'Koro (Mopti)', 5, '{\"killed\": 3}', 0, 0)",
-        [],
-    )
-    .unwrap();
-    let id = conn.last_insert_rowid();
-    conn.execute(
-        "INSERT INTO inbound_messages (channel, sender, text, content_hash, received_at, raw,
-                                       state)
-         VALUES ('sim', '+22376000000', 'ATT Koro 3 morts', ?1, 0, '', 'done')",
-        [n],
-    )
-    .unwrap();
-    conn.execute(
+fn incident(db: &Db<'_>, n: i64) -> i64 {
+    let id = db
+        .insert_id(
+            "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
+                                    place_name, severity, counts, created_at, updated_at)
+             VALUES ('ATT', 0, 0, 14.44, -2.83, 1, 'Koro (Mopti)', 5, '{\"killed\": 3}', 0, 0)",
+            &[],
+        )
+        .unwrap()
+        .unwrap();
+    let message = db
+        .insert_id(
+            "INSERT INTO inbound_messages (channel, sender, text, content_hash, received_at,
+                                           raw, state)
+             VALUES ('sim', '+22376000000', 'ATT Koro 3 morts', ?1, 0, '', 'done')",
+            &[&n as &dyn ToArg],
+        )
+        .unwrap();
+    db.execute(
         "INSERT INTO reports (inbound_id, reporter, status, category, admin1, admin2, lat, lon,
                               counts, event_time, language, created_at, updated_at,
                               incident_id, precision)
          VALUES (?1, '+22376000000', 'filed', 'ATT', 'Mopti', 'Koro', 14.44, -2.83,
                  '{\"killed\": 3}', 0, 'fr', 0, 0, ?2, 1)",
-        params![conn.last_insert_rowid(), id],
+        &[&message as &dyn ToArg, &id],
     )
     .unwrap();
     id
@@ -175,10 +176,9 @@ fn fan_out(c: &mut Criterion) {
                         now: 0,
                     };
                     fanout.after_change(&tx, id)?;
-                    let queued: i64 = conn.query_row(
+                    let queued: i64 = conn.value(
                         "SELECT count(*) FROM outbound_messages WHERE incident_id = ?1",
-                        [id],
-                        |r| r.get(0),
+                        &[&id as &dyn ToArg],
                     )?;
                     Ok(queued)
                 }));
@@ -224,11 +224,11 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
     let (incidents, alerts): (i64, i64) = runtime
         .block_on(s.store.read(|c| {
-            Ok(c.query_row(
+            c.query_one(
                 "SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM alerts)",
-                [],
+                &[],
                 |r| Ok((r.get(0)?, r.get(1)?)),
-            )?)
+            )
         }))
         .unwrap();
     // Nothing ran when a filter left the group out.
@@ -242,7 +242,7 @@ fn pipeline(c: &mut Criterion) {
 /// of each incident, incidents an hour apart, each place again ten hours later.
 async fn store_messages(store: &Store, round: u64, n: u64) {
     store
-        .write_db(move |db| {
+        .write(move |db| {
             let limits = Limits {
                 window_ms: 0,
                 max_chars: 1600,
@@ -284,11 +284,10 @@ async fn read_all(s: &Stages) {
         let unread: i64 = s
             .store
             .read(|c| {
-                Ok(c.query_row(
+                c.value(
                     "SELECT count(*) FROM inbound_messages WHERE state = 'new'",
-                    [],
-                    |r| r.get(0),
-                )?)
+                    &[],
+                )
             })
             .await
             .unwrap();

@@ -58,7 +58,7 @@ fn lookup(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("incidents");
     group.bench_function("candidates_among_1m", |b| {
-        b.iter(|| black_box(candidates(&conn, &around).unwrap()))
+        b.iter(|| black_box(candidates(&vigie::store::db::Db::sqlite(&conn), &around).unwrap()))
     });
     group.finish();
 }

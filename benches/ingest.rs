@@ -93,9 +93,9 @@ fn group_commit(c: &mut Criterion) {
                 for _ in 0..64 {
                     next += 1;
                     let (store, msg) = (store.clone(), message(next));
-                    tasks.spawn(async move {
-                        store.write_db(move |db| insert(db, &msg, &LIMITS)).await
-                    });
+                    tasks.spawn(
+                        async move { store.write(move |db| insert(db, &msg, &LIMITS)).await },
+                    );
                 }
                 while let Some(done) = tasks.join_next().await {
                     done.unwrap().unwrap();

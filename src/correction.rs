@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::{Map, Value, json};
 
 use crate::access::Caller;
@@ -114,7 +114,7 @@ struct Asked {
 /// In the write transaction, so the zones checked are the incident's as it is corrected:
 /// the correction, its audit entry and the update to responders; a refusal writes nothing.
 fn apply(
-    conn: &Connection,
+    conn: &Db<'_>,
     intake: &Intake,
     outbound: &Outbound,
     asked: &Asked,
@@ -155,7 +155,7 @@ fn apply(
 /// Why the correction may not be made: no such incident, a withdrawn one, or outside the
 /// token's zones (where it is, or where it would be).
 fn refusal(
-    conn: &Connection,
+    conn: &Db<'_>,
     fanout: &Fanout,
     asked: &Asked,
 ) -> Result<Option<CorrectionError>, StoreError> {

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
 use vigie::reports::Reports;
+use vigie::store::db::Db;
 
 /// Webhook handling allocates many short strings; mimalloc serves them faster than glibc's
 /// allocator under two busy threads (see BENCHMARKS.md).
@@ -139,7 +140,7 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
     match what {
         Token::Create { role, zones, name } => {
             let reports = Reports::load(&config.reports)?;
-            let mut definitions = vigie::store::zones::all(&conn)?;
+            let mut definitions = vigie::store::zones::all(&Db::sqlite(&conn))?;
             definitions.extend(config.zones.iter().cloned());
             let compiled =
                 vigie::fanout::Zones::compile(&definitions, &reports.gazetteer, &config.alerts)
@@ -152,19 +153,19 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
                 by: "cli",
             };
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let (id, token) = tokens::create(&tx, &names, &new, now)?;
+            let (id, token) = tokens::create(&Db::sqlite(&tx), &names, &new, now)?;
             tx.commit()?;
             println!("{token}");
             eprintln!("token {id} ({role}) made; it is shown this once");
         }
         Token::List => {
-            for t in vigie::store::tokens::list(&conn)? {
+            for t in vigie::store::tokens::list(&Db::sqlite(&conn))? {
                 println!("{}", serde_json::to_string(&t)?);
             }
         }
         Token::Revoke { id } => {
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            tokens::revoke(&tx, id, "cli", now)?;
+            tokens::revoke(&Db::sqlite(&tx), id, "cli", now)?;
             tx.commit()?;
             println!("token {id} revoked");
         }
@@ -221,7 +222,7 @@ fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(config)?;
     let conn = vigie::store::migrate(&config.storage)?;
     let (key, _) = vigie::store::audit::key(&conn, &config.storage.audit_key_path())?;
-    let entries = vigie::store::audit::all(&conn)?;
+    let entries = vigie::store::audit::all(&Db::sqlite(&conn))?;
     vigie::audit::verify(&entries, &key).context("the audit chain is broken")?;
     match what {
         Audit::Head => println!("{}", vigie::audit::head(&entries)),

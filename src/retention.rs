@@ -5,6 +5,7 @@
 use std::sync::Mutex;
 
 use crate::privacy::Pseudonyms;
+use crate::store::db::Db;
 use crate::store::retention::{Purged, purge};
 
 /// Rows of each table a purge round touches: one short write job, so an alert's write
@@ -87,7 +88,12 @@ pub fn purge_now(
     let mut purged = Purged::default();
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let round = purge(&tx, now.saturating_sub(keep), ROUND_ROWS, pseudonyms)?;
+        let round = purge(
+            &Db::sqlite(&tx),
+            now.saturating_sub(keep),
+            ROUND_ROWS,
+            pseudonyms,
+        )?;
         tx.commit()?;
         purged.add(round.purged);
         if !round.more {

@@ -3,7 +3,7 @@
 //! at logout, when unused for the idle time, past its absolute lifetime, or when its token
 //! is revoked (the caller is found through the token on every request).
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 
 use crate::access::{digest, hex};
@@ -37,7 +37,7 @@ pub struct Found {
 /// Opens a session for the token with `token_digest`, audited as `who`. Sessions past
 /// their lifetime are forgotten then: the table holds no more than a lifetime of logins.
 pub fn open(
-    conn: &Connection,
+    conn: &Db<'_>,
     token_digest: &str,
     who: &str,
     lifetimes: Lifetimes,
@@ -53,7 +53,7 @@ pub fn open(
 
 /// The live session of a cookie, or `None` (unknown, ended, idle too long, too old).
 pub fn find(
-    conn: &Connection,
+    conn: &Db<'_>,
     cookie: &str,
     lifetimes: Lifetimes,
     now: i64,
@@ -71,14 +71,14 @@ pub fn find(
 }
 
 /// Ends a session (logout), audited.
-pub fn close(conn: &Connection, id: i64, who: &str, now: i64) -> Result<(), StoreError> {
+pub fn close(conn: &Db<'_>, id: i64, who: &str, now: i64) -> Result<(), StoreError> {
     queries::end(conn, id, now)?;
     let subject = format!("session {id}");
     audit::append(conn, who, "console.logout", &subject, &json!({}), now)
 }
 
 /// A failed login, audited without what was typed.
-pub fn failed(conn: &Connection, now: i64) -> Result<(), StoreError> {
+pub fn failed(conn: &Db<'_>, now: i64) -> Result<(), StoreError> {
     audit::append(conn, "console", "console.login_failed", "", &json!({}), now)
 }
 

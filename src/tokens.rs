@@ -2,7 +2,7 @@
 //! zones are checked when it is made: each must mean one zone, so a name several admin
 //! units share is refused with their ids, and a unit is stored by its id.
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 
 use crate::access::{Caller, Role, digest, new_token};
@@ -38,7 +38,7 @@ pub struct NewToken<'a> {
 /// Makes a token in the caller's transaction; returns its id and the token, to be shown
 /// once (only its digest is stored).
 pub fn create(
-    conn: &Connection,
+    conn: &Db<'_>,
     names: &ZoneNames<'_>,
     new: &NewToken<'_>,
     now: i64,
@@ -74,7 +74,7 @@ pub fn create(
 }
 
 /// Revokes a token in the caller's transaction: it is refused from the next request on.
-pub fn revoke(conn: &Connection, id: i64, by: &str, now: i64) -> Result<(), TokenError> {
+pub fn revoke(conn: &Db<'_>, id: i64, by: &str, now: i64) -> Result<(), TokenError> {
     if !tokens::revoke(conn, id, now)? {
         return Err(TokenError::NoSuchToken(id));
     }

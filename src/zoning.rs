@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::access::Caller;
 use crate::config::ZoneDefinition;
 use crate::fanout::{Fanout, ZoneError};
+use crate::store::db::Db;
 use crate::store::zones as queries;
 use crate::store::{Store, StoreError, audit};
 use crate::text::fold;
@@ -157,11 +158,7 @@ impl Zoning {
 }
 
 /// Stores the change; its audit action and detail.
-fn stored(
-    conn: &rusqlite::Connection,
-    change: &Change,
-    now: i64,
-) -> Result<(&'static str, Value), StoreError> {
+fn stored(conn: &Db<'_>, change: &Change, now: i64) -> Result<(&'static str, Value), StoreError> {
     Ok(match change {
         Change::Put(zone) => {
             let created = queries::put(conn, zone, now)?;

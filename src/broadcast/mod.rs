@@ -8,7 +8,7 @@ pub use compose::{BroadcastError, BroadcastInput, Broadcasts, Preview, Standing}
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 
 use crate::fanout::zones::names::{chain_of, whereabouts_of};
@@ -68,7 +68,7 @@ impl Reach<'_> {
     /// The active, not opted-out contacts of the audience.
     pub fn recipients(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         audience: &Audience<'_>,
     ) -> Result<Vec<Reachable>, StoreError> {
         let default = &self.reports.vocabulary.default_language().code;
@@ -130,7 +130,7 @@ impl Reach<'_> {
 /// audited, in the caller's transaction; returns its id, its number of recipients and the
 /// channels with messages waiting.
 pub fn queue(
-    conn: &Connection,
+    conn: &Db<'_>,
     reach: &Reach<'_>,
     outbound: &Outbound,
     broadcast: &NewBroadcast,
@@ -163,7 +163,7 @@ pub fn queue(
 /// (`Outbound::check`); a stored number that cannot be read or routed is skipped, not a
 /// reason to tell nobody.
 pub fn send(
-    conn: &Connection,
+    conn: &Db<'_>,
     outbound: &Outbound,
     id: i64,
     texts: &Texts,

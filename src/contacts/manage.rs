@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::store::db::Db;
 use phonenumber::country::Id as Country;
-use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -220,14 +220,14 @@ pub fn import_file(
     let (contacts, rejected) = read_csv(text, &checks);
     let mut conn = crate::store::migrate(&config.storage)?;
     let tx = conn.transaction()?;
-    store_imported(&tx, &contacts, who, crate::clock::now_ms())?;
+    store_imported(&Db::sqlite(&tx), &contacts, who, crate::clock::now_ms())?;
     tx.commit()?;
     Ok((contacts.len(), rejected))
 }
 
 /// Imported contacts and the import's audit entry, in the caller's transaction.
 fn store_imported(
-    conn: &Connection,
+    conn: &Db<'_>,
     contacts: &[Contact],
     who: &str,
     now: i64,

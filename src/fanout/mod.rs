@@ -16,7 +16,7 @@ pub mod zones;
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 
 use crate::config::{AlertsConfig, ZoneDefinition};
 use crate::incident::fuse::Incident;
@@ -49,7 +49,7 @@ pub struct Fanout {
 /// What writing in a transaction needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Tx<'a> {
-    pub conn: &'a Connection,
+    pub conn: &'a Db<'a>,
     pub outbound: &'a Outbound,
     pub now: i64,
 }
@@ -266,18 +266,14 @@ impl Fanout {
     }
 
     /// The incident with its alert state and whereabouts; `None` unless open.
-    fn load(&self, conn: &Connection, id: i64) -> Result<Option<Loaded>, StoreError> {
+    fn load(&self, conn: &Db<'_>, id: i64) -> Result<Option<Loaded>, StoreError> {
         match incidents::by_id(conn, id)? {
             Some(incident) => self.with_state(conn, incident),
             None => Ok(None),
         }
     }
 
-    fn with_state(
-        &self,
-        conn: &Connection,
-        incident: Incident,
-    ) -> Result<Option<Loaded>, StoreError> {
+    fn with_state(&self, conn: &Db<'_>, incident: Incident) -> Result<Option<Loaded>, StoreError> {
         let Some(state) = queries::state(conn, incident.id)?.filter(AlertState::live) else {
             return Ok(None);
         };
@@ -309,7 +305,7 @@ impl Fanout {
     }
 
     /// Every subscriber of an alerting zone who wants this category and severity, once.
-    fn recipients(&self, conn: &Connection, loaded: &Loaded) -> Result<Vec<Recipient>, StoreError> {
+    fn recipients(&self, conn: &Db<'_>, loaded: &Loaded) -> Result<Vec<Recipient>, StoreError> {
         let zones = self.alerting_zones(loaded);
         let keys: Vec<String> = zones.iter().flat_map(|z| z.keys.clone()).collect();
         let (category, severity) = (

@@ -39,7 +39,7 @@ pub(super) async fn messages(
         "in" => {
             let rows = state
                 .store
-                .read_db(move |db| inbound::list(db, limit, before))
+                .read(move |db| inbound::list(db, limit, before))
                 .await?;
             rows.into_iter().map(inbound_json).collect::<Vec<_>>()
         }

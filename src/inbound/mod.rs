@@ -117,7 +117,7 @@ impl Inbound {
         let (limits, limiter) = (self.limits, Arc::clone(&self.limiter));
         let results = self
             .store
-            .write_db(move |db| {
+            .write(move |db| {
                 records
                     .iter()
                     .map(|r| r.store(db, &limits, &limiter))
@@ -189,7 +189,7 @@ impl Inbound {
         let limits = self.limits;
         let ids = self
             .store
-            .write_db(move |db| queries::flush_expired_parts(db, older_than, &limits))
+            .write(move |db| queries::flush_expired_parts(db, older_than, &limits))
             .await?;
         if !ids.is_empty() {
             tracing::info!(

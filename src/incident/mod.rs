@@ -5,7 +5,7 @@
 
 pub mod fuse;
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 
 use crate::config::SeverityRules;
 use crate::parse::severity;
@@ -29,7 +29,7 @@ pub struct Placed {
 
 /// Files a report under the incident it tells of, opening one if none fits.
 pub fn place_report(
-    conn: &Connection,
+    conn: &Db<'_>,
     report: ReportFacts,
     rules: &FusionRules,
     severity_rules: &SeverityRules,
@@ -81,7 +81,7 @@ pub fn place_report(
 /// from what is left (an incident with no report left is withdrawn). Returns whether the
 /// sender had a report there.
 pub fn withdraw(
-    conn: &Connection,
+    conn: &Db<'_>,
     incident: i64,
     reporter: &str,
     severity_rules: &SeverityRules,
@@ -102,7 +102,7 @@ pub fn withdraw(
 /// severity) recomputed, and stored; the reports are left as sent. Returns the incident
 /// before and after, `None` if there is no such incident.
 pub fn correct(
-    conn: &Connection,
+    conn: &Db<'_>,
     id: i64,
     correction: Correction,
     severity_rules: &SeverityRules,

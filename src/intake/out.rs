@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 
 use crate::fanout::{Fanout, Tx};
 use crate::incident::{
@@ -23,7 +23,7 @@ const MAX_AHEAD_MS: i64 = 10 * 60_000;
 
 /// What writing in the intake's transaction needs.
 pub(super) struct Out<'a> {
-    pub conn: &'a Connection,
+    pub conn: &'a Db<'a>,
     pub reports: &'a Reports,
     pub outbound: &'a Outbound,
     pub fusion: &'a FusionRules,

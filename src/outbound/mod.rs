@@ -28,6 +28,7 @@ use crate::config::{Config, SegmentLimits, missing_send_setting};
 use crate::metrics::Metrics;
 use crate::phone::{Address, AddressCache, AddressError};
 use crate::provider::{Channels, ProviderClient};
+use crate::store::db::Db;
 use crate::store::outbound::{self as queries, NewOutbound};
 use crate::store::{Store, StoreError};
 pub use compose::{ComposeError, Purpose};
@@ -209,7 +210,7 @@ impl Outbound {
     /// caller's other writes stand.
     pub fn queue_in(
         &self,
-        conn: &rusqlite::Connection,
+        conn: &Db<'_>,
         (to, text, purpose): (&str, String, Purpose),
         inbound_id: Option<i64>,
         now: i64,

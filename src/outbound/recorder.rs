@@ -16,6 +16,7 @@ use super::worker::Done;
 use crate::metrics::Until;
 use crate::provider::SendOutcome;
 use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::delivery::apply_pending;
 use crate::store::outbound::{self as queries, Claimed, Transition};
 
@@ -140,7 +141,7 @@ fn transition(out: &Outbound, msg: &Claimed, outcome: SendOutcome, now: i64) -> 
 }
 
 fn commit(
-    conn: &rusqlite::Connection,
+    conn: &Db<'_>,
     channel: &str,
     steps: &[(Claimed, Step)],
     now: i64,

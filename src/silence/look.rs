@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::Connection;
+use crate::store::db::Db;
 
 use super::baseline::{self, Pace};
 use super::cadence::{Cadences, Quiet, Step};
@@ -81,7 +81,7 @@ struct Cached {
 }
 
 impl Sweeper {
-    pub(super) fn look(&self, conn: &Connection, now: i64) -> Result<Look, StoreError> {
+    pub(super) fn look(&self, conn: &Db<'_>, now: i64) -> Result<Look, StoreError> {
         self.forget_changed_paces(conn)?;
         let monitors = queries::monitors(conn)?;
         let mut look = Look::default();
@@ -154,7 +154,7 @@ impl Sweeper {
     /// Zones gone quiet, and open silences ended.
     fn zones_now(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         zones: &BTreeMap<&str, ZoneNow<'_>>,
         now: i64,
         look: &mut Look,
@@ -184,7 +184,7 @@ impl Sweeper {
     /// The zones judged silent now.
     fn silent_zones<'z>(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         zones: &BTreeMap<&'z str, ZoneNow<'_>>,
         now: i64,
     ) -> Result<BTreeMap<&'z str, baseline::Silence>, StoreError> {
@@ -210,7 +210,7 @@ impl Sweeper {
     /// with its cause, pace and monitors as they now read.
     fn review(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         s: queries::Silence,
         zones: &BTreeMap<&str, ZoneNow<'_>>,
         silent: &BTreeMap<&str, baseline::Silence>,
@@ -243,7 +243,7 @@ impl Sweeper {
     }
 
     /// Forgets the paces of zones with signs recorded since the last look.
-    fn forget_changed_paces(&self, conn: &Connection) -> Result<(), StoreError> {
+    fn forget_changed_paces(&self, conn: &Db<'_>) -> Result<(), StoreError> {
         let mut paces = self.paces.lock().unwrap_or_else(|p| p.into_inner());
         let (zones, seen) = crate::store::signs::zones_since(conn, paces.seen)?;
         for zone in zones {
@@ -258,7 +258,7 @@ impl Sweeper {
     /// a sign came or its monitors changed.
     fn pace(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         zone: &str,
         monitors: usize,
         last: i64,
@@ -288,7 +288,7 @@ impl Sweeper {
     /// The operators probably cut in a zone (numbers `phones`) since `since`.
     fn cause(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         phones: &HashSet<&str>,
         since: i64,
     ) -> Result<Vec<String>, StoreError> {

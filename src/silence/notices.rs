@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::store::db::Db;
 use minijinja::{Value, context};
-use rusqlite::Connection;
 
 use super::HOUR_MS;
 use super::look::{Closing, Due, Look, Opening};
@@ -30,7 +30,7 @@ impl Sweeper {
     /// Writes what `look` found due; returns what was done and the channels to wake.
     pub(super) fn write(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         look: &Look,
         now: i64,
     ) -> Result<(Swept, Vec<String>), StoreError> {
@@ -64,7 +64,7 @@ impl Sweeper {
     /// Tells each coordinator of the overdue monitors' zones, in one SMS each.
     fn tell(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         due: &[Due],
         now: i64,
         channels: &mut BTreeSet<String>,
@@ -115,7 +115,7 @@ impl Sweeper {
     /// Opens a zone's silence, unless a sign came since the look; `true` if opened.
     fn open(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         o: &Opening,
         now: i64,
         channels: &mut BTreeSet<String>,
@@ -157,7 +157,7 @@ impl Sweeper {
     /// closed.
     fn close(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         c: &Closing,
         now: i64,
         channels: &mut BTreeSet<String>,
@@ -181,7 +181,7 @@ impl Sweeper {
     }
 
     /// Who hears of a zone's silence: its coordinators and its escalation numbers.
-    fn zone_recipients(&self, conn: &Connection, zone: &str) -> Result<Vec<Recipient>, StoreError> {
+    fn zone_recipients(&self, conn: &Db<'_>, zone: &str) -> Result<Vec<Recipient>, StoreError> {
         let mut to = queries::with_role(conn, &[zone.to_owned()], "coordinator")?;
         let zones = self.fanout.zones();
         to.extend(zones.escalation_of(zone).iter().map(|phone| Recipient {
@@ -197,7 +197,7 @@ impl Sweeper {
     /// Renders `template` in each recipient's language and queues it to them.
     fn queue(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         to: &[Recipient],
         template: &str,
         values: &Value,
@@ -215,7 +215,7 @@ impl Sweeper {
 
     pub(super) fn queue_text(
         &self,
-        conn: &Connection,
+        conn: &Db<'_>,
         to: &Recipient,
         text: String,
         purpose: Purpose,

@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-
 use super::StoreError;
+use super::db::{Db, ToArg, args};
 
 /// An incident's alerting state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,14 +36,13 @@ impl AlertState {
     }
 }
 
-pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, StoreError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT status, severity, version, alerted, first_alert_at, last_alert_at,
+pub fn state(db: &Db<'_>, incident: i64) -> Result<Option<AlertState>, StoreError> {
+    let row = db.query_opt(
+        "SELECT status, severity, version, alerted, first_alert_at, last_alert_at,
                     escalation, acked_at, created_at, update_due, review
              FROM incidents WHERE id = ?1",
-        )?
-        .query_row([incident], |r| {
+        args![incident],
+        |r| {
             Ok(AlertState {
                 status: r.get(0)?,
                 severity: r.get(1)?,
@@ -59,12 +57,12 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
                 review: r.get(10)?,
                 chain: Default::default(),
             })
-        })
-        .optional()?;
+        },
+    )?;
     let Some(mut state) = row else {
         return Ok(None);
     };
-    if let Some(chain) = chain_of(conn, incident)? {
+    if let Some(chain) = chain_of(db, incident)? {
         state.chain = chain;
     }
     Ok(Some(state))
@@ -72,17 +70,16 @@ pub fn state(conn: &Connection, incident: i64) -> Result<Option<AlertState>, Sto
 
 /// The incident's admin chain: a coordinator's corrected place's, else that of its most
 /// precise report.
-fn chain_of(conn: &Connection, incident: i64) -> Result<Option<[String; 3]>, StoreError> {
-    let chain: Option<String> = conn
-        .prepare_cached(
-            "SELECT coalesce(
+fn chain_of(db: &Db<'_>, incident: i64) -> Result<Option<[String; 3]>, StoreError> {
+    let chain: Option<String> = db.value(
+        "SELECT coalesce(
                  (SELECT corrected ->> '$.place.chain' FROM incidents WHERE id = ?1),
                  (SELECT coalesce(admin1, '') || '/' || coalesce(admin2, '') || '/'
                          || coalesce(admin3, '')
                   FROM reports WHERE incident_id = ?1 AND status = 'filed'
                   ORDER BY precision DESC, id LIMIT 1))",
-        )?
-        .query_row([incident], |r| r.get(0))?;
+        args![incident],
+    )?;
     Ok(chain.as_deref().map(super::chain_of))
 }
 
@@ -101,7 +98,7 @@ pub struct Subscriber {
 }
 
 /// Active, not opted-out responders and coordinators attached to any of `zones`.
-pub fn subscribers(conn: &Connection, zones: &[String]) -> Result<Vec<Subscriber>, StoreError> {
+pub fn subscribers(db: &Db<'_>, zones: &[String]) -> Result<Vec<Subscriber>, StoreError> {
     if zones.is_empty() {
         return Ok(Vec::new());
     }
@@ -113,18 +110,17 @@ pub fn subscribers(conn: &Connection, zones: &[String]) -> Result<Vec<Subscriber
            AND (';' || c.roles || ';' LIKE '%;responder;%'
                 OR ';' || c.roles || ';' LIKE '%;coordinator;%')"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(zones), |r| {
+    let list: Vec<&dyn ToArg> = zones.iter().map(|z| z as &dyn ToArg).collect();
+    db.query_map(&sql, &list, |r| {
         Ok(Subscriber {
             contact_id: r.get(0)?,
             phone: r.get(1)?,
             language: r.get(2)?,
-            categories: super::list_of(&r.get::<_, String>(3)?),
+            categories: super::list_of(&r.get::<String>(3)?),
             min_severity: r.get(4)?,
             zone: r.get(5)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 /// Someone to send an alert to.
@@ -147,42 +143,47 @@ impl From<&Subscriber> for Recipient {
 
 /// Everyone sent anything at escalation `level` (0: alerts and updates) about the
 /// incident and still active, in their language now (else the one they were written in).
-pub fn alerted(conn: &Connection, incident: i64, level: i64) -> Result<Vec<Recipient>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn alerted(db: &Db<'_>, incident: i64, level: i64) -> Result<Vec<Recipient>, StoreError> {
+    db.query_map(
         "SELECT a.phone, max(a.contact_id), coalesce(max(c.language), max(a.language))
          FROM alerts a LEFT JOIN contacts c ON c.phone = a.phone
          WHERE a.incident_id = ?1 AND a.level = ?2 AND coalesce(c.active, 1) = 1
          GROUP BY a.phone",
-    )?;
-    let rows = stmt.query_map(params![incident, level], |r| {
-        Ok(Recipient {
-            phone: r.get(0)?,
-            contact_id: r.get(1)?,
-            language: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![incident, level],
+        |r| {
+            Ok(Recipient {
+                phone: r.get(0)?,
+                contact_id: r.get(1)?,
+                language: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// Numbers already sent this version of the incident's alert at this level.
 pub fn sent_version(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
     version: i64,
     level: i64,
 ) -> Result<HashSet<String>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let phones: Vec<String> = db.query_map(
         "SELECT phone FROM alerts WHERE incident_id = ?1 AND version = ?2 AND level = ?3",
+        args![incident, version, level],
+        |r| r.get(0),
     )?;
-    let rows = stmt.query_map(params![incident, version, level], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(phones.into_iter().collect())
 }
 
 /// Whether `phone` was sent anything about the incident.
-pub fn was_alerted(conn: &Connection, incident: i64, phone: &str) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM alerts WHERE incident_id = ?1 AND phone = ?2 LIMIT 1")?
-        .exists(params![incident, phone])?)
+pub fn was_alerted(db: &Db<'_>, incident: i64, phone: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM alerts WHERE incident_id = ?1 AND phone = ?2 LIMIT 1",
+            args![incident, phone],
+            |_| Ok(()),
+        )?
+        .is_some())
 }
 
 /// One alert sent.
@@ -200,152 +201,153 @@ pub struct Sent {
 }
 
 /// Records alerts; one already recorded (same version, level and number) is left alone.
-pub fn record(conn: &Connection, sent: &[Sent], now: i64) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO alerts
+pub fn record(db: &Db<'_>, sent: &[Sent], now: i64) -> Result<(), StoreError> {
+    for s in sent {
+        db.execute(
+            "INSERT OR IGNORE INTO alerts
             (incident_id, version, phone, contact_id, language, kind, level, outbound_id,
              created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for s in sent {
-        stmt.execute(params![
-            s.incident_id,
-            s.version,
-            s.phone,
-            s.contact_id,
-            s.language,
-            s.kind,
-            s.level,
-            s.outbound_id,
-            now
-        ])?;
+            args![
+                s.incident_id,
+                s.version,
+                s.phone,
+                s.contact_id,
+                s.language,
+                s.kind,
+                s.level,
+                s.outbound_id,
+                now
+            ],
+        )?;
     }
     Ok(())
 }
 
 /// A new version was sent: what it said, when, and when it escalates if unanswered.
 pub fn set_alerted(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
     version: i64,
     said: &str,
     now: i64,
     escalate_at: Option<i64>,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
+    db.execute(
         "UPDATE incidents SET version = ?2, alerted = ?3, last_alert_at = ?4,
              first_alert_at = coalesce(first_alert_at, ?4), update_due = 0,
              escalate_at = CASE WHEN acked_at IS NULL THEN coalesce(escalate_at, ?5) END
          WHERE id = ?1",
-    )?
-    .execute(params![incident, version, said, now, escalate_at])?;
+        args![incident, version, said, now, escalate_at],
+    )?;
     Ok(())
 }
 
-pub fn set_update_due(conn: &Connection, incident: i64, due: bool) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE incidents SET update_due = ?2 WHERE id = ?1")?
-        .execute(params![incident, due])?;
+pub fn set_update_due(db: &Db<'_>, incident: i64, due: bool) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE incidents SET update_due = ?2 WHERE id = ?1",
+        args![incident, due],
+    )?;
     Ok(())
 }
 
 /// Open incidents whose update waited since before `before`.
-pub fn due_updates(conn: &Connection, before: i64) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn due_updates(db: &Db<'_>, before: i64) -> Result<Vec<i64>, StoreError> {
+    db.query_map(
         "SELECT id FROM incidents WHERE update_due = 1 AND last_alert_at <= ?1 AND status = 'open'
            AND review NOT IN ('dismissed', 'closed')",
-    )?;
-    let rows = stmt.query_map([before], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![before],
+        |r| r.get(0),
+    )
 }
 
 /// Unacknowledged open incidents past their escalation deadline.
-pub fn due_escalations(conn: &Connection, now: i64) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn due_escalations(db: &Db<'_>, now: i64) -> Result<Vec<i64>, StoreError> {
+    db.query_map(
         "SELECT id FROM incidents
          WHERE escalate_at <= ?1 AND acked_at IS NULL AND status = 'open'
            AND review NOT IN ('dismissed', 'closed')",
-    )?;
-    let rows = stmt.query_map([now], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![now],
+        |r| r.get(0),
+    )
 }
 
 /// Escalation reached `level`; the next one is due at `next` (`None`: none is).
 pub fn set_escalated(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
     level: i64,
     next: Option<i64>,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE incidents SET escalation = ?2, escalate_at = ?3 WHERE id = ?1")?
-        .execute(params![incident, level, next])?;
+    db.execute(
+        "UPDATE incidents SET escalation = ?2, escalate_at = ?3 WHERE id = ?1",
+        args![incident, level, next],
+    )?;
     Ok(())
 }
 
 /// Records an acknowledgement; returns whether it is the incident's first (which stops
 /// its escalation).
 pub fn acknowledge(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
     phone: &str,
     contact_id: Option<i64>,
     now: i64,
 ) -> Result<bool, StoreError> {
-    conn.prepare_cached(
+    db.execute(
         "INSERT OR IGNORE INTO acknowledgements (incident_id, phone, contact_id, at)
          VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![incident, phone, contact_id, now])?;
-    let first = conn
-        .prepare_cached(
-            "UPDATE incidents SET acked_at = ?2, escalate_at = NULL
+        args![incident, phone, contact_id, now],
+    )?;
+    let first = db.execute(
+        "UPDATE incidents SET acked_at = ?2, escalate_at = NULL
              WHERE id = ?1 AND acked_at IS NULL",
-        )?
-        .execute(params![incident, now])?;
+        args![incident, now],
+    )?;
     Ok(first == 1)
 }
 
 /// Reporters of the incident's filed reports to tell it was taken up: not the discreet
 /// ones, nor those who sent STOP; with their language.
-pub fn reporters_to_tell(
-    conn: &Connection,
-    incident: i64,
-) -> Result<Vec<(String, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn reporters_to_tell(db: &Db<'_>, incident: i64) -> Result<Vec<(String, String)>, StoreError> {
+    db.query_map(
         "SELECT r.reporter, coalesce(c.language, min(r.language))
          FROM reports r LEFT JOIN contacts c ON c.phone = r.reporter
          WHERE r.incident_id = ?1 AND r.status = 'filed' AND coalesce(c.discreet, 0) = 0
            AND coalesce(c.opted_out, 0) = 0
          GROUP BY r.reporter",
-    )?;
-    let rows = stmt.query_map([incident], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![incident],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Whether `phone` filed a report of the incident.
-pub fn reported(conn: &Connection, incident: i64, phone: &str) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached(
+pub fn reported(db: &Db<'_>, incident: i64, phone: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .query_opt(
             "SELECT 1 FROM reports WHERE incident_id = ?1 AND reporter = ?2 AND status = 'filed'",
+            args![incident, phone],
+            |_| Ok(()),
         )?
-        .exists(params![incident, phone])?)
+        .is_some())
 }
 
 /// A coordinator's review; a dismissed or closed incident escalates no more. `false` if
 /// there is no such incident.
 pub fn review(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
     review: &str,
     note: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE incidents SET review = ?2, review_note = ?3, reviewed_at = ?4,
+    let n = db.execute(
+        "UPDATE incidents SET review = ?2, review_note = ?3, reviewed_at = ?4,
                  escalate_at = CASE WHEN ?2 IN ('dismissed', 'closed') THEN NULL
                                     ELSE escalate_at END
              WHERE id = ?1",
-        )?
-        .execute(params![incident, review, note, now])?
-        == 1)
+        args![incident, review, note, now],
+    )?;
+    Ok(n == 1)
 }

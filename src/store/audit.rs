@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use super::db::{Db, args};
 use crate::audit::{AuditKey, Entry, hash_of};
 
 /// The `settings` row that says the chain is keyed.
@@ -18,50 +19,51 @@ const HMAC: &str = "hmac-sha256";
 /// Appends an entry chained to the last one; in the caller's transaction, so a change and
 /// its entry commit together.
 pub fn append(
-    conn: &Connection,
+    db: &Db<'_>,
     actor: &str,
     action: &str,
     subject: &str,
     detail: &serde_json::Value,
     now: i64,
 ) -> Result<(), StoreError> {
-    let prev: String = conn
-        .prepare_cached("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?
+    let prev: String = db
+        .query_opt(
+            "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1",
+            args![],
+            |r| r.get(0),
+        )?
         .unwrap_or_default();
     let detail = detail.to_string();
-    let hash: String = conn
-        .prepare_cached("SELECT audit_mac(?1, ?2, ?3, ?4, ?5, ?6)")?
-        .query_row(params![prev, now, actor, action, subject, detail], |r| {
-            r.get(0)
-        })?;
-    conn.prepare_cached(
+    let hash: String = db.value(
+        "SELECT audit_mac(?1, ?2, ?3, ?4, ?5, ?6)",
+        args![prev, now, actor, action, subject, detail],
+    )?;
+    db.execute(
         "INSERT INTO audit_log (at, actor, action, subject, detail, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![now, actor, action, subject, detail, prev, hash])?;
+        args![now, actor, action, subject, detail, prev, hash],
+    )?;
     Ok(())
 }
 
 /// Every entry, oldest first.
-pub fn all(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
-    let mut stmt = conn.prepare(
+pub fn all(db: &Db<'_>) -> Result<Vec<Entry>, StoreError> {
+    db.query_map(
         "SELECT id, at, actor, action, subject, detail, prev, hash FROM audit_log ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Entry {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            subject: r.get(4)?,
-            detail: r.get(5)?,
-            prev: r.get(6)?,
-            hash: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![],
+        |r| {
+            Ok(Entry {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                actor: r.get(2)?,
+                action: r.get(3)?,
+                subject: r.get(4)?,
+                detail: r.get(5)?,
+                prev: r.get(6)?,
+                hash: r.get(7)?,
+            })
+        },
+    )
 }
 
 /// The key in `path`, and whether it was made just now. Made there the first time, unless
@@ -69,12 +71,13 @@ pub fn all(conn: &Connection) -> Result<Vec<Entry>, StoreError> {
 /// would show every entry as edited.
 pub fn key(conn: &Connection, path: &Path) -> Result<(AuditKey, bool), StoreError> {
     let bad = |reason: String| StoreError::AuditKey(format!("{}: {reason}", path.display()));
+    let db = Db::sqlite(conn);
     match std::fs::read_to_string(path) {
         Ok(text) => AuditKey::from_hex(&text)
             .map(|key| (key, false))
             .ok_or_else(|| bad("does not hold a key (64 hex digits)".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if keyed(conn)? && !all(conn)?.is_empty() {
+            if keyed(&db)? && !all(&db)?.is_empty() {
                 return Err(bad(
                     "is missing, and the audit log was keyed with it: restore it to check or \
                      extend the log"
@@ -103,29 +106,30 @@ pub fn install(conn: &Connection, key: &AuditKey, new_key: bool) -> Result<(), S
         let fields = [fields[0].as_str(), &fields[1], &fields[2], &fields[3]];
         Ok(hash_of(&mac_key, &text(0)?, ctx.get::<i64>(1)?, fields))
     })?;
-    if !keyed(conn)? {
+    if !keyed(&Db::sqlite(conn))? {
         if new_key {
             rekey(conn, key)?;
         } else {
-            mark_keyed(conn)?;
+            mark_keyed(&Db::sqlite(conn))?;
         }
     }
     Ok(())
 }
 
-fn mark_keyed(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute(
+fn mark_keyed(db: &Db<'_>) -> Result<(), StoreError> {
+    db.execute(
         "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
-        params![KEYED, HMAC],
+        args![KEYED, HMAC],
     )?;
     Ok(())
 }
 
-fn keyed(conn: &Connection) -> Result<bool, StoreError> {
-    let found: Option<String> = conn
-        .prepare_cached("SELECT value FROM settings WHERE name = ?1")?
-        .query_row([KEYED], |r| r.get(0))
-        .optional()?;
+fn keyed(db: &Db<'_>) -> Result<bool, StoreError> {
+    let found: Option<String> = db.query_opt(
+        "SELECT value FROM settings WHERE name = ?1",
+        args![KEYED],
+        |r| r.get(0),
+    )?;
     Ok(found.as_deref() == Some(HMAC))
 }
 
@@ -133,7 +137,8 @@ fn keyed(conn: &Connection) -> Result<bool, StoreError> {
 /// does not is left as it is, for `vigie audit verify` to name its first broken entry.
 fn rekey(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
     let tx = conn.unchecked_transaction()?;
-    let entries = all(&tx)?;
+    let db = Db::sqlite(&tx);
+    let entries = all(&db)?;
     let mut prev = String::new();
     let held = entries.iter().all(|e| {
         let ok = e.prev == prev && unkeyed_hash(e) == e.hash;
@@ -142,25 +147,25 @@ fn rekey(conn: &Connection, key: &AuditKey) -> Result<(), StoreError> {
     });
     if held && !entries.is_empty() {
         // The one rewrite the log ever gets, in the transaction that marks it keyed.
-        tx.execute_batch("DROP TRIGGER audit_log_no_update")?;
+        db.execute_batch("DROP TRIGGER audit_log_no_update")?;
         let mut prev = String::new();
         for e in &entries {
             let fields = [e.actor.as_str(), &e.action, &e.subject, &e.detail];
             let hash = hash_of(key, &prev, e.at, fields);
-            tx.execute(
+            db.execute(
                 "UPDATE audit_log SET prev = ?2, hash = ?3 WHERE id = ?1",
-                params![e.id, prev, hash],
+                args![e.id, prev, hash],
             )?;
             prev = hash;
         }
-        tx.execute_batch(
+        db.execute_batch(
             "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
              BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
         )?;
     } else if !held {
         tracing::error!("the audit log's chain was already broken; it is left as it is");
     }
-    mark_keyed(&tx)?;
+    mark_keyed(&db)?;
     tx.commit()?;
     Ok(())
 }
@@ -188,6 +193,7 @@ mod tests {
             ..StorageConfig::default()
         };
         let conn = crate::store::migrate(&config).unwrap();
+        let db = Db::sqlite(&conn);
         conn.execute_batch("DELETE FROM settings WHERE name = 'audit_chain'")
             .unwrap();
         let mut prev = String::new();
@@ -206,23 +212,23 @@ mod tests {
             conn.execute(
                 "INSERT INTO audit_log (at, actor, action, subject, detail, prev, hash)
                  VALUES (?1, 'cli', 'token.create', ?2, '{}', ?3, ?4)",
-                params![id, entry.subject, entry.prev, entry.hash],
+                rusqlite::params![id, entry.subject, entry.prev, entry.hash],
             )
             .unwrap();
             prev = entry.hash;
         }
         let (key, _) = key(&conn, &config.audit_key_path()).unwrap();
-        assert!(crate::audit::verify(&all(&conn).unwrap(), &key).is_err());
+        assert!(crate::audit::verify(&all(&db).unwrap(), &key).is_err());
         // With the key that was already there, an unkeyed log is a forgery: left as it is.
         install(&conn, &key, false).unwrap();
-        assert!(crate::audit::verify(&all(&conn).unwrap(), &key).is_err());
+        assert!(crate::audit::verify(&all(&db).unwrap(), &key).is_err());
         conn.execute_batch("DELETE FROM settings WHERE name = 'audit_chain'")
             .unwrap();
         // A key made at this start keys the log it finds, once.
         install(&conn, &key, true).unwrap();
-        assert_eq!(crate::audit::verify(&all(&conn).unwrap(), &key), Ok(()));
+        assert_eq!(crate::audit::verify(&all(&db).unwrap(), &key), Ok(()));
         append(
-            &conn,
+            &db,
             "cli",
             "token.revoke",
             "token 1",
@@ -230,7 +236,7 @@ mod tests {
             9,
         )
         .unwrap();
-        assert_eq!(crate::audit::verify(&all(&conn).unwrap(), &key), Ok(()));
+        assert_eq!(crate::audit::verify(&all(&db).unwrap(), &key), Ok(()));
         let edit = conn.execute("UPDATE audit_log SET subject = 'x' WHERE id = 1", []);
         assert!(edit.is_err(), "append-only again");
     }

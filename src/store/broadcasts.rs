@@ -1,7 +1,6 @@
 //! Queries on `broadcasts`, and the contacts a broadcast may reach.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
+use super::db::{Db, args};
 use super::{StoreError, list_of};
 
 /// A broadcast as asked for.
@@ -17,31 +16,34 @@ pub struct NewBroadcast {
 }
 
 /// Stores a broadcast: pending (with the code that confirms it) when asked by phone.
-pub fn create(conn: &Connection, b: &NewBroadcast, now: i64) -> Result<i64, StoreError> {
+pub fn create(db: &Db<'_>, b: &NewBroadcast, now: i64) -> Result<i64, StoreError> {
     let status = if b.contact_id.is_some() {
         "pending"
     } else {
         "sent"
     };
-    conn.prepare_cached(
-        "INSERT INTO broadcasts (zone, text, roles, languages, created_by, created_at, status,
+    let id = db
+        .insert_id(
+            "INSERT INTO broadcasts (zone, text, roles, languages, created_by, created_at, status,
                                  contact_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        b.zone,
-        b.text,
-        b.roles.join(";"),
-        b.languages.join(";"),
-        b.created_by,
-        now,
-        status,
-        b.contact_id
-    ])?;
-    let id = conn.last_insert_rowid();
+            args![
+                b.zone,
+                b.text,
+                b.roles.join(";"),
+                b.languages.join(";"),
+                b.created_by,
+                now,
+                status,
+                b.contact_id
+            ],
+        )?
+        .ok_or(StoreError::NoRow)?;
     if b.contact_id.is_some() {
-        conn.prepare_cached("UPDATE broadcasts SET code = ?2 WHERE id = ?1")?
-            .execute(params![id, confirmation_code(id)])?;
+        db.execute(
+            "UPDATE broadcasts SET code = ?2 WHERE id = ?1",
+            args![id, confirmation_code(id)],
+        )?;
     }
     Ok(id)
 }
@@ -53,56 +55,56 @@ pub fn confirmation_code(id: i64) -> i64 {
 }
 
 /// The messages are queued: the broadcast is sent, to `n` recipients.
-pub fn set_sent(conn: &Connection, id: i64, n: usize) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE broadcasts SET recipients = ?2, status = 'sent' WHERE id = ?1")?
-        .execute(params![id, i64::try_from(n).unwrap_or(i64::MAX)])?;
+pub fn set_sent(db: &Db<'_>, id: i64, n: usize) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE broadcasts SET recipients = ?2, status = 'sent' WHERE id = ?1",
+        args![id, i64::try_from(n).unwrap_or(i64::MAX)],
+    )?;
     Ok(())
 }
 
 /// Drops the contact's pending broadcasts (a new one replaces them).
-pub fn drop_pending(conn: &Connection, contact_id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub fn drop_pending(db: &Db<'_>, contact_id: i64) -> Result<(), StoreError> {
+    db.execute(
         "UPDATE broadcasts SET status = 'dropped' WHERE contact_id = ?1 AND status = 'pending'",
-    )?
-    .execute([contact_id])?;
+        args![contact_id],
+    )?;
     Ok(())
 }
 
 /// Broadcasts asked for before `before` and never confirmed.
-pub fn expire_pending(conn: &Connection, before: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE broadcasts SET status = 'expired' WHERE status = 'pending' AND created_at < ?1",
-        )?
-        .execute([before])?)
+pub fn expire_pending(db: &Db<'_>, before: i64) -> Result<usize, StoreError> {
+    db.execute(
+        "UPDATE broadcasts SET status = 'expired' WHERE status = 'pending' AND created_at < ?1",
+        args![before],
+    )
 }
 
 /// The contact's pending broadcast with this code, asked for since `since`.
 pub fn pending(
-    conn: &Connection,
+    db: &Db<'_>,
     contact_id: i64,
     code: i64,
     since: i64,
 ) -> Result<Option<(i64, NewBroadcast)>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, zone, text, roles, languages, created_by FROM broadcasts
+    db.query_opt(
+        "SELECT id, zone, text, roles, languages, created_by FROM broadcasts
              WHERE contact_id = ?1 AND status = 'pending' AND code = ?2 AND created_at >= ?3",
-        )?
-        .query_row(params![contact_id, code, since], |r| {
+        args![contact_id, code, since],
+        |r| {
             Ok((
                 r.get(0)?,
                 NewBroadcast {
                     zone: r.get(1)?,
                     text: r.get(2)?,
-                    roles: list_of(&r.get::<_, String>(3)?),
-                    languages: list_of(&r.get::<_, String>(4)?),
+                    roles: list_of(&r.get::<String>(3)?),
+                    languages: list_of(&r.get::<String>(4)?),
                     created_by: r.get(5)?,
                     contact_id: Some(contact_id),
                 },
             ))
-        })
-        .optional()?)
+        },
+    )
 }
 
 /// A contact a broadcast may reach: number, roles, language, home, zones (folded).
@@ -116,48 +118,44 @@ pub struct Reachable {
 }
 
 /// Every active contact who did not send STOP.
-pub fn reachable(conn: &Connection) -> Result<Vec<Reachable>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn reachable(db: &Db<'_>) -> Result<Vec<Reachable>, StoreError> {
+    db.query_map(
         "SELECT phone, roles, language, home, zones FROM contacts
          WHERE active = 1 AND opted_out = 0",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(Reachable {
-            phone: r.get(0)?,
-            roles: list_of(&r.get::<_, String>(1)?),
-            language: r.get(2)?,
-            home: r.get(3)?,
-            zones: list_of(&r.get::<_, String>(4)?)
-                .iter()
-                .map(|z| crate::text::fold(z))
-                .collect(),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![],
+        |r| {
+            Ok(Reachable {
+                phone: r.get(0)?,
+                roles: list_of(&r.get::<String>(1)?),
+                language: r.get(2)?,
+                home: r.get(3)?,
+                zones: list_of(&r.get::<String>(4)?)
+                    .iter()
+                    .map(|z| crate::text::fold(z))
+                    .collect(),
+            })
+        },
+    )
 }
 
 /// A broadcast and how its messages stand: (zone, text, recipients, created_at, status),
 /// and a count by status.
 pub type Standing = ((String, String, i64, i64, String), Vec<(String, i64)>);
 
-pub fn standing(conn: &Connection, id: i64) -> Result<Option<Standing>, StoreError> {
-    let head = conn
-        .prepare_cached(
-            "SELECT zone, text, recipients, created_at, status FROM broadcasts WHERE id = ?1",
-        )?
-        .query_row([id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?;
+pub fn standing(db: &Db<'_>, id: i64) -> Result<Option<Standing>, StoreError> {
+    let head = db.query_opt(
+        "SELECT zone, text, recipients, created_at, status FROM broadcasts WHERE id = ?1",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
     let Some(head) = head else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare_cached(
+    let counts = db.query_map(
         "SELECT status, count(*) FROM outbound_messages WHERE broadcast_id = ?1 GROUP BY status",
+        args![id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let counts = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
     Ok(Some((head, counts)))
 }
 
@@ -173,20 +171,20 @@ pub struct Listed {
 }
 
 /// The newest broadcasts, newest first.
-pub fn recent(conn: &Connection, limit: u32) -> Result<Vec<Listed>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn recent(db: &Db<'_>, limit: u32) -> Result<Vec<Listed>, StoreError> {
+    db.query_map(
         "SELECT id, zone, text, recipients, created_at, status FROM broadcasts
          ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([limit], |r| {
-        Ok(Listed {
-            id: r.get(0)?,
-            zone: r.get(1)?,
-            text: r.get(2)?,
-            recipients: r.get(3)?,
-            created_at: r.get(4)?,
-            status: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![limit],
+        |r| {
+            Ok(Listed {
+                id: r.get(0)?,
+                zone: r.get(1)?,
+                text: r.get(2)?,
+                recipients: r.get(3)?,
+                created_at: r.get(4)?,
+                status: r.get(5)?,
+            })
+        },
+    )
 }

@@ -1,8 +1,7 @@
 //! Queries on `changes`: what live consoles are told, after commit.
 
-use rusqlite::{Connection, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// What kind of thing changed, as the triggers name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,36 +40,34 @@ pub struct Change {
 }
 
 /// The changes after `after`, oldest first, at most `limit`.
-pub fn after(conn: &Connection, after: i64, limit: u32) -> Result<Vec<Change>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Change>, StoreError> {
+    db.query_map(
         "SELECT id, kind, subject FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![after, limit], |r| {
-        Ok(Change {
-            id: r.get(0)?,
-            kind: Kind::of(&r.get::<_, String>(1)?),
-            subject: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![after, limit],
+        |r| {
+            Ok(Change {
+                id: r.get(0)?,
+                kind: Kind::of(&r.get::<String>(1)?),
+                subject: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// The newest change's id, pruned or not (0 before the first): ids only ever grow.
-pub fn last(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row(
+pub fn last(db: &Db<'_>) -> Result<i64, StoreError> {
+    db.value(
         "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
-        [],
-        |r| r.get(0),
-    )?)
+        args![],
+    )
 }
 
 /// Forgets changes older than `keep_ms`, by the database's clock (the one that stamped
 /// them): a console away that long reloads its page.
-pub fn prune(conn: &Connection, keep_ms: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "DELETE FROM changes
+pub fn prune(db: &Db<'_>, keep_ms: i64) -> Result<usize, StoreError> {
+    db.execute(
+        "DELETE FROM changes
              WHERE at < CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ?1",
-        )?
-        .execute([keep_ms])?)
+        args![keep_ms],
+    )
 }

@@ -1,8 +1,7 @@
 //! Queries on `checkins`: monitors saying `RAS`, nothing to report.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// A check-in to store.
 #[derive(Debug, Clone)]
@@ -16,21 +15,21 @@ pub struct NewCheckIn<'a> {
 }
 
 /// Stores it, tied to the sender's contact if there is one.
-pub fn insert(conn: &Connection, c: &NewCheckIn<'_>, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub fn insert(db: &Db<'_>, c: &NewCheckIn<'_>, now: i64) -> Result<(), StoreError> {
+    db.execute(
         "INSERT OR IGNORE INTO checkins
              (inbound_id, contact_id, phone, at, place_id, place_name, comment, created_at)
          VALUES (?1, (SELECT id FROM contacts WHERE phone = ?2), ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        c.inbound_id,
-        c.phone,
-        c.at,
-        c.place_id,
-        c.place_name,
-        c.comment,
-        now
-    ])?;
+        args![
+            c.inbound_id,
+            c.phone,
+            c.at,
+            c.place_id,
+            c.place_name,
+            c.comment,
+            now
+        ],
+    )?;
     Ok(())
 }
 
@@ -42,18 +41,16 @@ pub struct Activity {
     pub last_checkin_place: Option<String>,
 }
 
-pub fn activity(conn: &Connection, contact_id: i64) -> Result<Activity, StoreError> {
-    let last_report_at = conn
-        .prepare_cached(
-            "SELECT max(created_at) FROM reports WHERE contact_id = ?1 AND category != 'RAS'",
-        )?
-        .query_row([contact_id], |r| r.get(0))?;
-    let checkin: Option<(i64, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT at, place_name FROM checkins WHERE contact_id = ?1 ORDER BY at DESC LIMIT 1",
-        )?
-        .query_row([contact_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+pub fn activity(db: &Db<'_>, contact_id: i64) -> Result<Activity, StoreError> {
+    let last_report_at: Option<i64> = db.value(
+        "SELECT max(created_at) FROM reports WHERE contact_id = ?1 AND category != 'RAS'",
+        args![contact_id],
+    )?;
+    let checkin: Option<(i64, Option<String>)> = db.query_opt(
+        "SELECT at, place_name FROM checkins WHERE contact_id = ?1 ORDER BY at DESC LIMIT 1",
+        args![contact_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     Ok(Activity {
         last_report_at,
         last_checkin_at: checkin.as_ref().map(|c| c.0),

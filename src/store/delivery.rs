@@ -1,10 +1,7 @@
 //! Queries on `delivery_reports`.
 
-use rusqlite::{Connection, params};
-
-use rusqlite::OptionalExtension;
-
 use super::StoreError;
+use super::db::{Db, Row, args};
 
 /// A delivery report as received, normalised.
 #[derive(Debug, Clone)]
@@ -32,14 +29,12 @@ pub struct Stored {
 /// Stores a report and applies it to its message when that message's send call has
 /// returned; otherwise it waits, unapplied, for [`apply_pending`]. The same report received
 /// again is kept once.
-pub fn insert(conn: &Connection, r: &NewReport) -> Result<Stored, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO delivery_reports
+pub fn insert(db: &Db<'_>, r: &NewReport) -> Result<Stored, StoreError> {
+    let inserted = db.insert_id(
+        "INSERT OR IGNORE INTO delivery_reports
                 (channel, provider_message_id, reference, status, provider_status, error_code, raw, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
+        args![
             r.channel,
             r.provider_message_id,
             r.reference,
@@ -48,10 +43,11 @@ pub fn insert(conn: &Connection, r: &NewReport) -> Result<Stored, StoreError> {
             r.error_code,
             r.raw,
             r.received_at
-        ])?;
-    if n == 0 {
+        ],
+    )?;
+    let Some(id) = inserted else {
         return Ok(Stored::default());
-    }
+    };
     let report = Report {
         channel: &r.channel,
         provider_message_id: r.provider_message_id.as_deref(),
@@ -60,10 +56,9 @@ pub fn insert(conn: &Connection, r: &NewReport) -> Result<Stored, StoreError> {
         provider_status: &r.provider_status,
         error_code: r.error_code.as_deref(),
     };
-    let id = conn.last_insert_rowid();
-    let applied = apply_report(conn, &report, r.received_at)?;
+    let applied = apply_report(db, &report, r.received_at)?;
     if applied != Applied::Later {
-        mark_applied(conn, id)?;
+        mark_applied(db, id)?;
     }
     Ok(Stored {
         new: true,
@@ -84,29 +79,24 @@ enum Applied {
     Delivered(String),
 }
 
-fn mark_applied(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE delivery_reports SET applied = 1 WHERE id = ?1")?
-        .execute([id])?;
+fn mark_applied(db: &Db<'_>, id: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE delivery_reports SET applied = 1 WHERE id = ?1",
+        args![id],
+    )?;
     Ok(())
 }
 
 /// Applies, in arrival order, the reports that came for message `id` before its send call
 /// returned (matched by the provider's id or by our id echoed back).
 pub fn apply_pending(
-    conn: &Connection,
+    db: &Db<'_>,
     channel: &str,
     id: i64,
     provider_message_id: Option<&str>,
     now: i64,
 ) -> Result<usize, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, provider_message_id, reference, status, provider_status, error_code
-         FROM delivery_reports
-         WHERE (applied = 0 AND channel = ?1 AND provider_message_id = ?2)
-            OR (applied = 0 AND channel = ?1 AND reference = ?3)
-         ORDER BY id",
-    )?;
-    type Row = (
+    type Pending = (
         i64,
         Option<String>,
         Option<String>,
@@ -114,8 +104,14 @@ pub fn apply_pending(
         String,
         Option<String>,
     );
-    let rows: Vec<Row> = stmt
-        .query_map(params![channel, provider_message_id, id.to_string()], |r| {
+    let rows: Vec<Pending> = db.query_map(
+        "SELECT id, provider_message_id, reference, status, provider_status, error_code
+         FROM delivery_reports
+         WHERE (applied = 0 AND channel = ?1 AND provider_message_id = ?2)
+            OR (applied = 0 AND channel = ?1 AND reference = ?3)
+         ORDER BY id",
+        args![channel, provider_message_id, id.to_string()],
+        |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -124,8 +120,8 @@ pub fn apply_pending(
                 r.get(4)?,
                 r.get(5)?,
             ))
-        })?
-        .collect::<Result<_, _>>()?;
+        },
+    )?;
     for (report_id, pid, reference, status, provider_status, error_code) in &rows {
         let report = Report {
             channel,
@@ -135,7 +131,7 @@ pub fn apply_pending(
             provider_status,
             error_code: error_code.as_deref(),
         };
-        let applied = apply_report(conn, &report, now)?;
+        let applied = apply_report(db, &report, now)?;
         if let Applied::Delivered(to) = &applied {
             // A sign of life, as when the delivery stage applies it; its operator unnamed
             // here, where no operator table is at hand.
@@ -144,22 +140,21 @@ pub fn apply_pending(
                 via: super::signs::Via::Delivery,
                 operator: None,
             };
-            super::signs::record_by_phone(conn, to, &sign)?;
+            super::signs::record_by_phone(db, to, &sign)?;
         }
         if applied != Applied::Later {
-            mark_applied(conn, *report_id)?;
+            mark_applied(db, *report_id)?;
         }
     }
     Ok(rows.len())
 }
 
 /// Reports still unmatched after `before` are given up on, so the pending index stays small.
-pub fn give_up_unmatched(conn: &Connection, before: i64) -> Result<usize, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE delivery_reports SET applied = 2 WHERE applied = 0 AND received_at < ?1",
-        )?
-        .execute([before])?;
+pub fn give_up_unmatched(db: &Db<'_>, before: i64) -> Result<usize, StoreError> {
+    let n = db.execute(
+        "UPDATE delivery_reports SET applied = 2 WHERE applied = 0 AND received_at < ?1",
+        args![before],
+    )?;
     Ok(n)
 }
 
@@ -176,8 +171,8 @@ struct Report<'a> {
 
 /// Applies a report to its message, unless it is unknown or its send call has not
 /// returned (the sender applies it then).
-fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<Applied, StoreError> {
-    let Some((id, current)) = find_reported(conn, r)? else {
+fn apply_report(db: &Db<'_>, r: &Report<'_>, now: i64) -> Result<Applied, StoreError> {
+    let Some((id, current)) = find_reported(db, r)? else {
         return Ok(Applied::Later);
     };
     if current == "sending" {
@@ -190,7 +185,7 @@ fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<Applied, 
         // A late report about a message already final changes nothing of it.
         return Ok(Applied::Done);
     }
-    conn.prepare_cached(
+    db.execute(
         "UPDATE outbound_messages SET
              status = coalesce(?2, status),
              provider_message_id = coalesce(provider_message_id, ?6),
@@ -201,21 +196,22 @@ fn apply_report(conn: &Connection, r: &Report<'_>, now: i64) -> Result<Applied, 
                                THEN 'provider reported ' || ?3 ELSE last_error END,
              provider_status = ?3, error_code = coalesce(?4, error_code), updated_at = ?5
          WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        next,
-        r.provider_status,
-        r.error_code,
-        now,
-        r.provider_message_id
-    ])?;
+        args![
+            id,
+            next,
+            r.provider_status,
+            r.error_code,
+            now,
+            r.provider_message_id
+        ],
+    )?;
     if next != Some("delivered") {
         return Ok(Applied::Done);
     }
-    let to = conn
-        .prepare_cached("SELECT recipient FROM outbound_messages WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))?;
+    let to = db.value(
+        "SELECT recipient FROM outbound_messages WHERE id = ?1",
+        args![id],
+    )?;
     Ok(Applied::Delivered(to))
 }
 
@@ -236,16 +232,14 @@ fn after_report(current: &str, reported: &str) -> Option<&'static str> {
 
 /// The message a report is about, and its status: by the provider's id, else by our id
 /// echoed back.
-fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<(i64, String)>, StoreError> {
-    let row = |row: &rusqlite::Row<'_>| Ok((row.get(0)?, row.get(1)?));
+fn find_reported(db: &Db<'_>, r: &Report<'_>) -> Result<Option<(i64, String)>, StoreError> {
     if let Some(pid) = r.provider_message_id {
-        let found = conn
-            .prepare_cached(
-                "SELECT id, status FROM outbound_messages
+        let found = db.query_opt(
+            "SELECT id, status FROM outbound_messages
                  WHERE channel = ?1 AND provider_message_id = ?2",
-            )?
-            .query_row(params![r.channel, pid], row)
-            .optional()?;
+            args![r.channel, pid],
+            id_and_status,
+        )?;
         if found.is_some() {
             return Ok(found);
         }
@@ -255,13 +249,16 @@ fn find_reported(conn: &Connection, r: &Report<'_>) -> Result<Option<(i64, Strin
     };
     // Our id on a channel the message went through: it may have moved on to a fallback
     // after an attempt here that did get through.
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, status FROM outbound_messages
+    db.query_opt(
+        "SELECT id, status FROM outbound_messages
              WHERE id = ?1 AND (channel = ?2 OR instr(',' || tried, ',' || ?2 || ',') > 0)",
-        )?
-        .query_row(params![id, r.channel], row)
-        .optional()?)
+        args![id, r.channel],
+        id_and_status,
+    )
+}
+
+fn id_and_status(row: &Row<'_>) -> Result<(i64, String), StoreError> {
+    Ok((row.get(0)?, row.get(1)?))
 }
 
 #[cfg(test)]
@@ -269,6 +266,7 @@ mod tests {
     use super::*;
     use crate::config::StorageConfig;
     use crate::store::outbound::{NewOutbound, insert as queue, reroute_queued};
+    use rusqlite::Connection;
 
     fn report(channel: &str, reference: &str, status: &'static str) -> NewReport {
         NewReport {
@@ -291,6 +289,7 @@ mod tests {
             ..StorageConfig::default()
         };
         let conn = crate::store::migrate(&config).unwrap();
+        let db = Db::sqlite(&conn);
         let message = NewOutbound {
             channel: "kn".into(),
             fallbacks: vec!["at".into()],
@@ -304,8 +303,8 @@ mod tests {
             segments: 1,
             encoding: "gsm7",
         };
-        let id = queue(&conn, &[message], 0).unwrap()[0].unwrap();
-        reroute_queued(&conn, "kn", 1, 10).unwrap();
+        let id = queue(&db, &[message], 0).unwrap()[0].unwrap();
+        reroute_queued(&db, "kn", 1, 10).unwrap();
         let status = |conn: &Connection| -> String {
             conn.query_row(
                 "SELECT status FROM outbound_messages WHERE id = ?1",
@@ -314,13 +313,13 @@ mod tests {
             )
             .unwrap()
         };
-        insert(&conn, &report("vn", &id.to_string(), "delivered")).unwrap();
+        insert(&db, &report("vn", &id.to_string(), "delivered")).unwrap();
         assert_eq!(
             status(&conn),
             "queued",
             "a channel it never used matches nothing"
         );
-        insert(&conn, &report("kn", &id.to_string(), "delivered")).unwrap();
+        insert(&db, &report("kn", &id.to_string(), "delivered")).unwrap();
         assert_eq!(status(&conn), "delivered", "the attempt on kn got through");
     }
 

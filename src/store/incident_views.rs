@@ -1,10 +1,10 @@
 //! Incidents as the API shows them: filtered lists, and one incident with its reports,
 //! the alerts sent and their deliveries, and the acknowledgements.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::StoreError;
+use super::db::{Db, Row, args};
 
 /// `GET /api/incidents` filters; times in unix ms.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,7 @@ const COLUMNS: &str = "i.id, i.status, i.category, i.first_time, i.last_time, i.
     i.escalation, i.created_at, i.updated_at, i.review, i.review_note, i.reviewed_at,
     i.escalate_at, i.counts_low, i.counts_high";
 
-fn view(r: &Row<'_>) -> rusqlite::Result<IncidentView> {
+fn view(r: &Row<'_>) -> Result<IncidentView, StoreError> {
     let chain: String = r.get(8)?;
     let counts: String = r.get(12)?;
     Ok(IncidentView {
@@ -100,7 +100,7 @@ fn json_of(text: Option<String>) -> Value {
 }
 
 /// Newest first.
-pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreError> {
+pub fn list(db: &Db<'_>, f: &Filter) -> Result<Vec<IncidentView>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents i
          WHERE i.id < ?1 AND i.last_time >= ?2 AND i.first_time <= ?3
@@ -108,9 +108,9 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
            AND coalesce(i.severity, 0) >= ?6 AND (?8 IS NULL OR instr(',' || ?8 || ',', ',' || i.review || ',') > 0)
          ORDER BY i.id DESC LIMIT ?7"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
+    db.query_map(
+        &sql,
+        args![
             f.before.unwrap_or(i64::MAX),
             f.since.unwrap_or(i64::MIN),
             f.until.unwrap_or(i64::MAX),
@@ -121,13 +121,12 @@ pub fn list(conn: &Connection, f: &Filter) -> Result<Vec<IncidentView>, StoreErr
             f.review
         ],
         view,
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    )
 }
 
 /// The responders' board: open incidents alerted and not yet acknowledged, the next to
 /// escalate first; then those acknowledged since `since`, newest first.
-pub fn board(conn: &Connection, since: i64, limit: u32) -> Result<Vec<IncidentView>, StoreError> {
+pub fn board(db: &Db<'_>, since: i64, limit: u32) -> Result<Vec<IncidentView>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents i
          WHERE i.first_alert_at IS NOT NULL AND i.status = 'open'
@@ -136,17 +135,12 @@ pub fn board(conn: &Connection, since: i64, limit: u32) -> Result<Vec<IncidentVi
          ORDER BY i.acked_at IS NOT NULL, coalesce(i.escalate_at, 9e18), i.acked_at DESC
          LIMIT ?2"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![since, limit], view)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.query_map(&sql, args![since, limit], view)
 }
 
-pub fn one(conn: &Connection, id: i64) -> Result<Option<IncidentView>, StoreError> {
+pub fn one(db: &Db<'_>, id: i64) -> Result<Option<IncidentView>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM incidents i WHERE i.id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], view)
-        .optional()?)
+    db.query_opt(&sql, args![id], view)
 }
 
 /// A report of the incident (withdrawn ones too).
@@ -166,29 +160,29 @@ pub struct ReportView {
     pub duress: bool,
 }
 
-pub fn reports(conn: &Connection, incident: i64) -> Result<Vec<ReportView>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn reports(db: &Db<'_>, incident: i64) -> Result<Vec<ReportView>, StoreError> {
+    db.query_map(
         "SELECT id, reporter, status, unverified, category, place_name, counts, event_time,
                 severity, created_at, duress
          FROM reports WHERE incident_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([incident], |r| {
-        let counts: String = r.get(6)?;
-        Ok(ReportView {
-            id: r.get(0)?,
-            reporter: r.get(1)?,
-            status: r.get(2)?,
-            unverified: r.get(3)?,
-            category: r.get(4)?,
-            place_name: r.get(5)?,
-            counts: serde_json::from_str(&counts).unwrap_or(Value::Null),
-            event_time: r.get(7)?,
-            severity: r.get(8)?,
-            created_at: r.get(9)?,
-            duress: r.get(10)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![incident],
+        |r| {
+            let counts: String = r.get(6)?;
+            Ok(ReportView {
+                id: r.get(0)?,
+                reporter: r.get(1)?,
+                status: r.get(2)?,
+                unverified: r.get(3)?,
+                category: r.get(4)?,
+                place_name: r.get(5)?,
+                counts: serde_json::from_str(&counts).unwrap_or(Value::Null),
+                event_time: r.get(7)?,
+                severity: r.get(8)?,
+                created_at: r.get(9)?,
+                duress: r.get(10)?,
+            })
+        },
+    )
 }
 
 /// An alert sent, with its delivery.
@@ -205,36 +199,36 @@ pub struct AlertView {
     pub delivery: Option<String>,
 }
 
-pub fn alerts(conn: &Connection, incident: i64) -> Result<Vec<AlertView>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn alerts(db: &Db<'_>, incident: i64) -> Result<Vec<AlertView>, StoreError> {
+    db.query_map(
         "SELECT a.phone, a.contact_id, a.kind, a.version, a.level, a.created_at, a.outbound_id,
                 o.status
          FROM alerts a LEFT JOIN outbound_messages o ON o.id = a.outbound_id
          WHERE a.incident_id = ?1 ORDER BY a.id",
-    )?;
-    let rows = stmt.query_map([incident], |r| {
-        Ok(AlertView {
-            phone: r.get(0)?,
-            contact_id: r.get(1)?,
-            kind: r.get(2)?,
-            version: r.get(3)?,
-            level: r.get(4)?,
-            created_at: r.get(5)?,
-            outbound_id: r.get(6)?,
-            delivery: r.get(7)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![incident],
+        |r| {
+            Ok(AlertView {
+                phone: r.get(0)?,
+                contact_id: r.get(1)?,
+                kind: r.get(2)?,
+                version: r.get(3)?,
+                level: r.get(4)?,
+                created_at: r.get(5)?,
+                outbound_id: r.get(6)?,
+                delivery: r.get(7)?,
+            })
+        },
+    )
 }
 
 /// Acknowledgements: number, contact, time.
 pub fn acknowledgements(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: i64,
 ) -> Result<Vec<(String, Option<i64>, i64)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    db.query_map(
         "SELECT phone, contact_id, at FROM acknowledgements WHERE incident_id = ?1 ORDER BY at",
-    )?;
-    let rows = stmt.query_map([incident], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![incident],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }

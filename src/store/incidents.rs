@@ -1,8 +1,7 @@
 //! Queries on `incidents`, and on reports as fusion sees them.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, Row, args};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, Spot, Tally};
 use crate::keywords::Category;
 use crate::parse::{Count, Counts};
@@ -17,36 +16,32 @@ pub struct Around {
 }
 
 /// Open incidents in the box.
-pub fn candidates(conn: &Connection, around: &Around) -> Result<Vec<Incident>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn candidates(db: &Db<'_>, around: &Around) -> Result<Vec<Incident>, StoreError> {
+    let a = around;
+    let rows = db.query_map(
         "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
                 i.precision, i.place_name, i.corrected, i.sources, i.counts_low, i.counts_high
          FROM incidents_where w JOIN incidents i ON i.id = w.id
          WHERE w.max_minute >= ?1 AND w.min_minute <= ?2
            AND w.max_lat >= ?3 AND w.min_lat <= ?4 AND w.max_lon >= ?5 AND w.min_lon <= ?6
            AND i.status = 'open' AND i.last_time >= ?7 AND i.first_time <= ?8",
+        args![
+            minute(a.from),
+            minute(a.to) + 1,
+            micro(a.lat.0),
+            micro(a.lat.1),
+            micro(a.lon.0),
+            micro(a.lon.1),
+            a.from,
+            a.to
+        ],
+        incident_row,
     )?;
-    let a = around;
-    let area = params![
-        minute(a.from),
-        minute(a.to) + 1,
-        micro(a.lat.0),
-        micro(a.lat.1),
-        micro(a.lon.0),
-        micro(a.lon.1),
-        a.from,
-        a.to
-    ];
-    let rows = stmt.query_map(area, incident_row)?;
-    let mut incidents = Vec::new();
-    for row in rows {
-        incidents.extend(row?);
-    }
-    Ok(incidents)
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// An incident of a row (columns as in `candidates`); `None` for an unknown category code.
-fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Incident>> {
+fn incident_row(r: &Row<'_>) -> Result<Option<Incident>, StoreError> {
     let corrected: Option<String> = r.get(9)?;
     let category: String = r.get(1)?;
     let Some(category) = category_of(&category) else {
@@ -59,16 +54,16 @@ fn incident_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Incident>> {
         last_time: r.get(3)?,
         spot: spot_at(r, 4)?,
         tally: Tally {
-            sources: usize::try_from(r.get::<_, i64>(10)?).unwrap_or_default(),
-            low: counts_of(&r.get::<_, String>(11)?),
-            high: counts_of(&r.get::<_, String>(12)?),
+            sources: usize::try_from(r.get::<i64>(10)?).unwrap_or_default(),
+            low: counts_of(&r.get::<String>(11)?),
+            high: counts_of(&r.get::<String>(12)?),
         },
         correction: corrected.as_deref().map(correction_of).unwrap_or_default(),
     }))
 }
 
 /// The place columns from `start`: lat, lon, commune, precision, name.
-fn spot_at(r: &rusqlite::Row<'_>, start: usize) -> rusqlite::Result<Spot> {
+fn spot_at(r: &Row<'_>, start: usize) -> Result<Spot, StoreError> {
     Ok(Spot {
         lat: r.get(start)?,
         lon: r.get(start + 1)?,
@@ -84,46 +79,43 @@ const FACTS: &str = "SELECT id, reporter, category, event_time, coalesce(lat, 0)
         coalesce(place_name, ''), counts FROM reports";
 
 /// The filed reports of an incident, as fusion sees them.
-pub fn reports_of(conn: &Connection, incident: i64) -> Result<Vec<ReportFacts>, StoreError> {
+pub fn reports_of(db: &Db<'_>, incident: i64) -> Result<Vec<ReportFacts>, StoreError> {
     facts(
-        conn,
+        db,
         "WHERE incident_id = ?1 AND status = 'filed' ORDER BY id",
         incident,
     )
 }
 
 /// Whether `reporter` already has a filed report in the incident (so is no new source).
-pub fn has_reported(conn: &Connection, incident: i64, reporter: &str) -> Result<bool, StoreError> {
-    let found = conn
-        .prepare_cached(
-            "SELECT 1 FROM reports
+pub fn has_reported(db: &Db<'_>, incident: i64, reporter: &str) -> Result<bool, StoreError> {
+    let found = db.query_opt(
+        "SELECT 1 FROM reports
              WHERE reporter = ?2 AND incident_id = ?1 AND status = 'filed' LIMIT 1",
-        )?
-        .query_row(params![incident, reporter], |_| Ok(()))
-        .optional()?;
+        args![incident, reporter],
+        |_| Ok(()),
+    )?;
     Ok(found.is_some())
 }
 
 /// One filed report, as fusion sees it.
-pub fn report_facts(conn: &Connection, report: i64) -> Result<Option<ReportFacts>, StoreError> {
-    Ok(facts(conn, "WHERE id = ?1 AND status = 'filed'", report)?.pop())
+pub fn report_facts(db: &Db<'_>, report: i64) -> Result<Option<ReportFacts>, StoreError> {
+    Ok(facts(db, "WHERE id = ?1 AND status = 'filed'", report)?.pop())
 }
 
-fn facts(conn: &Connection, filter: &str, key: i64) -> Result<Vec<ReportFacts>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!("{FACTS} {filter}"))?;
-    let rows = stmt.query_map([key], |r| {
+fn facts(db: &Db<'_>, filter: &str, key: i64) -> Result<Vec<ReportFacts>, StoreError> {
+    let rows = db.query_map(&format!("{FACTS} {filter}"), args![key], |r| {
         Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?,
+            r.get::<i64>(0)?,
+            r.get::<String>(1)?,
+            r.get::<String>(2)?,
+            r.get::<i64>(3)?,
             spot_at(r, 4)?,
-            r.get::<_, String>(9)?,
+            r.get::<String>(9)?,
         ))
     })?;
     let mut reports = Vec::new();
-    for row in rows {
-        let (id, reporter, category, event_time, spot, counts) = row?;
+    for (id, reporter, category, event_time, spot, counts) in rows {
         let Some(category) = category_of(&category) else {
             continue;
         };
@@ -141,20 +133,20 @@ fn facts(conn: &Connection, filter: &str, key: i64) -> Result<Vec<ReportFacts>, 
 
 /// Stores a new incident; returns its id.
 pub fn open(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: &Incident,
     severity: Option<u8>,
     counts: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
+    let id = db.insert_id(
         "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision, created_at, updated_at)
          VALUES (?1, ?2, ?2, 0, 0, 0, ?3, ?3)",
-    )?
-    .execute(params![incident.category.code(), incident.first_time, now])?;
-    let id = conn.last_insert_rowid();
+        args![incident.category.code(), incident.first_time, now],
+    )?;
+    let id = id.ok_or(StoreError::NoRow)?;
     save(
-        conn,
+        db,
         &Incident {
             id,
             ..incident.clone()
@@ -167,110 +159,106 @@ pub fn open(
 }
 
 /// Notes that a report joined an incident without changing it.
-pub fn touch(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE incidents SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
+pub fn touch(db: &Db<'_>, id: i64, now: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE incidents SET updated_at = ?2 WHERE id = ?1",
+        args![id, now],
+    )?;
     Ok(())
 }
 
 /// Writes an incident's aggregates after a report joined or left it.
 pub fn save(
-    conn: &Connection,
+    db: &Db<'_>,
     incident: &Incident,
     severity: Option<u8>,
     counts: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
+    db.execute(
         "UPDATE incidents SET first_time = ?2, last_time = ?3, lat = ?4, lon = ?5, commune = ?6,
              precision = ?7, place_name = ?8, sources = ?9, severity = ?10, counts = ?11,
              status = CASE WHEN ?9 = 0 THEN 'withdrawn' ELSE status END, updated_at = ?12,
              category = ?13, corrected = ?14, counts_low = ?15, counts_high = ?16
          WHERE id = ?1",
-    )?
-    .execute(params![
-        incident.id,
-        incident.first_time,
-        incident.last_time,
-        incident.spot.lat,
-        incident.spot.lon,
-        incident.spot.commune,
-        incident.spot.precision,
-        incident.spot.name,
-        incident.sources() as i64,
-        severity,
-        counts,
-        now,
-        incident.category.code(),
-        correction_json(&incident.correction),
-        crate::reports::counts_json(&incident.tally.low).to_string(),
-        crate::reports::counts_json(&incident.tally.high).to_string(),
-    ])?;
-    index(conn, incident)
+        args![
+            incident.id,
+            incident.first_time,
+            incident.last_time,
+            incident.spot.lat,
+            incident.spot.lon,
+            incident.spot.commune,
+            incident.spot.precision,
+            incident.spot.name,
+            incident.sources() as i64,
+            severity,
+            counts,
+            now,
+            incident.category.code(),
+            correction_json(&incident.correction),
+            crate::reports::counts_json(&incident.tally.low).to_string(),
+            crate::reports::counts_json(&incident.tally.high).to_string(),
+        ],
+    )?;
+    index(db, incident)
 }
 
 /// `ANNULE`: the sender's own filed reports in an incident are withdrawn; returns how many.
-pub fn withdraw(
-    conn: &Connection,
-    incident: i64,
-    reporter: &str,
-    now: i64,
-) -> Result<usize, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE reports SET status = 'withdrawn', updated_at = ?3
+pub fn withdraw(db: &Db<'_>, incident: i64, reporter: &str, now: i64) -> Result<usize, StoreError> {
+    let n = db.execute(
+        "UPDATE reports SET status = 'withdrawn', updated_at = ?3
              WHERE incident_id = ?1 AND reporter = ?2 AND status = 'filed'",
-        )?
-        .execute(params![incident, reporter, now])?;
+        args![incident, reporter, now],
+    )?;
     Ok(n)
 }
 
 /// An incident by id.
-pub fn by_id(conn: &Connection, id: i64) -> Result<Option<Incident>, StoreError> {
-    let incident = conn
-        .prepare_cached(
-            "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name,
+pub fn by_id(db: &Db<'_>, id: i64) -> Result<Option<Incident>, StoreError> {
+    let incident = db.query_opt(
+        "SELECT id, category, first_time, last_time, lat, lon, commune, precision, place_name,
                     corrected, sources, counts_low, counts_high
              FROM incidents WHERE id = ?1",
-        )?
-        .query_row([id], incident_row)
-        .optional()?;
+        args![id],
+        incident_row,
+    )?;
     Ok(incident.flatten())
 }
 
 /// Keeps the incident's box in the R*Tree (and out of it once withdrawn).
-fn index(conn: &Connection, incident: &Incident) -> Result<(), StoreError> {
+fn index(db: &Db<'_>, incident: &Incident) -> Result<(), StoreError> {
     if incident.is_empty() {
-        conn.prepare_cached("DELETE FROM incidents_where WHERE id = ?1")?
-            .execute([incident.id])?;
+        db.execute(
+            "DELETE FROM incidents_where WHERE id = ?1",
+            args![incident.id],
+        )?;
         return Ok(());
     }
     let (lat, lon) = (micro(incident.spot.lat), micro(incident.spot.lon));
     let (first, last) = (minute(incident.first_time), minute(incident.last_time));
     // Most reports joining an incident move neither its place nor its times: an R-tree
     // row replaced costs a delete and an insert, a look costs one lookup.
-    let indexed = conn
-        .prepare_cached(
-            "SELECT min_minute, max_minute, min_lat, min_lon FROM incidents_where WHERE id = ?1",
-        )?
-        .query_row([incident.id], |r| {
+    let indexed = db.query_opt(
+        "SELECT min_minute, max_minute, min_lat, min_lon FROM incidents_where WHERE id = ?1",
+        args![incident.id],
+        |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<i64>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<i64>(2)?,
+                r.get::<i64>(3)?,
             ))
-        })
-        .optional()?;
+        },
+    )?;
     if indexed == Some((first, last, lat, lon)) {
         return Ok(());
     }
-    conn.prepare_cached(
+    db.execute(
         "INSERT OR REPLACE INTO incidents_where
              (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)",
-    )?
-    .execute(params![incident.id, first, last, lat, lon])?;
+        args![incident.id, first, last, lat, lon],
+    )?;
     Ok(())
 }
 
@@ -285,14 +273,11 @@ fn micro(degrees: f64) -> i64 {
 }
 
 /// Files a report under its incident.
-pub fn attach(
-    conn: &Connection,
-    report: i64,
-    incident: i64,
-    precision: u8,
-) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE reports SET incident_id = ?2, precision = ?3 WHERE id = ?1")?
-        .execute(params![report, incident, precision])?;
+pub fn attach(db: &Db<'_>, report: i64, incident: i64, precision: u8) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE reports SET incident_id = ?2, precision = ?3 WHERE id = ?1",
+        args![report, incident, precision],
+    )?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+use super::db::Db;
 use super::{StoreError, settings};
 use crate::privacy::Pseudonyms;
 
@@ -19,8 +20,9 @@ const CHECK: &str = "pseudonym_key_check";
 /// (a STOP kept as a pseudonym would no longer hold).
 pub(super) fn pseudonym_key(conn: &Connection, path: &Path) -> Result<String, StoreError> {
     let bad = |reason: &str| StoreError::PseudonymKey(format!("{}: {reason}", path.display()));
-    let stored = settings::get(conn, IN_DATABASE)?;
-    let check = settings::get(conn, CHECK)?;
+    let db = Db::sqlite(conn);
+    let stored = settings::get(&db, IN_DATABASE)?;
+    let check = settings::get(&db, CHECK)?;
     let key = match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => return Err(bad("is empty")),
         Ok(text) if stored.as_deref().is_some_and(|db| db != text.trim()) => {
@@ -51,10 +53,10 @@ pub(super) fn pseudonym_key(conn: &Connection, path: &Path) -> Result<String, St
             ));
         }
         Some(_) => {}
-        None => settings::set(conn, CHECK, &made)?,
+        None => settings::set(&db, CHECK, &made)?,
     }
     if stored.is_some() {
-        settings::remove(conn, IN_DATABASE)?;
+        settings::remove(&db, IN_DATABASE)?;
     }
     Ok(key)
 }
@@ -94,10 +96,13 @@ mod tests {
     fn a_key_in_the_database_moves_to_its_file_and_is_kept() {
         let (dir, conn) = database();
         let path = dir.path().join("v.db.pseudonym-key");
-        settings::set(&conn, IN_DATABASE, "old-key").unwrap();
+        settings::set(&Db::sqlite(&conn), IN_DATABASE, "old-key").unwrap();
         assert_eq!(pseudonym_key(&conn, &path).unwrap(), "old-key");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old-key");
-        assert_eq!(settings::get(&conn, IN_DATABASE).unwrap(), None);
+        assert_eq!(
+            settings::get(&Db::sqlite(&conn), IN_DATABASE).unwrap(),
+            None
+        );
         assert_eq!(pseudonym_key(&conn, &path).unwrap(), "old-key");
     }
 
@@ -123,11 +128,13 @@ mod tests {
         let (dir, conn) = database();
         let path = dir.path().join("shared.key");
         std::fs::write(&path, "someone else's key").unwrap();
-        settings::set(&conn, IN_DATABASE, "old-key").unwrap();
+        settings::set(&Db::sqlite(&conn), IN_DATABASE, "old-key").unwrap();
         let refused = pseudonym_key(&conn, &path).unwrap_err().to_string();
         assert!(refused.contains("differs"), "{refused}");
         assert_eq!(
-            settings::get(&conn, IN_DATABASE).unwrap().as_deref(),
+            settings::get(&Db::sqlite(&conn), IN_DATABASE)
+                .unwrap()
+                .as_deref(),
             Some("old-key")
         );
     }

@@ -267,24 +267,11 @@ impl Store {
         self.clock.now_ms()
     }
 
-    /// Runs `f` in the next write batch; `Ok` means committed to disk. `f` may run twice
-    /// (when a neighbour in its batch fails); only the committed run counts.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: Fn(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        match &self.engine {
-            Engine::Sqlite { writer, .. } => writer.write(f).await,
-            Engine::Postgres(_) => Err(StoreError::NotYetOnPostgres),
-        }
-    }
-
     /// Runs `f` in a transaction of its own on PostgreSQL, or in the next write batch on
     /// SQLite; `Ok` means committed (on PostgreSQL's primary, and its synchronous standby
     /// where there is one). `f` may run more than once (a neighbour in its batch failed,
     /// another transaction touched the same rows); only the committed run counts.
-    pub async fn write_db<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: Fn(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -308,27 +295,8 @@ impl Store {
         }
     }
 
-    /// Runs a read-only query on the blocking pool.
-    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let Engine::Sqlite { readers, .. } = &self.engine else {
-            return Err(StoreError::NotYetOnPostgres);
-        };
-        let pool = Arc::clone(readers);
-        blocking(move || {
-            let conn = pool.take()?;
-            let result = f(&conn);
-            pool.put(conn);
-            result
-        })
-        .await
-    }
-
     /// Runs a read-only query, seeing one moment, on the blocking pool.
-    pub async fn read_db<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
@@ -354,7 +322,7 @@ impl Store {
     /// Proves the database takes writes: rewrites the heartbeat row through the writer.
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         let now = self.now_ms();
-        self.write_db(move |db| {
+        self.write(move |db| {
             db.execute(
                 "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
                 db::args![now],

@@ -4,9 +4,8 @@
 //! worker finishing after its claim was released, a report for a message already final)
 //! changes nothing.
 
-use rusqlite::{Connection, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// A message to queue, ready as it will be sent.
 #[derive(Debug, Clone)]
@@ -28,51 +27,54 @@ pub struct NewOutbound {
 /// Queues every message (in the caller's transaction); returns their ids in order.
 /// Alerts and broadcasts to a number that sent STOP are not queued (`None`).
 pub fn insert(
-    conn: &Connection,
+    db: &Db<'_>,
     messages: &[NewOutbound],
     now: i64,
 ) -> Result<Vec<Option<i64>>, StoreError> {
     // A number purged past retention is kept as its pseudonym, and its STOP still holds;
     // the keyed hash is only worked out when such a STOP exists (a broadcast queues 10^5).
-    let purged = conn
-        .prepare_cached(
-            // A range, not LIKE, so the phone index answers it.
-            "SELECT EXISTS (SELECT 1 FROM contacts
+    let purged: bool = db.value(
+        // A range, not LIKE, so the phone index answers it.
+        "SELECT EXISTS (SELECT 1 FROM contacts
                             WHERE phone >= 'R-' AND phone < 'R.' AND opted_out = 1)",
-        )?
-        .query_row([], |r| r.get::<_, bool>(0))?;
-    let mut opted_out = conn.prepare_cached(if purged {
+        args![],
+    )?;
+    let opted_out_sql = if purged {
         "SELECT 1 FROM contacts WHERE phone IN (?1, pseudonym(?1)) AND opted_out = 1"
     } else {
         "SELECT 1 FROM contacts WHERE phone = ?1 AND opted_out = 1"
-    })?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO outbound_messages
-            (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
-             broadcast_id, segments, encoding, status, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'queued', ?12, ?12, ?12)",
-    )?;
+    };
     let mut ids = Vec::with_capacity(messages.len());
     for m in messages {
-        if matches!(m.purpose, "alert" | "broadcast") && opted_out.exists([&m.recipient])? {
+        if matches!(m.purpose, "alert" | "broadcast")
+            && db
+                .query_opt(opted_out_sql, args![m.recipient], |_| Ok(()))?
+                .is_some()
+        {
             ids.push(None);
             continue;
         }
-        stmt.execute(params![
-            m.channel,
-            m.fallbacks.join(","),
-            m.recipient,
-            m.text,
-            m.purpose,
-            m.priority,
-            m.inbound_id,
-            m.incident_id,
-            m.broadcast_id,
-            m.segments,
-            m.encoding,
-            now
-        ])?;
-        ids.push(Some(conn.last_insert_rowid()));
+        let id = db.insert_id(
+            "INSERT INTO outbound_messages
+            (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
+             broadcast_id, segments, encoding, status, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'queued', ?12, ?12, ?12)",
+            args![
+                m.channel,
+                m.fallbacks.join(","),
+                m.recipient,
+                m.text,
+                m.purpose,
+                m.priority,
+                m.inbound_id,
+                m.incident_id,
+                m.broadcast_id,
+                m.segments,
+                m.encoding,
+                now
+            ],
+        )?;
+        ids.push(Some(id.ok_or(StoreError::NoRow)?));
     }
     Ok(ids)
 }
@@ -96,32 +98,35 @@ pub struct Claimed {
 }
 
 /// Whether `channel` has a message due (a read, so idle workers never take the writer).
-pub fn has_due(conn: &Connection, channel: &str, now: i64) -> Result<bool, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn has_due(db: &Db<'_>, channel: &str, now: i64) -> Result<bool, StoreError> {
+    let due = db.query_opt(
         "SELECT 1 FROM outbound_messages
          WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2 LIMIT 1",
+        args![channel, now],
+        |_| Ok(()),
     )?;
-    Ok(stmt.exists(params![channel, now])?)
+    Ok(due.is_some())
 }
 
 /// Notes on alerts just queued when the SMS that raised them reached the webhook.
-pub fn stamp_arrival(conn: &Connection, ids: &[i64], arrived_at: i64) -> Result<(), StoreError> {
-    let mut stmt =
-        conn.prepare_cached("UPDATE outbound_messages SET arrived_at = ?2 WHERE id = ?1")?;
+pub fn stamp_arrival(db: &Db<'_>, ids: &[i64], arrived_at: i64) -> Result<(), StoreError> {
     for id in ids {
-        stmt.execute(params![id, arrived_at])?;
+        db.execute(
+            "UPDATE outbound_messages SET arrived_at = ?2 WHERE id = ?1",
+            args![id, arrived_at],
+        )?;
     }
     Ok(())
 }
 
 /// Marks up to `limit` due messages of `channel` as `sending`, most urgent first.
 pub fn claim(
-    conn: &Connection,
+    db: &Db<'_>,
     channel: &str,
     now: i64,
     limit: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+    let mut claimed = db.query_map(
         "UPDATE outbound_messages
          SET status = 'sending', claimed_at = ?2, attempts = attempts + 1, updated_at = ?2
          WHERE id IN (SELECT id FROM outbound_messages
@@ -129,23 +134,23 @@ pub fn claim(
                       ORDER BY priority, next_attempt_at, id LIMIT ?3)
          RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority,
                    arrived_at",
+        args![channel, now, limit as i64],
+        |r| {
+            let fallbacks: String = r.get(6)?;
+            Ok(Claimed {
+                id: r.get(0)?,
+                recipient: r.get(1)?,
+                text: r.get(2)?,
+                encoding: r.get(3)?,
+                attempts: r.get(4)?,
+                created_at: r.get(5)?,
+                fallbacks: split(&fallbacks),
+                priority: r.get(7)?,
+                claimed_at: now,
+                arrived_at: r.get(8)?,
+            })
+        },
     )?;
-    let rows = stmt.query_map(params![channel, now, limit as i64], |r| {
-        let fallbacks: String = r.get(6)?;
-        Ok(Claimed {
-            id: r.get(0)?,
-            recipient: r.get(1)?,
-            text: r.get(2)?,
-            encoding: r.get(3)?,
-            attempts: r.get(4)?,
-            created_at: r.get(5)?,
-            fallbacks: split(&fallbacks),
-            priority: r.get(7)?,
-            claimed_at: now,
-            arrived_at: r.get(8)?,
-        })
-    })?;
-    let mut claimed = rows.collect::<Result<Vec<_>, _>>()?;
     // RETURNING gives no order.
     claimed.sort_by_key(|c| (c.priority, c.id));
     Ok(claimed)
@@ -159,55 +164,52 @@ fn split(list: &str) -> Vec<String> {
 }
 
 /// Puts every claimed message back in the queue: at start-up, what the last run left.
-pub fn release_all(conn: &Connection, now: i64) -> Result<usize, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbound_messages SET status = 'queued', claimed_at = NULL, updated_at = ?1
+pub fn release_all(db: &Db<'_>, now: i64) -> Result<usize, StoreError> {
+    let n = db.execute(
+        "UPDATE outbound_messages SET status = 'queued', claimed_at = NULL, updated_at = ?1
              WHERE status = 'sending'",
-        )?
-        .execute([now])?;
+        args![now],
+    )?;
     Ok(n)
 }
 
 /// Queued messages created before `created_before` are `expired`: an alert hours late
 /// misleads more than it helps.
-pub fn expire_old(conn: &Connection, created_before: i64, now: i64) -> Result<usize, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbound_messages SET status = 'expired', finished_at = ?2, updated_at = ?2,
+pub fn expire_old(db: &Db<'_>, created_before: i64, now: i64) -> Result<usize, StoreError> {
+    let n = db.execute(
+        "UPDATE outbound_messages SET status = 'expired', finished_at = ?2, updated_at = ?2,
                  last_error = coalesce(last_error || ' (then ', '(') || 'not sent within the maximum age)'
              WHERE status = 'queued' AND created_at < ?1",
-        )?
-        .execute(params![created_before, now])?;
+        args![created_before, now],
+    )?;
     Ok(n)
 }
 
 /// Claims made before `before`: `(id, claimed_at, channel)`.
-pub fn stale_claims(conn: &Connection, before: i64) -> Result<Vec<(i64, i64, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn stale_claims(db: &Db<'_>, before: i64) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    db.query_map(
         "SELECT id, claimed_at, channel FROM outbound_messages
          WHERE status = 'sending' AND claimed_at < ?1",
-    )?;
-    let rows = stmt.query_map([before], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![before],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// Puts a claimed message back in the queue if the claim is still this one. `uncount`: the
 /// attempt it was counted for never started.
 pub fn unclaim(
-    conn: &Connection,
+    db: &Db<'_>,
     id: i64,
     claimed_at: i64,
     uncount: bool,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE outbound_messages
+    let n = db.execute(
+        "UPDATE outbound_messages
              SET status = 'queued', claimed_at = NULL, attempts = attempts - ?3, updated_at = ?4
              WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
-        )?
-        .execute(params![id, claimed_at, i64::from(uncount), now])?;
+        args![id, claimed_at, i64::from(uncount), now],
+    )?;
     Ok(n == 1)
 }
 
@@ -239,46 +241,58 @@ pub enum Transition {
 
 /// Records the end of an attempt on a message still under the same claim; `false` if its
 /// claim was released meanwhile (the message is someone else's now).
-pub fn finish(
-    conn: &Connection,
-    c: &Claimed,
-    t: &Transition,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let still_claimed = conn
-        .prepare_cached("SELECT 1 FROM outbound_messages WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2")?
-        .exists(params![c.id, c.claimed_at])?;
+pub fn finish(db: &Db<'_>, c: &Claimed, t: &Transition, now: i64) -> Result<bool, StoreError> {
+    let still_claimed = db
+        .query_opt(
+            "SELECT 1 FROM outbound_messages WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
+            args![c.id, c.claimed_at],
+            |_| Ok(()),
+        )?
+        .is_some();
     if !still_claimed {
         return Ok(false);
     }
     let id = c.id;
     let n = match t {
-        Transition::Sent { provider_message_id, provider_status } => conn.prepare_cached(
+        Transition::Sent {
+            provider_message_id,
+            provider_status,
+        } => db.execute(
             "UPDATE outbound_messages SET status = 'sent', provider_message_id = ?2,
                  provider_status = ?3, sent_at = ?4, claimed_at = NULL, updated_at = ?4
              WHERE id = ?1 AND status = 'sending'",
-        )?.execute(params![id, provider_message_id, provider_status, now])?,
-        Transition::Delivered => conn.prepare_cached(
+            args![id, provider_message_id, provider_status, now],
+        )?,
+        Transition::Delivered => db.execute(
             "UPDATE outbound_messages SET status = 'delivered', sent_at = ?2, delivered_at = ?2,
                  claimed_at = NULL, updated_at = ?2
              WHERE id = ?1 AND status = 'sending'",
-        )?.execute(params![id, now])?,
-        Transition::Retry { at, error, code } => conn.prepare_cached(
+            args![id, now],
+        )?,
+        Transition::Retry { at, error, code } => db.execute(
             "UPDATE outbound_messages SET status = 'queued', next_attempt_at = ?2, last_error = ?3,
                  error_code = ?4, claimed_at = NULL, updated_at = ?5
              WHERE id = ?1 AND status = 'sending'",
-        )?.execute(params![id, at, error, code, now])?,
-        Transition::Reroute { channel, fallbacks, error, code } => conn.prepare_cached(
+            args![id, at, error, code, now],
+        )?,
+        Transition::Reroute {
+            channel,
+            fallbacks,
+            error,
+            code,
+        } => db.execute(
             "UPDATE outbound_messages SET status = 'queued', tried = tried || channel || ',',
                  channel = ?2, fallbacks = ?3, next_attempt_at = ?6, last_error = ?4,
                  error_code = ?5, claimed_at = NULL, updated_at = ?6
              WHERE id = ?1 AND status = 'sending'",
-        )?.execute(params![id, channel, fallbacks.join(","), error, code, now])?,
-        Transition::Failed { error, code } => conn.prepare_cached(
+            args![id, channel, fallbacks.join(","), error, code, now],
+        )?,
+        Transition::Failed { error, code } => db.execute(
             "UPDATE outbound_messages SET status = 'failed', last_error = ?2, error_code = ?3,
                  finished_at = ?4, claimed_at = NULL, updated_at = ?4
              WHERE id = ?1 AND status = 'sending'",
-        )?.execute(params![id, error, code, now])?,
+            args![id, error, code, now],
+        )?,
     };
     Ok(n == 1)
 }
@@ -286,24 +300,16 @@ pub fn finish(
 /// Moves up to `limit` queued messages of a channel that is down to their next fallback;
 /// returns how many, by the channel they moved to.
 pub fn reroute_queued(
-    conn: &Connection,
+    db: &Db<'_>,
     channel: &str,
     now: i64,
     limit: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let mut select = conn.prepare_cached(
+    let rows = db.query_map(
         "SELECT id, fallbacks FROM outbound_messages
          WHERE channel = ?1 AND status = 'queued' AND fallbacks != '' LIMIT ?2",
-    )?;
-    let rows = select
-        .query_map(params![channel, limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut update = conn.prepare_cached(
-        "UPDATE outbound_messages SET tried = tried || channel || ',', channel = ?2,
-             fallbacks = ?3, next_attempt_at = ?4, last_error = ?5, updated_at = ?4
-         WHERE id = ?1",
+        args![channel, limit as i64],
+        |r| Ok((r.get::<i64>(0)?, r.get::<String>(1)?)),
     )?;
     let mut moved = Vec::with_capacity(rows.len());
     for (id, fallbacks) in rows {
@@ -312,18 +318,23 @@ pub fn reroute_queued(
             continue;
         };
         let reason = format!("channel {channel} is down");
-        update.execute(params![id, next, rest.join(","), now, reason])?;
+        db.execute(
+            "UPDATE outbound_messages SET tried = tried || channel || ',', channel = ?2,
+             fallbacks = ?3, next_attempt_at = ?4, last_error = ?5, updated_at = ?4
+         WHERE id = ?1",
+            args![id, next, rest.join(","), now, reason],
+        )?;
         moved.push(next.clone());
     }
     Ok(moved)
 }
 
 /// Messages waiting or being sent, by channel and status (the queue-depth gauge).
-pub fn depth(conn: &Connection) -> Result<Vec<(String, String, i64)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn depth(db: &Db<'_>) -> Result<Vec<(String, String, i64)>, StoreError> {
+    db.query_map(
         "SELECT channel, status, count(*) FROM outbound_messages
          WHERE status IN ('queued', 'sending') GROUP BY channel, status",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }

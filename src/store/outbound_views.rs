@@ -1,10 +1,10 @@
 //! Outbound messages as people look at them: the admin API's list and the sim outbox
 //! (the console's phone simulator), newest first, filtered.
 
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::StoreError;
+use super::db::{Db, args};
 
 /// An outbound message as the API and the sim outbox show it.
 #[derive(Debug, Clone, Serialize)]
@@ -40,19 +40,17 @@ pub struct Filter {
 }
 
 /// Newest first, at most `limit`.
-pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<OutboundRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, channel, recipient, text, purpose, status, attempts, segments, encoding,
+pub fn list(db: &Db<'_>, f: &Filter, limit: u32) -> Result<Vec<OutboundRow>, StoreError> {
+    let sql = "SELECT id, channel, recipient, text, purpose, status, attempts, segments, encoding,
                 provider_message_id, provider_status, error_code, last_error, next_attempt_at,
                 created_at, sent_at, delivered_at, finished_at
          FROM outbound_messages
          WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2)
            AND (?3 IS NULL OR status = ?3) AND id < ?4
-         ORDER BY id DESC LIMIT ?5",
-    )?;
+         ORDER BY id DESC LIMIT ?5";
     let before = f.before.unwrap_or(i64::MAX);
-    let args = params![f.channel, f.recipient, f.status, before, limit];
-    let rows = stmt.query_map(args, |r| {
+    let args = args![f.channel, f.recipient, f.status, before, limit];
+    db.query_map(sql, args, |r| {
         Ok(OutboundRow {
             id: r.get(0)?,
             channel: r.get(1)?,
@@ -73,6 +71,5 @@ pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<OutboundRow
             delivered_at: r.get(16)?,
             finished_at: r.get(17)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }

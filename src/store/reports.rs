@@ -1,55 +1,57 @@
 //! Queries on `reports`.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// When the SMS of an incident's newest report reached the webhook (unix ms).
-pub fn arrival_of_newest(conn: &Connection, incident_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT m.received_at FROM reports r JOIN inbound_messages m ON m.id = r.inbound_id
+pub fn arrival_of_newest(db: &Db<'_>, incident_id: i64) -> Result<Option<i64>, StoreError> {
+    db.query_opt(
+        "SELECT m.received_at FROM reports r JOIN inbound_messages m ON m.id = r.inbound_id
              WHERE r.incident_id = ?1 ORDER BY r.id DESC LIMIT 1",
-        )?
-        .query_row([incident_id], |r| r.get(0))
-        .optional()?)
+        args![incident_id],
+        |r| r.get(0),
+    )
 }
 
 /// Hides a secret a message carried (a coordinator's PIN): replaced in its text and its
 /// parts', and the provider's raw payloads dropped.
-pub fn mask(conn: &Connection, id: i64, secret: &str) -> Result<(), StoreError> {
+pub fn mask(db: &Db<'_>, id: i64, secret: &str) -> Result<(), StoreError> {
     if secret.is_empty() {
         return Ok(());
     }
-    conn.prepare_cached(
+    db.execute(
         "UPDATE inbound_messages SET text = replace(text, ?2, '****'), raw = '' WHERE id = ?1",
-    )?
-    .execute(params![id, secret])?;
-    conn.prepare_cached(
+        args![id, secret],
+    )?;
+    db.execute(
         "UPDATE inbound_parts SET text = replace(text, ?2, '****'), raw = ''
          WHERE message_id = ?1",
-    )?
-    .execute(params![id, secret])?;
+        args![id, secret],
+    )?;
     Ok(())
 }
 
 /// Takes a duress word out of stored message `id`: its text becomes `cleaned`; its raw
 /// form and its parts' texts are dropped (a word may straddle two parts); its content
 /// hash, which a dictionary could turn back into the word, becomes one no text has.
-pub fn strip(conn: &Connection, id: i64, cleaned: &str) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub fn strip(db: &Db<'_>, id: i64, cleaned: &str) -> Result<(), StoreError> {
+    db.execute(
         "UPDATE inbound_messages SET text = ?2, raw = '', content_hash = -id WHERE id = ?1",
-    )?
-    .execute(params![id, cleaned])?;
-    conn.prepare_cached("UPDATE inbound_parts SET text = '', raw = '' WHERE message_id = ?1")?
-        .execute([id])?;
+        args![id, cleaned],
+    )?;
+    db.execute(
+        "UPDATE inbound_parts SET text = '', raw = '' WHERE message_id = ?1",
+        args![id],
+    )?;
     Ok(())
 }
 
 /// Marks the report of message `id`, if it made one, as written under duress.
-pub fn mark_duress(conn: &Connection, inbound_id: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE reports SET duress = 1 WHERE inbound_id = ?1")?
-        .execute([inbound_id])?;
+pub fn mark_duress(db: &Db<'_>, inbound_id: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE reports SET duress = 1 WHERE inbound_id = ?1",
+        args![inbound_id],
+    )?;
     Ok(())
 }
 
@@ -89,19 +91,17 @@ pub struct NewReport {
 }
 
 /// Stores the report of an inbound message; `None` if that message already has one.
-pub fn insert(conn: &Connection, r: &NewReport, now: i64) -> Result<Option<i64>, StoreError> {
+pub fn insert(db: &Db<'_>, r: &NewReport, now: i64) -> Result<Option<i64>, StoreError> {
     let p = r.place.clone().unwrap_or_default();
     let place = |s: &str| (r.place.is_some()).then(|| s.to_owned());
-    let n = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO reports
+    db.insert_id(
+        "INSERT OR IGNORE INTO reports
                 (inbound_id, contact_id, reporter, unverified, status, category, place_id,
                  place_name, admin1, admin2, admin3, country, lat, lon, found_by, choices,
                  counts, event_time, severity, description, language, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                      ?17, ?18, ?19, ?20, ?21, ?22, ?22)",
-        )?
-        .execute(params![
+        args![
             r.inbound_id,
             r.contact_id,
             r.reporter,
@@ -124,8 +124,8 @@ pub fn insert(conn: &Connection, r: &NewReport, now: i64) -> Result<Option<i64>,
             r.description,
             r.language,
             now
-        ])?;
-    Ok((n == 1).then(|| conn.last_insert_rowid()))
+        ],
+    )
 }
 
 /// A report waiting for its sender's place choice.
@@ -140,22 +140,17 @@ pub struct Pending {
 }
 
 /// The sender's newest pending report created after `since`.
-pub fn pending_for(
-    conn: &Connection,
-    reporter: &str,
-    since: i64,
-) -> Result<Option<Pending>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, choices, category, language, coalesce(place_name, '') FROM reports
+pub fn pending_for(db: &Db<'_>, reporter: &str, since: i64) -> Result<Option<Pending>, StoreError> {
+    db.query_opt(
+        "SELECT id, choices, category, language, coalesce(place_name, '') FROM reports
              WHERE reporter = ?1 AND status = 'pending' AND created_at >= ?2
              ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row(params![reporter, since], |r| {
+        args![reporter, since],
+        |r| {
             Ok(Pending {
                 id: r.get(0)?,
                 choices: r
-                    .get::<_, Option<String>>(1)?
+                    .get::<Option<String>>(1)?
                     .unwrap_or_default()
                     .split('|')
                     .map(str::to_owned)
@@ -164,25 +159,23 @@ pub fn pending_for(
                 language: r.get(3)?,
                 name: r.get(4)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
 /// Files a pending report at the chosen place.
 pub fn file_pending(
-    conn: &Connection,
+    db: &Db<'_>,
     id: i64,
     place: &PlaceRecord,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE reports SET status = 'filed', place_id = ?2, place_name = ?3, admin1 = ?4,
+    let n = db.execute(
+        "UPDATE reports SET status = 'filed', place_id = ?2, place_name = ?3, admin1 = ?4,
                  admin2 = ?5, admin3 = ?6, country = ?7, lat = ?8, lon = ?9, found_by = ?10,
                  choices = NULL, updated_at = ?11
              WHERE id = ?1 AND status = 'pending'",
-        )?
-        .execute(params![
+        args![
             id,
             place.id,
             place.name,
@@ -194,7 +187,8 @@ pub fn file_pending(
             place.lon,
             place.found_by,
             now
-        ])?;
+        ],
+    )?;
     Ok(n == 1)
 }
 
@@ -208,30 +202,27 @@ pub struct Expired {
 }
 
 /// Pending reports created before `before` expire.
-pub fn expire_pending(
-    conn: &Connection,
-    before: i64,
-    now: i64,
-) -> Result<Vec<Expired>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn expire_pending(db: &Db<'_>, before: i64, now: i64) -> Result<Vec<Expired>, StoreError> {
+    db.query_map(
         "UPDATE reports SET status = 'expired', updated_at = ?2
          WHERE status = 'pending' AND created_at < ?1
          RETURNING reporter, language, category, coalesce(place_name, '')",
-    )?;
-    let rows = stmt.query_map(params![before, now], |r| {
-        Ok(Expired {
-            reporter: r.get(0)?,
-            language: r.get(1)?,
-            category: r.get(2)?,
-            name: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![before, now],
+        |r| {
+            Ok(Expired {
+                reporter: r.get(0)?,
+                language: r.get(1)?,
+                category: r.get(2)?,
+                name: r.get(3)?,
+            })
+        },
+    )
 }
 
 /// How many reports an inbound message produced (0 or 1).
-pub fn count_for_inbound(conn: &Connection, inbound_id: i64) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT count(*) FROM reports WHERE inbound_id = ?1")?
-        .query_row([inbound_id], |r| r.get(0))?)
+pub fn count_for_inbound(db: &Db<'_>, inbound_id: i64) -> Result<i64, StoreError> {
+    db.value(
+        "SELECT count(*) FROM reports WHERE inbound_id = ?1",
+        args![inbound_id],
+    )
 }

@@ -5,10 +5,10 @@
 //! STOP still holds. A round touches at most `limit` rows of each table: a backlog of years
 //! is purged in many short write jobs, with alerts' writes between them.
 
-use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::StoreError;
+use super::db::{Db, args};
 use crate::privacy::Pseudonyms;
 
 /// What a purge emptied.
@@ -36,20 +36,17 @@ pub struct Round {
 
 /// Runs statements over at most `limit` rows each (`?1` the cut-off, `?2` the limit),
 /// remembering whether one of them had more to do.
-struct Bounded<'c> {
-    conn: &'c Connection,
+struct Bounded<'a, 'c> {
+    db: &'a Db<'c>,
     before: i64,
     limit: usize,
     more: bool,
 }
 
-impl Bounded<'_> {
+impl Bounded<'_, '_> {
     fn run(&mut self, sql: &str) -> Result<usize, StoreError> {
         let limit = i64::try_from(self.limit).unwrap_or(i64::MAX);
-        let n = self
-            .conn
-            .prepare_cached(sql)?
-            .execute(params![self.before, limit])?;
+        let n = self.db.execute(sql, args![self.before, limit])?;
         self.more |= n >= self.limit;
         Ok(n)
     }
@@ -57,7 +54,7 @@ impl Bounded<'_> {
 
 /// Numbers outside messages: in delivery reports' payloads, alerts, acknowledgements and
 /// check-ins, and contacts that are nothing but a STOP.
-fn purge_numbers(bounded: &mut Bounded<'_>) -> Result<(), StoreError> {
+fn purge_numbers(bounded: &mut Bounded<'_, '_>) -> Result<(), StoreError> {
     bounded.run(
         "UPDATE delivery_reports SET raw = '' WHERE rowid IN (SELECT rowid FROM delivery_reports
          WHERE received_at < ?1 AND raw != '' LIMIT ?2)",
@@ -82,13 +79,13 @@ fn purge_numbers(bounded: &mut Bounded<'_>) -> Result<(), StoreError> {
 /// Empties at most `limit` rows of each table of what was received, filed or sent before
 /// `before` (unix ms). Messages not yet read and messages still to send are left alone.
 pub fn purge(
-    conn: &Connection,
+    db: &Db<'_>,
     before: i64,
     limit: usize,
     pseudonyms: &Pseudonyms,
 ) -> Result<Round, StoreError> {
     let mut bounded = Bounded {
-        conn,
+        db,
         before,
         limit,
         more: false,
@@ -137,25 +134,21 @@ pub fn purge(
 /// A batch of a table's rows about incidents quiet since the cut-off: each number becomes
 /// its pseudonym, or the row goes when another already stands for that pseudonym. The batch
 /// is chosen once, so the rows dropped are the ones just tried, never the next ones.
-fn forget_responders(bounded: &mut Bounded<'_>, table: &str) -> Result<(), StoreError> {
+fn forget_responders(bounded: &mut Bounded<'_, '_>, table: &str) -> Result<(), StoreError> {
     let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
-    let batch: Vec<i64> = bounded
-        .conn
-        .prepare_cached(&format!(
+    let batch: Vec<i64> = bounded.db.query_map(
+        &format!(
             "SELECT rowid FROM {table} WHERE phone NOT LIKE 'R-%' AND incident_id IN
              (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2"
-        ))?
-        .query_map(params![bounded.before, limit], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut forget = bounded.conn.prepare_cached(&format!(
-        "UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE rowid = ?1"
-    ))?;
-    let mut drop = bounded.conn.prepare_cached(&format!(
-        "DELETE FROM {table} WHERE rowid = ?1 AND phone NOT LIKE 'R-%'"
-    ))?;
+        ),
+        args![bounded.before, limit],
+        |r| r.get(0),
+    )?;
+    let forget = format!("UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE rowid = ?1");
+    let drop = format!("DELETE FROM {table} WHERE rowid = ?1 AND phone NOT LIKE 'R-%'");
     for rowid in &batch {
-        forget.execute([rowid])?;
-        drop.execute([rowid])?;
+        bounded.db.execute(&forget, args![rowid])?;
+        bounded.db.execute(&drop, args![rowid])?;
     }
     bounded.more |= batch.len() >= bounded.limit;
     Ok(())
@@ -163,25 +156,21 @@ fn forget_responders(bounded: &mut Bounded<'_>, table: &str) -> Result<(), Store
 
 /// Reports' reporters become their pseudonyms and their free text goes.
 fn forget_reporters(
-    bounded: &mut Bounded<'_>,
+    bounded: &mut Bounded<'_, '_>,
     pseudonyms: &Pseudonyms,
 ) -> Result<usize, StoreError> {
     let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
-    let old: Vec<(i64, String)> = bounded
-        .conn
-        .prepare_cached(
-            "SELECT id, reporter FROM reports
+    let old: Vec<(i64, String)> = bounded.db.query_map(
+        "SELECT id, reporter FROM reports
              WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%' LIMIT ?2",
-        )?
-        .query_map(params![bounded.before, limit], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut forget = bounded
-        .conn
-        .prepare_cached("UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1")?;
+        args![bounded.before, limit],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     for (id, reporter) in &old {
-        forget.execute(params![id, pseudonyms.of(reporter)])?;
+        bounded.db.execute(
+            "UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1",
+            args![id, pseudonyms.of(reporter)],
+        )?;
     }
     bounded.more |= old.len() >= bounded.limit;
     Ok(old.len())
@@ -189,6 +178,8 @@ fn forget_reporters(
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::Connection;
+
     use super::*;
 
     #[test]
@@ -205,7 +196,7 @@ mod tests {
         .unwrap();
         let pseudonyms = Pseudonyms::new("k");
         let rounds: Vec<(usize, bool)> = std::iter::repeat_with(|| {
-            let round = purge(&conn, 1, 500, &pseudonyms).unwrap();
+            let round = purge(&Db::sqlite(&conn), 1, 500, &pseudonyms).unwrap();
             (round.purged.messages, round.more)
         })
         .take(4)
@@ -238,7 +229,7 @@ mod tests {
         )
         .unwrap();
         let pseudonyms = Pseudonyms::new("k");
-        while purge(&conn, 1, 500, &pseudonyms).unwrap().more {}
+        while purge(&Db::sqlite(&conn), 1, 500, &pseudonyms).unwrap().more {}
         let (rows, numbers): (i64, i64) = conn
             .query_row(
                 "SELECT count(*), count(*) FILTER (WHERE phone NOT LIKE 'R-%') FROM alerts",

@@ -1,8 +1,7 @@
 //! Queries on `console_sessions`.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// A live session as a request finds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,28 +15,27 @@ pub struct SessionRow {
 }
 
 pub fn create(
-    conn: &Connection,
+    db: &Db<'_>,
     digest: &str,
     token_digest: &str,
     csrf: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
+    db.insert_id(
         "INSERT INTO console_sessions (digest, token_digest, csrf, created_at, seen_at)
          VALUES (?1, ?2, ?3, ?4, ?4)",
+        args![digest, token_digest, csrf, now],
     )?
-    .execute(params![digest, token_digest, csrf, now])?;
-    Ok(conn.last_insert_rowid())
+    .ok_or(StoreError::NoRow)
 }
 
 /// The session of a cookie's digest, unless it ended.
-pub fn find(conn: &Connection, digest: &str) -> Result<Option<SessionRow>, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, token_digest, csrf, created_at, seen_at FROM console_sessions
-             WHERE digest = ?1 AND ended_at IS NULL",
-        )?
-        .query_row([digest], |r| {
+pub fn find(db: &Db<'_>, digest: &str) -> Result<Option<SessionRow>, StoreError> {
+    db.query_opt(
+        "SELECT id, token_digest, csrf, created_at, seen_at FROM console_sessions
+         WHERE digest = ?1 AND ended_at IS NULL",
+        args![digest],
+        |r| {
             Ok(SessionRow {
                 id: r.get(0)?,
                 token_digest: r.get(1)?,
@@ -45,37 +43,39 @@ pub fn find(conn: &Connection, digest: &str) -> Result<Option<SessionRow>, Store
                 created_at: r.get(3)?,
                 seen_at: r.get(4)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
-pub fn touch(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE console_sessions SET seen_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
+pub fn touch(db: &Db<'_>, id: i64, now: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE console_sessions SET seen_at = ?2 WHERE id = ?1",
+        args![id, now],
+    )?;
     Ok(())
 }
 
-pub fn end(conn: &Connection, id: i64, now: i64) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub fn end(db: &Db<'_>, id: i64, now: i64) -> Result<(), StoreError> {
+    db.execute(
         "UPDATE console_sessions SET ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
-    )?
-    .execute(params![id, now])?;
+        args![id, now],
+    )?;
     Ok(())
 }
 
 /// Ends every session opened with token `token_id` (it was revoked).
-pub fn end_for_token(conn: &Connection, token_id: i64, now: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE console_sessions SET ended_at = ?2 WHERE ended_at IS NULL
+pub fn end_for_token(db: &Db<'_>, token_id: i64, now: i64) -> Result<usize, StoreError> {
+    db.execute(
+        "UPDATE console_sessions SET ended_at = ?2 WHERE ended_at IS NULL
                AND token_digest = (SELECT digest FROM api_tokens WHERE id = ?1)",
-        )?
-        .execute(params![token_id, now])?)
+        args![token_id, now],
+    )
 }
 
 /// Forgets the sessions opened before `before` (unix ms): past their lifetime anyway.
-pub fn forget_before(conn: &Connection, before: i64) -> Result<usize, StoreError> {
-    Ok(conn
-        .prepare_cached("DELETE FROM console_sessions WHERE created_at < ?1")?
-        .execute([before])?)
+pub fn forget_before(db: &Db<'_>, before: i64) -> Result<usize, StoreError> {
+    db.execute(
+        "DELETE FROM console_sessions WHERE created_at < ?1",
+        args![before],
+    )
 }

@@ -1,25 +1,26 @@
 //! Queries on `settings`: values the gateway makes once and keeps.
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, args};
 
 /// The value of `name`, if set.
-pub fn get(conn: &Connection, name: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT value FROM settings WHERE name = ?1")?
-        .query_row([name], |r| r.get(0))
-        .optional()?)
+pub fn get(db: &Db<'_>, name: &str) -> Result<Option<String>, StoreError> {
+    db.query_opt(
+        "SELECT value FROM settings WHERE name = ?1",
+        args![name],
+        |r| r.get(0),
+    )
 }
 
-pub fn set(conn: &Connection, name: &str, value: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)")?
-        .execute(params![name, value])?;
+pub fn set(db: &Db<'_>, name: &str, value: &str) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
+        args![name, value],
+    )?;
     Ok(())
 }
 
-pub fn remove(conn: &Connection, name: &str) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM settings WHERE name = ?1")?
-        .execute([name])?;
+pub fn remove(db: &Db<'_>, name: &str) -> Result<(), StoreError> {
+    db.execute("DELETE FROM settings WHERE name = ?1", args![name])?;
     Ok(())
 }

@@ -1,11 +1,11 @@
 //! What the silence sweep reads and writes: monitors and their latest sign, a zone's pace,
 //! who hears of a silence, open and closed silences, and what became of SMS lately.
 
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
 use super::StoreError;
 use super::alerts::Recipient;
+use super::db::{Db, Row, ToArg, args};
 
 /// An active monitor as the sweep sees them.
 #[derive(Debug, Clone)]
@@ -39,7 +39,7 @@ impl Monitor {
 const MONITOR: &str = "c.active = 1 AND ';' || c.roles || ';' LIKE '%;monitor;%'";
 
 /// Every active monitor, with their zones.
-pub fn monitors(conn: &Connection) -> Result<Vec<Monitor>, StoreError> {
+pub fn monitors(db: &Db<'_>) -> Result<Vec<Monitor>, StoreError> {
     let sql = format!(
         "SELECT c.id, c.phone, c.name, c.language, c.discreet, c.opted_out,
                 c.checkin_every_hours, c.last_sign_at, c.created_at, c.reminded_for, c.told_for,
@@ -47,12 +47,10 @@ pub fn monitors(conn: &Connection) -> Result<Vec<Monitor>, StoreError> {
                 c.duress_since
          FROM contacts c WHERE {MONITOR} ORDER BY c.id"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], monitor_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.query_map(&sql, args![], monitor_row)
 }
 
-fn monitor_row(r: &Row<'_>) -> rusqlite::Result<Monitor> {
+fn monitor_row(r: &Row<'_>) -> Result<Monitor, StoreError> {
     Ok(Monitor {
         id: r.get(0)?,
         phone: r.get(1)?,
@@ -65,70 +63,58 @@ fn monitor_row(r: &Row<'_>) -> rusqlite::Result<Monitor> {
         created_at: r.get(8)?,
         reminded_for: r.get(9)?,
         told_for: r.get(10)?,
-        zones: super::list_of(&r.get::<_, Option<String>>(11)?.unwrap_or_default()),
+        zones: super::list_of(&r.get::<Option<String>>(11)?.unwrap_or_default()),
         duress_since: r.get(12)?,
     })
 }
 
 /// Notes that a reminder went to monitor `id` about their silence since `since`; `false`
 /// if that is no longer their silence (a sign came meanwhile) or it was done already.
-pub fn set_reminded(conn: &Connection, id: i64, since: i64) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE contacts SET reminded_for = ?2
+pub fn set_reminded(db: &Db<'_>, id: i64, since: i64) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE contacts SET reminded_for = ?2
              WHERE id = ?1 AND coalesce(last_sign_at, created_at) = ?2
                AND reminded_for IS NOT ?2",
-        )?
-        .execute(params![id, since])?;
+        args![id, since],
+    )?;
     Ok(n == 1)
 }
 
 /// The same for telling monitor `id`'s coordinators.
-pub fn set_told(conn: &Connection, id: i64, since: i64) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE contacts SET told_for = ?2
+pub fn set_told(db: &Db<'_>, id: i64, since: i64) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE contacts SET told_for = ?2
              WHERE id = ?1 AND coalesce(last_sign_at, created_at) = ?2 AND told_for IS NOT ?2",
-        )?
-        .execute(params![id, since])?;
+        args![id, since],
+    )?;
     Ok(n == 1)
 }
 
 /// The last sign of life of a zone's active monitors.
-pub fn zone_last(conn: &Connection, zone: &str) -> Result<Option<i64>, StoreError> {
+pub fn zone_last(db: &Db<'_>, zone: &str) -> Result<Option<i64>, StoreError> {
     let sql = format!(
         "SELECT max(c.last_sign_at) FROM contact_zones z JOIN contacts c ON c.id = z.contact_id
          WHERE z.zone = ?1 AND {MONITOR}"
     );
-    Ok(conn.prepare_cached(&sql)?.query_row([zone], |r| r.get(0))?)
+    db.value(&sql, args![zone])
 }
 
 /// A zone's messages (not deliveries) from its active monitors from `from` to `to`: how
 /// many, and the first.
-pub fn pace(
-    conn: &Connection,
-    zone: &str,
-    from: i64,
-    to: i64,
-) -> Result<(u64, Option<i64>), StoreError> {
+pub fn pace(db: &Db<'_>, zone: &str, from: i64, to: i64) -> Result<(u64, Option<i64>), StoreError> {
     let sql = format!(
         "SELECT count(*), min(s.at) FROM contact_zones z
          JOIN contacts c ON c.id = z.contact_id
          JOIN signs s ON s.contact_id = z.contact_id
          WHERE z.zone = ?1 AND {MONITOR} AND s.channel != 'delivery' AND s.at BETWEEN ?2 AND ?3"
     );
-    let (count, first): (i64, Option<i64>) = conn
-        .prepare_cached(&sql)?
-        .query_row(params![zone, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (count, first): (i64, Option<i64>) =
+        db.query_one(&sql, args![zone, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok((u64::try_from(count).unwrap_or(0), first))
 }
 
 /// Active, not opted-out contacts with `role` attached to any of `zones`, once each.
-pub fn with_role(
-    conn: &Connection,
-    zones: &[String],
-    role: &str,
-) -> Result<Vec<Recipient>, StoreError> {
+pub fn with_role(db: &Db<'_>, zones: &[String], role: &str) -> Result<Vec<Recipient>, StoreError> {
     if zones.is_empty() {
         return Ok(Vec::new());
     }
@@ -140,31 +126,30 @@ pub fn with_role(
            AND ';' || c.roles || ';' LIKE '%;' || ? || ';%'
          ORDER BY c.id"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let values = zones.iter().map(String::as_str).chain([role]);
-    let rows = stmt.query_map(params_from_iter(values), |r| {
+    let values: Vec<&dyn ToArg> = zones
+        .iter()
+        .map(|z| z as &dyn ToArg)
+        .chain([&role as &dyn ToArg])
+        .collect();
+    db.query_map(&sql, &values, |r| {
         Ok(Recipient {
             contact_id: Some(r.get(0)?),
             phone: r.get(1)?,
             language: r.get(2)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
 }
 
 /// What became of SMS since `since`, by recipient: delivered, and failed or expired.
-pub fn outcomes_since(
-    conn: &Connection,
-    since: i64,
-) -> Result<Vec<(String, u32, u32)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
+pub fn outcomes_since(db: &Db<'_>, since: i64) -> Result<Vec<(String, u32, u32)>, StoreError> {
+    db.query_map(
         "SELECT recipient, sum(status = 'delivered'), sum(status IN ('failed', 'expired'))
          FROM outbound_messages
          WHERE updated_at >= ?1 AND status IN ('delivered', 'failed', 'expired')
          GROUP BY recipient",
-    )?;
-    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![since],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// Whether a silence is still open.
@@ -204,21 +189,20 @@ pub struct Silence {
 const SILENCE_COLUMNS: &str =
     "id, zone, name, state, since, monitors, usual_per_day, cause, opened_at, closed_at, back_at";
 
-fn silence_row(r: &Row<'_>) -> rusqlite::Result<Silence> {
+fn silence_row(r: &Row<'_>) -> Result<Silence, StoreError> {
     let cause: Option<String> = r.get(7)?;
+    let state: String = r.get(3)?;
     Ok(Silence {
         id: r.get(0)?,
         zone: r.get(1)?,
         name: r.get(2)?,
-        state: match r.get_ref(3)?.as_str()? {
+        state: match state.as_str() {
             "open" => State::Open,
             "closed" => State::Closed,
             other => {
-                return Err(rusqlite::Error::FromSqlConversionFailure(
-                    3,
-                    rusqlite::types::Type::Text,
-                    format!("no silence state `{other}`").into(),
-                ));
+                return Err(StoreError::Sqlite(format!(
+                    "column 3: no silence state `{other}`"
+                )));
             }
         },
         since: r.get(4)?,
@@ -234,14 +218,12 @@ fn silence_row(r: &Row<'_>) -> rusqlite::Result<Silence> {
 }
 
 /// Opens a silence; returns its id (`None`: the zone has one open already).
-pub fn open(conn: &Connection, s: &Silence) -> Result<Option<i64>, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO silences
+pub fn open(db: &Db<'_>, s: &Silence) -> Result<Option<i64>, StoreError> {
+    db.insert_id(
+        "INSERT OR IGNORE INTO silences
                  (zone, name, state, since, monitors, usual_per_day, cause, opened_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
+        args![
             s.zone,
             s.name,
             State::Open.as_str(),
@@ -250,8 +232,8 @@ pub fn open(conn: &Connection, s: &Silence) -> Result<Option<i64>, StoreError> {
             s.usual_per_day,
             cause_text(&s.cause),
             s.opened_at
-        ])?;
-    Ok((n == 1).then(|| conn.last_insert_rowid()))
+        ],
+    )
 }
 
 fn cause_text(cause: &[String]) -> Option<String> {
@@ -259,67 +241,50 @@ fn cause_text(cause: &[String]) -> Option<String> {
 }
 
 /// An open silence as it now reads: its cause, usual pace and monitors.
-pub fn update(conn: &Connection, s: &Silence) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub fn update(db: &Db<'_>, s: &Silence) -> Result<(), StoreError> {
+    db.execute(
         "UPDATE silences SET cause = ?2, usual_per_day = ?3, monitors = ?4
          WHERE id = ?1 AND state = 'open'",
-    )?
-    .execute(params![
-        s.id,
-        cause_text(&s.cause),
-        s.usual_per_day,
-        s.monitors
-    ])?;
+        args![s.id, cause_text(&s.cause), s.usual_per_day, s.monitors],
+    )?;
     Ok(())
 }
 
 /// Closes silence `id`: a sign of life came at `back_at`; `false` if it was not open.
-pub fn close(
-    conn: &Connection,
-    id: i64,
-    back_at: Option<i64>,
-    now: i64,
-) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE silences SET state = 'closed', closed_at = ?3, back_at = ?2
+pub fn close(db: &Db<'_>, id: i64, back_at: Option<i64>, now: i64) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE silences SET state = 'closed', closed_at = ?3, back_at = ?2
              WHERE id = ?1 AND state = 'open'",
-        )?
-        .execute(params![id, back_at, now])?;
+        args![id, back_at, now],
+    )?;
     Ok(n == 1)
 }
 
 /// The oldest sign an open silence's pace still needs: its start less the history.
-pub fn oldest_needed(conn: &Connection, history_ms: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT min(since) - ?1 FROM silences WHERE state = 'open'")?
-        .query_row([history_ms], |r| r.get(0))?)
+pub fn oldest_needed(db: &Db<'_>, history_ms: i64) -> Result<Option<i64>, StoreError> {
+    db.value(
+        "SELECT min(since) - ?1 FROM silences WHERE state = 'open'",
+        args![history_ms],
+    )
 }
 
 /// The open silences.
-pub fn open_ones(conn: &Connection) -> Result<Vec<Silence>, StoreError> {
+pub fn open_ones(db: &Db<'_>) -> Result<Vec<Silence>, StoreError> {
     let sql = format!("SELECT {SILENCE_COLUMNS} FROM silences WHERE state = 'open' ORDER BY id");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([], silence_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.query_map(&sql, args![], silence_row)
 }
 
 /// Silences, newest first: the open ones and those closed after `closed_after`.
-pub fn list(conn: &Connection, closed_after: i64, limit: u32) -> Result<Vec<Silence>, StoreError> {
+pub fn list(db: &Db<'_>, closed_after: i64, limit: u32) -> Result<Vec<Silence>, StoreError> {
     let sql = format!(
         "SELECT {SILENCE_COLUMNS} FROM silences
          WHERE state = 'open' OR closed_at >= ?1 ORDER BY opened_at DESC, id DESC LIMIT ?2"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![closed_after, limit], silence_row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.query_map(&sql, args![closed_after, limit], silence_row)
 }
 
 /// One silence.
-pub fn get(conn: &Connection, id: i64) -> Result<Option<Silence>, StoreError> {
+pub fn get(db: &Db<'_>, id: i64) -> Result<Option<Silence>, StoreError> {
     let sql = format!("SELECT {SILENCE_COLUMNS} FROM silences WHERE id = ?1");
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row([id], silence_row)
-        .optional()?)
+    db.query_opt(&sql, args![id], silence_row)
 }

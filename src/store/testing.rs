@@ -21,7 +21,7 @@ pub(crate) fn on_both(body: impl Fn(&Db<'_>) -> Result<(), StoreError>) {
     body(&Db::sqlite(&tx)).expect("on SQLite");
     drop(tx);
     if let Some(fresh) = FreshPostgres::new() {
-        let mut pg = PgConn::connect(&fresh.url).expect("connect to the fresh database");
+        let pg = PgConn::connect(&fresh.url).expect("connect to the fresh database");
         pg.transaction(Isolation::Serializable, |db| body(db))
             .expect("on PostgreSQL");
     }

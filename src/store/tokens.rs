@@ -1,9 +1,9 @@
 //! Queries on `api_tokens`.
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::StoreError;
+use super::db::{Db, args};
 use crate::access::{Caller, Role};
 
 /// A token as listed (never the token itself).
@@ -19,27 +19,33 @@ pub struct TokenRow {
 
 /// Stores a token's digest; returns its id.
 pub fn create(
-    conn: &Connection,
+    db: &Db<'_>,
     name: &str,
     caller: &Caller,
     digest: &str,
     now: i64,
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO api_tokens (name, role, zones, digest, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    db.insert_id(
+        "INSERT INTO api_tokens (name, role, zones, digest, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![
+            name,
+            caller.role.as_str(),
+            caller.zones.join(";"),
+            digest,
+            now
+        ],
     )?
-    .execute(params![name, caller.role.as_str(), caller.zones.join(";"), digest, now])?;
-    Ok(conn.last_insert_rowid())
+    .ok_or(StoreError::NoRow)
 }
 
 /// The caller a token digest stands for, unless unknown or revoked.
-pub fn caller(conn: &Connection, digest: &str) -> Result<Option<Caller>, StoreError> {
-    let row: Option<(i64, String, String)> = conn
-        .prepare_cached(
-            "SELECT id, role, zones FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([digest], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+pub fn caller(db: &Db<'_>, digest: &str) -> Result<Option<Caller>, StoreError> {
+    let row: Option<(i64, String, String)> = db.query_opt(
+        "SELECT id, role, zones FROM api_tokens WHERE digest = ?1 AND revoked_at IS NULL",
+        args![digest],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
     Ok(row.and_then(|(id, role, zones)| {
         Some(Caller {
             who: format!("token {id}"),
@@ -53,34 +59,32 @@ pub fn caller(conn: &Connection, digest: &str) -> Result<Option<Caller>, StoreEr
     }))
 }
 
-pub fn list(conn: &Connection) -> Result<Vec<TokenRow>, StoreError> {
-    let mut stmt = conn.prepare(
+pub fn list(db: &Db<'_>) -> Result<Vec<TokenRow>, StoreError> {
+    db.query_map(
         "SELECT id, name, role, zones, created_at, revoked_at FROM api_tokens ORDER BY id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(TokenRow {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            role: r.get(2)?,
-            zones: r
-                .get::<_, String>(3)?
-                .split(';')
-                .filter(|z| !z.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            created_at: r.get(4)?,
-            revoked_at: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        args![],
+        |r| {
+            Ok(TokenRow {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                role: r.get(2)?,
+                zones: r
+                    .get::<String>(3)?
+                    .split(';')
+                    .filter(|z| !z.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                created_at: r.get(4)?,
+                revoked_at: r.get(5)?,
+            })
+        },
+    )
 }
 
 /// Revokes a token; `false` if there is none with that id (or it was revoked already).
-pub fn revoke(conn: &Connection, id: i64, now: i64) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached(
-            "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-        )?
-        .execute(params![id, now])?
-        == 1)
+pub fn revoke(db: &Db<'_>, id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(db.execute(
+        "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        args![id, now],
+    )? == 1)
 }

@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{Connection, OptionalExtension, params};
-
 use super::StoreError;
+use super::db::{Db, Row, args};
 
 /// A stored inbound message the intake has not read yet.
 #[derive(Debug, Clone)]
@@ -32,20 +31,21 @@ const SCAN_PER_MESSAGE: usize = 8;
 /// Senders in `busy` (a round with a message of theirs is still being carried out) wait,
 /// whatever their messages.
 pub fn next_round(
-    conn: &Connection,
+    db: &Db<'_>,
     limit: usize,
     busy: &HashSet<String>,
 ) -> Result<Vec<Unread>, StoreError> {
-    let mut walk = conn.prepare_cached(&format!(
+    let walk = format!(
         "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages WHERE state = 'new'
          ORDER BY priority, id LIMIT ?1"
-    ))?;
+    );
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
-    let rows = walk.query_map([scan], |r| Ok((unread_row(r)?, r.get::<_, i64>(8)?)))?;
+    let rows = db.query_map(&walk, args![scan], |r| {
+        Ok((unread_row(r)?, r.get::<i64>(8)?))
+    })?;
     let (mut senders, mut taken) = (HashSet::new(), HashSet::new());
     let mut round = Vec::with_capacity(limit);
-    for row in rows {
-        let (message, priority) = row?;
+    for (message, priority) in rows {
         if round.len() == limit {
             break;
         }
@@ -60,7 +60,7 @@ pub fn next_round(
             Some(message)
         } else {
             // Urgent messages are walked first: the sender may have older routine ones.
-            head_of(conn, &message.sender)?
+            head_of(db, &message.sender)?
         };
         // A sender's oldest may be a throttled repeat the walk meets again later.
         round.extend(head.filter(|m| taken.insert(m.id)));
@@ -71,7 +71,7 @@ pub fn next_round(
 const UNREAD_COLUMNS: &str =
     "id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop, language, channel";
 
-fn unread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unread> {
+fn unread_row(r: &Row<'_>) -> Result<Unread, StoreError> {
     Ok(Unread {
         id: r.get(0)?,
         sender: r.get(1)?,
@@ -85,54 +85,55 @@ fn unread_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Unread> {
 }
 
 /// A sender's oldest unread message.
-fn head_of(conn: &Connection, sender: &str) -> Result<Option<Unread>, StoreError> {
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {UNREAD_COLUMNS} FROM inbound_messages WHERE state = 'new' AND sender = ?1
+fn head_of(db: &Db<'_>, sender: &str) -> Result<Option<Unread>, StoreError> {
+    let sql = format!(
+        "SELECT {UNREAD_COLUMNS} FROM inbound_messages WHERE state = 'new' AND sender = ?1
              ORDER BY id LIMIT 1"
-        ))?
-        .query_row([sender], unread_row)
-        .optional()?)
+    );
+    db.query_opt(&sql, args![sender], unread_row)
 }
 
 /// How many messages are unread, and when the oldest of them arrived (unix ms).
-pub fn backlog(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
-    let count = conn
-        .prepare_cached("SELECT count(*) FROM inbound_messages WHERE state = 'new'")?
-        .query_row([], |r| r.get(0))?;
+pub fn backlog(db: &Db<'_>) -> Result<(i64, Option<i64>), StoreError> {
+    let count: i64 = db.value(
+        "SELECT count(*) FROM inbound_messages WHERE state = 'new'",
+        args![],
+    )?;
     // The oldest of each priority's oldest: each one step down the reading-order index.
-    let oldest = conn
-        .prepare_cached(
-            "SELECT min(received_at) FROM inbound_messages WHERE id IN (
+    let oldest: Option<i64> = db.value(
+        "SELECT min(received_at) FROM inbound_messages WHERE id IN (
                 SELECT (SELECT min(id) FROM inbound_messages WHERE state = 'new' AND priority = p)
                 FROM (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2))",
-        )?
-        .query_row([], |r| r.get(0))?;
+        args![],
+    )?;
     Ok((count, oldest))
 }
 
 /// Marks a message read (`done`, or `skipped` for floods and loops); `false` if it was
 /// already, so a second reader changes nothing.
-pub fn mark_read(conn: &Connection, id: i64, state: &str) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached("UPDATE inbound_messages SET state = ?2 WHERE id = ?1 AND state = 'new'")?
-        .execute(params![id, state])?;
+pub fn mark_read(db: &Db<'_>, id: i64, state: &str) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE inbound_messages SET state = ?2 WHERE id = ?1 AND state = 'new'",
+        args![id, state],
+    )?;
     Ok(n == 1)
 }
 
 /// Sets an unread message aside, with why it could not be carried out.
-pub fn set_aside(conn: &Connection, id: i64, error: &str) -> Result<bool, StoreError> {
-    let n = conn
-        .prepare_cached(
-            "UPDATE inbound_messages SET state = 'error', error = ?2 WHERE id = ?1 AND state = 'new'",
-        )?
-        .execute(params![id, error])?;
+pub fn set_aside(db: &Db<'_>, id: i64, error: &str) -> Result<bool, StoreError> {
+    let n = db.execute(
+        "UPDATE inbound_messages SET state = 'error', error = ?2 WHERE id = ?1 AND state = 'new'",
+        args![id, error],
+    )?;
     Ok(n == 1)
 }
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::{Connection, params};
+
     use super::*;
+    use crate::store::db::Db;
 
     /// An unread message: sender, priority, throttled.
     type Message = (&'static str, i64, bool);
@@ -165,7 +166,7 @@ mod tests {
 
     fn read(conn: &Connection, limit: usize, busy: &[&str]) -> Vec<String> {
         let busy = busy.iter().map(|s| (*s).to_owned()).collect();
-        next_round(conn, limit, &busy)
+        next_round(&Db::sqlite(conn), limit, &busy)
             .unwrap()
             .into_iter()
             .map(|m| m.text)
@@ -249,15 +250,15 @@ mod tests {
     #[test]
     fn the_backlog_counts_the_unread_and_dates_the_oldest() {
         let conn = with(&[("a", 2, false), ("b", 0, false), ("c", 1, false)]);
-        assert_eq!(backlog(&conn).unwrap(), (3, Some(0)));
+        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (3, Some(0)));
         conn.execute(
             "UPDATE inbound_messages SET state = 'done' WHERE id = 1",
             [],
         )
         .unwrap();
-        assert_eq!(backlog(&conn).unwrap(), (2, Some(1)));
+        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (2, Some(1)));
         conn.execute("UPDATE inbound_messages SET state = 'done'", [])
             .unwrap();
-        assert_eq!(backlog(&conn).unwrap(), (0, None));
+        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (0, None));
     }
 }

@@ -245,7 +245,7 @@ mod tests {
                     .write(move |conn| {
                         conn.execute(
                             "UPDATE heartbeat SET checked_at = checked_at + 1 WHERE id = 1",
-                            [],
+                            crate::store::db::args![],
                         )?;
                         if i % 7 == 0 {
                             return Err(StoreError::Sqlite(format!("job {i} fails")));
@@ -274,9 +274,10 @@ mod tests {
         }
         let count = store
             .read(|c| {
-                Ok(c.query_row("SELECT checked_at FROM heartbeat", [], |r| {
-                    r.get::<_, i64>(0)
-                })?)
+                c.value::<i64>(
+                    "SELECT checked_at FROM heartbeat",
+                    crate::store::db::args![],
+                )
             })
             .await
             .unwrap();

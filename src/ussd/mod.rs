@@ -22,6 +22,7 @@ use crate::provider::UssdStep;
 use crate::reports::Reports;
 use crate::silence::operators::Operators;
 use crate::store::contacts::{self, Contact};
+use crate::store::db::Db;
 use crate::store::ussd::{self as queries, Session};
 use crate::store::{Store, StoreError};
 use menu::{Action, Menu, State, Step, Turn};
@@ -221,8 +222,7 @@ impl Ussd {
         let mut screen = turn.screen.clone();
         if turn.action == Some(Action::ShowReports) {
             let phone = phone.to_owned();
-            let read =
-                move |c: &rusqlite::Connection| queries::last_reports(c, &phone, LAST_REPORTS);
+            let read = move |c: &Db<'_>| queries::last_reports(c, &phone, LAST_REPORTS);
             let last = self.store.read(read).await?.into_iter();
             let last = last.map(|(r, c, s)| json!({ "ref": r, "category": c, "status": s }));
             screen.values["reports"] = json!(last.collect::<Vec<_>>());

@@ -4,6 +4,7 @@
 use crate::provider::UssdStep;
 use crate::store::StoreError;
 use crate::store::contacts;
+use crate::store::db::Db;
 use crate::store::signs::{self, Sign, Via};
 use crate::store::ussd::{self as queries, MenuReport};
 
@@ -29,11 +30,7 @@ impl Write {
     /// Records the step and does what it calls for; `None` if the session, or the draft it
     /// takes up, was closed since it was read (the sweep expired it, or it was finished by
     /// SMS).
-    pub(super) fn commit(
-        &self,
-        conn: &rusqlite::Connection,
-        now: i64,
-    ) -> Result<Option<String>, StoreError> {
+    pub(super) fn commit(&self, conn: &Db<'_>, now: i64) -> Result<Option<String>, StoreError> {
         let (channel, session_id) = (&self.channel, &self.step.session_id);
         if self.was_open && !queries::open(conn, channel, session_id)? {
             return Ok(None);

@@ -47,6 +47,7 @@ impl TestApp {
             zones: zones.iter().map(|z| vigie::text::fold(z)).collect(),
         };
         let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
+        let db = vigie::store::db::Db::sqlite(&db);
         vigie::store::tokens::create(&db, "test", &caller, &digest(&token), 0).unwrap();
         token
     }

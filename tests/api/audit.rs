@@ -104,7 +104,7 @@ async fn the_head_kept_names_a_removed_tail_and_a_recomputed_chain() {
         .unwrap();
     let their_key = vigie::audit::AuditKey::generate();
     let mut prev = String::new();
-    for mut entry in vigie::store::audit::all(&db).unwrap() {
+    for mut entry in vigie::store::audit::all(&vigie::store::db::Db::sqlite(&db)).unwrap() {
         if entry.id == 1 {
             entry.subject = "contact 7".into();
         }

@@ -39,7 +39,7 @@ pub struct Db<'c> {
 
 enum Inner<'c> {
     Sqlite(&'c rusqlite::Connection),
-    Postgres(RefCell<&'c mut PgConn>),
+    Postgres(&'c PgConn),
 }
 
 impl std::fmt::Debug for Db<'_> {
@@ -49,14 +49,15 @@ impl std::fmt::Debug for Db<'_> {
 }
 
 /// A PostgreSQL connection with the statements it has prepared.
+/// (Its parts are cells so that a `Db` is a plain shared borrow, as SQLite's is.)
 pub struct PgConn {
-    client: postgres::Client,
-    statements: HashMap<String, postgres::Statement>,
+    client: RefCell<postgres::Client>,
+    statements: RefCell<HashMap<String, postgres::Statement>>,
 }
 
 impl std::fmt::Debug for PgConn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PgConn({} statements)", self.statements.len())
+        write!(f, "PgConn({} statements)", self.statements.borrow().len())
     }
 }
 
@@ -120,24 +121,25 @@ impl PgConn {
             .connect(postgres::NoTls)
             .map_err(|e| StoreError::Unavailable(StoreError::from(e).to_string()))?;
         Ok(Self {
-            client,
-            statements: HashMap::new(),
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
         })
     }
 
     /// Runs `f` in one transaction, committed if `f` returns `Ok`, else rolled back.
     pub fn transaction<T>(
-        &mut self,
+        &self,
         isolation: Isolation,
         f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.client.batch_execute(match isolation {
+        self.client.borrow_mut().batch_execute(match isolation {
             Isolation::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
             Isolation::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         })?;
         let result = f(&Db::postgres(self));
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        match (result, self.client.batch_execute(end)) {
+        let ended = self.client.borrow_mut().batch_execute(end);
+        match (result, ended) {
             (Ok(value), Ok(())) => Ok(value),
             (Err(e), _) => Err(e),
             (Ok(_), Err(e)) => match StoreError::from(e) {
@@ -149,36 +151,38 @@ impl PgConn {
 
     /// Whether the connection has been closed (the server went away).
     pub fn is_closed(&self) -> bool {
-        self.client.is_closed()
+        self.client.borrow().is_closed()
     }
 
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
-        if let Some(statement) = self.statements.get(sql) {
+    fn statement(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(&dialect::numbered(sql))?;
-        self.statements.insert(sql.to_owned(), statement.clone());
+        let statement = self.client.borrow_mut().prepare(&dialect::numbered(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 
-    fn query(&mut self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<postgres::Row>, StoreError> {
+    fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<postgres::Row>, StoreError> {
         let statement = self.statement(sql)?;
         let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
             .iter()
             .map(|a| a as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.query(&statement, &params)?)
+        Ok(self.client.borrow_mut().query(&statement, &params)?)
     }
 
-    fn execute(&mut self, sql: &str, args: &[&dyn ToArg]) -> Result<usize, StoreError> {
+    fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<usize, StoreError> {
         let statement = self.statement(sql)?;
         let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
             .iter()
             .map(|a| a as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        let changed = self.client.execute(&statement, &params)?;
+        let changed = self.client.borrow_mut().execute(&statement, &params)?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 }
@@ -191,9 +195,9 @@ impl<'c> Db<'c> {
         }
     }
 
-    fn postgres(conn: &'c mut PgConn) -> Self {
+    fn postgres(conn: &'c PgConn) -> Self {
         Self {
-            inner: Inner::Postgres(RefCell::new(conn)),
+            inner: Inner::Postgres(conn),
         }
     }
 
@@ -213,7 +217,7 @@ impl<'c> Db<'c> {
                     .prepare_cached(sql)?
                     .execute(rusqlite::params_from_iter(args))?)
             }
-            Inner::Postgres(conn) => conn.borrow_mut().execute(sql, args),
+            Inner::Postgres(conn) => conn.execute(sql, args),
         }
     }
 
@@ -221,7 +225,7 @@ impl<'c> Db<'c> {
     pub fn execute_batch(&self, sql: &str) -> Result<(), StoreError> {
         match &self.inner {
             Inner::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
-            Inner::Postgres(conn) => Ok(conn.borrow_mut().client.batch_execute(sql)?),
+            Inner::Postgres(conn) => Ok(conn.client.borrow_mut().batch_execute(sql)?),
         }
     }
 
@@ -236,7 +240,7 @@ impl<'c> Db<'c> {
             }
             Inner::Postgres(conn) => {
                 let sql = format!("{sql} RETURNING id");
-                let rows = conn.borrow_mut().query(&sql, args)?;
+                let rows = conn.query(&sql, args)?;
                 rows.first().map(|r| Row::Postgres(r).get(0)).transpose()
             }
         }
@@ -261,7 +265,7 @@ impl<'c> Db<'c> {
                 Ok(out)
             }
             Inner::Postgres(conn) => {
-                let rows = conn.borrow_mut().query(sql, args)?;
+                let rows = conn.query(sql, args)?;
                 rows.iter().map(|row| f(&Row::Postgres(row))).collect()
             }
         }
@@ -282,7 +286,7 @@ impl<'c> Db<'c> {
                 rows.next()?.map(|row| f(&Row::Sqlite(row))).transpose()
             }
             Inner::Postgres(conn) => {
-                let rows = conn.borrow_mut().query(sql, args)?;
+                let rows = conn.query(sql, args)?;
                 rows.first().map(|row| f(&Row::Postgres(row))).transpose()
             }
         }

@@ -62,7 +62,7 @@ impl Pool {
         &self,
         f: impl Fn(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.take()?;
+        let conn = self.take()?;
         let mut attempt = 1;
         let result = loop {
             match conn.transaction(Isolation::Serializable, &f) {
@@ -88,7 +88,7 @@ impl Pool {
         &self,
         f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.take()?;
+        let conn = self.take()?;
         let result = conn.transaction(Isolation::Snapshot, f);
         self.put(conn);
         result
