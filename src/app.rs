@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Backend, Config};
 use crate::delivery::Delivery;
 use crate::fanout::Fanout;
 use crate::http::{self, AppState, Shared};
@@ -54,9 +54,11 @@ impl Application {
     /// The same, with every stage reading the time from `clock` (a test's).
     pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::new());
-        let (store, writer) = Store::open(&config.storage, Some(metrics.batch_sizes()))
-            .with_context(|| {
-                format!("cannot open the database {}", config.storage.path.display())
+        let (store, writer) = Store::connect(&config.storage, Some(metrics.batch_sizes()))
+            .await
+            .with_context(|| match config.storage.backend() {
+                Backend::Sqlite(path) => format!("cannot open the database {}", path.display()),
+                Backend::Postgres(_) => "cannot open the PostgreSQL database".to_owned(),
             })?;
         let store = store.with_clock(clock);
         let channels = Arc::new(Channels::from_config(&config)?);

@@ -221,7 +221,7 @@ fn parse(
 fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(config)?;
     let conn = vigie::store::migrate(&config.storage)?;
-    let (key, _) = vigie::store::audit::key(&conn, &config.storage.audit_key_path())?;
+    let (key, _) = vigie::store::audit::key(&Db::sqlite(&conn), &config.storage.audit_key_path())?;
     let entries = vigie::store::audit::all(&Db::sqlite(&conn))?;
     vigie::audit::verify(&entries, &key).context("the audit chain is broken")?;
     match what {

@@ -204,10 +204,11 @@ pub struct Sent {
 pub fn record(db: &Db<'_>, sent: &[Sent], now: i64) -> Result<(), StoreError> {
     for s in sent {
         db.execute(
-            "INSERT OR IGNORE INTO alerts
+            "INSERT INTO alerts
             (incident_id, version, phone, contact_id, language, kind, level, outbound_id,
              created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT DO NOTHING",
             args![
                 s.incident_id,
                 s.version,
@@ -296,8 +297,9 @@ pub fn acknowledge(
     now: i64,
 ) -> Result<bool, StoreError> {
     db.execute(
-        "INSERT OR IGNORE INTO acknowledgements (incident_id, phone, contact_id, at)
-         VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO acknowledgements (incident_id, phone, contact_id, at)
+         VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT DO NOTHING",
         args![incident, phone, contact_id, now],
     )?;
     let first = db.execute(

@@ -34,10 +34,7 @@ pub fn append(
         )?
         .unwrap_or_default();
     let detail = detail.to_string();
-    let hash: String = db.value(
-        "SELECT audit_mac(?1, ?2, ?3, ?4, ?5, ?6)",
-        args![prev, now, actor, action, subject, detail],
-    )?;
+    let hash = db.audit_mac(&prev, now, [actor, action, subject, &detail])?;
     db.execute(
         "INSERT INTO audit_log (at, actor, action, subject, detail, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -69,15 +66,14 @@ pub fn all(db: &Db<'_>) -> Result<Vec<Entry>, StoreError> {
 /// The key in `path`, and whether it was made just now. Made there the first time, unless
 /// the log was keyed already: a lost key is said, never silently replaced by one that
 /// would show every entry as edited.
-pub fn key(conn: &Connection, path: &Path) -> Result<(AuditKey, bool), StoreError> {
+pub fn key(db: &Db<'_>, path: &Path) -> Result<(AuditKey, bool), StoreError> {
     let bad = |reason: String| StoreError::AuditKey(format!("{}: {reason}", path.display()));
-    let db = Db::sqlite(conn);
     match std::fs::read_to_string(path) {
         Ok(text) => AuditKey::from_hex(&text)
             .map(|key| (key, false))
             .ok_or_else(|| bad("does not hold a key (64 hex digits)".into())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if keyed(&db)? && !all(&db)?.is_empty() {
+            if keyed(db)? && !all(db)?.is_empty() {
                 return Err(bad(
                     "is missing, and the audit log was keyed with it: restore it to check or \
                      extend the log"
@@ -116,9 +112,18 @@ pub fn install(conn: &Connection, key: &AuditKey, new_key: bool) -> Result<(), S
     Ok(())
 }
 
+/// Marks a log begun under a key as keyed (PostgreSQL's, made keyed from its first entry).
+pub(super) fn mark_new_keyed(db: &Db<'_>) -> Result<(), StoreError> {
+    if !keyed(db)? {
+        mark_keyed(db)?;
+    }
+    Ok(())
+}
+
 fn mark_keyed(db: &Db<'_>) -> Result<(), StoreError> {
     db.execute(
-        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         args![KEYED, HMAC],
     )?;
     Ok(())
@@ -217,7 +222,7 @@ mod tests {
             .unwrap();
             prev = entry.hash;
         }
-        let (key, _) = key(&conn, &config.audit_key_path()).unwrap();
+        let (key, _) = key(&Db::sqlite(&conn), &config.audit_key_path()).unwrap();
         assert!(crate::audit::verify(&all(&db).unwrap(), &key).is_err());
         // With the key that was already there, an unkeyed log is a forgery: left as it is.
         install(&conn, &key, false).unwrap();

@@ -1,7 +1,7 @@
 //! Queries on `changes`: what live consoles are told, after commit.
 
 use super::StoreError;
-use super::db::{Db, args};
+use super::db::{Db, Dialect, args};
 
 /// What kind of thing changed, as the triggers name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,18 +56,30 @@ pub fn after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Change>, StoreEr
 
 /// The newest change's id, pruned or not (0 before the first): ids only ever grow.
 pub fn last(db: &Db<'_>) -> Result<i64, StoreError> {
-    db.value(
-        "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)",
-        args![],
-    )
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)"
+        }
+        // The identity's sequence: its last value, once one was taken.
+        Dialect::Postgres => {
+            "SELECT coalesce((SELECT last_value FROM changes_id_seq WHERE is_called), 0)"
+        }
+    };
+    db.value(sql, args![])
 }
 
 /// Forgets changes older than `keep_ms`, by the database's clock (the one that stamped
 /// them): a console away that long reloads its page.
 pub fn prune(db: &Db<'_>, keep_ms: i64) -> Result<usize, StoreError> {
-    db.execute(
-        "DELETE FROM changes
-             WHERE at < CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ?1",
-        args![keep_ms],
-    )
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "DELETE FROM changes
+             WHERE at < CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) - ?1"
+        }
+        Dialect::Postgres => {
+            "DELETE FROM changes
+             WHERE at < CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT) - ?1"
+        }
+    };
+    db.execute(sql, args![keep_ms])
 }

@@ -17,9 +17,10 @@ pub struct NewCheckIn<'a> {
 /// Stores it, tied to the sender's contact if there is one.
 pub fn insert(db: &Db<'_>, c: &NewCheckIn<'_>, now: i64) -> Result<(), StoreError> {
     db.execute(
-        "INSERT OR IGNORE INTO checkins
+        "INSERT INTO checkins
              (inbound_id, contact_id, phone, at, place_id, place_name, comment, created_at)
-         VALUES (?1, (SELECT id FROM contacts WHERE phone = ?2), ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, (SELECT id FROM contacts WHERE phone = ?2), ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO NOTHING",
         args![
             c.inbound_id,
             c.phone,

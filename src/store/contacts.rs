@@ -110,8 +110,8 @@ pub fn upsert(db: &Db<'_>, c: &Contact, now: i64) -> Result<i64, StoreError> {
                                checkin_every_hours)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)
          ON CONFLICT (phone) DO UPDATE SET name = ?2, roles = ?3, language = ?4, home = ?5,
-             zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, pin_hash),
-             pin_failures = CASE WHEN ?9 IS NULL THEN pin_failures ELSE 0 END,
+             zones = ?6, discreet = ?7, active = ?8, pin_hash = coalesce(?9, contacts.pin_hash),
+             pin_failures = CASE WHEN ?9 IS NULL THEN contacts.pin_failures ELSE 0 END,
              categories = ?10, min_severity = ?11, updated_at = ?12, checkin_every_hours = ?13",
         args![
             c.phone,
@@ -171,7 +171,8 @@ fn set_zones(db: &Db<'_>, id: i64, zones: &[String]) -> Result<(), StoreError> {
     db.execute("DELETE FROM contact_zones WHERE contact_id = ?1", args![id])?;
     for zone in zones {
         db.execute(
-            "INSERT OR IGNORE INTO contact_zones (contact_id, zone) VALUES (?1, ?2)",
+            "INSERT INTO contact_zones (contact_id, zone) VALUES (?1, ?2)
+         ON CONFLICT DO NOTHING",
             args![id, crate::text::fold(zone)],
         )?;
     }
@@ -198,8 +199,9 @@ pub fn set_opted_out(
     // A STOP kept as a pseudonym past retention becomes the number's own row again (the
     // row may be referenced by old reports: it is renamed, not deleted).
     db.execute(
-        "UPDATE OR IGNORE contacts SET phone = ?1 WHERE phone = pseudonym(?1)",
-        args![phone],
+        "UPDATE contacts SET phone = ?1
+         WHERE phone = ?2 AND NOT EXISTS (SELECT 1 FROM contacts WHERE phone = ?1)",
+        args![phone, db.pseudonym(phone)?],
     )?;
     db.execute(
         "INSERT INTO contacts (phone, opted_out, active, created_at, updated_at)

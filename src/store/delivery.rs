@@ -31,9 +31,10 @@ pub struct Stored {
 /// again is kept once.
 pub fn insert(db: &Db<'_>, r: &NewReport) -> Result<Stored, StoreError> {
     let inserted = db.insert_id(
-        "INSERT OR IGNORE INTO delivery_reports
+        "INSERT INTO delivery_reports
                 (channel, provider_message_id, reference, status, provider_status, error_code, raw, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING",
         args![
             r.channel,
             r.provider_message_id,

@@ -77,6 +77,7 @@ pub fn insert(db: &Db<'_>, msg: &NewInbound, limits: &Limits) -> Result<Stored, 
             return Ok(Stored::Duplicate(id));
         }
     }
+    let (text, raw) = (without_nul(&msg.text), without_nul(&msg.raw));
     let inserted = db.insert_id(
         "INSERT INTO inbound_messages (channel, provider_message_id, sender, recipient, text,
             truncated, is_loop, parts, incomplete, provider_ts, received_at, content_hash, raw,
@@ -92,7 +93,7 @@ pub fn insert(db: &Db<'_>, msg: &NewInbound, limits: &Limits) -> Result<Stored, 
             msg.provider_message_id,
             msg.sender,
             msg.recipient,
-            msg.text,
+            text.as_ref(),
             msg.truncated,
             msg.is_loop,
             msg.parts,
@@ -100,7 +101,7 @@ pub fn insert(db: &Db<'_>, msg: &NewInbound, limits: &Limits) -> Result<Stored, 
             msg.provider_ts,
             msg.received_at,
             msg.content_hash,
-            msg.raw,
+            raw.as_ref(),
             msg.may_alert
         ],
     )?;
@@ -108,6 +109,16 @@ pub fn insert(db: &Db<'_>, msg: &NewInbound, limits: &Limits) -> Result<Stored, 
         Some(id) => Ok(Stored::New(id)),
         None => by_provider_id(db, &msg.channel, msg.provider_message_id.as_deref())
             .map(Stored::Duplicate),
+    }
+}
+
+/// `text` with any NUL character (a UTF-16 body read as bytes, a UCS-2 U+0000) as U+FFFD:
+/// PostgreSQL's text holds no NUL, and both backends must keep the same text.
+fn without_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}").into()
+    } else {
+        text.into()
     }
 }
 
@@ -173,6 +184,7 @@ pub struct NewPart {
 /// Keeps a part; once every part of its message is in, stores the whole message.
 pub fn insert_part(db: &Db<'_>, p: &NewPart, limits: &Limits) -> Result<Stored, StoreError> {
     let m = &p.message;
+    let (text, raw) = (without_nul(&m.text), without_nul(&m.raw));
     let inserted = db.execute(
         "INSERT INTO inbound_parts (channel, provider_message_id, sender, recipient, concat_ref,
             part, total, text, provider_ts, received_at, raw, is_loop, may_alert)
@@ -186,10 +198,10 @@ pub fn insert_part(db: &Db<'_>, p: &NewPart, limits: &Limits) -> Result<Stored, 
             p.concat_ref,
             p.part,
             p.total,
-            m.text,
+            text.as_ref(),
             m.provider_ts,
             m.received_at,
-            m.raw,
+            raw.as_ref(),
             m.is_loop,
             m.may_alert
         ],

@@ -104,8 +104,8 @@ pub fn list(db: &Db<'_>, f: &Filter) -> Result<Vec<IncidentView>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM incidents i
          WHERE i.id < ?1 AND i.last_time >= ?2 AND i.first_time <= ?3
-           AND (?4 IS NULL OR i.category = ?4) AND (?5 IS NULL OR i.status = ?5)
-           AND coalesce(i.severity, 0) >= ?6 AND (?8 IS NULL OR instr(',' || ?8 || ',', ',' || i.review || ',') > 0)
+           AND (CAST(?4 AS TEXT) IS NULL OR i.category = ?4) AND (CAST(?5 AS TEXT) IS NULL OR i.status = ?5)
+           AND coalesce(i.severity, 0) >= ?6 AND (CAST(?8 AS TEXT) IS NULL OR instr(',' || ?8 || ',', ',' || i.review || ',') > 0)
          ORDER BY i.id DESC LIMIT ?7"
     );
     db.query_map(

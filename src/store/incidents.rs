@@ -1,7 +1,7 @@
 //! Queries on `incidents`, and on reports as fusion sees them.
 
 use super::StoreError;
-use super::db::{Db, Row, args};
+use super::db::{Db, Dialect, Row, args};
 use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, Spot, Tally};
 use crate::keywords::Category;
 use crate::parse::{Count, Counts};
@@ -253,12 +253,24 @@ fn index(db: &Db<'_>, incident: &Incident) -> Result<(), StoreError> {
     if indexed == Some((first, last, lat, lon)) {
         return Ok(());
     }
-    db.execute(
-        "INSERT OR REPLACE INTO incidents_where
-             (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)",
-        args![incident.id, first, last, lat, lon],
-    )?;
+    let sql = match db.dialect() {
+        // An R-tree takes no upsert.
+        Dialect::Sqlite => {
+            "INSERT OR REPLACE INTO incidents_where
+                 (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO incidents_where
+                 (id, min_minute, max_minute, min_lat, max_lat, min_lon, max_lon)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?5)
+             ON CONFLICT (id) DO UPDATE SET min_minute = excluded.min_minute,
+                 max_minute = excluded.max_minute, min_lat = excluded.min_lat,
+                 max_lat = excluded.max_lat, min_lon = excluded.min_lon,
+                 max_lon = excluded.max_lon"
+        }
+    };
+    db.execute(sql, args![incident.id, first, last, lat, lon])?;
     Ok(())
 }
 

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
-
 use super::db::Db;
 use super::{StoreError, settings};
 use crate::privacy::Pseudonyms;
@@ -18,11 +16,10 @@ const CHECK: &str = "pseudonym_key_check";
 /// The pseudonym key in `path`. A key kept in the database until now moves there (and out
 /// of the database); a key lost after pseudonyms were made with it is said, never replaced
 /// (a STOP kept as a pseudonym would no longer hold).
-pub(super) fn pseudonym_key(conn: &Connection, path: &Path) -> Result<String, StoreError> {
+pub(super) fn pseudonym_key(db: &Db<'_>, path: &Path) -> Result<String, StoreError> {
     let bad = |reason: &str| StoreError::PseudonymKey(format!("{}: {reason}", path.display()));
-    let db = Db::sqlite(conn);
-    let stored = settings::get(&db, IN_DATABASE)?;
-    let check = settings::get(&db, CHECK)?;
+    let stored = settings::get(db, IN_DATABASE)?;
+    let check = settings::get(db, CHECK)?;
     let key = match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => return Err(bad("is empty")),
         Ok(text) if stored.as_deref().is_some_and(|db| db != text.trim()) => {
@@ -53,10 +50,10 @@ pub(super) fn pseudonym_key(conn: &Connection, path: &Path) -> Result<String, St
             ));
         }
         Some(_) => {}
-        None => settings::set(&db, CHECK, &made)?,
+        None => settings::set(db, CHECK, &made)?,
     }
     if stored.is_some() {
-        settings::remove(&db, IN_DATABASE)?;
+        settings::remove(db, IN_DATABASE)?;
     }
     Ok(key)
 }
@@ -83,6 +80,7 @@ pub(super) fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     fn database() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
@@ -97,29 +95,33 @@ mod tests {
         let (dir, conn) = database();
         let path = dir.path().join("v.db.pseudonym-key");
         settings::set(&Db::sqlite(&conn), IN_DATABASE, "old-key").unwrap();
-        assert_eq!(pseudonym_key(&conn, &path).unwrap(), "old-key");
+        assert_eq!(pseudonym_key(&Db::sqlite(&conn), &path).unwrap(), "old-key");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old-key");
         assert_eq!(
             settings::get(&Db::sqlite(&conn), IN_DATABASE).unwrap(),
             None
         );
-        assert_eq!(pseudonym_key(&conn, &path).unwrap(), "old-key");
+        assert_eq!(pseudonym_key(&Db::sqlite(&conn), &path).unwrap(), "old-key");
     }
 
     #[test]
     fn a_lost_or_wrong_key_is_said_not_replaced() {
         let (dir, conn) = database();
         let path = dir.path().join("v.db.pseudonym-key");
-        let key = pseudonym_key(&conn, &path).unwrap();
+        let key = pseudonym_key(&Db::sqlite(&conn), &path).unwrap();
         assert_eq!(key.len(), 64);
         std::fs::remove_file(&path).unwrap();
-        let lost = pseudonym_key(&conn, &path).unwrap_err().to_string();
+        let lost = pseudonym_key(&Db::sqlite(&conn), &path)
+            .unwrap_err()
+            .to_string();
         assert!(
             lost.contains("missing") && lost.contains("pseudonym-key"),
             "{lost}"
         );
         std::fs::write(&path, "another key").unwrap();
-        let wrong = pseudonym_key(&conn, &path).unwrap_err().to_string();
+        let wrong = pseudonym_key(&Db::sqlite(&conn), &path)
+            .unwrap_err()
+            .to_string();
         assert!(wrong.contains("not the key"), "{wrong}");
     }
 
@@ -129,7 +131,9 @@ mod tests {
         let path = dir.path().join("shared.key");
         std::fs::write(&path, "someone else's key").unwrap();
         settings::set(&Db::sqlite(&conn), IN_DATABASE, "old-key").unwrap();
-        let refused = pseudonym_key(&conn, &path).unwrap_err().to_string();
+        let refused = pseudonym_key(&Db::sqlite(&conn), &path)
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("differs"), "{refused}");
         assert_eq!(
             settings::get(&Db::sqlite(&conn), IN_DATABASE)

@@ -179,9 +179,9 @@ pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
-    let (key, new_key) = audit::key(&conn, &config.audit_key_path())?;
+    let (key, new_key) = audit::key(&db::Db::sqlite(&conn), &config.audit_key_path())?;
     audit::install(&conn, &key, new_key)?;
-    let key = keys::pseudonym_key(&conn, &config.pseudonym_key_path())?;
+    let key = keys::pseudonym_key(&db::Db::sqlite(&conn), &config.pseudonym_key_path())?;
     install_pseudonyms(&conn, &key)?;
     Ok(conn)
 }
@@ -236,17 +236,44 @@ impl Store {
         ))
     }
 
-    /// Opens the PostgreSQL database at `url`, bringing its schema up to date; keeps up
-    /// to `keep` connections.
-    pub async fn open_postgres(url: &str, keep: usize) -> Result<Self, StoreError> {
+    /// Opens the PostgreSQL database at `url`, bringing its schema up to date, with the
+    /// keys in `config`'s files (made there for a new database); keeps up to
+    /// `config.readers` idle connections.
+    pub async fn open_postgres(config: &StorageConfig, url: &str) -> Result<Self, StoreError> {
         postgres::migrate(url)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        let pool = postgres::engine::Pool::new(url, keep)?;
+        let (owned_url, audit_path) = (url.to_owned(), config.audit_key_path());
+        let pseudonym_path = config.pseudonym_key_path();
+        let keys = blocking(move || {
+            let conn = db::PgConn::connect(&owned_url, None)?;
+            conn.transaction(db::Isolation::Serializable, |db| {
+                let (audit, _) = audit::key(db, &audit_path)?;
+                audit::mark_new_keyed(db)?;
+                let pseudonyms = Pseudonyms::new(&keys::pseudonym_key(db, &pseudonym_path)?);
+                Ok(db::Keys { audit, pseudonyms })
+            })
+        })
+        .await?;
+        let pool = postgres::engine::Pool::new(url, config.readers.max(4), keys)?;
         Ok(Self {
             engine: Engine::Postgres(Arc::new(pool)),
             clock: Clock::system(),
         })
+    }
+
+    /// Opens the database `config` names (see `open` and `open_postgres`).
+    pub async fn connect(
+        config: &StorageConfig,
+        batch_sizes: Option<Histogram>,
+    ) -> Result<(Self, WriterThread), StoreError> {
+        match config.backend() {
+            crate::config::Backend::Sqlite(_) => Self::open(config, batch_sizes),
+            crate::config::Backend::Postgres(url) => {
+                let store = Self::open_postgres(config, url).await?;
+                Ok((store, WriterThread::none()))
+            }
+        }
     }
 
     /// Which engine the queries run on.

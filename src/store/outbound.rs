@@ -39,18 +39,20 @@ pub fn insert(
                             WHERE phone >= 'R-' AND phone < 'R.' AND opted_out = 1)",
         args![],
     )?;
-    let opted_out_sql = if purged {
-        "SELECT 1 FROM contacts WHERE phone IN (?1, pseudonym(?1)) AND opted_out = 1"
-    } else {
-        "SELECT 1 FROM contacts WHERE phone = ?1 AND opted_out = 1"
+    let opted_out = |phone: &str| -> Result<bool, StoreError> {
+        let alias = if purged {
+            db.pseudonym(phone)?
+        } else {
+            phone.to_owned()
+        };
+        let sql = "SELECT 1 FROM contacts WHERE phone IN (?1, ?2) AND opted_out = 1";
+        Ok(db
+            .query_opt(sql, args![phone, alias], |_| Ok(()))?
+            .is_some())
     };
     let mut ids = Vec::with_capacity(messages.len());
     for m in messages {
-        if matches!(m.purpose, "alert" | "broadcast")
-            && db
-                .query_opt(opted_out_sql, args![m.recipient], |_| Ok(()))?
-                .is_some()
-        {
+        if matches!(m.purpose, "alert" | "broadcast") && opted_out(&m.recipient)? {
             ids.push(None);
             continue;
         }

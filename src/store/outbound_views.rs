@@ -45,8 +45,8 @@ pub fn list(db: &Db<'_>, f: &Filter, limit: u32) -> Result<Vec<OutboundRow>, Sto
                 provider_message_id, provider_status, error_code, last_error, next_attempt_at,
                 created_at, sent_at, delivered_at, finished_at
          FROM outbound_messages
-         WHERE (?1 IS NULL OR channel = ?1) AND (?2 IS NULL OR recipient = ?2)
-           AND (?3 IS NULL OR status = ?3) AND id < ?4
+         WHERE (CAST(?1 AS TEXT) IS NULL OR channel = ?1) AND (CAST(?2 AS TEXT) IS NULL OR recipient = ?2)
+           AND (CAST(?3 AS TEXT) IS NULL OR status = ?3) AND id < ?4
          ORDER BY id DESC LIMIT ?5";
     let before = f.before.unwrap_or(i64::MAX);
     let args = args![f.channel, f.recipient, f.status, before, limit];

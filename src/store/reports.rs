@@ -95,12 +95,13 @@ pub fn insert(db: &Db<'_>, r: &NewReport, now: i64) -> Result<Option<i64>, Store
     let p = r.place.clone().unwrap_or_default();
     let place = |s: &str| (r.place.is_some()).then(|| s.to_owned());
     db.insert_id(
-        "INSERT OR IGNORE INTO reports
+        "INSERT INTO reports
                 (inbound_id, contact_id, reporter, unverified, status, category, place_id,
                  place_name, admin1, admin2, admin3, country, lat, lon, found_by, choices,
                  counts, event_time, severity, description, language, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21, ?22, ?22)",
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?22)
+         ON CONFLICT DO NOTHING",
         args![
             r.inbound_id,
             r.contact_id,

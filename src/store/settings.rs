@@ -14,7 +14,8 @@ pub fn get(db: &Db<'_>, name: &str) -> Result<Option<String>, StoreError> {
 
 pub fn set(db: &Db<'_>, name: &str, value: &str) -> Result<(), StoreError> {
     db.execute(
-        "INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)",
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         args![name, value],
     )?;
     Ok(())

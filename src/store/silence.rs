@@ -74,7 +74,7 @@ pub fn set_reminded(db: &Db<'_>, id: i64, since: i64) -> Result<bool, StoreError
     let n = db.execute(
         "UPDATE contacts SET reminded_for = ?2
              WHERE id = ?1 AND coalesce(last_sign_at, created_at) = ?2
-               AND reminded_for IS NOT ?2",
+               AND reminded_for IS DISTINCT FROM ?2",
         args![id, since],
     )?;
     Ok(n == 1)
@@ -84,7 +84,7 @@ pub fn set_reminded(db: &Db<'_>, id: i64, since: i64) -> Result<bool, StoreError
 pub fn set_told(db: &Db<'_>, id: i64, since: i64) -> Result<bool, StoreError> {
     let n = db.execute(
         "UPDATE contacts SET told_for = ?2
-             WHERE id = ?1 AND coalesce(last_sign_at, created_at) = ?2 AND told_for IS NOT ?2",
+             WHERE id = ?1 AND coalesce(last_sign_at, created_at) = ?2 AND told_for IS DISTINCT FROM ?2",
         args![id, since],
     )?;
     Ok(n == 1)
@@ -143,7 +143,8 @@ pub fn with_role(db: &Db<'_>, zones: &[String], role: &str) -> Result<Vec<Recipi
 /// What became of SMS since `since`, by recipient: delivered, and failed or expired.
 pub fn outcomes_since(db: &Db<'_>, since: i64) -> Result<Vec<(String, u32, u32)>, StoreError> {
     db.query_map(
-        "SELECT recipient, sum(status = 'delivered'), sum(status IN ('failed', 'expired'))
+        "SELECT recipient, sum(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END),
+                sum(CASE WHEN status IN ('failed', 'expired') THEN 1 ELSE 0 END)
          FROM outbound_messages
          WHERE updated_at >= ?1 AND status IN ('delivered', 'failed', 'expired')
          GROUP BY recipient",
@@ -220,9 +221,10 @@ fn silence_row(r: &Row<'_>) -> Result<Silence, StoreError> {
 /// Opens a silence; returns its id (`None`: the zone has one open already).
 pub fn open(db: &Db<'_>, s: &Silence) -> Result<Option<i64>, StoreError> {
     db.insert_id(
-        "INSERT OR IGNORE INTO silences
+        "INSERT INTO silences
                  (zone, name, state, since, monitors, usual_per_day, cause, opened_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT DO NOTHING",
         args![
             s.zone,
             s.name,

@@ -21,9 +21,18 @@ pub(crate) fn on_both(body: impl Fn(&Db<'_>) -> Result<(), StoreError>) {
     body(&Db::sqlite(&tx)).expect("on SQLite");
     drop(tx);
     if let Some(fresh) = FreshPostgres::new() {
-        let pg = PgConn::connect(&fresh.url).expect("connect to the fresh database");
+        let pg = PgConn::connect(&fresh.url, Some(std::sync::Arc::new(test_keys())))
+            .expect("connect to the fresh database");
         pg.transaction(Isolation::Serializable, |db| body(db))
             .expect("on PostgreSQL");
+    }
+}
+
+/// Keys as a test database's: the pseudonym key `KEY`.
+fn test_keys() -> super::db::Keys {
+    super::db::Keys {
+        audit: crate::audit::AuditKey::generate(),
+        pseudonyms: crate::privacy::Pseudonyms::new(KEY),
     }
 }
 

@@ -76,7 +76,8 @@ pub(crate) struct WriterHandle {
 /// Owns the writer thread; `join` waits for queued writes to be committed.
 #[derive(Debug)]
 pub struct WriterThread {
-    handle: WriterHandle,
+    /// None on PostgreSQL, which has no writer thread.
+    handle: Option<WriterHandle>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -104,7 +105,7 @@ pub(crate) fn spawn(
     Ok((
         handle.clone(),
         WriterThread {
-            handle,
+            handle: Some(handle),
             thread: Some(thread),
         },
     ))
@@ -138,9 +139,19 @@ impl WriterHandle {
 
 impl WriterThread {
     /// Commits everything already queued, then stops the thread.
+    /// Nothing to join: PostgreSQL's writes commit in their callers' transactions.
+    pub fn none() -> Self {
+        Self {
+            handle: None,
+            thread: None,
+        }
+    }
+
     pub fn join(mut self) {
         // If the queue is full the thread is alive and draining, so this send completes.
-        let _ = self.handle.tx.blocking_send(Msg::Shutdown);
+        if let Some(handle) = &self.handle {
+            let _ = handle.tx.blocking_send(Msg::Shutdown);
+        }
         if let Some(thread) = self.thread.take()
             && thread.join().is_err()
         {

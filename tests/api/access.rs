@@ -46,9 +46,9 @@ impl TestApp {
             role,
             zones: zones.iter().map(|z| vigie::text::fold(z)).collect(),
         };
-        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
-        let db = vigie::store::db::Db::sqlite(&db);
-        vigie::store::tokens::create(&db, "test", &caller, &digest(&token), 0).unwrap();
+        self.database.with(|db| {
+            vigie::store::tokens::create(db, "test", &caller, &digest(&token), 0).unwrap()
+        });
         token
     }
 

@@ -4,13 +4,15 @@ use std::net::SocketAddr;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use rusqlite::types::FromSql;
 use sha1::Sha1;
 use tempfile::TempDir;
 use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::clock::Clock;
 use vigie::config::Config;
+use vigie::store::db::FromCol;
+
+use crate::database::Database;
 
 pub const ADMIN: &str = "admin-secret";
 pub const TWILIO_TOKEN: &str = "12345";
@@ -76,6 +78,8 @@ pub struct TestApp {
     pub dir: TempDir,
     /// The gateway's clock: `advance` it to pass a deadline without waiting.
     pub clock: Clock,
+    /// The gateway's database (SQLite in `dir`, or PostgreSQL: see `database.rs`).
+    pub database: Database,
     shutdown: CancellationToken,
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -107,10 +111,13 @@ pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) ->
 
 /// The same, with `server` settings (a public URL or none) after the listening address.
 pub async fn spawn_configured(server: &str, reports: &str, rest: &str, dir: TempDir) -> TestApp {
+    let database = Database::for_dir(dir.path());
     let db = dir.path().join("vigie.db");
+    let storage = database.storage();
     let text = format!(
         "admin_token = \"{ADMIN}\"\n[server]\nlisten = \"127.0.0.1:0\"\n{server}\
-         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{REPORTS}{reports}\n{rest}"
+         shutdown_grace_secs = 1\n[storage]\npath = {db:?}\n{storage}\n{REPORTS}{reports}\n\
+         {rest}"
     );
     let config = Config::from_toml(&text).unwrap();
     let clock = Clock::system();
@@ -130,6 +137,7 @@ pub async fn spawn_configured(server: &str, reports: &str, rest: &str, dir: Temp
         client: reqwest::Client::new(),
         dir,
         clock,
+        database,
         shutdown,
         running: Some(running),
     }
@@ -138,6 +146,10 @@ pub async fn spawn_configured(server: &str, reports: &str, rest: &str, dir: Temp
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        // A gateway stopped for a restart keeps its database; one dropped is done with it.
+        if self.running.is_some() {
+            self.database.drop_it();
+        }
     }
 }
 
@@ -292,31 +304,23 @@ impl TestApp {
             .unwrap()
     }
 
-    fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap()
-    }
-
     pub fn count(&self, table: &str) -> i64 {
         self.one(&format!("SELECT count(*) FROM {table}"))
     }
 
     /// Runs one statement on the database, as an operator might.
     pub fn execute(&self, sql: &str) {
-        self.db().execute(sql, []).unwrap();
+        self.database.with(|db| db.execute(sql, &[]).unwrap());
     }
 
-    pub fn one<T: FromSql>(&self, sql: &str) -> T {
-        self.db().query_row(sql, [], |r| r.get(0)).unwrap()
+    pub fn one<T: FromCol + Send>(&self, sql: &str) -> T {
+        self.database.one(sql)
     }
 
     /// Rows of one text column.
     pub fn column(&self, sql: &str) -> Vec<Option<String>> {
-        let db = self.db();
-        let mut stmt = db.prepare(sql).unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
+        self.database
+            .with(|db| db.query_map(sql, &[], |r| r.get(0)).unwrap())
     }
 }
 

@@ -12,6 +12,7 @@ mod checkins;
 mod console;
 mod contacts;
 mod corrections;
+mod database;
 mod delivery;
 mod doubles;
 mod duress;

@@ -215,9 +215,14 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
         window_ms: 120_000,
         max_chars: 1600,
     };
-    // Two nodes, each with its store, given the same message at the same moment.
-    let one = Store::open_postgres(&fresh.url, 2).await.unwrap();
-    let two = Store::open_postgres(&fresh.url, 2).await.unwrap();
+    // Two nodes, each with its store (and the same keys), given the same message at once.
+    let keys = tempfile::tempdir().unwrap();
+    let storage = vigie::config::StorageConfig {
+        path: keys.path().join("vigie.db"),
+        ..Default::default()
+    };
+    let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let insert = |store: &Store, msg: &NewInbound| {
         let (store, msg) = (store.clone(), msg.clone());
         async move {

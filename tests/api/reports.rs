@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use vigie::store::db::ToArg;
+
+use crate::database::Database;
 use crate::helpers::{TestApp, spawn_app};
 
 const MONITOR: &str = "+22376123456";
@@ -9,13 +12,15 @@ const MONITOR: &str = "+22376123456";
 impl TestApp {
     /// Registers a monitor directly in the database, now.
     pub(crate) fn register(&self, phone: &str, home: Option<&str>, discreet: bool) {
-        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
-        db.execute(
-            "INSERT INTO contacts (phone, name, roles, home, discreet, created_at, updated_at)
-             VALUES (?1, 'Moussa', 'monitor', ?2, ?3, ?4, ?4)",
-            rusqlite::params![phone, home, discreet, self.clock.now_ms()],
-        )
-        .unwrap();
+        let now = self.clock.now_ms();
+        self.database.with(|db| {
+            db.execute(
+                "INSERT INTO contacts (phone, name, roles, home, discreet, created_at, updated_at)
+                 VALUES (?1, 'Moussa', 'monitor', ?2, ?3, ?4, ?4)",
+                &[&phone as &dyn ToArg, &home, &discreet, &now],
+            )
+            .unwrap()
+        });
     }
 
     /// Sends an SMS from the sim phone `from`.
@@ -77,15 +82,14 @@ async fn a_monitors_report_is_stored_once_and_acknowledged() {
         1,
         "a provider's retry makes no second report"
     );
-    let row: (String, String, String, i64) = {
-        let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-        db.query_row(
+    let row: (String, String, String, i64) = app.database.with(|db| {
+        db.query_one(
             "SELECT category, admin1, found_by, unverified FROM reports",
-            [],
+            &[],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap()
-    };
+    });
     assert_eq!(row, ("ATT".into(), "Mopti".into(), "text".into(), 0));
     assert_eq!(app.count("inbound_messages WHERE state = 'done'"), 1);
 }
@@ -233,15 +237,14 @@ async fn reports_of_one_attack_by_three_monitors_make_one_incident_with_three_so
     );
 
     assert_eq!(app.count("incidents"), 2);
-    let (sources, counts): (i64, String) = {
-        let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-        db.query_row(
+    let (sources, counts): (i64, String) = app.database.with(|db| {
+        db.query_one(
             "SELECT sources, counts FROM incidents WHERE id = 1",
-            [],
+            &[],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap()
-    };
+    });
     assert_eq!(sources, 3);
     assert!(
         counts.contains("\"killed\":5"),
@@ -289,10 +292,22 @@ async fn a_message_that_cannot_be_carried_out_is_set_aside_with_why() {
     let app = spawn_app().await;
     app.register(MONITOR, None, false);
     // A fault that strikes this one message only, every time it is tried.
-    app.execute(
-        "CREATE TRIGGER refuse_first BEFORE INSERT ON reports WHEN NEW.inbound_id = 1
-         BEGIN SELECT RAISE(ABORT, 'cannot file this one'); END",
-    );
+    let fault = match app.database {
+        Database::Sqlite(_) => {
+            "CREATE TRIGGER refuse_first BEFORE INSERT ON reports WHEN NEW.inbound_id = 1
+             BEGIN SELECT RAISE(ABORT, 'cannot file this one'); END"
+        }
+        Database::Postgres { .. } => {
+            "CREATE FUNCTION refuse_first() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.inbound_id = 1 THEN RAISE EXCEPTION 'cannot file this one'; END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER refuse_first BEFORE INSERT ON reports
+                 FOR EACH ROW EXECUTE FUNCTION refuse_first()"
+        }
+    };
+    app.database.with(|db| db.execute_batch(fault).unwrap());
     app.sms("76123456", "ATT Koro 3 morts", "f1").await;
     app.sms("76123456", "ENL Bankass 2 enleves", "f2").await;
     let replies = app.replies(MONITOR, 1).await;

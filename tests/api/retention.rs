@@ -3,6 +3,7 @@
 
 use reqwest::Method;
 use serde_json::json;
+use vigie::store::db::ToArg;
 
 use crate::access::{MONITOR, RESPONDER, with_an_incident};
 use crate::helpers::{TestApp, assert_no_number};
@@ -12,28 +13,11 @@ const STOPPED: &str = "+22370000077";
 impl TestApp {
     /// Every value of every row of `table`, as text.
     pub(crate) fn dump(&self, table: &str) -> String {
-        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
-        let mut stmt = db.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let columns = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let values: Vec<String> = (0..columns)
-                    .map(|i| match r.get_ref(i).unwrap() {
-                        rusqlite::types::ValueRef::Text(t) => {
-                            String::from_utf8_lossy(t).into_owned()
-                        }
-                        other => format!("{other:?}"),
-                    })
-                    .collect();
-                Ok(values.join("|"))
-            })
-            .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        self.database.dump(table)
     }
 
     /// Moves every time of the gateway's records back by `ms`.
     fn age(&self, ms: i64) {
-        let db = rusqlite::Connection::open(self.dir.path().join("vigie.db")).unwrap();
         let aged = [
             ("inbound_messages", "received_at"),
             ("reports", "created_at"),
@@ -48,7 +32,8 @@ impl TestApp {
         ];
         for (table, column) in aged {
             let sql = format!("UPDATE {table} SET {column} = {column} - ?1");
-            db.execute(&sql, [ms]).unwrap();
+            self.database
+                .with(|db| db.execute(&sql, &[&ms as &dyn ToArg]).unwrap());
         }
     }
 }
@@ -83,13 +68,11 @@ async fn a_purge_leaves_no_number_and_keeps_the_incidents_and_stops() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-    let tables: Vec<String> = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'contacts'")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+    let tables: Vec<String> = app
+        .database
+        .tables()
+        .into_iter()
+        .filter(|t| t != "contacts")
         .collect();
     for table in tables {
         assert_no_number(&app.dump(&table), &[MONITOR, RESPONDER, STOPPED], &table);

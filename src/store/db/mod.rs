@@ -12,11 +12,14 @@ mod value;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use value::{Arg, FromCol, ToArg};
 
 use super::StoreError;
 pub use super::postgres::engine::Isolation;
+use crate::audit::{AuditKey, hash_of};
+use crate::privacy::Pseudonyms;
 
 /// Which engine a query runs on, for the few that must be said differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +56,23 @@ impl std::fmt::Debug for Db<'_> {
 pub struct PgConn {
     client: RefCell<postgres::Client>,
     statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// None while the keys themselves are being read.
+    keys: Option<Arc<Keys>>,
+}
+
+/// The keys kept outside the database. SQLite has them as SQL functions of its
+/// connections; on PostgreSQL, where a function would have to keep the key in the
+/// database, the store hashes with them here.
+#[derive(Clone)]
+pub struct Keys {
+    pub audit: AuditKey,
+    pub pseudonyms: Pseudonyms,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(..)")
+    }
 }
 
 impl std::fmt::Debug for PgConn {
@@ -95,6 +115,10 @@ impl From<postgres::Error> for StoreError {
         {
             return Self::Conflict;
         }
+        if let Some(db) = e.as_db_error() {
+            // Code and message only: the detail may quote values (a reporter's number).
+            return Self::Postgres(format!("{}: {}", db.code().code(), db.message()));
+        }
         // The driver's own words ("error deserializing column 3") hide the cause.
         let mut said = e.to_string();
         let mut source = std::error::Error::source(&e);
@@ -109,20 +133,24 @@ impl From<postgres::Error> for StoreError {
 
 impl PgConn {
     /// Connects to the database at `url` (blocking: call from a blocking thread).
-    pub fn connect(url: &str) -> Result<Self, StoreError> {
+    pub fn connect(url: &str, keys: Option<Arc<Keys>>) -> Result<Self, StoreError> {
         let config = url
             .parse()
             .map_err(|e| StoreError::Postgres(format!("storage.url: {e}")))?;
-        Self::connect_with(&config)
+        Self::connect_with(&config, keys)
     }
 
-    pub(crate) fn connect_with(config: &postgres::Config) -> Result<Self, StoreError> {
+    pub(crate) fn connect_with(
+        config: &postgres::Config,
+        keys: Option<Arc<Keys>>,
+    ) -> Result<Self, StoreError> {
         let client = config
             .connect(postgres::NoTls)
             .map_err(|e| StoreError::Unavailable(StoreError::from(e).to_string()))?;
         Ok(Self {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
+            keys,
         })
     }
 
@@ -149,42 +177,77 @@ impl PgConn {
         }
     }
 
+    fn keys(&self) -> Result<&Keys, StoreError> {
+        self.keys.as_deref().ok_or(StoreError::Closed)
+    }
+
     /// Whether the connection has been closed (the server went away).
     pub fn is_closed(&self) -> bool {
         self.client.borrow().is_closed()
     }
 
-    fn statement(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
-        if let Some(statement) = self.statements.borrow().get(sql) {
+    /// The statement for `sql` with arguments of these kinds, prepared once: integers as
+    /// BIGINT, text as TEXT and so on, as the schema has them (PostgreSQL would otherwise
+    /// guess INTEGER for `?1 = 0`), a NULL's type left for PostgreSQL to find.
+    fn prepared(&self, sql: &str, args: &[Arg<'_>]) -> Result<postgres::Statement, StoreError> {
+        let mut key = String::with_capacity(sql.len() + args.len() + 1);
+        key.push_str(sql);
+        key.push('\0');
+        key.extend(args.iter().map(Arg::kind));
+        if let Some(statement) = self.statements.borrow().get(&key) {
             return Ok(statement.clone());
         }
-        let statement = self.client.borrow_mut().prepare(&dialect::numbered(sql))?;
-        self.statements
+        let types: Vec<_> = args.iter().map(Arg::pg_type).collect();
+        let statement = self
+            .client
             .borrow_mut()
-            .insert(sql.to_owned(), statement.clone());
+            .prepare_typed(&dialect::for_postgres(sql), &types)
+            .inspect_err(|e| said_no(sql, e))?;
+        self.statements.borrow_mut().insert(key, statement.clone());
         Ok(statement)
     }
 
     fn query(&self, sql: &str, args: &[&dyn ToArg]) -> Result<Vec<postgres::Row>, StoreError> {
-        let statement = self.statement(sql)?;
         let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
+        let statement = self.prepared(sql, &args)?;
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
             .iter()
             .map(|a| a as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        Ok(self.client.borrow_mut().query(&statement, &params)?)
+        let rows = self.client.borrow_mut().query(&statement, &params);
+        Ok(rows.inspect_err(|e| said_no(sql, e))?)
     }
 
     fn execute(&self, sql: &str, args: &[&dyn ToArg]) -> Result<usize, StoreError> {
-        let statement = self.statement(sql)?;
         let args: Vec<Arg<'_>> = args.iter().map(|a| a.arg()).collect();
+        let statement = self.prepared(sql, &args)?;
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> = args
             .iter()
             .map(|a| a as &(dyn postgres::types::ToSql + Sync))
             .collect();
-        let changed = self.client.borrow_mut().execute(&statement, &params)?;
+        let changed = self.client.borrow_mut().execute(&statement, &params);
+        let changed = changed.inspect_err(|e| said_no(sql, e))?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
+}
+
+/// Logs a statement PostgreSQL refused: our own SQL and the server's code and message (not
+/// its detail, which may quote the values, a reporter's number among them).
+fn said_no(sql: &str, e: &postgres::Error) {
+    let Some(db) = e.as_db_error() else {
+        return;
+    };
+    let code = db.code();
+    if *code == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE {
+        return;
+    }
+    let first_line = sql.trim().lines().next().unwrap_or_default();
+    tracing::warn!(
+        code = code.code(),
+        message = db.message(),
+        statement = first_line,
+        "PostgreSQL refused a statement"
+    );
 }
 
 impl<'c> Db<'c> {
@@ -300,6 +363,26 @@ impl<'c> Db<'c> {
         f: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.query_opt(sql, args, f)?.ok_or(StoreError::NoRow)
+    }
+
+    /// The pseudonym `phone` becomes once purged (a keyed hash).
+    pub fn pseudonym(&self, phone: &str) -> Result<String, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(_) => self.value("SELECT pseudonym(?1)", args![phone]),
+            Inner::Postgres(conn) => Ok(conn.keys()?.pseudonyms.of(phone)),
+        }
+    }
+
+    /// An audit entry's hash, chained to `prev`, under the audit key.
+    pub fn audit_mac(&self, prev: &str, at: i64, fields: [&str; 4]) -> Result<String, StoreError> {
+        match &self.inner {
+            Inner::Sqlite(_) => {
+                let [actor, action, subject, detail] = fields;
+                let sql = "SELECT audit_mac(?1, ?2, ?3, ?4, ?5, ?6)";
+                self.value(sql, args![prev, at, actor, action, subject, detail])
+            }
+            Inner::Postgres(conn) => Ok(hash_of(&conn.keys()?.audit, prev, at, fields)),
+        }
     }
 
     /// The first column of the first row of a query that always has one.

@@ -19,6 +19,35 @@ pub enum Arg<'a> {
     Blob(&'a [u8]),
 }
 
+impl Arg<'_> {
+    /// A letter per kind: statements are prepared per kinds of arguments.
+    pub(super) fn kind(&self) -> char {
+        match self {
+            Arg::Null => 'n',
+            Arg::Int(_) => 'i',
+            Arg::Real(_) => 'r',
+            Arg::Text(_) => 't',
+            Arg::Blob(_) => 'b',
+        }
+    }
+
+    /// The type PostgreSQL is told the parameter has; a NULL's is left unsaid (oid 0).
+    pub(super) fn pg_type(&self) -> Type {
+        match self {
+            Arg::Null => Type::new(
+                "unspecified".into(),
+                0,
+                postgres::types::Kind::Simple,
+                "pg_catalog".into(),
+            ),
+            Arg::Int(_) => Type::INT8,
+            Arg::Real(_) => Type::FLOAT8,
+            Arg::Text(_) => Type::TEXT,
+            Arg::Blob(_) => Type::BYTEA,
+        }
+    }
+}
+
 /// What a query may take as a parameter.
 pub trait ToArg {
     fn arg(&self) -> Arg<'_>;

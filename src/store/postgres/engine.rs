@@ -8,13 +8,13 @@
 //! simply run again. A node whose database is away answers its callers with an error
 //! (503 at the edge) and connects again on the next call.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::store::StoreError;
-use crate::store::db::{Db, PgConn};
+use crate::store::db::{Db, Keys, PgConn};
 
 /// Times a write is tried when it keeps meeting another transaction.
 const ATTEMPTS: u32 = 12;
@@ -25,6 +25,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections to one PostgreSQL database, kept for reuse.
 pub(crate) struct Pool {
     config: postgres::Config,
+    keys: Arc<Keys>,
     idle: Mutex<Vec<PgConn>>,
     keep: usize,
     committed: watch::Sender<u64>,
@@ -38,13 +39,14 @@ impl std::fmt::Debug for Pool {
 
 impl Pool {
     /// A pool for `url` keeping at most `keep` idle connections; connects lazily.
-    pub(crate) fn new(url: &str, keep: usize) -> Result<Self, StoreError> {
+    pub(crate) fn new(url: &str, keep: usize, keys: Keys) -> Result<Self, StoreError> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Postgres(format!("storage.url: {e}")))?;
         config.connect_timeout(CONNECT_TIMEOUT);
         Ok(Self {
             config,
+            keys: Arc::new(keys),
             idle: Mutex::new(Vec::new()),
             keep,
             committed: watch::channel(0).0,
@@ -98,7 +100,7 @@ impl Pool {
         let idle = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
         match idle {
             Some(conn) if !conn.is_closed() => Ok(conn),
-            _ => PgConn::connect_with(&self.config),
+            _ => PgConn::connect_with(&self.config, Some(Arc::clone(&self.keys))),
         }
     }
 
