@@ -107,11 +107,7 @@ impl Application {
             },
             &config.silence,
         ));
-        let retention = Retention::new(
-            store.clone(),
-            pseudonyms.clone(),
-            config.storage.retention_days,
-        );
+        let retention = Retention::new(store.clone(), config.storage.retention_days);
         let live = Live::new(store.clone());
         let console = if config.console.enabled {
             Some(
@@ -215,10 +211,7 @@ impl Application {
         workers.close();
         workers.wait().await;
         drop(self.state);
-        let writer = self.writer;
-        tokio::task::spawn_blocking(move || writer.join())
-            .await
-            .context("writer did not stop")?;
+        self.writer.stop().await;
         tracing::info!("stopped");
         Ok(())
     }

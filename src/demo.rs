@@ -8,7 +8,7 @@ use crate::config::{ChannelKind, Config};
 const CONTACTS: &str = include_str!("../data/demo_contacts.csv");
 
 /// Stores the demo contacts (again: they are upserted) and returns what to try.
-pub fn prepare(config: &Config) -> anyhow::Result<String> {
+pub async fn prepare(config: &Config) -> anyhow::Result<String> {
     if !config.server.listen.ip().is_loopback() {
         anyhow::bail!("--demo: the demo's admin token is public; listen on 127.0.0.1 only");
     }
@@ -18,7 +18,10 @@ pub fn prepare(config: &Config) -> anyhow::Result<String> {
              (config/demo.toml)"
         );
     }
-    let (imported, rejected) = crate::contacts::import_file(config, "demo", CONTACTS)?;
+    let (store, writer) = crate::store::Store::connect(&config.storage, None).await?;
+    let imported = crate::contacts::import_file(&store, config, "demo", CONTACTS).await;
+    writer.stop().await;
+    let (imported, rejected) = imported?;
     if let Some(row) = rejected.first() {
         anyhow::bail!("demo contacts, line {}: {}", row.line, row.reason);
     }

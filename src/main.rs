@@ -9,7 +9,6 @@ use tokio_util::sync::CancellationToken;
 use vigie::app::Application;
 use vigie::config::Config;
 use vigie::reports::Reports;
-use vigie::store::db::Db;
 
 /// Webhook handling allocates many short strings; mimalloc serves them faster than glibc's
 /// allocator under two busy threads (see BENCHMARKS.md).
@@ -83,10 +82,9 @@ fn run(command: Command) -> anyhow::Result<()> {
             if days == 0 {
                 anyhow::bail!("storage.retention_days is 0: set how many days to keep");
             }
-            let mut conn = vigie::store::migrate(&config.storage)?;
-            let pseudonyms = vigie::store::pseudonyms(&config.storage)?;
-            let now = vigie::clock::now_ms();
-            let purged = vigie::retention::purge_now(&mut conn, &pseudonyms, days, now)?;
+            let purged = on_store(&config, |store| async move {
+                Ok(vigie::retention::purge_now(&store, days).await?)
+            })?;
             println!(
                 "purged past {days} days: {}",
                 serde_json::to_string(&purged)?
@@ -135,42 +133,66 @@ fn on_one_thread<T>(task: impl std::future::Future<Output = T>) -> anyhow::Resul
 fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
     use vigie::tokens::{self, NewToken};
     let config = Config::load(path)?;
-    let mut conn = vigie::store::migrate(&config.storage)?;
-    let now = vigie::clock::now_ms();
-    match what {
-        Token::Create { role, zones, name } => {
-            let reports = Reports::load(&config.reports)?;
-            let mut definitions = vigie::store::zones::all(&Db::sqlite(&conn))?;
-            definitions.extend(config.zones.iter().cloned());
-            let compiled =
-                vigie::fanout::Zones::compile(&definitions, &reports.gazetteer, &config.alerts)
-                    .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?;
-            let names = vigie::fanout::ZoneNames::new(&reports.gazetteer, compiled.into());
-            let new = NewToken {
-                role: &role,
-                zones: &zones,
-                name: &name,
-                by: "cli",
-            };
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let (id, token) = tokens::create(&Db::sqlite(&tx), &names, &new, now)?;
-            tx.commit()?;
-            println!("{token}");
-            eprintln!("token {id} ({role}) made; it is shown this once");
-        }
-        Token::List => {
-            for t in vigie::store::tokens::list(&Db::sqlite(&conn))? {
-                println!("{}", serde_json::to_string(&t)?);
+    let reports = std::sync::Arc::new(Reports::load(&config.reports)?);
+    let config = &config;
+    on_store(config, |store| async move {
+        let now = store.now_ms();
+        match what {
+            Token::Create { role, zones, name } => {
+                let mut definitions = store.read(vigie::store::zones::all).await?;
+                definitions.extend(config.zones.iter().cloned());
+                let compiled: std::sync::Arc<_> =
+                    vigie::fanout::Zones::compile(&definitions, &reports.gazetteer, &config.alerts)
+                        .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?
+                        .into();
+                let made = store
+                    .write(move |db| {
+                        let names = vigie::fanout::ZoneNames::new(
+                            &reports.gazetteer,
+                            std::sync::Arc::clone(&compiled),
+                        );
+                        let new = NewToken {
+                            role: &role,
+                            zones: &zones,
+                            name: &name,
+                            by: "cli",
+                        };
+                        Ok(tokens::create(db, &names, &new, now).map(|made| (made, role.clone())))
+                    })
+                    .await?;
+                let ((id, token), role) = made?;
+                println!("{token}");
+                eprintln!("token {id} ({role}) made; it is shown this once");
+            }
+            Token::List => {
+                for t in store.read(vigie::store::tokens::list).await? {
+                    println!("{}", serde_json::to_string(&t)?);
+                }
+            }
+            Token::Revoke { id } => {
+                store
+                    .write(move |db| Ok(tokens::revoke(db, id, "cli", now)))
+                    .await??;
+                println!("token {id} revoked");
             }
         }
-        Token::Revoke { id } => {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            tokens::revoke(&Db::sqlite(&tx), id, "cli", now)?;
-            tx.commit()?;
-            println!("token {id} revoked");
-        }
-    }
-    Ok(())
+        Ok(())
+    })
+}
+
+/// Runs `task` on the database `config` names, SQLite or PostgreSQL, and returns once its
+/// writes are committed.
+fn on_store<T, F, Fut>(config: &Config, task: F) -> anyhow::Result<T>
+where
+    F: FnOnce(vigie::store::Store) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    on_one_thread(async {
+        let (store, writer) = vigie::store::Store::connect(&config.storage, None).await?;
+        let result = task(store).await;
+        writer.stop().await;
+        result
+    })?
 }
 
 /// `vigie import contacts FILE.csv`: one transaction for the good rows.
@@ -178,7 +200,10 @@ fn import_contacts(path: &std::path::Path, file: &std::path::Path) -> anyhow::Re
     let config = Config::load(path)?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let (imported, rejected) = vigie::contacts::import_file(&config, "cli", &text)?;
+    let config = &config;
+    let (imported, rejected) = on_store(config, |store| async move {
+        vigie::contacts::import_file(&store, config, "cli", &text).await
+    })?;
     println!("imported {imported} contact(s)");
     for row in &rejected {
         println!("line {}: {}", row.line, row.reason);
@@ -220,9 +245,15 @@ fn parse(
 
 fn audit(what: &Audit, config: &std::path::Path) -> anyhow::Result<()> {
     let config = Config::load(config)?;
-    let conn = vigie::store::migrate(&config.storage)?;
-    let (key, _) = vigie::store::audit::key(&Db::sqlite(&conn), &config.storage.audit_key_path())?;
-    let entries = vigie::store::audit::all(&Db::sqlite(&conn))?;
+    let audit_key = config.storage.audit_key_path();
+    let (key, entries) = on_store(&config, |store| async move {
+        Ok(store
+            .read(move |db| {
+                let (key, _) = vigie::store::audit::key(db, &audit_key)?;
+                Ok((key, vigie::store::audit::all(db)?))
+            })
+            .await?)
+    })?;
     vigie::audit::verify(&entries, &key).context("the audit chain is broken")?;
     match what {
         Audit::Head => println!("{}", vigie::audit::head(&entries)),
@@ -242,9 +273,6 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>, demo: bool) -> anyh
         config.server.listen = listen;
         config.validate()?;
     }
-    if demo {
-        eprintln!("{}", vigie::demo::prepare(&config)?);
-    }
     let _log_guard = vigie::telemetry::init(&config.log)?;
     // A panic's message may quote the data it choked on (a reporter's text): the log says
     // where it happened, never what it said.
@@ -260,6 +288,9 @@ fn serve(path: &std::path::Path, listen: Option<SocketAddr>, demo: bool) -> anyh
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        if demo {
+            eprintln!("{}", vigie::demo::prepare(&config).await?);
+        }
         let app = Application::build(config).await?;
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));

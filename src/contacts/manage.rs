@@ -201,7 +201,8 @@ impl From<String> for ContactError {
 /// Imports a contacts CSV into the configured database as `who` (`vigie import contacts`,
 /// the demo), the good rows in one transaction with their audit entry; returns how many
 /// were imported and the rows refused, with why.
-pub fn import_file(
+pub async fn import_file(
+    store: &Store,
     config: &crate::config::Config,
     who: &str,
     text: &str,
@@ -218,11 +219,12 @@ pub fn import_file(
         gazetteer: &reports.gazetteer,
     };
     let (contacts, rejected) = read_csv(text, &checks);
-    let mut conn = crate::store::migrate(&config.storage)?;
-    let tx = conn.transaction()?;
-    store_imported(&Db::sqlite(&tx), &contacts, who, crate::clock::now_ms())?;
-    tx.commit()?;
-    Ok((contacts.len(), rejected))
+    let (imported, who, now) = (contacts.len(), who.to_owned(), store.now_ms());
+    let contacts = std::sync::Arc::new(contacts);
+    store
+        .write(move |db| store_imported(db, &contacts, &who, now))
+        .await?;
+    Ok((imported, rejected))
 }
 
 /// Imported contacts and the import's audit entry, in the caller's transaction.

@@ -387,6 +387,9 @@ impl Intake {
 
     /// Updates that waited their interval, and escalations past their deadline.
     pub async fn sweep_alerts(&self) -> Result<(), StoreError> {
+        if !self.store.leads(crate::store::Sweep::Alerts).await? {
+            return Ok(());
+        }
         self.carry_out(|out| out.fanout.sweep(&out.tx())).await?;
         self.fanout.metrics().alerts_swept();
         Ok(())

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use tokio::sync::Notify;
 
@@ -16,6 +17,8 @@ pub(super) struct Lane {
     /// Ids its worker has claimed and not yet recorded: a claim held by a live worker is
     /// never released by the claim timeout, however long its batch waits.
     pub(super) held: Mutex<HashSet<i64>>,
+    /// Until when (unix ms) this node owns the channel (`ownership`): for ever on SQLite.
+    pub(super) owned_until: AtomicI64,
 }
 
 impl Lane {
@@ -38,6 +41,16 @@ impl Lane {
         if let Ok(mut held) = self.held.lock() {
             held.clear();
         }
+    }
+
+    /// Whether this node may claim now: it owns the channel with time to spare, so a
+    /// lease renewed late never lets two nodes send at once.
+    pub(super) fn owns(&self, now: i64) -> bool {
+        now.saturating_add(super::ownership::MARGIN_MS) < self.owned_until.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn owned_until(&self, until: i64) {
+        self.owned_until.store(until, Ordering::Relaxed);
     }
 
     pub(super) fn holds(&self, id: i64) -> bool {

@@ -12,6 +12,7 @@ pub mod decide;
 pub mod health;
 pub mod pace;
 mod lane;
+mod ownership;
 mod recorder;
 pub mod retry;
 pub mod routing;
@@ -112,6 +113,8 @@ pub struct Outbound {
     claim_timeout: Duration,
     probe_every: Duration,
     shutdown_grace: Duration,
+    /// This node's name among those sharing the database (`ownership`).
+    node: String,
 }
 
 impl Outbound {
@@ -136,6 +139,7 @@ impl Outbound {
                     wake: Notify::new(),
                     health: Health::new(out.down_after_failures),
                     held: Mutex::default(),
+                    owned_until: ownership::owned_from_start(&store).into(),
                 };
                 metrics.channel_up(&c.id, true);
                 (c.id.clone(), lane)
@@ -169,6 +173,7 @@ impl Outbound {
             claim_timeout: Duration::from_secs(out.claim_timeout_secs),
             probe_every: Duration::from_secs(out.probe_every_secs),
             shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
+            node: ownership::node_name(),
         })
     }
 

@@ -20,17 +20,28 @@ impl Outbound {
         shutdown: &CancellationToken,
     ) -> Result<(), StoreError> {
         let now = self.store.now_ms();
-        let released = self
-            .store
-            .write(move |c| queries::release_all(c, now))
-            .await?;
-        if released > 0 {
-            tracing::warn!(
-                released,
-                "messages left sending by the last run are queued again"
-            );
+        // On PostgreSQL other nodes may be sending: claims come back when their channel's
+        // owner changes (`ownership`).
+        if self.store.dialect() == crate::store::db::Dialect::Sqlite {
+            let released = self
+                .store
+                .write(move |c| queries::release_all(c, now))
+                .await?;
+            if released > 0 {
+                tracing::warn!(
+                    released,
+                    "messages left sending by the last run are queued again"
+                );
+            }
         }
         for id in self.lanes.keys() {
+            if self.store.dialect() == crate::store::db::Dialect::Postgres {
+                tasks.spawn(super::ownership::keep(
+                    Arc::clone(self),
+                    id.clone(),
+                    shutdown.clone(),
+                ));
+            }
             if let Some(channel) = self.channels.get(id) {
                 tasks.spawn(worker::supervise(
                     Arc::clone(self),
@@ -55,7 +66,13 @@ impl Outbound {
             .await?;
         let orphans: Vec<(i64, i64)> = stale
             .into_iter()
-            .filter(|(id, _, channel)| !self.lanes.get(channel).is_some_and(|l| l.holds(*id)))
+            .filter(|(id, _, channel)| {
+                // Another node's claims are its own to finish (or to lose with its lease).
+                match self.lanes.get(channel) {
+                    Some(lane) => lane.owns(now) && !lane.holds(*id),
+                    None => self.store.dialect() == crate::store::db::Dialect::Sqlite,
+                }
+            })
             .map(|(id, claimed_at, _)| (id, claimed_at))
             .collect();
         let created_before = now - ms(self.policy.max_age);

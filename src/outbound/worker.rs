@@ -165,6 +165,9 @@ impl Worker {
     /// Claims due messages; a quick read first, so an idle channel never takes the writer.
     async fn claim(&self, limit: usize) -> Vec<Claimed> {
         let now = self.out.store.now_ms();
+        if !self.lane().is_some_and(|l| l.owns(now)) {
+            return Vec::new();
+        }
         let channel = self.channel.id.clone();
         let due = self
             .out

@@ -102,18 +102,27 @@ impl Sweeper {
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut purged: Option<std::time::Instant> = None;
         loop {
-            if let Err(e) = self.sweep().await {
-                tracing::error!(error = %e, "the silence sweep failed");
-            }
-            if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
-                purged = Some(std::time::Instant::now());
-                if let Err(e) = self.forget_old_signs().await {
-                    tracing::error!(error = %e, "cannot forget old signs of life");
-                }
+            match self.store.leads(crate::store::Sweep::Silence).await {
+                Ok(true) => self.sweep_and_forget(&mut purged).await,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "cannot tell whether this node sweeps"),
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(self.settings.every) => {}
+            }
+        }
+    }
+
+    /// A sweep, and now and then old signs forgotten.
+    async fn sweep_and_forget(self: &Arc<Self>, purged: &mut Option<std::time::Instant>) {
+        if let Err(e) = self.sweep().await {
+            tracing::error!(error = %e, "the silence sweep failed");
+        }
+        if purged.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            *purged = Some(std::time::Instant::now());
+            if let Err(e) = self.forget_old_signs().await {
+                tracing::error!(error = %e, "cannot forget old signs of life");
             }
         }
     }

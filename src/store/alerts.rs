@@ -318,7 +318,7 @@ pub fn reporters_to_tell(db: &Db<'_>, incident: i64) -> Result<Vec<(String, Stri
          FROM reports r LEFT JOIN contacts c ON c.phone = r.reporter
          WHERE r.incident_id = ?1 AND r.status = 'filed' AND coalesce(c.discreet, 0) = 0
            AND coalesce(c.opted_out, 0) = 0
-         GROUP BY r.reporter",
+         GROUP BY r.reporter, c.language",
         args![incident],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )

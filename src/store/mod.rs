@@ -60,6 +60,7 @@ use rusqlite_migration::{M, Migrations};
 use crate::clock::Clock;
 use crate::config::{StorageConfig, Synchronous};
 use crate::privacy::Pseudonyms;
+pub use postgres::owners::Sweep;
 use writer::WriterHandle;
 pub use writer::WriterThread;
 
@@ -130,6 +131,9 @@ struct ReaderPool {
     idle: Mutex<Vec<Connection>>,
     keep: usize,
 }
+
+/// How long a readiness check waits for its write to commit.
+const HEARTBEAT_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Prepared statements kept per connection: more than the gateway has.
 const STATEMENTS_CACHED: usize = 256;
@@ -314,6 +318,18 @@ impl Store {
         }
     }
 
+    /// Whether this node runs `sweep` (several nodes share the database: one runs each
+    /// sweep, and another takes over when it dies); always on SQLite, which has one node.
+    pub async fn leads(&self, sweep: Sweep) -> Result<bool, StoreError> {
+        match &self.engine {
+            Engine::Sqlite { .. } => Ok(true),
+            Engine::Postgres(pool) => {
+                let pool = Arc::clone(pool);
+                blocking(move || pool.leads(sweep)).await
+            }
+        }
+    }
+
     /// Changes each time a write batch is committed.
     pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         match &self.engine {
@@ -346,17 +362,21 @@ impl Store {
         }
     }
 
-    /// Proves the database takes writes: rewrites the heartbeat row through the writer.
+    /// Proves the database takes writes: rewrites the heartbeat row through the writer,
+    /// within `HEARTBEAT_PATIENCE` (a PostgreSQL primary whose synchronous standby is gone
+    /// waits for it at every commit: that is not ready either).
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         let now = self.now_ms();
-        self.write(move |db| {
+        let beat = self.write(move |db| {
             db.execute(
                 "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
                 db::args![now],
             )?;
             Ok(())
-        })
-        .await
+        });
+        tokio::time::timeout(HEARTBEAT_PATIENCE, beat)
+            .await
+            .map_err(|_| StoreError::Unavailable("no write committed in time".into()))?
     }
 
     /// Size on disk of the database and its write-ahead log, in bytes.

@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use super::StoreError;
 use super::db::{Db, args};
-use crate::privacy::Pseudonyms;
 
 /// What a purge emptied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -50,40 +49,57 @@ impl Bounded<'_, '_> {
         self.more |= n >= self.limit;
         Ok(n)
     }
+
+    /// Rows' keys and numbers, at most `limit` of them (`?1` the cut-off, `?2` the limit).
+    fn numbered(&mut self, sql: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        let limit = i64::try_from(self.limit).unwrap_or(i64::MAX);
+        let rows = self.db.query_map(sql, args![self.before, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        self.more |= rows.len() >= self.limit;
+        Ok(rows)
+    }
 }
 
 /// Numbers outside messages: in delivery reports' payloads, alerts, acknowledgements and
 /// check-ins, and contacts that are nothing but a STOP.
 fn purge_numbers(bounded: &mut Bounded<'_, '_>) -> Result<(), StoreError> {
     bounded.run(
-        "UPDATE delivery_reports SET raw = '' WHERE rowid IN (SELECT rowid FROM delivery_reports
+        "UPDATE delivery_reports SET raw = '' WHERE id IN (SELECT id FROM delivery_reports
          WHERE received_at < ?1 AND raw != '' LIMIT ?2)",
     )?;
     // Only for incidents quiet since: a live incident's alerts are still matched by number
     // (updates, acknowledgements). A row a later one already stands for is dropped.
-    for table in ["alerts", "acknowledgements"] {
-        forget_responders(bounded, table)?;
+    forget_responders(bounded, &ALERTS)?;
+    forget_responders(bounded, &ACKNOWLEDGEMENTS)?;
+    let checkins = bounded.numbered(
+        "SELECT id, phone FROM checkins WHERE at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2",
+    )?;
+    for (id, phone) in &checkins {
+        let pseudonym = bounded.db.pseudonym(phone)?;
+        bounded.db.execute(
+            "UPDATE checkins SET phone = ?2, comment = '' WHERE id = ?1",
+            args![id, pseudonym],
+        )?;
     }
-    bounded.run(
-        "UPDATE checkins SET phone = pseudonym(phone), comment = '' WHERE rowid IN
-         (SELECT rowid FROM checkins WHERE at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2)",
-    )?;
-    bounded.run(
-        "UPDATE contacts SET phone = pseudonym(phone) WHERE rowid IN (SELECT rowid FROM contacts
+    let stops = bounded.numbered(
+        "SELECT id, phone FROM contacts
          WHERE opted_out = 1 AND active = 0 AND name = '' AND roles = ''
-           AND updated_at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2)",
+           AND updated_at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2",
     )?;
+    for (id, phone) in &stops {
+        let pseudonym = bounded.db.pseudonym(phone)?;
+        bounded.db.execute(
+            "UPDATE contacts SET phone = ?2 WHERE id = ?1",
+            args![id, pseudonym],
+        )?;
+    }
     Ok(())
 }
 
 /// Empties at most `limit` rows of each table of what was received, filed or sent before
 /// `before` (unix ms). Messages not yet read and messages still to send are left alone.
-pub fn purge(
-    db: &Db<'_>,
-    before: i64,
-    limit: usize,
-    pseudonyms: &Pseudonyms,
-) -> Result<Round, StoreError> {
+pub fn purge(db: &Db<'_>, before: i64, limit: usize) -> Result<Round, StoreError> {
     let mut bounded = Bounded {
         db,
         before,
@@ -97,11 +113,11 @@ pub fn purge(
            WHERE received_at < ?1 AND state != 'new' AND sender != 'purged' LIMIT ?2)",
     )?;
     bounded.run(
-        "UPDATE inbound_parts SET text = '', raw = '', sender = 'purged' WHERE rowid IN
-         (SELECT rowid FROM inbound_parts
+        "UPDATE inbound_parts SET text = '', raw = '', sender = 'purged' WHERE id IN
+         (SELECT id FROM inbound_parts
            WHERE received_at < ?1 AND message_id IS NOT NULL AND sender != 'purged' LIMIT ?2)",
     )?;
-    let reports = forget_reporters(&mut bounded, pseudonyms)?;
+    let reports = forget_reporters(&mut bounded)?;
     let sent = bounded.run(
         "UPDATE outbound_messages SET text = '', recipient = 'purged' WHERE id IN
          (SELECT id FROM outbound_messages
@@ -131,112 +147,130 @@ pub fn purge(
     })
 }
 
+/// How a table of responders' numbers is purged: its rows about quiet incidents, each
+/// named by a key and its number (`select`), set to a pseudonym unless another row already
+/// stands for it (`forget`: key, number, pseudonym), and otherwise dropped (`drop`).
+struct Responders {
+    select: &'static str,
+    forget: &'static str,
+    drop: &'static str,
+}
+
+const ALERTS: Responders = Responders {
+    select: "SELECT id, phone FROM alerts WHERE phone NOT LIKE 'R-%' AND incident_id IN
+             (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2",
+    forget: "UPDATE alerts SET phone = ?3 WHERE id = ?1 AND phone = ?2 AND NOT EXISTS
+             (SELECT 1 FROM alerts AS o WHERE o.incident_id = alerts.incident_id
+                AND o.phone = ?3 AND o.version = alerts.version AND o.level = alerts.level)",
+    drop: "DELETE FROM alerts WHERE id = ?1 AND phone = ?2",
+};
+
+/// Acknowledgements are keyed by incident and number: the key here is the incident.
+const ACKNOWLEDGEMENTS: Responders = Responders {
+    select: "SELECT incident_id, phone FROM acknowledgements WHERE phone NOT LIKE 'R-%'
+             AND incident_id IN (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2",
+    forget: "UPDATE acknowledgements SET phone = ?3 WHERE incident_id = ?1 AND phone = ?2
+             AND NOT EXISTS (SELECT 1 FROM acknowledgements AS o
+               WHERE o.incident_id = ?1 AND o.phone = ?3)",
+    drop: "DELETE FROM acknowledgements WHERE incident_id = ?1 AND phone = ?2",
+};
+
 /// A batch of a table's rows about incidents quiet since the cut-off: each number becomes
 /// its pseudonym, or the row goes when another already stands for that pseudonym. The batch
 /// is chosen once, so the rows dropped are the ones just tried, never the next ones.
-fn forget_responders(bounded: &mut Bounded<'_, '_>, table: &str) -> Result<(), StoreError> {
-    let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
-    let batch: Vec<i64> = bounded.db.query_map(
-        &format!(
-            "SELECT rowid FROM {table} WHERE phone NOT LIKE 'R-%' AND incident_id IN
-             (SELECT id FROM incidents WHERE updated_at < ?1) LIMIT ?2"
-        ),
-        args![bounded.before, limit],
-        |r| r.get(0),
-    )?;
-    let forget = format!("UPDATE OR IGNORE {table} SET phone = pseudonym(phone) WHERE rowid = ?1");
-    let drop = format!("DELETE FROM {table} WHERE rowid = ?1 AND phone NOT LIKE 'R-%'");
-    for rowid in &batch {
-        bounded.db.execute(&forget, args![rowid])?;
-        bounded.db.execute(&drop, args![rowid])?;
+fn forget_responders(bounded: &mut Bounded<'_, '_>, table: &Responders) -> Result<(), StoreError> {
+    for (key, phone) in &bounded.numbered(table.select)? {
+        let pseudonym = bounded.db.pseudonym(phone)?;
+        if bounded
+            .db
+            .execute(table.forget, args![key, phone, pseudonym])?
+            == 0
+        {
+            bounded.db.execute(table.drop, args![key, phone])?;
+        }
     }
-    bounded.more |= batch.len() >= bounded.limit;
     Ok(())
 }
 
 /// Reports' reporters become their pseudonyms and their free text goes.
-fn forget_reporters(
-    bounded: &mut Bounded<'_, '_>,
-    pseudonyms: &Pseudonyms,
-) -> Result<usize, StoreError> {
-    let limit = i64::try_from(bounded.limit).unwrap_or(i64::MAX);
-    let old: Vec<(i64, String)> = bounded.db.query_map(
+fn forget_reporters(bounded: &mut Bounded<'_, '_>) -> Result<usize, StoreError> {
+    let old = bounded.numbered(
         "SELECT id, reporter FROM reports
              WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%' LIMIT ?2",
-        args![bounded.before, limit],
-        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
     for (id, reporter) in &old {
+        let pseudonym = bounded.db.pseudonym(reporter)?;
         bounded.db.execute(
             "UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1",
-            args![id, pseudonyms.of(reporter)],
+            args![id, pseudonym],
         )?;
     }
-    bounded.more |= old.len() >= bounded.limit;
     Ok(old.len())
 }
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
-
     use super::*;
+    use crate::store::testing::on_both;
+
+    fn count(db: &Db<'_>, sql: &str) -> Result<i64, StoreError> {
+        db.value(sql, args![])
+    }
 
     #[test]
     fn a_backlog_is_purged_in_bounded_rounds() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations().to_latest(&mut conn).unwrap();
-        super::super::install_pseudonyms(&conn, "k").unwrap();
-        conn.execute_batch(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1201)
-             INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw,
-                 state)
-             SELECT 'sim', '+22376123456', 'ATT Koro', 0, i, 'raw', 'done' FROM n;",
-        )
-        .unwrap();
-        let pseudonyms = Pseudonyms::new("k");
-        let rounds: Vec<(usize, bool)> = std::iter::repeat_with(|| {
-            let round = purge(&Db::sqlite(&conn), 1, 500, &pseudonyms).unwrap();
-            (round.purged.messages, round.more)
-        })
-        .take(4)
-        .collect();
-        assert_eq!(rounds, [(500, true), (500, true), (201, false), (0, false)]);
-        let left: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM inbound_messages WHERE sender != 'purged'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(left, 0);
+        on_both(|db| {
+            for i in 1..=1201_i64 {
+                db.execute(
+                    "INSERT INTO inbound_messages (channel, sender, text, received_at,
+                         content_hash, raw, state)
+                     VALUES ('sim', '+22376123456', 'ATT Koro', 0, ?1, 'raw', 'done')",
+                    args![i],
+                )?;
+            }
+            let mut rounds = Vec::new();
+            for _ in 0..4 {
+                let round = purge(db, 1, 500)?;
+                rounds.push((round.purged.messages, round.more));
+            }
+            assert_eq!(rounds, [(500, true), (500, true), (201, false), (0, false)]);
+            let sql = "SELECT count(*) FROM inbound_messages WHERE sender != 'purged'";
+            assert_eq!(count(db, sql)?, 0);
+            Ok(())
+        });
     }
 
     /// Alerts of a quiet incident become pseudonyms round after round: none is dropped
-    /// for lack of being tried.
+    /// for lack of being tried; an acknowledgement too, and a check-in.
     #[test]
     fn every_alert_of_a_long_backlog_keeps_its_row_as_a_pseudonym() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations().to_latest(&mut conn).unwrap();
-        super::super::install_pseudonyms(&conn, "k").unwrap();
-        conn.execute_batch(
-            "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
-                 sources, counts, created_at, updated_at)
-             VALUES (1, 'ATT', 0, 0, 14, -3, 3, 1, '{}', 0, 0);
-             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
-             INSERT INTO alerts (incident_id, version, phone, language, kind, created_at)
-             SELECT 1, 1, '+2237000' || printf('%04d', i), 'fr', 'alert', 0 FROM n;",
-        )
-        .unwrap();
-        let pseudonyms = Pseudonyms::new("k");
-        while purge(&Db::sqlite(&conn), 1, 500, &pseudonyms).unwrap().more {}
-        let (rows, numbers): (i64, i64) = conn
-            .query_row(
-                "SELECT count(*), count(*) FILTER (WHERE phone NOT LIKE 'R-%') FROM alerts",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
-        assert_eq!((rows, numbers), (1200, 0));
+        on_both(|db| {
+            db.execute(
+                "INSERT INTO incidents (id, category, first_time, last_time, lat, lon,
+                     precision, sources, counts, created_at, updated_at)
+                 VALUES (1, 'ATT', 0, 0, 14, -3, 3, 1, '{}', 0, 0)",
+                args![],
+            )?;
+            for i in 0..1200_i64 {
+                db.execute(
+                    "INSERT INTO alerts (incident_id, version, phone, language, kind, created_at)
+                     VALUES (1, 1, ?1, 'fr', 'alert', 0)",
+                    args![format!("+2237000{i:04}")],
+                )?;
+            }
+            db.execute(
+                "INSERT INTO acknowledgements (incident_id, phone, at) VALUES (1, '+22370000001', 0)",
+                args![],
+            )?;
+            while purge(db, 1, 500)?.more {}
+            let left = "SELECT count(*) FROM alerts WHERE phone NOT LIKE 'R-%'";
+            assert_eq!(
+                (count(db, "SELECT count(*) FROM alerts")?, count(db, left)?),
+                (1200, 0)
+            );
+            let acks = "SELECT count(*) FROM acknowledgements WHERE phone LIKE 'R-%'";
+            assert_eq!(count(db, acks)?, 1);
+            Ok(())
+        });
     }
 }

@@ -103,7 +103,7 @@ pub fn backlog(db: &Db<'_>) -> Result<(i64, Option<i64>), StoreError> {
     let oldest: Option<i64> = db.value(
         "SELECT min(received_at) FROM inbound_messages WHERE id IN (
                 SELECT (SELECT min(id) FROM inbound_messages WHERE state = 'new' AND priority = p)
-                FROM (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2))",
+                FROM (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2) AS priorities)",
         args![],
     )?;
     Ok((count, oldest))

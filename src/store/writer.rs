@@ -138,7 +138,6 @@ impl WriterHandle {
 }
 
 impl WriterThread {
-    /// Commits everything already queued, then stops the thread.
     /// Nothing to join: PostgreSQL's writes commit in their callers' transactions.
     pub fn none() -> Self {
         Self {
@@ -147,6 +146,17 @@ impl WriterThread {
         }
     }
 
+    /// `join`, from async code: on the blocking pool.
+    pub async fn stop(self) {
+        if tokio::task::spawn_blocking(move || self.join())
+            .await
+            .is_err()
+        {
+            tracing::error!("writer thread panicked");
+        }
+    }
+
+    /// Commits everything already queued, then stops the thread.
     pub fn join(mut self) {
         // If the queue is full the thread is alive and draining, so this send completes.
         if let Some(handle) = &self.handle {

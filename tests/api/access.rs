@@ -25,8 +25,10 @@ impl TestApp {
         let db = self.dir.path().join("vigie.db");
         let config = self.dir.path().join("cli.toml");
         let gazetteer = format!("{root}/tests/fixtures/gazetteer_mopti.csv");
-        let text =
-            format!("[storage]\npath = {db:?}\n[reports]\ngazetteers = [{gazetteer:?}]\n{reports}");
+        let storage = self.database.storage();
+        let text = format!(
+            "[storage]\npath = {db:?}\n{storage}\n[reports]\ngazetteers = [{gazetteer:?}]\n{reports}"
+        );
         std::fs::write(&config, text).unwrap();
         move |args| {
             std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
@@ -236,7 +238,9 @@ async fn a_coordinator_verifies_or_dismisses_incidents_in_their_zones() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(
-        app.one::<String>("SELECT review || ' ' || coalesce(escalate_at, 'none') FROM incidents"),
+        app.one::<String>(
+            "SELECT review || ' ' || coalesce(CAST(escalate_at AS TEXT), 'none') FROM incidents"
+        ),
         "dismissed none"
     );
     let (_, listed) = app

@@ -224,12 +224,11 @@ async fn readiness_fails_while_the_database_takes_no_write() {
     let app = spawn_app().await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     // Another process holds the database's write lock past the writer's patience.
-    let lock = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let lock = app.database.lock_writes();
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     assert_eq!(response.text().await.unwrap(), "database not writable");
-    lock.execute_batch("ROLLBACK").unwrap();
+    drop(lock);
     assert_eq!(app.get("/readyz").await.status(), 200);
 }
 

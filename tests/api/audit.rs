@@ -13,7 +13,6 @@ use crate::helpers::spawn_app;
 async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
     let app = spawn_app().await;
     let vigie = app.cli();
-    let db = app.dir.path().join("vigie.db");
     assert!(
         vigie(&["token", "create", "--role", "viewer"])
             .status
@@ -54,13 +53,11 @@ async fn changes_are_audited_in_a_chain_that_detects_an_edit() {
     assert!(intact.status.success());
     assert!(String::from_utf8_lossy(&intact.stdout).contains("4 entries"));
 
-    let db = rusqlite::Connection::open(&db).unwrap();
-    let refused = db.execute("UPDATE audit_log SET subject = 'zone sud' WHERE id = 3", []);
-    assert!(refused.is_err(), "append-only");
-    db.execute_batch(
-        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'zone sud' WHERE id = 3",
-    )
-    .unwrap();
+    let edit = "UPDATE audit_log SET subject = 'zone sud' WHERE id = 3";
+    let refused = app.database.with(|db| db.execute(edit, &[]).is_err());
+    assert!(refused, "append-only");
+    app.database.unguard_audit_log();
+    app.execute(edit);
     let broken = vigie(&["audit", "verify"]);
     assert!(!broken.status.success());
     let said = String::from_utf8_lossy(&broken.stderr);
@@ -87,9 +84,8 @@ async fn the_head_kept_names_a_removed_tail_and_a_recomputed_chain() {
     app.api(Method::POST, "/api/contacts", Some(contact)).await;
     assert!(run(&["audit", "verify", "--head", &head]).0, "grown since");
 
-    let db = rusqlite::Connection::open(app.dir.path().join("vigie.db")).unwrap();
-    db.execute_batch("DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id >= 3")
-        .unwrap();
+    app.database.unguard_audit_log();
+    app.execute("DELETE FROM audit_log WHERE id >= 3");
     let (ok, said) = run(&["audit", "verify"]);
     assert!(ok, "a shorter chain still holds: {said}");
     let (ok, said) = run(&["audit", "verify", "--head", &head]);
@@ -100,11 +96,12 @@ async fn the_head_kept_names_a_removed_tail_and_a_recomputed_chain() {
 
     // Whoever can write the database edits an entry and recomputes the whole chain, but
     // under a key of their own: they do not have the one beside the database.
-    db.execute_batch("DROP TRIGGER audit_log_no_update")
-        .unwrap();
     let their_key = vigie::audit::AuditKey::generate();
     let mut prev = String::new();
-    for mut entry in vigie::store::audit::all(&vigie::store::db::Db::sqlite(&db)).unwrap() {
+    let entries = app
+        .database
+        .with(|db| vigie::store::audit::all(db).unwrap());
+    for mut entry in entries {
         if entry.id == 1 {
             entry.subject = "contact 7".into();
         }
@@ -115,11 +112,19 @@ async fn the_head_kept_names_a_removed_tail_and_a_recomputed_chain() {
             &entry.detail,
         ];
         let hash = vigie::audit::hash_of(&their_key, &prev, entry.at, fields);
-        db.execute(
-            "UPDATE audit_log SET subject = ?2, prev = ?3, hash = ?4 WHERE id = ?1",
-            rusqlite::params![entry.id, entry.subject, prev, hash],
-        )
-        .unwrap();
+        app.database.with(|db| {
+            let sql = "UPDATE audit_log SET subject = ?2, prev = ?3, hash = ?4 WHERE id = ?1";
+            db.execute(
+                sql,
+                &[
+                    &entry.id as &dyn vigie::store::db::ToArg,
+                    &entry.subject,
+                    &prev,
+                    &hash,
+                ],
+            )
+            .unwrap()
+        });
         prev = hash;
     }
     let (ok, said) = run(&["audit", "verify"]);

@@ -10,6 +10,9 @@ use vigie::store::db::{Db, FromCol, Isolation, PgConn};
 /// The file in a test's directory that names its PostgreSQL database.
 const NAMED: &str = "postgres-url";
 
+/// The file in a test's directory that keeps its gateway on SQLite whatever the run.
+const SQLITE_ONLY: &str = "sqlite-only";
+
 #[derive(Debug, Clone)]
 pub enum Database {
     Sqlite(PathBuf),
@@ -19,9 +22,21 @@ pub enum Database {
 impl Database {
     /// The database of the gateway in `dir`: made now if it has none yet.
     pub fn for_dir(dir: &Path) -> Self {
-        let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+        let server = std::env::var("TEST_DATABASE_URL");
+        let Ok(server) = server.map_err(drop).and_then(|s| {
+            if dir.join(SQLITE_ONLY).exists() {
+                Err(())
+            } else {
+                Ok(s)
+            }
+        }) else {
             return Self::Sqlite(dir.join("vigie.db"));
         };
+        Self::postgres_for_dir(dir, server)
+    }
+
+    /// A PostgreSQL database on `server` for the gateway (or gateways) in `dir`.
+    pub fn postgres_for_dir(dir: &Path, server: String) -> Self {
         let named = dir.join(NAMED);
         if let Ok(name) = std::fs::read_to_string(&named) {
             return Self::Postgres { server, name };
@@ -35,6 +50,11 @@ impl Database {
         });
         std::fs::write(&named, &name).unwrap();
         Self::Postgres { server, name }
+    }
+
+    /// Keeps the gateway to be started in `dir` on SQLite (a test of SQLite itself).
+    pub fn sqlite_only(dir: &Path) {
+        std::fs::write(dir.join(SQLITE_ONLY), "").unwrap();
     }
 
     /// The `[storage]` line that points the gateway at it.
@@ -119,6 +139,42 @@ impl Database {
         self.with(|db| db.query_map(sql, &[], |r| r.get(0)).unwrap())
     }
 
+    /// Drops the triggers that keep the audit log append-only, as an intruder might.
+    pub fn unguard_audit_log(&self) {
+        let sql = match self {
+            Self::Sqlite(_) => "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete",
+            Self::Postgres { .. } => "DROP TRIGGER audit_log_no_update ON audit_log",
+        };
+        self.with(|db| db.execute_batch(sql).unwrap());
+    }
+
+    /// Takes the lock a gateway's heartbeat needs, as another process might, until the
+    /// value returned is dropped.
+    pub fn lock_writes(&self) -> WriteLock {
+        match self {
+            Self::Sqlite(path) => {
+                let lock = rusqlite::Connection::open(path).unwrap();
+                lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                WriteLock::Sqlite(lock)
+            }
+            Self::Postgres { .. } => {
+                let url = self.url();
+                let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel());
+                let thread = std::thread::spawn(move || {
+                    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                    let mut tx = client.transaction().unwrap();
+                    tx.batch_execute("LOCK TABLE heartbeat IN ACCESS EXCLUSIVE MODE")
+                        .unwrap();
+                    locked.0.send(()).unwrap();
+                    let _ = release.1.recv();
+                    tx.rollback().unwrap();
+                });
+                locked.1.recv().unwrap();
+                WriteLock::Postgres(release.0, Some(thread))
+            }
+        }
+    }
+
     /// Drops a PostgreSQL database (connections still in it are ended).
     pub fn drop_it(&self) {
         if let Self::Postgres { server, name } = self {
@@ -132,6 +188,26 @@ impl Database {
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
             });
+        }
+    }
+}
+
+/// A lock held on the database (`Database::lock_writes`).
+pub enum WriteLock {
+    Sqlite(#[allow(dead_code)] rusqlite::Connection),
+    Postgres(
+        std::sync::mpsc::Sender<()>,
+        Option<std::thread::JoinHandle<()>>,
+    ),
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        if let Self::Postgres(release, thread) = self {
+            let _ = release.send(());
+            if let Some(thread) = thread.take() {
+                thread.join().unwrap();
+            }
         }
     }
 }

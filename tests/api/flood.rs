@@ -38,7 +38,7 @@ async fn an_attack_is_alerted_before_a_backlog_delivered_ahead_of_it_is_read() {
     app.wait_for_rows("outbound_messages WHERE purpose = 'alert'")
         .await;
     app.wait_for_rows(
-        "(SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE state = 'new'))",
+        "(SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE state = 'new')) AS read",
     )
     .await;
     let alert: i64 = app.one("SELECT min(id) FROM outbound_messages WHERE purpose = 'alert'");

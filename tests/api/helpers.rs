@@ -19,7 +19,7 @@ pub const TWILIO_TOKEN: &str = "12345";
 pub const PUBLIC_URL: &str = "https://gateway.example.org";
 
 /// One channel of each kind; all but `sim` take `?token=s3cret`.
-const CHANNELS: &str = r#"
+pub(crate) const CHANNELS: &str = r#"
 [[channels]]
 id = "sim"
 kind = "sim"

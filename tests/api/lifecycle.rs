@@ -144,7 +144,7 @@ async fn every_message_read_once(db: &std::path::Path) {
         "SELECT count(DISTINCT inbound_id) FROM outbound_messages WHERE inbound_id IS NOT NULL";
     assert_eq!(count(replies), messages, "one reply per message");
     let doubled = "SELECT count(*) FROM (SELECT inbound_id FROM outbound_messages
-                   WHERE inbound_id IS NOT NULL GROUP BY inbound_id HAVING count(*) > 1)";
+                   WHERE inbound_id IS NOT NULL GROUP BY inbound_id HAVING count(*) > 1) AS doubled";
     assert_eq!(count(doubled), 0, "no message answered twice");
 }
 

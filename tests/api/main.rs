@@ -24,6 +24,7 @@ mod inbound;
 mod kannel;
 mod lifecycle;
 mod logs;
+mod nodes;
 mod outbound;
 mod outbound_safety;
 mod postgres;

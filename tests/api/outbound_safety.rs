@@ -62,14 +62,12 @@ async fn shutdown_releases_sends_that_do_not_finish_and_a_restart_sends_them() {
     double.wait_for(3, WAIT).await;
     let dir = app.stop().await;
 
-    let db = rusqlite::Connection::open(dir.path().join("vigie.db")).unwrap();
-    let left: Vec<(String, i64)> = db
-        .prepare("SELECT status, attempts FROM outbound_messages ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let database = crate::database::Database::for_dir(dir.path());
+    let left: Vec<(String, i64)> = database.with(|db| {
+        let sql = "SELECT status, attempts FROM outbound_messages ORDER BY id";
+        db.query_map(sql, &[], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    });
     assert_eq!(
         left,
         vec![("queued".to_owned(), 1); 3],

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use tokio_postgres::{Client, NoTls};
-use vigie::store::Store;
 use vigie::store::inbound::{self, Limits, NewInbound, Stored};
 use vigie::store::postgres::{fusion, owners, unread};
+use vigie::store::{Store, Sweep};
 
 /// A fresh database on the test server, dropped with it.
 struct Fresh {
@@ -397,17 +397,30 @@ async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
             .unwrap()
     );
 
-    // A sweep: one node leads; when its connection dies, the other takes over.
-    assert!(owners::leads(&one, owners::Sweep::Silence).await.unwrap());
-    assert!(!owners::leads(&two, owners::Sweep::Silence).await.unwrap());
+    drop((one, two));
+
+    // A sweep: one node leads; when it dies (its store goes), the other takes over.
+    let keys = tempfile::tempdir().unwrap();
+    let storage = vigie::config::StorageConfig {
+        path: keys.path().join("vigie.db"),
+        ..Default::default()
+    };
+    let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    assert!(one.leads(Sweep::Silence).await.unwrap());
     assert!(
-        owners::leads(&two, owners::Sweep::Alerts).await.unwrap(),
+        one.leads(Sweep::Silence).await.unwrap(),
+        "and goes on leading"
+    );
+    assert!(!two.leads(Sweep::Silence).await.unwrap());
+    assert!(
+        two.leads(Sweep::Alerts).await.unwrap(),
         "each sweep its own"
     );
     drop(one);
     let mut took_over = false;
     for _ in 0..50 {
-        if owners::leads(&two, owners::Sweep::Silence).await.unwrap() {
+        if two.leads(Sweep::Silence).await.unwrap() {
             took_over = true;
             break;
         }
@@ -465,7 +478,10 @@ async fn a_sqlite_gateway_is_copied_into_postgres_whole() {
         return;
     };
     // A gateway that has lived: contacts, a report, its incident and alert, a check-in.
-    let app = crate::helpers::spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    crate::database::Database::sqlite_only(dir.path());
+    let rest = format!("[inbound]\n{}", crate::helpers::CHANNELS);
+    let app = crate::helpers::spawn_gateway(&rest, dir).await;
     app.register("+22376123456", None, false);
     app.sms("+22376123456", "ATT Koro 3 morts", "c1").await;
     app.sms("+22376123456", "RAS", "c2").await;

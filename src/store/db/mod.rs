@@ -186,6 +186,16 @@ impl PgConn {
         self.client.borrow().is_closed()
     }
 
+    /// Takes the session-level advisory lock `key` unless another session holds it;
+    /// it is held until this connection ends.
+    pub(crate) fn try_lock(&self, key: i64) -> Result<bool, StoreError> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])?;
+        Ok(row.get(0))
+    }
+
     /// The statement for `sql` with arguments of these kinds, prepared once: integers as
     /// BIGINT, text as TEXT and so on, as the schema has them (PostgreSQL would otherwise
     /// guess INTEGER for `?1 = 0`), a NULL's type left for PostgreSQL to find.

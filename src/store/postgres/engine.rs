@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use super::owners::Sweep;
 use crate::store::StoreError;
 use crate::store::db::{Db, Keys, PgConn};
 
@@ -22,6 +23,9 @@ const ATTEMPTS: u32 = 12;
 /// How long a connection attempt may take before the call fails (and the edge says 503).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a statement waits for a lock another transaction holds.
+const LOCK_TIMEOUT_MS: u32 = 5_000;
+
 /// Connections to one PostgreSQL database, kept for reuse.
 pub(crate) struct Pool {
     config: postgres::Config,
@@ -29,6 +33,8 @@ pub(crate) struct Pool {
     idle: Mutex<Vec<PgConn>>,
     keep: usize,
     committed: watch::Sender<u64>,
+    /// The connection holding the locks of the sweeps this node leads, and which.
+    leader: Mutex<Option<(PgConn, Vec<Sweep>)>>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -44,12 +50,20 @@ impl Pool {
             .parse()
             .map_err(|e| StoreError::Postgres(format!("storage.url: {e}")))?;
         config.connect_timeout(CONNECT_TIMEOUT);
+        // A write stuck behind a lock fails as SQLite's does after its busy timeout,
+        // instead of holding its caller (a webhook) for ever.
+        let options = format!(
+            "{} -c lock_timeout={LOCK_TIMEOUT_MS}",
+            config.get_options().unwrap_or("")
+        );
+        config.options(options.trim_start());
         Ok(Self {
             config,
             keys: Arc::new(keys),
             idle: Mutex::new(Vec::new()),
             keep,
             committed: watch::channel(0).0,
+            leader: Mutex::new(None),
         })
     }
 
@@ -96,6 +110,35 @@ impl Pool {
         result
     }
 
+    /// Whether this node runs `sweep`: it does while a connection of its own holds the
+    /// sweep's advisory lock, which PostgreSQL releases when the node (its connection)
+    /// dies, and another node then takes; blocking.
+    pub(crate) fn leads(&self, sweep: Sweep) -> Result<bool, StoreError> {
+        let mut leader = self.leader.lock().map_err(|_| StoreError::Closed)?;
+        if leader.as_ref().is_none_or(|(conn, _)| conn.is_closed()) {
+            *leader = Some((PgConn::connect_with(&self.config, None)?, Vec::new()));
+        }
+        let Some((conn, held)) = leader.as_mut() else {
+            return Ok(false);
+        };
+        if held.contains(&sweep) {
+            return Ok(true);
+        }
+        match conn.try_lock(sweep.lock()) {
+            Ok(taken) => {
+                if taken {
+                    held.push(sweep);
+                }
+                Ok(taken)
+            }
+            Err(e) => {
+                // Locks held on it may be gone with it: start again on a new one.
+                *leader = None;
+                Err(e)
+            }
+        }
+    }
+
     fn take(&self) -> Result<PgConn, StoreError> {
         let idle = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
         match idle {
@@ -121,8 +164,9 @@ impl Drop for Pool {
         // A connection says goodbye to its server as it closes, blocking, which must not
         // happen on a task's thread (the last store handle may go there).
         let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
-        if !idle.is_empty() {
-            std::thread::spawn(move || drop(idle));
+        let leader = self.leader.get_mut().map(Option::take).unwrap_or_default();
+        if !idle.is_empty() || leader.is_some() {
+            std::thread::spawn(move || drop((idle, leader)));
         }
     }
 }

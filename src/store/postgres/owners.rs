@@ -41,7 +41,7 @@ pub enum Sweep {
 }
 
 impl Sweep {
-    fn lock(self) -> i64 {
+    pub(crate) fn lock(self) -> i64 {
         0x5649_4749_4500_0100
             + match self {
                 Self::Alerts => 1,
@@ -49,13 +49,4 @@ impl Sweep {
                 Self::Retention => 3,
             }
     }
-}
-
-/// Whether this node (this connection) runs `sweep`: it takes the sweep's lock if no
-/// other node holds it, and keeps it until its connection ends.
-pub async fn leads(client: &Client, sweep: Sweep) -> Result<bool, PostgresError> {
-    Ok(client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&sweep.lock()])
-        .await?
-        .get(0))
 }
