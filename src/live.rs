@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::changes::{self, Change};
+use crate::store::db::Dialect;
 use crate::store::{Store, StoreError};
 
 /// Changes read per round; a console further behind reloads its page.
@@ -58,8 +59,8 @@ impl Live {
     /// once an hour.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut commits = self.store.commits();
-        let mut last = match self.store.read(changes::last).await {
-            Ok(last) => last,
+        let mut cursor = match self.store.read(changes::last).await {
+            Ok(last) => Cursor::new(last, self.store.dialect()),
             Err(e) => {
                 tracing::error!(error = %e, "live changes cannot start");
                 return;
@@ -77,30 +78,28 @@ impl Live {
                 }
                 () = shutdown.cancelled() => break,
             }
-            last = self.forward(last).await;
+            self.forward(&mut cursor).await;
         }
         self.closing.cancel();
     }
 
-    /// Sends every change after `last`; returns the last one sent.
-    async fn forward(&self, mut last: i64) -> i64 {
+    /// Sends every change after the cursor.
+    async fn forward(&self, cursor: &mut Cursor) {
         loop {
-            let after = last;
+            let from = cursor.from();
             let found = match self
                 .store
-                .read(move |c| changes::after(c, after, CATCH_UP))
+                .read(move |c| changes::after(c, from, CATCH_UP))
                 .await
             {
                 Ok(found) => found,
                 Err(e) => {
                     tracing::warn!(error = %e, "live changes not read");
-                    return last;
+                    return;
                 }
             };
             let full = found.len() == CATCH_UP as usize;
-            if let Some(newest) = found.last() {
-                last = newest.id;
-            }
+            let found = cursor.fresh(found);
             // One event per thing changed in a round: a broadcast's thousand deliveries
             // make one refresh, not a thousand.
             let mut newest = std::collections::HashMap::new();
@@ -114,8 +113,86 @@ impl Live {
                 }
             }
             if !full {
-                return last;
+                return;
             }
         }
+    }
+}
+
+/// Where the hub is in `changes`. On PostgreSQL, ids are taken in one order and committed
+/// in another (several transactions, several nodes): a change may appear below the last
+/// one sent, so the last `REREAD` ids are read again and those already sent skipped.
+#[derive(Debug)]
+struct Cursor {
+    last: i64,
+    reread: i64,
+    sent: std::collections::BTreeSet<i64>,
+}
+
+/// Ids read again on PostgreSQL: more than the transactions in flight at once.
+const REREAD: i64 = 256;
+
+impl Cursor {
+    fn new(last: i64, dialect: Dialect) -> Self {
+        let reread = match dialect {
+            Dialect::Sqlite => 0,
+            Dialect::Postgres => REREAD,
+        };
+        Self {
+            last,
+            reread,
+            sent: std::collections::BTreeSet::new(),
+        }
+    }
+
+    fn from(&self) -> i64 {
+        self.last.saturating_sub(self.reread)
+    }
+
+    /// The changes not sent yet among those read, now counted as sent.
+    fn fresh(&mut self, found: Vec<Change>) -> Vec<Change> {
+        let fresh: Vec<Change> = found
+            .into_iter()
+            .filter(|c| self.reread == 0 || self.sent.insert(c.id))
+            .collect();
+        self.last = fresh.iter().map(|c| c.id).fold(self.last, i64::max);
+        let keep_from = self.from();
+        self.sent = self.sent.split_off(&keep_from);
+        fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::changes::Kind;
+
+    fn changes(ids: &[i64]) -> Vec<Change> {
+        ids.iter()
+            .map(|&id| Change {
+                id,
+                kind: Kind::Incident,
+                subject: id,
+            })
+            .collect()
+    }
+
+    fn ids(found: &[Change]) -> Vec<i64> {
+        found.iter().map(|c| c.id).collect()
+    }
+
+    /// On PostgreSQL a change committed late below the last one sent is sent when it
+    /// appears, and nothing twice; on SQLite the cursor only moves forward.
+    #[test]
+    fn a_change_committed_out_of_order_is_sent_once() {
+        let mut cursor = Cursor::new(10, Dialect::Postgres);
+        assert_eq!(cursor.from(), 10 - REREAD);
+        assert_eq!(ids(&cursor.fresh(changes(&[11, 13]))), [11, 13]);
+        assert_eq!(ids(&cursor.fresh(changes(&[11, 12, 13]))), [12]);
+        assert_eq!(ids(&cursor.fresh(changes(&[11, 12, 13, 14]))), [14]);
+        let mut cursor = Cursor::new(10, Dialect::Sqlite);
+        assert_eq!(cursor.from(), 10);
+        assert_eq!(ids(&cursor.fresh(changes(&[11, 13]))), [11, 13]);
+        assert_eq!(cursor.from(), 13);
     }
 }

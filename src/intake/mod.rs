@@ -30,6 +30,7 @@ use crate::outbound::Outbound;
 use crate::privacy::Pseudonyms;
 use crate::reports::Reports;
 use crate::silence::operators::Operators;
+use crate::store::db::Dialect;
 use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
@@ -62,6 +63,10 @@ async fn finish(committing: Option<Committing>) {
 const POLL: Duration = Duration::from_millis(500);
 /// Messages read per round.
 const BATCH: usize = 32;
+
+/// How long a node's claim on the messages of its round holds (PostgreSQL): a node that
+/// dies leaves them, and their senders' next messages, to the others this long.
+const CLAIM_LEASE_MS: i64 = 15_000;
 /// A message that fails this many times is set aside (`error`) so it stops nobody.
 const FAILURES_KEPT: u32 = 3;
 /// A flooding sender is told once in this long that their messages are ignored.
@@ -170,10 +175,11 @@ impl Intake {
     /// of `busy`'s) and plans them, off the request threads; `None` when there is none.
     async fn prepare(self: &Arc<Self>, busy: HashSet<String>) -> Result<Option<Round>, StoreError> {
         let me = Arc::clone(self);
-        let (round, plans) = self
+        let (node, now) = (self.store.node().to_owned(), self.store.now_ms());
+        let (mut round, mut plans) = self
             .store
             .read(move |c| {
-                let round = unread::next_round(c, BATCH, &busy)?;
+                let round = unread::next_round(c, BATCH, &busy, &node, now)?;
                 let plans = round
                     .iter()
                     .map(|m| Ok((m.id, me.plan_one(m, contacts::by_phone(c, &m.sender)?))))
@@ -181,12 +187,28 @@ impl Intake {
                 Ok((round, plans))
             })
             .await?;
+        if self.store.dialect() == Dialect::Postgres && !round.is_empty() {
+            let claimed = self.claim(&round, now).await?;
+            round.retain(|m| claimed.contains(&m.id));
+            plans.retain(|(id, _)| claimed.contains(id));
+        }
         if round.is_empty() {
             return Ok(None);
         }
         let plans = self.complete_drafts(&round, plans).await?;
         let senders = round.into_iter().map(|m| m.sender).collect();
         Ok(Some(Round { senders, plans }))
+    }
+
+    /// Claims a round's messages for this node for `CLAIM_LEASE_MS` (several nodes read
+    /// one database): those another node took meanwhile are left to it.
+    async fn claim(&self, round: &[Unread], now: i64) -> Result<HashSet<i64>, StoreError> {
+        let ids: Vec<i64> = round.iter().map(|m| m.id).collect();
+        let node = self.store.node().to_owned();
+        let until = now + CLAIM_LEASE_MS;
+        self.store
+            .write(move |db| unread::claim(db, &ids, &node, now, until))
+            .await
     }
 
     /// Carries the round out in the background; its senders are busy until it is done.

@@ -113,8 +113,6 @@ pub struct Outbound {
     claim_timeout: Duration,
     probe_every: Duration,
     shutdown_grace: Duration,
-    /// This node's name among those sharing the database (`ownership`).
-    node: String,
 }
 
 impl Outbound {
@@ -173,7 +171,6 @@ impl Outbound {
             claim_timeout: Duration::from_secs(out.claim_timeout_secs),
             probe_every: Duration::from_secs(out.probe_every_secs),
             shutdown_grace: Duration::from_secs(config.server.shutdown_grace_secs),
-            node: ownership::node_name(),
         })
     }
 

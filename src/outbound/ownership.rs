@@ -31,12 +31,6 @@ pub(super) fn owned_from_start(store: &Store) -> i64 {
     }
 }
 
-/// This process's name among the nodes: a new one at each start, so a node restarted on
-/// the same machine takes its channels back as another would, after their lease.
-pub(super) fn node_name() -> String {
-    format!("{}-{:08x}", std::process::id(), fastrand::u32(..))
-}
-
 /// Takes and keeps `channel` for this node while it runs (PostgreSQL). It is not given up
 /// at shutdown: sends still finishing then must not be taken over.
 pub(super) async fn keep(out: Arc<Outbound>, channel: String, shutdown: CancellationToken) {
@@ -44,7 +38,11 @@ pub(super) async fn keep(out: Arc<Outbound>, channel: String, shutdown: Cancella
         return;
     };
     while !shutdown.is_cancelled() {
-        let (now, node, id) = (out.store.now_ms(), out.node.clone(), channel.clone());
+        let (now, node, id) = (
+            out.store.now_ms(),
+            out.store.node().to_owned(),
+            channel.clone(),
+        );
         let until = now + LEASE_MS;
         let owned = out
             .store

@@ -6,6 +6,8 @@ use crate::incident::fuse::{CorrectedPlace, Correction, Incident, ReportFacts, S
 use crate::keywords::Category;
 use crate::parse::{Count, Counts};
 
+const KM_PER_DEGREE_OF_LATITUDE: f64 = 111.2;
+
 /// A box of time and space to look for incidents in.
 #[derive(Debug, Clone, Copy)]
 pub struct Around {
@@ -15,9 +17,16 @@ pub struct Around {
     pub lon: (f64, f64),
 }
 
-/// Open incidents in the box.
+/// Open incidents in the box. On PostgreSQL the box's area is locked first, until the
+/// transaction ends: a report of the same event on another node waits to see what this
+/// one makes of it, instead of both making an incident.
 pub fn candidates(db: &Db<'_>, around: &Around) -> Result<Vec<Incident>, StoreError> {
     let a = around;
+    if db.dialect() == Dialect::Postgres {
+        let (lat, lon) = ((a.lat.0 + a.lat.1) / 2.0, (a.lon.0 + a.lon.1) / 2.0);
+        let radius_km = (a.lat.1 - a.lat.0) / 2.0 * KM_PER_DEGREE_OF_LATITUDE;
+        super::postgres::fusion::lock_area(db, lat, lon, radius_km)?;
+    }
     let rows = db.query_map(
         "SELECT i.id, i.category, i.first_time, i.last_time, i.lat, i.lon, i.commune,
                 i.precision, i.place_name, i.corrected, i.sources, i.counts_low, i.counts_high

@@ -113,6 +113,9 @@ pub struct Store {
     engine: Engine,
     /// Every stage stamps what it stores with this clock.
     clock: Clock,
+    /// This process's name among the nodes sharing the database: a new one at each start,
+    /// so a node restarted on the same machine takes back its claims as another would.
+    node: Arc<str>,
 }
 
 /// Where queries run: SQLite's writer thread and readers, or a PostgreSQL pool.
@@ -130,6 +133,34 @@ struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
     keep: usize,
+}
+
+/// Listens for the changes other nodes commit (`NOTIFY vigie_changes`, sent by the
+/// schema's triggers) and wakes this node's consoles for them, while the pool lives;
+/// listens again after a lost connection.
+async fn hear_other_nodes(url: String, pool: std::sync::Weak<postgres::engine::Pool>) {
+    while pool.strong_count() > 0 {
+        match postgres::changes::listen(&url).await {
+            Ok(mut heard) => loop {
+                let got = tokio::time::timeout(POOL_CHECK, heard.recv()).await;
+                let Some(pool) = pool.upgrade() else { return };
+                match got {
+                    Ok(Some(_)) => pool.announce(),
+                    Ok(None) => break,
+                    Err(_) => {}
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for other nodes' changes"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// How often a listener with nothing heard checks that its pool still lives.
+const POOL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn node_name() -> Arc<str> {
+    format!("{}-{:08x}", std::process::id(), fastrand::u32(..)).into()
 }
 
 /// How long a readiness check waits for its write to commit.
@@ -235,6 +266,7 @@ impl Store {
             Self {
                 engine,
                 clock: Clock::system(),
+                node: node_name(),
             },
             thread,
         ))
@@ -259,10 +291,16 @@ impl Store {
             })
         })
         .await?;
-        let pool = postgres::engine::Pool::new(url, config.readers.max(4), keys)?;
+        let pool = Arc::new(postgres::engine::Pool::new(
+            url,
+            config.readers.max(4),
+            keys,
+        )?);
+        tokio::spawn(hear_other_nodes(url.to_owned(), Arc::downgrade(&pool)));
         Ok(Self {
-            engine: Engine::Postgres(Arc::new(pool)),
+            engine: Engine::Postgres(pool),
             clock: Clock::system(),
+            node: node_name(),
         })
     }
 
@@ -291,6 +329,11 @@ impl Store {
     /// The same store, its times read from `clock` (a test's, moved forward at will).
     pub fn with_clock(self, clock: Clock) -> Self {
         Self { clock, ..self }
+    }
+
+    /// This node's name (claims and channel leases are taken in it).
+    pub fn node(&self) -> &str {
+        &self.node
     }
 
     /// Now, in unix milliseconds, by the gateway's clock.

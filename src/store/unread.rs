@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::StoreError;
-use super::db::{Db, Row, args};
+use super::db::{Db, Dialect, Row, args};
 
 /// A stored inbound message the intake has not read yet.
 #[derive(Debug, Clone)]
@@ -30,19 +30,35 @@ const SCAN_PER_MESSAGE: usize = 8;
 /// throttled messages are only skipped, so several of one sender may come together.
 /// Senders in `busy` (a round with a message of theirs is still being carried out) wait,
 /// whatever their messages.
+///
+/// On PostgreSQL, senders with a message another node claims (`claim`) are left to it.
 pub fn next_round(
     db: &Db<'_>,
     limit: usize,
     busy: &HashSet<String>,
+    node: &str,
+    now: i64,
 ) -> Result<Vec<Unread>, StoreError> {
+    let others_claims = match db.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => {
+            "AND NOT EXISTS (SELECT 1 FROM inbound_messages o WHERE o.sender = m.sender
+               AND o.state = 'new' AND o.claimed_until > ?2 AND o.claimed_by != ?3)"
+        }
+    };
     let walk = format!(
-        "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages WHERE state = 'new'
-         ORDER BY priority, id LIMIT ?1"
+        "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages m WHERE state = 'new'
+         {others_claims} ORDER BY priority, id LIMIT ?1"
     );
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
-    let rows = db.query_map(&walk, args![scan], |r| {
-        Ok((unread_row(r)?, r.get::<i64>(8)?))
-    })?;
+    let rows = match db.dialect() {
+        Dialect::Sqlite => db.query_map(&walk, args![scan], |r| {
+            Ok((unread_row(r)?, r.get::<i64>(8)?))
+        })?,
+        Dialect::Postgres => db.query_map(&walk, args![scan, now, node], |r| {
+            Ok((unread_row(r)?, r.get::<i64>(8)?))
+        })?,
+    };
     let (mut senders, mut taken) = (HashSet::new(), HashSet::new());
     let mut round = Vec::with_capacity(limit);
     for (message, priority) in rows {
@@ -93,6 +109,32 @@ fn head_of(db: &Db<'_>, sender: &str) -> Result<Option<Unread>, StoreError> {
     db.query_opt(&sql, args![sender], unread_row)
 }
 
+/// Claims messages `ids` of a round for `node` until `until`, where no other node holds
+/// a live claim on them, skipping rows another node is claiming this instant; returns
+/// those claimed. PostgreSQL only: on SQLite one intake reads.
+pub fn claim(
+    db: &Db<'_>,
+    ids: &[i64],
+    node: &str,
+    now: i64,
+    until: i64,
+) -> Result<HashSet<i64>, StoreError> {
+    let mut claimed = HashSet::with_capacity(ids.len());
+    for id in ids {
+        let n = db.execute(
+            "UPDATE inbound_messages SET claimed_by = ?2, claimed_until = ?4
+             WHERE id = (SELECT id FROM inbound_messages WHERE id = ?1 AND state = 'new'
+                 AND (claimed_until IS NULL OR claimed_until <= ?3 OR claimed_by = ?2)
+                 FOR UPDATE SKIP LOCKED)",
+            args![id, node, now, until],
+        )?;
+        if n == 1 {
+            claimed.insert(*id);
+        }
+    }
+    Ok(claimed)
+}
+
 /// How many messages are unread, and when the oldest of them arrived (unix ms).
 pub fn backlog(db: &Db<'_>) -> Result<(i64, Option<i64>), StoreError> {
     let count: i64 = db.value(
@@ -130,10 +172,8 @@ pub fn set_aside(db: &Db<'_>, id: i64, error: &str) -> Result<bool, StoreError> 
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::{Connection, params};
-
     use super::*;
-    use crate::store::db::Db;
+    use crate::store::testing::on_both;
 
     /// An unread message: sender, priority, throttled.
     type Message = (&'static str, i64, bool);
@@ -148,25 +188,23 @@ mod tests {
         Vec<&'static str>,
     );
 
-    /// A database with these unread messages, in arrival order.
-    fn with(messages: &[Message]) -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
-        super::super::migrations().to_latest(&mut conn).unwrap();
+    /// These unread messages, in arrival order, and no other.
+    fn with(db: &Db<'_>, messages: &[Message]) -> Result<(), StoreError> {
+        db.execute("DELETE FROM inbound_messages", args![])?;
         for (i, (sender, priority, throttled)) in messages.iter().enumerate() {
-            conn.execute(
+            db.execute(
                 "INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash,
                     raw, priority, throttled)
                  VALUES ('sim', ?1, ?2, ?3, ?3, '', ?4, ?5)",
-                params![sender, format!("m{i}"), i as i64, priority, throttled],
-            )
-            .unwrap();
+                args![sender, format!("m{i}"), i as i64, priority, throttled],
+            )?;
         }
-        conn
+        Ok(())
     }
 
-    fn read(conn: &Connection, limit: usize, busy: &[&str]) -> Vec<String> {
+    fn read(db: &Db<'_>, limit: usize, busy: &[&str], node: &str) -> Vec<String> {
         let busy = busy.iter().map(|s| (*s).to_owned()).collect();
-        next_round(&Db::sqlite(conn), limit, &busy)
+        next_round(db, limit, &busy, node, 1_000)
             .unwrap()
             .into_iter()
             .map(|m| m.text)
@@ -241,24 +279,50 @@ mod tests {
                 vec!["m2"],
             ),
         ];
-        for (name, messages, limit, busy, expected) in cases {
-            let conn = with(&messages);
-            assert_eq!(read(&conn, limit, &busy), expected, "{name}");
-        }
+        on_both(|db| {
+            for (name, messages, limit, busy, expected) in &cases {
+                with(db, messages)?;
+                assert_eq!(read(db, *limit, busy, "one"), *expected, "{name}");
+            }
+            Ok(())
+        });
+    }
+
+    /// Nodes sharing a PostgreSQL database: a sender another node claims is left to it
+    /// until its claim runs out, so one sender's messages are read by one node, in order.
+    #[test]
+    fn a_claimed_sender_is_left_to_its_node_until_the_lease_runs_out() {
+        on_both(|db| {
+            if db.dialect() == Dialect::Sqlite {
+                return Ok(());
+            }
+            with(db, &[("a", 2, false), ("a", 2, false), ("b", 2, false)])?;
+            let a1: i64 = db.value("SELECT id FROM inbound_messages WHERE text = 'm0'", args![])?;
+            assert_eq!(claim(db, &[a1], "one", 1_000, 5_000)?.len(), 1);
+            assert_eq!(read(db, 10, &[], "two"), ["m2"], "b only");
+            assert_eq!(read(db, 10, &[], "one"), ["m0", "m2"]);
+            assert!(claim(db, &[a1], "two", 1_000, 5_000)?.is_empty());
+            let later: Vec<String> = next_round(db, 10, &HashSet::new(), "two", 6_000)?
+                .into_iter()
+                .map(|m| m.text)
+                .collect();
+            assert_eq!(later, ["m0", "m2"], "the lease ran out");
+            assert_eq!(claim(db, &[a1], "two", 6_000, 9_000)?.len(), 1);
+            Ok(())
+        });
     }
 
     #[test]
     fn the_backlog_counts_the_unread_and_dates_the_oldest() {
-        let conn = with(&[("a", 2, false), ("b", 0, false), ("c", 1, false)]);
-        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (3, Some(0)));
-        conn.execute(
-            "UPDATE inbound_messages SET state = 'done' WHERE id = 1",
-            [],
-        )
-        .unwrap();
-        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (2, Some(1)));
-        conn.execute("UPDATE inbound_messages SET state = 'done'", [])
-            .unwrap();
-        assert_eq!(backlog(&Db::sqlite(&conn)).unwrap(), (0, None));
+        on_both(|db| {
+            with(db, &[("a", 2, false), ("b", 0, false), ("c", 1, false)])?;
+            assert_eq!(backlog(db)?, (3, Some(0)));
+            let done = "UPDATE inbound_messages SET state = 'done' WHERE text = ?1";
+            db.execute(done, args!["m0"])?;
+            assert_eq!(backlog(db)?, (2, Some(1)));
+            db.execute("UPDATE inbound_messages SET state = 'done'", args![])?;
+            assert_eq!(backlog(db)?, (0, None));
+            Ok(())
+        });
     }
 }

@@ -255,20 +255,29 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
         "the zone's subscriber too; the region's threshold is not reached"
     );
 
-    app.sms("70000001", "OK 1", "k1").await;
+    // Incidents are numbered by the database: PostgreSQL may skip numbers.
+    let koro: i64 = app.one("SELECT min(incident_id) FROM reports WHERE admin2 = 'Koro'");
+    let bankass: i64 = app.one("SELECT min(incident_id) FROM reports WHERE admin2 = 'Bankass'");
+    app.sms("70000001", &format!("OK {koro}"), "k1").await;
     let answers = app.replies("+22370000001", 2).await;
     assert_eq!(
         answers[1],
-        "Merci. Prise en charge de l alerte 1 enregistree."
+        format!("Merci. Prise en charge de l alerte {koro} enregistree.")
     );
     let told = app.replies(MONITOR, 3).await;
-    assert_eq!(told[2], "Votre alerte 1 a ete prise en charge. Merci.");
-    app.sms("70000001", "INFO 1", "i1").await;
+    assert_eq!(
+        told[2],
+        format!("Votre alerte {koro} a ete prise en charge. Merci.")
+    );
+    app.sms("70000001", &format!("INFO {koro}"), "i1").await;
     let info = app.replies("+22370000001", 3).await;
     assert!(info[2].ends_with(": pris en charge."), "{info:?}");
-    app.sms("76123456", "OK 2", "k2").await;
+    app.sms("76123456", &format!("OK {bankass}"), "k2").await;
     let refused = app.replies(MONITOR, 4).await;
-    assert_eq!(refused[3], "Aucune alerte 2 pour ce numero.");
+    assert_eq!(
+        refused[3],
+        format!("Aucune alerte {bankass} pour ce numero.")
+    );
 
     // The deadline is 30 minutes: at 29, sweeps come and go and nobody is told.
     app.clock.advance(Duration::from_secs(29 * 60));
@@ -281,7 +290,9 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
     app.clock.advance(Duration::from_secs(2 * 60));
     let escalated = app.replies("+22370000007", 1).await;
     assert!(
-        escalated[0].starts_with("ALERTE 2 SANS REPONSE: ATT Bankass (Mopti)"),
+        escalated[0].starts_with(&format!(
+            "ALERTE {bankass} SANS REPONSE: ATT Bankass (Mopti)"
+        )),
         "{escalated:?}"
     );
     assert_eq!(
@@ -294,7 +305,9 @@ async fn ok_stops_escalation_and_silence_escalates_after_the_deadline() {
         "discreet"
     );
     assert_eq!(
-        app.one::<i64>("SELECT escalation FROM incidents WHERE id = 2"),
+        app.one::<i64>(&format!(
+            "SELECT escalation FROM incidents WHERE id = {bankass}"
+        )),
         1
     );
     let metrics = app.get("/metrics").await.text().await.unwrap();

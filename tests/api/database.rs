@@ -24,7 +24,7 @@ impl Database {
     pub fn for_dir(dir: &Path) -> Self {
         let server = std::env::var("TEST_DATABASE_URL");
         let Ok(server) = server.map_err(drop).and_then(|s| {
-            if dir.join(SQLITE_ONLY).exists() {
+            if s.is_empty() || dir.join(SQLITE_ONLY).exists() {
                 Err(())
             } else {
                 Ok(s)

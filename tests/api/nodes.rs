@@ -233,6 +233,9 @@ fn check_stored_and_read_once(database: &Database, acked: &HashSet<String>) {
                    WHERE inbound_id IS NOT NULL AND purpose = 'reply'
                    GROUP BY inbound_id HAVING count(*) > 1) AS doubled";
     assert_eq!(database.one::<i64>(doubled), 0, "no message answered twice");
+    // Which node read what depends on timing: said, not asserted.
+    let readers = "SELECT count(DISTINCT claimed_by) FROM inbound_messages";
+    eprintln!("nodes that read: {}", database.one::<i64>(readers));
 }
 
 fn check_one_incident_per_event_and_alert_once(database: &Database, double: &Double) {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use tokio_postgres::{Client, NoTls};
 use vigie::store::inbound::{self, Limits, NewInbound, Stored};
-use vigie::store::postgres::{fusion, owners, unread};
+use vigie::store::postgres::fusion;
 use vigie::store::{Store, Sweep};
 
 /// A fresh database on the test server, dropped with it.
@@ -282,129 +282,45 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
 }
 
 #[tokio::test]
-async fn nodes_claim_disjoint_messages_a_sender_at_a_time_and_take_over_a_dead_ones() {
-    let Some(fresh) = Fresh::new().await else {
-        return;
-    };
-    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
-    let one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    // Sender a: a routine message, then an urgent one; b and c: one each.
-    one.batch_execute(
-        "INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw,
-                                       priority)
-         VALUES ('sim', 'a', 'a1', 1, 1, '', 2), ('sim', 'a', 'a2', 2, 2, '', 0),
-                ('sim', 'b', 'b1', 3, 3, '', 2), ('sim', 'c', 'c1', 4, 4, '', 1)",
-    )
-    .await
-    .unwrap();
-    let (now, lease) = (1_000, 30_000);
-    let (x, y) = tokio::join!(
-        unread::claim(&one, "node-1", now, lease, 32),
-        unread::claim(&two, "node-2", now, lease, 32)
-    );
-    let (x, y) = (x.unwrap(), y.unwrap());
-    let mut texts: Vec<&str> = x.iter().chain(&y).map(|m| m.text.as_str()).collect();
-    texts.sort_unstable();
-    assert_eq!(
-        texts,
-        ["a1", "b1", "c1"],
-        "each message once, a sender's oldest only"
-    );
-    let with_a = if x.iter().any(|m| m.sender == "a") {
-        &x
-    } else {
-        &y
-    };
-    assert_eq!(
-        with_a[0].text, "a1",
-        "a's urgent message brings a's oldest first"
-    );
-
-    // While the leases run, nobody takes a's next message; once they are over, it is taken.
-    let holder = if x.iter().any(|m| m.sender == "a") {
-        "node-1"
-    } else {
-        "node-2"
-    };
-    let a1 = x.iter().chain(&y).find(|m| m.text == "a1").unwrap().id;
-    assert!(unread::mark_read(&one, a1, holder, "done").await.unwrap());
-    let b1 = x.iter().chain(&y).find(|m| m.text == "b1").unwrap().id;
-    let later = unread::claim(&two, "node-2", now + 5, lease, 32)
-        .await
-        .unwrap();
-    let later: Vec<&str> = later.iter().map(|m| m.text.as_str()).collect();
-    assert_eq!(later, ["a2"], "b and c are still held; a2 follows a1");
-
-    // Node 1 dies holding its claims: past the lease, node 3 takes them over, and node 1's
-    // late answer changes nothing.
-    let taken = unread::claim(&two, "node-3", now + lease + 1, lease, 32)
-        .await
-        .unwrap();
-    let mut taken: Vec<&str> = taken.iter().map(|m| m.text.as_str()).collect();
-    taken.sort_unstable();
-    assert_eq!(taken, ["b1", "c1"]);
-    let b_holder = if x.iter().any(|m| m.id == b1) {
-        "node-1"
-    } else {
-        "node-2"
-    };
-    assert!(!unread::mark_read(&one, b1, b_holder, "done").await.unwrap());
-    assert!(unread::mark_read(&one, b1, "node-3", "done").await.unwrap());
-    drop((one, two));
-    fresh.drop_it().await;
-}
-
-#[tokio::test]
 async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
+    use vigie::store::outbound::own_channel;
     let Some(fresh) = Fresh::new().await else {
         return;
     };
-    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
-    let one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let (now, lease) = (1_000, 10_000);
-
-    // A channel: the first node takes it and renews it; the second waits out the lease.
-    assert!(
-        owners::own_channel(&one, "orange", "node-1", now, lease)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !owners::own_channel(&two, "orange", "node-2", now + 1, lease)
-            .await
-            .unwrap()
-    );
-    assert!(
-        owners::own_channel(&one, "orange", "node-1", now + 5_000, lease)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !owners::own_channel(&two, "orange", "node-2", now + 12_000, lease)
-            .await
-            .unwrap()
-    );
-    assert!(
-        owners::own_channel(&two, "orange", "node-2", now + 15_000, lease)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !owners::own_channel(&one, "orange", "node-1", now + 16_000, lease)
-            .await
-            .unwrap()
-    );
-
-    drop((one, two));
-
-    // A sweep: one node leads; when it dies (its store goes), the other takes over.
     let keys = tempfile::tempdir().unwrap();
     let storage = vigie::config::StorageConfig {
         path: keys.path().join("vigie.db"),
         ..Default::default()
     };
+    let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    let own = |store: &Store, node: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .write(move |db| own_channel(db, "orange", node, now, now + 10_000))
+                .await
+                .unwrap()
+        }
+    };
+
+    // A channel: the first node takes it and renews it; the second waits out the lease.
+    assert_eq!(own(&one, "node-1", 1_000).await, Some(0));
+    let sending = "INSERT INTO outbound_messages (recipient, text, encoding, segments, channel,
+                       purpose, status, created_at, updated_at, next_attempt_at, claimed_at,
+                       attempts)
+                   VALUES ('+22370000001', 'ALERTE', 'gsm7', 1, 'orange', 'alert', 'sending',
+                       0, 0, 0, 1000, 1)";
+    one.write(move |db| db.execute(sending, &[])).await.unwrap();
+    assert_eq!(own(&two, "node-2", 1_001).await, None);
+    assert_eq!(own(&one, "node-1", 6_000).await, Some(0));
+    assert_eq!(own(&two, "node-2", 12_000).await, None, "renewed");
+    // Node 1 died: past its lease node 2 takes the channel, and its claim, queued again.
+    assert_eq!(own(&two, "node-2", 16_001).await, Some(1));
+    assert_eq!(own(&one, "node-1", 16_002).await, None);
+    drop((one, two));
+
+    // A sweep: one node leads; when it dies (its store goes), the other takes over.
     let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     assert!(one.leads(Sweep::Silence).await.unwrap());
@@ -468,7 +384,43 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
         noted, 1,
         "noted in `changes` too, for a console to catch up from"
     );
-    drop((heard, other));
+
+    // A node's live hub (its consoles' streams) hears what another node committed.
+    let keys = tempfile::tempdir().unwrap();
+    let storage = vigie::config::StorageConfig {
+        path: keys.path().join("vigie.db"),
+        ..Default::default()
+    };
+    let node = Store::open_postgres(&storage, &fresh.url).await.unwrap();
+    let live = vigie::live::Live::new(node.clone());
+    let mut stream = live.subscribe();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let hub = tokio::spawn(std::sync::Arc::clone(&live).run(stop.clone()));
+    let mut second = None;
+    for _ in 0..50 {
+        // The hub starts from the last change it finds: add one until it is heard.
+        let id: i64 = other
+            .query_one(
+                "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
+                                        created_at, updated_at)
+                 VALUES ('ATT', 0, 0, 16.3, -0.1, 3, 0, 0) RETURNING id",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let got = tokio::time::timeout(std::time::Duration::from_millis(200), stream.recv()).await;
+        if let Ok(Ok(change)) = got {
+            second = Some((change.kind, change.subject, id));
+            break;
+        }
+    }
+    let (kind, subject, id) = second.expect("the hub heard the other node's change");
+    assert_eq!(kind, vigie::store::changes::Kind::Incident);
+    assert!(subject <= id);
+    stop.cancel();
+    hub.await.unwrap();
+    drop((heard, other, node, live));
     fresh.drop_it().await;
 }
 
@@ -547,45 +499,37 @@ async fn a_sqlite_gateway_is_copied_into_postgres_whole() {
 
 #[tokio::test]
 async fn reports_that_could_fuse_are_fused_one_node_at_a_time() {
+    use vigie::store::db::{Isolation, PgConn};
     let Some(fresh) = Fresh::new().await else {
         return;
     };
     vigie::store::postgres::migrate(&fresh.url).await.unwrap();
-    let mut one = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let mut two = vigie::store::postgres::connect(&fresh.url).await.unwrap();
+    let url = fresh.url.clone();
     let radius = 15.0;
-    let first = one.transaction().await.unwrap();
-    fusion::lock_area(&first, 14.35, -3.60, radius)
-        .await
-        .unwrap();
-
-    // Another node fusing a report 10 km away waits (here: gives up after 200 ms).
-    let near = two.transaction().await.unwrap();
-    near.batch_execute("SET LOCAL lock_timeout = '200ms'")
-        .await
-        .unwrap();
-    let waited = fusion::lock_area(&near, 14.44, -3.60, radius).await;
-    assert!(waited.is_err(), "a report that could fuse went ahead");
-    near.rollback().await.unwrap();
-
-    // One in Gao, 400 km away, does not wait.
-    let far = two.transaction().await.unwrap();
-    far.batch_execute("SET LOCAL lock_timeout = '200ms'")
-        .await
-        .unwrap();
-    fusion::lock_area(&far, 16.27, -0.04, radius).await.unwrap();
-    far.commit().await.unwrap();
-
-    // Once the first commits, the near one goes ahead.
-    first.commit().await.unwrap();
-    let near = two.transaction().await.unwrap();
-    near.batch_execute("SET LOCAL lock_timeout = '200ms'")
-        .await
-        .unwrap();
-    fusion::lock_area(&near, 14.44, -3.60, radius)
-        .await
-        .unwrap();
-    near.commit().await.unwrap();
-    drop((one, two));
+    let lock = |db: &vigie::store::db::Db<'_>, lat, lon| {
+        db.execute_batch("SET LOCAL lock_timeout = '200ms'")?;
+        fusion::lock_area(db, lat, lon, radius)
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let one = PgConn::connect(&url, None).unwrap();
+            let two = PgConn::connect(&url, None).unwrap();
+            one.transaction(Isolation::Serializable, |first| {
+                fusion::lock_area(first, 14.35, -3.60, radius)?;
+                // Another node fusing a report 10 km away waits (here: gives up).
+                let near =
+                    two.transaction(Isolation::Serializable, |near| lock(near, 14.44, -3.60));
+                assert!(near.is_err(), "a report that could fuse went ahead");
+                // One in Gao, 400 km away, does not wait.
+                two.transaction(Isolation::Serializable, |far| lock(far, 16.27, -0.04))
+                    .unwrap();
+                Ok(())
+            })
+            .unwrap();
+            // Once the first commits, the near one goes ahead.
+            two.transaction(Isolation::Serializable, |near| lock(near, 14.44, -3.60))
+                .unwrap();
+        });
+    });
     fresh.drop_it().await;
 }

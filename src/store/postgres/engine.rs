@@ -67,7 +67,13 @@ impl Pool {
         })
     }
 
-    /// Changes each time a write of this node is committed.
+    /// Tells those waiting for commits that another node committed (`NOTIFY`).
+    pub(crate) fn announce(&self) {
+        self.committed.send_modify(|n| *n += 1);
+    }
+
+    /// Changes each time a write of this node is committed, or another node's is
+    /// announced.
     pub(crate) fn commits(&self) -> watch::Receiver<u64> {
         self.committed.subscribe()
     }

@@ -5,9 +5,8 @@
 //! enough to fuse are in the same or neighbouring cells, so their blocks overlap and the
 //! second waits for the first to commit. Far-apart reports never wait for each other.
 
-use tokio_postgres::Transaction;
-
-use super::PostgresError;
+use crate::store::StoreError;
+use crate::store::db::{Db, args};
 
 /// Kilometres in a degree of longitude at 63° of latitude (less nearer the equator): cells
 /// this conservative are wide enough wherever Vigie serves.
@@ -36,19 +35,14 @@ fn key(row: i64, col: i64) -> i32 {
     (mixed & 0x7fff_ffff) as i32
 }
 
-/// Locks the area a report at (`lat`, `lon`) may fuse in, until `tx` ends.
-pub async fn lock_area(
-    tx: &Transaction<'_>,
-    lat: f64,
-    lon: f64,
-    radius_km: f64,
-) -> Result<(), PostgresError> {
-    let keys = cells(lat, lon, radius_km);
-    tx.execute(
-        "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k ORDER BY k",
-        &[&FUSION_CLASS, &keys],
-    )
-    .await?;
+/// Locks the area a report at (`lat`, `lon`) may fuse in, until the transaction ends.
+pub fn lock_area(db: &Db<'_>, lat: f64, lon: f64, radius_km: f64) -> Result<(), StoreError> {
+    for key in cells(lat, lon, radius_km) {
+        db.execute(
+            "SELECT pg_advisory_xact_lock(CAST(?1 AS INTEGER), CAST(?2 AS INTEGER))",
+            args![FUSION_CLASS, key],
+        )?;
+    }
     Ok(())
 }
 

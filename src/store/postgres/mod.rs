@@ -11,7 +11,6 @@ pub mod copy;
 pub mod engine;
 pub mod fusion;
 pub mod owners;
-pub mod unread;
 
 use tokio_postgres::NoTls;
 
