@@ -17,9 +17,11 @@ workdir() {
   trap 'jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"' EXIT
 }
 
-# flood_config DB [EXTRA]: Vigie's shipped defaults (SQLite, synchronous=FULL, log level
-# info) on a sim channel, with the per-sender rate limit raised so the 10,000 senders of
-# bench/ingest.lua are not throttled; EXTRA is TOML added before the channel.
+# flood_config DB [EXTRA] [URL] [CHANNEL_EXTRA]: Vigie's shipped defaults (SQLite,
+# synchronous=FULL, log level info) on a sim channel, with the per-sender rate limit raised
+# so the 10,000 senders of bench/ingest.lua are not throttled; EXTRA is TOML added before
+# the channel; with URL, the database is PostgreSQL (DB then only places the key files);
+# CHANNEL_EXTRA is added to the channel's table.
 flood_config() {
   cat <<TOML
 [server]
@@ -27,6 +29,7 @@ listen = "127.0.0.1:0"
 [storage]
 path = "$1"
 synchronous = "full"
+${3:+url = \"$3\"}
 [log]
 level = "info"
 [inbound.rate_limit]
@@ -36,6 +39,7 @@ ${2:-}
 [[channels]]
 id = "sim"
 kind = "sim"
+${4:-}
 TOML
 }
 

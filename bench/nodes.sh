@@ -2,11 +2,13 @@
 # Storage backends and nodes, measured in one run (issue 18):
 # - durable ingest (rows committed per second under wrk's load on the sim webhook) and the
 #   pipeline (messages the intake read in the same time: parsed, filed under an incident,
-#   answered), on SQLite, on PostgreSQL with one node, and on PostgreSQL with two nodes
-#   sharing one database, the load split between them;
+#   answered; then, the load stopped, what it reads of the backlog in 5 s), on SQLite, on
+#   PostgreSQL with one node, and on PostgreSQL with two nodes sharing one database, the
+#   load split between them;
 # - the time a survivor takes to resume a dead node's sends: two nodes, replies queued on
 #   a channel the first one owns (sending 50 a second), the first killed with SIGKILL; the
-#   time from the kill to the next SMS sent, and to the queue being empty.
+#   time from the kill to the next SMS sent, and until every SMS waiting at the kill is
+#   sent.
 #
 # PostgreSQL is the machine's cluster (started if stopped, as .ci/run does), with a role
 # vigie_bench that may create databases; each run gets a fresh database, dropped after.
@@ -39,28 +41,6 @@ fresh_db() {
   psqlq -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
 }
 
-# config PATH [URL] [CHANNEL_EXTRA]: shipped defaults on a sim channel, the per-sender
-# rate limit raised for wrk's 10,000 senders; on PostgreSQL when URL is given.
-config() {
-  cat <<TOML
-[server]
-listen = "127.0.0.1:0"
-[storage]
-path = "$1"
-synchronous = "full"
-${2:+url = \"$2\"}
-[log]
-level = "info"
-[inbound.rate_limit]
-per_minute = 1000000
-burst = 1000000
-[[channels]]
-id = "sim"
-kind = "sim"
-${3:-}
-TOML
-}
-
 # count WHERE SQL: one number, from SQLite (a path) or PostgreSQL (a database name).
 count() {
   case $1 in
@@ -74,7 +54,7 @@ load() { wrk -t"$THREADS" -c"$2" -d"$3" --latency -s bench/ingest.lua "http://$1
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
 # measure NAME DB ADDR...: warms up, then loads the nodes at ADDR... at once for DURATION;
-# appends "NAME stored seconds p99_ms read" to the results.
+# then 5 s with no load; appends "NAME stored seconds p99_ms read drained" to the results.
 measure() {
   local name=$1 db=$2; shift 2
   local per=$((CONNECTIONS / $#)) pids=() i=0
@@ -93,7 +73,11 @@ measure() {
     p99=$(python3 -c "print(max($p99, $(field p99_ms "$r")))")
   done
   rm -f "$work"/wrk.*
-  echo "$name $((after - before)) $seconds $p99 $((read_after - read_before))" >>"$work/results"
+  # The pipeline alone: the backlog left, read with no load coming in.
+  sleep 5
+  local drained
+  drained=$(( $(read_msgs "$db") - read_after ))
+  echo "$name $((after - before)) $seconds $p99 $((read_after - read_before)) $drained" >>"$work/results"
   echo "  $name: $(tail -1 "$work/results")" >&2
 }
 
@@ -103,20 +87,20 @@ node() { start "$1" target/release/vigie serve --config "$2"; }
 : >"$work/results"
 for round in $(seq "$ROUNDS"); do
   echo "round $round" >&2
-  config "$work/sqlite-$round.db" >"$work/sqlite.toml"
+  flood_config "$work/sqlite-$round.db" >"$work/sqlite.toml"
   node sqlite "$work/sqlite.toml"; pid=$SERVER_PID
   measure sqlite "$work/sqlite-$round.db" "$ADDR"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 
   db="bench_one_$round"; fresh_db "$db"
-  config "$work/keys-one-$round.db" "$PG/$db" >"$work/one.toml"
+  flood_config "$work/keys-one-$round.db" "" "$PG/$db" >"$work/one.toml"
   node pg1 "$work/one.toml"; pid=$SERVER_PID
   measure postgres-1 "$db" "$ADDR"
   kill "$pid"; wait "$pid" 2>/dev/null || true
   psqlq -d postgres -c "DROP DATABASE $db WITH (FORCE)"
 
   db="bench_two_$round"; fresh_db "$db"
-  config "$work/keys-two-$round.db" "$PG/$db" >"$work/two.toml"
+  flood_config "$work/keys-two-$round.db" "" "$PG/$db" >"$work/two.toml"
   node pg2a "$work/two.toml"; a=$SERVER_PID; addr_a=$ADDR
   node pg2b "$work/two.toml"; b=$SERVER_PID; addr_b=$ADDR
   measure postgres-2 "$db" "$addr_a" "$addr_b"
@@ -126,7 +110,7 @@ done
 
 # Resume: the first node owns the channel, replies wait on it, the node dies.
 db="bench_resume"; fresh_db "$db"
-config "$work/keys-resume.db" "$PG/$db" "send_per_second = 50" >"$work/resume.toml"
+flood_config "$work/keys-resume.db" "" "$PG/$db" "send_per_second = 50" >"$work/resume.toml"
 node resume-a "$work/resume.toml"; a=$SERVER_PID; addr_a=$ADDR
 sleep 1
 node resume-b "$work/resume.toml"; b=$SERVER_PID
@@ -134,10 +118,11 @@ load "$addr_a" 16 2s >/dev/null
 kill -KILL "$a"
 killed=$(date +%s%3N)
 waiting=$(count "$db" "select count(*) from outbound_messages where status in ('queued', 'sending')")
+last=$(count "$db" "select coalesce(max(id), 0) from outbound_messages")
 resumed="" drained=""
 for _ in $(seq 1200); do
   [ -z "$resumed" ] && resumed=$(count "$db" "select min(sent_at) - $killed from outbound_messages where sent_at > $killed")
-  left=$(count "$db" "select count(*) from outbound_messages where status in ('queued', 'sending')")
+  left=$(count "$db" "select count(*) from outbound_messages where id <= $last and status in ('queued', 'sending')")
   if [ "$left" = 0 ]; then drained=$(( $(date +%s%3N) - killed )); break; fi
   sleep 0.1
 done
@@ -147,8 +132,8 @@ psqlq -d postgres -c "DROP DATABASE $db WITH (FORCE)"
 python3 - "$work/results" "$CONNECTIONS" "$(nproc)" "$waiting" "${resumed:-none}" "${drained:-none}" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
-print("| storage | stored messages/s (median) | read by the intake /s | wrk p99 ms | runs (stored/s) |")
-print("| --- | --- | --- | --- | --- |")
+print("| storage | stored messages/s (median) | read by the intake /s, under the load | read /s, load stopped | wrk p99 ms | runs (stored/s) |")
+print("| --- | --- | --- | --- | --- | --- |")
 names = {"sqlite": "SQLite, one node", "postgres-1": "PostgreSQL, one node",
          "postgres-2": "PostgreSQL, two nodes"}
 for key, label in names.items():
@@ -156,10 +141,11 @@ for key, label in names.items():
     rate = statistics.median(int(r[1]) / float(r[2]) for r in runs)
     read = statistics.median(int(r[4]) / float(r[2]) for r in runs)
     p99 = statistics.median(float(r[3]) for r in runs)
+    drained = statistics.median(int(r[5]) / 5 for r in runs)
     each = [round(int(r[1]) / float(r[2])) for r in runs]
-    print(f"| {label} | {rate:.0f} | {read:.0f} | {p99:.1f} | {each} |")
+    print(f"| {label} | {rate:.0f} | {read:.0f} | {drained:.0f} | {p99:.1f} | {each} |")
 print()
 print(f"{sys.argv[2]} connections in all, {sys.argv[3]} cores; the nodes and PostgreSQL share them.")
 print(f"resume: {sys.argv[4]} SMS waiting on the dead node's channel; the survivor sent the "
-      f"next one {sys.argv[5]} ms after the kill, and the queue was empty after {sys.argv[6]} ms")
+      f"next one {sys.argv[5]} ms after the kill, and the last of them {sys.argv[6]} ms after it")
 PY

@@ -75,7 +75,7 @@ pub mod gsm7;
 pub mod phone;
 /// Folding words for comparison (case, accents, apostrophes, hyphens).
 pub mod text;
-/// Every SQL query; the group-commit writer; PostgreSQL for several nodes (being built).
+/// Every SQL query, on SQLite (the group-commit writer) or PostgreSQL (several nodes).
 pub mod store;
 /// Prometheus metrics.
 pub mod metrics;

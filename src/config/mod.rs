@@ -271,6 +271,7 @@ impl Config {
         )?;
         positive("storage.batch_max", self.storage.batch_max as u64)?;
         positive("storage.readers", self.storage.readers as u64)?;
+        positive("storage.connections", self.storage.connections as u64)?;
         if let Some(threads) = self.server.worker_threads {
             positive("server.worker_threads", threads as u64)?;
         }

@@ -16,8 +16,10 @@ pub struct StorageConfig {
     pub synchronous: Synchronous,
     /// Most writes committed together in one transaction (group commit).
     pub batch_max: usize,
-    /// Read connections kept open for API queries.
+    /// Read connections kept open for API queries (SQLite).
     pub readers: usize,
+    /// Connections a node opens to PostgreSQL, at most; calls wait for a free one.
+    pub connections: usize,
     /// Raw SMS texts and reporters' numbers older than this many days are purged (the
     /// incidents and their counts stay; reporters become pseudonyms). 0 keeps everything.
     pub retention_days: u64,
@@ -99,6 +101,7 @@ impl Default for StorageConfig {
             batch_max: 256,
             retention_days: 0,
             readers: 4,
+            connections: 16,
             audit_key_file: None,
             pseudonym_key_file: None,
         }

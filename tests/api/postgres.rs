@@ -52,6 +52,28 @@ impl Fresh {
     }
 }
 
+/// Storage settings whose key files are in `dir` (the nodes of a test share them).
+fn keys_in(dir: &tempfile::TempDir) -> vigie::config::StorageConfig {
+    vigie::config::StorageConfig {
+        path: dir.path().join("vigie.db"),
+        ..Default::default()
+    }
+}
+
+/// An incident, as another node would file it; its id.
+async fn incident(client: &Client) -> i64 {
+    client
+        .query_one(
+            "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
+                                    created_at, updated_at)
+             VALUES ('ATT', 0, 0, 14.5, -3.1, 3, 0, 0) RETURNING id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
 async fn connect(url: &str) -> Client {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
     tokio::spawn(connection);
@@ -217,10 +239,7 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
     };
     // Two nodes, each with its store (and the same keys), given the same message at once.
     let keys = tempfile::tempdir().unwrap();
-    let storage = vigie::config::StorageConfig {
-        path: keys.path().join("vigie.db"),
-        ..Default::default()
-    };
+    let storage = keys_in(&keys);
     let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let insert = |store: &Store, msg: &NewInbound| {
@@ -288,10 +307,7 @@ async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
         return;
     };
     let keys = tempfile::tempdir().unwrap();
-    let storage = vigie::config::StorageConfig {
-        path: keys.path().join("vigie.db"),
-        ..Default::default()
-    };
+    let storage = keys_in(&keys);
     let one = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let two = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let own = |store: &Store, node: &'static str, now: i64| {
@@ -360,16 +376,7 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
         .await
         .unwrap();
     let other = vigie::store::postgres::connect(&fresh.url).await.unwrap();
-    let id: i64 = other
-        .query_one(
-            "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
-                                    created_at, updated_at)
-             VALUES ('ATT', 0, 0, 14.5, -3.1, 3, 0, 0) RETURNING id",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let id = incident(&other).await;
     let next = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv()).await;
     assert_eq!(
         next.ok().flatten(),
@@ -387,10 +394,7 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
 
     // A node's live hub (its consoles' streams) hears what another node committed.
     let keys = tempfile::tempdir().unwrap();
-    let storage = vigie::config::StorageConfig {
-        path: keys.path().join("vigie.db"),
-        ..Default::default()
-    };
+    let storage = keys_in(&keys);
     let node = Store::open_postgres(&storage, &fresh.url).await.unwrap();
     let live = vigie::live::Live::new(node.clone());
     let mut stream = live.subscribe();
@@ -399,16 +403,7 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
     let mut second = None;
     for _ in 0..50 {
         // The hub starts from the last change it finds: add one until it is heard.
-        let id: i64 = other
-            .query_one(
-                "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision,
-                                        created_at, updated_at)
-                 VALUES ('ATT', 0, 0, 16.3, -0.1, 3, 0, 0) RETURNING id",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0);
+        let id = incident(&other).await;
         let got = tokio::time::timeout(std::time::Duration::from_millis(200), stream.recv()).await;
         if let Ok(Ok(change)) = got {
             second = Some((change.kind, change.subject, id));

@@ -8,7 +8,7 @@
 //! simply run again. A node whose database is away answers its callers with an error
 //! (503 at the edge) and connects again on the next call.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -26,26 +26,39 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a statement waits for a lock another transaction holds.
 const LOCK_TIMEOUT_MS: u32 = 5_000;
 
-/// Connections to one PostgreSQL database, kept for reuse.
+/// How long a call waits for a free connection before it fails (503 at the edge).
+const WAIT_FOR_CONNECTION: Duration = Duration::from_secs(5);
+
+/// Connections to one PostgreSQL database: at most `size` open, kept for reuse. A call
+/// waits for a free one rather than opening more: a connection costs the server a
+/// process, and opening one costs more than most queries.
 pub(crate) struct Pool {
     config: postgres::Config,
     keys: Arc<Keys>,
-    idle: Mutex<Vec<PgConn>>,
-    keep: usize,
+    connections: Mutex<Connections>,
+    freed: Condvar,
+    size: usize,
     committed: watch::Sender<u64>,
     /// The connection holding the locks of the sweeps this node leads, and which.
     leader: Mutex<Option<(PgConn, Vec<Sweep>)>>,
 }
 
+/// The idle connections, and how many are open (idle or in use).
+#[derive(Default)]
+struct Connections {
+    idle: Vec<PgConn>,
+    open: usize,
+}
+
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Pool(keep {})", self.keep)
+        write!(f, "Pool(size {})", self.size)
     }
 }
 
 impl Pool {
-    /// A pool for `url` keeping at most `keep` idle connections; connects lazily.
-    pub(crate) fn new(url: &str, keep: usize, keys: Keys) -> Result<Self, StoreError> {
+    /// A pool of at most `size` connections to `url`; connects lazily.
+    pub(crate) fn new(url: &str, size: usize, keys: Keys) -> Result<Self, StoreError> {
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Postgres(format!("storage.url: {e}")))?;
@@ -60,8 +73,9 @@ impl Pool {
         Ok(Self {
             config,
             keys: Arc::new(keys),
-            idle: Mutex::new(Vec::new()),
-            keep,
+            connections: Mutex::new(Connections::default()),
+            freed: Condvar::new(),
+            size: size.max(1),
             committed: watch::channel(0).0,
             leader: Mutex::new(None),
         })
@@ -146,22 +160,54 @@ impl Pool {
     }
 
     fn take(&self) -> Result<PgConn, StoreError> {
-        let idle = self.idle.lock().map_err(|_| StoreError::Closed)?.pop();
-        match idle {
-            Some(conn) if !conn.is_closed() => Ok(conn),
-            _ => PgConn::connect_with(&self.config, Some(Arc::clone(&self.keys))),
+        let mut connections = self.connections.lock().map_err(|_| StoreError::Closed)?;
+        loop {
+            if let Some(conn) = connections.idle.pop() {
+                if !conn.is_closed() {
+                    return Ok(conn);
+                }
+                connections.open -= 1;
+                continue;
+            }
+            if connections.open < self.size {
+                connections.open += 1;
+                drop(connections);
+                let conn = PgConn::connect_with(&self.config, Some(Arc::clone(&self.keys)));
+                if conn.is_err() {
+                    self.forget_one();
+                }
+                return conn;
+            }
+            let (guard, waited) = self
+                .freed
+                .wait_timeout(connections, WAIT_FOR_CONNECTION)
+                .map_err(|_| StoreError::Closed)?;
+            connections = guard;
+            if waited.timed_out() && connections.idle.is_empty() {
+                return Err(StoreError::Unavailable(
+                    "every database connection stayed busy".into(),
+                ));
+            }
         }
     }
 
     fn put(&self, conn: PgConn) {
         if conn.is_closed() {
+            self.forget_one();
             return;
         }
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < self.keep
-        {
-            idle.push(conn);
+        if let Ok(mut connections) = self.connections.lock() {
+            connections.idle.push(conn);
         }
+        self.freed.notify_one();
+    }
+
+    /// A connection was lost: another may be opened in its place.
+    fn forget_one(&self) {
+        if let Ok(mut connections) = self.connections.lock() {
+            connections.open = connections.open.saturating_sub(1);
+        }
+        self.freed.notify_one();
     }
 }
 
@@ -169,7 +215,11 @@ impl Drop for Pool {
     fn drop(&mut self) {
         // A connection says goodbye to its server as it closes, blocking, which must not
         // happen on a task's thread (the last store handle may go there).
-        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        let idle = self
+            .connections
+            .get_mut()
+            .map(|c| std::mem::take(&mut c.idle))
+            .unwrap_or_default();
         let leader = self.leader.get_mut().map(Option::take).unwrap_or_default();
         if !idle.is_empty() || leader.is_some() {
             std::thread::spawn(move || drop((idle, leader)));

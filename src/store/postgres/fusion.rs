@@ -6,7 +6,7 @@
 //! second waits for the first to commit. Far-apart reports never wait for each other.
 
 use crate::store::StoreError;
-use crate::store::db::{Db, args};
+use crate::store::db::{Db, ToArg};
 
 /// Kilometres in a degree of longitude at 63° of latitude (less nearer the equator): cells
 /// this conservative are wide enough wherever Vigie serves.
@@ -14,6 +14,7 @@ const KM_PER_DEGREE_AT_WORST: f64 = 50.0;
 
 /// The advisory-lock class of fusion areas (the two-key form: its own key space).
 const FUSION_CLASS: i32 = 0x5647;
+const FUSION_KEY_CLASS: i64 = FUSION_CLASS as i64;
 
 /// The cells a report at (`lat`, `lon`) locks when fusing within `radius_km`: its own and
 /// its neighbours', as lock keys, sorted.
@@ -35,14 +36,23 @@ fn key(row: i64, col: i64) -> i32 {
     (mixed & 0x7fff_ffff) as i32
 }
 
-/// Locks the area a report at (`lat`, `lon`) may fuse in, until the transaction ends.
+/// Locks the area a report at (`lat`, `lon`) may fuse in, until the transaction ends: the
+/// cells in one statement, in key order.
 pub fn lock_area(db: &Db<'_>, lat: f64, lon: f64, radius_km: f64) -> Result<(), StoreError> {
-    for key in cells(lat, lon, radius_km) {
-        db.execute(
-            "SELECT pg_advisory_xact_lock(CAST(?1 AS INTEGER), CAST(?2 AS INTEGER))",
-            args![FUSION_CLASS, key],
-        )?;
-    }
+    let keys: Vec<i64> = cells(lat, lon, radius_km)
+        .into_iter()
+        .map(i64::from)
+        .collect();
+    let args: Vec<&dyn ToArg> = std::iter::once(&FUSION_KEY_CLASS as &dyn ToArg)
+        .chain(keys.iter().map(|k| k as &dyn ToArg))
+        .collect();
+    let values: Vec<String> = (2..=keys.len() + 1).map(|n| format!("(?{n})")).collect();
+    let sql = format!(
+        "SELECT count(pg_advisory_xact_lock(CAST(?1 AS INTEGER), CAST(k AS INTEGER)))
+         FROM (SELECT k FROM (VALUES {}) AS cells (k) ORDER BY k) AS ordered",
+        values.join(", ")
+    );
+    let _: i64 = db.value(&sql, &args)?;
     Ok(())
 }
 

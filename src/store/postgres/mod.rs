@@ -1,6 +1,7 @@
-//! PostgreSQL, for several gateway nodes on one database (issue 18, under way): the
-//! schema and its migrations. The stages' queries still run on SQLite only; this is where
-//! their PostgreSQL side grows.
+//! PostgreSQL, for several gateway nodes on one database: the schema and its migrations,
+//! the engine (a pool of serializable transactions) the stages' queries run on through
+//! `store::db`, and what only several nodes need (fusion areas, sweep leaders, live
+//! changes heard from other nodes, `copy-to`).
 //!
 //! Migrations are numbered SQL files applied in order, each in its own transaction and
 //! recorded in `schema_migrations`. Nodes started together may migrate at once: an

@@ -1,0 +1,193 @@
+//! Opening a store: SQLite's file, migrated, with its writer thread and readers; or a
+//! PostgreSQL database, migrated, with its pool and a listener for other nodes' changes.
+//! The keys (audit, pseudonyms) are files beside `storage.path`, checked against the
+//! database either way.
+
+use std::sync::{Arc, Mutex};
+
+use prometheus_client::metrics::histogram::Histogram;
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use super::writer::{self, WriterThread};
+use super::{Engine, ReaderPool, Store, StoreError, audit, blocking, db, keys, postgres};
+use crate::clock::Clock;
+use crate::config::{StorageConfig, Synchronous};
+use crate::privacy::Pseudonyms;
+
+/// Listens for the changes other nodes commit (`NOTIFY vigie_changes`, sent by the
+/// schema's triggers) and wakes this node's consoles for them, while the pool lives;
+/// listens again after a lost connection.
+async fn hear_other_nodes(url: String, pool: std::sync::Weak<postgres::engine::Pool>) {
+    while pool.strong_count() > 0 {
+        match postgres::changes::listen(&url).await {
+            Ok(mut heard) => loop {
+                let got = tokio::time::timeout(POOL_CHECK, heard.recv()).await;
+                let Some(pool) = pool.upgrade() else { return };
+                match got {
+                    Ok(Some(_)) => pool.announce(),
+                    Ok(None) => break,
+                    Err(_) => {}
+                }
+            },
+            Err(e) => tracing::warn!(error = %e, "cannot listen for other nodes' changes"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// How often a listener with nothing heard checks that its pool still lives.
+const POOL_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn node_name() -> Arc<str> {
+    format!("{}-{:08x}", std::process::id(), fastrand::u32(..)).into()
+}
+
+/// Prepared statements kept per connection: more than the gateway has.
+pub(super) const STATEMENTS_CACHED: usize = 256;
+
+pub(super) fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_foundation.sql")),
+        M::up(include_str!("migrations/0002_outbound_queue.sql")),
+        M::up(include_str!("migrations/0003_reports.sql")),
+        M::up(include_str!("migrations/0004_incidents.sql")),
+        M::up(include_str!("migrations/0005_alerts.sql")),
+        M::up(include_str!("migrations/0006_tokens.sql")),
+        M::up(include_str!("migrations/0007_audit.sql")),
+        M::up(include_str!("migrations/0008_review.sql")),
+        M::up(include_str!("migrations/0009_broadcasts.sql")),
+        M::up(include_str!("migrations/0010_sms_broadcasts.sql")),
+        M::up(include_str!("migrations/0011_corrections.sql")),
+        M::up(include_str!("migrations/0012_ussd.sql")),
+        M::up(include_str!("migrations/0013_incident_tally.sql")),
+        M::up(include_str!("migrations/0014_ussd_expiry.sql")),
+        M::up(include_str!("migrations/0015_set_aside.sql")),
+        M::up(include_str!("migrations/0016_checkins.sql")),
+        M::up(include_str!("migrations/0017_purge_indexes.sql")),
+        M::up(include_str!("migrations/0018_console.sql")),
+        M::up(include_str!("migrations/0019_reading_order.sql")),
+        M::up(include_str!("migrations/0020_silence.sql")),
+    ])
+}
+
+/// Opens (creating if needed) the database and brings its schema up to date.
+pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
+    if let crate::config::Backend::Postgres(_) = config.backend() {
+        return Err(StoreError::NotYetOnPostgres);
+    }
+    let mut conn = Connection::open(&config.path)?;
+    let sync = match config.synchronous {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // The writer runs every query of the pipeline; rusqlite's default of 16 cached
+    // statements made it parse SQL again on most calls.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_CACHED);
+    migrations()
+        .to_latest(&mut conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let (key, new_key) = audit::key(&db::Db::sqlite(&conn), &config.audit_key_path())?;
+    audit::install(&conn, &key, new_key)?;
+    let key = keys::pseudonym_key(&db::Db::sqlite(&conn), &config.pseudonym_key_path())?;
+    install_pseudonyms(&conn, &key)?;
+    Ok(conn)
+}
+
+/// The pseudonym key, from its file (made or moved there by `migrate`).
+pub fn pseudonyms(config: &StorageConfig) -> Result<Pseudonyms, StoreError> {
+    let path = config.pseudonym_key_path();
+    let key = std::fs::read_to_string(&path)
+        .map_err(|e| StoreError::PseudonymKey(format!("{}: {e}", path.display())))?;
+    Ok(Pseudonyms::new(key.trim()))
+}
+
+/// Installs `pseudonym(phone)` on `conn`: the keyed hash a number becomes once purged, so
+/// what must still hold of it (a STOP) holds without the number.
+pub(super) fn install_pseudonyms(conn: &Connection, key: &str) -> Result<(), StoreError> {
+    let pseudonyms = Pseudonyms::new(key);
+    conn.create_scalar_function(
+        "pseudonym",
+        1,
+        rusqlite::functions::FunctionFlags::SQLITE_UTF8
+            | rusqlite::functions::FunctionFlags::SQLITE_DETERMINISTIC
+            | rusqlite::functions::FunctionFlags::SQLITE_DIRECTONLY,
+        move |ctx| Ok(pseudonyms.of(&ctx.get::<String>(0)?)),
+    )?;
+    Ok(())
+}
+
+impl Store {
+    /// Opens the database, runs migrations and starts the writer thread.
+    pub fn open(
+        config: &StorageConfig,
+        batch_sizes: Option<Histogram>,
+    ) -> Result<(Self, WriterThread), StoreError> {
+        let conn = migrate(config)?;
+        let (writer, thread) = writer::spawn(conn, config.batch_max, batch_sizes)
+            .map_err(|e| StoreError::Sqlite(e.to_string()))?;
+        let readers = ReaderPool {
+            path: config.path.clone(),
+            idle: Mutex::new(Vec::new()),
+            keep: config.readers,
+        };
+        let engine = Engine::Sqlite {
+            writer,
+            readers: Arc::new(readers),
+        };
+        Ok((
+            Self {
+                engine,
+                clock: Clock::system(),
+                node: node_name(),
+            },
+            thread,
+        ))
+    }
+
+    /// Opens the PostgreSQL database at `url`, bringing its schema up to date, with the
+    /// keys in `config`'s files (made there for a new database); keeps up to
+    /// `config.readers` idle connections.
+    pub async fn open_postgres(config: &StorageConfig, url: &str) -> Result<Self, StoreError> {
+        postgres::migrate(url)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let (owned_url, audit_path) = (url.to_owned(), config.audit_key_path());
+        let pseudonym_path = config.pseudonym_key_path();
+        let keys = blocking(move || {
+            let conn = db::PgConn::connect(&owned_url, None)?;
+            conn.transaction(db::Isolation::Serializable, |db| {
+                let (audit, _) = audit::key(db, &audit_path)?;
+                audit::mark_new_keyed(db)?;
+                let pseudonyms = Pseudonyms::new(&keys::pseudonym_key(db, &pseudonym_path)?);
+                Ok(db::Keys { audit, pseudonyms })
+            })
+        })
+        .await?;
+        let pool = Arc::new(postgres::engine::Pool::new(url, config.connections, keys)?);
+        tokio::spawn(hear_other_nodes(url.to_owned(), Arc::downgrade(&pool)));
+        Ok(Self {
+            engine: Engine::Postgres(pool),
+            clock: Clock::system(),
+            node: node_name(),
+        })
+    }
+
+    /// Opens the database `config` names (see `open` and `open_postgres`).
+    pub async fn connect(
+        config: &StorageConfig,
+        batch_sizes: Option<Histogram>,
+    ) -> Result<(Self, WriterThread), StoreError> {
+        match config.backend() {
+            crate::config::Backend::Sqlite(_) => Self::open(config, batch_sizes),
+            crate::config::Backend::Postgres(url) => {
+                let store = Self::open_postgres(config, url).await?;
+                Ok((store, WriterThread::none()))
+            }
+        }
+    }
+}
