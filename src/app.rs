@@ -71,6 +71,12 @@ impl Application {
             )
             .context("cannot set up sending")?,
         );
+        let woken = Arc::downgrade(&outbound);
+        store.set_waker(move |channel| {
+            if let Some(outbound) = woken.upgrade() {
+                outbound.wake(channel);
+            }
+        });
         let reports = Arc::new(Reports::load(&config.reports)?.with_channels(&config.channels));
         let inbound = Inbound::new(
             store.clone(),

@@ -61,13 +61,13 @@ pub struct Corrections {
 }
 
 impl Corrections {
-    /// Corrects incident `id`: what it says after, and the channels with messages waiting.
+    /// Corrects incident `id`: what it says after.
     pub async fn correct(
         &self,
         caller: &Caller,
         id: i64,
         asking: Asking,
-    ) -> Result<(Value, Vec<String>), CorrectionError> {
+    ) -> Result<Value, CorrectionError> {
         let reports = self.intake.reports();
         let correction = Correction {
             category: asking.category.as_deref().map(category).transpose()?,
@@ -119,7 +119,7 @@ fn apply(
     outbound: &Outbound,
     asked: &Asked,
     now: i64,
-) -> Result<Result<(Value, Vec<String>), CorrectionError>, StoreError> {
+) -> Result<Result<Value, CorrectionError>, StoreError> {
     let id = asked.id;
     let fanout = intake.fanout();
     if let Some(refusal) = refusal(conn, fanout, asked)? {
@@ -131,7 +131,7 @@ fn apply(
         return Ok(Err(CorrectionError::NoIncident(id)));
     };
     if before == after {
-        return Ok(Ok((shown(&after), Vec::new())));
+        return Ok(Ok(shown(&after)));
     }
     let detail = json!({ "before": shown(&before), "after": shown(&after), "note": asked.note });
     let subject = format!("incident {id}");
@@ -148,8 +148,8 @@ fn apply(
         outbound,
         now,
     };
-    let channels = fanout.after_correction(&tx, id)?;
-    Ok(Ok((shown(&after), channels)))
+    fanout.after_correction(&tx, id)?;
+    Ok(Ok(shown(&after)))
 }
 
 /// Why the correction may not be made: no such incident, a withdrawn one, or outside the

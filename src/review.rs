@@ -72,15 +72,15 @@ pub struct Reviews {
 }
 
 impl Reviews {
-    /// Reviews incident `id` as `action` asks; returns the channels with messages waiting
-    /// (alerts a verification released) with the review it came to.
+    /// Reviews incident `id` as `action` asks (a verification may release alerts); returns
+    /// the review it came to.
     pub async fn review(
         &self,
         caller: &Caller,
         id: i64,
         action: &str,
         note: &str,
-    ) -> Result<(Review, Vec<String>), ReviewError> {
+    ) -> Result<Review, ReviewError> {
         let review = Review::of_action(action)
             .ok_or_else(|| ReviewError::UnknownAction(action.to_owned()))?;
         let incident = self
@@ -99,8 +99,7 @@ impl Reviews {
         );
         let now = self.store.now_ms();
         let note: String = note.chars().take(NOTE_CHARS).collect();
-        let channels = self
-            .store
+        self.store
             .write(move |conn| {
                 alerts::review(conn, id, review.as_str(), &note, now)?;
                 let detail = json!({ "review": review.as_str(), "note": note });
@@ -114,7 +113,7 @@ impl Reviews {
                 fanout.after_change(&tx, id)
             })
             .await?;
-        Ok((review, channels))
+        Ok(review)
     }
 }
 

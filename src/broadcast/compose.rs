@@ -3,7 +3,7 @@
 //! count, never cut), previewed with the number of recipients, sent in one transaction
 //! (audited), then followed as queued, sent, delivered or failed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -104,7 +104,7 @@ impl Broadcasts {
         };
         let (reports, fanout, outbound) = self.parts();
         let now = self.store.now_ms();
-        let (id, n, channels) = self
+        let (id, n) = self
             .store
             .write(move |conn| {
                 let reach = Reach {
@@ -114,7 +114,6 @@ impl Broadcasts {
                 queue(conn, &reach, &outbound, &broadcast, &texts, now)
             })
             .await?;
-        self.wake(channels);
         Ok((id, n))
     }
 
@@ -253,11 +252,5 @@ impl Broadcasts {
             self.fanout.clone(),
             self.outbound.clone(),
         )
-    }
-
-    fn wake(&self, channels: BTreeSet<String>) {
-        for channel in channels {
-            self.outbound.wake(&channel);
-        }
     }
 }

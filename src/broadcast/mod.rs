@@ -6,7 +6,7 @@ mod compose;
 
 pub use compose::{BroadcastError, BroadcastInput, Broadcasts, Preview, Standing};
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::store::db::Db;
 use serde_json::json;
@@ -127,8 +127,7 @@ impl Reach<'_> {
 }
 
 /// A broadcast asked for by the API: stored, its messages queued to the audience and
-/// audited, in the caller's transaction; returns its id, its number of recipients and the
-/// channels with messages waiting.
+/// audited, in the caller's transaction; returns its id and its number of recipients.
 pub fn queue(
     conn: &Db<'_>,
     reach: &Reach<'_>,
@@ -136,7 +135,7 @@ pub fn queue(
     broadcast: &NewBroadcast,
     texts: &Texts,
     now: i64,
-) -> Result<(i64, usize, BTreeSet<String>), StoreError> {
+) -> Result<(i64, usize), StoreError> {
     let audience = Audience {
         zone: &broadcast.zone,
         roles: &broadcast.roles,
@@ -144,7 +143,7 @@ pub fn queue(
     };
     let to = reach.recipients(conn, &audience)?;
     let id = queries::create(conn, broadcast, now)?;
-    let (n, channels) = send(conn, outbound, id, texts, &to, now)?;
+    let n = send(conn, outbound, id, texts, &to, now)?;
     let detail = json!({ "zone": broadcast.zone, "recipients": n });
     let subject = format!("broadcast {id}");
     audit::append(
@@ -155,11 +154,11 @@ pub fn queue(
         &detail,
         now,
     )?;
-    Ok((id, n, channels))
+    Ok((id, n))
 }
 
 /// Queues broadcast `id`'s message to each recipient and marks it sent with their number;
-/// returns that number and the channels with messages waiting. The texts were checked
+/// returns that number. The texts were checked
 /// (`Outbound::check`); a stored number that cannot be read or routed is skipped, not a
 /// reason to tell nobody.
 pub fn send(
@@ -169,7 +168,7 @@ pub fn send(
     texts: &Texts,
     to: &[Reachable],
     now: i64,
-) -> Result<(usize, BTreeSet<String>), StoreError> {
+) -> Result<usize, StoreError> {
     let mut rows = Vec::with_capacity(to.len());
     for contact in to {
         let Ok(address) = outbound.address(&contact.phone) else {
@@ -185,5 +184,5 @@ pub fn send(
     }
     let n = queued::insert(conn, &rows, now)?.iter().flatten().count();
     queries::set_sent(conn, id, n)?;
-    Ok((n, rows.into_iter().map(|r| r.channel).collect()))
+    Ok(n)
 }

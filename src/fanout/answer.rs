@@ -26,11 +26,10 @@ impl Asker<'_> {
     }
 }
 
-/// What an `OK` or `INFO` comes to: the reply, and the channels with messages waiting.
+/// What an `OK` or `INFO` comes to: the reply.
 #[derive(Debug, Default)]
 pub struct Answered {
     pub reply: Option<String>,
-    pub channels: Vec<String>,
 }
 
 impl Fanout {
@@ -48,14 +47,13 @@ impl Fanout {
             return Ok(self.not_alerted(language, id));
         };
         let first = queries::acknowledge(tx.conn, id, sender, by.contact.map(|c| c.id), tx.now)?;
-        let mut channels = Vec::new();
         if first {
             if let Some(alerted) = state.first_alert_at {
                 self.metrics.acknowledged(tx.now.saturating_sub(alerted));
             }
             tracing::info!(incident = id, "alert acknowledged");
             if self.config.notify_reporters {
-                channels = self.tell_reporters(tx, id, sender)?;
+                self.tell_reporters(tx, id, sender)?;
             }
         }
         let reply = self
@@ -63,7 +61,7 @@ impl Fanout {
             .replies
             .render(language, "ack_thanks", &context! { ref => id })
             .ok();
-        Ok(Answered { reply, channels })
+        Ok(Answered { reply })
     }
 
     /// `INFO <n>`.
@@ -88,10 +86,7 @@ impl Fanout {
             context! { status => status },
         );
         let reply = self.reports.replies.render(language, "info", &values).ok();
-        Ok(Answered {
-            reply,
-            channels: Vec::new(),
-        })
+        Ok(Answered { reply })
     }
 
     fn not_alerted(&self, language: &str, id: i64) -> Answered {
@@ -100,15 +95,12 @@ impl Fanout {
             .replies
             .render(language, "not_alerted", &context! { ref => id })
             .ok();
-        Answered {
-            reply,
-            channels: Vec::new(),
-        }
+        Answered { reply }
     }
 
     /// The neutral note to the incident's reporters (never the discreet ones, nor the one
     /// who just acknowledged).
-    fn tell_reporters(&self, tx: &Tx<'_>, id: i64, by: &str) -> Result<Vec<String>, StoreError> {
+    fn tell_reporters(&self, tx: &Tx<'_>, id: i64, by: &str) -> Result<(), StoreError> {
         let mut rows = Vec::new();
         let reporters = queries::reporters_to_tell(tx.conn, id)?;
         for (phone, language) in reporters.into_iter().filter(|(p, _)| p != by) {
@@ -127,6 +119,6 @@ impl Fanout {
             }
         }
         queued::insert(tx.conn, &rows, tx.now)?;
-        Ok(rows.into_iter().map(|r| r.channel).collect())
+        Ok(())
     }
 }

@@ -9,23 +9,22 @@ use crate::store::StoreError;
 use crate::store::alerts::{self as queries, Recipient};
 
 impl Fanout {
-    /// Sends what is due; returns the channels with messages waiting.
-    pub fn sweep(&self, tx: &Tx<'_>) -> Result<Vec<String>, StoreError> {
-        let mut channels = Vec::new();
+    /// Sends what is due.
+    pub fn sweep(&self, tx: &Tx<'_>) -> Result<(), StoreError> {
         let waited = tx.now - self.updates.interval_ms;
         for id in queries::due_updates(tx.conn, waited)? {
-            channels.extend(self.after_change(tx, id)?);
+            self.after_change(tx, id)?;
         }
         for id in queries::due_escalations(tx.conn, tx.now)? {
-            channels.extend(self.escalate(tx, id)?);
+            self.escalate(tx, id)?;
         }
-        Ok(channels)
+        Ok(())
     }
 
     /// Goes up one level (or more, past levels with nobody to tell).
-    fn escalate(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+    fn escalate(&self, tx: &Tx<'_>, id: i64) -> Result<(), StoreError> {
         let Some(loaded) = self.load(tx.conn, id)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let top = i64::from(self.config.escalation_levels);
         let mut level = loaded.state.escalation;
@@ -36,9 +35,7 @@ impl Fanout {
                 continue;
             }
             let version = (loaded.state.version, level);
-            let channels = self
-                .send(tx, &loaded.incident, "escalation", version, &to)?
-                .channels;
+            self.send(tx, &loaded.incident, "escalation", version, &to)?;
             let deadline = self
                 .alerting_zones(&loaded)
                 .iter()
@@ -48,10 +45,10 @@ impl Fanout {
             queries::set_escalated(tx.conn, id, level, next)?;
             self.metrics.escalated();
             tracing::info!(incident = id, level, "unacknowledged alert escalated");
-            return Ok(channels);
+            return Ok(());
         }
         queries::set_escalated(tx.conn, id, level, None)?;
-        Ok(Vec::new())
+        Ok(())
     }
 
     /// Who hears at `level`: for each alerting zone, the escalation numbers of its

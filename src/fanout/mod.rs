@@ -146,31 +146,26 @@ impl Fanout {
     }
 
     /// After an incident changed: its first alert, an update, alerts to responders newly
-    /// matching, or nothing. Returns the channels with messages waiting.
-    pub fn after_change(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+    /// matching, or nothing (their channels woken once the transaction commits).
+    pub fn after_change(&self, tx: &Tx<'_>, id: i64) -> Result<(), StoreError> {
         self.changed(tx, id, Cause::Event)
     }
 
     /// The same after a coordinator's correction: an update worth sending goes now.
-    pub fn after_correction(&self, tx: &Tx<'_>, id: i64) -> Result<Vec<String>, StoreError> {
+    pub fn after_correction(&self, tx: &Tx<'_>, id: i64) -> Result<(), StoreError> {
         self.changed(tx, id, Cause::Correction)
     }
 
-    fn changed(&self, tx: &Tx<'_>, id: i64, cause: Cause) -> Result<Vec<String>, StoreError> {
+    fn changed(&self, tx: &Tx<'_>, id: i64, cause: Cause) -> Result<(), StoreError> {
         match incidents::by_id(tx.conn, id)? {
             Some(incident) => self.look_again(tx, incident, cause),
-            None => Ok(Vec::new()),
+            None => Ok(()),
         }
     }
 
-    fn look_again(
-        &self,
-        tx: &Tx<'_>,
-        incident: Incident,
-        cause: Cause,
-    ) -> Result<Vec<String>, StoreError> {
+    fn look_again(&self, tx: &Tx<'_>, incident: Incident, cause: Cause) -> Result<(), StoreError> {
         let Some(loaded) = self.with_state(tx.conn, incident)? else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let (incident, state) = (&loaded.incident, &loaded.state);
         let recipients = self.recipients(tx.conn, &loaded)?;
@@ -191,10 +186,10 @@ impl Fanout {
         loaded: &Loaded,
         said: &Said,
         recipients: &[Recipient],
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let zones = self.alerting_zones(loaded);
         let Some(deadline) = zones.iter().map(|z| z.rule.deadline_ms).min() else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let (incident, id) = (&loaded.incident, loaded.incident.id);
         let sent = self.send(tx, incident, "alert", (1, 0), recipients)?;
@@ -217,7 +212,7 @@ impl Fanout {
         };
         let said = serde_json::to_string(said).unwrap_or_default();
         queries::set_alerted(tx.conn, id, 1, &said, tx.now, Some(escalate_at))?;
-        Ok(sent.channels)
+        Ok(())
     }
 
     /// An alerted incident changed: an update when the rules say so, and the alert to
@@ -229,7 +224,7 @@ impl Fanout {
         said: &Said,
         recipients: &[Recipient],
         cause: Cause,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let (incident, state) = (&loaded.incident, &loaded.state);
         let last: Said = state
             .alerted
@@ -246,9 +241,7 @@ impl Fanout {
             .filter(|r| !known.contains(r.phone.as_str()))
             .cloned()
             .collect();
-        let mut channels = self
-            .send(tx, incident, "alert", (version, 0), &fresh)?
-            .channels;
+        self.send(tx, incident, "alert", (version, 0), &fresh)?;
         match decision {
             Update::None if state.update_due => {
                 queries::set_update_due(tx.conn, incident.id, false)?;
@@ -256,13 +249,12 @@ impl Fanout {
             Update::None => {}
             Update::Later => queries::set_update_due(tx.conn, incident.id, true)?,
             Update::Now => {
-                let update = self.send(tx, incident, "update", (version, 0), &alerted)?;
-                channels.extend(update.channels);
+                self.send(tx, incident, "update", (version, 0), &alerted)?;
                 let said = serde_json::to_string(said).unwrap_or_default();
                 queries::set_alerted(tx.conn, incident.id, version, &said, tx.now, None)?;
             }
         }
-        Ok(channels)
+        Ok(())
     }
 
     /// The incident with its alert state and whereabouts; `None` unless open.

@@ -2,7 +2,7 @@
 //! one SMS, queued with alert priority, and recorded under (incident, number, version,
 //! level) so no number is sent one version twice.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use super::message::{self, Detail};
 use super::{Fanout, Tx};
@@ -89,9 +89,7 @@ impl Fanout {
             .collect();
         queries::record(tx.conn, &sent, tx.now)?;
         self.metrics.alerts_enqueued(kind, sent.len());
-        let channels: BTreeSet<String> = rows.into_iter().map(|r| r.channel).collect();
         Ok(Sending {
-            channels: channels.into_iter().collect(),
             queued: sent.iter().filter_map(|s| s.outbound_id).collect(),
         })
     }
@@ -132,7 +130,6 @@ impl Fanout {
 /// What `send` queued.
 #[derive(Default)]
 pub(super) struct Sending {
-    pub channels: Vec<String>,
     /// The messages queued.
     pub queued: Vec<i64>,
 }

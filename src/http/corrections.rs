@@ -64,9 +64,5 @@ pub(super) async fn corrected(
         counts: input.counts,
         note: input.note,
     };
-    let (after, channels) = corrections.correct(caller, id, asking).await?;
-    for channel in channels {
-        state.outbound.wake(&channel);
-    }
-    Ok(after)
+    Ok(corrections.correct(caller, id, asking).await?)
 }

@@ -49,11 +49,7 @@ pub(super) async fn apply(
         fanout: state.intake.fanout().clone(),
         outbound: state.outbound.clone(),
     };
-    let (review, channels) = reviews.review(caller, id, action, note).await?;
-    for channel in channels {
-        state.outbound.wake(&channel);
-    }
-    Ok(review)
+    Ok(reviews.review(caller, id, action, note).await?)
 }
 
 /// The optional `{"note": "..."}` of a review.

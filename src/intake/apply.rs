@@ -19,20 +19,15 @@ use crate::store::reports::{self as queries, Expired, NewReport};
 use crate::store::unread;
 
 /// Marks a message read and carries out its plan (one whose reading failed is set aside).
-pub(super) fn one(
-    out: &Out<'_>,
-    inbound_id: i64,
-    plan: Option<&Plan>,
-) -> Result<Vec<String>, StoreError> {
+pub(super) fn one(out: &Out<'_>, inbound_id: i64, plan: Option<&Plan>) -> Result<(), StoreError> {
     let state = plan.map_or("error", Plan::state);
     match plan {
         Some(plan) if unread::mark_read(out.conn, inbound_id, state)? => {
             out.sign_of_life(plan)?;
-            let mut channels = match &plan.duress {
-                Some(said) => super::duress::raise(out, plan, said, inbound_id)?,
-                None => Vec::new(),
-            };
-            channels.extend(apply(out, plan, inbound_id)?);
+            if let Some(said) = &plan.duress {
+                super::duress::raise(out, plan, said, inbound_id)?;
+            }
+            apply(out, plan, inbound_id)?;
             let marked = plan
                 .contact
                 .as_ref()
@@ -40,23 +35,22 @@ pub(super) fn one(
             if marked || plan.duress.is_some() {
                 queries::mark_duress(out.conn, inbound_id)?;
             }
-            Ok(channels)
+            Ok(())
         }
-        Some(_) => Ok(Vec::new()),
-        None => unread::mark_read(out.conn, inbound_id, state).map(|_| Vec::new()),
+        Some(_) => Ok(()),
+        None => unread::mark_read(out.conn, inbound_id, state).map(|_| ()),
     }
 }
 
-/// Carries out the plan; returns the channels whose workers have messages waiting.
-fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Vec<String>, StoreError> {
+/// Carries out the plan.
+fn apply(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<(), StoreError> {
     let Some(answered) = answer(out, plan, inbound_id)? else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    let mut channels = answered.channels;
     if let Some(text) = answered.reply {
-        channels.extend(out.queue(&plan.sender, text, Some(inbound_id))?);
+        out.queue(&plan.sender, text, Some(inbound_id))?;
     }
-    Ok(channels)
+    Ok(())
 }
 
 /// Reports and the commands that change the sender's standing; `None`: nothing to say.
@@ -146,10 +140,7 @@ fn others(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Answered, Store
 
 /// A reply and nothing else.
 pub(super) fn just(reply: Option<String>) -> Answered {
-    Answered {
-        reply,
-        channels: Vec::new(),
-    }
+    Answered { reply }
 }
 
 /// An incident number as typed; one past any id is no incident.
@@ -207,19 +198,18 @@ impl Plan {
 }
 
 /// A notice to each sender whose place choice expired.
-pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>, StoreError> {
+pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<(), StoreError> {
     let reports = out.reports;
-    let mut channels = Vec::new();
     for e in expired {
         let values = minijinja::context! { category => e.category, name => e.name };
         if let Ok(text) = reports
             .replies
             .render(&e.language, "choice_expired", &values)
         {
-            channels.extend(out.queue(&e.reporter, text, None)?);
+            out.queue(&e.reporter, text, None)?;
         }
     }
-    Ok(channels)
+    Ok(())
 }
 
 fn file(
@@ -305,7 +295,6 @@ fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answere
     let Some((pending, place)) = picked else {
         return Ok(Answered {
             reply: reply_for(&out.reports.replies, parsed, gazetteer, 0, false).ok(),
-            channels: Vec::new(),
         });
     };
     let found = Found {

@@ -132,7 +132,7 @@ pub(super) fn confirm(
     };
     let to = reach(out).recipients(out.conn, &everyone)?;
     let texts = Texts::same(broadcast.text.clone());
-    let (recipients, channels) = send(out.conn, out.outbound, id, &texts, &to, out.now)?;
+    let recipients = send(out.conn, out.outbound, id, &texts, &to, out.now)?;
     let detail = json!({ "zone": broadcast.zone, "recipients": recipients, "by": "sms" });
     let subject = format!("broadcast {id}");
     audit::append(
@@ -143,14 +143,12 @@ pub(super) fn confirm(
         &detail,
         out.now,
     )?;
-    let mut answered = say(
+    Ok(say(
         out,
         language,
         "broadcast_sent",
         &context! { broadcast => id, recipients },
-    );
-    answered.channels = channels.into_iter().collect();
-    Ok(answered)
+    ))
 }
 
 /// A wrong PIN: counted and audited; the last try locks.
@@ -209,6 +207,5 @@ fn reach<'a>(out: &Out<'a>) -> Reach<'a> {
 fn say(out: &Out<'_>, language: &str, name: &str, values: &Value) -> Answered {
     Answered {
         reply: out.reports.replies.render(language, name, values).ok(),
-        channels: Vec::new(),
     }
 }

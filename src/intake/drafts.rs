@@ -93,9 +93,8 @@ impl Intake {
 }
 
 /// Each caller whose session ended with a draft is sent its code (`ussd_draft`).
-pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>, StoreError> {
+pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<(), StoreError> {
     let (vocabulary, gazetteer) = (&out.reports.vocabulary, &out.reports.gazetteer);
-    let mut channels = Vec::new();
     for session in expired {
         let Some((language, values)) =
             draft::notice(&session.state, session.id, vocabulary, gazetteer)
@@ -104,15 +103,15 @@ pub(super) fn notices(out: &Out<'_>, expired: &[Expired]) -> Result<Vec<String>,
         };
         let values = minijinja::Value::from_serialize(&values);
         match out.reports.replies.render(&language, "ussd_draft", &values) {
-            Ok(text) => channels.extend(out.queue(&session.phone, text, None)?),
+            Ok(text) => out.queue(&session.phone, text, None)?,
             Err(e) => tracing::warn!(error = %e, session = session.id, "draft notice not sent"),
         }
     }
-    Ok(channels)
+    Ok(())
 }
 
 /// Open sessions the provider has ended by now are expired, their callers told.
-pub(super) fn expire(out: &Out<'_>, timeout_ms: i64) -> Result<Vec<String>, StoreError> {
+pub(super) fn expire(out: &Out<'_>, timeout_ms: i64) -> Result<(), StoreError> {
     let expired = sessions::expire(out.conn, out.now.saturating_sub(timeout_ms))?;
     notices(out, &expired)
 }

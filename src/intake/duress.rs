@@ -38,9 +38,9 @@ pub(super) fn raise(
     plan: &Plan,
     said: &Said,
     inbound_id: i64,
-) -> Result<Vec<String>, StoreError> {
+) -> Result<(), StoreError> {
     let Some(contact) = plan.contact.as_ref() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     crate::store::reports::strip(out.conn, inbound_id, &said.cleaned)?;
     let at = plan.sign.map_or(out.now, |(at, _)| at.min(out.now));
@@ -68,24 +68,19 @@ pub(super) fn raise(
         );
     }
     let values = context! { monitor => &said.monitor, zone => &said.zone, time => &said.time };
-    let mut channels = Vec::new();
     for r in &to {
-        channels.extend(alert(out, r, &values)?);
+        alert(out, r, &values)?;
     }
-    Ok(channels)
+    Ok(())
 }
 
 /// Queues the duress alert to one safety contact, in their language, first in line.
-fn alert(
-    out: &Out<'_>,
-    to: &Recipient,
-    values: &minijinja::Value,
-) -> Result<Option<String>, StoreError> {
+fn alert(out: &Out<'_>, to: &Recipient, values: &minijinja::Value) -> Result<(), StoreError> {
     let default = &out.reports.vocabulary.default_language().code;
     let language = to.language.as_deref().unwrap_or(default);
     let Ok(text) = out.reports.replies.render(language, "duress", values) else {
         tracing::error!("the duress alert was not rendered");
-        return Ok(None);
+        return Ok(());
     };
     let message = (to.phone.as_str(), text, Purpose::Alert);
     out.outbound.queue_in(out.conn, message, None, out.now)

@@ -15,7 +15,7 @@ mod out;
 mod plan;
 pub(crate) mod record;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -320,28 +320,25 @@ impl Intake {
 
     async fn write_round(&self, plans: Vec<Planned>) -> Result<(), StoreError> {
         self.carry_out(move |out| {
-            let mut channels = BTreeSet::new();
             for (inbound_id, plan) in &plans {
-                channels.extend(apply::one(out, *inbound_id, plan.as_deref())?);
+                apply::one(out, *inbound_id, plan.as_deref())?;
             }
-            Ok(channels)
+            Ok(())
         })
         .await
     }
 
-    /// Runs `f` in the next write with all a plan needs, then wakes the channels it
-    /// queued messages on.
-    async fn carry_out<C, F>(&self, f: F) -> Result<(), StoreError>
+    /// Runs `f` in the next write with all a plan needs (the channels it queued messages
+    /// on are woken once it is committed).
+    async fn carry_out<F>(&self, f: F) -> Result<(), StoreError>
     where
-        C: IntoIterator<Item = String> + Send + 'static,
-        F: Fn(&apply::Out<'_>) -> Result<C, StoreError> + Send + 'static,
+        F: Fn(&apply::Out<'_>) -> Result<(), StoreError> + Send + 'static,
     {
         let (reports, outbound) = (Arc::clone(&self.reports), Arc::clone(&self.outbound));
         let (fusion, fanout) = (Arc::clone(&self.fusion), Arc::clone(&self.fanout));
         let operators = Arc::clone(&self.operators);
         let now = self.store.now_ms();
-        let channels = self
-            .store
+        self.store
             .write(move |conn| {
                 let out = apply::Out {
                     conn,
@@ -353,15 +350,10 @@ impl Intake {
                     now,
                     touched: Default::default(),
                 };
-                let mut channels: Vec<String> = f(&out)?.into_iter().collect();
-                channels.extend(out.settle()?);
-                Ok(channels)
+                f(&out)?;
+                out.settle()
             })
-            .await?;
-        for channel in channels {
-            self.outbound.wake(&channel);
-        }
-        Ok(())
+            .await
     }
 
     /// A message could not be carried out: left unread to be tried again, and set aside
@@ -400,9 +392,8 @@ impl Intake {
             let before = out.now.saturating_sub(timeout);
             crate::store::broadcasts::expire_pending(out.conn, before)?;
             let expired = crate::store::reports::expire_pending(out.conn, before, out.now)?;
-            let mut channels = apply::notices(out, &expired)?;
-            channels.extend(drafts::expire(out, ussd_timeout)?);
-            Ok(channels)
+            apply::notices(out, &expired)?;
+            drafts::expire(out, ussd_timeout)
         })
         .await
     }

@@ -37,14 +37,13 @@ pub(super) struct Out<'a> {
 
 impl Out<'_> {
     /// Fan-out's look at each incident reports joined: alerts and updates queued, in this
-    /// transaction; the channels with messages waiting.
-    pub(super) fn settle(&self) -> Result<Vec<String>, StoreError> {
+    /// transaction.
+    pub(super) fn settle(&self) -> Result<(), StoreError> {
         let touched = std::mem::take(&mut *self.touched.borrow_mut());
-        let mut channels = Vec::new();
         for id in touched {
-            channels.extend(self.fanout.after_change(&self.tx(), id)?);
+            self.fanout.after_change(&self.tx(), id)?;
         }
-        Ok(channels)
+        Ok(())
     }
 
     pub(super) fn tx(&self) -> Tx<'_> {
@@ -93,11 +92,9 @@ impl Out<'_> {
         to: &str,
         text: String,
         inbound_id: Option<i64>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let message = (to, text, Purpose::Reply);
-        let queued = self
-            .outbound
-            .queue_in(self.conn, message, inbound_id, self.now)?;
-        Ok(queued.into_iter().collect())
+        self.outbound
+            .queue_in(self.conn, message, inbound_id, self.now)
     }
 }

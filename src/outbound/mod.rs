@@ -174,7 +174,8 @@ impl Outbound {
         })
     }
 
-    /// Queues `messages` in one transaction, all or none; wakes their channels' workers.
+    /// Queues `messages` in one transaction, all or none (their channels' workers are woken
+    /// once it is committed).
     pub async fn enqueue(&self, messages: Vec<NewMessage>) -> Result<Vec<Queued>, OutboundError> {
         let rows = messages
             .iter()
@@ -189,7 +190,6 @@ impl Outbound {
             .await?;
         let mut queued = Vec::with_capacity(ids.len());
         for (id, row) in ids.into_iter().zip(rows) {
-            self.wake(&row.channel);
             queued.push(Queued {
                 id,
                 channel: row.channel,
@@ -207,7 +207,7 @@ impl Outbound {
     }
 
     /// Queues one SMS to `to` in the caller's open transaction (`inbound_id`: the message
-    /// it answers); the channel to wake after commit, or `None` when it cannot be sent (a
+    /// it answers), its channel woken once that commits; nothing when it cannot be sent (a
     /// bad number, no route, too long: logged, never with the number or text). The
     /// caller's other writes stand.
     pub fn queue_in(
@@ -216,10 +216,10 @@ impl Outbound {
         (to, text, purpose): (&str, String, Purpose),
         inbound_id: Option<i64>,
         now: i64,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let Ok(address) = self.address(to) else {
             tracing::info!(what = purpose.as_str(), "not queued: not a phone number");
-            return Ok(None);
+            return Ok(());
         };
         let mut message = NewMessage::new(address, text, purpose);
         message.inbound_id = inbound_id;
@@ -227,11 +227,11 @@ impl Outbound {
             Ok(row) => row,
             Err(e) => {
                 tracing::warn!(error = %e, what = purpose.as_str(), "not queued");
-                return Ok(None);
+                return Ok(());
             }
         };
         queries::insert(conn, std::slice::from_ref(&row), now)?;
-        Ok(Some(row.channel))
+        Ok(())
     }
 
     fn prepare(&self, m: &NewMessage) -> Result<NewOutbound, ComposeOrRoute> {

@@ -72,9 +72,6 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
                 let latency = now.saturating_sub(arrived);
                 out.metrics.flood().alert_latency(Until::Accepted, latency);
             }
-            if let Transition::Reroute { channel: next, .. } = t {
-                out.wake(next);
-            }
         }
     }
 }

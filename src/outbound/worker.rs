@@ -140,9 +140,6 @@ impl Worker {
             .await;
         match moved {
             Ok(moved) => {
-                for target in &moved {
-                    self.out.wake(target);
-                }
                 if !moved.is_empty() {
                     tracing::info!(channel = %self.channel.id, moved = moved.len(), "channel down: messages moved to fallbacks");
                 }

@@ -27,15 +27,9 @@ struct Named {
 }
 
 impl Sweeper {
-    /// Writes what `look` found due; returns what was done and the channels to wake.
-    pub(super) fn write(
-        &self,
-        conn: &Db<'_>,
-        look: &Look,
-        now: i64,
-    ) -> Result<(Swept, Vec<String>), StoreError> {
+    /// Writes what `look` found due; returns what was done.
+    pub(super) fn write(&self, conn: &Db<'_>, look: &Look, now: i64) -> Result<Swept, StoreError> {
         let mut swept = Swept::default();
-        let mut channels = BTreeSet::new();
         for due in &look.remind {
             if queries::set_reminded(conn, due.id, due.since)? {
                 let to = Recipient {
@@ -44,31 +38,25 @@ impl Sweeper {
                     language: due.language.clone(),
                 };
                 let values = context! { hours => due.hours };
-                channels.extend(self.queue(conn, &[to], "silence_reminder", &values, now)?);
+                self.queue(conn, &[to], "silence_reminder", &values, now)?;
                 swept.reminded += 1;
             }
         }
-        swept.told = self.tell(conn, &look.tell, now, &mut channels)?;
+        swept.told = self.tell(conn, &look.tell, now)?;
         for opening in &look.open {
-            swept.opened += usize::from(self.open(conn, opening, now, &mut channels)?);
+            swept.opened += usize::from(self.open(conn, opening, now)?);
         }
         for closing in &look.close {
-            swept.closed += usize::from(self.close(conn, closing, now, &mut channels)?);
+            swept.closed += usize::from(self.close(conn, closing, now)?);
         }
         for s in &look.changed {
             queries::update(conn, s)?;
         }
-        Ok((swept, channels.into_iter().collect()))
+        Ok(swept)
     }
 
     /// Tells each coordinator of the overdue monitors' zones, in one SMS each.
-    fn tell(
-        &self,
-        conn: &Db<'_>,
-        due: &[Due],
-        now: i64,
-        channels: &mut BTreeSet<String>,
-    ) -> Result<usize, StoreError> {
+    fn tell(&self, conn: &Db<'_>, due: &[Due], now: i64) -> Result<usize, StoreError> {
         let zones = self.fanout.zones();
         let gazetteer = &self.fanout.reports().gazetteer;
         let mut by_coordinator: BTreeMap<String, (Recipient, Vec<Named>)> = BTreeMap::new();
@@ -98,7 +86,7 @@ impl Sweeper {
             let Some(text) = self.fitting(to.language.as_deref(), &monitors) else {
                 continue;
             };
-            channels.extend(self.queue_text(conn, &to, text, Purpose::System, now)?);
+            self.queue_text(conn, &to, text, Purpose::System, now)?;
         }
         Ok(told)
     }
@@ -113,13 +101,7 @@ impl Sweeper {
     }
 
     /// Opens a zone's silence, unless a sign came since the look; `true` if opened.
-    fn open(
-        &self,
-        conn: &Db<'_>,
-        o: &Opening,
-        now: i64,
-        channels: &mut BTreeSet<String>,
-    ) -> Result<bool, StoreError> {
+    fn open(&self, conn: &Db<'_>, o: &Opening, now: i64) -> Result<bool, StoreError> {
         if queries::zone_last(conn, &o.zone)? != Some(o.silence.since) {
             return Ok(false);
         }
@@ -148,20 +130,14 @@ impl Sweeper {
             cause => o.cause.join(", "),
         };
         let to = self.zone_recipients(conn, &o.zone)?;
-        channels.extend(self.queue(conn, &to, "silence_open", &values, now)?);
+        self.queue(conn, &to, "silence_open", &values, now)?;
         Ok(true)
     }
 
     /// Closes a silence; its coordinators hear of it only when a sign of life ended it
     /// (a zone left with too few monitors to judge closes without a word). `true` if
     /// closed.
-    fn close(
-        &self,
-        conn: &Db<'_>,
-        c: &Closing,
-        now: i64,
-        channels: &mut BTreeSet<String>,
-    ) -> Result<bool, StoreError> {
+    fn close(&self, conn: &Db<'_>, c: &Closing, now: i64) -> Result<bool, StoreError> {
         let s = &c.silence;
         if !queries::close(conn, s.id, c.back_at, now)? {
             return Ok(false);
@@ -176,7 +152,7 @@ impl Sweeper {
         tracing::info!(silence = s.id, "a quiet zone is heard again");
         let values = context! { zone => &s.name, hours => (back - s.since) / HOUR_MS };
         let to = self.zone_recipients(conn, &s.zone)?;
-        channels.extend(self.queue(conn, &to, "silence_closed", &values, now)?);
+        self.queue(conn, &to, "silence_closed", &values, now)?;
         Ok(true)
     }
 
@@ -202,15 +178,14 @@ impl Sweeper {
         template: &str,
         values: &Value,
         now: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut channels = Vec::new();
+    ) -> Result<(), StoreError> {
         for r in to {
             let Some(text) = self.render(r.language.as_deref(), template, values) else {
                 continue;
             };
-            channels.extend(self.queue_text(conn, r, text, Purpose::System, now)?);
+            self.queue_text(conn, r, text, Purpose::System, now)?;
         }
-        Ok(channels)
+        Ok(())
     }
 
     pub(super) fn queue_text(
@@ -220,10 +195,9 @@ impl Sweeper {
         text: String,
         purpose: Purpose,
         now: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<(), StoreError> {
         let message = (to.phone.as_str(), text, purpose);
-        let queued = self.outbound.queue_in(conn, message, None, now)?;
-        Ok(queued.into_iter().collect())
+        self.outbound.queue_in(conn, message, None, now)
     }
 
     /// A template in `language` (else the default), if it renders.

@@ -174,17 +174,13 @@ impl Sweeper {
         Ok(swept)
     }
 
-    /// Writes what the look found due, in one transaction, and wakes the senders.
+    /// Writes what the look found due, in one transaction (its SMS' senders are woken
+    /// once it is committed).
     async fn carry_out(self: &Arc<Self>, look: Arc<Look>, now: i64) -> Result<Swept, StoreError> {
         let me = Arc::clone(self);
-        let (swept, channels) = self
-            .store
+        self.store
             .write(move |conn| me.write(conn, &look, now))
-            .await?;
-        for channel in channels {
-            self.outbound.wake(&channel);
-        }
-        Ok(swept)
+            .await
     }
 }
 

@@ -116,6 +116,16 @@ pub struct Store {
     /// This process's name among the nodes sharing the database: a new one at each start,
     /// so a node restarted on the same machine takes back its claims as another would.
     node: Arc<str>,
+    /// Wakes the senders of the channels a committed write queued SMS on.
+    waker: Arc<std::sync::OnceLock<Waker>>,
+}
+
+struct Waker(Box<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Waker")
+    }
 }
 
 /// Where queries run: SQLite's writer thread and readers, or a PostgreSQL pool.
@@ -171,14 +181,33 @@ impl Store {
         T: Send + 'static,
         F: Fn(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        match &self.engine {
+        let run = move |db: &db::Db<'_>| {
+            db.take_wakes();
+            let result = f(db)?;
+            Ok((result, db.take_wakes()))
+        };
+        let (result, wake) = match &self.engine {
             Engine::Sqlite { writer, .. } => {
-                writer.write(move |conn| f(&db::Db::sqlite(conn))).await
+                writer.write(move |conn| run(&db::Db::sqlite(conn))).await?
             }
             Engine::Postgres(pool) => {
                 let pool = Arc::clone(pool);
-                blocking(move || pool.write(f)).await
+                blocking(move || pool.write(run)).await?
             }
+        };
+        if let Some(waker) = self.waker.get() {
+            for channel in &wake {
+                (waker.0)(channel);
+            }
+        }
+        Ok(result)
+    }
+
+    /// What wakes a channel's sender: called with each channel an SMS was queued on, once
+    /// the write that queued it is committed (set once, by the outbound stage).
+    pub fn set_waker(&self, waker: impl Fn(&str) + Send + Sync + 'static) {
+        if self.waker.set(Waker(Box::new(waker))).is_err() {
+            tracing::warn!("the store's waker was already set");
         }
     }
 

@@ -144,6 +144,7 @@ impl Store {
                 engine,
                 clock: Clock::system(),
                 node: node_name(),
+                waker: Arc::default(),
             },
             thread,
         ))
@@ -174,6 +175,7 @@ impl Store {
             engine: Engine::Postgres(pool),
             clock: Clock::system(),
             node: node_name(),
+            waker: Arc::default(),
         })
     }
 

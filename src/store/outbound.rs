@@ -77,6 +77,7 @@ pub fn insert(
             ],
         )?;
         ids.push(Some(id.ok_or(StoreError::NoRow)?));
+        db.wake_after_commit(&m.channel);
     }
     Ok(ids)
 }
@@ -321,13 +322,16 @@ pub fn finish(db: &Db<'_>, c: &Claimed, t: &Transition, now: i64) -> Result<bool
             fallbacks,
             error,
             code,
-        } => db.execute(
-            "UPDATE outbound_messages SET status = 'queued', tried = tried || channel || ',',
-                 channel = ?2, fallbacks = ?3, next_attempt_at = ?6, last_error = ?4,
-                 error_code = ?5, claimed_at = NULL, updated_at = ?6
-             WHERE id = ?1 AND status = 'sending'",
-            args![id, channel, fallbacks.join(","), error, code, now],
-        )?,
+        } => {
+            db.wake_after_commit(channel);
+            db.execute(
+                "UPDATE outbound_messages SET status = 'queued', tried = tried || channel || ',',
+                     channel = ?2, fallbacks = ?3, next_attempt_at = ?6, last_error = ?4,
+                     error_code = ?5, claimed_at = NULL, updated_at = ?6
+                 WHERE id = ?1 AND status = 'sending'",
+                args![id, channel, fallbacks.join(","), error, code, now],
+            )?
+        }
         Transition::Failed { error, code } => db.execute(
             "UPDATE outbound_messages SET status = 'failed', last_error = ?2, error_code = ?3,
                  finished_at = ?4, claimed_at = NULL, updated_at = ?4
@@ -365,6 +369,7 @@ pub fn reroute_queued(
          WHERE id = ?1",
             args![id, next, rest.join(","), now, reason],
         )?;
+        db.wake_after_commit(next);
         moved.push(next.clone());
     }
     Ok(moved)

@@ -22,6 +22,11 @@ pub enum Database {
 impl Database {
     /// The database of the gateway in `dir`: made now if it has none yet.
     pub fn for_dir(dir: &Path) -> Self {
+        // A database already made for the directory (a restart, or a test that chose
+        // PostgreSQL itself) is kept.
+        if let (Ok(name), Some(server)) = (std::fs::read_to_string(dir.join(NAMED)), any_server()) {
+            return Self::Postgres { server, name };
+        }
         let server = std::env::var("TEST_DATABASE_URL");
         let Ok(server) = server.map_err(drop).and_then(|s| {
             if s.is_empty() || dir.join(SQLITE_ONLY).exists() {
@@ -175,6 +180,24 @@ impl Database {
         }
     }
 
+    /// Makes a PostgreSQL database unreachable, as a database server gone away would be
+    /// (`false`), or reachable again (`true`).
+    pub fn reachable(&self, open: bool) {
+        let Self::Postgres { server, name } = self else {
+            return;
+        };
+        on_a_thread(|| {
+            let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
+            let sql = format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {open}");
+            admin.batch_execute(&sql).unwrap();
+            if !open {
+                let kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                            WHERE datname = $1 AND pid <> pg_backend_pid()";
+                admin.execute(kill, &[name]).unwrap();
+            }
+        });
+    }
+
     /// Drops a PostgreSQL database (connections still in it are ended).
     pub fn drop_it(&self) {
         if let Self::Postgres { server, name } = self {
@@ -210,6 +233,14 @@ impl Drop for WriteLock {
             }
         }
     }
+}
+
+/// The PostgreSQL server of this run, if any.
+fn any_server() -> Option<String> {
+    ["TEST_DATABASE_URL", "POSTGRES_TEST_URL"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|s| !s.is_empty())
 }
 
 /// The blocking PostgreSQL client must not run on a task's thread.

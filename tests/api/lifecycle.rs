@@ -23,15 +23,20 @@ struct Outcomes {
     refused: HashSet<String>,
 }
 
-/// Sends until the server dies; every fifth message is malformed (no sender).
+/// Sends until the server dies, or is known to be stopped (another test's server may get
+/// its port then); every fifth message is malformed (no sender).
 async fn load(
     addr: SocketAddr,
     worker: usize,
     outcomes: Arc<Mutex<Outcomes>>,
     acks: Arc<AtomicUsize>,
+    stopped: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let client = reqwest::Client::new();
     for i in 0.. {
+        if stopped.load(Ordering::Relaxed) {
+            return;
+        }
         let id = format!("w{worker}-{i}");
         let body = if i % 5 == 4 {
             format!("id={id}&text=RAS")
@@ -64,8 +69,13 @@ async fn load_until_stopped<F: std::future::Future>(
 ) -> (F::Output, Outcomes) {
     let outcomes = Arc::new(Mutex::new(Outcomes::default()));
     let acks = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let workers: Vec<_> = (0..WORKERS)
-        .map(|w| tokio::spawn(load(addr, w, Arc::clone(&outcomes), Arc::clone(&acks))))
+        .map(|w| {
+            let (outcomes, acks, done) =
+                (Arc::clone(&outcomes), Arc::clone(&acks), Arc::clone(&done));
+            tokio::spawn(load(addr, w, outcomes, acks, done))
+        })
         .collect();
     // Bounded: a server that died early fails the test instead of hanging it.
     let enough = async {
@@ -77,6 +87,7 @@ async fn load_until_stopped<F: std::future::Future>(
         .await
         .expect("the server never acknowledged enough messages");
     let stopped = stop.await;
+    done.store(true, Ordering::Relaxed);
     for worker in workers {
         worker.await.unwrap();
     }

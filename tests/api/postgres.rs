@@ -528,3 +528,37 @@ async fn reports_that_could_fuse_are_fused_one_node_at_a_time() {
     });
     fresh.drop_it().await;
 }
+
+/// The database goes away under a running gateway: webhooks are answered 503, never 2xx
+/// for what could not be committed, and readiness fails; once it is back, the gateway
+/// takes messages again, and the refused one was not stored.
+#[tokio::test]
+async fn a_gateway_whose_database_is_away_answers_503_and_comes_back() {
+    let Ok(server) = std::env::var("POSTGRES_TEST_URL") else {
+        eprintln!("skipped: POSTGRES_TEST_URL is not set (.ci/run sets it)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::database::Database::postgres_for_dir(dir.path(), server);
+    let rest = format!("[inbound]\n{}", crate::helpers::CHANNELS);
+    let app = crate::helpers::spawn_gateway(&rest, dir).await;
+    let sms = |id: &'static str| {
+        let body = format!("from=76123456&text=RAS&id={id}");
+        let app = &app;
+        async move { app.post_form("/webhooks/sim/sms", &body).await.status() }
+    };
+    assert_eq!(sms("before").await, 200);
+
+    database.reachable(false);
+    assert_eq!(sms("away").await, 503);
+    assert_eq!(app.get("/readyz").await.status(), 503);
+
+    database.reachable(true);
+    assert_eq!(sms("back").await, 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let stored: Vec<String> = database.with(|db| {
+        let sql = "SELECT provider_message_id FROM inbound_messages ORDER BY id";
+        db.query_map(sql, &[], |r| r.get(0)).unwrap()
+    });
+    assert_eq!(stored, ["before", "back"]);
+}

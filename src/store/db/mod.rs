@@ -38,6 +38,9 @@ pub(crate) use args;
 /// An open transaction on one of the backends.
 pub struct Db<'c> {
     inner: Inner<'c>,
+    /// The transaction's write context: the send channels with SMS queued in it, woken
+    /// once it is committed (`Store::write`), never before and never for a rolled-back run.
+    wake: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 enum Inner<'c> {
@@ -160,10 +163,26 @@ impl PgConn {
         isolation: Isolation,
         f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.begin(isolation)?;
+        self.in_begun(f)
+    }
+
+    /// Begins a transaction; on a connection the server closed, this fails having done
+    /// nothing (`is_closed` then says so).
+    pub(crate) fn begin(&self, isolation: Isolation) -> Result<(), StoreError> {
         self.client.borrow_mut().batch_execute(match isolation {
             Isolation::Serializable => "BEGIN ISOLATION LEVEL SERIALIZABLE",
             Isolation::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         })?;
+        Ok(())
+    }
+
+    /// Runs `f` in the transaction `begin` began, committed if `f` returns `Ok`, else
+    /// rolled back.
+    pub(crate) fn in_begun<T>(
+        &self,
+        f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let result = f(&Db::postgres(self));
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = self.client.borrow_mut().batch_execute(end);
@@ -265,13 +284,25 @@ impl<'c> Db<'c> {
     pub fn sqlite(conn: &'c rusqlite::Connection) -> Self {
         Self {
             inner: Inner::Sqlite(conn),
+            wake: Default::default(),
         }
     }
 
     fn postgres(conn: &'c PgConn) -> Self {
         Self {
             inner: Inner::Postgres(conn),
+            wake: Default::default(),
         }
+    }
+
+    /// Wakes `channel`'s sender once this transaction is committed (an SMS was queued).
+    pub fn wake_after_commit(&self, channel: &str) {
+        self.wake.borrow_mut().insert(channel.to_owned());
+    }
+
+    /// The channels to wake, taken (by `Store::write`, after the job's run).
+    pub(crate) fn take_wakes(&self) -> std::collections::BTreeSet<String> {
+        std::mem::take(&mut *self.wake.borrow_mut())
     }
 
     pub fn dialect(&self) -> Dialect {

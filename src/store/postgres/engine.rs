@@ -98,10 +98,12 @@ impl Pool {
         &self,
         f: impl Fn(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = self.take()?;
         let mut attempt = 1;
         let result = loop {
-            match conn.transaction(Isolation::Serializable, &f) {
+            let conn = self.begun(Isolation::Serializable)?;
+            let result = conn.in_begun(&f);
+            self.put(conn);
+            match result {
                 Err(StoreError::Conflict) if attempt < ATTEMPTS => {
                     attempt += 1;
                     // Two that collided once would collide again if they came back together.
@@ -112,7 +114,6 @@ impl Pool {
                 other => break other,
             }
         };
-        self.put(conn);
         if result.is_ok() {
             self.committed.send_modify(|n| *n += 1);
         }
@@ -124,10 +125,33 @@ impl Pool {
         &self,
         f: impl FnOnce(&Db<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let conn = self.take()?;
-        let result = conn.transaction(Isolation::Snapshot, f);
+        let conn = self.begun(Isolation::Snapshot)?;
+        let result = conn.in_begun(f);
         self.put(conn);
         result
+    }
+
+    /// A connection with a transaction begun on it. An idle connection the server closed
+    /// meanwhile (a restart, a failover) fails at `BEGIN`, having done nothing, and is
+    /// replaced, so the first calls after the database comes back do not fail for it.
+    fn begun(&self, isolation: Isolation) -> Result<PgConn, StoreError> {
+        for _ in 0..=self.size {
+            let conn = self.take()?;
+            match conn.begin(isolation) {
+                Ok(()) => return Ok(conn),
+                Err(_) if conn.is_closed() => {
+                    drop(conn);
+                    self.forget_one();
+                }
+                Err(e) => {
+                    self.put(conn);
+                    return Err(e);
+                }
+            }
+        }
+        Err(StoreError::Unavailable(
+            "every connection was closed".into(),
+        ))
     }
 
     /// Whether this node runs `sweep`: it does while a connection of its own holds the
