@@ -32,7 +32,7 @@ impl std::fmt::Debug for Said {
     }
 }
 
-/// Carries a duress word out, in the message's transaction; the channels to wake.
+/// Carries a duress word out, in the message's transaction.
 pub(super) fn raise(
     out: &Out<'_>,
     plan: &Plan,

@@ -140,7 +140,10 @@ fn facts(db: &Db<'_>, filter: &str, key: i64) -> Result<Vec<ReportFacts>, StoreE
     Ok(reports)
 }
 
-/// Stores a new incident; returns its id.
+/// Stores a new incident; returns its id, the next after the highest: incidents are
+/// numbered without gaps (their numbers are typed back in `OK 12`), where PostgreSQL's
+/// sequences would skip the numbers of transactions retried after a conflict. Two
+/// transactions taking one number conflict, and one is retried.
 pub fn open(
     db: &Db<'_>,
     incident: &Incident,
@@ -149,8 +152,9 @@ pub fn open(
     now: i64,
 ) -> Result<i64, StoreError> {
     let id = db.insert_id(
-        "INSERT INTO incidents (category, first_time, last_time, lat, lon, precision, created_at, updated_at)
-         VALUES (?1, ?2, ?2, 0, 0, 0, ?3, ?3)",
+        "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
+             created_at, updated_at)
+         VALUES ((SELECT coalesce(max(id), 0) + 1 FROM incidents), ?1, ?2, ?2, 0, 0, 0, ?3, ?3)",
         args![incident.category.code(), incident.first_time, now],
     )?;
     let id = id.ok_or(StoreError::NoRow)?;

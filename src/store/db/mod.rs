@@ -118,6 +118,14 @@ impl From<postgres::Error> for StoreError {
         {
             return Self::Conflict;
         }
+        // Two transactions numbered an incident alike (`incidents::open`): the later one
+        // is run again, as for any conflict.
+        if let Some(db) = e.as_db_error()
+            && *db.code() == SqlState::UNIQUE_VIOLATION
+            && db.constraint() == Some("incidents_pkey")
+        {
+            return Self::Conflict;
+        }
         if let Some(db) = e.as_db_error() {
             // Code and message only: the detail may quote values (a reporter's number).
             return Self::Postgres(format!("{}: {}", db.code().code(), db.message()));
