@@ -94,11 +94,8 @@ pub enum StoreError {
     /// A bug, not the data: the job is undone and fails alone, the writer goes on.
     #[error("write job panicked: {0}")]
     Panicked(String),
-    #[error(
-        "storage.url: serving from PostgreSQL is being built (issue 18); for now `vigie \
-         migrate` prepares its schema, and the gateway runs on SQLite"
-    )]
-    NotYetOnPostgres,
+    #[error("this works on a SQLite database, and storage.url names PostgreSQL")]
+    NotSqlite,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -182,7 +179,6 @@ impl Store {
         F: Fn(&db::Db<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let run = move |db: &db::Db<'_>| {
-            db.take_wakes();
             let result = f(db)?;
             Ok((result, db.take_wakes()))
         };

@@ -74,7 +74,7 @@ pub(super) fn migrations() -> Migrations<'static> {
 /// Opens (creating if needed) the database and brings its schema up to date.
 pub fn migrate(config: &StorageConfig) -> Result<Connection, StoreError> {
     if let crate::config::Backend::Postgres(_) = config.backend() {
-        return Err(StoreError::NotYetOnPostgres);
+        return Err(StoreError::NotSqlite);
     }
     let mut conn = Connection::open(&config.path)?;
     let sync = match config.synchronous {

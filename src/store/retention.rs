@@ -59,6 +59,17 @@ impl Bounded<'_, '_> {
         self.more |= rows.len() >= self.limit;
         Ok(rows)
     }
+
+    /// Each row `select` names (key, number) rewritten by `update` (`?1` the key, `?2` the
+    /// number's pseudonym); how many.
+    fn pseudonymize(&mut self, select: &str, update: &str) -> Result<usize, StoreError> {
+        let rows = self.numbered(select)?;
+        for (id, phone) in &rows {
+            let pseudonym = self.db.pseudonym(phone)?;
+            self.db.execute(update, args![id, pseudonym])?;
+        }
+        Ok(rows.len())
+    }
 }
 
 /// Numbers outside messages: in delivery reports' payloads, alerts, acknowledgements and
@@ -72,28 +83,16 @@ fn purge_numbers(bounded: &mut Bounded<'_, '_>) -> Result<(), StoreError> {
     // (updates, acknowledgements). A row a later one already stands for is dropped.
     forget_responders(bounded, &ALERTS)?;
     forget_responders(bounded, &ACKNOWLEDGEMENTS)?;
-    let checkins = bounded.numbered(
+    bounded.pseudonymize(
         "SELECT id, phone FROM checkins WHERE at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2",
+        "UPDATE checkins SET phone = ?2, comment = '' WHERE id = ?1",
     )?;
-    for (id, phone) in &checkins {
-        let pseudonym = bounded.db.pseudonym(phone)?;
-        bounded.db.execute(
-            "UPDATE checkins SET phone = ?2, comment = '' WHERE id = ?1",
-            args![id, pseudonym],
-        )?;
-    }
-    let stops = bounded.numbered(
+    bounded.pseudonymize(
         "SELECT id, phone FROM contacts
          WHERE opted_out = 1 AND active = 0 AND name = '' AND roles = ''
            AND updated_at < ?1 AND phone NOT LIKE 'R-%' LIMIT ?2",
+        "UPDATE contacts SET phone = ?2 WHERE id = ?1",
     )?;
-    for (id, phone) in &stops {
-        let pseudonym = bounded.db.pseudonym(phone)?;
-        bounded.db.execute(
-            "UPDATE contacts SET phone = ?2 WHERE id = ?1",
-            args![id, pseudonym],
-        )?;
-    }
     Ok(())
 }
 
@@ -117,7 +116,12 @@ pub fn purge(db: &Db<'_>, before: i64, limit: usize) -> Result<Round, StoreError
          (SELECT id FROM inbound_parts
            WHERE received_at < ?1 AND message_id IS NOT NULL AND sender != 'purged' LIMIT ?2)",
     )?;
-    let reports = forget_reporters(&mut bounded)?;
+    // Reports' reporters become their pseudonyms and their free text goes.
+    let reports = bounded.pseudonymize(
+        "SELECT id, reporter FROM reports
+             WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%' LIMIT ?2",
+        "UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1",
+    )?;
     let sent = bounded.run(
         "UPDATE outbound_messages SET text = '', recipient = 'purged' WHERE id IN
          (SELECT id FROM outbound_messages
@@ -190,22 +194,6 @@ fn forget_responders(bounded: &mut Bounded<'_, '_>, table: &Responders) -> Resul
         }
     }
     Ok(())
-}
-
-/// Reports' reporters become their pseudonyms and their free text goes.
-fn forget_reporters(bounded: &mut Bounded<'_, '_>) -> Result<usize, StoreError> {
-    let old = bounded.numbered(
-        "SELECT id, reporter FROM reports
-             WHERE created_at < ?1 AND status != 'pending' AND reporter NOT LIKE 'R-%' LIMIT ?2",
-    )?;
-    for (id, reporter) in &old {
-        let pseudonym = bounded.db.pseudonym(reporter)?;
-        bounded.db.execute(
-            "UPDATE reports SET reporter = ?2, description = '' WHERE id = ?1",
-            args![id, pseudonym],
-        )?;
-    }
-    Ok(old.len())
 }
 
 #[cfg(test)]
