@@ -52,6 +52,13 @@ async fn a_purge_leaves_no_number_and_keeps_the_incidents_and_stops() {
         "id=ATXid_9&status=Failed&phoneNumber=%2B22376123456&failureReason=UserInBlacklist";
     app.post_form("/webhooks/at/status?token=s3cret", report)
         .await;
+    // The sim outbox shows a reply while it is still being sent: a message in flight keeps
+    // its number until it is sent, so the purge waits for the queue to be empty.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while app.count("outbound_messages WHERE status IN ('queued', 'sending')") > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "replies not sent");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     app.age(3 * 86_400_000);
     let cli = app.cli();
     let config = app.dir.path().join("cli.toml");
