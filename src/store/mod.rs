@@ -257,8 +257,11 @@ impl Store {
     pub async fn heartbeat(&self) -> Result<(), StoreError> {
         let now = self.now_ms();
         let beat = self.write(move |db| {
+            // An upsert: an UPDATE of no row would commit without writing, which proves
+            // nothing (PostgreSQL's schema starts with the table empty).
             db.execute(
-                "UPDATE heartbeat SET checked_at = ?1 WHERE id = 1",
+                "INSERT INTO heartbeat (id, checked_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
                 db::args![now],
             )?;
             Ok(())

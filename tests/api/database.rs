@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use vigie::store::db::{Db, FromCol, Isolation, PgConn};
 
-/// The file in a test's directory that names its PostgreSQL database.
+/// The file in a test's directory that names its PostgreSQL database and server.
 const NAMED: &str = "postgres-url";
 
 /// The file in a test's directory that keeps its gateway on SQLite whatever the run.
@@ -24,8 +24,8 @@ impl Database {
     pub fn for_dir(dir: &Path) -> Self {
         // A database already made for the directory (a restart, or a test that chose
         // PostgreSQL itself) is kept.
-        if let (Ok(name), Some(server)) = (std::fs::read_to_string(dir.join(NAMED)), any_server()) {
-            return Self::Postgres { server, name };
+        if let Some(made) = Self::named(dir) {
+            return made;
         }
         let server = std::env::var("TEST_DATABASE_URL");
         let Ok(server) = server.map_err(drop).and_then(|s| {
@@ -42,9 +42,8 @@ impl Database {
 
     /// A PostgreSQL database on `server` for the gateway (or gateways) in `dir`.
     pub fn postgres_for_dir(dir: &Path, server: String) -> Self {
-        let named = dir.join(NAMED);
-        if let Ok(name) = std::fs::read_to_string(&named) {
-            return Self::Postgres { server, name };
+        if let Some(made) = Self::named(dir) {
+            return made;
         }
         let name = format!("vigie_a{}_{}", std::process::id(), fastrand::u64(..));
         on_a_thread(|| {
@@ -53,8 +52,16 @@ impl Database {
                 .batch_execute(&format!("CREATE DATABASE {name}"))
                 .unwrap();
         });
-        std::fs::write(&named, &name).unwrap();
+        std::fs::write(dir.join(NAMED), format!("{name}\n{server}")).unwrap();
         Self::Postgres { server, name }
+    }
+
+    /// The PostgreSQL database made for `dir` earlier, on the server it was made on.
+    fn named(dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(dir.join(NAMED)).ok()?;
+        let (name, server) = text.split_once('\n')?;
+        let (name, server) = (name.to_owned(), server.to_owned());
+        Some(Self::Postgres { server, name })
     }
 
     /// Keeps the gateway to be started in `dir` on SQLite (a test of SQLite itself).
@@ -79,6 +86,20 @@ impl Database {
 
     /// Runs `f` on the database in a transaction of its own, as an operator might.
     pub fn with<T: Send>(&self, f: impl FnOnce(&Db<'_>) -> T + Send) -> T {
+        self.in_transaction(Isolation::Serializable, f)
+    }
+
+    /// Runs `f`, which only reads, on one consistent moment of the database (never failed
+    /// for a conflict with the gateway's writes, as a serializable one may be).
+    pub fn read<T: Send>(&self, f: impl FnOnce(&Db<'_>) -> T + Send) -> T {
+        self.in_transaction(Isolation::Snapshot, f)
+    }
+
+    fn in_transaction<T: Send>(
+        &self,
+        isolation: Isolation,
+        f: impl FnOnce(&Db<'_>) -> T + Send,
+    ) -> T {
         match self {
             Self::Sqlite(path) => {
                 let conn = rusqlite::Connection::open(path).unwrap();
@@ -89,7 +110,7 @@ impl Database {
                 on_a_thread(move || {
                     let conn = PgConn::connect(&url, None).unwrap();
                     let mut f = Some(f);
-                    conn.transaction(Isolation::Serializable, |db| Ok(f.take().map(|f| f(db))))
+                    conn.transaction(isolation, |db| Ok(f.take().map(|f| f(db))))
                         .unwrap()
                         .unwrap()
                 })
@@ -98,7 +119,7 @@ impl Database {
     }
 
     pub fn one<T: FromCol + Send>(&self, sql: &str) -> T {
-        self.with(|db| db.value(sql, &[]).unwrap())
+        self.read(|db| db.value(sql, &[]).unwrap())
     }
 
     /// Every value of every row of `table`, as text, a line per row.
@@ -233,14 +254,6 @@ impl Drop for WriteLock {
             }
         }
     }
-}
-
-/// The PostgreSQL server of this run, if any.
-fn any_server() -> Option<String> {
-    ["TEST_DATABASE_URL", "POSTGRES_TEST_URL"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|s| !s.is_empty())
 }
 
 /// The blocking PostgreSQL client must not run on a task's thread.

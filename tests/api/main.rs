@@ -33,6 +33,7 @@ mod refusals;
 mod sending_order;
 mod shared_zones;
 mod silence;
+mod standby;
 mod startup;
 mod ussd;
 mod reports;
