@@ -14,6 +14,7 @@ mod duress;
 mod out;
 mod plan;
 pub(crate) mod record;
+mod rounds;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,35 +35,13 @@ use crate::store::db::Dialect;
 use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
+use rounds::{Committing, ROUND_MIN, Round, finish, next_size};
 
 /// A message and its plan (`None`: reading it failed).
 type Planned = (i64, Option<Arc<Plan>>);
 
-/// A round read and planned, to carry out.
-struct Round {
-    senders: HashSet<String>,
-    plans: Vec<(i64, Option<Plan>)>,
-}
-
-/// A round being carried out.
-struct Committing {
-    senders: HashSet<String>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// Waits for the round being carried out, if any.
-async fn finish(committing: Option<Committing>) {
-    if let Some(Committing { task, .. }) = committing
-        && let Err(e) = task.await
-    {
-        tracing::error!(error = %e, "an intake round stopped");
-    }
-}
-
 /// An idle intake looks for unread messages this often (a wake-up comes sooner).
 const POLL: Duration = Duration::from_millis(500);
-/// Messages read per round.
-const BATCH: usize = 32;
 
 /// How long a node's claim on the messages of its round holds (PostgreSQL): a node that
 /// dies leaves them, and their senders' next messages, to the others this long.
@@ -147,10 +126,12 @@ impl Intake {
     /// senders (their next message may hang on it: a place choice, a language).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut committing: Option<Committing> = None;
+        let mut size = ROUND_MIN;
         while !shutdown.is_cancelled() {
             let busy = committing.as_ref().map(|c| c.senders.clone());
-            match self.prepare(busy.unwrap_or_default()).await {
+            match self.prepare(busy.unwrap_or_default(), size).await {
                 Ok(Some(next)) => {
+                    size = next_size(size, next.behind);
                     finish(committing.take()).await;
                     committing = Some(self.start_commit(next));
                     continue;
@@ -159,7 +140,7 @@ impl Intake {
                     finish(committing.take()).await;
                     continue;
                 }
-                Ok(None) => {}
+                Ok(None) => size = ROUND_MIN,
                 Err(e) => tracing::error!(error = %e, "intake round failed"),
             }
             tokio::select! {
@@ -171,15 +152,19 @@ impl Intake {
         finish(committing.take()).await;
     }
 
-    /// Reads the next unread messages (the most urgent first, at most one per sender, none
-    /// of `busy`'s) and plans them, off the request threads; `None` when there is none.
-    async fn prepare(self: &Arc<Self>, busy: HashSet<String>) -> Result<Option<Round>, StoreError> {
+    /// Reads the next `size` unread messages (the most urgent first, at most one per sender,
+    /// none of `busy`'s) and plans them, off the request threads; `None` when there is none.
+    async fn prepare(
+        self: &Arc<Self>,
+        busy: HashSet<String>,
+        size: usize,
+    ) -> Result<Option<Round>, StoreError> {
         let me = Arc::clone(self);
         let (node, now) = (self.store.node().to_owned(), self.store.now_ms());
         let (mut round, mut plans) = self
             .store
             .read(move |c| {
-                let round = unread::next_round(c, BATCH, &busy, &node, now)?;
+                let round = unread::next_round(c, size, &busy, &node, now)?;
                 let plans = round
                     .iter()
                     .map(|m| Ok((m.id, me.plan_one(m, contacts::by_phone(c, &m.sender)?))))
@@ -187,6 +172,8 @@ impl Intake {
                 Ok((round, plans))
             })
             .await?;
+        let oldest = round.iter().map(|m| m.received_at).min();
+        let behind = rounds::behind(round.len(), size, oldest, now);
         if self.store.dialect() == Dialect::Postgres && !round.is_empty() {
             let claimed = self.claim(&round, now).await?;
             round.retain(|m| claimed.contains(&m.id));
@@ -197,7 +184,11 @@ impl Intake {
         }
         let plans = self.complete_drafts(&round, plans).await?;
         let senders = round.into_iter().map(|m| m.sender).collect();
-        Ok(Some(Round { senders, plans }))
+        Ok(Some(Round {
+            senders,
+            plans,
+            behind,
+        }))
     }
 
     /// Claims a round's messages for this node for `CLAIM_LEASE_MS` (several nodes read

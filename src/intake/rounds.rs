@@ -1,0 +1,93 @@
+//! The intake's rounds: how many messages each reads, and the round being committed while
+//! the next is planned.
+
+use std::collections::HashSet;
+
+use super::plan::Plan;
+
+/// Messages read per round without a backlog: a webhook's write never waits long behind
+/// one.
+pub(super) const ROUND_MIN: usize = 32;
+/// Messages read per round at most. While the intake is behind, each round takes twice as
+/// many as the last, up to this: its share of the writer grows, so a flood's ingest slows
+/// (its webhooks wait longer for their commit) instead of the unread growing without end.
+/// Measured in BENCHMARKS.md (60 s flood): the backlog stops growing after 20 s, webhooks'
+/// p99 29 ms; at 256 their p99 was 63 ms, for no more read.
+const ROUND_MAX: usize = 64;
+/// How long a stored message may wait to be read before the intake counts as behind. Until
+/// then ingest keeps its share of the writer: a stored message is safe and triaged (alerts
+/// first), while one a provider still holds is neither, so a burst is stored at full speed
+/// and read just after.
+const PATIENCE_MS: i64 = 10_000;
+
+/// A round read and planned, to carry out.
+pub(super) struct Round {
+    pub(super) senders: HashSet<String>,
+    pub(super) plans: Vec<(i64, Option<Plan>)>,
+    /// The intake is behind (see `behind`).
+    pub(super) behind: bool,
+}
+
+/// A round being carried out.
+pub(super) struct Committing {
+    pub(super) senders: HashSet<String>,
+    pub(super) task: tokio::task::JoinHandle<()>,
+}
+
+/// Whether the intake is behind: the round read as many as it could take (more wait), and
+/// its oldest message (`oldest`, stored at) has waited `PATIENCE_MS` or more by `now`.
+pub(super) fn behind(read: usize, size: usize, oldest: Option<i64>, now: i64) -> bool {
+    read >= size && oldest.is_some_and(|at| now - at >= PATIENCE_MS)
+}
+
+/// The next round's size: twice the last while the intake is behind (up to `ROUND_MAX`),
+/// back to `ROUND_MIN` once it is not.
+pub(super) fn next_size(size: usize, behind: bool) -> usize {
+    if behind {
+        (size * 2).min(ROUND_MAX)
+    } else {
+        ROUND_MIN
+    }
+}
+
+/// Waits for the round being carried out, if any.
+pub(super) async fn finish(committing: Option<Committing>) {
+    if let Some(Committing { task, .. }) = committing
+        && let Err(e) = task.await
+    {
+        tracing::error!(error = %e, "an intake round stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behind_is_a_full_round_whose_oldest_waited_past_patience() {
+        let now = 100_000;
+        let cases = [
+            ("full, old", 32, Some(now - PATIENCE_MS), true),
+            ("full, young", 32, Some(now - PATIENCE_MS + 1), false),
+            ("not full, old", 31, Some(0), false),
+            ("empty", 0, None, false),
+        ];
+        for (name, read, oldest, expected) in cases {
+            assert_eq!(behind(read, 32, oldest, now), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn rounds_grow_while_behind_and_fall_back_once_not() {
+        let cases = [
+            (ROUND_MIN, false, ROUND_MIN),
+            (ROUND_MIN, true, 2 * ROUND_MIN),
+            (128, true, ROUND_MAX),
+            (ROUND_MAX, true, ROUND_MAX),
+            (ROUND_MAX, false, ROUND_MIN),
+        ];
+        for (size, behind, next) in cases {
+            assert_eq!(next_size(size, behind), next, "{size} behind={behind}");
+        }
+    }
+}
