@@ -57,7 +57,11 @@ pub(super) async fn events(
         Some(id) => live.since(id).await?,
         None => Vec::new(),
     };
-    let mut last = last_seen.unwrap_or(0);
+    // On PostgreSQL a change may commit after a higher one (ids are taken in one order and
+    // committed in another), and the hub sends it late: a stream skips the ids it has sent,
+    // not every id below the last, down to a floor that bounds what it remembers.
+    let mut floor = last_seen.unwrap_or(0).saturating_sub(crate::live::REREAD);
+    let mut sent = std::collections::BTreeSet::new();
     // A stream that fell behind is told to refresh everything (id 0), not left wrong.
     let behind = |r: Result<Change, _>| async move {
         Some(r.unwrap_or(Change {
@@ -80,9 +84,9 @@ pub(super) async fn events(
     let changes = stream::iter(missed)
         .chain(BroadcastStream::new(receiver).filter_map(behind))
         .filter(move |change| {
-            let fresh = change.id > last || change.id == i64::MAX;
-            if change.id != i64::MAX {
-                last = last.max(change.id);
+            let fresh = change.id == i64::MAX || (change.id > floor && sent.insert(change.id));
+            while sent.len() > 4 * crate::live::REREAD as usize {
+                floor = sent.pop_first().unwrap_or(floor);
             }
             async move { fresh }
         })
