@@ -130,7 +130,7 @@ struct Cursor {
 }
 
 /// Ids read again on PostgreSQL: more than the transactions in flight at once.
-pub(crate) const REREAD: i64 = 256;
+const REREAD: i64 = 256;
 
 impl Cursor {
     fn new(last: i64, dialect: Dialect) -> Self {

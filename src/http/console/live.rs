@@ -57,11 +57,10 @@ pub(super) async fn events(
         Some(id) => live.since(id).await?,
         None => Vec::new(),
     };
-    // On PostgreSQL a change may commit after a higher one (ids are taken in one order and
-    // committed in another), and the hub sends it late: a stream skips the ids it has sent,
-    // not every id below the last, down to a floor that bounds what it remembers.
-    let mut floor = last_seen.unwrap_or(0).saturating_sub(crate::live::REREAD);
-    let mut sent = std::collections::BTreeSet::new();
+    // The hub sends each change once, late ones included (on PostgreSQL a change may commit
+    // after a higher one): of what it sends, only what the catch-up gave already repeats.
+    // At worst, a change the page read just before the hub sent it is fetched once more.
+    let caught_up: std::collections::HashSet<i64> = missed.iter().map(|c| c.id).collect();
     // A stream that fell behind is told to refresh everything (id 0), not left wrong.
     let behind = |r: Result<Change, _>| async move {
         Some(r.unwrap_or(Change {
@@ -81,15 +80,14 @@ pub(super) async fn events(
             }
         }
     };
-    let changes = stream::iter(missed)
-        .chain(BroadcastStream::new(receiver).filter_map(behind))
+    let sent_on = BroadcastStream::new(receiver)
+        .filter_map(behind)
         .filter(move |change| {
-            let fresh = change.id == i64::MAX || (change.id > floor && sent.insert(change.id));
-            while sent.len() > 4 * crate::live::REREAD as usize {
-                floor = sent.pop_first().unwrap_or(floor);
-            }
+            let fresh = !caught_up.contains(&change.id);
             async move { fresh }
-        })
+        });
+    let changes = stream::iter(missed)
+        .chain(sent_on)
         .take_until(live.closed())
         .take_until(Box::pin(ended));
     let events = changes.filter_map(move |change| {
