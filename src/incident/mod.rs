@@ -5,6 +5,8 @@
 
 pub mod fuse;
 
+use std::collections::BTreeSet;
+
 use crate::store::db::Db;
 
 use crate::config::SeverityRules;
@@ -27,13 +29,15 @@ pub struct Placed {
     pub opened: bool,
 }
 
-/// Files a report under the incident it tells of, opening one if none fits.
+/// Files a report under the incident it tells of, opening one if none fits. `written`:
+/// the incidents already written at `now` in this transaction, whose time a repeat need
+/// not note again (a flood of repeats would rewrite one row per message).
 pub fn place_report(
     conn: &Db<'_>,
     report: ReportFacts,
     rules: &FusionRules,
     severity_rules: &SeverityRules,
-    now: i64,
+    (now, written): (i64, &BTreeSet<i64>),
 ) -> Result<Placed, StoreError> {
     let candidates = queries::candidates(conn, &around(&report, rules))?;
     let (report_id, precision) = (report.id, report.spot.precision);
@@ -53,7 +57,9 @@ pub fn place_report(
             if incident == before {
                 // A repeat that changes nothing (same sender, counts within the range, no
                 // better place): its time is noted, and consoles are told of no change.
-                queries::touch(conn, id, now)?;
+                if !written.contains(&id) {
+                    queries::touch(conn, id, now)?;
+                }
             } else {
                 let (level, counts) = aggregates(&incident, severity_rules);
                 queries::save(conn, &incident, level, &counts, now)?;

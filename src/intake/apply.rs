@@ -10,7 +10,7 @@ use crate::fanout::{Answered, Asker};
 use crate::gazetteer::{Found, FoundBy};
 use crate::incident::{self, fuse::ReportFacts};
 use crate::parse::{Parsed, Report};
-use crate::reply::{receipt_for_choice, reply_for};
+use crate::reply::{Receipt, receipt_for_choice, reply_for};
 use crate::reports::Reports;
 use crate::store::StoreError;
 use crate::store::contacts;
@@ -65,6 +65,7 @@ fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered
             parsed,
             unverified,
             draft,
+            receipt,
         } => match draft {
             // Finished by dialling again, or by an earlier SMS, since it was read.
             Some(session) if !crate::store::ussd::taken_up(conn, *session)? => {
@@ -77,7 +78,7 @@ fn answer(out: &Out<'_>, plan: &Plan, inbound_id: i64) -> Result<Option<Answered
                         .ok(),
                 )
             }
-            _ => file(out, plan, inbound_id, parsed, *unverified)?,
+            _ => file(out, plan, inbound_id, parsed, *unverified, receipt.as_ref())?,
         },
         Step::Reply(parsed) => reply_to(parsed),
         Step::CheckIn(report) => super::checkin::store(out, plan, inbound_id, report)?,
@@ -218,6 +219,7 @@ fn file(
     inbound_id: i64,
     parsed: &Parsed,
     unverified: bool,
+    receipt: Option<&Receipt>,
 ) -> Result<Answered, StoreError> {
     let (report, choices, typed) = match parsed {
         Parsed::Report(r) => (r, Vec::new(), None),
@@ -264,6 +266,9 @@ fn file(
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(reference).unwrap_or_default();
+    if let Some(receipt) = receipt {
+        return Ok(just(receipt.complete(&out.reports.replies, reference).ok()));
+    }
     Ok(just(
         reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
     ))

@@ -77,7 +77,7 @@ impl Out<'_> {
             facts,
             self.fusion,
             &self.reports.severity,
-            self.now,
+            (self.now, &self.touched.borrow()),
         )?;
         let metrics = self.fanout.metrics();
         metrics.incident(if placed.opened { "opened" } else { "fused" });

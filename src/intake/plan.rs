@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::Unread;
 use crate::config::UnknownSenders;
 use crate::parse::{CommandKind, Context, Input, Parsed};
+use crate::reply::Receipt;
 
 /// How a message is read: `parse`, or `parse_report` for one known not to be a command.
 pub(super) type Parser = fn(&Input<'_>, &Context<'_>) -> Parsed;
@@ -52,6 +53,8 @@ pub(super) enum Step {
         parsed: Parsed,
         unverified: bool,
         draft: Option<i64>,
+        /// Its receipt, rendered here rather than on the writer, but for its number.
+        receipt: Option<Receipt>,
     },
     /// `RAS`: a check-in to store and acknowledge; no incident, no alert.
     CheckIn(crate::parse::Report),
@@ -210,6 +213,12 @@ fn step_for(parsed: Parsed, contact: Option<&Contact>, reports: &Reports, policy
                 },
                 (registered, policy) => Step::File {
                     unverified: !registered && policy == UnknownSenders::Unverified,
+                    receipt: Receipt::ahead(
+                        &reports.replies,
+                        &parsed,
+                        &reports.gazetteer,
+                        contact.is_some_and(|c| c.discreet),
+                    ),
                     parsed,
                     draft: None,
                 },

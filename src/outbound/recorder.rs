@@ -17,7 +17,7 @@ use crate::metrics::Until;
 use crate::provider::SendOutcome;
 use crate::store::StoreError;
 use crate::store::db::Db;
-use crate::store::delivery::apply_pending;
+use crate::store::delivery::{any_pending, apply_pending};
 use crate::store::outbound::{self as queries, Claimed, Transition};
 
 /// Most outcomes committed in one write.
@@ -143,6 +143,7 @@ fn commit(
     steps: &[(Claimed, Step)],
     now: i64,
 ) -> Result<(), StoreError> {
+    let early_reports = any_pending(conn, channel)?;
     for (msg, step) in steps {
         let t = match step {
             Step::Finish(t) => t,
@@ -151,7 +152,7 @@ fn commit(
                 continue;
             }
         };
-        if queries::finish(conn, msg, t, now)? {
+        if queries::finish(conn, msg, t, now)? && early_reports {
             // Reports that came while the attempt ran: a `delivered` one even beats a
             // failure, a `sent` one stops a retry of an attempt we thought lost.
             let provider_id = match t {

@@ -26,7 +26,7 @@ pub fn reply_for(
             render("checkin", context! {})
         }
         Parsed::Report(report) if !discreet => {
-            let text = render("receipt", receipt(report, gazetteer, reference))?;
+            let text = render("receipt", receipt(report, gazetteer, reference.into()))?;
             if Replies::fits(&text) {
                 return Ok(text);
             }
@@ -87,7 +87,8 @@ pub fn receipt_for_choice(
     replies.render(language, "receipt", &values)
 }
 
-fn receipt(report: &Report, gazetteer: &Gazetteer, reference: u64) -> Value {
+/// A receipt's values; `reference` is a number, or `ahead`'s mark.
+pub(super) fn receipt(report: &Report, gazetteer: &Gazetteer, reference: Value) -> Value {
     let place = report
         .place
         .as_ref()

@@ -3,6 +3,7 @@
 //! uses the default language's. `check` renders every template with the longest values
 //! the loaded places and a monitor's words can give, and fails if any exceeds one segment.
 
+mod ahead;
 mod broadcasts;
 mod compose;
 
@@ -12,6 +13,7 @@ use minijinja::{Environment, Value, context};
 
 use crate::gsm7;
 use crate::keywords::Category;
+pub use ahead::Receipt;
 pub use broadcasts::BroadcastTemplates;
 pub use compose::{receipt_for_choice, reply_for};
 

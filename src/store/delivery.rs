@@ -88,6 +88,15 @@ fn mark_applied(db: &Db<'_>, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Whether any report on `channel` still waits for its message: most outcomes are
+/// recorded before any report on them comes, so the lookup per message is skipped then.
+pub fn any_pending(db: &Db<'_>, channel: &str) -> Result<bool, StoreError> {
+    db.value(
+        "SELECT EXISTS (SELECT 1 FROM delivery_reports WHERE applied = 0 AND channel = ?1)",
+        args![channel],
+    )
+}
+
 /// Applies, in arrival order, the reports that came for message `id` before its send call
 /// returned (matched by the provider's id or by our id echoed back).
 pub fn apply_pending(
@@ -282,29 +291,38 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_report_from_a_channel_the_message_left_still_finds_it() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A migrated database in `dir`.
+    fn database(dir: &tempfile::TempDir) -> Connection {
         let config = StorageConfig {
             path: dir.path().join("t.db"),
             ..StorageConfig::default()
         };
-        let conn = crate::store::migrate(&config).unwrap();
-        let db = Db::sqlite(&conn);
-        let message = NewOutbound {
+        crate::store::migrate(&config).unwrap()
+    }
+
+    /// An SMS on channel `kn`, falling back to `fallbacks`.
+    fn message(purpose: &'static str, fallbacks: &[&str]) -> NewOutbound {
+        NewOutbound {
             channel: "kn".into(),
-            fallbacks: vec!["at".into()],
+            fallbacks: fallbacks.iter().map(|&f| f.to_owned()).collect(),
             recipient: "+22376123456".into(),
             text: "Alerte".into(),
-            purpose: "alert",
+            purpose,
             priority: 0,
             inbound_id: None,
             incident_id: None,
             broadcast_id: None,
             segments: 1,
             encoding: "gsm7",
-        };
-        let id = queue(&db, &[message], 0).unwrap()[0].unwrap();
+        }
+    }
+
+    #[test]
+    fn a_report_from_a_channel_the_message_left_still_finds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = database(&dir);
+        let db = Db::sqlite(&conn);
+        let id = queue(&db, &[message("alert", &["at"])], 0).unwrap()[0].unwrap();
         reroute_queued(&db, "kn", 1, 10).unwrap();
         let status = |conn: &Connection| -> String {
             conn.query_row(
@@ -348,5 +366,36 @@ mod tests {
                 "{current} + {reported}"
             );
         }
+    }
+
+    /// An outcome recorded under a claim that was released and taken again meanwhile
+    /// changes nothing; under the current claim it is recorded.
+    #[test]
+    fn an_outcome_under_a_released_claim_changes_nothing() {
+        use crate::store::outbound::{Transition, claim, finish, unclaim};
+        let dir = tempfile::tempdir().unwrap();
+        let conn = database(&dir);
+        let db = Db::sqlite(&conn);
+        queue(&db, &[message("reply", &[])], 0).unwrap();
+        let first = claim(&db, "kn", 10, 1).unwrap().remove(0);
+        assert!(unclaim(&db, first.id, first.claimed_at, false, 20).unwrap());
+        let second = claim(&db, "kn", 30, 1).unwrap().remove(0);
+        let sent = Transition::Sent {
+            provider_message_id: Some("p-1".into()),
+            provider_status: None,
+        };
+        assert!(!finish(&db, &first, &Transition::Delivered, 40).unwrap());
+        let status: String = db
+            .value("SELECT status FROM outbound_messages", args![])
+            .unwrap();
+        assert_eq!(
+            status, "sending",
+            "the stale claim's outcome was not recorded"
+        );
+        assert!(finish(&db, &second, &sent, 50).unwrap());
+        let status: String = db
+            .value("SELECT status FROM outbound_messages", args![])
+            .unwrap();
+        assert_eq!(status, "sent");
     }
 }

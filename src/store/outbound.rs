@@ -33,14 +33,23 @@ pub fn insert(
 ) -> Result<Vec<Option<i64>>, StoreError> {
     // A number purged past retention is kept as its pseudonym, and its STOP still holds;
     // the keyed hash is only worked out when such a STOP exists (a broadcast queues 10^5).
-    let purged: bool = db.value(
-        // A range, not LIKE, so the phone index answers it.
-        "SELECT EXISTS (SELECT 1 FROM contacts
-                            WHERE phone >= 'R-' AND phone < 'R.' AND opted_out = 1)",
-        args![],
-    )?;
+    // Only alerts and broadcasts ask, so a reply (one per report read) is one insert.
+    let purged = std::cell::Cell::new(None);
+    let any_purged = || -> Result<bool, StoreError> {
+        if let Some(known) = purged.get() {
+            return Ok(known);
+        }
+        let known: bool = db.value(
+            // A range, not LIKE, so the phone index answers it.
+            "SELECT EXISTS (SELECT 1 FROM contacts
+                                WHERE phone >= 'R-' AND phone < 'R.' AND opted_out = 1)",
+            args![],
+        )?;
+        purged.set(Some(known));
+        Ok(known)
+    };
     let opted_out = |phone: &str| -> Result<bool, StoreError> {
-        let alias = if purged {
+        let alias = if any_purged()? {
             db.pseudonym(phone)?
         } else {
             phone.to_owned()
@@ -282,40 +291,44 @@ pub enum Transition {
 }
 
 /// Records the end of an attempt on a message still under the same claim; `false` if its
-/// claim was released meanwhile (the message is someone else's now).
+/// claim was released meanwhile (the message is someone else's now). The claim is checked
+/// by the update itself: one statement per message, on the writer.
 pub fn finish(db: &Db<'_>, c: &Claimed, t: &Transition, now: i64) -> Result<bool, StoreError> {
-    let still_claimed = db
-        .query_opt(
-            "SELECT 1 FROM outbound_messages WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2",
-            args![c.id, c.claimed_at],
-            |_| Ok(()),
-        )?
-        .is_some();
-    if !still_claimed {
-        return Ok(false);
+    // Compile-time text, so each statement stays one cached prepared statement.
+    macro_rules! under_claim {
+        ($set:literal) => {
+            concat!(
+                "UPDATE outbound_messages SET ",
+                $set,
+                " WHERE id = ?1 AND status = 'sending' AND claimed_at = ?2"
+            )
+        };
     }
-    let id = c.id;
+    let (id, claim) = (c.id, c.claimed_at);
     let n = match t {
         Transition::Sent {
             provider_message_id,
             provider_status,
         } => db.execute(
-            "UPDATE outbound_messages SET status = 'sent', provider_message_id = ?2,
-                 provider_status = ?3, sent_at = ?4, claimed_at = NULL, updated_at = ?4
-             WHERE id = ?1 AND status = 'sending'",
-            args![id, provider_message_id, provider_status, now],
+            under_claim!(
+                "status = 'sent', provider_message_id = ?3,
+                     provider_status = ?4, sent_at = ?5, claimed_at = NULL, updated_at = ?5"
+            ),
+            args![id, claim, provider_message_id, provider_status, now],
         )?,
         Transition::Delivered => db.execute(
-            "UPDATE outbound_messages SET status = 'delivered', sent_at = ?2, delivered_at = ?2,
-                 claimed_at = NULL, updated_at = ?2
-             WHERE id = ?1 AND status = 'sending'",
-            args![id, now],
+            under_claim!(
+                "status = 'delivered', sent_at = ?3,
+                     delivered_at = ?3, claimed_at = NULL, updated_at = ?3"
+            ),
+            args![id, claim, now],
         )?,
         Transition::Retry { at, error, code } => db.execute(
-            "UPDATE outbound_messages SET status = 'queued', next_attempt_at = ?2, last_error = ?3,
-                 error_code = ?4, claimed_at = NULL, updated_at = ?5
-             WHERE id = ?1 AND status = 'sending'",
-            args![id, at, error, code, now],
+            under_claim!(
+                "status = 'queued', next_attempt_at = ?3,
+                     last_error = ?4, error_code = ?5, claimed_at = NULL, updated_at = ?6"
+            ),
+            args![id, claim, at, error, code, now],
         )?,
         Transition::Reroute {
             channel,
@@ -325,18 +338,20 @@ pub fn finish(db: &Db<'_>, c: &Claimed, t: &Transition, now: i64) -> Result<bool
         } => {
             db.wake_after_commit(channel);
             db.execute(
-                "UPDATE outbound_messages SET status = 'queued', tried = tried || channel || ',',
-                     channel = ?2, fallbacks = ?3, next_attempt_at = ?6, last_error = ?4,
-                     error_code = ?5, claimed_at = NULL, updated_at = ?6
-                 WHERE id = ?1 AND status = 'sending'",
-                args![id, channel, fallbacks.join(","), error, code, now],
+                under_claim!(
+                    "status = 'queued', tried = tried || channel || ',',
+                         channel = ?3, fallbacks = ?4, next_attempt_at = ?7, last_error = ?5,
+                         error_code = ?6, claimed_at = NULL, updated_at = ?7"
+                ),
+                args![id, claim, channel, fallbacks.join(","), error, code, now],
             )?
         }
         Transition::Failed { error, code } => db.execute(
-            "UPDATE outbound_messages SET status = 'failed', last_error = ?2, error_code = ?3,
-                 finished_at = ?4, claimed_at = NULL, updated_at = ?4
-             WHERE id = ?1 AND status = 'sending'",
-            args![id, error, code, now],
+            under_claim!(
+                "status = 'failed', last_error = ?3, error_code = ?4,
+                     finished_at = ?5, claimed_at = NULL, updated_at = ?5"
+            ),
+            args![id, claim, error, code, now],
         )?,
     };
     Ok(n == 1)

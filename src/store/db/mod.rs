@@ -94,7 +94,10 @@ impl<'c> Db<'c> {
 
     /// Wakes `channel`'s sender once this transaction is committed (an SMS was queued).
     pub fn wake_after_commit(&self, channel: &str) {
-        self.wake.borrow_mut().insert(channel.to_owned());
+        let mut wake = self.wake.borrow_mut();
+        if !wake.contains(channel) {
+            wake.insert(channel.to_owned());
+        }
     }
 
     /// The channels to wake, taken (by `Store::write`, after the job's run).
