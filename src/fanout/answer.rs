@@ -49,7 +49,8 @@ impl Fanout {
         let first = queries::acknowledge(tx.conn, id, sender, by.contact.map(|c| c.id), tx.now)?;
         if first {
             if let Some(alerted) = state.first_alert_at {
-                self.metrics.acknowledged(tx.now.saturating_sub(alerted));
+                let after = tx.now.saturating_sub(alerted);
+                self.count_when_committed(tx.conn, move |m| m.acknowledged(after));
             }
             tracing::info!(incident = id, "alert acknowledged");
             if self.config.notify_reporters {

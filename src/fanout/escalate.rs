@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{Fanout, Loaded, Tx, ZoneMatch};
+use crate::metrics::Metrics;
 use crate::store::StoreError;
 use crate::store::alerts::{self as queries, Recipient};
 
@@ -43,7 +44,7 @@ impl Fanout {
                 .min();
             let next = deadline.filter(|_| level < top).map(|d| tx.now + d);
             queries::set_escalated(tx.conn, id, level, next)?;
-            self.metrics.escalated();
+            self.count_when_committed(tx.conn, Metrics::escalated);
             tracing::info!(incident = id, level, "unacknowledged alert escalated");
             return Ok(());
         }

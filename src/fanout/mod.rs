@@ -113,6 +113,14 @@ impl Fanout {
         &self.metrics
     }
 
+    /// Counts `note` in the metrics once the write `db` belongs to is committed: a run
+    /// rolled back and replayed (a neighbour in its batch failed, a conflict on
+    /// PostgreSQL) must not count twice.
+    pub fn count_when_committed(&self, db: &Db<'_>, note: impl FnOnce(&Metrics) + Send + 'static) {
+        let metrics = Arc::clone(&self.metrics);
+        db.after_commit(move || note(&metrics));
+    }
+
     /// The zones in use now.
     pub fn zones(&self) -> Arc<Zones> {
         self.zones.read().map_or_else(
@@ -200,13 +208,14 @@ impl Fanout {
             );
             tx.now
         } else {
-            self.metrics
-                .first_alert(tx.now.saturating_sub(loaded.state.created_at));
-            // Observed in the write: a batch replayed after a failure counts it twice.
+            let opened = tx.now.saturating_sub(loaded.state.created_at);
+            self.count_when_committed(tx.conn, move |m| m.first_alert(opened));
             if let Some(arrived) = crate::store::reports::arrival_of_newest(tx.conn, id)? {
                 crate::store::outbound::stamp_arrival(tx.conn, &sent.queued, arrived)?;
                 let latency = tx.now.saturating_sub(arrived);
-                self.metrics.flood().alert_latency(Until::Queued, latency);
+                self.count_when_committed(tx.conn, move |m| {
+                    m.flood().alert_latency(Until::Queued, latency)
+                });
             }
             tx.now + deadline
         };

@@ -88,7 +88,8 @@ impl Fanout {
             })
             .collect();
         queries::record(tx.conn, &sent, tx.now)?;
-        self.metrics.alerts_enqueued(kind, sent.len());
+        let n = sent.len();
+        self.count_when_committed(tx.conn, move |m| m.alerts_enqueued(kind, n));
         Ok(Sending {
             queued: sent.iter().filter_map(|s| s.outbound_id).collect(),
         })

@@ -79,8 +79,9 @@ impl Out<'_> {
             &self.reports.severity,
             (self.now, &self.touched.borrow()),
         )?;
-        let metrics = self.fanout.metrics();
-        metrics.incident(if placed.opened { "opened" } else { "fused" });
+        let kind = if placed.opened { "opened" } else { "fused" };
+        self.fanout
+            .count_when_committed(self.conn, move |m| m.incident(kind));
         let id = placed.incident.id;
         self.touched.borrow_mut().insert(id);
         Ok(id)

@@ -180,9 +180,9 @@ impl Store {
     {
         let run = move |db: &db::Db<'_>| {
             let result = f(db)?;
-            Ok((result, db.take_wakes()))
+            Ok((result, db.take_committed()))
         };
-        let (result, wake) = match &self.engine {
+        let (result, committed) = match &self.engine {
             Engine::Sqlite { writer, .. } => {
                 writer.write(move |conn| run(&db::Db::sqlite(conn))).await?
             }
@@ -192,9 +192,12 @@ impl Store {
             }
         };
         if let Some(waker) = self.waker.get() {
-            for channel in &wake {
+            for channel in &committed.wake {
                 (waker.0)(channel);
             }
+        }
+        for effect in committed.effects {
+            effect();
         }
         Ok(result)
     }

@@ -246,9 +246,11 @@ mod tests {
     use crate::store::Store;
 
     /// A failing or panicking write answers an error and leaves its batch neighbours
-    /// committed; the writer goes on.
+    /// committed, their effects after commit done once though they ran twice; the writer
+    /// goes on.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_or_panicking_job_is_undone_alone() {
+        use std::sync::atomic::{AtomicI64, Ordering};
         let dir = tempfile::tempdir().unwrap();
         let config = StorageConfig {
             path: dir.path().join("w.db"),
@@ -258,9 +260,10 @@ mod tests {
             ..StorageConfig::default()
         };
         let (store, writer) = Store::open(&config, None).unwrap();
+        let effects = std::sync::Arc::new(AtomicI64::new(0));
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..200i64 {
-            let store = store.clone();
+            let (store, effects) = (store.clone(), std::sync::Arc::clone(&effects));
             tasks.spawn(async move {
                 let result = store
                     .write(move |conn| {
@@ -268,6 +271,10 @@ mod tests {
                             "UPDATE heartbeat SET checked_at = checked_at + 1 WHERE id = 1",
                             crate::store::db::args![],
                         )?;
+                        let effects = std::sync::Arc::clone(&effects);
+                        conn.after_commit(move || {
+                            effects.fetch_add(1, Ordering::Relaxed);
+                        });
                         if i % 7 == 0 {
                             return Err(StoreError::Sqlite(format!("job {i} fails")));
                         }
@@ -304,6 +311,7 @@ mod tests {
             .unwrap();
         // 29 multiples of 7 fail, and 16 multiples of 11 that are not of 7 panic.
         assert_eq!(count, 200 - 29 - 16, "only the successful jobs counted");
+        assert_eq!(effects.load(Ordering::Relaxed), count, "each effect once");
         assert_eq!(store.write(|_| Ok(1)).await.unwrap(), 1, "still writing");
         tokio::task::spawn_blocking(move || writer.join())
             .await

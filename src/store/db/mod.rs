@@ -35,9 +35,18 @@ pub(crate) use args;
 /// An open transaction on one of the backends.
 pub struct Db<'c> {
     inner: Inner<'c>,
-    /// The transaction's write context: the send channels with SMS queued in it, woken
-    /// once it is committed (`Store::write`), never before and never for a rolled-back run.
-    wake: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// What this run of the transaction leaves to do once it is committed
+    /// (`Store::write`), never before and never for a run rolled back and replayed.
+    committed: std::cell::RefCell<Committed>,
+}
+
+/// Effects a transaction defers to its commit.
+#[derive(Default)]
+pub(crate) struct Committed {
+    /// The send channels with SMS queued in the transaction, to be woken.
+    pub wake: std::collections::BTreeSet<String>,
+    /// Counts and observations (metrics): a replayed run must not count twice.
+    pub effects: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 enum Inner<'c> {
@@ -81,28 +90,34 @@ impl<'c> Db<'c> {
     pub fn sqlite(conn: &'c rusqlite::Connection) -> Self {
         Self {
             inner: Inner::Sqlite(conn),
-            wake: Default::default(),
+            committed: Default::default(),
         }
     }
 
     fn postgres(conn: &'c PgConn) -> Self {
         Self {
             inner: Inner::Postgres(conn),
-            wake: Default::default(),
+            committed: Default::default(),
         }
     }
 
     /// Wakes `channel`'s sender once this transaction is committed (an SMS was queued).
     pub fn wake_after_commit(&self, channel: &str) {
-        let mut wake = self.wake.borrow_mut();
+        let wake = &mut self.committed.borrow_mut().wake;
         if !wake.contains(channel) {
             wake.insert(channel.to_owned());
         }
     }
 
-    /// The channels to wake, taken (by `Store::write`, after the job's run).
-    pub(crate) fn take_wakes(&self) -> std::collections::BTreeSet<String> {
-        std::mem::take(&mut *self.wake.borrow_mut())
+    /// Runs `effect` once this transaction is committed, and not at all if this run of
+    /// it is rolled back.
+    pub fn after_commit(&self, effect: impl FnOnce() + Send + 'static) {
+        self.committed.borrow_mut().effects.push(Box::new(effect));
+    }
+
+    /// What is left to do, taken (by `Store::write`, after the job's run).
+    pub(crate) fn take_committed(&self) -> Committed {
+        std::mem::take(&mut *self.committed.borrow_mut())
     }
 
     pub fn dialect(&self) -> Dialect {
