@@ -141,12 +141,14 @@ pub fn with_role(db: &Db<'_>, zones: &[String], role: &str) -> Result<Vec<Recipi
 }
 
 /// What became of SMS since `since`, by recipient: delivered, and failed or expired.
+/// (Its condition on the status is `outbound_outcomes`' own, word for word.)
 pub fn outcomes_since(db: &Db<'_>, since: i64) -> Result<Vec<(String, u32, u32)>, StoreError> {
     db.query_map(
         "SELECT recipient, sum(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END),
                 sum(CASE WHEN status IN ('failed', 'expired') THEN 1 ELSE 0 END)
          FROM outbound_messages
-         WHERE updated_at >= ?1 AND status IN ('delivered', 'failed', 'expired')
+         WHERE updated_at >= ?1
+           AND (status = 'delivered' OR status = 'failed' OR status = 'expired')
          GROUP BY recipient",
         args![since],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
