@@ -29,7 +29,8 @@ pub struct Placed {
     pub opened: bool,
 }
 
-/// Files a report under the incident it tells of, opening one if none fits. `written`:
+/// Files a report under the incident it tells of, opening one if none fits; the caller
+/// stores the report with the incident's number (or attaches a stored one). `written`:
 /// the incidents already written at `now` in this transaction, whose time a repeat need
 /// not note again (a flood of repeats would rewrite one row per message).
 pub fn place_report(
@@ -40,7 +41,6 @@ pub fn place_report(
     (now, written): (i64, &BTreeSet<i64>),
 ) -> Result<Placed, StoreError> {
     let candidates = queries::candidates(conn, &around(&report, rules))?;
-    let (report_id, precision) = (report.id, report.spot.precision);
     let placed = match fuse(&report, &candidates, rules) {
         Fusion::Join(id) => {
             // Candidates are read whole (with their tally): the one joined is at hand.
@@ -79,7 +79,6 @@ pub fn place_report(
             }
         }
     };
-    queries::attach(conn, report_id, placed.incident.id, precision)?;
     Ok(placed)
 }
 

@@ -231,6 +231,29 @@ fn file(
         _ => return Ok(Answered::default()),
     };
     let gazetteer = &out.reports.gazetteer;
+    let filed = match &report.place {
+        Some(found) if choices.is_empty() => Some(found),
+        _ => None,
+    };
+    // Filed before it is stored, so the row is written once, with its incident; a
+    // message that already has a report changes nothing.
+    if filed.is_some() && queries::exists_for(out.conn, inbound_id)? {
+        return Ok(Answered::default());
+    }
+    let filed_under = filed
+        .map(|found| {
+            let spot = spot_of(out.reports, found);
+            let precision = spot.precision;
+            let incident = out.place(ReportFacts {
+                reporter: plan.sender.clone(),
+                category: report.category,
+                event_time: report.event_time.timestamp_millis(),
+                spot,
+                counts: report.counts,
+            })?;
+            Ok::<_, StoreError>((incident, precision))
+        })
+        .transpose()?;
     let new = NewReport {
         inbound_id,
         contact_id: plan.contact.as_ref().map(|c| c.id),
@@ -246,24 +269,22 @@ fn file(
             .map(|&c| gazetteer.place(c).id.to_string())
             .collect(),
         typed_place: typed,
+        filed_under,
         ..report_row(out.reports, report)
     };
     let Some(id) = queries::insert(out.conn, &new, out.now)? else {
+        if filed_under.is_some() {
+            // Looked for above, in this transaction: undo the filing rather than count
+            // a report that is not stored.
+            return Err(StoreError::Sqlite(format!(
+                "message {inbound_id} has a report already"
+            )));
+        }
         return Ok(Answered::default());
     };
-    // A filed report joins its incident, whose number is the reference; a pending one
-    // waits for its place.
-    let reference = match &report.place {
-        Some(found) if choices.is_empty() => out.place(ReportFacts {
-            id,
-            reporter: plan.sender.clone(),
-            category: report.category,
-            event_time: report.event_time.timestamp_millis(),
-            spot: spot_of(out.reports, found),
-            counts: report.counts,
-        })?,
-        _ => id,
-    };
+    // A filed report's incident number is the reference; a pending one's own, until it
+    // has a place.
+    let reference = filed_under.map_or(id, |(incident, _)| incident);
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
     let reference = u64::try_from(reference).unwrap_or_default();
     if let Some(receipt) = receipt {
@@ -311,7 +332,12 @@ fn choose(out: &Out<'_>, plan: &Plan, n: u32, parsed: &Parsed) -> Result<Answere
         return Ok(Answered::default());
     }
     let incident = match incidents::report_facts(out.conn, pending.id)? {
-        Some(facts) => out.place(facts)?,
+        Some(facts) => {
+            let precision = facts.spot.precision;
+            let incident = out.place(facts)?;
+            incidents::attach(out.conn, pending.id, incident, precision)?;
+            incident
+        }
         None => pending.id,
     };
     let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);

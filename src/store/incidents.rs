@@ -82,7 +82,7 @@ fn spot_at(r: &Row<'_>, start: usize) -> Result<Spot, StoreError> {
     })
 }
 
-const FACTS: &str = "SELECT id, reporter, category, event_time, coalesce(lat, 0), coalesce(lon, 0),
+const FACTS: &str = "SELECT reporter, category, event_time, coalesce(lat, 0), coalesce(lon, 0),
         CASE WHEN coalesce(admin3, '') != '' THEN admin1 || '/' || admin2 || '/' || admin3 ELSE '' END,
         precision,
         coalesce(place_name, ''), counts FROM reports";
@@ -115,21 +115,19 @@ pub fn report_facts(db: &Db<'_>, report: i64) -> Result<Option<ReportFacts>, Sto
 fn facts(db: &Db<'_>, filter: &str, key: i64) -> Result<Vec<ReportFacts>, StoreError> {
     let rows = db.query_map(&format!("{FACTS} {filter}"), args![key], |r| {
         Ok((
-            r.get::<i64>(0)?,
+            r.get::<String>(0)?,
             r.get::<String>(1)?,
-            r.get::<String>(2)?,
-            r.get::<i64>(3)?,
-            spot_at(r, 4)?,
-            r.get::<String>(9)?,
+            r.get::<i64>(2)?,
+            spot_at(r, 3)?,
+            r.get::<String>(8)?,
         ))
     })?;
     let mut reports = Vec::new();
-    for (id, reporter, category, event_time, spot, counts) in rows {
+    for (reporter, category, event_time, spot, counts) in rows {
         let Some(category) = category_of(&category) else {
             continue;
         };
         reports.push(ReportFacts {
-            id,
             reporter,
             category,
             event_time,

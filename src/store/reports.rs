@@ -88,6 +88,16 @@ pub struct NewReport {
     pub severity: Option<u8>,
     pub description: String,
     pub language: String,
+    /// A filed report's incident, and its place's precision there.
+    pub filed_under: Option<(i64, u8)>,
+}
+
+/// Whether the inbound message has a report.
+pub fn exists_for(db: &Db<'_>, inbound_id: i64) -> Result<bool, StoreError> {
+    db.value(
+        "SELECT EXISTS (SELECT 1 FROM reports WHERE inbound_id = ?1)",
+        args![inbound_id],
+    )
 }
 
 /// Stores the report of an inbound message; `None` if that message already has one.
@@ -98,9 +108,10 @@ pub fn insert(db: &Db<'_>, r: &NewReport, now: i64) -> Result<Option<i64>, Store
         "INSERT INTO reports
                 (inbound_id, contact_id, reporter, unverified, status, category, place_id,
                  place_name, admin1, admin2, admin3, country, lat, lon, found_by, choices,
-                 counts, event_time, severity, description, language, created_at, updated_at)
+                 counts, event_time, severity, description, language, created_at, updated_at,
+                 incident_id, precision)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21, ?22, ?22)
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?22, ?23, ?24)
          ON CONFLICT DO NOTHING",
         args![
             r.inbound_id,
@@ -124,7 +135,10 @@ pub fn insert(db: &Db<'_>, r: &NewReport, now: i64) -> Result<Option<i64>, Store
             r.severity,
             r.description,
             r.language,
-            now
+            now,
+            r.filed_under.map(|(incident, _)| incident),
+            // The column's default until a pending report is filed.
+            r.filed_under.map_or(3, |(_, precision)| precision)
         ],
     )
 }

@@ -143,7 +143,6 @@ impl Correction {
 /// What fusion needs of a report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportFacts {
-    pub id: i64,
     pub reporter: String,
     pub category: Category,
     /// Unix ms.

@@ -15,7 +15,6 @@ fn spot(lat: f64, lon: f64, commune: &str, precision: u8) -> Spot {
 }
 
 fn report(
-    id: i64,
     reporter: &str,
     category: Category,
     hours: i64,
@@ -23,7 +22,6 @@ fn report(
     killed: Option<u32>,
 ) -> ReportFacts {
     ReportFacts {
-        id,
         reporter: reporter.into(),
         category,
         event_time: hours * HOUR,
@@ -72,57 +70,57 @@ fn reports_of_one_event_fuse_and_others_do_not() {
         (
             "three monitors an hour apart, Koro and a village 8 km away: one incident, three sources",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), Some(3)),
-                report(2, "b", Category::ATT, 1, village(), Some(5)),
-                report(3, "c", Category::ATT, 2, koro(), None),
+                report("a", Category::ATT, 0, koro(), Some(3)),
+                report("b", Category::ATT, 1, village(), Some(5)),
+                report("c", Category::ATT, 2, koro(), None),
             ],
             vec![3],
         ),
         (
             "the same category 60 km away is another incident",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), None),
-                report(2, "b", Category::ATT, 1, far(), None),
+                report("a", Category::ATT, 0, koro(), None),
+                report("b", Category::ATT, 1, far(), None),
             ],
             vec![1, 1],
         ),
         (
             "two days later is another incident",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), None),
-                report(2, "b", Category::ATT, 48, koro(), None),
+                report("a", Category::ATT, 0, koro(), None),
+                report("b", Category::ATT, 48, koro(), None),
             ],
             vec![1, 1],
         ),
         (
             "displacement lasts: 40 hours later is the same",
             vec![
-                report(1, "a", Category::DEP, 0, koro(), None),
-                report(2, "b", Category::DEP, 40, koro(), None),
+                report("a", Category::DEP, 0, koro(), None),
+                report("b", Category::DEP, 40, koro(), None),
             ],
             vec![2],
         ),
         (
             "an attack and a killing are one family",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), None),
-                report(2, "b", Category::ASS, 1, village(), None),
+                report("a", Category::ATT, 0, koro(), None),
+                report("b", Category::ASS, 1, village(), None),
             ],
             vec![2],
         ),
         (
             "a theft is not an attack",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), None),
-                report(2, "b", Category::VOL, 1, koro(), None),
+                report("a", Category::ATT, 0, koro(), None),
+                report("b", Category::VOL, 1, koro(), None),
             ],
             vec![1, 1],
         ),
         (
             "a repeat from one monitor is not corroboration",
             vec![
-                report(1, "a", Category::ATT, 0, koro(), None),
-                report(2, "a", Category::ATT, 1, koro(), None),
+                report("a", Category::ATT, 0, koro(), None),
+                report("a", Category::ATT, 1, koro(), None),
             ],
             vec![1],
         ),
@@ -130,7 +128,6 @@ fn reports_of_one_event_fuse_and_others_do_not() {
             "the same commune joins even beyond the radius",
             vec![
                 report(
-                    1,
                     "a",
                     Category::ATT,
                     0,
@@ -138,7 +135,6 @@ fn reports_of_one_event_fuse_and_others_do_not() {
                     None,
                 ),
                 report(
-                    2,
                     "b",
                     Category::ATT,
                     1,
@@ -162,7 +158,6 @@ fn the_nearest_incident_in_space_and_time_wins() {
     let near = Incident::open(
         1,
         report(
-            1,
             "a",
             Category::ATT,
             0,
@@ -173,7 +168,6 @@ fn the_nearest_incident_in_space_and_time_wins() {
     let nearer = Incident::open(
         2,
         report(
-            2,
             "b",
             Category::ATT,
             0,
@@ -181,7 +175,7 @@ fn the_nearest_incident_in_space_and_time_wins() {
             None,
         ),
     );
-    let new = report(3, "c", Category::ATT, 1, spot(KORO.0, KORO.1, "", 3), None);
+    let new = report("c", Category::ATT, 1, spot(KORO.0, KORO.1, "", 3), None);
     assert_eq!(fuse(&new, &[near, nearer], &rules), Fusion::Join(2));
 }
 
@@ -190,9 +184,9 @@ fn an_incident_keeps_the_precise_place_the_count_range_and_its_sources() {
     let cercle = spot(14.44, -2.83, "", 1);
     let town = spot(KORO.0, KORO.1, "Mopti/Koro/Koro", 3);
     let reports = [
-        report(1, "a", Category::ATT, 0, cercle.clone(), Some(3)),
-        report(2, "b", Category::ATT, 1, town.clone(), Some(5)),
-        report(3, "c", Category::ATT, 2, cercle, Some(4)),
+        report("a", Category::ATT, 0, cercle.clone(), Some(3)),
+        report("b", Category::ATT, 1, town.clone(), Some(5)),
+        report("c", Category::ATT, 2, cercle, Some(4)),
     ];
     let mut incident = Incident::open(1, reports[0].clone());
     incident.absorb(reports[1].clone(), Source::New);
@@ -208,7 +202,7 @@ fn an_incident_keeps_the_precise_place_the_count_range_and_its_sources() {
     assert_eq!(incident.sources(), 3);
     let mut repeated = incident.clone();
     repeated.absorb(
-        report(4, "a", Category::ATT, 3, town.clone(), None),
+        report("a", Category::ATT, 3, town.clone(), None),
         Source::Repeat,
     );
     assert_eq!(repeated.sources(), 3, "a repeat is no corroboration");
@@ -237,14 +231,14 @@ fn rules_come_from_the_config() {
     };
     let rules = FusionRules::from_config(&config);
     let koro = || spot(KORO.0, KORO.1, "", 3);
-    let first = Incident::open(1, report(1, "a", Category::ATT, 0, koro(), None));
-    let theft = report(2, "b", Category::VOL, 0, koro(), None);
+    let first = Incident::open(1, report("a", Category::ATT, 0, koro(), None));
+    let theft = report("b", Category::VOL, 0, koro(), None);
     assert_eq!(
         fuse(&theft, std::slice::from_ref(&first), &rules),
         Fusion::Join(1),
         "a configured family"
     );
-    let late = report(3, "c", Category::ATT, 2, koro(), None);
+    let late = report("c", Category::ATT, 2, koro(), None);
     assert_eq!(
         fuse(&late, &[first], &rules),
         Fusion::Open,
@@ -263,7 +257,6 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
     let mut incident = Incident::open(
         1,
         report(
-            1,
             "a",
             Category::ATT,
             0,
@@ -289,7 +282,7 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
 
     let exact = spot(14.1, -2.9, "Mopti/Koro/Bondo", 3);
     incident.absorb(
-        report(2, "b", Category::ENL, 1, exact.clone(), Some(9)),
+        report("b", Category::ENL, 1, exact.clone(), Some(9)),
         Source::New,
     );
     assert_eq!(
@@ -318,14 +311,13 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
 
     let reports = vec![
         report(
-            1,
             "a",
             Category::ATT,
             0,
             spot(KORO.0, KORO.1, "", 1),
             Some(3),
         ),
-        report(2, "b", Category::ENL, 1, exact, Some(9)),
+        report("b", Category::ENL, 1, exact, Some(9)),
     ];
     let rebuilt = incident.clone().rebuilt(reports);
     assert_eq!(
