@@ -217,7 +217,9 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         super::migrations().to_latest(&mut conn).unwrap();
         let tables: Vec<String> = conn
-            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+            )
             .unwrap()
             .query_map([], |r| r.get(0))
             .unwrap()

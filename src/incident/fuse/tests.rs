@@ -256,13 +256,7 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
     let bondo = spot(14.157, -2.945, "Mopti/Koro/Bondo", 2);
     let mut incident = Incident::open(
         1,
-        report(
-            "a",
-            Category::ATT,
-            0,
-            spot(KORO.0, KORO.1, "", 1),
-            Some(3),
-        ),
+        report("a", Category::ATT, 0, spot(KORO.0, KORO.1, "", 1), Some(3)),
     );
     incident.correct(Correction {
         category: Some(Category::ENL),
@@ -310,13 +304,7 @@ fn a_correction_stands_over_the_reports_and_later_ones() {
     assert_eq!(incident.counts().injured, None);
 
     let reports = vec![
-        report(
-            "a",
-            Category::ATT,
-            0,
-            spot(KORO.0, KORO.1, "", 1),
-            Some(3),
-        ),
+        report("a", Category::ATT, 0, spot(KORO.0, KORO.1, "", 1), Some(3)),
         report("b", Category::ENL, 1, exact, Some(9)),
     ];
     let rebuilt = incident.clone().rebuilt(reports);
