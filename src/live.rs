@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::changes::{self, Change};
+use crate::store::changes::{self, Change, Mark};
 use crate::store::db::Dialect;
 use crate::store::{Store, StoreError};
 
@@ -52,6 +52,14 @@ impl Live {
     pub async fn since(&self, id: i64) -> Result<Vec<Change>, StoreError> {
         self.store
             .read(move |c| changes::after(c, id, CATCH_UP))
+            .await
+    }
+
+    /// The changes a page marked `mark` could not see, oldest first (at most `CATCH_UP`):
+    /// on PostgreSQL some below its mark too, committed after it was read.
+    pub async fn unseen(&self, mark: Mark) -> Result<Vec<Change>, StoreError> {
+        self.store
+            .read(move |c| changes::unseen(c, &mark, REREAD, CATCH_UP))
             .await
     }
 

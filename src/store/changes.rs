@@ -44,14 +44,72 @@ pub fn after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Change>, StoreEr
     db.query_map(
         "SELECT id, kind, subject FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
         args![after, limit],
-        |r| {
-            Ok(Change {
-                id: r.get(0)?,
-                kind: Kind::of(&r.get::<String>(1)?),
-                subject: r.get(2)?,
-            })
-        },
+        change_row,
     )
+}
+
+fn change_row(r: &super::db::Row<'_>) -> Result<Change, StoreError> {
+    Ok(Change {
+        id: r.get(0)?,
+        kind: Kind::of(&r.get::<String>(1)?),
+        subject: r.get(2)?,
+    })
+}
+
+/// Where a console page's live stream starts: the newest change when the page was read,
+/// and on PostgreSQL what that read could see, as changes commit out of id order there.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mark {
+    pub after: i64,
+    /// `pg_current_snapshot()` as text (`xmin:xmax:xip,...`); `None` on SQLite.
+    pub seen: Option<String>,
+}
+
+/// The mark of a page about to be read (in a transaction of its own, before the page's).
+pub fn mark(db: &Db<'_>) -> Result<Mark, StoreError> {
+    let after = last(db)?;
+    let seen = match db.dialect() {
+        Dialect::Sqlite => None,
+        Dialect::Postgres => Some(db.value("SELECT pg_current_snapshot()::text", args![])?),
+    };
+    Ok(Mark { after, seen })
+}
+
+/// The changes a page marked `mark` did not see, oldest first, at most `limit`; on
+/// PostgreSQL those from `reread` ids below its mark on (see `live`).
+pub fn unseen(
+    db: &Db<'_>,
+    mark: &Mark,
+    reread: i64,
+    limit: u32,
+) -> Result<Vec<Change>, StoreError> {
+    let Some(seen) = mark
+        .seen
+        .as_deref()
+        .filter(|_| db.dialect() == Dialect::Postgres)
+    else {
+        return after(db, mark.after, limit);
+    };
+    db.query_map(
+        "SELECT id, kind, subject FROM changes
+         WHERE id > ?1 AND NOT pg_visible_in_snapshot(tx, CAST(CAST(?2 AS TEXT) AS pg_snapshot))
+         ORDER BY id LIMIT ?3",
+        args![mark.after.saturating_sub(reread), seen, limit],
+        change_row,
+    )
+}
+
+/// Whether `text` reads as a snapshot `pg_current_snapshot()` wrote: `xmin:xmax:` and the
+/// transactions in progress, comma-separated (a caller's copy is checked before use).
+pub fn is_snapshot(text: &str) -> bool {
+    let mut parts = text.split(':');
+    let number = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    let (Some(xmin), Some(xmax), Some(xip), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    number(xmin) && number(xmax) && (xip.is_empty() || xip.split(',').all(number))
 }
 
 /// The newest change's id, pruned or not (0 before the first): ids only ever grow.
@@ -82,4 +140,26 @@ pub fn prune(db: &Db<'_>, keep_ms: i64) -> Result<usize, StoreError> {
         }
     };
     db.execute(sql, args![keep_ms])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_is_two_numbers_and_those_in_progress() {
+        let cases = [
+            ("100:104:100,102", true),
+            ("100:100:", true),
+            ("100:104", false),
+            ("100:104:100,", false),
+            ("x:104:", false),
+            ("100:104:1:2", false),
+            ("100:104:100;DROP", false),
+            ("", false),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(is_snapshot(text), expected, "{text}");
+        }
+    }
 }

@@ -17,7 +17,7 @@ use crate::access::Caller;
 use crate::fanout::Whereabouts;
 use crate::http::auth::Viewer;
 use crate::http::{ApiError, AppState};
-use crate::store::changes::{Change, Kind};
+use crate::store::changes::{self, Change, Kind, Mark};
 use crate::store::incident_views;
 
 /// Proxies cut streams that stay silent; a comment this often keeps them open.
@@ -25,18 +25,24 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// How often an open stream checks that its session still holds (logout, revocation).
 const RECHECK: Duration = Duration::from_secs(30);
 
-/// Where a page's stream starts.
+/// Where a page's stream starts (its `Mark`).
 #[derive(Debug, serde::Deserialize)]
 pub(super) struct From {
     after: Option<i64>,
+    seen: Option<String>,
 }
 
-/// The last change before a page reads what it shows: its stream starts there.
-pub(super) async fn live_from(state: &AppState) -> Result<i64, ApiError> {
-    Ok(state.store.read(crate::store::changes::last).await?)
+/// The query of a page's stream (`/console/events?...`), which starts where the page's
+/// read does: noted before the page reads what it shows.
+pub(super) async fn live_from(state: &AppState) -> Result<String, ApiError> {
+    let Mark { after, seen } = state.store.read(changes::mark).await?;
+    Ok(match seen {
+        Some(seen) => format!("after={after}&seen={seen}"),
+        None => format!("after={after}"),
+    })
 }
 
-/// `GET /console/events?after=`
+/// `GET /console/events?after=&seen=`
 pub(super) async fn events(
     State(state): State<AppState>,
     Viewer(caller): Viewer,
@@ -51,11 +57,11 @@ pub(super) async fn events(
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .or(from.after);
-    let missed = match last_seen {
-        Some(id) => live.since(id).await?,
-        None => Vec::new(),
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let missed = match (last_seen, from.after) {
+        (Some(id), _) => live.since(id).await?,
+        (None, Some(after)) => live.unseen(mark(after, from.seen)?).await?,
+        (None, None) => Vec::new(),
     };
     // The hub sends each change once, late ones included (on PostgreSQL a change may commit
     // after a higher one): of what it sends, only what the catch-up gave already repeats.
@@ -95,6 +101,16 @@ pub(super) async fn events(
         async move { event_for(&state, &caller, change).await.map(Ok) }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// A page's mark as its stream was asked for it; a `seen` that is no snapshot is refused.
+fn mark(after: i64, seen: Option<String>) -> Result<Mark, ApiError> {
+    match seen {
+        Some(seen) if !changes::is_snapshot(&seen) => Err(ApiError::BadRequest(
+            "seen: not a snapshot (xmin:xmax:in-progress,...)".into(),
+        )),
+        seen => Ok(Mark { after, seen }),
+    }
 }
 
 /// The event a change makes for this caller, or `None` if they may not see it.

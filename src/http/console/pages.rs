@@ -161,7 +161,7 @@ pub(super) async fn points(
     // Unchanged since the browser's copy (no change, the same minute for a time window):
     // a repeat visit on a slow link gets a 304, not the points again.
     let version = (
-        live_from(&state).await?,
+        state.store.read(crate::store::changes::last).await?,
         state.intake.fanout().zones_version(),
     );
     let tag = points_tag(&filters, &caller, version, state.store.now_ms());

@@ -110,6 +110,15 @@ async fn in_reference_order(tx: &Transaction<'_>) -> Result<Vec<String>, CopyErr
     Ok(ordered)
 }
 
+/// Columns only PostgreSQL has, by table: leases of several nodes, and which transaction
+/// noted a change (ids commit out of order there). SQLite needs neither; a copy leaves
+/// them to their defaults.
+pub const POSTGRES_ONLY: [(&str, &str); 3] = [
+    ("inbound_messages", "claimed_by"),
+    ("inbound_messages", "claimed_until"),
+    ("changes", "tx"),
+];
+
 /// Copies one table's rows, its columns as PostgreSQL names them; the number copied.
 async fn copy_table(
     sqlite: &rusqlite::Connection,
@@ -120,13 +129,13 @@ async fn copy_table(
         .query(
             "SELECT column_name::text, data_type::text FROM information_schema.columns
              WHERE table_schema = 'public' AND table_name = $1
-               AND column_name NOT IN ('claimed_by', 'claimed_until')
              ORDER BY ordinal_position",
             &[&table],
         )
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get::<_, String>(0), r.get(1)))
+        .filter(|(name, _)| !POSTGRES_ONLY.contains(&(table, name.as_str())))
         .collect();
     let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     let casts: Vec<String> = columns
