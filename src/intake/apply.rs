@@ -241,18 +241,7 @@ fn file(
         return Ok(Answered::default());
     }
     let filed_under = filed
-        .map(|found| {
-            let spot = spot_of(out.reports, found);
-            let precision = spot.precision;
-            let incident = out.place(ReportFacts {
-                reporter: plan.sender.clone(),
-                category: report.category,
-                event_time: report.event_time.timestamp_millis(),
-                spot,
-                counts: report.counts,
-            })?;
-            Ok::<_, StoreError>((incident, precision))
-        })
+        .map(|found| place(out, plan, report, found))
         .transpose()?;
     let new = NewReport {
         inbound_id,
@@ -285,14 +274,45 @@ fn file(
     // A filed report's incident number is the reference; a pending one's own, until it
     // has a place.
     let reference = filed_under.map_or(id, |(incident, _)| incident);
-    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    Ok(acknowledged(out, plan, parsed, reference, receipt))
+}
+
+/// Files a report under its incident before it is stored: the incident's number, and the
+/// precision of the report's place there.
+fn place(
+    out: &Out<'_>,
+    plan: &Plan,
+    report: &Report,
+    found: &Found,
+) -> Result<(i64, u8), StoreError> {
+    let spot = spot_of(out.reports, found);
+    let precision = spot.precision;
+    let incident = out.place(ReportFacts {
+        reporter: plan.sender.clone(),
+        category: report.category,
+        event_time: report.event_time.timestamp_millis(),
+        spot,
+        counts: report.counts,
+    })?;
+    Ok((incident, precision))
+}
+
+/// The receipt of a stored report, under `reference`: the one rendered ahead if there is
+/// one, else rendered now.
+fn acknowledged(
+    out: &Out<'_>,
+    plan: &Plan,
+    parsed: &Parsed,
+    reference: i64,
+    receipt: Option<&Receipt>,
+) -> Answered {
+    let replies = &out.reports.replies;
     let reference = u64::try_from(reference).unwrap_or_default();
     if let Some(receipt) = receipt {
-        return Ok(just(receipt.complete(&out.reports.replies, reference).ok()));
+        return just(receipt.complete(replies, reference).ok());
     }
-    Ok(just(
-        reply_for(&out.reports.replies, parsed, gazetteer, reference, discreet).ok(),
-    ))
+    let discreet = plan.contact.as_ref().is_some_and(|c| c.discreet);
+    just(reply_for(replies, parsed, &out.reports.gazetteer, reference, discreet).ok())
 }
 
 /// What a report row holds of the parsed report.
