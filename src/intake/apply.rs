@@ -235,9 +235,9 @@ fn file(
         Some(found) if choices.is_empty() => Some(found),
         _ => None,
     };
-    // Filed before it is stored, so the row is written once, with its incident; a
-    // message that already has a report changes nothing.
-    if filed.is_some() && queries::exists_for(out.conn, inbound_id)? {
+    // A message that already has a report changes nothing. A filed one is placed before
+    // it is stored, so its row is written once, with its incident.
+    if queries::exists_for(out.conn, inbound_id)? {
         return Ok(Answered::default());
     }
     let filed_under = filed
@@ -262,14 +262,11 @@ fn file(
         ..report_row(out.reports, report)
     };
     let Some(id) = queries::insert(out.conn, &new, out.now)? else {
-        if filed_under.is_some() {
-            // Looked for above, in this transaction: undo the filing rather than count
-            // a report that is not stored.
-            return Err(StoreError::Sqlite(format!(
-                "message {inbound_id} has a report already"
-            )));
-        }
-        return Ok(Answered::default());
+        // Looked for above, in this transaction: undo any filing rather than count a
+        // report that is not stored.
+        return Err(StoreError::Sqlite(format!(
+            "message {inbound_id} has a report already"
+        )));
     };
     // A filed report's incident number is the reference; a pending one's own, until it
     // has a place.

@@ -2,7 +2,8 @@
 //! node at a time, so a channel's send rate holds across nodes and a claimed message is
 //! sent by the node that claimed it. The owner renews a lease on the channel; when a node
 //! dies, another takes the channel once the lease has run out, and with it the dead node's
-//! claims (`store::outbound::own_channel`). On SQLite the one node owns every channel.
+//! claims (`store::postgres::owners::own_channel`). On SQLite the one node owns every
+//! channel.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +11,9 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::Outbound;
+use crate::store::Store;
 use crate::store::db::Dialect;
-use crate::store::{Store, outbound as queries};
+use crate::store::postgres::owners::own_channel;
 
 /// How long an owner's lease runs: a dead node's channels wait this long for another.
 const LEASE_MS: i64 = 15_000;
@@ -46,7 +48,7 @@ pub(super) async fn keep(out: Arc<Outbound>, channel: String, shutdown: Cancella
         let until = now + LEASE_MS;
         let owned = out
             .store
-            .write(move |db| queries::own_channel(db, &id, &node, now, until))
+            .write(move |db| own_channel(db, &id, &node, now, until))
             .await;
         match owned {
             Ok(Some(released)) => {

@@ -98,7 +98,7 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
 
 #[tokio::test]
 async fn one_node_sends_a_channel_and_runs_a_sweep_until_it_dies() {
-    use vigie::store::outbound::own_channel;
+    use vigie::store::postgres::owners::own_channel;
     let Some(fresh) = Fresh::new().await else {
         return;
     };
