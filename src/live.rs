@@ -48,15 +48,9 @@ impl Live {
         self.sender.subscribe()
     }
 
-    /// The changes after `id` still kept, oldest first (at most `CATCH_UP`).
-    pub async fn since(&self, id: i64) -> Result<Vec<Change>, StoreError> {
-        self.store
-            .read(move |c| changes::after(c, id, CATCH_UP))
-            .await
-    }
-
-    /// The changes a page marked `mark` could not see, oldest first (at most `CATCH_UP`):
-    /// on PostgreSQL some below its mark too, committed after it was read.
+    /// The changes a stream at `mark` (a page's, or its last event's) may have missed,
+    /// oldest first (at most `CATCH_UP`): on PostgreSQL some below its mark too, committed
+    /// after it was read.
     pub async fn unseen(&self, mark: Mark) -> Result<Vec<Change>, StoreError> {
         self.store
             .read(move |c| changes::unseen(c, &mark, REREAD, CATCH_UP))
@@ -181,6 +175,7 @@ mod tests {
                 id,
                 kind: Kind::Incident,
                 subject: id,
+                seen: None,
             })
             .collect()
     }

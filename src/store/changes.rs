@@ -37,15 +37,34 @@ pub struct Change {
     pub id: i64,
     pub kind: Kind,
     pub subject: i64,
+    /// On PostgreSQL, what the read that found it could see (as `Mark::seen`); `None` on
+    /// SQLite, where changes commit in id order.
+    pub seen: Option<String>,
+}
+
+impl Change {
+    /// Where a stream that sent this change, and every change its read found before it,
+    /// resumes after a cut.
+    pub fn mark(&self) -> Mark {
+        Mark {
+            after: self.id,
+            seen: self.seen.clone(),
+        }
+    }
 }
 
 /// The changes after `after`, oldest first, at most `limit`.
 pub fn after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Change>, StoreError> {
-    db.query_map(
-        "SELECT id, kind, subject FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
-        args![after, limit],
-        change_row,
-    )
+    let sql = match db.dialect() {
+        Dialect::Sqlite => {
+            "SELECT id, kind, subject, NULL FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2"
+        }
+        Dialect::Postgres => {
+            "SELECT id, kind, subject, pg_current_snapshot()::text FROM changes
+             WHERE id > ?1 ORDER BY id LIMIT ?2"
+        }
+    };
+    db.query_map(sql, args![after, limit], change_row)
 }
 
 fn change_row(r: &super::db::Row<'_>) -> Result<Change, StoreError> {
@@ -53,11 +72,13 @@ fn change_row(r: &super::db::Row<'_>) -> Result<Change, StoreError> {
         id: r.get(0)?,
         kind: Kind::of(&r.get::<String>(1)?),
         subject: r.get(2)?,
+        seen: r.get(3)?,
     })
 }
 
-/// Where a console page's live stream starts: the newest change when the page was read,
-/// and on PostgreSQL what that read could see, as changes commit out of id order there.
+/// Where a console page's live stream starts (the newest change when the page was read) or
+/// resumes (the last change it was sent), and on PostgreSQL what that read could see, as
+/// changes commit out of id order there.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Mark {
     pub after: i64,
@@ -75,8 +96,9 @@ pub fn mark(db: &Db<'_>) -> Result<Mark, StoreError> {
     Ok(Mark { after, seen })
 }
 
-/// The changes a page marked `mark` did not see, oldest first, at most `limit`; on
-/// PostgreSQL those from `reread` ids below its mark on (see `live`).
+/// The changes a stream at `mark` may not have been sent, oldest first, at most `limit`:
+/// those after it, and on PostgreSQL those from `reread` ids below it on that its read
+/// could not see (committed since; see `live`).
 pub fn unseen(
     db: &Db<'_>,
     mark: &Mark,
@@ -91,10 +113,11 @@ pub fn unseen(
         return after(db, mark.after, limit);
     };
     db.query_map(
-        "SELECT id, kind, subject FROM changes
-         WHERE id > ?1 AND NOT pg_visible_in_snapshot(tx, CAST(CAST(?2 AS TEXT) AS pg_snapshot))
-         ORDER BY id LIMIT ?3",
-        args![mark.after.saturating_sub(reread), seen, limit],
+        "SELECT id, kind, subject, pg_current_snapshot()::text FROM changes
+         WHERE id > ?2 AND (id > ?1
+             OR NOT pg_visible_in_snapshot(tx, CAST(CAST(?3 AS TEXT) AS pg_snapshot)))
+         ORDER BY id LIMIT ?4",
+        args![mark.after, mark.after.saturating_sub(reread), seen, limit],
         change_row,
     )
 }

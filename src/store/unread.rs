@@ -2,6 +2,7 @@
 //! marking it read in the same transaction as its report and reply.
 
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 use super::StoreError;
 use super::db::{Db, Dialect, Row, args};
@@ -39,6 +40,9 @@ pub fn next_round(
     node: &str,
     now: i64,
 ) -> Result<Vec<Unread>, StoreError> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
     let others_claims = match db.dialect() {
         Dialect::Sqlite => "",
         Dialect::Postgres => {
@@ -46,42 +50,66 @@ pub fn next_round(
                AND o.state = 'new' AND o.claimed_until > ?2 AND o.claimed_by != ?3)"
         }
     };
-    let walk = format!(
+    let sql = format!(
         "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages m WHERE state = 'new'
          {others_claims} ORDER BY priority, id LIMIT ?1"
     );
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
-    let rows = match db.dialect() {
-        Dialect::Sqlite => db.query_map(&walk, args![scan], |r| {
-            Ok((unread_row(r)?, r.get::<i64>(8)?))
-        })?,
-        Dialect::Postgres => db.query_map(&walk, args![scan, now, node], |r| {
-            Ok((unread_row(r)?, r.get::<i64>(8)?))
-        })?,
+    let mut walk = Walk {
+        limit,
+        busy,
+        senders: HashSet::new(),
+        taken: HashSet::new(),
+        round: Vec::with_capacity(limit),
     };
-    let (mut senders, mut taken) = (HashSet::new(), HashSet::new());
-    let mut round = Vec::with_capacity(limit);
-    for (message, priority) in rows {
-        if round.len() == limit {
-            break;
+    let step = |r: &Row<'_>| walk.step(db, r);
+    match db.dialect() {
+        Dialect::Sqlite => db.visit(&sql, args![scan], step)?,
+        Dialect::Postgres => db.visit(&sql, args![scan, now, node], step)?,
+    }
+    Ok(walk.round)
+}
+
+/// The walk through the reading order, taking each sender's head once.
+struct Walk<'a> {
+    limit: usize,
+    busy: &'a HashSet<String>,
+    senders: HashSet<String>,
+    taken: HashSet<i64>,
+    round: Vec<Unread>,
+}
+
+impl Walk<'_> {
+    /// Looks at the next row of the reading order; stops once the round is full. A row is
+    /// decoded only if it is taken: most of a busy walk is others' repeats.
+    fn step(&mut self, db: &Db<'_>, r: &Row<'_>) -> Result<ControlFlow<()>, StoreError> {
+        let sender: String = r.get(1)?;
+        if self.busy.contains(&sender) {
+            return Ok(ControlFlow::Continue(()));
         }
-        if busy.contains(&message.sender) {
-            continue;
-        }
-        let head = if message.throttled {
-            Some(message)
-        } else if !senders.insert(message.sender.clone()) {
+        let (throttled, priority): (bool, i64) = (r.get(4)?, r.get(8)?);
+        let head = if throttled {
+            Some(unread_row(r)?)
+        } else if self.senders.contains(&sender) {
             None
         } else if priority == 2 {
-            Some(message)
+            self.senders.insert(sender);
+            Some(unread_row(r)?)
         } else {
             // Urgent messages are walked first: the sender may have older routine ones.
-            head_of(db, &message.sender)?
+            let head = head_of(db, &sender, r)?;
+            self.senders.insert(sender);
+            head
         };
         // A sender's oldest may be a throttled repeat the walk meets again later.
-        round.extend(head.filter(|m| taken.insert(m.id)));
+        let taken = &mut self.taken;
+        self.round.extend(head.filter(|m| taken.insert(m.id)));
+        Ok(if self.round.len() == self.limit {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
     }
-    Ok(round)
 }
 
 const UNREAD_COLUMNS: &str =
@@ -100,13 +128,24 @@ fn unread_row(r: &Row<'_>) -> Result<Unread, StoreError> {
     })
 }
 
-/// A sender's oldest unread message.
-fn head_of(db: &Db<'_>, sender: &str) -> Result<Option<Unread>, StoreError> {
-    let sql = format!(
-        "SELECT {UNREAD_COLUMNS} FROM inbound_messages WHERE state = 'new' AND sender = ?1
-             ORDER BY id LIMIT 1"
-    );
-    db.query_opt(&sql, args![sender], unread_row)
+/// A sender's oldest unread message, met at `row` of the walk or older. Found in the index
+/// alone when it is the one met, as it mostly is: no second read of the row.
+fn head_of(db: &Db<'_>, sender: &str, met: &Row<'_>) -> Result<Option<Unread>, StoreError> {
+    let oldest: Option<i64> = db.value(
+        "SELECT min(id) FROM inbound_messages WHERE state = 'new' AND sender = ?1",
+        args![sender],
+    )?;
+    match oldest {
+        // Read meanwhile by another node.
+        None => Ok(None),
+        Some(id) if id == met.get::<i64>(0)? => unread_row(met).map(Some),
+        Some(id) => {
+            let sql = format!(
+                "SELECT {UNREAD_COLUMNS} FROM inbound_messages WHERE id = ?1 AND state = 'new'"
+            );
+            db.query_opt(&sql, args![id], unread_row)
+        }
+    }
 }
 
 /// Claims messages `ids` of a round for `node` until `until`, where no other node holds

@@ -52,14 +52,14 @@ pub(super) async fn events(
     let live = console(&state)?.live.clone();
     // Subscribed before catching up, so nothing falls between; repeats are skipped by id.
     let receiver = live.subscribe();
-    // After a cut the browser says the last id it saw; a page just loaded says the last
-    // change before it read what it shows (`?after=`), so nothing falls in between.
-    let last_seen = headers
+    // After a cut the browser says the last event it got (`Last-Event-ID`); a page just
+    // loaded says where its read stood (`?after=&seen=`), so nothing falls in between.
+    let resumed = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
-    let missed = match (last_seen, from.after) {
-        (Some(id), _) => live.since(id).await?,
+        .and_then(resume_mark);
+    let missed = match (resumed, from.after) {
+        (Some(mark), _) => live.unseen(mark).await?,
         (None, Some(after)) => live.unseen(mark(after, from.seen)?).await?,
         (None, None) => Vec::new(),
     };
@@ -73,6 +73,7 @@ pub(super) async fn events(
             id: i64::MAX,
             kind: Kind::Incident,
             subject: 0,
+            seen: None,
         }))
     };
     let ended = {
@@ -113,6 +114,30 @@ fn mark(after: i64, seen: Option<String>) -> Result<Mark, ApiError> {
     }
 }
 
+/// An event's id: where a stream cut after it resumes (`event_id` of its change's mark).
+fn event_id(mark: &Mark) -> String {
+    match &mark.seen {
+        Some(seen) => format!("{}/{seen}", mark.after),
+        None => mark.after.to_string(),
+    }
+}
+
+/// The mark a `Last-Event-ID` names (`event_id`); `None` for one this gateway never sent.
+fn resume_mark(id: &str) -> Option<Mark> {
+    let (after, seen) = match id.trim().split_once('/') {
+        Some((after, seen)) => (after, Some(seen)),
+        None => (id.trim(), None),
+    };
+    let after = after.parse::<i64>().ok()?;
+    match seen {
+        Some(seen) if !changes::is_snapshot(seen) => None,
+        seen => Some(Mark {
+            after,
+            seen: seen.map(str::to_owned),
+        }),
+    }
+}
+
 /// The event a change makes for this caller, or `None` if they may not see it.
 async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<Event> {
     let visible = match change.kind {
@@ -144,7 +169,39 @@ async fn event_for(state: &AppState, caller: &Caller, change: Change) -> Option<
         if change.id == i64::MAX {
             event
         } else {
-            event.id(change.id.to_string())
+            event.id(event_id(&change.mark()))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_id_names_the_mark_its_stream_resumes_from() {
+        let mark = |after, seen: Option<&str>| Mark {
+            after,
+            seen: seen.map(str::to_owned),
+        };
+        let sent = [
+            mark(42, None),
+            mark(7, Some("100:104:101,103")),
+            mark(0, Some("5:5:")),
+        ];
+        for m in sent {
+            assert_eq!(resume_mark(&event_id(&m)), Some(m.clone()), "{m:?}");
+        }
+        let cases = [
+            (" 42 ", Some(mark(42, None))),
+            ("42/not a snapshot", None),
+            ("42/1:2", None),
+            ("forty-two", None),
+            ("/1:2:", None),
+            ("", None),
+        ];
+        for (id, expected) in cases {
+            assert_eq!(resume_mark(id), expected, "{id:?}");
+        }
+    }
 }

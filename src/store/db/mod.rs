@@ -14,6 +14,8 @@ mod value;
 pub use pg::{Keys, PgConn};
 pub use value::{Arg, FromCol, ToArg};
 
+use std::ops::ControlFlow;
+
 use super::StoreError;
 pub use super::postgres::engine::Isolation;
 use crate::audit::hash_of;
@@ -188,6 +190,36 @@ impl<'c> Db<'c> {
                 rows.iter().map(|row| f(&Row::Postgres(row))).collect()
             }
         }
+    }
+
+    /// Visits the rows of a query in order until `f` breaks: on SQLite the rows after are
+    /// never read (a walk that usually stops early pays for what it looks at).
+    pub fn visit(
+        &self,
+        sql: &str,
+        args: &[&dyn ToArg],
+        mut f: impl FnMut(&Row<'_>) -> Result<ControlFlow<()>, StoreError>,
+    ) -> Result<(), StoreError> {
+        match &self.inner {
+            Inner::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows =
+                    statement.query(rusqlite::params_from_iter(args.iter().map(|a| a.arg())))?;
+                while let Some(row) = rows.next()? {
+                    if f(&Row::Sqlite(row))?.is_break() {
+                        break;
+                    }
+                }
+            }
+            Inner::Postgres(conn) => {
+                for row in conn.query(sql, args)? {
+                    if f(&Row::Postgres(&row))?.is_break() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The first row of a query, if any.

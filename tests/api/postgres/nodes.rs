@@ -248,6 +248,46 @@ async fn a_page_catches_up_with_a_change_that_committed_below_its_mark() {
     fresh.drop_it().await;
 }
 
+/// A console stream cut after an event resumes with what it may have missed: the changes
+/// after that event, and one below it that was still being written when the hub read it.
+#[tokio::test]
+async fn a_stream_resumes_with_a_change_that_committed_below_its_last_event() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
+    let (slow, quick) = (connect(&fresh.url).await, connect(&fresh.url).await);
+    let note = |subject: i64| {
+        format!("INSERT INTO changes (kind, subject) VALUES ('broadcast', {subject})")
+    };
+    slow.batch_execute(&format!("BEGIN; {}", note(1)))
+        .await
+        .unwrap();
+    quick.batch_execute(&note(2)).await.unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let node = Store::open_postgres(&keys_in(&keys), &fresh.url)
+        .await
+        .unwrap();
+    // The hub's read finds the second change only; its event is the stream's last.
+    let sent = node
+        .read(|c| vigie::store::changes::after(c, 0, 100))
+        .await
+        .unwrap();
+    let subjects: Vec<i64> = sent.iter().map(|c| c.subject).collect();
+    assert_eq!(subjects, [2], "{sent:?}");
+    let mark = sent[0].mark();
+    slow.batch_execute("COMMIT").await.unwrap();
+    quick.batch_execute(&note(3)).await.unwrap();
+    let missed = node
+        .read(move |c| vigie::store::changes::unseen(c, &mark, 256, 100))
+        .await
+        .unwrap();
+    let subjects: Vec<i64> = missed.iter().map(|c| c.subject).collect();
+    assert_eq!(subjects, [1, 3], "{missed:?}");
+    drop((slow, quick, node));
+    fresh.drop_it().await;
+}
+
 #[tokio::test]
 async fn reports_that_could_fuse_are_fused_one_node_at_a_time() {
     use vigie::store::db::{Isolation, PgConn};
