@@ -220,13 +220,33 @@ fn same_place(a: &Place, b: &Place) -> bool {
         return false;
     }
     let same_commune = !a.admin3.is_empty() && (1..=3).all(|l| a.admin(l) == b.admin(l));
-    same_commune || km_between(a, b) < SAME_PLACE_KM
+    let (a, b) = ((a.lat, a.lon), (b.lat, b.lon));
+    same_commune || (!surely_apart(a, b, SAME_PLACE_KM) && km_between(a, b) < SAME_PLACE_KM)
 }
 
+/// Kilometres in a degree of latitude, or of longitude on the equator (`km_between`'s
+/// radius).
+const KM_PER_DEGREE: f64 = 6371.0 * std::f64::consts::PI / 180.0;
+
+/// Whether `a` and `b` are `km` or more apart by a bound cheaper than `km_between`: most
+/// homonyms are hundreds of kilometres apart. The great-circle distance is at least the
+/// gap in latitude, and at least 2/π of the gap in longitude along the parallel nearer a
+/// pole (from the haversine formula, as sin x ≥ 2x/π up to π/2).
+fn surely_apart((lat1, lon1): Point, (lat2, lon2): Point, km: f64) -> bool {
+    let dlon = (lon1 - lon2).abs();
+    let dlon = dlon.min(360.0 - dlon);
+    let polar = lat1.abs().max(lat2.abs()).to_radians().cos();
+    (lat1 - lat2).abs() * KM_PER_DEGREE >= km
+        || std::f64::consts::FRAC_2_PI * polar * dlon * KM_PER_DEGREE >= km
+}
+
+/// Latitude and longitude, in degrees.
+type Point = (f64, f64);
+
 /// Great-circle distance.
-fn km_between(a: &Place, b: &Place) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let (dlat, dlon) = ((b.lat - a.lat).to_radians(), (b.lon - a.lon).to_radians());
+fn km_between((lat1, lon1): Point, (lat2, lon2): Point) -> f64 {
+    let (la1, la2) = (lat1.to_radians(), lat2.to_radians());
+    let (dlat, dlon) = ((lat2 - lat1).to_radians(), (lon2 - lon1).to_radians());
     let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlon / 2.0).sin().powi(2);
     2.0 * 6371.0 * h.sqrt().asin()
 }
@@ -304,6 +324,27 @@ mod tests {
             };
             let got = ids(&g, g.resolve(name, None, near));
             assert_eq!(got, expected, "{countries:?} {country:?} {name}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The cheap bound never parts places the great circle puts closer: near pairs
+        /// (within 0.1°) and pairs anywhere, against distances from 1 to 500 km.
+        #[test]
+        fn places_surely_apart_are_apart(
+            lat in -89.0f64..89.0,
+            lon in -180.0f64..180.0,
+            dlat in -0.1f64..0.1,
+            dlon in -0.1f64..0.1,
+            far in (-89.0f64..89.0, -180.0f64..180.0),
+            km in 1.0f64..500.0,
+        ) {
+            for b in [(lat + dlat, lon + dlon), far] {
+                let a = (lat, lon);
+                if surely_apart(a, b, km) {
+                    proptest::prop_assert!(km_between(a, b) >= km * (1.0 - 1e-9), "{a:?} {b:?} {km}");
+                }
+            }
         }
     }
 }

@@ -266,6 +266,19 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
             commands.insert(key, command);
         }
     }
+    let known = (categories.keys())
+        .chain(counts.keys())
+        .chain(numbers.keys())
+        .chain(acts.keys())
+        .chain(time_phrases.keys())
+        .chain(
+            [&people, &ago_before, &ago_after, &minutes, &hours, &days]
+                .into_iter()
+                .flatten(),
+        )
+        .chain([&prepositions, &stop, &fillers].into_iter().flatten())
+        .cloned()
+        .collect();
     Ok(Language {
         code: fold(&raw.language),
         name: raw.name,
@@ -289,6 +302,7 @@ pub(super) fn compile(text: &str) -> Result<Language, String> {
         commands,
         names: raw.names.clone().into_iter().collect(),
         longest_phrase: longest,
+        known,
     })
 }
 

@@ -59,30 +59,15 @@ pub struct Language {
     pub names: HashMap<Category, String>,
     /// The most words in any phrase above, so matching tries no longer runs.
     pub longest_phrase: usize,
+    /// Every word of the vocabulary that reads a report, for `familiarity`: one look per
+    /// word, not one per list.
+    known: HashSet<String>,
 }
 
 impl Language {
     /// How many of `words` (folded) this language knows: detects a sender's language.
     pub fn familiarity(&self, words: &[&str]) -> usize {
-        words
-            .iter()
-            .filter(|w| {
-                self.categories.contains_key(**w)
-                    || self.counts.contains_key(**w)
-                    || self.numbers.contains_key(**w)
-                    || self.people.contains(**w)
-                    || self.acts.contains_key(**w)
-                    || self.time_phrases.contains_key(**w)
-                    || self.stop.contains(**w)
-                    || self.fillers.contains(**w)
-                    || self.prepositions.contains(**w)
-                    || self.ago_before.contains(**w)
-                    || self.ago_after.contains(**w)
-                    || self.minutes.contains(**w)
-                    || self.hours.contains(**w)
-                    || self.days.contains(**w)
-            })
-            .count()
+        words.iter().filter(|w| self.known.contains(**w)).count()
     }
 }
 

@@ -107,3 +107,44 @@ fn the_language_is_detected_from_the_words_used() {
         assert_eq!(vocabulary.detect(&words).code, expected, "{text}");
     }
 }
+
+/// Every list that reads a report makes a word familiar, and nothing else does.
+#[test]
+fn a_word_of_any_list_is_familiar() {
+    let vocabulary = shipped();
+    for language in &vocabulary.languages {
+        let keys = |words: Vec<&String>| words.into_iter().find(|w| !w.contains(' ')).cloned();
+        let lists = [
+            ("categories", keys(language.categories.keys().collect())),
+            ("counts", keys(language.counts.keys().collect())),
+            ("numbers", keys(language.numbers.keys().collect())),
+            ("people", keys(language.people.iter().collect())),
+            ("acts", keys(language.acts.keys().collect())),
+            ("time phrases", keys(language.time_phrases.keys().collect())),
+            ("stop", keys(language.stop.iter().collect())),
+            ("fillers", keys(language.fillers.iter().collect())),
+            ("prepositions", keys(language.prepositions.iter().collect())),
+            ("ago before", keys(language.ago_before.iter().collect())),
+            ("ago after", keys(language.ago_after.iter().collect())),
+            ("minutes", keys(language.minutes.iter().collect())),
+            ("hours", keys(language.hours.iter().collect())),
+            ("days", keys(language.days.iter().collect())),
+        ];
+        for (list, word) in lists {
+            if let Some(word) = word {
+                assert_eq!(
+                    language.familiarity(&[&word]),
+                    1,
+                    "{} {list}: {word}",
+                    language.code
+                );
+            }
+        }
+        assert_eq!(
+            language.familiarity(&["zzqx", "qqzz"]),
+            0,
+            "{}",
+            language.code
+        );
+    }
+}
