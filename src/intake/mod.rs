@@ -17,7 +17,7 @@ pub(crate) mod record;
 mod rounds;
 mod sweeps;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ use crate::store::db::Dialect;
 use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
-use rounds::{Committing, ROUND_MIN, Round, finish, next_size};
+use rounds::{Committing, ROUND_MIN, Round, finish, in_flight, next_size};
 
 /// A message and its plan (`None`: reading it failed).
 type Planned = (i64, Option<Arc<Plan>>);
@@ -122,23 +122,32 @@ impl Intake {
         self.wake.notify_one();
     }
 
-    /// Reads messages until shutdown; a round in progress is finished first. Rounds
-    /// overlap: the next is read and planned while the last commits, without the last's
-    /// senders (their next message may hang on it: a place choice, a language).
+    /// Reads messages until shutdown; rounds in progress are finished first. Rounds
+    /// overlap: up to `in_flight` are carried out at once, and the next is read and planned
+    /// meanwhile, without their senders (a sender's next message may hang on one: a place
+    /// choice, a language).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let mut committing: Option<Committing> = None;
+        let mut committing: VecDeque<Committing> = VecDeque::new();
         let mut size = ROUND_MIN;
         while !shutdown.is_cancelled() {
-            let busy = committing.as_ref().map(|c| c.senders.clone());
-            match self.prepare(busy.unwrap_or_default(), size).await {
+            while committing.front().is_some_and(|c| c.task.is_finished()) {
+                finish(committing.pop_front()).await;
+            }
+            let busy = committing
+                .iter()
+                .flat_map(|c| c.senders.iter().cloned())
+                .collect();
+            match self.prepare(busy, size).await {
                 Ok(Some(next)) => {
                     size = next_size(size, next.behind);
-                    finish(committing.take()).await;
-                    committing = Some(self.start_commit(next));
+                    while committing.len() >= in_flight(next.full) {
+                        finish(committing.pop_front()).await;
+                    }
+                    committing.push_back(self.start_commit(next));
                     continue;
                 }
-                Ok(None) if committing.is_some() => {
-                    finish(committing.take()).await;
+                Ok(None) if !committing.is_empty() => {
+                    finish(committing.pop_front()).await;
                     continue;
                 }
                 Ok(None) => size = ROUND_MIN,
@@ -150,7 +159,9 @@ impl Intake {
                 () = shutdown.cancelled() => {}
             }
         }
-        finish(committing.take()).await;
+        while let Some(round) = committing.pop_front() {
+            finish(Some(round)).await;
+        }
     }
 
     /// Reads the next `size` unread messages (the most urgent first, at most one per sender,
@@ -174,6 +185,7 @@ impl Intake {
             })
             .await?;
         let oldest = round.iter().map(|m| m.received_at).min();
+        let full = round.len() >= size;
         let behind = rounds::behind(round.len(), size, oldest, now);
         if self.store.dialect() == Dialect::Postgres && !round.is_empty() {
             let claimed = self.claim(&round, now).await?;
@@ -188,6 +200,7 @@ impl Intake {
         Ok(Some(Round {
             senders,
             plans,
+            full,
             behind,
         }))
     }

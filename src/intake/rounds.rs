@@ -1,5 +1,5 @@
-//! The intake's rounds: how many messages each reads, and the round being committed while
-//! the next is planned.
+//! The intake's rounds: how many messages each reads, and how many are committed while the
+//! next is planned.
 
 use std::collections::HashSet;
 
@@ -14,16 +14,21 @@ pub(super) const ROUND_MIN: usize = 32;
 /// Measured in BENCHMARKS.md (60 s flood): the backlog stops growing after 20 s, webhooks'
 /// p99 29 ms; at 256 their p99 was 63 ms, for no more read.
 const ROUND_MAX: usize = 64;
-/// How long a stored message may wait to be read before the intake counts as behind. Until
-/// then ingest keeps its share of the writer: a stored message is safe and triaged (alerts
-/// first), while one a provider still holds is neither, so a burst is stored at full speed
-/// and read just after.
+/// Rounds carried out at once while messages wait: the next is in the writer's queue as
+/// the last commits, so the writer never waits for the intake to read and plan. With one,
+/// the intake read two thirds of what a saturating load stored, and the unread grew; with
+/// two it reads all of it as it comes, for a fifth less stored (BENCHMARKS.md).
+const IN_FLIGHT: usize = 2;
+/// How long a stored message may wait to be read before the intake counts as behind and
+/// its rounds grow: a short burst is read in rounds that leave webhooks' writes room.
 const PATIENCE_MS: i64 = 10_000;
 
 /// A round read and planned, to carry out.
 pub(super) struct Round {
     pub(super) senders: HashSet<String>,
     pub(super) plans: Vec<(i64, Option<Plan>)>,
+    /// It read as many as it could take: more wait.
+    pub(super) full: bool,
     /// The intake is behind (see `behind`).
     pub(super) behind: bool,
 }
@@ -48,6 +53,13 @@ pub(super) fn next_size(size: usize, behind: bool) -> usize {
     } else {
         ROUND_MIN
     }
+}
+
+/// How many rounds may be carried out at once, the next one included: `IN_FLIGHT` while
+/// messages wait (`full`), so the intake keeps up with full rounds; else one, as a round
+/// with room to spare is read as soon as messages arrive.
+pub(super) fn in_flight(full: bool) -> usize {
+    if full { IN_FLIGHT } else { 1 }
 }
 
 /// Waits for the round being carried out, if any.
@@ -88,6 +100,13 @@ mod tests {
         ];
         for (size, behind, next) in cases {
             assert_eq!(next_size(size, behind), next, "{size} behind={behind}");
+        }
+    }
+
+    #[test]
+    fn a_second_round_is_carried_out_beside_the_first_only_while_messages_wait() {
+        for (full, rounds) in [(true, IN_FLIGHT), (false, 1)] {
+            assert_eq!(in_flight(full), rounds, "full={full}");
         }
     }
 }
