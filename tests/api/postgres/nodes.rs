@@ -215,19 +215,25 @@ async fn a_change_on_one_node_is_heard_on_the_others() {
     fresh.drop_it().await;
 }
 
-/// Change ids are taken in one order and committed in another: a change being written
-/// while a console page was read is left to the page's stream even below the page's mark,
-/// and the change the page could see is not sent again.
-#[tokio::test]
-async fn a_page_catches_up_with_a_change_that_committed_below_its_mark() {
-    let Some(fresh) = Fresh::new().await else {
-        return;
-    };
+/// A change noted with `subject`.
+fn note(subject: i64) -> String {
+    format!("INSERT INTO changes (kind, subject) VALUES ('broadcast', {subject})")
+}
+
+/// Change ids taken in one order and committed in another: a first change (subject 1)
+/// written by `slow`, whose transaction is left open, a second (subject 2) committed by
+/// `quick`; and a node on the database.
+struct OutOfOrder {
+    slow: Client,
+    quick: Client,
+    node: Store,
+    /// Where the node's key files are, for as long as it runs.
+    _keys: tempfile::TempDir,
+}
+
+async fn out_of_order(fresh: &Fresh) -> OutOfOrder {
     vigie::store::postgres::migrate(&fresh.url).await.unwrap();
     let (slow, quick) = (connect(&fresh.url).await, connect(&fresh.url).await);
-    let note = |subject: i64| {
-        format!("INSERT INTO changes (kind, subject) VALUES ('broadcast', {subject})")
-    };
     slow.batch_execute(&format!("BEGIN; {}", note(1)))
         .await
         .unwrap();
@@ -236,15 +242,36 @@ async fn a_page_catches_up_with_a_change_that_committed_below_its_mark() {
     let node = Store::open_postgres(&keys_in(&keys), &fresh.url)
         .await
         .unwrap();
-    let mark = node.read(vigie::store::changes::mark).await.unwrap();
-    slow.batch_execute("COMMIT").await.unwrap();
-    let late = node
+    OutOfOrder {
+        slow,
+        quick,
+        node,
+        _keys: keys,
+    }
+}
+
+/// A change being written while a console page was read is left to the page's stream
+/// even below the page's mark, and the change the page could see is not sent again.
+#[tokio::test]
+async fn a_page_catches_up_with_a_change_that_committed_below_its_mark() {
+    let Some(fresh) = Fresh::new().await else {
+        return;
+    };
+    let changes = out_of_order(&fresh).await;
+    let mark = changes
+        .node
+        .read(vigie::store::changes::mark)
+        .await
+        .unwrap();
+    changes.slow.batch_execute("COMMIT").await.unwrap();
+    let late = changes
+        .node
         .read(move |c| vigie::store::changes::unseen(c, &mark, 256, 100))
         .await
         .unwrap();
     let subjects: Vec<i64> = late.iter().map(|c| c.subject).collect();
     assert_eq!(subjects, [1], "{late:?}");
-    drop((slow, quick, node));
+    drop(changes);
     fresh.drop_it().await;
 }
 
@@ -255,36 +282,26 @@ async fn a_stream_resumes_with_a_change_that_committed_below_its_last_event() {
     let Some(fresh) = Fresh::new().await else {
         return;
     };
-    vigie::store::postgres::migrate(&fresh.url).await.unwrap();
-    let (slow, quick) = (connect(&fresh.url).await, connect(&fresh.url).await);
-    let note = |subject: i64| {
-        format!("INSERT INTO changes (kind, subject) VALUES ('broadcast', {subject})")
-    };
-    slow.batch_execute(&format!("BEGIN; {}", note(1)))
-        .await
-        .unwrap();
-    quick.batch_execute(&note(2)).await.unwrap();
-    let keys = tempfile::tempdir().unwrap();
-    let node = Store::open_postgres(&keys_in(&keys), &fresh.url)
-        .await
-        .unwrap();
+    let changes = out_of_order(&fresh).await;
     // The hub's read finds the second change only; its event is the stream's last.
-    let sent = node
+    let sent = changes
+        .node
         .read(|c| vigie::store::changes::after(c, 0, 100))
         .await
         .unwrap();
     let subjects: Vec<i64> = sent.iter().map(|c| c.subject).collect();
     assert_eq!(subjects, [2], "{sent:?}");
     let mark = sent[0].mark();
-    slow.batch_execute("COMMIT").await.unwrap();
-    quick.batch_execute(&note(3)).await.unwrap();
-    let missed = node
+    changes.slow.batch_execute("COMMIT").await.unwrap();
+    changes.quick.batch_execute(&note(3)).await.unwrap();
+    let missed = changes
+        .node
         .read(move |c| vigie::store::changes::unseen(c, &mark, 256, 100))
         .await
         .unwrap();
     let subjects: Vec<i64> = missed.iter().map(|c| c.subject).collect();
     assert_eq!(subjects, [1, 3], "{missed:?}");
-    drop((slow, quick, node));
+    drop(changes);
     fresh.drop_it().await;
 }
 
