@@ -86,6 +86,16 @@ pub struct Mark {
     pub seen: Option<String>,
 }
 
+impl Mark {
+    /// A mark as a caller hands it back (a page's query, a stream's last event id); `None`
+    /// if `seen` is not a snapshot as `pg_current_snapshot()` writes one.
+    pub fn given(after: i64, seen: Option<String>) -> Option<Self> {
+        seen.as_deref()
+            .is_none_or(is_snapshot)
+            .then_some(Self { after, seen })
+    }
+}
+
 /// The mark of a page about to be read (in a transaction of its own, before the page's).
 pub fn mark(db: &Db<'_>) -> Result<Mark, StoreError> {
     let after = last(db)?;
@@ -124,7 +134,7 @@ pub fn unseen(
 
 /// Whether `text` reads as a snapshot `pg_current_snapshot()` wrote: `xmin:xmax:` and the
 /// transactions in progress, comma-separated (a caller's copy is checked before use).
-pub fn is_snapshot(text: &str) -> bool {
+fn is_snapshot(text: &str) -> bool {
     let mut parts = text.split(':');
     let number = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
     let (Some(xmin), Some(xmax), Some(xip), None) =

@@ -106,12 +106,9 @@ pub(super) async fn events(
 
 /// A page's mark as its stream was asked for it; a `seen` that is no snapshot is refused.
 fn mark(after: i64, seen: Option<String>) -> Result<Mark, ApiError> {
-    match seen {
-        Some(seen) if !changes::is_snapshot(&seen) => Err(ApiError::BadRequest(
-            "seen: not a snapshot (xmin:xmax:in-progress,...)".into(),
-        )),
-        seen => Ok(Mark { after, seen }),
-    }
+    Mark::given(after, seen).ok_or_else(|| {
+        ApiError::BadRequest("seen: not a snapshot (xmin:xmax:in-progress,...)".into())
+    })
 }
 
 /// An event's id: where a stream cut after it resumes (`event_id` of its change's mark).
@@ -124,18 +121,12 @@ fn event_id(mark: &Mark) -> String {
 
 /// The mark a `Last-Event-ID` names (`event_id`); `None` for one this gateway never sent.
 fn resume_mark(id: &str) -> Option<Mark> {
-    let (after, seen) = match id.trim().split_once('/') {
-        Some((after, seen)) => (after, Some(seen)),
-        None => (id.trim(), None),
+    let id = id.trim();
+    let (after, seen) = match id.split_once('/') {
+        Some((after, seen)) => (after, Some(seen.to_owned())),
+        None => (id, None),
     };
-    let after = after.parse::<i64>().ok()?;
-    match seen {
-        Some(seen) if !changes::is_snapshot(seen) => None,
-        seen => Some(Mark {
-            after,
-            seen: seen.map(str::to_owned),
-        }),
-    }
+    Mark::given(after.parse().ok()?, seen)
 }
 
 /// The event a change makes for this caller, or `None` if they may not see it.
