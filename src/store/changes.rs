@@ -55,13 +55,15 @@ impl Change {
 
 /// The changes after `after`, oldest first, at most `limit`.
 pub fn after(db: &Db<'_>, after: i64, limit: u32) -> Result<Vec<Change>, StoreError> {
+    // Cast: a bare `LIMIT ?` is prepared again at each use (`outbound::claim`).
     let sql = match db.dialect() {
         Dialect::Sqlite => {
-            "SELECT id, kind, subject, NULL FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2"
+            "SELECT id, kind, subject, NULL FROM changes WHERE id > ?1 ORDER BY id
+             LIMIT CAST(?2 AS BIGINT)"
         }
         Dialect::Postgres => {
             "SELECT id, kind, subject, pg_current_snapshot()::text FROM changes
-             WHERE id > ?1 ORDER BY id LIMIT ?2"
+             WHERE id > ?1 ORDER BY id LIMIT CAST(?2 AS BIGINT)"
         }
     };
     db.query_map(sql, args![after, limit], change_row)

@@ -138,12 +138,14 @@ pub fn claim(
     now: i64,
     limit: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
+    // A bare `LIMIT ?` makes SQLite prepare the statement again at each use (a bound
+    // limit may change its plan); a cast is an expression, which it leaves alone.
     let mut claimed = db.query_map(
         "UPDATE outbound_messages
          SET status = 'sending', claimed_at = ?2, attempts = attempts + 1, updated_at = ?2
          WHERE id IN (SELECT id FROM outbound_messages
                       WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2
-                      ORDER BY priority, next_attempt_at, id LIMIT ?3)
+                      ORDER BY priority, next_attempt_at, id LIMIT CAST(?3 AS BIGINT))
          RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority,
                    arrived_at",
         args![channel, now, limit as i64],

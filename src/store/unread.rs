@@ -50,9 +50,10 @@ pub fn next_round(
                AND o.state = 'new' AND o.claimed_until > ?2 AND o.claimed_by != ?3)"
         }
     };
+    // Cast: a bare `LIMIT ?` is prepared again at each use (`outbound::claim`).
     let sql = format!(
         "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages m WHERE state = 'new'
-         {others_claims} ORDER BY priority, id LIMIT ?1"
+         {others_claims} ORDER BY priority, id LIMIT CAST(?1 AS BIGINT)"
     );
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
     let mut walk = Walk {
