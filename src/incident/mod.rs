@@ -4,6 +4,7 @@
 //! inside the intake's transaction.
 
 pub mod fuse;
+mod nearby;
 
 use std::collections::BTreeSet;
 
@@ -14,6 +15,7 @@ use crate::parse::severity;
 use crate::store::StoreError;
 use crate::store::incidents::{self as queries, Around};
 use fuse::{Correction, Fusion, FusionRules, Incident, ReportFacts, Source, fuse};
+pub use nearby::Nearby;
 
 /// Kilometres per degree of latitude.
 const KM_PER_DEGREE: f64 = 111.0;
@@ -32,15 +34,17 @@ pub struct Placed {
 /// Files a report under the incident it tells of, opening one if none fits; the caller
 /// stores the report with the incident's number (or attaches a stored one). `written`:
 /// the incidents already written at `now` in this transaction, whose time a repeat need
-/// not note again (a flood of repeats would rewrite one row per message).
+/// not note again (a flood of repeats would rewrite one row per message). `nearby`: what
+/// this round has read of the incidents around.
 pub fn place_report(
     conn: &Db<'_>,
+    nearby: &mut Nearby,
     report: ReportFacts,
     rules: &FusionRules,
     severity_rules: &SeverityRules,
     (now, written): (i64, &BTreeSet<i64>),
 ) -> Result<Placed, StoreError> {
-    let candidates = queries::candidates(conn, &around(&report, rules))?;
+    let candidates = nearby.candidates(conn, &around(&report, rules))?;
     let placed = match fuse(&report, &candidates, rules) {
         Fusion::Join(id) => {
             // Candidates are read whole (with their tally): the one joined is at hand.
@@ -63,6 +67,7 @@ pub fn place_report(
             } else {
                 let (level, counts) = aggregates(&incident, severity_rules);
                 queries::save(conn, &incident, level, &counts, now)?;
+                nearby.keep(&incident);
             }
             Placed {
                 incident,
@@ -73,6 +78,7 @@ pub fn place_report(
             let mut incident = Incident::open(0, report);
             let (level, counts) = aggregates(&incident, severity_rules);
             incident.id = queries::open(conn, &incident, level, &counts, now)?;
+            nearby.keep(&incident);
             Placed {
                 incident,
                 opened: true,

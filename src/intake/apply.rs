@@ -24,6 +24,12 @@ pub(super) fn one(out: &Out<'_>, inbound_id: i64, plan: Option<&Plan>) -> Result
     match plan {
         Some(plan) if unread::mark_read(out.conn, inbound_id, state)? => {
             out.sign_of_life(plan)?;
+            if plan.duress.is_some()
+                || !matches!(plan.step, Step::File { .. } | Step::Choice { .. })
+            {
+                // Only filing keeps what the round read of incidents true.
+                out.nearby.borrow_mut().forget();
+            }
             if let Some(said) = &plan.duress {
                 super::duress::raise(out, plan, said, inbound_id)?;
             }

@@ -354,6 +354,7 @@ impl Intake {
                     operators: &operators,
                     now,
                     touched: Default::default(),
+                    nearby: Default::default(),
                 };
                 f(&out)?;
                 out.settle()

@@ -9,7 +9,7 @@ use crate::store::db::Db;
 
 use crate::fanout::{Fanout, Tx};
 use crate::incident::{
-    self,
+    self, Nearby,
     fuse::{FusionRules, ReportFacts},
 };
 use crate::outbound::{Outbound, Purpose};
@@ -33,6 +33,8 @@ pub(super) struct Out<'a> {
     /// Incidents reports joined in this transaction, looked at again by fan-out once at
     /// its end (`settle`): a round of 32 reports of one attack is one look, not 32.
     pub touched: RefCell<BTreeSet<i64>>,
+    /// The incidents this transaction has read around its reports (`incident::Nearby`).
+    pub nearby: RefCell<Nearby>,
 }
 
 impl Out<'_> {
@@ -74,6 +76,7 @@ impl Out<'_> {
     pub(super) fn place(&self, facts: ReportFacts) -> Result<i64, StoreError> {
         let placed = incident::place_report(
             self.conn,
+            &mut self.nearby.borrow_mut(),
             facts,
             self.fusion,
             &self.reports.severity,

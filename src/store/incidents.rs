@@ -17,6 +17,28 @@ pub struct Around {
     pub lon: (f64, f64),
 }
 
+impl Around {
+    /// Whether `incident` (open) is one `candidates` finds in this box: the same test, in
+    /// memory. The R-tree's minutes add nothing to the exact times.
+    pub fn holds(&self, incident: &Incident) -> bool {
+        let (lat, lon) = (micro(incident.spot.lat), micro(incident.spot.lon));
+        (micro(self.lat.0)..=micro(self.lat.1)).contains(&lat)
+            && (micro(self.lon.0)..=micro(self.lon.1)).contains(&lon)
+            && incident.last_time >= self.from
+            && incident.first_time <= self.to
+    }
+
+    /// Whether every incident in `inner` is in this box.
+    pub fn covers(&self, inner: &Around) -> bool {
+        micro(self.lat.0) <= micro(inner.lat.0)
+            && micro(self.lat.1) >= micro(inner.lat.1)
+            && micro(self.lon.0) <= micro(inner.lon.0)
+            && micro(self.lon.1) >= micro(inner.lon.1)
+            && self.from <= inner.from
+            && self.to >= inner.to
+    }
+}
+
 /// Open incidents in the box. On PostgreSQL the box's area is locked first, until the
 /// transaction ends: a report of the same event on another node waits to see what this
 /// one makes of it, instead of both making an incident.
