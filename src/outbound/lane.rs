@@ -1,13 +1,20 @@
-//! One channel's queue state in memory: its worker's wake-up, its health, and the claims
-//! its worker holds, which the claim timeout must not take back.
+//! One channel's queue state in memory: its worker's wake-up, its health, the claims its
+//! worker holds, which the claim timeout must not take back, and the messages handed to it
+//! claimed already.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::store::outbound::Claimed;
+
 use super::health::Health;
+
+/// Most messages waiting in memory for a worker to take them (`Lane::hand`).
+const HANDED_MAX: usize = 1024;
 
 /// One channel's queue state in memory.
 #[derive(Debug)]
@@ -17,6 +24,9 @@ pub(super) struct Lane {
     /// Ids its worker has claimed and not yet recorded: a claim held by a live worker is
     /// never released by the claim timeout, however long its batch waits.
     pub(super) held: Mutex<HashSet<i64>>,
+    /// Messages queued already claimed for its worker (`Outbound::queue_in`), held, not yet
+    /// taken by it, oldest first.
+    pub(super) handed: Mutex<Vec<Claimed>>,
     /// Until when (unix ms) this node owns the channel (`ownership`): for ever on SQLite.
     pub(super) owned_until: AtomicI64,
 }
@@ -36,11 +46,45 @@ impl Lane {
         }
     }
 
-    /// Its worker stopped: nothing is held any more.
+    /// Its worker stopped: nothing is held any more. What it was handed and did not take
+    /// is left `sending`, so the claim timeout queues it again.
     pub(super) fn let_go_all(&self) {
+        if let Ok(mut handed) = self.handed.lock() {
+            handed.clear();
+        }
         if let Ok(mut held) = self.held.lock() {
             held.clear();
         }
+    }
+
+    /// Whether its worker may be handed a message claimed as it is queued: the channel is
+    /// this node's, up, not held off by the provider, and its worker keeps up (a flood
+    /// on a slow channel waits in the database, not in memory).
+    pub(super) fn takes(&self, now: i64) -> bool {
+        self.owns(now)
+            && !self.health.is_down()
+            && self.health.pause_left(Instant::now()).is_none()
+            && self.handed.lock().is_ok_and(|h| h.len() < HANDED_MAX)
+    }
+
+    /// Hands its worker a message claimed for it, held until its outcome is recorded.
+    pub(super) fn hand(&self, claimed: Claimed) {
+        self.hold(std::iter::once(claimed.id));
+        if let Ok(mut handed) = self.handed.lock() {
+            handed.push(claimed);
+        }
+        self.wake.notify_one();
+    }
+
+    /// Up to `n` of the messages it was handed, oldest first.
+    pub(super) fn take_handed(&self, n: usize) -> Vec<Claimed> {
+        self.handed.lock().map_or_else(
+            |_| Vec::new(),
+            |mut handed| {
+                let n = n.min(handed.len());
+                handed.drain(..n).collect()
+            },
+        )
     }
 
     /// Whether this node may claim now: it owns the channel with time to spare, so a
@@ -55,5 +99,77 @@ impl Lane {
 
     pub(super) fn holds(&self, id: i64) -> bool {
         self.held.lock().is_ok_and(|held| held.contains(&id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lane() -> Lane {
+        Lane {
+            wake: Notify::new(),
+            health: Health::new(3),
+            held: Mutex::default(),
+            handed: Mutex::default(),
+            owned_until: AtomicI64::new(i64::MAX),
+        }
+    }
+
+    fn claimed(id: i64) -> Claimed {
+        Claimed {
+            id,
+            recipient: "+22370000001".into(),
+            text: "Recu 1".into(),
+            encoding: "gsm7".into(),
+            attempts: 1,
+            created_at: 0,
+            fallbacks: Vec::new(),
+            priority: 2,
+            claimed_at: 0,
+            arrived_at: None,
+        }
+    }
+
+    #[test]
+    fn what_a_worker_is_handed_is_held_and_taken_oldest_first() {
+        let lane = lane();
+        assert!(lane.takes(0));
+        for id in [4, 5, 6] {
+            lane.hand(claimed(id));
+        }
+        assert!(lane.holds(5), "held, so the claim timeout leaves it");
+        let ids = |taken: Vec<Claimed>| taken.iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(lane.take_handed(2)), [4, 5]);
+        assert_eq!(ids(lane.take_handed(2)), [6]);
+        assert!(lane.take_handed(2).is_empty());
+        assert!(lane.holds(6), "held until its outcome is recorded");
+    }
+
+    #[test]
+    fn a_stopped_worker_leaves_what_it_was_handed_to_the_claim_timeout() {
+        let lane = lane();
+        lane.hand(claimed(7));
+        lane.let_go_all();
+        assert!(lane.take_handed(10).is_empty());
+        assert!(!lane.holds(7));
+    }
+
+    #[test]
+    fn a_worker_behind_is_handed_no_more() {
+        let lane = lane();
+        for id in 0..HANDED_MAX as i64 {
+            lane.hand(claimed(id));
+        }
+        assert!(!lane.takes(0));
+        lane.take_handed(1);
+        assert!(lane.takes(0));
+    }
+
+    #[test]
+    fn a_channel_not_ours_takes_nothing_claimed() {
+        let lane = lane();
+        lane.owned_until(0);
+        assert!(!lane.takes(0));
     }
 }

@@ -105,7 +105,7 @@ pub struct Outbound {
     client: ProviderClient,
     policy: RetryPolicy,
     metrics: Arc<Metrics>,
-    lanes: HashMap<String, Lane>,
+    lanes: HashMap<String, Arc<Lane>>,
     /// For numbers written without a country code.
     default_country: Country,
     /// Alerts go to the same responders again and again: their numbers are read once.
@@ -133,12 +133,13 @@ impl Outbound {
             .iter()
             .filter(|c| missing_send_setting(c).is_none())
             .map(|c| {
-                let lane = Lane {
+                let lane = Arc::new(Lane {
                     wake: Notify::new(),
                     health: Health::new(out.down_after_failures),
                     held: Mutex::default(),
+                    handed: Mutex::default(),
                     owned_until: ownership::owned_from_start(&store).into(),
-                };
+                });
                 metrics.channel_up(&c.id, true);
                 (c.id.clone(), lane)
             })
@@ -230,8 +231,26 @@ impl Outbound {
                 return Ok(());
             }
         };
-        queries::insert(conn, std::slice::from_ref(&row), now)?;
+        match self.taker(conn, &row.channel, now) {
+            Some(lane) => {
+                let claimed = queries::insert_claimed(conn, &row, now)?;
+                conn.after_commit(move || lane.hand(claimed));
+            }
+            None => {
+                queries::insert(conn, std::slice::from_ref(&row), now)?;
+            }
+        }
         Ok(())
+    }
+
+    /// The lane whose sender can be handed a message queued now, claimed already: on
+    /// SQLite (one node, so no other may claim it), while the channel is up and not held
+    /// off; else the message is queued to be claimed.
+    fn taker(&self, conn: &Db<'_>, channel: &str, now: i64) -> Option<Arc<Lane>> {
+        if conn.dialect() != crate::store::db::Dialect::Sqlite {
+            return None;
+        }
+        self.lanes.get(channel).filter(|l| l.takes(now)).cloned()
     }
 
     fn prepare(&self, m: &NewMessage) -> Result<NewOutbound, ComposeOrRoute> {

@@ -1,5 +1,6 @@
-//! One channel's sender: claims due messages, sends each within the channel's rate and
-//! in-flight limits, and hands outcomes to a recorder that commits them in batches.
+//! One channel's sender: claims due messages, takes those it was handed claimed as they
+//! were queued (`Lane::hand`), sends each within the channel's rate and in-flight limits,
+//! and hands outcomes to a recorder that commits them in batches.
 //!
 //! A message is `sending` from its claim until its outcome is committed. A crash anywhere
 //! in between leaves it `sending`, and start-up queues it again: at least once, with our id
@@ -48,7 +49,7 @@ impl Worker {
     }
 
     fn lane(&self) -> Option<&Lane> {
-        self.out.lanes.get(&self.channel.id)
+        self.out.lanes.get(&self.channel.id).map(|l| &**l)
     }
 
     pub(super) async fn run(self, shutdown: CancellationToken) {
@@ -87,6 +88,7 @@ impl Worker {
             if self.wait_out_pause(&mut pace, shutdown).await {
                 continue;
             }
+            self.give_back_if_down(tx).await;
             let limit = match self.capacity(pace.batch(CLAIM_MAX), &mut next_probe).await {
                 Some(limit) => limit,
                 None => {
@@ -98,7 +100,7 @@ impl Worker {
                     continue;
                 }
             };
-            let claimed = self.claim(limit).await;
+            let claimed = self.claim_with_handed(limit).await;
             if claimed.is_empty() {
                 self.idle(shutdown, POLL).await;
                 continue;
@@ -111,6 +113,22 @@ impl Worker {
                 pace: &mut pace,
             };
             self.dispatch(claimed, dispatch).await;
+        }
+    }
+
+    /// While the channel is down, what it was handed goes back to the queue, to move on to
+    /// its fallbacks like the rest.
+    async fn give_back_if_down(&self, tx: &mpsc::Sender<Done>) {
+        let Some(lane) = self.lane().filter(|l| l.health.is_down()) else {
+            return;
+        };
+        for msg in lane.take_handed(usize::MAX) {
+            let _ = tx
+                .send(Done::Abandoned {
+                    msg,
+                    started: false,
+                })
+                .await;
         }
     }
 
@@ -157,6 +175,16 @@ impl Worker {
             () = tokio::time::sleep(wait.min(POLL)) => {}
             () = shutdown.cancelled() => {}
         }
+    }
+
+    /// Claims due messages, then adds what it was handed, up to `limit`, most urgent first.
+    async fn claim_with_handed(&self, limit: usize) -> Vec<Claimed> {
+        let mut claimed = self.claim(limit).await;
+        if let Some(lane) = self.lane() {
+            claimed.extend(lane.take_handed(limit.saturating_sub(claimed.len())));
+            claimed.sort_by_key(|c| (c.priority, c.id));
+        }
+        claimed
     }
 
     /// Claims due messages; a quick read first, so an idle channel never takes the writer.

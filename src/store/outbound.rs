@@ -91,6 +91,45 @@ pub fn insert(
     Ok(ids)
 }
 
+/// Queues `m` already claimed by this node's sender, to be handed to it once the
+/// transaction commits (`Outbound::queue_in`): such a message costs no claim, which was
+/// a tenth of the writer's time when every report is answered.
+pub fn insert_claimed(db: &Db<'_>, m: &NewOutbound, now: i64) -> Result<Claimed, StoreError> {
+    let id = db.insert_id(
+        "INSERT INTO outbound_messages
+            (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
+             broadcast_id, segments, encoding, status, attempts, claimed_at, next_attempt_at,
+             created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'sending', 1, ?12, ?12, ?12, ?12)",
+        args![
+            m.channel,
+            m.fallbacks.join(","),
+            m.recipient,
+            m.text,
+            m.purpose,
+            m.priority,
+            m.inbound_id,
+            m.incident_id,
+            m.broadcast_id,
+            m.segments,
+            m.encoding,
+            now
+        ],
+    )?;
+    Ok(Claimed {
+        id: id.ok_or(StoreError::NoRow)?,
+        recipient: m.recipient.clone(),
+        text: m.text.clone(),
+        encoding: m.encoding.to_owned(),
+        attempts: 1,
+        created_at: now,
+        fallbacks: m.fallbacks.clone(),
+        priority: m.priority,
+        claimed_at: now,
+        arrived_at: None,
+    })
+}
+
 /// A message claimed for sending.
 #[derive(Debug, Clone)]
 pub struct Claimed {

@@ -313,3 +313,37 @@ async fn a_send_error_never_carries_the_channels_credentials() {
         );
     }
 }
+
+#[tokio::test]
+async fn replies_waiting_for_a_channel_that_goes_down_move_on_to_its_fallback() {
+    // Kannel refuses connections; it sends one message a second, so the replies it was
+    // handed as they were queued wait for it, until two failures mark it down.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/cgi-bin/sendsms", free.local_addr().unwrap());
+    drop(free);
+    let outbound = format!(
+        "down_after_failures = 2\nprobe_every_secs = 600\n{}",
+        route("+223", "kn", "\"sim\""),
+    );
+    let kannel =
+        channel("kn", Kind::Kannel, &base).replace("send_per_second = 0", "send_per_second = 1");
+    let app = gateway(&outbound, &kannel).await;
+    for n in 0..6 {
+        let body = format!("from=7612345{n}&text=ATT+Koro");
+        assert_eq!(
+            app.post_form("/webhooks/sim/sms", &body).await.status(),
+            200
+        );
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let delivered = "SELECT count(*) FROM outbound_messages WHERE purpose = 'reply'
+                     AND status = 'delivered' AND channel = 'sim'";
+    while app.one::<i64>(delivered) < 6 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "replies left behind: {:?}",
+            app.column("SELECT status || ' ' || channel FROM outbound_messages")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
