@@ -7,6 +7,7 @@
 //! (`decide`, with `retry` for the delays), committed in batches (`recorder`), and moves
 //! the channel's health (`health`) and pace (`pace`, slower after throttling).
 
+mod attempt;
 pub mod compose;
 pub mod decide;
 pub mod health;
