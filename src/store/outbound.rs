@@ -65,27 +65,8 @@ pub fn insert(
             ids.push(None);
             continue;
         }
-        let id = db.insert_id(
-            "INSERT INTO outbound_messages
-            (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
-             broadcast_id, segments, encoding, status, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'queued', ?12, ?12, ?12)",
-            args![
-                m.channel,
-                m.fallbacks.join(","),
-                m.recipient,
-                m.text,
-                m.purpose,
-                m.priority,
-                m.inbound_id,
-                m.incident_id,
-                m.broadcast_id,
-                m.segments,
-                m.encoding,
-                now
-            ],
-        )?;
-        ids.push(Some(id.ok_or(StoreError::NoRow)?));
+        let id = insert_row(db, m, now, None)?;
+        ids.push(Some(id));
         db.wake_after_commit(&m.channel);
     }
     Ok(ids)
@@ -95,12 +76,38 @@ pub fn insert(
 /// transaction commits (`Outbound::queue_in`): such a message costs no claim, which was
 /// a tenth of the writer's time when every report is answered.
 pub fn insert_claimed(db: &Db<'_>, m: &NewOutbound, now: i64) -> Result<Claimed, StoreError> {
+    let id = insert_row(db, m, now, Some(now))?;
+    Ok(Claimed {
+        id,
+        recipient: m.recipient.clone(),
+        text: m.text.clone(),
+        encoding: m.encoding.to_owned(),
+        attempts: 1,
+        created_at: now,
+        fallbacks: m.fallbacks.clone(),
+        priority: m.priority,
+        claimed_at: now,
+        arrived_at: None,
+    })
+}
+
+/// Writes a message's row: queued, or claimed already at `claimed_at`.
+fn insert_row(
+    db: &Db<'_>,
+    m: &NewOutbound,
+    now: i64,
+    claimed_at: Option<i64>,
+) -> Result<i64, StoreError> {
+    let (status, attempts) = match claimed_at {
+        Some(_) => ("sending", 1),
+        None => ("queued", 0),
+    };
     let id = db.insert_id(
         "INSERT INTO outbound_messages
             (channel, fallbacks, recipient, text, purpose, priority, inbound_id, incident_id,
              broadcast_id, segments, encoding, status, attempts, claimed_at, next_attempt_at,
              created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'sending', 1, ?12, ?12, ?12, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?13, ?14, ?15, ?12, ?12, ?12)",
         args![
             m.channel,
             m.fallbacks.join(","),
@@ -113,21 +120,13 @@ pub fn insert_claimed(db: &Db<'_>, m: &NewOutbound, now: i64) -> Result<Claimed,
             m.broadcast_id,
             m.segments,
             m.encoding,
-            now
+            now,
+            status,
+            attempts,
+            claimed_at
         ],
     )?;
-    Ok(Claimed {
-        id: id.ok_or(StoreError::NoRow)?,
-        recipient: m.recipient.clone(),
-        text: m.text.clone(),
-        encoding: m.encoding.to_owned(),
-        attempts: 1,
-        created_at: now,
-        fallbacks: m.fallbacks.clone(),
-        priority: m.priority,
-        claimed_at: now,
-        arrived_at: None,
-    })
+    id.ok_or(StoreError::NoRow)
 }
 
 /// A message claimed for sending.
