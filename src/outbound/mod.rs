@@ -235,6 +235,8 @@ impl Outbound {
         match self.taker(conn, &row.channel, now) {
             Some(lane) => {
                 let claimed = queries::insert_claimed(conn, &row, now)?;
+                // Were the hand-over never made (its caller gone after the commit), the
+                // claim timeout would queue the message again: late, not lost.
                 conn.after_commit(move || lane.hand(claimed));
             }
             None => {
