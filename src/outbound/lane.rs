@@ -3,8 +3,8 @@
 //! claimed already.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::Notify;
@@ -29,6 +29,10 @@ pub(super) struct Lane {
     pub(super) handed: Mutex<Vec<Claimed>>,
     /// Until when (unix ms) this node owns the channel (`ownership`): for ever on SQLite.
     pub(super) owned_until: AtomicI64,
+    /// Its worker is running: messages are handed only then, never to a lane whose worker
+    /// has stopped or not started (start-up queues again what was left `sending`, and a
+    /// handed copy would then be sent twice).
+    pub(super) running: AtomicBool,
 }
 
 impl Lane {
@@ -46,22 +50,29 @@ impl Lane {
         }
     }
 
-    /// Its worker stopped: nothing is held any more. What it was handed and did not take
-    /// is left `sending`, so the claim timeout queues it again.
-    pub(super) fn let_go_all(&self) {
-        if let Ok(mut handed) = self.handed.lock() {
-            handed.clear();
-        }
+    /// Its worker runs: it may be handed messages.
+    pub(super) fn runs(&self) {
+        self.running.store(true, Ordering::Relaxed);
+    }
+
+    /// Its worker stopped: nothing is held any more, and what it was handed and did not
+    /// take is returned, to be queued again (else the claim timeout would).
+    pub(super) fn let_go_all(&self) -> Vec<Claimed> {
+        self.running.store(false, Ordering::Relaxed);
+        let handed =
+            std::mem::take(&mut *self.handed.lock().unwrap_or_else(PoisonError::into_inner));
         if let Ok(mut held) = self.held.lock() {
             held.clear();
         }
+        handed
     }
 
     /// Whether its worker may be handed a message claimed as it is queued: the channel is
     /// this node's, up, not held off by the provider, and its worker keeps up (a flood
     /// on a slow channel waits in the database, not in memory).
     pub(super) fn takes(&self, now: i64) -> bool {
-        self.owns(now)
+        self.running.load(Ordering::Relaxed)
+            && self.owns(now)
             && !self.health.is_down()
             && self.health.pause_left(Instant::now()).is_none()
             && self.handed.lock().is_ok_and(|h| h.len() < HANDED_MAX)
@@ -85,6 +96,14 @@ impl Lane {
                 handed.drain(..n).collect()
             },
         )
+    }
+
+    /// Puts back, first in line and still held, what its worker took and had no room for
+    /// in its batch.
+    pub(super) fn hand_back(&self, mut surplus: Vec<Claimed>) {
+        let mut handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        surplus.append(&mut handed);
+        *handed = surplus;
     }
 
     /// Whether this node may claim now: it owns the channel with time to spare, so a
@@ -113,6 +132,7 @@ mod tests {
             held: Mutex::default(),
             handed: Mutex::default(),
             owned_until: AtomicI64::new(i64::MAX),
+            running: AtomicBool::new(true),
         }
     }
 
@@ -147,12 +167,27 @@ mod tests {
     }
 
     #[test]
-    fn a_stopped_worker_leaves_what_it_was_handed_to_the_claim_timeout() {
+    fn a_stopped_worker_gives_up_what_it_was_handed_and_is_handed_no_more() {
         let lane = lane();
         lane.hand(claimed(7));
-        lane.let_go_all();
+        let left = lane.let_go_all();
+        assert_eq!(left.iter().map(|c| c.id).collect::<Vec<_>>(), [7]);
         assert!(lane.take_handed(10).is_empty());
         assert!(!lane.holds(7));
+        assert!(!lane.takes(0), "until a worker runs again");
+        lane.runs();
+        assert!(lane.takes(0));
+    }
+
+    #[test]
+    fn what_a_batch_had_no_room_for_goes_back_first_in_line_and_held() {
+        let lane = lane();
+        lane.hand(claimed(9));
+        lane.hold([3, 4].into_iter());
+        lane.hand_back(vec![claimed(3), claimed(4)]);
+        let ids = |taken: Vec<Claimed>| taken.iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(lane.take_handed(10)), [3, 4, 9]);
+        assert!(lane.holds(3) && lane.holds(9));
     }
 
     #[test]

@@ -140,6 +140,7 @@ impl Outbound {
                     held: Mutex::default(),
                     handed: Mutex::default(),
                     owned_until: ownership::owned_from_start(&store).into(),
+                    running: false.into(),
                 });
                 metrics.channel_up(&c.id, true);
                 (c.id.clone(), lane)
@@ -232,7 +233,12 @@ impl Outbound {
                 return Ok(());
             }
         };
-        match self.taker(conn, &row.channel, now) {
+        // Only replies are handed over: an alert is checked against its number's STOP as it
+        // is queued, and any other message waits its turn in the queue.
+        let taker = (purpose == Purpose::Reply)
+            .then(|| self.taker(conn, &row.channel, now))
+            .flatten();
+        match taker {
             Some(lane) => {
                 let claimed = queries::insert_claimed(conn, &row, now)?;
                 // Were the hand-over never made (its caller gone after the commit), the

@@ -53,6 +53,29 @@ impl Outbound {
         Ok(())
     }
 
+    /// Queues again messages a stopped worker was handed and never tried; should that
+    /// fail, the claim timeout does it later.
+    pub(super) async fn queue_again(&self, left: Vec<queries::Claimed>) {
+        if left.is_empty() {
+            return;
+        }
+        let now = self.store.now_ms();
+        let claims: Vec<(i64, i64)> = left.iter().map(|c| (c.id, c.claimed_at)).collect();
+        let queued = self
+            .store
+            .write(move |c| {
+                for (id, claimed_at) in &claims {
+                    // Never tried: the attempt its claim counted is taken back.
+                    queries::unclaim(c, *id, *claimed_at, true, now)?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = queued {
+            tracing::error!(error = %e, "messages handed to a stopped sender wait for the claim timeout");
+        }
+    }
+
     /// Periodic upkeep: claims no live worker holds and older than the claim timeout go
     /// back to the queue (a worker that died); messages too old to matter expire; the
     /// queue-depth gauge is refreshed.

@@ -79,6 +79,9 @@ impl Worker {
         let mut pace = Pace::new(settings.rate, Instant::now());
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight as usize));
         let mut next_probe = Instant::now();
+        if let Some(lane) = self.lane() {
+            lane.runs();
+        }
         while !shutdown.is_cancelled() {
             if tx.is_closed() {
                 tracing::error!(channel = %self.channel.id, "outcome recorder gone: sending stops");
@@ -176,12 +179,18 @@ impl Worker {
         }
     }
 
-    /// Claims due messages, then adds what it was handed, up to `limit`, most urgent first.
+    /// Claims due messages and adds all it was handed; the `limit` most urgent are sent and
+    /// the rest kept in hand, first in line. So a reply handed while a broadcast fills the
+    /// queue waits for one batch, not for all of it, and is never sent after a later one.
     async fn claim_with_handed(&self, limit: usize) -> Vec<Claimed> {
         let mut claimed = self.claim(limit).await;
-        if let Some(lane) = self.lane() {
-            claimed.extend(lane.take_handed(limit.saturating_sub(claimed.len())));
-            claimed.sort_by_key(|c| (c.priority, c.id));
+        let Some(lane) = self.lane() else {
+            return claimed;
+        };
+        claimed.extend(lane.take_handed(usize::MAX));
+        claimed.sort_by_key(|c| (c.priority, c.id));
+        if claimed.len() > limit {
+            lane.hand_back(claimed.split_off(limit));
         }
         claimed
     }
@@ -322,12 +331,16 @@ pub(super) async fn supervise(
     loop {
         let worker = Worker::new(Arc::clone(&out), Arc::clone(&channel));
         let ended = tokio::spawn(worker.run(shutdown.clone())).await;
-        if let Some(lane) = out.lanes.get(&channel.id) {
-            lane.let_go_all();
-        }
+        let left = out
+            .lanes
+            .get(&channel.id)
+            .map(|lane| lane.let_go_all())
+            .unwrap_or_default();
         if shutdown.is_cancelled() {
+            // Left `sending`: start-up queues them again.
             return;
         }
+        out.queue_again(left).await;
         match ended {
             Ok(()) => tracing::error!(channel = %channel.id, "sender stopped; starting it again"),
             Err(e) => {

@@ -162,3 +162,49 @@ async fn a_duress_word_is_answered_as_usual_and_alerts_only_the_safety_contacts(
         1
     );
 }
+
+#[tokio::test]
+async fn a_safety_contact_who_sent_stop_is_not_alerted() {
+    let app = spawn_gateway(CONFIG, tempfile::tempdir().unwrap()).await;
+    let quit = "+22390000203";
+    let csv = format!(
+        "phone,name,roles,language,home,zones,discreet\n\
+         {WATCHED},Awa,monitor,fr,,Koro,no\n{SAFETY},Securite,safety,fr,,Koro,no\n\
+         {quit},Parti,safety,fr,,Koro,no\n"
+    );
+    let imported = app
+        .client
+        .post(app.url("/api/contacts/import"))
+        .bearer_auth(ADMIN)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), 200);
+    app.sms(quit, "STOP", "q1").await;
+    app.replies(quit, 1).await;
+    let id: i64 = app.one(&format!(
+        "SELECT id FROM contacts WHERE phone = '{WATCHED}'"
+    ));
+    let coordinator = app.token(vigie::access::Role::Coordinator, &[]);
+    let path = format!("/api/contacts/{id}/duress");
+    let set = app
+        .as_token(
+            &coordinator,
+            Method::PUT,
+            &path,
+            json!({ "word": "Soleil" }),
+        )
+        .await;
+    assert_eq!(set, 204);
+
+    app.sms(WATCHED, "RAS soleil", "w1").await;
+    let alert = app.replies(SAFETY, 1).await;
+    assert!(alert[0].starts_with("DETRESSE"), "{alert:?}");
+    let to_quit = format!("outbound_messages WHERE recipient = '{quit}' AND text LIKE 'DETRESSE%'");
+    assert_eq!(
+        app.count(&to_quit),
+        0,
+        "a number that sent STOP was alerted"
+    );
+}

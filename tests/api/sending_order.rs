@@ -101,3 +101,29 @@ async fn no_more_requests_in_flight_than_the_channel_allows() {
     }
     assert_eq!(double.most_in_flight(), 2, "two at once, never more");
 }
+
+#[tokio::test]
+async fn a_reply_handed_to_a_sender_busy_with_broadcasts_goes_out_before_them() {
+    let double = Double::start(Kind::AfricasTalking).await;
+    // Two a second: the broadcasts below fill five seconds of sending.
+    let channels = channel("at", Kind::AfricasTalking, &double.base_url())
+        .replace("send_per_second = 0", "send_per_second = 2");
+    let app = gateway(&route("+223", "at", ""), &channels).await;
+    for n in 0..10 {
+        app.queue_for(&format!("+223760001{n:02}"), "Diffusion", "broadcast")
+            .await;
+    }
+    // A report: its receipt is queued claimed and handed to the busy sender.
+    let body = "from=%2B22376000099&text=ATT+Koro";
+    assert_eq!(app.post_form("/webhooks/sim/sms", body).await.status(), 200);
+    let sent = double.wait_for(11, WAIT).await;
+    let to: Vec<String> = sent
+        .iter()
+        .map(|r| r.form_value("to").unwrap_or_default())
+        .collect();
+    let at = to.iter().position(|t| t == "+22376000099");
+    assert!(
+        at.is_some_and(|at| at < 7),
+        "the reply waited behind the broadcasts: {to:?}"
+    );
+}
