@@ -69,6 +69,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0019_reading_order.sql")),
         M::up(include_str!("migrations/0020_silence.sql")),
         M::up(include_str!("migrations/0021_outcomes_index.sql")),
+        M::up(include_str!("migrations/0022_queue_indexes.sql")),
     ])
 }
 

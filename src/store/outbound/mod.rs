@@ -52,39 +52,50 @@ pub fn stamp_arrival(db: &Db<'_>, ids: &[i64], arrived_at: i64) -> Result<(), St
 }
 
 /// Marks up to `limit` due messages of `channel` as `sending`, most urgent first.
+/// Claims a channel's next due messages, most urgent first.
+///
+/// A bare `LIMIT ?` makes SQLite prepare the statement again at each use (a bound limit may
+/// change its plan); a cast is an expression, which it leaves alone. The `+` keeps any
+/// SQLite on `outbound_due`, which gives due messages in order: Debian 12's (3.40) read
+/// the time range from `outbound_next` instead and sorted every due message at each claim,
+/// 31 ms a claim behind a 100,000-message broadcast (the bundled one chose well already).
+const CLAIM: &str = "UPDATE outbound_messages
+     SET status = 'sending', claimed_at = ?2, attempts = attempts + 1, updated_at = ?2
+     WHERE id IN (SELECT id FROM outbound_messages
+                  WHERE channel = ?1 AND status = 'queued' AND +next_attempt_at <= ?2
+                  ORDER BY priority, next_attempt_at, id LIMIT CAST(?3 AS BIGINT))
+     RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority,
+               arrived_at";
+
+/// Messages waiting or being sent, by channel and status, each counted from its partial
+/// index (the queue, not the table, is read).
+const DEPTH: &str = "SELECT channel, 'queued', count(*) FROM outbound_messages
+     WHERE status = 'queued' GROUP BY channel
+     UNION ALL
+     SELECT channel, 'sending', count(*) FROM outbound_messages
+     WHERE status = 'sending' GROUP BY channel";
+
 pub fn claim(
     db: &Db<'_>,
     channel: &str,
     now: i64,
     limit: usize,
 ) -> Result<Vec<Claimed>, StoreError> {
-    // A bare `LIMIT ?` makes SQLite prepare the statement again at each use (a bound
-    // limit may change its plan); a cast is an expression, which it leaves alone.
-    let mut claimed = db.query_map(
-        "UPDATE outbound_messages
-         SET status = 'sending', claimed_at = ?2, attempts = attempts + 1, updated_at = ?2
-         WHERE id IN (SELECT id FROM outbound_messages
-                      WHERE channel = ?1 AND status = 'queued' AND next_attempt_at <= ?2
-                      ORDER BY priority, next_attempt_at, id LIMIT CAST(?3 AS BIGINT))
-         RETURNING id, recipient, text, encoding, attempts, created_at, fallbacks, priority,
-                   arrived_at",
-        args![channel, now, limit as i64],
-        |r| {
-            let fallbacks: String = r.get(6)?;
-            Ok(Claimed {
-                id: r.get(0)?,
-                recipient: r.get(1)?,
-                text: r.get(2)?,
-                encoding: r.get(3)?,
-                attempts: r.get(4)?,
-                created_at: r.get(5)?,
-                fallbacks: split(&fallbacks),
-                priority: r.get(7)?,
-                claimed_at: now,
-                arrived_at: r.get(8)?,
-            })
-        },
-    )?;
+    let mut claimed = db.query_map(CLAIM, args![channel, now, limit as i64], |r| {
+        let fallbacks: String = r.get(6)?;
+        Ok(Claimed {
+            id: r.get(0)?,
+            recipient: r.get(1)?,
+            text: r.get(2)?,
+            encoding: r.get(3)?,
+            attempts: r.get(4)?,
+            created_at: r.get(5)?,
+            fallbacks: split(&fallbacks),
+            priority: r.get(7)?,
+            claimed_at: now,
+            arrived_at: r.get(8)?,
+        })
+    })?;
     // RETURNING gives no order.
     claimed.sort_by_key(|c| (c.priority, c.id));
     Ok(claimed)
@@ -275,10 +286,78 @@ pub fn reroute_queued(
 
 /// Messages waiting or being sent, by channel and status (the queue-depth gauge).
 pub fn depth(db: &Db<'_>) -> Result<Vec<(String, String, i64)>, StoreError> {
-    db.query_map(
-        "SELECT channel, status, count(*) FROM outbound_messages
-         WHERE status IN ('queued', 'sending') GROUP BY channel, status",
-        args![],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )
+    db.query_map(DEPTH, args![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    /// The plan SQLite makes for `sql` (no statistics: as on any database), one line a step.
+    fn plan(sql: &str, parameters: usize) -> String {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::open::migrations()
+            .to_latest(&mut conn)
+            .unwrap();
+        let nulls = vec![rusqlite::types::Null; parameters];
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(&nulls), |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+    }
+
+    /// A claim reads due messages in order from `outbound_due`: sorting them all first cost
+    /// 31 ms a claim behind a broadcast.
+    #[test]
+    fn a_claim_reads_the_queue_in_order_without_sorting_it() {
+        let plan = plan(super::CLAIM, 3);
+        assert!(plan.contains("INDEX outbound_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    /// Each channel's messages waiting and being sent are counted; others are not.
+    #[test]
+    fn the_depth_counts_each_channel_s_waiting_and_sending() {
+        use super::NewOutbound;
+        crate::store::testing::on_both(|db| {
+            let message = |channel: &str| NewOutbound {
+                channel: channel.to_owned(),
+                fallbacks: Vec::new(),
+                recipient: "+22376000001".into(),
+                text: "Recu".into(),
+                purpose: "reply",
+                priority: 1,
+                inbound_id: None,
+                incident_id: None,
+                broadcast_id: None,
+                segments: 1,
+                encoding: "gsm7",
+            };
+            super::insert(db, &[message("a"), message("a"), message("b")], 1)?;
+            super::insert_claimed(db, &message("b"), 1)?;
+            let done = super::insert_claimed(db, &message("a"), 1)?;
+            super::finish(db, &done, &super::Transition::Delivered, 2)?;
+            let mut depth = super::depth(db)?;
+            depth.sort();
+            let expected = [("a", "queued", 2), ("b", "queued", 1), ("b", "sending", 1)];
+            let expected: Vec<(String, String, i64)> = expected
+                .iter()
+                .map(|(c, s, n)| ((*c).to_owned(), (*s).to_owned(), *n))
+                .collect();
+            assert_eq!(depth, expected);
+            Ok(())
+        });
+    }
+
+    /// The queue's depth is counted from the partial indexes, not by reading the table.
+    #[test]
+    fn the_depth_reads_the_queue_not_the_table() {
+        let plan = plan(super::DEPTH, 0);
+        assert!(plan.contains("outbound_next"), "{plan}");
+        assert!(plan.contains("outbound_sending"), "{plan}");
+        assert!(!plan.contains("SCAN outbound_messages\n"), "{plan}");
+    }
 }
