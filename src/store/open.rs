@@ -70,6 +70,7 @@ pub(super) fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0020_silence.sql")),
         M::up(include_str!("migrations/0021_outcomes_index.sql")),
         M::up(include_str!("migrations/0022_queue_indexes.sql")),
+        M::up(include_str!("migrations/0023_report_indexes.sql")),
     ])
 }
 
@@ -208,6 +209,25 @@ mod tests {
         };
         let rows = statement.query_map([], |r| r.get::<_, String>(1)).unwrap();
         rows.map(Result::unwrap).collect()
+    }
+
+    /// An incident's reports are read through one index: the most precise filed one
+    /// first, without sorting; all of them, by arrival, without reading the table.
+    #[test]
+    fn an_incident_s_reports_are_read_through_one_index() {
+        let most_precise = "SELECT admin1 FROM reports WHERE incident_id = ?1
+                            AND status = 'filed' ORDER BY precision DESC, id LIMIT 1";
+        let plan = crate::store::testing::plan(most_precise, 1);
+        assert!(plan.contains("INDEX reports_incident_precise"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        for all in [
+            "SELECT id, status FROM reports WHERE incident_id = ?1 ORDER BY id",
+            "SELECT id FROM reports WHERE incident_id = ?1 AND status = 'filed' ORDER BY id",
+            "SELECT id FROM reports WHERE incident_id = ?1 ORDER BY id DESC LIMIT 1",
+        ] {
+            let plan = crate::store::testing::plan(all, 1);
+            assert!(plan.contains("INDEX reports_incident"), "{all}: {plan}");
+        }
     }
 
     /// No insert or single-row update builds a temporary table: SQLite evaluates partial

@@ -79,3 +79,18 @@ impl Drop for FreshPostgres {
         eprintln!("database {} left behind", self.name);
     }
 }
+
+/// The plan SQLite makes for `sql` on the migrated schema (no statistics: as on any
+/// database), one line a step; `parameters` are bound as NULL.
+pub(crate) fn plan(sql: &str, parameters: usize) -> String {
+    let mut conn = Connection::open_in_memory().unwrap();
+    migrations().to_latest(&mut conn).unwrap();
+    let nulls = vec![rusqlite::types::Null; parameters];
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows = statement
+        .query_map(rusqlite::params_from_iter(&nulls), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+}

@@ -291,29 +291,11 @@ pub fn depth(db: &Db<'_>) -> Result<Vec<(String, String, i64)>, StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::Connection;
-
-    /// The plan SQLite makes for `sql` (no statistics: as on any database), one line a step.
-    fn plan(sql: &str, parameters: usize) -> String {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::store::open::migrations()
-            .to_latest(&mut conn)
-            .unwrap();
-        let nulls = vec![rusqlite::types::Null; parameters];
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let rows = statement
-            .query_map(rusqlite::params_from_iter(&nulls), |r| {
-                r.get::<_, String>(3)
-            })
-            .unwrap();
-        rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
-    }
-
     /// A claim reads due messages in order from `outbound_due`: sorting them all first cost
     /// 31 ms a claim behind a broadcast.
     #[test]
     fn a_claim_reads_the_queue_in_order_without_sorting_it() {
-        let plan = plan(super::CLAIM, 3);
+        let plan = crate::store::testing::plan(super::CLAIM, 3);
         assert!(plan.contains("INDEX outbound_due"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
@@ -355,7 +337,7 @@ mod tests {
     /// The queue's depth is counted from the partial indexes, not by reading the table.
     #[test]
     fn the_depth_reads_the_queue_not_the_table() {
-        let plan = plan(super::DEPTH, 0);
+        let plan = crate::store::testing::plan(super::DEPTH, 0);
         assert!(plan.contains("outbound_next"), "{plan}");
         assert!(plan.contains("outbound_sending"), "{plan}");
         assert!(!plan.contains("SCAN outbound_messages\n"), "{plan}");

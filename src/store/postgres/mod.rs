@@ -16,12 +16,13 @@ pub mod owners;
 use tokio_postgres::NoTls;
 
 /// The migrations, in order: (version, SQL).
-const MIGRATIONS: [(i32, &str); 5] = [
+const MIGRATIONS: [(i32, &str); 6] = [
     (1, include_str!("0001_schema.sql")),
     (2, include_str!("0002_claims.sql")),
     (3, include_str!("0003_owners.sql")),
     (4, include_str!("0004_change_visibility.sql")),
     (5, include_str!("0005_queue_indexes.sql")),
+    (6, include_str!("0006_report_indexes.sql")),
 ];
 
 /// The advisory lock nodes take while migrating (any number: every node uses this one).
