@@ -81,9 +81,9 @@ impl Lane {
     /// Hands its worker a message claimed for it, held until its outcome is recorded.
     pub(super) fn hand(&self, claimed: Claimed) {
         self.hold(std::iter::once(claimed.id));
-        if let Ok(mut handed) = self.handed.lock() {
-            handed.push(claimed);
-        }
+        let mut handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        handed.push(claimed);
+        drop(handed);
         self.wake.notify_one();
     }
 

@@ -6,6 +6,7 @@
 //! in between leaves it `sending`, and start-up queues it again: at least once, with our id
 //! given to the providers that take a client reference.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -102,7 +103,7 @@ impl Worker {
                     continue;
                 }
             };
-            let claimed = self.claim_with_handed(limit).await;
+            let claimed = self.claim_with_handed(limit, tx).await;
             if claimed.is_empty() {
                 self.idle(shutdown, POLL).await;
                 continue;
@@ -179,18 +180,36 @@ impl Worker {
         }
     }
 
-    /// Claims due messages and adds all it was handed; the `limit` most urgent are sent and
-    /// the rest kept in hand, first in line. So a reply handed while a broadcast fills the
-    /// queue waits for one batch, not for all of it, and is never sent after a later one.
-    async fn claim_with_handed(&self, limit: usize) -> Vec<Claimed> {
+    /// Claims due messages and adds all it was handed; the `limit` most urgent are sent. Of
+    /// the rest, what it was handed stays in hand, first in line, and what it claimed goes
+    /// back to the queue, where the upkeep still sees it. So a reply handed while a
+    /// broadcast fills the queue waits for one batch, not for all of it, and is never sent
+    /// after a later one.
+    async fn claim_with_handed(&self, limit: usize, tx: &mpsc::Sender<Done>) -> Vec<Claimed> {
         let mut claimed = self.claim(limit).await;
         let Some(lane) = self.lane() else {
             return claimed;
         };
-        claimed.extend(lane.take_handed(usize::MAX));
+        let handed = lane.take_handed(usize::MAX);
+        if handed.is_empty() {
+            return claimed;
+        }
+        let from_queue: HashSet<i64> = claimed.iter().map(|c| c.id).collect();
+        claimed.extend(handed);
         claimed.sort_by_key(|c| (c.priority, c.id));
         if claimed.len() > limit {
-            lane.hand_back(claimed.split_off(limit));
+            let (back, kept): (Vec<_>, Vec<_>) = claimed
+                .split_off(limit)
+                .into_iter()
+                .partition(|c| from_queue.contains(&c.id));
+            lane.hand_back(kept);
+            for msg in back {
+                let done = Done::Abandoned {
+                    msg,
+                    started: false,
+                };
+                let _ = tx.send(done).await;
+            }
         }
         claimed
     }

@@ -126,4 +126,21 @@ async fn a_reply_handed_to_a_sender_busy_with_broadcasts_goes_out_before_them() 
         at.is_some_and(|at| at < 7),
         "the reply waited behind the broadcasts: {to:?}"
     );
+    // A broadcast claimed with the reply and left out of its batch went back to the queue
+    // untried: each went out on its first attempt.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let sent = "outbound_messages WHERE purpose = 'broadcast' AND status IN ('sent', 'delivered')";
+    while app.count(sent) < 10 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "broadcasts not all sent"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let most = "SELECT max(attempts) FROM outbound_messages WHERE purpose = 'broadcast'";
+    assert_eq!(
+        app.one::<i64>(most),
+        1,
+        "an attempt counted that was never made"
+    );
 }
