@@ -13,6 +13,17 @@ const TWIN: &str = "+22376000002";
 const SAFETY: &str = "+22390000201";
 
 impl TestApp {
+    /// A coordinator sets `word` as the watched monitor's duress word; the answer's status.
+    async fn set_duress_word(&self, word: &str) -> u16 {
+        let id: i64 = self.one(&format!(
+            "SELECT id FROM contacts WHERE phone = '{WATCHED}'"
+        ));
+        let coordinator = self.token(vigie::access::Role::Coordinator, &[]);
+        let path = format!("/api/contacts/{id}/duress");
+        self.as_token(&coordinator, Method::PUT, &path, json!({ "word": word }))
+            .await
+    }
+
     async fn as_token(
         &self,
         token: &str,
@@ -41,35 +52,15 @@ async fn a_duress_word_is_answered_as_usual_and_alerts_only_the_safety_contacts(
          {SAFETY},Securite,safety,fr,,Koro,no\n+22390000202,Autre,safety,fr,,Bankass,no\n\
          +22390000101,Coord,coordinator,fr,,Koro,no\n+22390000301,Resp,responder,fr,,Koro,no\n"
     );
-    let imported = app
-        .client
-        .post(app.url("/api/contacts/import"))
-        .bearer_auth(ADMIN)
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imported.status(), 200);
+    app.import(&csv).await;
     let id: i64 = app.one(&format!(
         "SELECT id FROM contacts WHERE phone = '{WATCHED}'"
     ));
 
     // A coordinator sets it; a bad word is refused, naming the field.
     let coordinator = app.token(vigie::access::Role::Coordinator, &[]);
-    let path = format!("/api/contacts/{id}/duress");
-    let bad = app
-        .as_token(&coordinator, Method::PUT, &path, json!({ "word": "a1" }))
-        .await;
-    assert_eq!(bad, 400);
-    let set = app
-        .as_token(
-            &coordinator,
-            Method::PUT,
-            &path,
-            json!({ "word": "Soleil" }),
-        )
-        .await;
-    assert_eq!(set, 204);
+    assert_eq!(app.set_duress_word("a1").await, 400);
+    assert_eq!(app.set_duress_word("Soleil").await, 204);
 
     // Said in a check-in and in a report: the replies are the twin's, byte for byte.
     app.sms(TWIN, "RAS", "t1").await;
@@ -172,31 +163,10 @@ async fn a_safety_contact_who_sent_stop_is_not_alerted() {
          {WATCHED},Awa,monitor,fr,,Koro,no\n{SAFETY},Securite,safety,fr,,Koro,no\n\
          {quit},Parti,safety,fr,,Koro,no\n"
     );
-    let imported = app
-        .client
-        .post(app.url("/api/contacts/import"))
-        .bearer_auth(ADMIN)
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(imported.status(), 200);
+    app.import(&csv).await;
     app.sms(quit, "STOP", "q1").await;
     app.replies(quit, 1).await;
-    let id: i64 = app.one(&format!(
-        "SELECT id FROM contacts WHERE phone = '{WATCHED}'"
-    ));
-    let coordinator = app.token(vigie::access::Role::Coordinator, &[]);
-    let path = format!("/api/contacts/{id}/duress");
-    let set = app
-        .as_token(
-            &coordinator,
-            Method::PUT,
-            &path,
-            json!({ "word": "Soleil" }),
-        )
-        .await;
-    assert_eq!(set, 204);
+    assert_eq!(app.set_duress_word("Soleil").await, 204);
 
     app.sms(WATCHED, "RAS soleil", "w1").await;
     let alert = app.replies(SAFETY, 1).await;

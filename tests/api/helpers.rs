@@ -181,6 +181,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Imports contacts (`phone,name,roles,language,home,zones,discreet,...`); none refused.
+    pub(crate) async fn import(&self, csv: &str) {
+        let response = self
+            .client
+            .post(self.url("/api/contacts/import"))
+            .bearer_auth(ADMIN)
+            .body(csv.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["rejected"], serde_json::json!([]), "{body}");
+    }
+
     /// Queues an SMS and returns its outbound id.
     pub async fn queue_sms(&self, to: &str, text: &str) -> i64 {
         self.queue_for(to, text, "system").await

@@ -49,20 +49,6 @@ impl TestApp {
             .unwrap_or(0.0)
     }
 
-    /// Imports contacts (`phone,name,roles,language,home,zones,discreet,...`).
-    async fn import(&self, csv: &str) {
-        let response = self
-            .client
-            .post(self.url("/api/contacts/import"))
-            .bearer_auth(crate::helpers::ADMIN)
-            .body(csv.to_owned())
-            .send()
-            .await
-            .unwrap();
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["rejected"], serde_json::json!([]), "{body}");
-    }
-
     /// An SMS from `from` dated `at` (unix ms) by the provider.
     async fn sms_at(&self, from: &str, text: &str, at: i64, id: &str) {
         let date = Utc.timestamp_millis_opt(at).unwrap().to_rfc3339();
