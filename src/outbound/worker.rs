@@ -125,14 +125,7 @@ impl Worker {
         let Some(lane) = self.lane().filter(|l| l.health.is_down()) else {
             return;
         };
-        for msg in lane.take_handed(usize::MAX) {
-            let _ = tx
-                .send(Done::Abandoned {
-                    msg,
-                    started: false,
-                })
-                .await;
-        }
+        give_back(tx, lane.take_handed(usize::MAX)).await;
     }
 
     /// How many to claim now: the batch, or while the channel is down a single probe when
@@ -203,13 +196,7 @@ impl Worker {
                 .into_iter()
                 .partition(|c| from_queue.contains(&c.id));
             lane.hand_back(kept);
-            for msg in back {
-                let done = Done::Abandoned {
-                    msg,
-                    started: false,
-                };
-                let _ = tx.send(done).await;
-            }
+            give_back(tx, back).await;
         }
         claimed
     }
@@ -294,13 +281,7 @@ impl Worker {
                 () = d.shutdown.cancelled() => None,
             };
             let Some(permit) = ready else {
-                for msg in std::iter::once(msg).chain(claimed.by_ref()) {
-                    let done = Done::Abandoned {
-                        msg,
-                        started: false,
-                    };
-                    let _ = d.tx.send(done).await;
-                }
+                give_back(d.tx, std::iter::once(msg).chain(claimed)).await;
                 return;
             };
             let send = SendTask {
@@ -338,6 +319,17 @@ struct Dispatch<'a> {
     shutdown: &'a CancellationToken,
     in_flight: &'a Arc<Semaphore>,
     pace: &'a mut Pace,
+}
+
+/// Hands `messages`, claimed and never tried, to the recorder to be queued again.
+async fn give_back(tx: &mpsc::Sender<Done>, messages: impl IntoIterator<Item = Claimed>) {
+    for msg in messages {
+        let done = Done::Abandoned {
+            msg,
+            started: false,
+        };
+        let _ = tx.send(done).await;
+    }
 }
 
 /// Runs a channel's worker until shutdown, starting it again if it stops (its recorder
