@@ -10,7 +10,7 @@ mod triage;
 pub use triage::{Triage, Urgency};
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -100,7 +100,7 @@ impl Inbound {
         let mut records = Vec::with_capacity(batch.items.len());
         for draft in batch.items {
             match self.normalise(channel, draft, received_at) {
-                Ok(record) => records.push(record),
+                Ok(record) => records.push((record, OnceLock::new())),
                 Err(e) => rejected.push(e),
             }
         }
@@ -120,7 +120,7 @@ impl Inbound {
             .write(move |db| {
                 records
                     .iter()
-                    .map(|r| r.store(db, &limits, &limiter))
+                    .map(|(r, over)| r.store(db, &limits, &limiter, over))
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
@@ -208,13 +208,15 @@ impl Inbound {
 
 impl Record {
     /// Stores the record; a new message from a sender over its limit is flagged `throttled`.
-    /// Runs on the writer thread; if its batch is replayed the limiter counts it twice,
-    /// which errs towards throttling a flood, never towards losing a message.
+    /// `over` keeps the limiter's answer: a write runs again when its batch is replayed
+    /// (SQLite, after a neighbour failed) or its transaction retried (PostgreSQL, after a
+    /// conflict), and a message must use up its sender's limit once, not at each run.
     fn store(
         &self,
         db: &Db<'_>,
         limits: &Limits,
         limiter: &DefaultKeyedRateLimiter<String>,
+        over: &OnceLock<bool>,
     ) -> Result<(Stored, &'static str), StoreError> {
         let (stored, message) = match self {
             Self::Whole(m) => (queries::insert(db, m, limits)?, m),
@@ -224,7 +226,9 @@ impl Record {
             Stored::Duplicate(_) => "duplicate",
             Stored::PartPending => "part",
             Stored::New(_) if message.is_loop => "loop",
-            Stored::New(id) if limiter.check_key(&message.sender).is_err() => {
+            Stored::New(id)
+                if *over.get_or_init(|| limiter.check_key(&message.sender).is_err()) =>
+            {
                 queries::mark_throttled(db, id)?;
                 "throttled"
             }
@@ -236,4 +240,59 @@ impl Record {
 
 fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::on_both;
+
+    fn record(id: &str, text: &str) -> Record {
+        let sender = "+22376123456";
+        Record::Whole(NewInbound {
+            channel: "sim".into(),
+            provider_message_id: Some(id.into()),
+            sender: sender.into(),
+            recipient: None,
+            text: text.into(),
+            truncated: false,
+            is_loop: false,
+            parts: 1,
+            incomplete: false,
+            provider_ts: None,
+            received_at: 1,
+            content_hash: queries::content_hash(sender, None, text),
+            raw: String::new(),
+            may_alert: true,
+        })
+    }
+
+    /// A write run again (its batch replayed, its transaction retried) asks the limiter
+    /// once: a message within its sender's limit is not throttled by its own second run.
+    #[test]
+    fn a_write_run_again_uses_up_the_senders_limit_once() {
+        on_both(|db| {
+            let limiter = RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN));
+            let limits = Limits {
+                window_ms: 0,
+                max_chars: 1_000,
+            };
+            let (first, over) = (record("m1", "ATT Koro"), OnceLock::new());
+            db.execute_batch("SAVEPOINT replay")?;
+            assert_eq!(first.store(db, &limits, &limiter, &over)?.1, "stored");
+            db.execute_batch("ROLLBACK TO SAVEPOINT replay")?;
+            assert_eq!(
+                first.store(db, &limits, &limiter, &over)?.1,
+                "stored",
+                "the same message, run again"
+            );
+            let next = record("m2", "ATT Gao");
+            assert_eq!(
+                next.store(db, &limits, &limiter, &OnceLock::new())?.1,
+                "throttled",
+                "the sender's next message is over the limit"
+            );
+            Ok(())
+        });
+    }
 }
