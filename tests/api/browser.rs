@@ -266,10 +266,23 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
         "INSERT INTO silences (zone, name, state, since, monitors, usual_per_day, cause, opened_at)
          VALUES ('koro', 'Koro', 'open', 0, 5, 4.2, 'Orange', 0)",
     );
+    // And a flood delivered three minutes ago, waiting to be read: the board says so.
+    app.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+         INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
+         SELECT 'sim', printf('+2237700%04d', i), 'AIDE',
+                (CAST(strftime('%s', 'now') AS INTEGER) - 180) * 1000, i, '' FROM n",
+    );
     client.goto(&app.url("/console/board")).await.unwrap();
-    until(&client, "the silence on the board", |html| {
-        html.contains("<strong>Koro</strong>") && html.contains("Orange</strong>")
-    })
+    until(
+        &client,
+        "the silence and the backlog on the board",
+        |html| {
+            html.contains("<strong>Koro</strong>")
+                && html.contains("Orange</strong>")
+                && (html.contains("Reading is behind") || html.contains("Lecture en retard"))
+        },
+    )
     .await;
     screenshot(&client, "console-board").await;
     client.goto(&app.url("/console/incidents")).await.unwrap();

@@ -69,3 +69,50 @@ async fn an_attack_is_alerted_before_a_backlog_delivered_ahead_of_it_is_read() {
     );
     assert!(metrics.contains("vigie_intake_backlog "), "{metrics}");
 }
+
+/// While a flood waits to be read, every console page tells coordinators, and for how long
+/// the oldest message has waited; the notice goes once everything is read.
+#[tokio::test]
+async fn the_console_says_when_reading_is_behind() {
+    let app = spawn_app().await;
+    let (_, session) = app.login(crate::helpers::ADMIN).await;
+    let session = session.expect("a console session");
+    for batch in 0..2 {
+        let results: Vec<Value> = (0..500)
+            .map(|i| {
+                let n = batch * 500 + i;
+                json!({ "messageId": format!("f{n}"), "from": format!("2237700{n:04}"),
+                        "to": "2020", "text": "AIDE" })
+            })
+            .collect();
+        let batch = json!({ "results": results, "messageCount": 500 }).to_string();
+        let response = app.post_json("/webhooks/ib/sms?token=s3cret", &batch).await;
+        assert_eq!(response.status(), 200);
+    }
+    let notice = "<strong>Lecture en retard :</strong>";
+    let board = app.page(&session, "/console/board").await;
+    assert!(!board.body.contains(notice), "{}", board.body);
+
+    app.clock.advance(std::time::Duration::from_secs(5 * 60));
+    for path in ["/console/board", "/console/incidents", "/console/backlog"] {
+        let page = app.page(&session, path).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(notice), "{path}: {}", page.body);
+        assert!(
+            page.body.contains(", le plus ancien depuis 5 min."),
+            "{path}: {}",
+            page.body
+        );
+    }
+
+    app.wait_for_rows(
+        "(SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE state = 'new')) AS read",
+    )
+    .await;
+    let page = app.page(&session, "/console/backlog").await;
+    assert!(
+        page.body.contains(" hidden></p>") && !page.body.contains(notice),
+        "{}",
+        page.body
+    );
+}

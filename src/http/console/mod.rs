@@ -4,6 +4,7 @@
 //! without JavaScript.
 
 mod assets;
+mod backlog;
 mod board;
 mod broadcasts;
 mod contacts;
@@ -128,6 +129,7 @@ pub(super) fn routes() -> Router<AppState> {
         )
         .route("/console/board/rows", get(board::rows))
         .route("/console/board/silences", get(silences::rows))
+        .route("/console/backlog", get(backlog::notice))
         .route("/console/map/silences.geojson", get(silences::points))
         .route("/console/incidents/rows", get(pages::rows))
         .route("/console/incidents/{id}", get(pages::incident))
@@ -270,7 +272,8 @@ async fn whole_page(
     render(console, template, language_of(headers), &values)
 }
 
-/// The strip atop every page: each sending channel up or down, and messages waiting.
+/// The strip atop every page: each sending channel up or down, messages waiting to be
+/// sent, and to be read while reading is behind.
 async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
     let depth = state.store.read(crate::store::outbound::depth).await?;
     let waiting: i64 = depth.iter().map(|(_, _, n)| n).sum();
@@ -285,7 +288,10 @@ async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
         .of_kind(crate::config::ChannelKind::Sim)
         .next()
         .is_some();
-    Ok(serde_json::json!({ "channels": channels, "waiting": waiting, "sim": sim }))
+    Ok(serde_json::json!({
+        "channels": channels, "waiting": waiting, "sim": sim,
+        "backlog": backlog::backlog(state).await?,
+    }))
 }
 
 /// The console's state; 404 when the console is off.
