@@ -210,7 +210,9 @@ impl Record {
     /// Stores the record; a new message from a sender over its limit is flagged `throttled`.
     /// `over` keeps the limiter's answer: a write runs again when its batch is replayed
     /// (SQLite, after a neighbour failed) or its transaction retried (PostgreSQL, after a
-    /// conflict), and a message must use up its sender's limit once, not at each run.
+    /// conflict), and a message must use up its sender's limit once, not at each run. A
+    /// write that fails outright is answered 503 and sent again as a new request, which
+    /// asks again: that errs towards throttling a flood, never towards losing a message.
     fn store(
         &self,
         db: &Db<'_>,
@@ -245,6 +247,7 @@ fn secs_to_ms(secs: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::db::args;
     use crate::store::testing::on_both;
 
     fn record(id: &str, text: &str) -> Record {
@@ -286,12 +289,21 @@ mod tests {
                 "stored",
                 "the same message, run again"
             );
-            let next = record("m2", "ATT Gao");
+            let (next, over) = (record("m2", "ATT Gao"), OnceLock::new());
+            db.execute_batch("SAVEPOINT replay")?;
             assert_eq!(
-                next.store(db, &limits, &limiter, &OnceLock::new())?.1,
+                next.store(db, &limits, &limiter, &over)?.1,
                 "throttled",
                 "the sender's next message is over the limit"
             );
+            db.execute_batch("ROLLBACK TO SAVEPOINT replay")?;
+            assert_eq!(
+                next.store(db, &limits, &limiter, &over)?.1,
+                "throttled",
+                "and flagged again when run again"
+            );
+            let flagged = "SELECT count(*) FROM inbound_messages WHERE throttled = 1";
+            assert_eq!(db.value::<i64>(flagged, args![])?, 1);
             Ok(())
         });
     }

@@ -267,12 +267,7 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
          VALUES ('koro', 'Koro', 'open', 0, 5, 4.2, 'Orange', 0)",
     );
     // And a flood delivered three minutes ago, waiting to be read: the board says so.
-    app.execute(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
-         INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
-         SELECT 'sim', printf('+2237700%04d', i), 'AIDE',
-                (CAST(strftime('%s', 'now') AS INTEGER) - 180) * 1000, i, '' FROM n",
-    );
+    crate::flood::flood_delivered(&app, 20_000, 3);
     client.goto(&app.url("/console/board")).await.unwrap();
     until(
         &client,

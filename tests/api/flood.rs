@@ -70,6 +70,17 @@ async fn an_attack_is_alerted_before_a_backlog_delivered_ahead_of_it_is_read() {
     assert!(metrics.contains("vigie_intake_backlog "), "{metrics}");
 }
 
+/// Unread messages delivered `minutes_ago`, in one statement either database runs: more
+/// than the intake reads while a test looks at a few pages.
+pub(crate) fn flood_delivered(app: &crate::helpers::TestApp, count: u32, minutes_ago: i64) {
+    let at = app.clock.now_ms() - minutes_ago * 60_000;
+    app.execute(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})
+         INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
+         SELECT 'sim', '+22377' || (100000 + i), 'AIDE', {at}, i, '' FROM n"
+    ));
+}
+
 /// While a flood waits to be read, every console page tells coordinators, and for how long
 /// the oldest message has waited; the notice goes once everything is read.
 #[tokio::test]
@@ -77,19 +88,10 @@ async fn the_console_says_when_reading_is_behind() {
     let app = spawn_app().await;
     let (_, session) = app.login(crate::helpers::ADMIN).await;
     let session = session.expect("a console session");
-    for batch in 0..2 {
-        let results: Vec<Value> = (0..500)
-            .map(|i| {
-                let n = batch * 500 + i;
-                json!({ "messageId": format!("f{n}"), "from": format!("2237700{n:04}"),
-                        "to": "2020", "text": "AIDE" })
-            })
-            .collect();
-        let batch = json!({ "results": results, "messageCount": 500 }).to_string();
-        let response = app.post_json("/webhooks/ib/sms?token=s3cret", &batch).await;
-        assert_eq!(response.status(), 200);
-    }
     let notice = "<strong>Lecture en retard :</strong>";
+
+    // Messages a provider just delivered: read within the minute, nothing to say.
+    flood_delivered(&app, 20_000, 0);
     let board = app.page(&session, "/console/board").await;
     assert!(!board.body.contains(notice), "{}", board.body);
 
@@ -99,20 +101,16 @@ async fn the_console_says_when_reading_is_behind() {
         assert_eq!(page.status, 200);
         assert!(page.body.contains(notice), "{path}: {}", page.body);
         assert!(
-            page.body.contains(", le plus ancien depuis 5 min."),
+            page.body
+                .contains(" message(s) en attente de lecture, le plus ancien depuis 5 min."),
             "{path}: {}",
             page.body
         );
     }
 
-    app.wait_for_rows(
-        "(SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM inbound_messages WHERE state = 'new')) AS read",
-    )
-    .await;
+    // Once all is read (marked here rather than waited for), the notice goes.
+    app.execute("UPDATE inbound_messages SET state = 'done' WHERE state = 'new'");
     let page = app.page(&session, "/console/backlog").await;
-    assert!(
-        page.body.contains(" hidden></p>") && !page.body.contains(notice),
-        "{}",
-        page.body
-    );
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(notice), "{}", page.body);
 }

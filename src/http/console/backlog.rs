@@ -1,6 +1,7 @@
 //! Reading behind, said under the strip atop every page: how many messages wait to be
 //! read and for how long the oldest has, so coordinators know the field's reports reach
-//! them late (a flood, a provider replaying its queue). Kept fresh like the silences.
+//! them late (a flood, a provider replaying its queue). Pages that load htmx ask again
+//! every 30 s; the others say it as they were loaded.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -14,6 +15,8 @@ use crate::store::unread;
 /// Reading counts as behind once a message has waited this long: messages are read within
 /// seconds, so a minute means reports are reaching the console late.
 const BEHIND_AFTER_MS: i64 = 60_000;
+/// Unread messages counted at most (said as "10000+"): every page counts them, in a flood.
+const COUNTED_AT_MOST: i64 = 10_000;
 
 /// `GET /console/backlog`: the notice alone, for a refresh.
 pub(super) async fn notice(
@@ -26,22 +29,43 @@ pub(super) async fn notice(
     render(console, "backlog.html", language_of(&headers), &values)
 }
 
-/// The messages waiting to be read while reading is behind (else null).
+/// The messages waiting to be read while reading is behind (else null). The oldest is
+/// looked up first (three index probes), so they are counted only when it is said.
 pub(super) async fn backlog(state: &AppState) -> Result<Value, ApiError> {
-    let (unread, oldest) = state.store.read(unread::backlog).await?;
-    let waited = oldest.map(|at| state.store.now_ms() - at);
-    Ok(behind(unread, waited).map_or(
-        Value::Null,
-        |(count, minutes)| json!({ "count": count, "minutes": minutes }),
-    ))
+    let now = state.store.now_ms();
+    let counted = state
+        .store
+        .read(move |db| {
+            let waited = unread::oldest_unread(db)?.map(|at| now - at);
+            let Some(waited) = waited.filter(|&ms| late(ms)) else {
+                return Ok(None);
+            };
+            Ok(Some((
+                unread::unread_up_to(db, COUNTED_AT_MOST + 1)?,
+                waited,
+            )))
+        })
+        .await?;
+    Ok(match counted {
+        Some((unread, waited)) if unread > 0 => {
+            json!({ "count": shown(unread), "minutes": waited / 60_000 })
+        }
+        _ => Value::Null,
+    })
 }
 
-/// How many messages wait and for how many whole minutes the oldest has, once it has
-/// waited `BEHIND_AFTER_MS`.
-fn behind(unread: i64, oldest_waited_ms: Option<i64>) -> Option<(i64, i64)> {
-    oldest_waited_ms
-        .filter(|&waited| unread > 0 && waited >= BEHIND_AFTER_MS)
-        .map(|waited| (unread, waited / 60_000))
+/// Whether a message that has waited this long to be read means reading is behind.
+fn late(waited_ms: i64) -> bool {
+    waited_ms >= BEHIND_AFTER_MS
+}
+
+/// A count as said: past `COUNTED_AT_MOST`, only that it is more.
+fn shown(unread: i64) -> String {
+    if unread > COUNTED_AT_MOST {
+        format!("{COUNTED_AT_MOST}+")
+    } else {
+        unread.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -50,14 +74,20 @@ mod tests {
 
     #[test]
     fn reading_is_behind_once_a_message_has_waited_a_minute() {
-        let cases = [
-            ("nothing waits", 0, None, None),
-            ("a burst read within the minute", 500, Some(59_999), None),
-            ("a minute", 500, Some(60_000), Some((500, 1))),
-            ("minutes are whole", 12, Some(299_999), Some((12, 4))),
-        ];
-        for (name, unread, waited, expected) in cases {
-            assert_eq!(behind(unread, waited), expected, "{name}");
+        for (waited, expected) in [
+            (0, false),
+            (59_999, false),
+            (60_000, true),
+            (3_600_000, true),
+        ] {
+            assert_eq!(late(waited), expected, "{waited} ms");
+        }
+    }
+
+    #[test]
+    fn a_flood_is_counted_up_to_ten_thousand() {
+        for (unread, expected) in [(1, "1"), (10_000, "10000"), (10_001, "10000+")] {
+            assert_eq!(shown(unread), expected);
         }
     }
 }
