@@ -11,7 +11,7 @@ use super::auth::Admin;
 use super::{ApiError, AppState};
 use crate::clock;
 use crate::outbound::{NewMessage, Purpose};
-use crate::store::inbound;
+use crate::store::inbound_views as inbound;
 use crate::store::outbound_views as outbound;
 
 const DEFAULT_LIMIT: u32 = 50;

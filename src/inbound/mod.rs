@@ -186,18 +186,26 @@ impl Inbound {
     /// Stores, as they are, concatenated SMS whose missing parts never came.
     pub async fn flush_expired_parts(&self) -> Result<usize, StoreError> {
         let older_than = self.store.now_ms() - self.concat_timeout_ms;
-        let limits = self.limits;
-        let ids = self
+        let (limits, limiter) = (self.limits, Arc::clone(&self.limiter));
+        let count = self
             .store
-            .write(move |db| queries::flush_expired_parts(db, older_than, &limits))
+            .write(move |db| {
+                let flushed = queries::flush_expired_parts(db, older_than, &limits)?;
+                // Counted against the sender's limit as a whole message is, or lone parts
+                // would be a way around it. Asked again if this write runs again: a rare
+                // write, which errs towards throttling.
+                for message in flushed.iter().filter(|m| !m.is_loop) {
+                    if limiter.check_key(&message.sender).is_err() {
+                        queries::mark_throttled(db, message.id)?;
+                    }
+                }
+                Ok(flushed.len())
+            })
             .await?;
-        if !ids.is_empty() {
-            tracing::info!(
-                count = ids.len(),
-                "incomplete concatenated messages stored as they are"
-            );
+        if count > 0 {
+            tracing::info!(count, "incomplete concatenated messages stored as they are");
         }
-        Ok(ids.len())
+        Ok(count)
     }
 
     /// Lets the rate limiter forget senders that have been quiet, bounding its memory.

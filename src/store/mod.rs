@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod db;
 pub mod delivery;
 pub mod inbound;
+pub mod inbound_views;
 mod keys;
 pub mod incident_views;
 pub mod incidents;

@@ -218,6 +218,35 @@ async fn vonage_parts_still_incomplete_after_the_timeout_are_stored_as_they_are(
     );
 }
 
+/// Lone parts whose others never come count against their sender's limit once stored, as
+/// whole messages do: sending half messages is no way around it.
+#[tokio::test]
+async fn lone_parts_of_a_flooding_sender_are_flagged_throttled_once_stored() {
+    let app =
+        spawn_app_with("concat_timeout_secs = 0\n[inbound.rate_limit]\nper_minute = 1\nburst = 1")
+            .await;
+    for i in 0..3 {
+        let part = format!(
+            "msisdn=22376123456&to=22370000000&messageId=L{i}&text=ATT+Koro+{i}&type=text\
+             &concat=true&concat-ref={i}&concat-total=2&concat-part=1"
+        );
+        let response = app.post_form("/webhooks/vn/sms?token=s3cret", &part).await;
+        assert_eq!(response.status(), 200);
+    }
+    // Housekeeping runs every second with this timeout; wait for it rather than reaching inside.
+    for _ in 0..150 {
+        if app.count("inbound_messages") == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.count("inbound_messages WHERE incomplete = 1"), 3);
+    assert_eq!(
+        app.one::<i64>("SELECT count(*) FROM inbound_messages WHERE throttled = 1"),
+        2
+    );
+}
+
 const ORANGE_INBOUND: &str = r#"{"inboundSMSMessageNotification":{"inboundSMSMessage":{"senderAddress":"tel:+26772333490",
    "destinationAddress":"+26716968","message":"BEGIN Test éèà@ END","dateTime":"2014-04-15T07:40:13Z"}}}"#;
 

@@ -87,7 +87,10 @@ async fn a_message_is_stored_once_whichever_node_gets_it() {
         let on_postgres = insert(&one, msg).await;
         assert_eq!(kind(on_postgres), kind(on_sqlite), "{}", msg.text);
     }
-    let rows = one.read(|db| inbound::list(db, 100, None)).await.unwrap();
+    let rows = one
+        .read(|db| vigie::store::inbound_views::list(db, 100, None))
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 4, "p-1, Bankass twice (an hour apart), p-2");
     tokio::task::spawn_blocking(move || writer.join())
         .await
