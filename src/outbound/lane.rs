@@ -89,13 +89,9 @@ impl Lane {
 
     /// Up to `n` of the messages it was handed, oldest first.
     pub(super) fn take_handed(&self, n: usize) -> Vec<Claimed> {
-        self.handed.lock().map_or_else(
-            |_| Vec::new(),
-            |mut handed| {
-                let n = n.min(handed.len());
-                handed.drain(..n).collect()
-            },
-        )
+        let mut handed = self.handed.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = n.min(handed.len());
+        handed.drain(..n).collect()
     }
 
     /// Puts back, first in line and still held, what its worker took and had no room for

@@ -201,6 +201,8 @@ impl Store {
 mod tests {
     use rusqlite::Connection;
 
+    use super::migrations;
+
     /// A statement's opcodes, as `EXPLAIN` lists them; none if it does not compile (a
     /// table without rowid).
     fn opcodes(conn: &Connection, sql: &str) -> Vec<String> {
@@ -269,5 +271,79 @@ mod tests {
             }
         }
         assert!(costly.is_empty(), "{costly:#?}");
+    }
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn incidents_stored_before_the_tally_are_tallied_from_their_filed_reports() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 12).unwrap();
+        conn.execute_batch(
+            "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
+                 sources, counts, created_at, updated_at)
+             VALUES (1, 'ATT', 0, 0, 14, -3, 3, 3, '{}', 0, 0), (2, 'VOL', 0, 0, 14, -3, 3, 1, '{}', 0, 0);
+             INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
+             VALUES ('at', 'x', '', 0, 1, ''), ('at', 'x', '', 0, 2, ''), ('at', 'x', '', 0, 3, ''),
+                    ('at', 'x', '', 0, 4, ''), ('at', 'x', '', 0, 5, '');
+             INSERT INTO reports (inbound_id, reporter, status, category, counts, event_time,
+                 language, created_at, updated_at, incident_id)
+             VALUES (1, 'a', 'filed', 'ATT', '{\"killed\":3,\"injured\":\"several\"}', 0, 'fr', 0, 0, 1),
+                    (2, 'b', 'filed', 'ATT', '{\"killed\":5,\"injured\":null}', 0, 'fr', 0, 0, 1),
+                    (3, 'c', 'filed', 'ATT', '{\"killed\":4,\"injured\":2}', 0, 'fr', 0, 0, 1),
+                    (4, 'd', 'withdrawn', 'ATT', '{\"killed\":1}', 0, 'fr', 0, 0, 1),
+                    (5, 'e', 'filed', 'VOL', '{}', 0, 'fr', 0, 0, 2);",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let tally = |id: i64| -> (String, String) {
+            conn.query_row(
+                "SELECT counts_low, counts_high FROM incidents WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        let (low, high) = tally(1);
+        let json = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        assert_eq!(
+            json(&low),
+            serde_json::json!({"killed": 3, "injured": "several"})
+        );
+        assert_eq!(json(&high), serde_json::json!({"killed": 5, "injured": 2}));
+        assert_eq!(tally(2), ("{}".into(), "{}".into()), "no counts reported");
+    }
+
+    #[test]
+    fn ras_incidents_stored_before_check_ins_become_check_ins_and_are_withdrawn() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 15).unwrap();
+        conn.execute_batch(
+            "INSERT INTO incidents (id, category, first_time, last_time, lat, lon, precision,
+                 sources, counts, created_at, updated_at)
+             VALUES (1, 'RAS', 0, 0, 14, -3, 3, 1, '{}', 0, 0), (2, 'ATT', 0, 0, 14, -3, 3, 1, '{}', 0, 0);
+             INSERT INTO incidents_where VALUES (1, 0, 0, 0, 0, 0, 0), (2, 0, 0, 0, 0, 0, 0);
+             INSERT INTO inbound_messages (channel, sender, text, received_at, content_hash, raw)
+             VALUES ('at', 'x', '', 0, 1, ''), ('at', 'y', '', 0, 2, '');
+             INSERT INTO reports (inbound_id, reporter, status, category, place_name, counts,
+                 event_time, description, language, created_at, updated_at, incident_id)
+             VALUES (1, '+22376123456', 'filed', 'RAS', 'Bankass', '{}', 7, 'calme', 'fr', 0, 0, 1),
+                    (2, '+22376123457', 'filed', 'ATT', 'Koro', '{}', 0, '', 'fr', 0, 0, 2);",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let one = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(
+            one("SELECT group_concat(status, ',') FROM (SELECT status FROM incidents ORDER BY id)"),
+            "withdrawn,open"
+        );
+        assert_eq!(
+            one("SELECT phone || ' ' || at || ' ' || place_name || ' ' || comment FROM checkins"),
+            "+22376123456 7 Bankass calme"
+        );
+        assert_eq!(one("SELECT group_concat(id) FROM incidents_where"), "2");
     }
 }
