@@ -36,7 +36,7 @@ use crate::store::db::Dialect;
 use crate::store::unread::{self, Unread};
 use crate::store::{Store, StoreError, contacts};
 use plan::Plan;
-use rounds::{Committing, ROUND_MIN, Round, finish, in_flight, next_size};
+use rounds::{Committing, ROUND_MIN, Round, finish, in_flight, next_size, yields_to};
 
 /// A message and its plan (`None`: reading it failed).
 type Planned = (i64, Option<Arc<Plan>>);
@@ -125,7 +125,7 @@ impl Intake {
     /// Reads messages until shutdown; rounds in progress are finished first. Rounds
     /// overlap: up to `in_flight` are carried out at once, and the next is read and planned
     /// meanwhile, without their senders (a sender's next message may hang on one: a place
-    /// choice, a language).
+    /// choice, a language). A routine round waits for an urgent one (`yields_to`).
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let mut committing: VecDeque<Committing> = VecDeque::new();
         let mut size = ROUND_MIN;
@@ -140,7 +140,9 @@ impl Intake {
             match self.prepare(busy, size).await {
                 Ok(Some(next)) => {
                     size = next_size(size, next.behind);
-                    while committing.len() >= in_flight(next.full) {
+                    while committing.len() >= in_flight(next.full)
+                        || committing.iter().any(|c| yields_to(next.urgent, c.urgent))
+                    {
                         finish(committing.pop_front()).await;
                     }
                     committing.push_back(self.start_commit(next));
@@ -196,12 +198,14 @@ impl Intake {
             return Ok(None);
         }
         let plans = self.complete_drafts(&round, plans).await?;
+        let urgent = round.iter().any(|m| m.may_alert);
         let senders = round.into_iter().map(|m| m.sender).collect();
         Ok(Some(Round {
             senders,
             plans,
             full,
             behind,
+            urgent,
         }))
     }
 
@@ -226,6 +230,7 @@ impl Intake {
         });
         Committing {
             senders: round.senders,
+            urgent: round.urgent,
             task,
         }
     }

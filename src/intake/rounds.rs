@@ -31,11 +31,14 @@ pub(super) struct Round {
     pub(super) full: bool,
     /// The intake is behind (see `behind`).
     pub(super) behind: bool,
+    /// It holds a message that may alert.
+    pub(super) urgent: bool,
 }
 
 /// A round being carried out.
 pub(super) struct Committing {
     pub(super) senders: HashSet<String>,
+    pub(super) urgent: bool,
     pub(super) task: tokio::task::JoinHandle<()>,
 }
 
@@ -62,6 +65,14 @@ pub(super) fn in_flight(full: bool) -> usize {
     if full { IN_FLIGHT } else { 1 }
 }
 
+/// Whether a round (`urgent` if it holds a message that may alert) waits for an earlier
+/// one still being carried out before it is: routine work waits for an alert's, so the
+/// alert is committed first. Overlapping, a routine round would take the writer first
+/// (SQLite) or make the urgent one's transaction conflict and run again (PostgreSQL).
+pub(super) fn yields_to(urgent: bool, earlier_urgent: bool) -> bool {
+    earlier_urgent && !urgent
+}
+
 /// Waits for the round being carried out, if any.
 pub(super) async fn finish(committing: Option<Committing>) {
     if let Some(Committing { task, .. }) = committing
@@ -74,6 +85,19 @@ pub(super) async fn finish(committing: Option<Committing>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_routine_rounds_wait_for_urgent_ones() {
+        let cases = [
+            ("routine after urgent", false, true, true),
+            ("urgent after urgent", true, true, false),
+            ("urgent after routine", true, false, false),
+            ("routine after routine", false, false, false),
+        ];
+        for (name, urgent, earlier_urgent, waits) in cases {
+            assert_eq!(yields_to(urgent, earlier_urgent), waits, "{name}");
+        }
+    }
 
     #[test]
     fn behind_is_a_full_round_whose_oldest_waited_past_patience() {

@@ -19,7 +19,13 @@ pub struct Unread {
     /// The language chosen in a USSD menu, for a report made there.
     pub language: Option<String>,
     pub channel: String,
+    /// Triaged at the door as a message that may raise an alert (a report's category
+    /// word, a responder's `OK`), and not a flood's repeat.
+    pub may_alert: bool,
 }
+
+/// The reading order's last `priority` (`inbound::insert`): messages that cannot alert.
+const ROUTINE: i64 = 2;
 
 /// Rows of the reading order looked at per message wanted: enough to find other senders
 /// past one sender's run of messages.
@@ -52,7 +58,7 @@ pub fn next_round(
     };
     // Cast: a bare `LIMIT ?` is prepared again at each use (`outbound::claim`).
     let sql = format!(
-        "SELECT {UNREAD_COLUMNS}, priority FROM inbound_messages m WHERE state = 'new'
+        "SELECT {UNREAD_COLUMNS} FROM inbound_messages m WHERE state = 'new'
          {others_claims} ORDER BY priority, id LIMIT CAST(?1 AS BIGINT)"
     );
     let scan = limit.saturating_mul(SCAN_PER_MESSAGE) as i64;
@@ -93,7 +99,7 @@ impl Walk<'_> {
             Some(unread_row(r)?)
         } else if self.senders.contains(&sender) {
             None
-        } else if priority == 2 {
+        } else if priority == ROUTINE {
             self.senders.insert(sender);
             Some(unread_row(r)?)
         } else {
@@ -113,8 +119,8 @@ impl Walk<'_> {
     }
 }
 
-const UNREAD_COLUMNS: &str =
-    "id, sender, text, coalesce(provider_ts, received_at), throttled, is_loop, language, channel";
+const UNREAD_COLUMNS: &str = "id, sender, text, coalesce(provider_ts, received_at), throttled, \
+     is_loop, language, channel, priority";
 
 fn unread_row(r: &Row<'_>) -> Result<Unread, StoreError> {
     Ok(Unread {
@@ -126,6 +132,7 @@ fn unread_row(r: &Row<'_>) -> Result<Unread, StoreError> {
         is_loop: r.get(5)?,
         language: r.get(6)?,
         channel: r.get(7)?,
+        may_alert: r.get::<i64>(8)? < ROUTINE,
     })
 }
 
