@@ -213,6 +213,11 @@ async fn the_board_puts_unanswered_alerts_first_with_the_time_left_and_the_strip
         board.body
     );
 
+    // Escalated as far as it goes: nothing left to count down, the level said in words.
+    app.execute("UPDATE incidents SET escalation = 2, escalate_at = NULL WHERE id = 1");
+    let board = app.page(&session, "/console/board/rows").await;
+    assert!(board.body.contains("escaladé (niveau 2)"), "{}", board.body);
+
     app.sms("70000001", "OK 1", "k1").await;
     app.replies(RESPONDER, 2).await;
     let board = app.page(&session, "/console/board/rows").await;
