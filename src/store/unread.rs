@@ -345,6 +345,21 @@ mod tests {
         });
     }
 
+    /// The intake keeps routine rounds behind those that may alert (`intake::rounds`).
+    #[test]
+    fn a_message_read_says_whether_it_may_alert() {
+        on_both(|db| {
+            with(db, &[("m", 0, false), ("u", 1, false), ("a", 2, false)])?;
+            let read: Vec<(String, bool)> = next_round(db, 10, &HashSet::new(), "one", 1_000)?
+                .into_iter()
+                .map(|m| (m.text, m.may_alert))
+                .collect();
+            let expected = [("m0", true), ("m1", true), ("m2", false)].map(|(t, a)| (t.into(), a));
+            assert_eq!(read, expected);
+            Ok(())
+        });
+    }
+
     /// Nodes sharing a PostgreSQL database: a sender another node claims is left to it
     /// until its claim runs out, so one sender's messages are read by one node, in order.
     #[test]
