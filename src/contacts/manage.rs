@@ -167,7 +167,7 @@ impl Contacts {
             })
         })
         .await
-        .map_err(|e| ContactError::Store(StoreError::Panicked(e.to_string())))
+        .map_err(|e| ContactError::Store(crate::store::joined(e)))
     }
 
     /// Stores the contact and its audit entry together; the contact as stored.

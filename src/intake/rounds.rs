@@ -78,7 +78,8 @@ pub(super) async fn finish(committing: Option<Committing>) {
     if let Some(Committing { task, .. }) = committing
         && let Err(e) = task.await
     {
-        tracing::error!(error = %e, "an intake round stopped");
+        // Not what a panic said: it may quote a message.
+        tracing::error!(panicked = e.is_panic(), "an intake round stopped");
     }
 }
 

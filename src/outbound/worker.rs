@@ -354,9 +354,12 @@ pub(super) async fn supervise(
         out.queue_again(left).await;
         match ended {
             Ok(()) => tracing::error!(channel = %channel.id, "sender stopped; starting it again"),
-            Err(e) => {
-                tracing::error!(channel = %channel.id, error = %e, "sender failed; starting it again")
-            }
+            // Not what a panic said: it may quote a number or a text.
+            Err(e) => tracing::error!(
+                channel = %channel.id,
+                panicked = e.is_panic(),
+                "sender failed; starting it again"
+            ),
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(1)) => {}

@@ -77,7 +77,7 @@ fn concat_part(p: &Params<'_>) -> Result<Option<ConcatPart>, PayloadError> {
     if total == 0 || part == 0 || part > total {
         return Err(PayloadError::bad(
             "concat-part",
-            format!("part {part} of {total}"),
+            "is 0 or past concat-total",
         ));
     }
     Ok(Some(ConcatPart {

@@ -135,16 +135,36 @@ pub fn unseen(
 }
 
 /// Whether `text` reads as a snapshot `pg_current_snapshot()` wrote: `xmin:xmax:` and the
-/// transactions in progress, comma-separated (a caller's copy is checked before use).
+/// transactions in progress, comma-separated, in order and between the two; checked as
+/// PostgreSQL would, so a caller's copy it would refuse (quoting it) is refused first.
 fn is_snapshot(text: &str) -> bool {
+    let number = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
     let mut parts = text.split(':');
-    let number = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
     let (Some(xmin), Some(xmax), Some(xip), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
-    number(xmin) && number(xmax) && (xip.is_empty() || xip.split(',').all(number))
+    let (Some(xmin), Some(xmax)) = (number(xmin), number(xmax)) else {
+        return false;
+    };
+    if xmin == 0 || xmin > xmax {
+        return false;
+    }
+    let mut last = xmin;
+    xip.is_empty()
+        || xip.split(',').all(|x| match number(x) {
+            Some(x) if x >= last && x < xmax => {
+                last = x;
+                true
+            }
+            _ => false,
+        })
 }
 
 /// The newest change's id, pruned or not (0 before the first): ids only ever grow.
@@ -191,6 +211,13 @@ mod tests {
             ("x:104:", false),
             ("100:104:1:2", false),
             ("100:104:100;DROP", false),
+            ("31:12:", false),
+            ("0:12:", false),
+            ("100:104:99", false),
+            ("100:104:104", false),
+            ("100:104:102,101", false),
+            ("100:104:+101", false),
+            ("1:99999999999999999999:", false),
             ("", false),
         ];
         for (text, expected) in cases {

@@ -92,8 +92,9 @@ pub enum StoreError {
     AuditKey(String),
     #[error("storage.pseudonym_key_file: {0}")]
     PseudonymKey(String),
-    /// A bug, not the data: the job is undone and fails alone, the writer goes on.
-    #[error("write job panicked: {0}")]
+    /// A bug, not the data: the job is undone and fails alone, the writer goes on. Says
+    /// which kind of job (what the panic said may quote the data: never kept).
+    #[error("{0} panicked")]
     Panicked(String),
     #[error("this works on a SQLite database, and storage.url names PostgreSQL")]
     NotSqlite,
@@ -295,9 +296,18 @@ impl Store {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Sqlite(format!("blocking task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(joined)?
+}
+
+/// Why a blocking task did not finish, without what a panic said: it may quote the data
+/// the task choked on (a text, a number).
+pub(crate) fn joined(e: tokio::task::JoinError) -> StoreError {
+    if e.is_panic() {
+        tracing::error!("a blocking task panicked");
+        StoreError::Panicked("a blocking task".into())
+    } else {
+        StoreError::Closed
+    }
 }
 
 impl ReaderPool {

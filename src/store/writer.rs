@@ -47,7 +47,7 @@ where
             .unwrap_or_else(|_| {
                 // What the panic said may quote the data it choked on: not logged, not kept.
                 tracing::error!("a write job panicked; it alone is undone");
-                Err(StoreError::Panicked("a bug in a write job".into()))
+                Err(StoreError::Panicked("a write job".into()))
             });
         let ok = result.is_ok();
         self.result = Some(result);

@@ -60,7 +60,7 @@ impl From<postgres::Error> for StoreError {
         }
         if let Some(db) = e.as_db_error() {
             // Code and message only: the detail may quote values (a reporter's number).
-            return Self::Postgres(format!("{}: {}", db.code().code(), db.message()));
+            return Self::Postgres(format!("{}: {}", db.code().code(), message(db)));
         }
         // The driver's own words ("error deserializing column 3") hide the cause.
         let mut said = e.to_string();
@@ -208,6 +208,16 @@ impl PgConn {
     }
 }
 
+/// What PostgreSQL said of a refused statement, unless it is a data exception (class 22),
+/// whose message quotes the value it could not take: a caller's text, or a number.
+fn message(db: &postgres::error::DbError) -> &str {
+    if db.code().code().starts_with("22") {
+        "a value was refused (not quoted)"
+    } else {
+        db.message()
+    }
+}
+
 /// Logs a statement PostgreSQL refused: our own SQL and the server's code and message (not
 /// its detail, which may quote the values, a reporter's number among them).
 fn said_no(sql: &str, e: &postgres::Error) {
@@ -221,7 +231,7 @@ fn said_no(sql: &str, e: &postgres::Error) {
     let first_line = sql.trim().lines().next().unwrap_or_default();
     tracing::warn!(
         code = code.code(),
-        message = db.message(),
+        message = message(db),
         statement = first_line,
         "PostgreSQL refused a statement"
     );
