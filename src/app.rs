@@ -139,8 +139,8 @@ impl Application {
             store,
             metrics,
             admin_token: config.admin_token,
+            loopback_only: config.server.local_only(),
             public_url: config.server.public_url,
-            loopback_only: config.server.listen.ip().is_loopback(),
             console,
             silence: Arc::clone(&silence),
         });

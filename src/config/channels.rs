@@ -127,14 +127,18 @@ pub(super) fn parse_country(code: &str) -> Result<phonenumber::country::Id, Stri
 }
 
 /// A `sim` channel without a secret lets anyone who reaches the port file reports as any
-/// number: on this machine only.
+/// number: on this machine only, with no reverse proxy passing others' requests on.
 pub(super) fn validate_exposure(
     channels: &[ChannelConfig],
-    listen: std::net::SocketAddr,
+    server: &super::ServerConfig,
 ) -> Result<(), ConfigError> {
-    if listen.ip().is_loopback() {
+    let reached = if !server.listen.ip().is_loopback() {
+        format!("on {}, which other machines reach", server.listen)
+    } else if !server.trusted_proxies.is_empty() {
+        "behind server.trusted_proxies, through which other machines reach it".to_owned()
+    } else {
         return Ok(());
-    }
+    };
     match channels
         .iter()
         .position(|c| c.kind == ChannelKind::Sim && c.secret.is_none())
@@ -142,9 +146,8 @@ pub(super) fn validate_exposure(
         Some(i) => Err(ConfigError::invalid(
             format!("channels[{i}].secret"),
             format!(
-                "a sim channel without a secret on {listen}, which other machines reach, lets \
-                 anyone file reports as any number: set a secret, remove the channel, or \
-                 listen on 127.0.0.1"
+                "a sim channel without a secret {reached}, lets anyone file reports as any \
+                 number: set a secret, remove the channel, or listen on 127.0.0.1 alone"
             ),
         )),
         None => Ok(()),

@@ -111,6 +111,12 @@ impl ServerConfig {
             .collect()
     }
 
+    /// Whether only this machine reaches the listener: on loopback, with no reverse proxy
+    /// in front passing others' requests on.
+    pub fn local_only(&self) -> bool {
+        self.listen.ip().is_loopback() && self.trusted_proxies.is_empty()
+    }
+
     /// The request threads to start.
     pub fn worker_threads(&self) -> usize {
         self.worker_threads.unwrap_or_else(|| {
@@ -303,7 +309,7 @@ impl Config {
         channels::validate_all(&self.channels, self.server.public_url.is_some())?;
         self.console.validate()?;
         self.silence.validate()?;
-        channels::validate_exposure(&self.channels, self.server.listen)?;
+        channels::validate_exposure(&self.channels, &self.server)?;
         self.reports.validate()?;
         self.incidents.validate()?;
         self.alerts.validate()?;

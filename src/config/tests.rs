@@ -33,6 +33,7 @@ fn a_sim_channel_with_a_secret_or_on_loopback_may_serve() {
     for toml in [
         "[server]\nlisten = \"0.0.0.0:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"s\"",
         "[server]\nlisten = \"[::1]:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+        "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n[[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"s\"",
     ] {
         Config::from_toml(toml).unwrap();
     }
@@ -73,6 +74,10 @@ fn bad_values_are_refused_naming_the_field() {
         (
             "[server]\nlisten = \"0.0.0.0:8080\"\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
             "channels[0].secret: a sim channel without a secret on 0.0.0.0:8080",
+        ),
+        (
+            "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n[[channels]]\nid = \"sim\"\nkind = \"sim\"",
+            "channels[0].secret: a sim channel without a secret behind server.trusted_proxies",
         ),
         (
             "[[channels]]\nid = \"at\"\nkind = \"africastalking\"\nsecret = \" \"",

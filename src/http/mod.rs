@@ -69,7 +69,7 @@ pub struct Shared {
     pub pseudonyms: Pseudonyms,
     /// The base URL providers call (Twilio signs it).
     pub public_url: Option<String>,
-    /// Whether the listener takes connections from this machine only.
+    /// Whether only this machine reaches the listener (`ServerConfig::local_only`).
     pub loopback_only: bool,
     /// The console; `None` when `console.enabled` is off.
     pub console: Option<ConsoleState>,

@@ -269,13 +269,24 @@ async fn login_attempts_are_limited_per_client() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_is_limited_alone() {
+    // Behind a proxy, the sim channel needs its secret, and its outbox the admin token.
     let app = crate::helpers::spawn_configured(
         "trusted_proxies = [\"127.0.0.0/8\"]\n",
         "",
-        "",
+        "[[channels]]\nid = \"sim\"\nkind = \"sim\"\nsecret = \"s3cret\"\n",
         tempfile::tempdir().unwrap(),
     )
     .await;
+    let outbox = app.get("/sim/outbox?token=s3cret").await;
+    assert_eq!(outbox.status(), 401, "not this machine's alone");
+    let outbox = app
+        .client
+        .get(app.url("/sim/outbox?token=s3cret"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outbox.status(), 200);
     let login = |client: &'static str, token: &'static str| {
         app.browser()
             .post(app.url("/console/login"))
