@@ -41,3 +41,45 @@ pub fn to_rfc3339(ms: i64) -> Option<String> {
         .single()
         .map(|t: DateTime<Utc>| t.to_rfc3339())
 }
+
+/// How far ahead of our clock a provider's may be and still be believed.
+const PROVIDER_AHEAD_MS: i64 = 10 * 60_000;
+
+/// When a message was sent, as far as we believe it: the provider's time (an SMSC may
+/// deliver a message hours after it was sent), unless it is before 1970 or further
+/// ahead of ours than `PROVIDER_AHEAD_MS` (a wrong clock, or a forged date): then when it
+/// reached us. A report is dated from it, and no date read from it lies in the future.
+pub fn sent_at(provider_ts: Option<i64>, received_at: i64) -> i64 {
+    provider_ts
+        .filter(|&ts| (0..=received_at.saturating_add(PROVIDER_AHEAD_MS)).contains(&ts))
+        .unwrap_or(received_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_providers_time_is_believed_within_bounds() {
+        let now = 1_800_000_000_000;
+        let cases = [
+            ("none", None, now),
+            (
+                "hours before",
+                Some(now - 5 * 3_600_000),
+                now - 5 * 3_600_000,
+            ),
+            (
+                "a little ahead",
+                Some(now + PROVIDER_AHEAD_MS),
+                now + PROVIDER_AHEAD_MS,
+            ),
+            ("far ahead", Some(now + PROVIDER_AHEAD_MS + 1), now),
+            ("before 1970", Some(-8_334_632_851_200_000), now),
+            ("the epoch", Some(0), 0),
+        ];
+        for (name, provider_ts, expected) in cases {
+            assert_eq!(sent_at(provider_ts, now), expected, "{name}");
+        }
+    }
+}

@@ -157,7 +157,8 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
                             name: &name,
                             by: "cli",
                         };
-                        Ok(tokens::create(db, &names, &new, now).map(|made| (made, role.clone())))
+                        tokens::in_write(tokens::create(db, &names, &new, now))
+                            .map(|made| made.map(|made| (made, role.clone())))
                     })
                     .await?;
                 let ((id, token), role) = made?;
@@ -171,7 +172,7 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
             }
             Token::Revoke { id } => {
                 store
-                    .write(move |db| Ok(tokens::revoke(db, id, "cli", now)))
+                    .write(move |db| tokens::in_write(tokens::revoke(db, id, "cli", now)))
                     .await??;
                 println!("token {id} revoked");
             }

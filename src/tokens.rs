@@ -73,6 +73,15 @@ pub fn create(
     Ok((id, token))
 }
 
+/// A token step's result as a write returns it: a storage fault fails the write, so what
+/// it began is undone; a refusal (written nothing) is its answer.
+pub fn in_write<T>(result: Result<T, TokenError>) -> Result<Result<T, TokenError>, StoreError> {
+    match result {
+        Err(TokenError::Store(e)) => Err(e),
+        other => Ok(other),
+    }
+}
+
 /// Revokes a token in the caller's transaction: it is refused from the next request on.
 pub fn revoke(conn: &Db<'_>, id: i64, by: &str, now: i64) -> Result<(), TokenError> {
     if !tokens::revoke(conn, id, now)? {
@@ -82,4 +91,19 @@ pub fn revoke(conn: &Db<'_>, id: i64, by: &str, now: i64) -> Result<(), TokenErr
     let subject = format!("token {id}");
     audit::append(conn, by, "token.revoke", &subject, &json!({}), now)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_fault_fails_the_write_and_a_refusal_answers_it() {
+        assert!(in_write::<()>(Err(TokenError::Store(StoreError::Closed))).is_err());
+        assert!(matches!(
+            in_write::<()>(Err(TokenError::NoSuchToken(7))),
+            Ok(Err(TokenError::NoSuchToken(7)))
+        ));
+        assert!(matches!(in_write(Ok(1)), Ok(Ok(1))));
+    }
 }

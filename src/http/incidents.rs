@@ -16,6 +16,7 @@ use super::{ApiError, AppState};
 use crate::access::{Caller, Role};
 use crate::clock::to_rfc3339;
 use crate::fanout::Whereabouts;
+use crate::keywords::Category;
 use crate::privacy::Pseudonyms;
 use crate::store::incident_views::{self as queries, AlertView, Filter, IncidentView, ReportView};
 
@@ -289,13 +290,26 @@ fn filter(query: &HashMap<String, String>) -> Result<Filter, ApiError> {
     Ok(Filter {
         since: time("since")?,
         until: time("until")?,
-        category: query.get("category").map(|c| c.to_uppercase()),
+        category: query.get("category").map(|c| category(c)).transpose()?,
         status,
         review,
         min_severity,
         before: None,
         limit: 0,
     })
+}
+
+/// A category filter: one of the codes, in any case.
+fn category(given: &str) -> Result<String, ApiError> {
+    Category::ALL
+        .into_iter()
+        .map(Category::code)
+        .find(|code| code.eq_ignore_ascii_case(given.trim()))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            let codes: Vec<&str> = Category::ALL.into_iter().map(Category::code).collect();
+            ApiError::BadRequest(format!("category must be one of {}", codes.join(", ")))
+        })
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ pub(super) fn inbound(req: &WebhookRequest) -> Result<Batch<InboundDraft>, Paylo
             recipient: text_field(entry, "to", field)?.map(str::to_owned),
             // `cleanText` drops the keyword; the full text is what the monitor typed.
             text: text_field(entry, "text", field)?
-                .unwrap_or_default()
+                .ok_or_else(|| PayloadError::Missing(field("text")))?
                 .to_owned(),
             provider_ts: text_field(entry, "receivedAt", field)?
                 .map(|t| parse_time(&field("receivedAt"), t))

@@ -13,6 +13,7 @@ pub struct Unread {
     pub id: i64,
     pub sender: String,
     pub text: String,
+    /// When it was sent, as far as we believe the provider (`clock::sent_at`).
     pub received_at: i64,
     pub throttled: bool,
     pub is_loop: bool,
@@ -119,15 +120,15 @@ impl Walk<'_> {
     }
 }
 
-const UNREAD_COLUMNS: &str = "id, sender, text, coalesce(provider_ts, received_at), throttled, \
-     is_loop, language, channel, priority";
+const UNREAD_COLUMNS: &str = "id, sender, text, provider_ts, throttled, is_loop, language, \
+     channel, priority, received_at";
 
 fn unread_row(r: &Row<'_>) -> Result<Unread, StoreError> {
     Ok(Unread {
         id: r.get(0)?,
         sender: r.get(1)?,
         text: r.get(2)?,
-        received_at: r.get(3)?,
+        received_at: crate::clock::sent_at(r.get(3)?, r.get(9)?),
         throttled: r.get(4)?,
         is_loop: r.get(5)?,
         language: r.get(6)?,

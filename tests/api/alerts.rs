@@ -152,6 +152,25 @@ async fn an_incident_alerts_each_matching_responder_once_and_nobody_else() {
         .api(reqwest::Method::GET, "/api/incidents?min_severity=9", None)
         .await;
     assert_eq!(status, 400);
+    let (status, body) = app
+        .api(
+            reqwest::Method::GET,
+            "/api/incidents.csv?category=ATTACK",
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "an unknown category is refused, not an empty list"
+    );
+    assert!(
+        body.to_string().contains("category must be one of ATT,"),
+        "{body}"
+    );
+    let (status, _) = app
+        .api(reqwest::Method::GET, "/api/incidents?category=att", None)
+        .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

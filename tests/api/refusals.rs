@@ -212,6 +212,12 @@ async fn malformed_bodies_are_400_naming_the_field() {
             "`results`",
         ),
         (
+            "/webhooks/ib/sms?token=s3cret",
+            "json",
+            r#"{"results":[{"messageId":"1","from":"22376123456"}]}"#,
+            "results[0].text",
+        ),
+        (
             "/webhooks/vn/sms?token=s3cret",
             "form",
             "messageId=1&to=22370000000&text=x",

@@ -107,6 +107,38 @@ async fn errors_get_a_reply_and_no_report() {
     assert_eq!(app.count("reports"), 0);
 }
 
+/// A provider's date is believed only within bounds: one before 1970 (a date the parser
+/// cannot read "hier" against) or in 2099 dates the report from when the SMS reached us.
+#[tokio::test]
+async fn a_providers_date_out_of_bounds_dates_the_report_from_its_arrival() {
+    let app = spawn_app().await;
+    app.register(MONITOR, None, false);
+    let sent = [
+        ("d1", "ATT Koro hier", "-262143-01-01 00:00:00"),
+        ("d2", "MEN Koro hier", "2099-01-01T00:00:00Z"),
+    ];
+    for (i, (id, text, date)) in sent.into_iter().enumerate() {
+        let pairs = [
+            ("from", "76123456"),
+            ("text", text),
+            ("id", id),
+            ("date", date),
+        ];
+        let response = app
+            .post_form("/webhooks/sim/sms", &serde_urlencoded_pairs(&pairs))
+            .await;
+        assert_eq!(response.status(), 200, "{date}");
+        let replies = app.replies(MONITOR, i + 1).await;
+        assert!(replies[i].starts_with("Recu "), "{replies:?}");
+    }
+    assert_eq!(app.count("reports"), 2);
+    let latest: i64 = app.one("SELECT max(event_time) FROM reports");
+    assert!(
+        latest <= app.clock.now_ms(),
+        "no report dated in the future"
+    );
+}
+
 #[tokio::test]
 async fn unknown_senders_are_filed_unverified_and_discreet_ones_get_the_reference_only() {
     let app = spawn_app().await;

@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::session::require_csrf;
 use super::{Html, console, language_of, render, whole_page};
@@ -31,14 +31,23 @@ pub(super) struct Typed {
     phone: String,
     #[serde(default)]
     text: String,
-    /// `sms`, or `ussd` with the session it continues.
+    /// `sms` (the default), or `ussd` with the session it continues.
     #[serde(default)]
-    via: String,
+    via: Via,
     #[serde(default)]
     session: String,
     /// The USSD answers so far, `*`-joined as providers send them.
     #[serde(default)]
     path: String,
+}
+
+/// How the simulated phone reaches the gateway.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Via {
+    #[default]
+    Sms,
+    Ussd,
 }
 
 /// `GET /console/simulator?phone=`
@@ -86,43 +95,30 @@ pub(super) async fn send(
     Form(form): Form<Typed>,
 ) -> Result<Html, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
-    // What a simulated phone does is real (an `OK` stops an escalation): it is audited,
-    // without the number.
-    let (who, now, via) = (caller.who.clone(), state.store.now_ms(), form.via.clone());
+    let screen = match form.via {
+        Via::Ussd => Some(dial(&state, &form).await?),
+        Via::Sms => {
+            let id = format!("console-{:016x}", fastrand::u64(..));
+            let fields = [
+                ("from", form.phone.as_str()),
+                ("text", form.text.as_str()),
+                ("id", id.as_str()),
+            ];
+            simulate(&state, false, &fields).await?;
+            None
+        }
+    };
+    // What a simulated phone did is real (an `OK` stops an escalation): it is audited,
+    // without the number, once the gateway took it.
+    let (who, now) = (caller.who.clone(), state.store.now_ms());
+    let action = match form.via {
+        Via::Sms => "simulator.sms",
+        Via::Ussd => "simulator.ussd",
+    };
     state
         .store
-        .write(move |c| {
-            let action = format!("simulator.{}", if via == "ussd" { "ussd" } else { "sms" });
-            crate::store::audit::append(c, &who, &action, "sim", &json!({}), now)
-        })
+        .write(move |c| crate::store::audit::append(c, &who, action, "sim", &json!({}), now))
         .await?;
-    let screen = if form.via == "ussd" {
-        let session = if form.session.is_empty() {
-            format!("console-{:016x}", fastrand::u64(..))
-        } else {
-            form.session.clone()
-        };
-        let path = match (form.path.is_empty(), form.text.trim()) {
-            (true, typed) => typed.to_owned(),
-            (false, typed) => format!("{}*{typed}", form.path),
-        };
-        let fields = [
-            ("sessionId", session.as_str()),
-            ("phoneNumber", form.phone.as_str()),
-            ("text", path.as_str()),
-        ];
-        let screen = simulate(&state, true, &fields).await?.unwrap_or_default();
-        Some(json!({ "session": session, "path": path, "screen": screen }))
-    } else {
-        let id = format!("console-{:016x}", fastrand::u64(..));
-        let fields = [
-            ("from", form.phone.as_str()),
-            ("text", form.text.as_str()),
-            ("id", id.as_str()),
-        ];
-        simulate(&state, false, &fields).await?;
-        None
-    };
     whole_page(
         &state,
         &caller,
@@ -134,6 +130,26 @@ pub(super) async fn send(
         }),
     )
     .await
+}
+
+/// The phone's next USSD step: the screen it gets, with the session and answers so far.
+async fn dial(state: &AppState, form: &Typed) -> Result<Value, ApiError> {
+    let session = if form.session.is_empty() {
+        format!("console-{:016x}", fastrand::u64(..))
+    } else {
+        form.session.clone()
+    };
+    let path = match (form.path.is_empty(), form.text.trim()) {
+        (true, typed) => typed.to_owned(),
+        (false, typed) => format!("{}*{typed}", form.path),
+    };
+    let fields = [
+        ("sessionId", session.as_str()),
+        ("phoneNumber", form.phone.as_str()),
+        ("text", path.as_str()),
+    ];
+    let screen = simulate(state, true, &fields).await?.unwrap_or_default();
+    Ok(json!({ "session": session, "path": path, "screen": screen }))
 }
 
 /// What the sim channel sent to the phone, newest first.

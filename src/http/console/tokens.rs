@@ -71,7 +71,7 @@ pub(super) async fn create(
                 name: &name,
                 by: &who,
             };
-            Ok(tokens::create(conn, &names, &new, now))
+            tokens::in_write(tokens::create(conn, &names, &new, now))
         })
         .await?;
     let (id, token) = made.map_err(refusal)?;
@@ -106,7 +106,7 @@ pub(super) async fn revoke(
     let (now, who) = (state.store.now_ms(), caller.who);
     state
         .store
-        .write(move |conn| Ok(tokens::revoke(conn, id, &who, now)))
+        .write(move |conn| tokens::in_write(tokens::revoke(conn, id, &who, now)))
         .await?
         .map_err(refusal)?;
     Ok(Redirect::to("/console/tokens"))

@@ -92,6 +92,27 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
         .page(&session, "/console/simulator?phone=76999001")
         .await;
     assert_eq!(page.status, 200);
+    // Refused before anything is done: nothing is audited.
+    for (phone, via) in [("", "sms"), ("76999001", "fax")] {
+        let refused = app
+            .submit(
+                &session,
+                "/console/simulator",
+                &[
+                    ("_csrf", &session.csrf),
+                    ("phone", phone),
+                    ("via", via),
+                    ("text", "RAS"),
+                ],
+            )
+            .await;
+        assert!(
+            (400..500).contains(&refused.status),
+            "{phone} {via}: {}",
+            refused.status
+        );
+    }
+    assert_eq!(app.count("audit_log WHERE action LIKE 'simulator.%'"), 0);
     let sent = app
         .submit(
             &session,
@@ -105,6 +126,7 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
         )
         .await;
     assert_eq!(sent.status, 200, "{}", sent.body);
+    assert_eq!(app.count("audit_log WHERE action = 'simulator.sms'"), 1);
     app.replies("+22376999001", 1).await;
     let inbox = app
         .page(&session, "/console/simulator/inbox?phone=76999001")
