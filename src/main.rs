@@ -139,12 +139,7 @@ fn token(path: &std::path::Path, what: Token) -> anyhow::Result<()> {
         let now = store.now_ms();
         match what {
             Token::Create { role, zones, name } => {
-                let mut definitions = store.read(vigie::store::zones::all).await?;
-                definitions.extend(config.zones.iter().cloned());
-                let compiled: std::sync::Arc<_> =
-                    vigie::fanout::Zones::compile(&definitions, &reports.gazetteer, &config.alerts)
-                        .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?
-                        .into();
+                let compiled = vigie::zoning::in_force(&store, config, &reports.gazetteer).await?;
                 let made = store
                     .write(move |db| {
                         let names = vigie::fanout::ZoneNames::new(

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::access::Caller;
 use crate::config::ZoneDefinition;
-use crate::fanout::{Fanout, ZoneError};
+use crate::fanout::{Fanout, ZoneError, Zones};
 use crate::store::db::Db;
 use crate::store::zones as queries;
 use crate::store::{Store, StoreError, audit};
@@ -190,4 +190,19 @@ fn as_seen(zone: ZoneDefinition, caller: &Caller) -> ZoneDefinition {
         subscribers: Vec::new(),
         ..zone
     }
+}
+
+/// The zones in force, for a command run beside the gateway (`vigie token`, `vigie
+/// import`): those stored (the configuration's once the gateway has started) and the
+/// configuration's, compiled.
+pub async fn in_force(
+    store: &Store,
+    config: &crate::config::Config,
+    gazetteer: &crate::gazetteer::Gazetteer,
+) -> anyhow::Result<Arc<Zones>> {
+    let mut definitions = store.read(queries::all).await?;
+    definitions.extend(config.zones.iter().cloned());
+    let zones = Zones::compile(&definitions, gazetteer, &config.alerts)
+        .map_err(|e| anyhow::anyhow!("invalid zone: {e}"))?;
+    Ok(Arc::new(zones))
 }

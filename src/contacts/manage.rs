@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Checks, ContactInput, Rejected, check, read_csv};
 use crate::access::Caller;
+use crate::fanout::{ZoneNames, Zones};
 use crate::reports::Reports;
 use crate::store::contacts::{self as queries, Contact};
 use crate::store::{Store, StoreError, audit, checkins};
@@ -48,6 +49,8 @@ pub struct Contacts {
     pub reports: Arc<Reports>,
     /// Whose national numbers are written without a country code.
     pub country: Country,
+    /// The zones in force, which a contact's zones are checked against.
+    pub zones: Arc<Zones>,
 }
 
 impl Contacts {
@@ -159,11 +162,13 @@ impl Contacts {
         F: FnOnce(&Checks<'_>) -> T + Send + 'static,
     {
         let (reports, country) = (Arc::clone(&self.reports), self.country);
+        let zones = Arc::clone(&self.zones);
         tokio::task::spawn_blocking(move || {
             f(&Checks {
                 country,
                 vocabulary: &reports.vocabulary,
                 gazetteer: &reports.gazetteer,
+                zones: ZoneNames::new(&reports.gazetteer, zones),
             })
         })
         .await
@@ -213,10 +218,12 @@ pub async fn import_file(
         .default_country
         .parse()
         .map_err(|_| anyhow::anyhow!("inbound.default_country: not a country code"))?;
+    let zones = crate::zoning::in_force(store, config, &reports.gazetteer).await?;
     let checks = Checks {
         country,
         vocabulary: &reports.vocabulary,
         gazetteer: &reports.gazetteer,
+        zones: ZoneNames::new(&reports.gazetteer, zones),
     };
     let (contacts, rejected) = read_csv(text, &checks);
     let (imported, who, now) = (contacts.len(), who.to_owned(), store.now_ms());

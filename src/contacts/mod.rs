@@ -9,6 +9,7 @@ pub use manage::{ContactError, Contacts, Listed, import_file};
 use phonenumber::country::Id as Country;
 use serde::Deserialize;
 
+use crate::fanout::ZoneNames;
 use crate::gazetteer::{Gazetteer, Near};
 use crate::keywords::Vocabulary;
 use crate::phone::Address;
@@ -47,11 +48,13 @@ pub struct ContactInput {
 }
 
 /// What checking needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Checks<'a> {
     pub country: Country,
     pub vocabulary: &'a Vocabulary,
     pub gazetteer: &'a Gazetteer,
+    /// The zones in force: a responder's zone nobody knows would never be alerted.
+    pub zones: ZoneNames<'a>,
 }
 
 /// Checks one contact; the error names the field.
@@ -79,6 +82,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         .transpose()?;
     let pin_hash = input.pin.as_deref().map(hash_pin).transpose()?;
     let categories = categories(&input.categories)?;
+    let zones = zones(&input.zones, &checks.zones)?;
     if let Some(bad) = input.min_severity.filter(|s| !(1..=5).contains(s)) {
         return Err(format!("min_severity: {bad} is not 1 to 5"));
     }
@@ -89,12 +93,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         roles,
         language,
         home,
-        zones: input
-            .zones
-            .iter()
-            .map(|z| z.trim().to_owned())
-            .filter(|z| !z.is_empty())
-            .collect(),
+        zones,
         discreet: input.discreet,
         active: input.active.unwrap_or(true),
         opted_out: false,
@@ -106,6 +105,21 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         duress_hash: None,
         duress_since: None,
     })
+}
+
+/// Zones as given, trimmed, each a zone in force or an admin unit (by name or id).
+fn zones(given: &[String], known: &ZoneNames<'_>) -> Result<Vec<String>, String> {
+    let zones: Vec<String> = given
+        .iter()
+        .map(|z| z.trim().to_owned())
+        .filter(|z| !z.is_empty())
+        .collect();
+    match zones.iter().find(|z| !known.knows(z)) {
+        Some(bad) => Err(format!(
+            "zones: `{bad}` is no zone and no admin unit; its responders would never be alerted"
+        )),
+        None => Ok(zones),
+    }
 }
 
 /// Category codes, as the keyword files name them (`ATT`, `enl`).

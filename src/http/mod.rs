@@ -88,6 +88,7 @@ impl AppState {
             store: self.store.clone(),
             reports: self.intake.reports().clone(),
             country: self.outbound.default_country(),
+            zones: self.intake.fanout().zones(),
         }
     }
 

@@ -89,6 +89,10 @@ async fn bad_contacts_are_refused_naming_the_field() {
             "home: no place `Atlantis`",
         ),
         (json!({"phone": "76123456", "pin": "12"}), "pin"),
+        (
+            json!({"phone": "76123456", "roles": ["responder"], "zones": ["Koro", "Moptii"]}),
+            "zones: `Moptii` is no zone and no admin unit",
+        ),
     ];
     for (body, needle) in cases {
         let (status, answer) = app
@@ -110,7 +114,8 @@ async fn an_import_takes_the_good_rows_and_names_the_bad_ones() {
                76123456,Awa,monitor,fr,Koro,,oui\n\
                +22366000000,Issa,responder;coordinator,en,,MOPTI;KORO,non\n\
                123,Nobody,monitor,fr,,,\n\
-               76000000,Ali,chief,fr,,,\n";
+               76000000,Ali,chief,fr,,,\n\
+               76000001,Oumar,responder,fr,,Kro,\n";
     let response = app
         .client
         .post(app.url("/api/contacts/import"))
@@ -123,12 +128,13 @@ async fn an_import_takes_the_good_rows_and_names_the_bad_ones() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["imported"], 2, "{body}");
     let rejected = body["rejected"].as_array().unwrap();
-    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected.len(), 3);
     assert_eq!(
         (rejected[0]["line"].as_i64(), rejected[1]["line"].as_i64()),
         (Some(4), Some(5))
     );
     assert!(rejected[1]["reason"].as_str().unwrap().contains("chief"));
+    assert!(rejected[2]["reason"].as_str().unwrap().contains("`Kro`"));
     assert_eq!(app.count("contacts WHERE discreet = 1"), 1);
     assert_eq!(app.count("contacts WHERE zones = 'MOPTI;KORO'"), 1);
 }
@@ -145,7 +151,7 @@ async fn the_import_command_reads_a_file() {
     )
     .unwrap();
     let file = dir.path().join("contacts.csv");
-    std::fs::write(&file, "phone,name,roles,language,home,zones,discreet\n76123456,Awa,monitor,fr,Koro,,\nbad,X,monitor,fr,,,\n").unwrap();
+    std::fs::write(&file, "phone,name,roles,language,home,zones,discreet\n76123456,Awa,monitor,fr,Koro,,\nbad,X,monitor,fr,,,\n76000002,Sira,responder,fr,,Nowhere,\n76000003,Moussa,responder,fr,,Koro,\n").unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_vigie"))
         .args(["import", "contacts"])
         .arg(&file)
@@ -160,14 +166,16 @@ async fn the_import_command_reads_a_file() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("imported 1 contact(s)") && stdout.contains("line 3: phone"),
+        stdout.contains("imported 2 contact(s)")
+            && stdout.contains("line 3: phone")
+            && stdout.contains("line 4: zones: `Nowhere`"),
         "{stdout}"
     );
     let conn = rusqlite::Connection::open(&db).unwrap();
     let count: i64 = conn
         .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(count, 1);
+    assert_eq!(count, 2);
     let audited: (String, String) = conn
         .query_row(
             "SELECT actor, detail FROM audit_log WHERE action = 'contact.import'",
@@ -177,7 +185,7 @@ async fn the_import_command_reads_a_file() {
         .unwrap();
     assert_eq!(
         audited,
-        ("cli".into(), r#"{"imported":1}"#.into()),
+        ("cli".into(), r#"{"imported":2}"#.into()),
         "the CLI's import audited as the API's"
     );
 }
