@@ -240,7 +240,8 @@ async fn error_page(console: &ConsoleState, language: Language, response: Respon
         .ok()
         .and_then(|v| v["message"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let values = serde_json::json!({ "status": status.as_u16(), "message": message });
+    // `code`: `status` is the frame's status strip, which a refusal does not show.
+    let values = serde_json::json!({ "code": status.as_u16(), "message": message });
     match console.pages.render("error.html", language, &values) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {

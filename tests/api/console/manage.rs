@@ -111,6 +111,20 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
             "{phone} {via}: {}",
             refused.status
         );
+        if phone.is_empty() {
+            // The refusal's page names the field, and shows no empty status strip.
+            assert!(
+                refused.body.contains("<h1>Demande incorrecte</h1>"),
+                "{}",
+                refused.body
+            );
+            assert!(refused.body.contains("`from`"), "{}", refused.body);
+            assert!(
+                !refused.body.contains("class=\"strip\""),
+                "{}",
+                refused.body
+            );
+        }
     }
     assert_eq!(app.count("audit_log WHERE action LIKE 'simulator.%'"), 0);
     let sent = app
