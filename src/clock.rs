@@ -42,16 +42,13 @@ pub fn to_rfc3339(ms: i64) -> Option<String> {
         .map(|t: DateTime<Utc>| t.to_rfc3339())
 }
 
-/// How far ahead of our clock a provider's may be and still be believed.
-const PROVIDER_AHEAD_MS: i64 = 10 * 60_000;
-
 /// When a message was sent, as far as we believe it: the provider's time (an SMSC may
-/// deliver a message hours after it was sent), unless it is before 1970 or further
-/// ahead of ours than `PROVIDER_AHEAD_MS` (a wrong clock, or a forged date): then when it
-/// reached us. A report is dated from it, and no date read from it lies in the future.
+/// deliver a message hours after it was sent), unless it is before 1970 or after the
+/// message reached us (a clock ahead of ours, or a forged date): then when it reached us.
+/// A report is dated from it, so no date read from it lies in the future.
 pub fn sent_at(provider_ts: Option<i64>, received_at: i64) -> i64 {
     provider_ts
-        .filter(|&ts| (0..=received_at.saturating_add(PROVIDER_AHEAD_MS)).contains(&ts))
+        .filter(|&ts| (0..=received_at).contains(&ts))
         .unwrap_or(received_at)
 }
 
@@ -69,12 +66,9 @@ mod tests {
                 Some(now - 5 * 3_600_000),
                 now - 5 * 3_600_000,
             ),
-            (
-                "a little ahead",
-                Some(now + PROVIDER_AHEAD_MS),
-                now + PROVIDER_AHEAD_MS,
-            ),
-            ("far ahead", Some(now + PROVIDER_AHEAD_MS + 1), now),
+            ("as it arrived", Some(now), now),
+            ("a second ahead", Some(now + 1_000), now),
+            ("in 2099", Some(4_070_908_800_000), now),
             ("before 1970", Some(-8_334_632_851_200_000), now),
             ("the epoch", Some(0), 0),
         ];

@@ -9,7 +9,7 @@ use phonenumber::country::Id as Country;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Checks, ContactInput, Rejected, check, read_csv};
+use super::{Checks, ContactInput, Rejected, check, check_keeping, read_csv};
 use crate::access::Caller;
 use crate::fanout::{ZoneNames, Zones};
 use crate::reports::Reports;
@@ -112,7 +112,10 @@ impl Contacts {
         let current = self.get(id).await?;
         let input: ContactInput =
             crate::patch::patched(&input_of(&current), patch).map_err(ContactError::Invalid)?;
-        let contact = self.checked(move |checks| check(input, checks)).await??;
+        let kept = current.zones.clone();
+        let contact = self
+            .checked(move |checks| check_keeping(input, checks, &kept))
+            .await??;
         if contact.phone != current.phone {
             return Err(ContactError::PhoneChanges);
         }

@@ -59,6 +59,16 @@ pub struct Checks<'a> {
 
 /// Checks one contact; the error names the field.
 pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String> {
+    check_keeping(input, checks, &[])
+}
+
+/// Checks a contact changed, whose zones `kept` it had already: a zone deleted since, or
+/// not yet heard of by this node, does not stop a change to something else.
+pub fn check_keeping(
+    input: ContactInput,
+    checks: &Checks<'_>,
+    kept: &[String],
+) -> Result<Contact, String> {
     let phone = Address::parse(&input.phone, checks.country).map_err(|e| format!("phone: {e}"))?;
     if !phone.as_str().starts_with('+') {
         return Err("phone: not a mobile number".into());
@@ -82,7 +92,7 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
         .transpose()?;
     let pin_hash = input.pin.as_deref().map(hash_pin).transpose()?;
     let categories = categories(&input.categories)?;
-    let zones = zones(&input.zones, &checks.zones)?;
+    let zones = zones(&input.zones, &checks.zones, kept)?;
     if let Some(bad) = input.min_severity.filter(|s| !(1..=5).contains(s)) {
         return Err(format!("min_severity: {bad} is not 1 to 5"));
     }
@@ -107,14 +117,18 @@ pub fn check(input: ContactInput, checks: &Checks<'_>) -> Result<Contact, String
     })
 }
 
-/// Zones as given, trimmed, each a zone in force or an admin unit (by name or id).
-fn zones(given: &[String], known: &ZoneNames<'_>) -> Result<Vec<String>, String> {
+/// Zones as given, trimmed, each one that fan-out matches (`ZoneNames::reaches`) or one
+/// of those `kept`.
+fn zones(given: &[String], known: &ZoneNames<'_>, kept: &[String]) -> Result<Vec<String>, String> {
     let zones: Vec<String> = given
         .iter()
         .map(|z| z.trim().to_owned())
         .filter(|z| !z.is_empty())
         .collect();
-    match zones.iter().find(|z| !known.knows(z)) {
+    match zones
+        .iter()
+        .find(|z| !known.reaches(z) && !kept.contains(z))
+    {
         Some(bad) => Err(format!(
             "zones: `{bad}` is no zone and no admin unit; its responders would never be alerted"
         )),

@@ -153,7 +153,8 @@ fn is_snapshot(text: &str) -> bool {
     let (Some(xmin), Some(xmax)) = (number(xmin), number(xmax)) else {
         return false;
     };
-    if xmin == 0 || xmin > xmax {
+    // A full transaction id whose 32-bit part is 0 is not valid.
+    if xmin as u32 == 0 || xmax as u32 == 0 || xmin > xmax {
         return false;
     }
     let mut last = xmin;
@@ -218,6 +219,8 @@ mod tests {
             ("100:104:102,101", false),
             ("100:104:+101", false),
             ("1:99999999999999999999:", false),
+            ("4294967296:4294967296:", false),
+            ("4294967297:4294967300:4294967298", true),
             ("", false),
         ];
         for (text, expected) in cases {

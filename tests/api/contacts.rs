@@ -56,6 +56,32 @@ async fn contacts_are_created_changed_listed_and_deleted() {
         ),
         "the change is stored, not only echoed: {stored}"
     );
+
+    // A zone deleted since stops no other change; a new unknown one is refused.
+    app.execute(&format!(
+        "UPDATE contacts SET zones = 'Gone' WHERE id = {id}"
+    ));
+    let path = format!("/api/contacts/{id}");
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"name": "Awa T."})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"zones": ["Gone", "Atlantis"]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("`Atlantis`"),
+        "{body}"
+    );
     let (status, _) = app
         .api(
             reqwest::Method::DELETE,
@@ -92,6 +118,10 @@ async fn bad_contacts_are_refused_naming_the_field() {
         (
             json!({"phone": "76123456", "roles": ["responder"], "zones": ["Koro", "Moptii"]}),
             "zones: `Moptii` is no zone and no admin unit",
+        ),
+        (
+            json!({"phone": "76123456", "roles": ["responder"], "zones": ["Mopti Region"]}),
+            "zones: `Mopti Region`",
         ),
     ];
     for (body, needle) in cases {

@@ -41,6 +41,15 @@ impl<'a> ZoneNames<'a> {
         self.zones.knows(zone, self.gazetteer) || self.unit_by_id(zone).is_some()
     }
 
+    /// Whether fan-out matches a contact's zone so named: a zone of the configuration by
+    /// its code, an admin unit by its id or its own name (not an alternative spelling,
+    /// which `knows` takes for a place).
+    pub fn reaches(&self, zone: &str) -> bool {
+        self.zones.is_defined(zone)
+            || self.unit_by_id(zone).is_some()
+            || !self.units_named(zone).is_empty()
+    }
+
     /// The one zone a name means, as it is best stored: a defined zone's code, an admin
     /// unit's gazetteer id.
     pub fn canonical(&self, zone: &str) -> Result<String, NamingError> {
