@@ -1,9 +1,11 @@
 //! The console over HTTP: login and its cookie, the security headers, CSRF, session expiry
 //! and revocation, assets at hashed paths (here); the incidents pages and the live stream
-//! (`incidents`); what admins and coordinators manage (`manage`).
+//! (`incidents`); what admins and coordinators manage (`manage`); the simulator and the demo
+//! (`simulator`).
 
 mod incidents;
 mod manage;
+mod simulator;
 
 use reqwest::header::{self, HeaderMap};
 use reqwest::redirect::Policy;
