@@ -28,7 +28,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = Format::negotiate(accept);
-    match state.store.read(crate::store::unread::backlog).await {
+    match state.store.read(crate::store::inbound_views::backlog).await {
         Ok((unread, oldest)) => {
             let now = state.store.now_ms();
             state

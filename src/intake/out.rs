@@ -18,9 +18,6 @@ use crate::silence::operators::Operators;
 use crate::store::StoreError;
 use crate::store::signs::{self, Sign};
 
-/// How far ahead of ours a provider's clock may be before its dates count as now.
-const MAX_AHEAD_MS: i64 = 10 * 60_000;
-
 /// What writing in the intake's transaction needs.
 pub(super) struct Out<'a> {
     pub conn: &'a Db<'a>,
@@ -61,10 +58,10 @@ impl Out<'_> {
         let (Some((at, via)), Some(contact)) = (plan.sign, plan.contact.as_ref()) else {
             return Ok(());
         };
-        // A provider's clock ahead of ours counts as now: one date in 2100 must not hide a
-        // monitor's silence for ever.
+        // `at` is never ahead of the message's arrival (`clock::sent_at`): a provider's
+        // date in 2100 hides no monitor's silence.
         let sign = Sign {
-            at: at.min(self.now + MAX_AHEAD_MS),
+            at,
             via,
             operator: self.operators.of(&plan.sender),
         };

@@ -183,32 +183,6 @@ pub fn claim(
     Ok(claimed)
 }
 
-/// How many messages are unread, and when the oldest of them arrived (unix ms).
-pub fn backlog(db: &Db<'_>) -> Result<(i64, Option<i64>), StoreError> {
-    Ok((unread_up_to(db, i64::MAX)?, oldest_unread(db)?))
-}
-
-/// When the oldest unread message arrived (unix ms): the oldest of each priority's oldest,
-/// each one step down the reading-order index, whatever the backlog.
-pub fn oldest_unread(db: &Db<'_>) -> Result<Option<i64>, StoreError> {
-    db.value(
-        "SELECT min(received_at) FROM inbound_messages WHERE id IN (
-                SELECT (SELECT min(id) FROM inbound_messages WHERE state = 'new' AND priority = p)
-                FROM (SELECT 0 AS p UNION ALL SELECT 1 UNION ALL SELECT 2) AS priorities)",
-        args![],
-    )
-}
-
-/// How many messages are unread, counting no further than `cap`: a count walks the
-/// unread index, and a large backlog is when the readers are busiest.
-pub fn unread_up_to(db: &Db<'_>, cap: i64) -> Result<i64, StoreError> {
-    db.value(
-        "SELECT count(*) FROM (SELECT 1 FROM inbound_messages WHERE state = 'new'
-                                LIMIT CAST(?1 AS BIGINT)) AS unread",
-        args![cap],
-    )
-}
-
 /// Marks a message read (`done`, or `skipped` for floods and loops); `false` if it was
 /// already, so a second reader changes nothing.
 pub fn mark_read(db: &Db<'_>, id: i64, state: &str) -> Result<bool, StoreError> {
@@ -381,21 +355,6 @@ mod tests {
                 .collect();
             assert_eq!(later, ["m0", "m2"], "the lease ran out");
             assert_eq!(claim(db, &[a1], "two", 6_000, 9_000)?.len(), 1);
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn the_backlog_counts_the_unread_and_dates_the_oldest() {
-        on_both(|db| {
-            with(db, &[("a", 2, false), ("b", 0, false), ("c", 1, false)])?;
-            assert_eq!(backlog(db)?, (3, Some(0)));
-            let done = "UPDATE inbound_messages SET state = 'done' WHERE text = ?1";
-            db.execute(done, args!["m0"])?;
-            assert_eq!(backlog(db)?, (2, Some(1)));
-            assert_eq!(unread_up_to(db, 1)?, 1, "counted no further than asked");
-            db.execute("UPDATE inbound_messages SET state = 'done'", args![])?;
-            assert_eq!(backlog(db)?, (0, None));
             Ok(())
         });
     }

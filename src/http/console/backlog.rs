@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use super::{Html, console, language_of, render};
 use crate::http::auth::Viewer;
 use crate::http::{ApiError, AppState};
-use crate::store::unread;
+use crate::store::db::Db;
+use crate::store::{StoreError, inbound_views};
 
 /// Reading counts as behind once a message has waited this long: messages are read within
 /// seconds, so a minute means reports are reaching the console late.
@@ -25,33 +26,34 @@ pub(super) async fn notice(
     headers: HeaderMap,
 ) -> Result<Html, ApiError> {
     let console = console(&state)?;
-    let values = json!({ "status": { "backlog": backlog(&state).await? } });
+    let now = state.store.now_ms();
+    let behind = state.store.read(move |db| waiting(db, now)).await?;
+    let values = json!({ "status": { "backlog": said(behind) } });
     render(console, "backlog.html", language_of(&headers), &values)
 }
 
-/// The messages waiting to be read while reading is behind (else null). The oldest is
-/// looked up first (three index probes), so they are counted only when it is said.
-pub(super) async fn backlog(state: &AppState) -> Result<Value, ApiError> {
-    let now = state.store.now_ms();
-    let counted = state
-        .store
-        .read(move |db| {
-            let waited = unread::oldest_unread(db)?.map(|at| now - at);
-            let Some(waited) = waited.filter(|&ms| late(ms)) else {
-                return Ok(None);
-            };
-            Ok(Some((
-                unread::unread_up_to(db, COUNTED_AT_MOST + 1)?,
-                waited,
-            )))
-        })
-        .await?;
-    Ok(match counted {
+/// The messages waiting to be read and for how long the oldest has (ms), while reading is
+/// behind; in the caller's read. The oldest is looked up first (three index probes), so
+/// they are counted only when it is said.
+pub(super) fn waiting(db: &Db<'_>, now: i64) -> Result<Option<(i64, i64)>, StoreError> {
+    let waited = inbound_views::oldest_unread(db)?.map(|at| now - at);
+    let Some(waited) = waited.filter(|&ms| late(ms)) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        inbound_views::unread_up_to(db, COUNTED_AT_MOST + 1)?,
+        waited,
+    )))
+}
+
+/// The notice's values (null: nothing to say).
+pub(super) fn said(behind: Option<(i64, i64)>) -> Value {
+    match behind {
         Some((unread, waited)) if unread > 0 => {
             json!({ "count": shown(unread), "minutes": waited / 60_000 })
         }
         _ => Value::Null,
-    })
+    }
 }
 
 /// Whether a message that has waited this long to be read means reading is behind.

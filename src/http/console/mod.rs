@@ -276,7 +276,16 @@ async fn whole_page(
 /// The strip atop every page: each sending channel up or down, messages waiting to be
 /// sent, and to be read while reading is behind.
 async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
-    let depth = state.store.read(crate::store::outbound::depth).await?;
+    let now = state.store.now_ms();
+    let (depth, behind) = state
+        .store
+        .read(move |db| {
+            Ok((
+                crate::store::outbound::depth(db)?,
+                backlog::waiting(db, now)?,
+            ))
+        })
+        .await?;
     let waiting: i64 = depth.iter().map(|(_, _, n)| n).sum();
     let channels: Vec<serde_json::Value> = state
         .outbound
@@ -291,7 +300,7 @@ async fn status_strip(state: &AppState) -> Result<serde_json::Value, ApiError> {
         .is_some();
     Ok(serde_json::json!({
         "channels": channels, "waiting": waiting, "sim": sim,
-        "backlog": backlog::backlog(state).await?,
+        "backlog": backlog::said(behind),
     }))
 }
 
