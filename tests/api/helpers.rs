@@ -84,6 +84,21 @@ pub struct TestApp {
     running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The gateways' warnings and errors, in the output of the test whose gateway logged them:
+/// shown when it fails (the harness keeps what a passing test printed to itself).
+/// `RUST_LOG` chooses other levels.
+fn show_logs_of_failures() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    });
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with("").await
 }
@@ -111,6 +126,7 @@ pub async fn spawn_gateway_reporting(reports: &str, rest: &str, dir: TempDir) ->
 
 /// The same, with `server` settings (a public URL or none) after the listening address.
 pub async fn spawn_configured(server: &str, reports: &str, rest: &str, dir: TempDir) -> TestApp {
+    show_logs_of_failures();
     let database = Database::for_dir(dir.path());
     let db = dir.path().join("vigie.db");
     let storage = database.storage();
