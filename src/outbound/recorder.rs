@@ -3,7 +3,10 @@
 //! applied once the provider's id is stored.
 //!
 //! An outcome that cannot be committed is tried again, then alone: a message the provider
-//! accepted must not go back to the queue and out a second time.
+//! accepted must not go back to the queue and out a second time. One still not committed
+//! (the database away for a while) is kept, held, and tried again with the next batch or
+//! after `RETRY_KEPT`, until it is: the message is neither left `sending` for the rest of
+//! the run nor, after a restart, sent twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +25,10 @@ use crate::store::outbound::{self as queries, Claimed, Transition};
 
 /// Most outcomes committed in one write.
 pub(super) const RECORD_MAX: usize = 512;
-/// Tries at committing one batch before its messages are left to the claim timeout.
+/// Tries at committing one batch before its outcomes are committed one by one.
 const COMMIT_TRIES: u32 = 8;
+/// How long outcomes not committed yet wait to be tried again when no new one comes.
+const RETRY_KEPT: Duration = Duration::from_secs(2);
 
 /// What to write for one claimed message.
 #[derive(Debug, Clone)]
@@ -49,29 +54,59 @@ impl Step {
 /// Runs until every sender of the channel is done and the channel is closed.
 pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
     let mut buf = Vec::with_capacity(RECORD_MAX);
-    while rx.recv_many(&mut buf, RECORD_MAX).await > 0 {
-        let now = out.store.now_ms();
-        let steps: Vec<(Claimed, Step)> = buf.drain(..).map(|done| step(&out, done, now)).collect();
-        let committed = persist(&out, &channel, &steps, now).await;
-        let outcomes = steps.iter().zip(&committed);
-        if let Some(lane) = out.lanes.get(&channel) {
-            // An unrecorded send the provider took stays held, so it is not sent again in
-            // this run; an unrecorded retry or release goes back by the claim timeout.
-            let done = outcomes
-                .clone()
-                .filter(|((_, step), ok)| **ok || step.releasable());
-            lane.let_go(done.map(|((msg, _), _)| msg.id));
+    let mut kept: Vec<(Claimed, Step)> = Vec::new();
+    loop {
+        let closed = if kept.is_empty() {
+            rx.recv_many(&mut buf, RECORD_MAX).await == 0
+        } else {
+            // Kept outcomes are tried again even if no new one comes.
+            let more = tokio::time::timeout(RETRY_KEPT, rx.recv_many(&mut buf, RECORD_MAX));
+            more.await.is_ok_and(|n| n == 0)
+        };
+        if closed && kept.is_empty() {
+            return;
         }
-        for ((msg, step), ok) in outcomes {
-            let (Step::Finish(t), true) = (step, ok) else {
-                continue;
-            };
-            let (outcome, code) = label(t);
-            out.metrics.send_outcome(&channel, outcome, code);
-            if let (Transition::Sent { .. }, Some(arrived)) = (t, msg.arrived_at) {
-                let latency = now.saturating_sub(arrived);
-                out.metrics.flood().alert_latency(Until::Accepted, latency);
+        let now = out.store.now_ms();
+        let mut steps = std::mem::take(&mut kept);
+        steps.extend(buf.drain(..).map(|done| step(&out, done, now)));
+        let committed = persist(&out, &channel, &steps, now).await;
+        settle(&out, &channel, &steps, &committed, now);
+        kept = steps
+            .into_iter()
+            .zip(committed)
+            .filter(|((_, step), ok)| !ok && !step.releasable())
+            .map(|(step, _)| step)
+            .collect();
+        if closed {
+            if !kept.is_empty() {
+                tracing::error!(%channel, left = kept.len(), "send outcomes not recorded at shutdown; those messages are sent again after a restart");
             }
+            return;
+        }
+    }
+}
+
+/// What the committed steps change in memory: their claims let go (and those of retries
+/// and releases left to the claim timeout), and the outcomes counted.
+fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &[bool], now: i64) {
+    let outcomes = steps.iter().zip(committed);
+    if let Some(lane) = out.lanes.get(channel) {
+        // An unrecorded send the provider took stays held (and kept), so it is not sent
+        // again in this run; an unrecorded retry or release goes back by the claim timeout.
+        let done = outcomes
+            .clone()
+            .filter(|((_, step), ok)| **ok || step.releasable());
+        lane.let_go(done.map(|((msg, _), _)| msg.id));
+    }
+    for ((msg, step), ok) in outcomes {
+        let (Step::Finish(t), true) = (step, ok) else {
+            continue;
+        };
+        let (outcome, code) = label(t);
+        out.metrics.send_outcome(channel, outcome, code);
+        if let (Transition::Sent { .. }, Some(arrived)) = (t, msg.arrived_at) {
+            let latency = now.saturating_sub(arrived);
+            out.metrics.flood().alert_latency(Until::Accepted, latency);
         }
     }
 }
@@ -120,7 +155,7 @@ async fn try_commit(
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
             }
-            Err(e) => tracing::error!(%channel, error = %e, "send outcomes not recorded"),
+            Err(e) => tracing::error!(%channel, error = %e, "send outcomes not recorded yet"),
         }
     }
     false

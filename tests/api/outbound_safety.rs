@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::database::Database;
 use crate::doubles::{Double, Kind, Step};
 use crate::helpers::{ADMIN, PUBLIC_URL};
 use crate::outbound::{WAIT, channel, gateway, gateway_in, gateway_retrying, route};
@@ -44,6 +45,45 @@ async fn a_delivery_report_before_the_send_answer_is_applied_when_the_id_is_know
         assert_eq!(app.post_twilio(&path, &report).await.status(), 200);
     }
     app.wait_status(second, "delivered", WAIT).await;
+}
+
+#[tokio::test]
+async fn an_outcome_the_database_refuses_for_a_while_is_recorded_once_it_takes_it() {
+    let double = Double::start(Kind::Twilio).await;
+    let app = gateway(
+        &route("+223", "tw", ""),
+        &channel("tw", Kind::Twilio, &double.base_url()),
+    )
+    .await;
+    // Longer than the recorder's tries at one batch (about 12 s).
+    let hold = match app.database {
+        Database::Sqlite(_) => {
+            "CREATE TRIGGER hold_outcomes BEFORE UPDATE OF status ON outbound_messages
+             WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'outcomes held'); END"
+        }
+        Database::Postgres { .. } => {
+            "CREATE FUNCTION hold_outcomes() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.status = 'sent' THEN RAISE EXCEPTION 'outcomes held'; END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER hold_outcomes BEFORE UPDATE OF status ON outbound_messages
+                 FOR EACH ROW EXECUTE FUNCTION hold_outcomes()"
+        }
+    };
+    app.database.with(|db| db.execute_batch(hold).unwrap());
+    let id = app.queue_sms("+22376123456", "Alerte").await;
+    double.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    assert_eq!(app.outbound(id).await["status"], "sending");
+
+    app.execute(match app.database {
+        Database::Sqlite(_) => "DROP TRIGGER hold_outcomes",
+        Database::Postgres { .. } => "DROP TRIGGER hold_outcomes ON outbound_messages",
+    });
+    let message = app.wait_status(id, "sent", WAIT).await;
+    assert!(message["provider_message_id"].is_string(), "{message}");
+    assert_eq!(double.requests().len(), 1, "sent once");
 }
 
 #[tokio::test]
