@@ -7,9 +7,12 @@
 # counts the rows actually in the database after each run, not the answers; the messages
 # the intake read (parsed, filed, answered) in the same time are counted too. Each server is
 # measured ROUNDS times, alternating, and the medians are reported: a shared 2-core machine
-# drifts by ±10% between runs.
+# drifts by ±10% between runs. With FLOOR=1, each round also measures
+# examples/durable_floor.rs: the least a gateway keeping the same promises must do per
+# message (parsed, stored at synchronous=FULL before the answer, read, a report and a reply
+# row written, the reply claimed and sent), and nothing else.
 #
-# Usage: bench/ingest.sh      (DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=3 to change)
+# Usage: bench/ingest.sh      (DURATION=10s CONNECTIONS=64 THREADS=2 ROUNDS=3 FLOOR=0 to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +20,11 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}
+FLOOR=${FLOOR:-0}
 
 . bench/common.sh
 ensure_wrk
-cargo build --release --quiet --bin vigie --example minimal_sink
+cargo build --release --quiet --bin vigie --example minimal_sink --example durable_floor
 
 workdir
 
@@ -48,7 +52,17 @@ for round in $(seq "$ROUNDS"); do
   after=$(rows "$db"); read_after=$(read_rows "$db")
   stop
   echo "vigie $((after - before)) $(field seconds "$vigie") $(field p50_ms "$vigie") $(field p99_ms "$vigie") $(field errors "$vigie") $((read_after - read_before))" >>"$work/results"
-  echo "round $round: $(tail -2 "$work/results" | tr '\n' ' ')" >&2
+  if [ "$FLOOR" = 1 ]; then
+    db="$work/floor-$round.db"
+    start floor target/release/examples/durable_floor 127.0.0.1:0 "$db"
+    load 2s >/dev/null
+    before=$(count "$db" "select count(*) from inbound"); read_before=$(count "$db" "select count(*) from inbound where state = 1")
+    floor=$(load "$DURATION" | grep '^RESULT')
+    after=$(count "$db" "select count(*) from inbound"); read_after=$(count "$db" "select count(*) from inbound where state = 1")
+    stop
+    echo "floor $((after - before)) $(field seconds "$floor") $(field p50_ms "$floor") $(field p99_ms "$floor") $(field errors "$floor") $((read_after - read_before))" >>"$work/results"
+  fi
+  echo "round $round: $(tail -"$((2 + FLOOR))" "$work/results" | tr '\n' ' ')" >&2
 done
 
 python3 - "$work/results" "$CONNECTIONS" "$THREADS" "$(nproc)" <<'PY'
@@ -72,4 +86,9 @@ print(f"read by the intake in the same time (parsed, filed under the incident, a
       f"{vigie[5]:.0f} messages/s (median)")
 print(f"durable ingest = {100 * vigie[0] / sink[0]:.1f}% of the minimal handler "
       f"({sys.argv[2]} connections, {sys.argv[3]} wrk threads, {sys.argv[4]} cores)")
+if any(r[0] == "floor" for r in rows):
+    floor = summary("floor")
+    print(f"the floor (examples/durable_floor.rs): {floor[0]:.0f} messages/s stored, "
+          f"{floor[5]:.0f} read, p99 {floor[2]:.2f} ms, runs {floor[4]}: "
+          f"{100 * floor[0] / sink[0]:.1f}% of the minimal handler")
 PY
