@@ -33,11 +33,11 @@ const RETRY_KEPT: Duration = Duration::from_secs(2);
 /// What to write for one claimed message.
 #[derive(Debug, Clone)]
 enum Step {
-    Finish(Transition),
+    /// The attempt's end, as the provider answered at `at` (unix ms): a kept outcome is
+    /// dated when it happened, not when it could be written.
+    Finish { t: Transition, at: i64 },
     /// Back to the queue; `uncount`: the attempt never started.
-    Release {
-        uncount: bool,
-    },
+    Release { uncount: bool },
 }
 
 impl Step {
@@ -46,7 +46,10 @@ impl Step {
         matches!(
             self,
             Self::Release { .. }
-                | Self::Finish(Transition::Retry { .. } | Transition::Reroute { .. })
+                | Self::Finish {
+                    t: Transition::Retry { .. } | Transition::Reroute { .. },
+                    ..
+                }
         )
     }
 }
@@ -70,7 +73,7 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
         let mut steps = std::mem::take(&mut kept);
         steps.extend(buf.drain(..).map(|done| step(&out, done, now)));
         let committed = persist(&out, &channel, &steps, now).await;
-        settle(&out, &channel, &steps, &committed, now);
+        settle(&out, &channel, &steps, &committed);
         kept = steps
             .into_iter()
             .zip(committed)
@@ -88,7 +91,7 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
 
 /// What the committed steps change in memory: their claims let go (and those of retries
 /// and releases left to the claim timeout), and the outcomes counted.
-fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &[bool], now: i64) {
+fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &[bool]) {
     let outcomes = steps.iter().zip(committed);
     if let Some(lane) = out.lanes.get(channel) {
         // An unrecorded send the provider took stays held (and kept), so it is not sent
@@ -99,13 +102,13 @@ fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &
         lane.let_go(done.map(|((msg, _), _)| msg.id));
     }
     for ((msg, step), ok) in outcomes {
-        let (Step::Finish(t), true) = (step, ok) else {
+        let (Step::Finish { t, at }, true) = (step, ok) else {
             continue;
         };
         let (outcome, code) = label(t);
         out.metrics.send_outcome(channel, outcome, code);
         if let (Transition::Sent { .. }, Some(arrived)) = (t, msg.arrived_at) {
-            let latency = now.saturating_sub(arrived);
+            let latency = at.saturating_sub(arrived);
             out.metrics.flood().alert_latency(Until::Accepted, latency);
         }
     }
@@ -128,7 +131,7 @@ fn step(out: &Outbound, done: Done, now: i64) -> (Claimed, Step) {
     match done {
         Done::Attempted(msg, outcome) => {
             let t = transition(out, &msg, outcome, now);
-            (msg, Step::Finish(t))
+            (msg, Step::Finish { t, at: now })
         }
         Done::Abandoned { msg, started } => (msg, Step::Release { uncount: !started }),
     }
@@ -180,14 +183,14 @@ fn commit(
 ) -> Result<(), StoreError> {
     let early_reports = any_pending(conn, channel)?;
     for (msg, step) in steps {
-        let t = match step {
-            Step::Finish(t) => t,
+        let (t, at) = match step {
+            Step::Finish { t, at } => (t, *at),
             Step::Release { uncount } => {
                 queries::unclaim(conn, msg.id, msg.claimed_at, *uncount, now)?;
                 continue;
             }
         };
-        if queries::finish(conn, msg, t, now)? && early_reports {
+        if queries::finish(conn, msg, t, at)? && early_reports {
             // Reports that came while the attempt ran: a `delivered` one even beats a
             // failure, a `sent` one stops a retry of an attempt we thought lost.
             let provider_id = match t {

@@ -77,12 +77,19 @@ async fn an_outcome_the_database_refuses_for_a_while_is_recorded_once_it_takes_i
     tokio::time::sleep(Duration::from_secs(16)).await;
     assert_eq!(app.outbound(id).await["status"], "sending");
 
+    let taken_again = chrono::Utc::now();
     app.execute(match app.database {
         Database::Sqlite(_) => "DROP TRIGGER hold_outcomes",
         Database::Postgres { .. } => "DROP TRIGGER hold_outcomes ON outbound_messages",
     });
     let message = app.wait_status(id, "sent", WAIT).await;
     assert!(message["provider_message_id"].is_string(), "{message}");
+    let sent_at = message["sent_at"].as_str().unwrap();
+    let sent_at = chrono::DateTime::parse_from_rfc3339(sent_at).unwrap();
+    assert!(
+        sent_at < taken_again,
+        "dated when the provider answered: {message}"
+    );
     assert_eq!(double.requests().len(), 1, "sent once");
 }
 
