@@ -4,12 +4,14 @@
 //!
 //! An outcome that cannot be committed is tried again, then alone: a message the provider
 //! accepted must not go back to the queue and out a second time. One still not committed
-//! (the database away for a while) is kept, held, and tried again with the next batch or
-//! after `RETRY_KEPT`, until it is: the message is neither left `sending` for the rest of
-//! the run nor, after a restart, sent twice.
+//! (the database away for a while) is kept, its message held, and tried again apart from
+//! the batches (`Kept`), so that the message does not stay `sending` for the rest of the
+//! run and go out again after a restart. A bug that fails it every time, or `KEEP_FOR`
+//! without success, ends the tries: the message then stays `sending` until its claim is
+//! released (a restart, another node taking the channel), and goes out again.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -27,8 +29,10 @@ use crate::store::outbound::{self as queries, Claimed, Transition};
 pub(super) const RECORD_MAX: usize = 512;
 /// Tries at committing one batch before its outcomes are committed one by one.
 const COMMIT_TRIES: u32 = 8;
-/// How long outcomes not committed yet wait to be tried again when no new one comes.
+/// How often kept outcomes are tried again, each alone.
 const RETRY_KEPT: Duration = Duration::from_secs(2);
+/// How long an outcome is kept: a database away longer than this has bigger troubles.
+const KEEP_FOR: Duration = Duration::from_secs(600);
 
 /// What to write for one claimed message.
 #[derive(Debug, Clone)]
@@ -57,36 +61,106 @@ impl Step {
 /// Runs until every sender of the channel is done and the channel is closed.
 pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Receiver<Done>) {
     let mut buf = Vec::with_capacity(RECORD_MAX);
-    let mut kept: Vec<(Claimed, Step)> = Vec::new();
+    let mut kept = Kept::default();
     loop {
-        let closed = if kept.is_empty() {
-            rx.recv_many(&mut buf, RECORD_MAX).await == 0
-        } else {
+        let closed = match kept.next_try() {
+            None => rx.recv_many(&mut buf, RECORD_MAX).await == 0,
             // Kept outcomes are tried again even if no new one comes.
-            let more = tokio::time::timeout(RETRY_KEPT, rx.recv_many(&mut buf, RECORD_MAX));
-            more.await.is_ok_and(|n| n == 0)
+            Some(at) => tokio::time::timeout_at(at, rx.recv_many(&mut buf, RECORD_MAX))
+                .await
+                .is_ok_and(|n| n == 0),
         };
-        if closed && kept.is_empty() {
-            return;
+        if !buf.is_empty() {
+            let now = out.store.now_ms();
+            let steps: Vec<(Claimed, Step)> =
+                buf.drain(..).map(|done| step(&out, done, now)).collect();
+            let committed = persist(&out, &channel, &steps, now).await;
+            settle(&out, &channel, &steps, &committed);
+            kept.add(steps, &committed);
         }
-        let now = out.store.now_ms();
-        let mut steps = std::mem::take(&mut kept);
-        steps.extend(buf.drain(..).map(|done| step(&out, done, now)));
-        let committed = persist(&out, &channel, &steps, now).await;
-        settle(&out, &channel, &steps, &committed);
-        kept = steps
-            .into_iter()
-            .zip(committed)
-            .filter(|((_, step), ok)| !ok && !step.releasable())
-            .map(|(step, _)| step)
-            .collect();
+        if kept.is_due() || closed {
+            kept.try_again(&out, &channel).await;
+        }
         if closed {
             if !kept.is_empty() {
-                tracing::error!(%channel, left = kept.len(), "send outcomes not recorded at shutdown; those messages are sent again after a restart");
+                tracing::error!(%channel, left = kept.len(), "send outcomes not recorded as the sender stopped; their messages go out again once their claims are released");
             }
             return;
         }
     }
+}
+
+/// Outcomes not committed with their batch, tried again each alone every `RETRY_KEPT`.
+#[derive(Default)]
+struct Kept {
+    steps: Vec<(Claimed, Step, Instant)>,
+    next_try: Option<tokio::time::Instant>,
+}
+
+impl Kept {
+    fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// When they are next tried; `None` when none is kept.
+    fn next_try(&self) -> Option<tokio::time::Instant> {
+        self.next_try
+    }
+
+    fn is_due(&self) -> bool {
+        self.next_try()
+            .is_some_and(|at| at <= tokio::time::Instant::now())
+    }
+
+    /// Keeps the steps not committed that must not be sent again (retries and releases
+    /// go back by the claim timeout).
+    fn add(&mut self, steps: Vec<(Claimed, Step)>, committed: &[bool]) {
+        let since = Instant::now();
+        let unrecorded = steps.into_iter().zip(committed);
+        self.steps.extend(
+            unrecorded
+                .filter(|((_, step), ok)| !**ok && !step.releasable())
+                .map(|((msg, step), _)| (msg, step, since)),
+        );
+        if self.next_try.is_none() && !self.is_empty() {
+            self.next_try = Some(tokio::time::Instant::now() + RETRY_KEPT);
+        }
+    }
+
+    /// Tries each kept step once, alone; keeps those still worth trying.
+    async fn try_again(&mut self, out: &Outbound, channel: &str) {
+        let now = out.store.now_ms();
+        let mut failed = None;
+        for (msg, step, since) in std::mem::take(&mut self.steps) {
+            let one = [(msg, step)];
+            let tried = try_commit(out, channel, &one, now, 1).await;
+            let [(msg, step)] = one;
+            match tried {
+                Ok(()) => settle(out, channel, &[(msg, step)], &[true]),
+                Err(e) if worth_trying(&e, since.elapsed()) => {
+                    self.steps.push((msg, step, since));
+                    failed = Some(e);
+                }
+                Err(e) => {
+                    tracing::error!(%channel, error = %e, "a send outcome given up; its message goes out again once its claim is released");
+                }
+            }
+        }
+        if let Some(e) = failed {
+            tracing::warn!(%channel, error = %e, kept = self.len(), "kept send outcomes not recorded yet");
+        }
+        self.next_try = (!self.is_empty()).then(|| tokio::time::Instant::now() + RETRY_KEPT);
+    }
+}
+
+/// Whether an outcome the database refused is worth trying again: not after a bug (it
+/// fails again), not after `KEEP_FOR`.
+fn worth_trying(error: &StoreError, kept_for: Duration) -> bool {
+    !matches!(error, StoreError::Panicked(_)) && kept_for < KEEP_FOR
 }
 
 /// What the committed steps change in memory: their claims let go (and those of retries
@@ -117,12 +191,19 @@ fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &
 /// Commits the batch; if it keeps failing, each step alone, so one bad step does not sink
 /// the others. Says which steps are committed.
 async fn persist(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], now: i64) -> Vec<bool> {
-    if try_commit(out, channel, steps, now, COMMIT_TRIES).await {
+    if try_commit(out, channel, steps, now, COMMIT_TRIES)
+        .await
+        .is_ok()
+    {
         return vec![true; steps.len()];
     }
     let mut committed = Vec::with_capacity(steps.len());
     for step in steps {
-        committed.push(try_commit(out, channel, std::slice::from_ref(step), now, 2).await);
+        let alone = try_commit(out, channel, std::slice::from_ref(step), now, 2).await;
+        if let Err(e) = &alone {
+            tracing::error!(%channel, error = %e, "a send outcome not recorded with its batch");
+        }
+        committed.push(alone.is_ok());
     }
     committed
 }
@@ -143,25 +224,26 @@ async fn try_commit(
     steps: &[(Claimed, Step)],
     now: i64,
     tries: u32,
-) -> bool {
+) -> Result<(), StoreError> {
     let mut wait = Duration::from_millis(100);
-    for attempt in 1..=tries {
+    let mut attempt = 1;
+    loop {
         let (id, for_write) = (channel.to_owned(), steps.to_vec());
-        match out
+        let written = out
             .store
             .write(move |c| commit(c, &id, &for_write, now))
-            .await
-        {
-            Ok(()) => return true,
+            .await;
+        match written {
             Err(e) if attempt < tries => {
                 tracing::warn!(%channel, error = %e, attempt, "cannot record send outcomes yet");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
+                attempt += 1;
             }
-            Err(e) => tracing::error!(%channel, error = %e, "send outcomes not recorded yet"),
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(()),
         }
     }
-    false
 }
 
 fn transition(out: &Outbound, msg: &Claimed, outcome: SendOutcome, now: i64) -> Transition {
@@ -214,5 +296,33 @@ fn label(t: &Transition) -> (&'static str, Option<&str>) {
         Transition::Retry { code, .. } => ("retry", code.as_deref()),
         Transition::Reroute { code, .. } => ("rerouted", code.as_deref()),
         Transition::Failed { code, .. } => ("failed", code.as_deref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outcome_is_tried_again_while_the_fault_may_pass() {
+        let minute = Duration::from_secs(60);
+        let cases = [
+            (StoreError::Unavailable("down".into()), minute, true),
+            (StoreError::Sqlite("disk full".into()), minute, true),
+            (StoreError::Conflict, minute, true),
+            (StoreError::Sqlite("disk full".into()), KEEP_FOR, false),
+            (
+                StoreError::Panicked("a write job".into()),
+                Duration::ZERO,
+                false,
+            ),
+        ];
+        for (error, kept_for, expected) in cases {
+            assert_eq!(
+                worth_trying(&error, kept_for),
+                expected,
+                "{error} after {kept_for:?}"
+            );
+        }
     }
 }
