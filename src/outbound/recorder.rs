@@ -181,7 +181,9 @@ fn settle(out: &Outbound, channel: &str, steps: &[(Claimed, Step)], committed: &
         };
         let (outcome, code) = label(t);
         out.metrics.send_outcome(channel, outcome, code);
-        if let (Transition::Sent { .. }, Some(arrived)) = (t, msg.arrived_at) {
+        // Delivered at once (the sim, some gateways) is accepted too.
+        let accepted = matches!(t, Transition::Sent { .. } | Transition::Delivered);
+        if let (true, Some(arrived)) = (accepted, msg.arrived_at) {
             let latency = at.saturating_sub(arrived);
             out.metrics.flood().alert_latency(Until::Accepted, latency);
         }
