@@ -49,7 +49,8 @@ impl Flood {
             r,
             "alert_latency_seconds",
             "Time from the SMS that raised an incident's first alert reaching our webhook to \
-             that alert queued (until=queued) and accepted by the provider (until=accepted)",
+             that alert queued (until=queued, once per alert) and to each of its SMS accepted \
+             by the provider (until=accepted, once per recipient)",
             // 10 ms to about 11 minutes.
             Family::<UntilLabel, Histogram, fn() -> Histogram>::new_with_constructor(|| {
                 Histogram::new(exponential_buckets(0.01, 2.0, 17))
