@@ -18,6 +18,8 @@ use crate::config::ChannelKind;
 use crate::inbound::Accepted;
 use crate::metrics::WebhookRoute;
 use crate::provider::{self, Channel, WebhookRequest};
+use crate::store::StoreError;
+use crate::store::db::Db;
 use crate::store::inbound::Stored;
 
 /// `POST|GET /webhooks/{channel}/sms`
@@ -67,7 +69,7 @@ pub(super) async fn ussd(
         let req = webhook_request(request).await?;
         let channel = admit(&state, &channel, &req, WebhookRoute::Ussd)?;
         let step = provider::parse_ussd(channel.kind, &req)?;
-        let screen = answer_ussd(&state, &channel.id, &step).await?;
+        let screen = answer_ussd(&state, &channel.id, &step, None::<crate::ussd::Also>).await?;
         Ok((
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
             screen,
@@ -212,12 +214,17 @@ enum MessageAnswer {
 /// What the console's phone simulator sends, as the `sim` channel would bring it: the
 /// form fields of an SMS (`from`, `text`) or of a USSD step (`sessionId`, `phoneNumber`,
 /// `text`). The admin playing the phone is authenticated already; the message is stored
-/// and read exactly as a provider's. Returns the USSD screen for a step.
-pub(super) async fn simulate(
+/// and read exactly as a provider's, with `also` in the same transaction (its audit entry).
+/// Returns the USSD screen for a step.
+pub(super) async fn simulate<A>(
     state: &AppState,
     ussd: bool,
     fields: &[(&str, &str)],
-) -> Result<Option<String>, ApiError> {
+    also: A,
+) -> Result<Option<String>, ApiError>
+where
+    A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+{
     let channel = state
         .channels
         .of_kind(ChannelKind::Sim)
@@ -240,25 +247,35 @@ pub(super) async fn simulate(
     };
     if !ussd {
         let batch = provider::parse_inbound(channel.kind, &req)?;
-        state.inbound.accept(&channel, batch).await?;
+        state.inbound.accept_with(&channel, batch, also).await?;
         state.intake.notify();
         return Ok(None);
     }
     let step = provider::parse_ussd(channel.kind, &req)?;
-    Ok(Some(answer_ussd(state, &channel.id, &step).await?))
+    Ok(Some(
+        answer_ussd(state, &channel.id, &step, Some(also)).await?,
+    ))
 }
 
-/// The screen answering a USSD step, committed; a report the step filed is read at once.
-async fn answer_ussd(
+/// The screen answering a USSD step, committed (with `also`, if any); a report the step
+/// filed is read at once.
+async fn answer_ussd<A>(
     state: &AppState,
     channel: &str,
     step: &provider::UssdStep,
-) -> Result<String, ApiError> {
+    also: Option<A>,
+) -> Result<String, ApiError>
+where
+    A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+{
     let phone = state
         .outbound
         .address(&step.phone)
         .map_err(|e| ApiError::BadRequest(format!("phoneNumber: {e}")))?;
-    let (screen, filed) = state.ussd.answer(channel, step, phone.as_str()).await?;
+    let (screen, filed) = state
+        .ussd
+        .answer_with(channel, step, phone.as_str(), also)
+        .await?;
     if filed {
         state.intake.notify();
     }

@@ -95,6 +95,20 @@ impl Inbound {
         channel: &Channel,
         batch: Batch<InboundDraft>,
     ) -> Result<Accepted, InboundError> {
+        self.accept_with(channel, batch, |_| Ok(())).await
+    }
+
+    /// The same, with `also` written in the same transaction: both are stored or neither
+    /// (the console's simulator audits the message it sends).
+    pub async fn accept_with<A>(
+        &self,
+        channel: &Channel,
+        batch: Batch<InboundDraft>,
+        also: A,
+    ) -> Result<Accepted, InboundError>
+    where
+        A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+    {
         let mut rejected = batch.rejected;
         let received_at = self.store.now_ms();
         let mut records = Vec::with_capacity(batch.items.len());
@@ -118,10 +132,12 @@ impl Inbound {
         let results = self
             .store
             .write(move |db| {
-                records
+                let stored = records
                     .iter()
                     .map(|(r, over)| r.store(db, &limits, &limiter, over))
-                    .collect::<Result<Vec<_>, _>>()
+                    .collect::<Result<Vec<_>, _>>()?;
+                also(db)?;
+                Ok(stored)
             })
             .await?;
         self.count(channel, &results);

@@ -28,6 +28,9 @@ use crate::store::{Store, StoreError};
 use menu::{Action, Menu, State, Step, Turn};
 use write::Write;
 
+/// Nothing written with a step (`Ussd::answer_with`'s `None`).
+pub type Also = fn(&Db<'_>) -> Result<(), StoreError>;
+
 /// An unfinished report may be taken up for this long after its session was cut.
 pub const RESUME_MS: i64 = 30 * 60 * 1000;
 /// Reports listed under "my last reports".
@@ -79,11 +82,29 @@ impl Ussd {
         step: &UssdStep,
         phone: &str,
     ) -> Result<(String, bool), StoreError> {
+        self.answer_with(channel, step, phone, None::<Also>).await
+    }
+
+    /// The same, with `also` written in the step's transaction, or alone when the step
+    /// writes nothing (a repeat, a session over): the console's simulator audits the steps
+    /// it sends, and a step is never taken without its entry.
+    pub async fn answer_with<A>(
+        &self,
+        channel: &str,
+        step: &UssdStep,
+        phone: &str,
+        also: Option<A>,
+    ) -> Result<(String, bool), StoreError>
+    where
+        A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+    {
         let read = self.read(channel, step, phone).await?;
         if let Some(screen) = read.replay {
+            self.write_alone(also).await?;
             return Ok((screen, false));
         }
         if let Some(session) = read.session.as_ref().filter(|s| self.is_over(s)) {
+            self.write_alone(also).await?;
             return Ok((self.over(session, phone).await?, false));
         }
         let (turn, resumed) = self.turn(&read, channel, step);
@@ -114,7 +135,13 @@ impl Ussd {
         let now = self.store.now_ms();
         match self
             .store
-            .write(move |conn| write.commit(conn, now))
+            .write(move |conn| {
+                let answer = write.commit(conn, now)?;
+                if let Some(also) = &also {
+                    also(conn)?;
+                }
+                Ok(answer)
+            })
             .await?
         {
             Some(answer) => Ok((answer, filed.is_some())),
@@ -130,6 +157,17 @@ impl Ussd {
                 let session = read.session.unwrap_or_else(taken);
                 Ok((self.over(&session, phone).await?, false))
             }
+        }
+    }
+
+    /// Writes `also` in a transaction of its own, if there is one.
+    async fn write_alone<A>(&self, also: Option<A>) -> Result<(), StoreError>
+    where
+        A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+    {
+        match also {
+            Some(also) => self.store.write(also).await,
+            None => Ok(()),
         }
     }
 

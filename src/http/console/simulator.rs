@@ -13,7 +13,9 @@ use super::{Html, console, language_of, render, whole_page};
 use crate::http::auth::Admin;
 use crate::http::webhooks::simulate;
 use crate::http::{ApiError, AppState};
+use crate::store::db::Db;
 use crate::store::outbound_views as outbound;
+use crate::store::{StoreError, audit};
 
 /// Messages shown in the phone's inbox.
 const INBOX: u32 = 20;
@@ -95,8 +97,17 @@ pub(super) async fn send(
     Form(form): Form<Typed>,
 ) -> Result<Html, ApiError> {
     require_csrf(&state, &headers, &form.csrf).await?;
+    // What a simulated phone does is real (an `OK` stops an escalation): it is audited,
+    // without the number, in the transaction that takes it, so neither goes without the
+    // other.
+    let (who, now) = (caller.who.clone(), state.store.now_ms());
+    let action = match form.via {
+        Via::Sms => "simulator.sms",
+        Via::Ussd => "simulator.ussd",
+    };
+    let audit = move |c: &Db<'_>| audit::append(c, &who, action, "sim", &json!({}), now);
     let screen = match form.via {
-        Via::Ussd => Some(dial(&state, &form).await?),
+        Via::Ussd => Some(dial(&state, &form, audit).await?),
         Via::Sms => {
             let id = format!("console-{:016x}", fastrand::u64(..));
             let fields = [
@@ -104,21 +115,10 @@ pub(super) async fn send(
                 ("text", form.text.as_str()),
                 ("id", id.as_str()),
             ];
-            simulate(&state, false, &fields).await?;
+            simulate(&state, false, &fields, audit).await?;
             None
         }
     };
-    // What a simulated phone did is real (an `OK` stops an escalation): it is audited,
-    // without the number, once the gateway took it.
-    let (who, now) = (caller.who.clone(), state.store.now_ms());
-    let action = match form.via {
-        Via::Sms => "simulator.sms",
-        Via::Ussd => "simulator.ussd",
-    };
-    state
-        .store
-        .write(move |c| crate::store::audit::append(c, &who, action, "sim", &json!({}), now))
-        .await?;
     whole_page(
         &state,
         &caller,
@@ -132,8 +132,12 @@ pub(super) async fn send(
     .await
 }
 
-/// The phone's next USSD step: the screen it gets, with the session and answers so far.
-async fn dial(state: &AppState, form: &Typed) -> Result<Value, ApiError> {
+/// The phone's next USSD step: the screen it gets, with the session and answers so far;
+/// `audit` is written with the step.
+async fn dial<A>(state: &AppState, form: &Typed, audit: A) -> Result<Value, ApiError>
+where
+    A: Fn(&Db<'_>) -> Result<(), StoreError> + Send + 'static,
+{
     let session = if form.session.is_empty() {
         format!("console-{:016x}", fastrand::u64(..))
     } else {
@@ -148,7 +152,9 @@ async fn dial(state: &AppState, form: &Typed) -> Result<Value, ApiError> {
         ("phoneNumber", form.phone.as_str()),
         ("text", path.as_str()),
     ];
-    let screen = simulate(state, true, &fields).await?.unwrap_or_default();
+    let screen = simulate(state, true, &fields, audit)
+        .await?
+        .unwrap_or_default();
     Ok(json!({ "session": session, "path": path, "screen": screen }))
 }
 

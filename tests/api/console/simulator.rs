@@ -4,6 +4,7 @@
 use vigie::access::Role;
 
 use crate::access::with_an_incident;
+use crate::database::Database;
 use crate::helpers::ADMIN;
 
 #[tokio::test]
@@ -100,6 +101,50 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
         dialled.body.contains("name=\"session\""),
         "the session goes on"
     );
+}
+
+/// What the simulator sends is taken with its audit entry or not at all: an entry that
+/// cannot be written leaves no message, no USSD session and no admin told of a failure for
+/// something done.
+#[tokio::test]
+async fn a_simulated_message_is_never_taken_without_its_audit_entry() {
+    let app = with_an_incident().await;
+    let refuse = match app.database {
+        Database::Sqlite(_) => {
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
+             WHEN NEW.action LIKE 'simulator.%' BEGIN SELECT RAISE(ABORT, 'audit full'); END"
+        }
+        Database::Postgres { .. } => {
+            "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF NEW.action LIKE 'simulator.%' THEN RAISE EXCEPTION 'audit full'; END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
+                 FOR EACH ROW EXECUTE FUNCTION audit_refused()"
+        }
+    };
+    app.database.with(|db| db.execute_batch(refuse).unwrap());
+    let (messages, sessions) = (app.count("inbound_messages"), app.count("ussd_sessions"));
+    let (_, session) = app.login(ADMIN).await;
+    let session = session.unwrap();
+    for (via, text) in [("sms", "ATT Bankass 2 morts"), ("ussd", "")] {
+        let refused = app
+            .submit(
+                &session,
+                "/console/simulator",
+                &[
+                    ("_csrf", &session.csrf),
+                    ("phone", "76999001"),
+                    ("via", via),
+                    ("text", text),
+                ],
+            )
+            .await;
+        assert!(refused.status >= 500, "{via}: {}", refused.status);
+    }
+    assert_eq!(app.count("inbound_messages"), messages);
+    assert_eq!(app.count("ussd_sessions"), sessions);
 }
 
 /// `vigie serve --demo`: the demo contacts are there, the newcomer is told what to try,
