@@ -63,7 +63,7 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
     let mut buf = Vec::with_capacity(RECORD_MAX);
     let mut kept = Kept::default();
     loop {
-        let closed = match kept.next_try() {
+        let closed = match kept.next_try {
             None => rx.recv_many(&mut buf, RECORD_MAX).await == 0,
             // Kept outcomes are tried again even if no new one comes.
             Some(at) => tokio::time::timeout_at(at, rx.recv_many(&mut buf, RECORD_MAX))
@@ -94,6 +94,7 @@ pub(super) async fn record(out: Arc<Outbound>, channel: String, mut rx: mpsc::Re
 #[derive(Default)]
 struct Kept {
     steps: Vec<(Claimed, Step, Instant)>,
+    /// When they are next tried; `None` when none is kept.
     next_try: Option<tokio::time::Instant>,
 }
 
@@ -106,13 +107,8 @@ impl Kept {
         self.steps.len()
     }
 
-    /// When they are next tried; `None` when none is kept.
-    fn next_try(&self) -> Option<tokio::time::Instant> {
-        self.next_try
-    }
-
     fn is_due(&self) -> bool {
-        self.next_try()
+        self.next_try
             .is_some_and(|at| at <= tokio::time::Instant::now())
     }
 

@@ -13,7 +13,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::access::with_an_incident;
-use crate::helpers::{ADMIN, TestApp};
+use crate::helpers::ADMIN;
 
 /// chromedriver on a free loopback port, stopped when dropped.
 struct Driver {
@@ -103,19 +103,6 @@ async fn until(client: &Client, what: &str, check: impl Fn(&str) -> bool) -> Str
     }
     screenshot(client, "failure").await;
     panic!("{what}: not seen within 30 s (target/screenshots/failure.png)");
-}
-
-/// Waits until every message `sql` lists the status of is delivered (a bound, as `until`).
-async fn sent_out(app: &TestApp, sql: &str) {
-    let mut statuses = Vec::new();
-    for _ in 0..300 {
-        statuses = app.column(sql);
-        if !statuses.is_empty() && statuses.iter().all(|s| s.as_deref() == Some("delivered")) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("not delivered within 30 s: {statuses:?}");
 }
 
 async fn screenshot(client: &Client, name: &str) {
@@ -226,11 +213,8 @@ async fn a_coordinator_sees_a_report_arrive_live_and_verifies_it() {
     .await;
     click(&client, "form[action='/console/broadcasts'] button").await;
     // Sent first, then shown: a failure says which of the two did not happen.
-    sent_out(
-        &app,
-        "SELECT status FROM outbound_messages WHERE broadcast_id = 1",
-    )
-    .await;
+    app.wait_for_rows("outbound_messages WHERE broadcast_id = 1 AND status = 'delivered'")
+        .await;
     until(&client, "the broadcast delivered", |html| {
         html.contains("class=\"delivered\">1<")
     })

@@ -118,6 +118,36 @@ impl Database {
         }
     }
 
+    /// A fault, as a trigger named `name`: each row `event` (`INSERT ON reports`, `UPDATE
+    /// OF status ON outbound_messages`) touches where `when` holds of `NEW` is refused,
+    /// saying `said`. Written in each database's own words.
+    pub fn fault(&self, name: &str, event: &str, when: &str, said: &str) {
+        let sql = match self {
+            Self::Sqlite(_) => format!(
+                "CREATE TRIGGER {name} BEFORE {event} WHEN {when}
+                 BEGIN SELECT RAISE(ABORT, '{said}'); END"
+            ),
+            Self::Postgres { .. } => format!(
+                "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN
+                     IF {when} THEN RAISE EXCEPTION '{said}'; END IF;
+                     RETURN NEW;
+                 END $$;
+                 CREATE TRIGGER {name} BEFORE {event} FOR EACH ROW EXECUTE FUNCTION {name}()"
+            ),
+        };
+        self.with(|db| db.execute_batch(&sql).unwrap());
+    }
+
+    /// The fault `name` on `table` gone.
+    pub fn mend(&self, name: &str, table: &str) {
+        let sql = match self {
+            Self::Sqlite(_) => format!("DROP TRIGGER {name}"),
+            Self::Postgres { .. } => format!("DROP TRIGGER {name} ON {table}"),
+        };
+        self.with(|db| db.execute_batch(&sql).unwrap());
+    }
+
     pub fn one<T: FromCol + Send>(&self, sql: &str) -> T {
         self.read(|db| db.value(sql, &[]).unwrap())
     }

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use crate::database::Database;
 use crate::doubles::{Double, Kind, Step};
 use crate::helpers::{ADMIN, PUBLIC_URL};
 use crate::outbound::{WAIT, channel, gateway, gateway_in, gateway_retrying, route};
@@ -56,25 +55,12 @@ async fn an_outcome_the_database_refuses_for_a_while_is_recorded_once_it_takes_i
     )
     .await;
     // Message 1's outcome, longer than the recorder's tries at one batch (about 12 s).
-    let hold = match app.database {
-        Database::Sqlite(_) => {
-            "CREATE TRIGGER hold_outcomes BEFORE UPDATE OF status ON outbound_messages
-             WHEN NEW.status = 'sent' AND NEW.id = 1
-             BEGIN SELECT RAISE(ABORT, 'outcomes held'); END"
-        }
-        Database::Postgres { .. } => {
-            "CREATE FUNCTION hold_outcomes() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN
-                 IF NEW.status = 'sent' AND NEW.id = 1 THEN
-                     RAISE EXCEPTION 'outcomes held';
-                 END IF;
-                 RETURN NEW;
-             END $$;
-             CREATE TRIGGER hold_outcomes BEFORE UPDATE OF status ON outbound_messages
-                 FOR EACH ROW EXECUTE FUNCTION hold_outcomes()"
-        }
-    };
-    app.database.with(|db| db.execute_batch(hold).unwrap());
+    app.database.fault(
+        "hold_outcomes",
+        "UPDATE OF status ON outbound_messages",
+        "NEW.status = 'sent' AND NEW.id = 1",
+        "outcomes held",
+    );
     let id = app.queue_sms("+22376123456", "Alerte").await;
     double.wait_for(1, WAIT).await;
     tokio::time::sleep(Duration::from_secs(16)).await;
@@ -85,10 +71,7 @@ async fn an_outcome_the_database_refuses_for_a_while_is_recorded_once_it_takes_i
     assert_eq!(app.outbound(id).await["status"], "sending");
 
     let taken_again = chrono::Utc::now();
-    app.execute(match app.database {
-        Database::Sqlite(_) => "DROP TRIGGER hold_outcomes",
-        Database::Postgres { .. } => "DROP TRIGGER hold_outcomes ON outbound_messages",
-    });
+    app.database.mend("hold_outcomes", "outbound_messages");
     let message = app.wait_status(id, "sent", WAIT).await;
     assert!(message["provider_message_id"].is_string(), "{message}");
     let sent_at = message["sent_at"].as_str().unwrap();

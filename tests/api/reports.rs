@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use vigie::store::db::ToArg;
 
-use crate::database::Database;
 use crate::helpers::{TestApp, spawn_app};
 
 const MONITOR: &str = "+22376123456";
@@ -324,22 +323,12 @@ async fn a_message_that_cannot_be_carried_out_is_set_aside_with_why() {
     let app = spawn_app().await;
     app.register(MONITOR, None, false);
     // A fault that strikes this one message only, every time it is tried.
-    let fault = match app.database {
-        Database::Sqlite(_) => {
-            "CREATE TRIGGER refuse_first BEFORE INSERT ON reports WHEN NEW.inbound_id = 1
-             BEGIN SELECT RAISE(ABORT, 'cannot file this one'); END"
-        }
-        Database::Postgres { .. } => {
-            "CREATE FUNCTION refuse_first() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN
-                 IF NEW.inbound_id = 1 THEN RAISE EXCEPTION 'cannot file this one'; END IF;
-                 RETURN NEW;
-             END $$;
-             CREATE TRIGGER refuse_first BEFORE INSERT ON reports
-                 FOR EACH ROW EXECUTE FUNCTION refuse_first()"
-        }
-    };
-    app.database.with(|db| db.execute_batch(fault).unwrap());
+    app.database.fault(
+        "refuse_first",
+        "INSERT ON reports",
+        "NEW.inbound_id = 1",
+        "cannot file this one",
+    );
     app.sms("76123456", "ATT Koro 3 morts", "f1").await;
     app.sms("76123456", "ENL Bankass 2 enleves", "f2").await;
     let replies = app.replies(MONITOR, 1).await;

@@ -4,7 +4,6 @@
 use vigie::access::Role;
 
 use crate::access::with_an_incident;
-use crate::database::Database;
 use crate::helpers::ADMIN;
 
 #[tokio::test]
@@ -109,22 +108,12 @@ async fn the_simulator_plays_a_phone_by_sms_and_ussd_for_admins_only() {
 #[tokio::test]
 async fn a_simulated_message_is_never_taken_without_its_audit_entry() {
     let app = with_an_incident().await;
-    let refuse = match app.database {
-        Database::Sqlite(_) => {
-            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
-             WHEN NEW.action LIKE 'simulator.%' BEGIN SELECT RAISE(ABORT, 'audit full'); END"
-        }
-        Database::Postgres { .. } => {
-            "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN
-                 IF NEW.action LIKE 'simulator.%' THEN RAISE EXCEPTION 'audit full'; END IF;
-                 RETURN NEW;
-             END $$;
-             CREATE TRIGGER audit_refused BEFORE INSERT ON audit_log
-                 FOR EACH ROW EXECUTE FUNCTION audit_refused()"
-        }
-    };
-    app.database.with(|db| db.execute_batch(refuse).unwrap());
+    app.database.fault(
+        "audit_refused",
+        "INSERT ON audit_log",
+        "NEW.action LIKE 'simulator.%'",
+        "audit full",
+    );
     let (messages, sessions) = (app.count("inbound_messages"), app.count("ussd_sessions"));
     let (_, session) = app.login(ADMIN).await;
     let session = session.unwrap();
